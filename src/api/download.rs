@@ -1,0 +1,357 @@
+//! Downloads of output files: streamed to disk in constant memory, into a temporary file that
+//! is renamed when complete, size-checked, and resumed with `Range` after a dropped connection.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::answer::retry_after;
+use super::{Client, Error, Result};
+
+/// A file on the local disk, as a download wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(title = "LocalFile")]
+pub struct LocalFile {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of its content.
+    pub sha256: String,
+    /// The content type the server gave, e.g. `video/mp4`.
+    pub contenttype: String,
+}
+
+/// How far a download has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadProgress {
+    /// Bytes on disk so far.
+    pub received: u64,
+    /// The full size, when known.
+    pub total: Option<u64>,
+}
+
+/// A file name that stays inside the target directory: the last path component of what the
+/// server gave, without control characters or leading dots; `output` if nothing is left.
+pub fn safe_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != ':')
+        .collect::<String>()
+        .trim()
+        .trim_start_matches('.')
+        .chars()
+        .take(200)
+        .collect();
+    if cleaned.is_empty() {
+        "output".into()
+    } else {
+        cleaned
+    }
+}
+
+/// One open download: the temporary file, its hash so far, and what the server announced.
+struct Partial {
+    file: tokio::fs::File,
+    path: PathBuf,
+    hasher: Sha256,
+    received: u64,
+    total: Option<u64>,
+    contenttype: String,
+}
+
+impl Partial {
+    async fn restart(&mut self) -> Result<()> {
+        self.file
+            .set_len(0)
+            .await
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.file
+            .rewind_to_start()
+            .await
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.hasher = Sha256::new();
+        self.received = 0;
+        Ok(())
+    }
+}
+
+trait RewindExt {
+    async fn rewind_to_start(&mut self) -> std::io::Result<()>;
+}
+
+impl RewindExt for tokio::fs::File {
+    async fn rewind_to_start(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncSeekExt;
+        self.seek(std::io::SeekFrom::Start(0)).await.map(|_| ())
+    }
+}
+
+impl Client {
+    /// Downloads `url` into `dir` as `file_name` (made safe with [`safe_file_name`]).
+    ///
+    /// Streams to `dir/.NAME.part`, resumes with a `Range` request after a dropped
+    /// connection (or starts over when the server ignores ranges), retries transient
+    /// failures within the client's retry policy, checks the size against `expected_size`
+    /// and `Content-Length`, and renames the file into place only when it is complete.
+    pub async fn download(
+        &self,
+        url: &str,
+        dir: &Path,
+        file_name: &str,
+        expected_size: Option<u64>,
+        mut on_progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<LocalFile> {
+        let name = safe_file_name(file_name);
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::io(dir, e))?;
+        let final_path = dir.join(&name);
+        let part_path = dir.join(format!(".{name}.part"));
+        let file = tokio::fs::File::create(&part_path)
+            .await
+            .map_err(|e| Error::io(&part_path, e))?;
+        let mut partial = Partial {
+            file,
+            path: part_path.clone(),
+            hasher: Sha256::new(),
+            received: 0,
+            total: expected_size,
+            contenttype: String::new(),
+        };
+        let failure = |message: String| Error::Download {
+            url: url.to_owned(),
+            message,
+        };
+        let policy = self.config().retry;
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome = self.fetch_into(url, &mut partial, &mut on_progress).await;
+            let (error, wait) = match outcome {
+                Ok(()) => break,
+                Err(failure) => failure,
+            };
+            let retryable = error.is_transient() || matches!(error, Error::Download { .. });
+            let pause = wait.unwrap_or_else(|| policy.backoff(attempt));
+            if !retryable
+                || attempt >= policy.max_attempts
+                || started.elapsed() + pause > policy.deadline
+            {
+                let _ = tokio::fs::remove_file(&part_path).await;
+                return Err(error);
+            }
+            tracing::debug!(url, attempt, received = partial.received, %error, "download interrupted; resuming");
+            tokio::time::sleep(pause).await;
+        }
+
+        partial
+            .file
+            .flush()
+            .await
+            .map_err(|e| Error::io(&part_path, e))?;
+        partial
+            .file
+            .sync_all()
+            .await
+            .map_err(|e| Error::io(&part_path, e))?;
+        if let Some(expected) = expected_size {
+            if partial.received != expected {
+                let _ = tokio::fs::remove_file(&part_path).await;
+                return Err(failure(format!(
+                    "got {} bytes but the task announced {expected}",
+                    partial.received
+                )));
+            }
+        }
+        tokio::fs::rename(&part_path, &final_path)
+            .await
+            .map_err(|e| Error::io(&final_path, e))?;
+        Ok(LocalFile {
+            path: final_path,
+            size: partial.received,
+            sha256: hex::encode(partial.hasher.finalize()),
+            contenttype: partial.contenttype,
+        })
+    }
+
+    /// One GET, appending to `partial`; `Err` carries an optional `Retry-After`.
+    async fn fetch_into(
+        &self,
+        url: &str,
+        partial: &mut Partial,
+        on_progress: &mut (impl FnMut(DownloadProgress) + Send),
+    ) -> std::result::Result<(), (Error, Option<std::time::Duration>)> {
+        let failure = |message: String| Error::Download {
+            url: url.to_owned(),
+            message,
+        };
+        let mut request = self.http().get(url);
+        if partial.received > 0 {
+            request = request.header(RANGE, format!("bytes={}-", partial.received));
+        }
+        let mut response = request.send().await.map_err(|e| {
+            (
+                Error::Connection {
+                    operation: format!("download {url}"),
+                    message: e.to_string(),
+                },
+                None,
+            )
+        })?;
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        match status {
+            StatusCode::PARTIAL_CONTENT if partial.received > 0 => {
+                let from = content_range_start(response.headers());
+                if from != Some(partial.received) {
+                    partial.restart().await.map_err(|e| (e, None))?;
+                    return Err((failure("the server resumed at the wrong offset".into()), None));
+                }
+            }
+            StatusCode::OK | StatusCode::PARTIAL_CONTENT => {
+                if partial.received > 0 {
+                    // The server ignored the range: start over.
+                    partial.restart().await.map_err(|e| (e, None))?;
+                }
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if Some(partial.received) == partial.total => {
+                return Ok(());
+            }
+            StatusCode::NOT_FOUND | StatusCode::GONE => {
+                return Err((
+                    Error::NotFound {
+                        message: format!(
+                            "{url} answered HTTP {}: outputs are kept only for a limited time after the task ends",
+                            status.as_u16()
+                        ),
+                    },
+                    None,
+                ))
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                return Err((
+                    Error::RateLimited {
+                        retry_after: wait,
+                        message: String::new(),
+                    },
+                    wait,
+                ))
+            }
+            other if other.is_server_error() || other == StatusCode::REQUEST_TIMEOUT => {
+                return Err((
+                    Error::Server {
+                        status: other.as_u16(),
+                        message: format!("download {url}"),
+                    },
+                    wait,
+                ))
+            }
+            other => {
+                // Other client errors will not get better by retrying.
+                return Err((
+                    Error::Protocol {
+                        operation: format!("download {url}"),
+                        status: other.as_u16(),
+                        problem: "the file server refused the download".into(),
+                        snippet: String::new(),
+                    },
+                    None,
+                ));
+            }
+        }
+        if let Some(length) = response.content_length() {
+            let total = partial.received + length;
+            if let Some(announced) = partial.total {
+                if announced != total {
+                    return Err((
+                        Error::Protocol {
+                            operation: format!("download {url}"),
+                            status: status.as_u16(),
+                            problem: format!(
+                                "Content-Length says {total} bytes but the task announced {announced}"
+                            ),
+                            snippet: String::new(),
+                        },
+                        None,
+                    ));
+                }
+            }
+            partial.total = Some(total);
+        }
+        if let Some(content_type) = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
+            partial.contenttype = content_type.to_owned();
+        }
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err((
+                        failure(format!(
+                            "connection dropped after {} bytes: {e}",
+                            partial.received
+                        )),
+                        None,
+                    ))
+                }
+            };
+            partial
+                .file
+                .write_all(&chunk)
+                .await
+                .map_err(|e| (Error::io(&partial.path, e), None))?;
+            partial.hasher.update(&chunk);
+            partial.received += chunk.len() as u64;
+            on_progress(DownloadProgress {
+                received: partial.received,
+                total: partial.total,
+            });
+        }
+        match partial.total {
+            Some(total) if partial.received < total => Err((
+                failure(format!(
+                    "the body ended after {} of {total} bytes",
+                    partial.received
+                )),
+                None,
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The first byte offset of a `Content-Range: bytes START-END/TOTAL` header.
+fn content_range_start(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
+    let range = value.trim().strip_prefix("bytes ")?;
+    range.split('-').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_never_leave_the_directory() {
+        assert_eq!(safe_file_name("0.mp4"), "0.mp4");
+        assert_eq!(safe_file_name("../../x"), "x");
+        assert_eq!(safe_file_name("..\\..\\evil.exe"), "evil.exe");
+        assert_eq!(safe_file_name("/etc/passwd"), "passwd");
+        assert_eq!(safe_file_name(".."), "output");
+        assert_eq!(safe_file_name(""), "output");
+        assert_eq!(safe_file_name("a/.hidden"), "hidden");
+        assert_eq!(safe_file_name("C:evil\n.mp4"), "Cevil.mp4");
+    }
+}

@@ -1,0 +1,185 @@
+//! `Error`: everything that can go wrong talking to Wiro, in variants a caller can act on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What went wrong. Messages name the operation, the task id and the server's own words.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value was refused before anything was sent.
+    #[error("invalid {field}: {rule}")]
+    InvalidArgument {
+        /// The field or argument, e.g. `file` or `quality`.
+        field: String,
+        /// The rule it breaks, in words.
+        rule: String,
+    },
+    /// The server refused the credentials (HTTP 401/403, or codes 98/99).
+    #[error("authentication failed (HTTP {status}, code {code}): {message}")]
+    Authentication {
+        /// HTTP status.
+        status: u16,
+        /// Wiro error code.
+        code: i64,
+        /// The server's message.
+        message: String,
+    },
+    /// Code 97: the balance does not cover the run. Nothing was started.
+    #[error("insufficient balance (code 97): {message}")]
+    InsufficientBalance {
+        /// The server's message.
+        message: String,
+    },
+    /// Code 96: too many tasks running for the balance. Nothing was started.
+    #[error("concurrency limit reached (code 96): {message}")]
+    ConcurrencyLimit {
+        /// The server's message.
+        message: String,
+    },
+    /// Code 1 or HTTP 404: unknown model, task or path.
+    #[error("not found (code 1): {message}")]
+    NotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// Code 0 with a client-side status: the server refused the request as given.
+    #[error("the server refused the request (HTTP {status}, code {code}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Wiro error code (0 for general and validation errors).
+        code: i64,
+        /// The server's message, word for word.
+        message: String,
+    },
+    /// HTTP 429. Retried where retrying is safe.
+    #[error("rate limited (HTTP 429){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The wait the server asked for, when it said.
+        retry_after: Option<Duration>,
+        /// The server's message, if any.
+        message: String,
+    },
+    /// HTTP 5xx or 408: the server failed. Retried where retrying is safe.
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message or a snippet of the body.
+        message: String,
+    },
+    /// No answer: connection refused or dropped, or timed out before the request was sent
+    /// in full. Retried where retrying is safe.
+    #[error("{operation}: could not reach the server: {message}")]
+    Connection {
+        /// The operation, e.g. `Task/Detail`.
+        operation: String,
+        /// What the transport said.
+        message: String,
+    },
+    /// A request that costs money or stores data was sent, but no answer came back: it may or
+    /// may not have taken effect. It is **not** retried, so it is never done twice.
+    #[error("{operation}: the request was sent but no answer came ({message}); it may have been accepted — it was not retried so that it cannot run twice")]
+    OutcomeUnknown {
+        /// The operation, e.g. `Run/PixVerse/text-to-video-v4`.
+        operation: String,
+        /// What the transport said.
+        message: String,
+    },
+    /// The answer could not be understood.
+    #[error("unexpected answer from {operation} (HTTP {status}): {problem}; body starts: {snippet}")]
+    Protocol {
+        /// The operation.
+        operation: String,
+        /// HTTP status.
+        status: u16,
+        /// What did not fit.
+        problem: String,
+        /// The first characters of the body.
+        snippet: String,
+    },
+    /// The task ended without success (`pexit` not 0). It was not billed.
+    #[error("task {taskid} failed (status {status}, pexit {pexit}): {debugerror}")]
+    TaskFailed {
+        /// The task's id.
+        taskid: String,
+        /// Its final status.
+        status: String,
+        /// Its exit code.
+        pexit: String,
+        /// The server's `debugerror`.
+        debugerror: String,
+    },
+    /// The task was cancelled or killed.
+    #[error("task {taskid} was cancelled{}", if debugerror.is_empty() { String::new() } else { format!(": {debugerror}") })]
+    TaskCancelled {
+        /// The task's id.
+        taskid: String,
+        /// The server's `debugerror`, if any.
+        debugerror: String,
+    },
+    /// The wait's deadline passed while the task was still running. The task goes on.
+    #[error("task {taskid} did not finish within {} s (last status {status}); it is still running — wait again with its handle, or kill it", waited.as_secs())]
+    WaitTimeout {
+        /// The task's id.
+        taskid: String,
+        /// Active (not queued) time waited.
+        waited: Duration,
+        /// The last status seen.
+        status: String,
+    },
+    /// The caller cancelled the operation.
+    #[error("cancelled")]
+    Cancelled,
+    /// A download did not complete as announced.
+    #[error("download of {url} failed: {message}")]
+    Download {
+        /// The file's address.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Worth trying again later: rate limits, server failures, lost connections.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited { .. } | Error::Server { .. } | Error::Connection { .. }
+        )
+    }
+
+    /// The server's requested wait, for a rate limit or a 503 with `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// `Result` with this crate's API [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,34 @@
+//! The Wiro wire contract: credentials and signing, request and answer types, the HTTP client
+//! (timeouts, retries, errors), task events over the WebSocket with polling as fallback, and
+//! streamed downloads.
+//!
+//! ```no_run
+//! # async fn demo() -> wiro_nodes::api::Result<()> {
+//! use wiro_nodes::api::{Client, WaitOptions};
+//! let client = Client::from_env()?;
+//! let mut parameters = serde_json::Map::new();
+//! parameters.insert("prompt".into(), "a rabbit and a turtle race".into());
+//! let handle = client.run("PixVerse/text-to-video-v4", &parameters).await?;
+//! let task = client.wait_for_task(&handle, &WaitOptions::default(), |_| {}).await?;
+//! println!("{} outputs", task.outputs.len());
+//! # Ok(()) }
+//! ```
+
+mod answer;
+mod client;
+mod config;
+mod credentials;
+mod download;
+mod error;
+pub mod signing;
+mod tls;
+mod wait;
+pub mod wire;
+
+pub use client::{Client, TaskLookup};
+pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
+pub use credentials::{Credentials, Secret};
+pub use download::{safe_file_name, DownloadProgress, LocalFile};
+pub use error::{Error, Result};
+pub use wait::{TaskEvent, WaitOptions};
+pub use wire::{OutputFile, Task, TaskHandle, TaskStatus};

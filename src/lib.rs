@@ -1,0 +1,2 @@
+//! wiro-nodes
+pub mod api;
