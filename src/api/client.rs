@@ -46,6 +46,35 @@ impl From<&TaskHandle> for TaskLookup {
     }
 }
 
+/// What [`Client::stop_task`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopOutcome {
+    /// The task was queued and is now cancelled.
+    Cancelled(Task),
+    /// The task was running and is now killed.
+    Killed(Task),
+    /// The task had already ended; nothing was done.
+    AlreadyEnded(Task),
+}
+
+impl StopOutcome {
+    /// `cancelled`, `killed` or `already ended`.
+    pub fn how(&self) -> &'static str {
+        match self {
+            StopOutcome::Cancelled(_) => "cancelled",
+            StopOutcome::Killed(_) => "killed",
+            StopOutcome::AlreadyEnded(_) => "already ended",
+        }
+    }
+
+    /// The task's record after the stop.
+    pub fn task(&self) -> &Task {
+        match self {
+            StopOutcome::Cancelled(task) | StopOutcome::Killed(task) | StopOutcome::AlreadyEnded(task) => task,
+        }
+    }
+}
+
 /// A Wiro API client. Cheap to clone; clones share connections and the nonce counter.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -218,21 +247,28 @@ impl Client {
     }
 
     /// Stops a task whatever its state: Cancel while queued, Kill once running.
-    /// Returns the final record, or `Ok(None)` when it had already ended.
-    pub async fn stop_task(&self, taskid: &str) -> Result<Option<Task>> {
+    pub async fn stop_task(&self, taskid: &str) -> Result<StopOutcome> {
         let task = self.task_detail(TaskLookup::Id(taskid.to_owned())).await?;
         if task.is_terminal() {
-            return Ok(None);
+            return Ok(StopOutcome::AlreadyEnded(task));
         }
         if task.status.is_queued() {
             match self.task_cancel(taskid).await {
-                Ok(task) => return Ok(Some(task)),
+                Ok(task) => return Ok(StopOutcome::Cancelled(task)),
                 // It left the queue meanwhile: kill it instead.
                 Err(Error::Rejected { .. }) => {}
                 Err(other) => return Err(other),
             }
         }
-        self.task_kill(taskid).await.map(Some)
+        match self.task_kill(taskid).await {
+            Ok(task) => Ok(StopOutcome::Killed(task)),
+            // It ended meanwhile.
+            Err(Error::Rejected { .. }) => {
+                let task = self.task_detail(TaskLookup::Id(taskid.to_owned())).await?;
+                Ok(StopOutcome::AlreadyEnded(task))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// `POST /Tool/Detail`: a model's description and parameter list, as the server gives it.

@@ -25,7 +25,7 @@ mod tls;
 mod wait;
 pub mod wire;
 
-pub use client::{Client, TaskLookup};
+pub use client::{Client, StopOutcome, TaskLookup};
 pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};

@@ -1,0 +1,388 @@
+//! The reference executor: validates a workflow, then runs its nodes — independent ones
+//! concurrently, within a bound — journaling each step, resuming from the journal, and
+//! stopping every running node (and its remote task) when the run is cancelled or dropped.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::journal::{input_key, Journal, JournalEvent, JOURNAL_FILE};
+use super::workflow::reference_text;
+use super::{validate, NodeOutcome, NodeReport, Reference, RunError, RunEvent, RunReport, Workflow};
+use crate::api::{Client, Error as ApiError};
+use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry, StoppedTask};
+
+/// How to run a workflow.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// At most this many nodes run at once.
+    pub concurrency: usize,
+    /// Relative input paths are taken from here (the workflow file's folder).
+    pub input_dir: PathBuf,
+    /// Downloads and the journal go here.
+    pub output_dir: PathBuf,
+    /// Keep a journal (in `output_dir`) and resume from it.
+    pub journal: bool,
+    /// Forget the journal and run everything again.
+    pub fresh: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            input_dir: PathBuf::from("."),
+            output_dir: PathBuf::from("out"),
+            journal: true,
+            fresh: false,
+        }
+    }
+}
+
+/// Runs workflows with the nodes of a registry against one client.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    registry: Registry,
+    client: Client,
+    options: RunOptions,
+}
+
+type Emit = Arc<dyn Fn(RunEvent) + Send + Sync>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Pending,
+    Running,
+    Done(Value),
+    Failed,
+    Skipped,
+}
+
+struct Completion {
+    position: usize,
+    result: Result<Value, NodeError>,
+    elapsed: Duration,
+}
+
+impl Executor {
+    /// An executor over these nodes and this client.
+    pub fn new(registry: Registry, client: Client, options: RunOptions) -> Self {
+        Self {
+            registry,
+            client,
+            options,
+        }
+    }
+
+    /// Validates and runs `workflow`. Cancelling `cancel` (or dropping the returned future)
+    /// cancels every running node; nodes that own remote tasks stop them before returning.
+    pub async fn run(
+        &self,
+        workflow: &Workflow,
+        cancel: CancellationToken,
+        on_event: impl Fn(RunEvent) + Send + Sync + 'static,
+    ) -> Result<RunReport, RunError> {
+        let plan = validate(workflow, &self.registry).map_err(RunError::Invalid)?;
+        let emit: Emit = Arc::new(on_event);
+        let journal_path = self.options.output_dir.join(JOURNAL_FILE);
+        let journal = if self.options.journal {
+            Some(Arc::new(Mutex::new(
+                Journal::open(&journal_path, self.options.fresh).map_err(|source| {
+                    RunError::Journal {
+                        path: journal_path.clone(),
+                        source,
+                    }
+                })?,
+            )))
+        } else {
+            None
+        };
+        // Dropping this future cancels the nodes; they are spawned, so they get to stop
+        // their remote tasks even then.
+        let cancel = cancel.child_token();
+        let _cancel_on_drop = cancel.clone().drop_guard();
+
+        let count = workflow.nodes.len();
+        let mut states = vec![State::Pending; count];
+        let mut reports: Vec<NodeReport> = workflow
+            .nodes
+            .iter()
+            .map(|node| NodeReport {
+                id: node.id.clone(),
+                type_id: node.type_id.clone(),
+                outcome: NodeOutcome::Skipped("not reached".into()),
+                elapsed: Duration::ZERO,
+                outputs: None,
+                tasks: Vec::new(),
+                stopped: Vec::new(),
+            })
+            .collect();
+        let keys: Vec<Mutex<String>> = (0..count).map(|_| Mutex::new(String::new())).collect();
+        let (done_sender, mut done) = mpsc::unbounded_channel::<Completion>();
+        let mut running = 0usize;
+
+        loop {
+            // Start what can start.
+            let mut progressed = true;
+            while progressed {
+                progressed = false;
+                for &position in &plan.order {
+                    if states[position] != State::Pending {
+                        continue;
+                    }
+                    let node = &workflow.nodes[position];
+                    let deps = &plan.depends_on[position];
+                    if let Some(&blocker) = deps
+                        .iter()
+                        .find(|&&d| matches!(states[d], State::Failed | State::Skipped))
+                    {
+                        let because = format!("input node {:?} did not finish", workflow.nodes[blocker].id);
+                        emit(RunEvent::Skipped { node: node.id.clone(), because: because.clone() });
+                        reports[position].outcome = NodeOutcome::Skipped(because);
+                        states[position] = State::Skipped;
+                        progressed = true;
+                        continue;
+                    }
+                    if cancel.is_cancelled() {
+                        let because = "the run was cancelled".to_owned();
+                        emit(RunEvent::Skipped { node: node.id.clone(), because: because.clone() });
+                        reports[position].outcome = NodeOutcome::Skipped(because);
+                        states[position] = State::Skipped;
+                        progressed = true;
+                        continue;
+                    }
+                    if !deps.iter().all(|&d| matches!(states[d], State::Done(_))) {
+                        continue;
+                    }
+                    if running >= self.options.concurrency.max(1) {
+                        continue;
+                    }
+                    progressed = true;
+                    let outputs: Vec<Option<&Value>> = states
+                        .iter()
+                        .map(|state| match state {
+                            State::Done(value) => Some(value),
+                            _ => None,
+                        })
+                        .collect();
+                    let Some(target) = self.registry.get(&node.type_id).map(Arc::clone) else {
+                        // `validate` refuses unknown types, so this does not happen.
+                        states[position] = State::Failed;
+                        continue;
+                    };
+                    let spec = target.spec();
+                    let inputs = match resolve_inputs(&node.inputs, workflow, &outputs) {
+                        Ok(inputs) => Value::Object(inputs),
+                        Err(message) => {
+                            emit(RunEvent::Failed { node: node.id.clone(), error: message.clone() });
+                            reports[position].outcome = NodeOutcome::Failed(message);
+                            states[position] = State::Failed;
+                            continue;
+                        }
+                    };
+                    // The server is part of the key: a task id from one server (say, an
+                    // emulator) is never waited on at another.
+                    let key = input_key(
+                        spec.type_id,
+                        spec.version,
+                        &serde_json::json!({ "server": self.client.config().base_url, "inputs": inputs }),
+                    );
+                    if let Some(journal) = &journal {
+                        let mut journal = lock(journal);
+                        match journal.latest(&node.id, &key).cloned() {
+                            Some(JournalEvent::Finished { outputs }) => {
+                                emit(RunEvent::Resumed { node: node.id.clone(), how: "finished earlier".into() });
+                                reports[position].outcome = NodeOutcome::Resumed;
+                                reports[position].tasks = task_ids(&outputs);
+                                reports[position].outputs = Some(outputs.clone());
+                                states[position] = State::Done(outputs);
+                                continue;
+                            }
+                            Some(JournalEvent::TaskStarted { task }) if spec.spends_money => {
+                                // A paid task exists: wait for it, never submit again.
+                                let outputs = serde_json::json!({ "task": task });
+                                emit(RunEvent::Resumed { node: node.id.clone(), how: format!("task {} already submitted", task.taskid) });
+                                reports[position].outcome = NodeOutcome::Resumed;
+                                reports[position].tasks = vec![task.taskid.clone()];
+                                reports[position].outputs = Some(outputs.clone());
+                                states[position] = State::Done(outputs);
+                                continue;
+                            }
+                            Some(JournalEvent::Submitting) if spec.spends_money => {
+                                let message = format!(
+                                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, or start afresh with --fresh to submit it anyway (journal {})",
+                                    journal.path().display()
+                                );
+                                emit(RunEvent::Failed { node: node.id.clone(), error: message.clone() });
+                                reports[position].outcome = NodeOutcome::Failed(message);
+                                states[position] = State::Failed;
+                                continue;
+                            }
+                            _ => {}
+                        }
+                        if spec.spends_money {
+                            if let Err(source) = journal.record(&node.id, &key, JournalEvent::Submitting) {
+                                return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                            }
+                        }
+                    }
+                    *lock(&keys[position]) = key.clone();
+                    states[position] = State::Running;
+                    running += 1;
+                    emit(RunEvent::Started { node: node.id.clone(), type_id: node.type_id.clone() });
+                    let ctx = NodeContext {
+                        node_id: node.id.clone(),
+                        client: self.client.clone(),
+                        cancel: cancel.clone(),
+                        progress: progress_sink(&node.id, &key, &emit, journal.clone()),
+                        input_dir: self.options.input_dir.clone(),
+                        output_dir: self.options.output_dir.clone(),
+                    };
+                    let done_sender = done_sender.clone();
+                    tokio::spawn(async move {
+                        let started = Instant::now();
+                        let result = target.run(&ctx, inputs).await;
+                        let _ = done_sender.send(Completion { position, result, elapsed: started.elapsed() });
+                    });
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            let completion = tokio::select! {
+                completion = done.recv() => completion,
+                _ = cancel.cancelled(), if states.contains(&State::Pending) => {
+                    continue; // pending nodes are skipped at the top of the loop
+                }
+            };
+            let Some(Completion { position, result, elapsed }) = completion else {
+                break;
+            };
+            running -= 1;
+            let node = &workflow.nodes[position];
+            let report = &mut reports[position];
+            report.elapsed = elapsed;
+            let key = lock(&keys[position]).clone();
+            match result {
+                Ok(outputs) => {
+                    if let Some(journal) = &journal {
+                        let mut journal = lock(journal);
+                        if let Err(source) = journal.record(&node.id, &key, JournalEvent::Finished { outputs: outputs.clone() }) {
+                            return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                        }
+                    }
+                    emit(RunEvent::Finished { node: node.id.clone(), elapsed });
+                    report.tasks = task_ids(&outputs);
+                    report.outputs = Some(outputs.clone());
+                    report.outcome = NodeOutcome::Finished;
+                    states[position] = State::Done(outputs);
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    // Unless the outcome of a Run is unknown, nothing is left paid for and
+                    // pending: the next run may try again.
+                    let unknown = matches!(error, NodeError::Api(ApiError::OutcomeUnknown { .. }));
+                    if let (Some(journal), false) = (&journal, unknown) {
+                        let mut journal = lock(journal);
+                        if let Err(source) = journal.record(&node.id, &key, JournalEvent::Failed { error: message.clone() }) {
+                            return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                        }
+                    }
+                    if let NodeError::Cancelled { stopped } = &error {
+                        report.stopped.extend(stopped.iter().cloned().collect::<Vec<StoppedTask>>());
+                        if let Some(stopped) = stopped {
+                            report.tasks.push(stopped.taskid.clone());
+                        }
+                        report.outcome = NodeOutcome::Cancelled;
+                    } else {
+                        report.outcome = NodeOutcome::Failed(message.clone());
+                    }
+                    emit(RunEvent::Failed { node: node.id.clone(), error: message });
+                    states[position] = State::Failed;
+                }
+            }
+        }
+        Ok(RunReport {
+            nodes: reports,
+            cancelled: cancel.is_cancelled(),
+            journal: journal.map(|_| journal_path),
+        })
+    }
+}
+
+/// A node's progress sink: forwards events, and writes a started task to the journal at once.
+fn progress_sink(node: &str, key: &str, emit: &Emit, journal: Option<Arc<Mutex<Journal>>>) -> ProgressSink {
+    let node = node.to_owned();
+    let key = key.to_owned();
+    let emit = Arc::clone(emit);
+    ProgressSink::new(move |event| {
+        if let (NodeEvent::TaskStarted(task), Some(journal)) = (&event, &journal) {
+            let mut journal = lock(journal);
+            if let Err(error) = journal.record(&node, &key, JournalEvent::TaskStarted { task: task.clone() }) {
+                tracing::error!(node, taskid = task.taskid, %error, "could not journal the task id");
+            }
+        }
+        emit(RunEvent::Progress { node: node.clone(), event });
+    })
+}
+
+/// Replaces every `{"$from": ...}` in a node's inputs with the referenced output value.
+fn resolve_inputs(
+    inputs: &Map<String, Value>,
+    workflow: &Workflow,
+    outputs: &[Option<&Value>],
+) -> Result<Map<String, Value>, String> {
+    fn resolve(value: &Value, lookup: &impl Fn(&str) -> Result<Value, String>) -> Result<Value, String> {
+        match value {
+            Value::Object(map) => match reference_text(map) {
+                Some(text) => lookup(text),
+                None => map
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), resolve(v, lookup)?)))
+                    .collect::<Result<Map<_, _>, String>>()
+                    .map(Value::Object),
+            },
+            Value::Array(items) => items
+                .iter()
+                .map(|v| resolve(v, lookup))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            other => Ok(other.clone()),
+        }
+    }
+    let lookup = |text: &str| -> Result<Value, String> {
+        let reference = Reference::parse(text)?;
+        let position = workflow
+            .nodes
+            .iter()
+            .position(|node| node.id == reference.node)
+            .ok_or_else(|| format!("{reference}: no such node"))?;
+        let source = outputs[position].ok_or_else(|| format!("{reference}: node has no outputs"))?;
+        reference
+            .pick(source)
+            .cloned()
+            .ok_or_else(|| format!("{reference}: the output has no such value"))
+    };
+    inputs
+        .iter()
+        .map(|(port, value)| Ok((port.clone(), resolve(value, &lookup)?)))
+        .collect()
+}
+
+/// Task ids named in a node's outputs (`task.taskid` or `task.id`).
+fn task_ids(outputs: &Value) -> Vec<String> {
+    let task = outputs.get("task");
+    task.and_then(|t| t.get("taskid").or_else(|| t.get("id")))
+        .and_then(Value::as_str)
+        .map(|id| vec![id.to_owned()])
+        .unwrap_or_default()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the journal as written so far: still usable.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

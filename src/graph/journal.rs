@@ -1,0 +1,188 @@
+//! The run journal: an append-only JSON-lines file of what each node did, written (and synced)
+//! the moment it happens, so a run started again resumes instead of paying again.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::api::TaskHandle;
+
+/// The journal's file name inside a run's output folder.
+pub const JOURNAL_FILE: &str = "wiro-journal.jsonl";
+
+/// What happened to one node, as a journal line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum JournalEvent {
+    /// A paid Run is about to be sent: if no `task_started` follows, its outcome is unknown.
+    Submitting,
+    /// The server accepted the Run: this is the task, paid for.
+    TaskStarted {
+        /// The task's handle.
+        task: TaskHandle,
+    },
+    /// The node finished with these outputs.
+    Finished {
+        /// The node's outputs.
+        outputs: Value,
+    },
+    /// The node failed in a way that left nothing running or paid for: run it again next time.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// One journal line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// The node's id.
+    pub node: String,
+    /// A digest of the node's type, version and resolved inputs: changed inputs, new key.
+    pub key: String,
+    /// When (unix milliseconds).
+    pub at: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: JournalEvent,
+}
+
+/// An append-only journal file.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    latest: HashMap<(String, String), JournalEntry>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`; `fresh` forgets what it held.
+    /// A torn last line (a crash mid-write) is ignored.
+    pub fn open(path: &Path, fresh: bool) -> std::io::Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut latest = HashMap::new();
+        if !fresh && path.exists() {
+            for line in BufReader::new(File::open(path)?).lines() {
+                let line = line?;
+                if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
+                    latest.insert((entry.node.clone(), entry.key.clone()), entry);
+                }
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .truncate(false)
+            .open(path)?;
+        if fresh {
+            file.set_len(0)?;
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            latest,
+        })
+    }
+
+    /// Where the journal is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The last thing recorded for this node with these inputs.
+    pub fn latest(&self, node: &str, key: &str) -> Option<&JournalEvent> {
+        self.latest
+            .get(&(node.to_owned(), key.to_owned()))
+            .map(|entry| &entry.event)
+    }
+
+    /// Appends an event and syncs it to disk before returning.
+    pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
+        let entry = JournalEntry {
+            node: node.to_owned(),
+            key: key.to_owned(),
+            at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            event,
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()?;
+        self.latest.insert((entry.node.clone(), entry.key.clone()), entry);
+        Ok(())
+    }
+}
+
+/// The journal key of a node run: SHA-256 over its type, version and inputs, with object keys
+/// sorted so that key order in a file does not matter.
+pub fn input_key(type_id: &str, version: u32, inputs: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(type_id.as_bytes());
+    hasher.update(version.to_le_bytes());
+    hasher.update(canonical(inputs).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("{}:{}", Value::String(key.clone()), canonical(&map[key])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keys_ignore_field_order_but_not_values() {
+        let a = input_key("t", 1, &json!({"a": 1, "b": {"c": 2, "d": 3}}));
+        let b = input_key("t", 1, &json!({"b": {"d": 3, "c": 2}, "a": 1}));
+        assert_eq!(a, b);
+        assert_ne!(a, input_key("t", 1, &json!({"a": 2, "b": {"c": 2, "d": 3}})));
+        assert_ne!(a, input_key("t", 2, &json!({"a": 1, "b": {"c": 2, "d": 3}})));
+    }
+
+    #[test]
+    fn survives_reopening_and_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut journal = Journal::open(&path, false).unwrap();
+        journal.record("gen", "k", JournalEvent::Submitting).unwrap();
+        let task = TaskHandle { taskid: "7".into(), socketaccesstoken: "t".into() };
+        journal.record("gen", "k", JournalEvent::TaskStarted { task: task.clone() }).unwrap();
+        drop(journal);
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap()
+            .write_all(b"{\"node\":\"gen\",\"ke").unwrap();
+        let journal = Journal::open(&path, false).unwrap();
+        assert_eq!(journal.latest("gen", "k"), Some(&JournalEvent::TaskStarted { task }));
+        assert_eq!(journal.latest("gen", "other"), None);
+        let fresh = Journal::open(&path, true).unwrap();
+        assert_eq!(fresh.latest("gen", "k"), None);
+    }
+}

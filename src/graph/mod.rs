@@ -1,0 +1,22 @@
+//! Workflows: the document, its validation, the reference executor and the run journal.
+//!
+//! The graph layer never names a concrete node: it finds them through the
+//! [`Registry`](crate::node::Registry).
+
+mod executor;
+mod export;
+mod journal;
+mod reference;
+mod report;
+mod validate;
+mod workflow;
+
+pub use executor::{Executor, RunOptions};
+pub use export::{
+    node_schema_document, schema_file_name, schema_file_text, schema_files, workflow_schema,
+};
+pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
+pub use reference::Reference;
+pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};
+pub use validate::{validate, Plan, WorkflowProblem};
+pub use workflow::{Workflow, WorkflowNode, WORKFLOW_VERSION};

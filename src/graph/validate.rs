@@ -1,0 +1,230 @@
+//! Whole-workflow validation, before any request: every problem at once, each with its node
+//! id and input path. An invalid workflow spends nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Reference, Workflow, WORKFLOW_VERSION};
+use crate::node::{PortType, Registry};
+
+/// One thing wrong with a workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkflowProblem {
+    /// The node's id, when the problem is in a node.
+    pub node: Option<String>,
+    /// The input port and path inside it, e.g. `quality` or `task`.
+    pub path: String,
+    /// The rule, as a stable id (`unknown-type`, `required`, `pixverse/1080p-max-5s`, ...).
+    pub rule: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl WorkflowProblem {
+    fn new(node: Option<&str>, path: &str, rule: &str, message: String) -> Self {
+        Self {
+            node: node.map(str::to_owned),
+            path: path.to_owned(),
+            rule: rule.to_owned(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for WorkflowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.node, self.path.is_empty()) {
+            (Some(node), false) => write!(f, "node {node:?}, input {:?}: ", self.path)?,
+            (Some(node), true) => write!(f, "node {node:?}: ")?,
+            (None, false) => write!(f, "{}: ", self.path)?,
+            (None, true) => {}
+        }
+        write!(f, "{} [{}]", self.message, self.rule)
+    }
+}
+
+/// A valid workflow's run order: which nodes each node waits for.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// For each node (by index in the workflow), the nodes it takes inputs from.
+    pub depends_on: Vec<BTreeSet<usize>>,
+    /// An order in which every node comes after those it depends on.
+    pub order: Vec<usize>,
+}
+
+/// Checks the whole workflow: format version, node ids, node types, references and their
+/// ports, edge types, each node's literal inputs (schema and rules), missing inputs, cycles.
+pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<WorkflowProblem>> {
+    let mut problems = Vec::new();
+    if workflow.version != WORKFLOW_VERSION {
+        problems.push(WorkflowProblem::new(
+            None,
+            "version",
+            "version",
+            format!("format version {} is not supported; use {WORKFLOW_VERSION}", workflow.version),
+        ));
+    }
+    if workflow.nodes.is_empty() {
+        problems.push(WorkflowProblem::new(None, "nodes", "not-empty", "the workflow has no nodes".into()));
+    }
+
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (position, node) in workflow.nodes.iter().enumerate() {
+        let id_ok = !node.id.is_empty()
+            && node.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !id_ok {
+            problems.push(WorkflowProblem::new(
+                Some(&node.id),
+                "",
+                "node-id",
+                "a node id must be letters, digits, '-' or '_' (and not empty)".into(),
+            ));
+        }
+        if index.insert(&node.id, position).is_some() {
+            problems.push(WorkflowProblem::new(
+                Some(&node.id),
+                "",
+                "unique-id",
+                "two nodes have this id".into(),
+            ));
+        }
+    }
+
+    let mut depends_on = vec![BTreeSet::new(); workflow.nodes.len()];
+    for (position, node) in workflow.nodes.iter().enumerate() {
+        let here = Some(node.id.as_str());
+        let Some(target) = registry.get(&node.type_id) else {
+            problems.push(WorkflowProblem::new(
+                here,
+                "",
+                "unknown-type",
+                format!(
+                    "unknown node type {:?}; known types: {}",
+                    node.type_id,
+                    registry.specs().map(|s| s.type_id).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            continue;
+        };
+        let spec = target.spec();
+        for (port, reference) in node.references() {
+            let reference = match reference {
+                Ok(reference) => reference,
+                Err(message) => {
+                    problems.push(WorkflowProblem::new(here, &port, "reference", message));
+                    continue;
+                }
+            };
+            let Some(&source_position) = index.get(reference.node.as_str()) else {
+                problems.push(WorkflowProblem::new(
+                    here,
+                    &port,
+                    "reference",
+                    format!("{reference} refers to node {:?}, which is not in the workflow", reference.node),
+                ));
+                continue;
+            };
+            if source_position == position {
+                problems.push(WorkflowProblem::new(here, &port, "cycle", format!("{reference} refers to the node itself")));
+                continue;
+            }
+            depends_on[position].insert(source_position);
+            let source = &workflow.nodes[source_position];
+            let Some(source_node) = registry.get(&source.type_id) else {
+                continue; // its unknown type is reported at its own node
+            };
+            check_edge(&mut problems, here, &port, &reference, source_node.spec(), spec, node);
+        }
+        for problem in target.check_inputs(&node.inputs, &node.linked_ports()) {
+            problems.push(WorkflowProblem::new(here, &problem.path, &problem.rule, problem.message));
+        }
+    }
+
+    let order = match topological_order(&depends_on) {
+        Ok(order) => order,
+        Err(in_cycle) => {
+            let names: Vec<&str> = in_cycle.iter().map(|&i| workflow.nodes[i].id.as_str()).collect();
+            for &position in &in_cycle {
+                problems.push(WorkflowProblem::new(
+                    Some(&workflow.nodes[position].id),
+                    "",
+                    "cycle",
+                    format!("the references form a cycle among: {}", names.join(", ")),
+                ));
+            }
+            Vec::new()
+        }
+    };
+    if problems.is_empty() {
+        Ok(Plan { depends_on, order })
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks that the referenced output exists and fits the input it feeds.
+fn check_edge(
+    problems: &mut Vec<WorkflowProblem>,
+    here: Option<&str>,
+    port: &str,
+    reference: &Reference,
+    source: &crate::node::NodeSpec,
+    target: &crate::node::NodeSpec,
+    node: &super::WorkflowNode,
+) {
+    let Some(given) = PortType::of(&source.outputs, &reference.port, &reference.path) else {
+        let what = if source.output_ports().contains(&reference.port.as_str()) {
+            format!("{} has no field {:?} in output {:?}", source.type_id, reference.path.join("."), reference.port)
+        } else {
+            format!("{} has no output {:?}; its outputs are: {}", source.type_id, reference.port, source.output_ports().join(", "))
+        };
+        problems.push(WorkflowProblem::new(here, port, "reference", format!("{reference}: {what}")));
+        return;
+    };
+    // Only a reference that is the whole port value is type-checked against the port; one
+    // nested in a literal object is judged when the node runs.
+    let whole_port = node
+        .inputs
+        .get(port)
+        .and_then(|value| value.as_object())
+        .and_then(super::workflow::reference_text)
+        .is_some();
+    if !whole_port {
+        return;
+    }
+    if let Some(wanted) = PortType::of(&target.inputs, port, &[]) {
+        if !given.fits(&wanted) {
+            problems.push(WorkflowProblem::new(
+                here,
+                port,
+                "edge-type",
+                format!("{reference} gives {given}, but input {port:?} of {} takes {wanted}", target.type_id),
+            ));
+        }
+    }
+}
+
+/// Kahn's algorithm; `Err` holds the nodes on or behind a cycle.
+fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut waiting: Vec<usize> = depends_on.iter().map(BTreeSet::len).collect();
+    let mut ready: Vec<usize> = (0..depends_on.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut order = Vec::with_capacity(depends_on.len());
+    while let Some(node) = ready.pop() {
+        order.push(node);
+        for (other, deps) in depends_on.iter().enumerate() {
+            if deps.contains(&node) {
+                waiting[other] -= 1;
+                if waiting[other] == 0 {
+                    ready.push(other);
+                }
+            }
+        }
+    }
+    if order.len() == depends_on.len() {
+        Ok(order)
+    } else {
+        Err((0..depends_on.len()).filter(|i| !order.contains(i)).collect())
+    }
+}

@@ -1,0 +1,155 @@
+//! The workflow document: nodes with ids, types and inputs; an input is a literal value or a
+//! reference `{"$from": "node.port.path"}` to another node's output.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Reference;
+
+/// The only format version so far.
+pub const WORKFLOW_VERSION: u32 = 1;
+
+/// A workflow: nodes wired by references from inputs to other nodes' outputs.
+///
+/// ```json
+/// {
+///   "version": 1,
+///   "nodes": [
+///     { "id": "video", "type": "pixverse/text-to-video-v4",
+///       "inputs": { "prompt": "A rabbit and a turtle race", "quality": "540p" } },
+///     { "id": "wait", "type": "wiro/task.wait", "inputs": { "task": { "$from": "video.task" } } },
+///     { "id": "save", "type": "wiro/output.download",
+///       "inputs": { "outputs": { "$from": "wait.outputs" } } }
+///   ]
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Workflow")]
+pub struct Workflow {
+    /// The format version: 1.
+    #[serde(default = "version_one")]
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// What the workflow is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The nodes, in any order: references decide what runs first.
+    pub nodes: Vec<WorkflowNode>,
+}
+
+fn version_one() -> u32 {
+    WORKFLOW_VERSION
+}
+
+/// One node of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowNode {
+    /// The node's id, unique in the workflow: letters, digits, `-` and `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    pub id: String,
+    /// The node type's id, e.g. `wiro/task.wait` (see `wiro-nodes nodes`).
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// Input values by port name: literals, or `{"$from": "node.port"}` references (also
+    /// inside objects and lists).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, InputValue>")]
+    pub inputs: Map<String, Value>,
+}
+
+/// An input value: a literal JSON value, or a reference to another node's output.
+#[derive(schemars::JsonSchema)]
+#[schemars(untagged)]
+#[allow(dead_code)] // exists for its schema only
+enum InputValue {
+    /// A reference to another node's output port, optionally a field inside it:
+    /// `node.port`, `node.port.field`, `node.port.0.url`.
+    Reference {
+        #[serde(rename = "$from")]
+        #[schemars(regex(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"))]
+        from: String,
+    },
+    /// A literal value for the port.
+    Literal(Value),
+}
+
+impl Workflow {
+    /// Reads a workflow from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Reads a workflow file.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        Self::from_json(&text).map_err(|error| format!("{}: {error}", path.display()))
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: &str) -> Option<&WorkflowNode> {
+        self.nodes.iter().find(|node| node.id == id)
+    }
+
+    /// Sets a literal input, as `--set NODE.INPUT=VALUE` does. `VALUE` is read as JSON when
+    /// it parses (`8`, `true`, `{"$from": ...}`), else as a string.
+    pub fn set_input(&mut self, assignment: &str) -> Result<(), String> {
+        let (target, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("--set {assignment:?}: expected NODE.INPUT=VALUE"))?;
+        let (node_id, port) = target
+            .split_once('.')
+            .ok_or_else(|| format!("--set {assignment:?}: expected NODE.INPUT=VALUE"))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|node| node.id == node_id)
+            .ok_or_else(|| format!("--set {assignment:?}: the workflow has no node {node_id:?}"))?;
+        node.inputs.insert(port.to_owned(), value);
+        Ok(())
+    }
+}
+
+impl WorkflowNode {
+    /// Every reference in this node's inputs, with the input port it sits in.
+    pub fn references(&self) -> Vec<(String, Result<Reference, String>)> {
+        let mut found = Vec::new();
+        for (port, value) in &self.inputs {
+            collect_references(value, &mut |text| {
+                found.push((port.clone(), Reference::parse(text)));
+            });
+        }
+        found
+    }
+
+    /// The input ports whose value holds a reference.
+    pub fn linked_ports(&self) -> BTreeSet<String> {
+        self.references().into_iter().map(|(port, _)| port).collect()
+    }
+}
+
+/// Calls `found` with the text of every `{"$from": ...}` inside `value`.
+pub(crate) fn collect_references(value: &Value, found: &mut impl FnMut(&str)) {
+    match value {
+        Value::Object(map) => match reference_text(map) {
+            Some(text) => found(text),
+            None => map.values().for_each(|inner| collect_references(inner, found)),
+        },
+        Value::Array(items) => items.iter().for_each(|inner| collect_references(inner, found)),
+        _ => {}
+    }
+}
+
+/// The reference text when `map` is exactly `{"$from": "..."}`.
+pub(crate) fn reference_text(map: &Map<String, Value>) -> Option<&str> {
+    match (map.len(), map.get("$from")) {
+        (1, Some(Value::String(text))) => Some(text),
+        _ => None,
+    }
+}

@@ -1,0 +1,52 @@
+//! `NodeContext`: what a running node is given — the client, cancellation, progress, a file area.
+
+use std::path::PathBuf;
+
+use tokio_util::sync::CancellationToken;
+
+use super::ProgressSink;
+use crate::api::Client;
+
+/// The context one node runs in.
+#[derive(Debug, Clone)]
+pub struct NodeContext {
+    /// The node's id in its workflow (for messages).
+    pub node_id: String,
+    /// The Wiro client.
+    pub client: Client,
+    /// Cancelled when the run is stopped (Ctrl-C, a dropped run): a node that owns a remote
+    /// task stops it before returning.
+    pub cancel: CancellationToken,
+    /// Where to report progress.
+    pub progress: ProgressSink,
+    /// Relative paths in inputs (files to upload) are taken from here: the workflow's folder.
+    pub input_dir: PathBuf,
+    /// Where the node writes files (downloads).
+    pub output_dir: PathBuf,
+}
+
+impl NodeContext {
+    /// A context with a fresh token and a no-op progress sink, reading relative paths from
+    /// and writing files to `dir`.
+    pub fn new(node_id: impl Into<String>, client: Client, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        Self {
+            node_id: node_id.into(),
+            client,
+            cancel: CancellationToken::new(),
+            progress: ProgressSink::default(),
+            input_dir: dir.clone(),
+            output_dir: dir,
+        }
+    }
+
+    /// An input path: absolute as given, relative ones inside `input_dir`.
+    pub fn input_path(&self, path: &str) -> PathBuf {
+        let path = PathBuf::from(path);
+        if path.is_absolute() {
+            path
+        } else {
+            self.input_dir.join(path)
+        }
+    }
+}

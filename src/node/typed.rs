@@ -1,0 +1,235 @@
+//! `TypedNode`: how a node is written — typed input and output structs — and the one adapter
+//! that turns it into a registry-ready [`Node`] with JSON Schemas and input checks.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{InputProblem, NodeContext, NodeError, NodeSpec};
+
+/// A node written with typed ports. Each field of `Input`/`Output` is a port; its doc comment
+/// is the port's description; enums, defaults and ranges live in the types.
+///
+/// ```
+/// use wiro_nodes::node::{NodeContext, NodeError, TypedNode};
+/// use schemars::JsonSchema;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Default)]
+/// struct Shout;
+///
+/// /// What to shout.
+/// #[derive(Deserialize, JsonSchema)]
+/// struct ShoutIn { /** The text. */ text: String }
+///
+/// /// The shouted text.
+/// #[derive(Serialize, JsonSchema)]
+/// struct ShoutOut { /** The text in capitals. */ text: String }
+///
+/// #[async_trait::async_trait]
+/// impl TypedNode for Shout {
+///     type Input = ShoutIn;
+///     type Output = ShoutOut;
+///     const TYPE_ID: &'static str = "example/shout";
+///     const TITLE: &'static str = "Shout";
+///     const CATEGORY: &'static str = "text";
+///     const DESCRIPTION: &'static str = "Turns text into capitals.";
+///     async fn run(&self, _: &NodeContext, input: ShoutIn) -> Result<ShoutOut, NodeError> {
+///         Ok(ShoutOut { text: input.text.to_uppercase() })
+///     }
+/// }
+/// wiro_nodes::register_node!(Shout);
+///
+/// let registry = wiro_nodes::node::Registry::from_inventory();
+/// assert!(registry.get("example/shout").is_some());
+/// ```
+#[async_trait]
+pub trait TypedNode: Default + Send + Sync + 'static {
+    /// The input ports.
+    type Input: DeserializeOwned + JsonSchema + Send;
+    /// The output ports.
+    type Output: Serialize + JsonSchema + Send;
+    /// The permanent type id saved in workflows, e.g. `wiro/task.wait`.
+    const TYPE_ID: &'static str;
+    /// The version of the node's contract.
+    const VERSION: u32 = 1;
+    /// A short title.
+    const TITLE: &'static str;
+    /// The palette category.
+    const CATEGORY: &'static str;
+    /// What the node does.
+    const DESCRIPTION: &'static str;
+    /// Running it starts a paid task.
+    const SPENDS_MONEY: bool = false;
+
+    /// Rules beyond the schema, on inputs of which some are not known yet (they come from
+    /// other nodes): only the present values are judged. Used when a workflow is validated.
+    fn check_partial(_inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        Vec::new()
+    }
+
+    /// Rules on the complete, typed input, checked right before the node runs.
+    fn check(_input: &Self::Input) -> Vec<InputProblem> {
+        Vec::new()
+    }
+
+    /// Does the node's work.
+    async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError>;
+}
+
+/// A node with its types erased, as engines and the registry hold it.
+#[async_trait]
+pub trait Node: Send + Sync {
+    /// What the node is.
+    fn spec(&self) -> &NodeSpec;
+
+    /// Every problem with a node's inputs that can be seen before running: unknown ports,
+    /// the schema (types, enums, ranges, required ports) and the node's own rules. Ports in
+    /// `linked` get their values from other nodes later: they count as present, unjudged.
+    fn check_inputs(&self, inputs: &Map<String, Value>, linked: &BTreeSet<String>)
+        -> Vec<InputProblem>;
+
+    /// Runs the node on complete inputs; checks them first, so nothing is sent for bad ones.
+    async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError>;
+}
+
+/// The adapter from a [`TypedNode`] to a [`Node`].
+pub(crate) struct Typed<T: TypedNode> {
+    node: T,
+    spec: NodeSpec,
+    validator: Option<jsonschema::Validator>,
+}
+
+impl<T: TypedNode> Typed<T> {
+    pub(crate) fn new() -> Self {
+        let inputs = schema_value::<T::Input>();
+        let validator = match jsonschema::options()
+            .should_validate_formats(true)
+            .build(&inputs)
+        {
+            Ok(validator) => Some(validator),
+            Err(error) => {
+                // A schema derived from Rust types always compiles; if not, the node still
+                // checks its typed input before running.
+                tracing::error!(node = T::TYPE_ID, %error, "input schema does not compile");
+                None
+            }
+        };
+        Self {
+            node: T::default(),
+            spec: NodeSpec {
+                type_id: T::TYPE_ID,
+                version: T::VERSION,
+                title: T::TITLE,
+                category: T::CATEGORY,
+                description: T::DESCRIPTION,
+                spends_money: T::SPENDS_MONEY,
+                inputs,
+                outputs: schema_value::<T::Output>(),
+            },
+            validator,
+        }
+    }
+}
+
+/// The JSON Schema (2020-12) of a type, as a JSON value.
+pub fn schema_value<S: JsonSchema>() -> Value {
+    schemars::SchemaGenerator::default()
+        .into_root_schema_for::<S>()
+        .to_value()
+}
+
+#[async_trait]
+impl<T: TypedNode> Node for Typed<T> {
+    fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    fn check_inputs(
+        &self,
+        inputs: &Map<String, Value>,
+        linked: &BTreeSet<String>,
+    ) -> Vec<InputProblem> {
+        let ports: BTreeSet<&str> = self.spec.input_ports().into_iter().collect();
+        let mut problems: Vec<InputProblem> = inputs
+            .keys()
+            .chain(linked.iter())
+            .filter(|name| !ports.contains(name.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|name| {
+                InputProblem::new(
+                    name.as_str(),
+                    "unknown-input",
+                    format!(
+                        "{} has no input {name:?}; its inputs are: {}",
+                        T::TYPE_ID,
+                        self.spec.input_ports().join(", ")
+                    ),
+                )
+            })
+            .collect();
+        let literal: Map<String, Value> = inputs
+            .iter()
+            .filter(|(name, _)| !linked.contains(*name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if let Some(validator) = &self.validator {
+            let instance = Value::Object(literal.clone());
+            for error in validator.iter_errors(&instance) {
+                let schema_path = error.schema_path.as_str();
+                // Cross-field rules come from `check_partial`, in better words.
+                if schema_path.starts_with("/allOf") {
+                    continue;
+                }
+                let (path, rule) = match &error.kind {
+                    jsonschema::error::ValidationErrorKind::Required { property } => {
+                        let name = property.as_str().unwrap_or_default().to_owned();
+                        if linked.contains(&name) {
+                            continue;
+                        }
+                        (name, "required".to_owned())
+                    }
+                    _ => (
+                        error.instance_path.as_str().trim_start_matches('/').to_owned(),
+                        schema_path.rsplit('/').next().unwrap_or_default().to_owned(),
+                    ),
+                };
+                let message = match rule.as_str() {
+                    "required" => format!("input {path:?} is required"),
+                    _ => error.to_string(),
+                };
+                problems.push(InputProblem::new(path, rule, message));
+            }
+        }
+        problems.extend(T::check_partial(&literal));
+        problems
+    }
+
+    async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError> {
+        let Value::Object(map) = &inputs else {
+            return Err(NodeError::InvalidInputs(vec![InputProblem::new(
+                "",
+                "type",
+                "the inputs must be a JSON object of port names to values",
+            )]));
+        };
+        let problems = self.check_inputs(map, &BTreeSet::new());
+        if !problems.is_empty() {
+            return Err(NodeError::InvalidInputs(problems));
+        }
+        let input: T::Input = serde_json::from_value(inputs).map_err(|error| {
+            NodeError::InvalidInputs(vec![InputProblem::new("", "type", error.to_string())])
+        })?;
+        let problems = T::check(&input);
+        if !problems.is_empty() {
+            return Err(NodeError::InvalidInputs(problems));
+        }
+        let output = self.node.run(ctx, input).await?;
+        serde_json::to_value(output).map_err(|error| NodeError::Outputs(error.to_string()))
+    }
+}

@@ -1,0 +1,62 @@
+//! `wiro/file.upload`: a local file into Wiro's storage; its URL feeds model inputs.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::api::wire::UploadedFile;
+use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
+
+/// Uploads a local file.
+#[derive(Debug, Default)]
+pub struct FileUpload;
+
+/// The file to upload.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileUploadInput {
+    /// The local file; a relative path is taken from the workflow's folder. At most 100 MB;
+    /// images jpg png gif webp heic, video mp4 webm mov, audio mp3 wav m4a, documents pdf csv
+    /// docx xlsx pptx txt md epub, or zip.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// The folder to upload into (from `wiro/folder.create`); empty for the default folder.
+    #[serde(default)]
+    pub folderid: Option<String>,
+}
+
+/// The stored file.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FileUploadOutput {
+    /// The stored file with its details.
+    pub file: UploadedFile,
+    /// The file's public URL: connect it to a model input such as `inputImageUrl`.
+    pub url: String,
+}
+
+#[async_trait]
+impl TypedNode for FileUpload {
+    type Input = FileUploadInput;
+    type Output = FileUploadOutput;
+    const TYPE_ID: &'static str = "wiro/file.upload";
+    const TITLE: &'static str = "Upload file";
+    const CATEGORY: &'static str = "files";
+    const DESCRIPTION: &'static str = "Uploads a local file to the Wiro project's storage (File/Upload, streamed from disk) and gives its public URL for model inputs.";
+
+    async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
+        let path = ctx.input_path(&input.path);
+        ctx.progress.phase("uploading");
+        let file = ctx.client.upload(&path, input.folderid.as_deref()).await?;
+        let size = file.size.as_ref().and_then(|s| s.as_u64());
+        ctx.progress.emit(NodeEvent::Transfer {
+            file: file.name.clone(),
+            done: size.unwrap_or(0),
+            total: size,
+        });
+        Ok(FileUploadOutput {
+            url: file.url.clone(),
+            file,
+        })
+    }
+}
+
+crate::register_node!(FileUpload);

@@ -1,0 +1,57 @@
+//! The node types: one file per node, each registering itself with `inventory`.
+//!
+//! | type id | what it does |
+//! |---|---|
+//! | `wiro/folder.create` | creates a storage folder |
+//! | `wiro/file.upload` | uploads a local file; its URL feeds model inputs |
+//! | `wiro/model.run` | starts any model; returns the task handle |
+//! | `pixverse/text-to-video-v4` | starts PixVerse text-to-video v4 with typed parameters |
+//! | `pixverse/image-to-video-v4` | starts PixVerse image-to-video v4 with typed parameters |
+//! | `wiro/task.detail` | reads a task's record |
+//! | `wiro/task.wait` | follows a task to its end |
+//! | `wiro/task.kill` | stops a running task |
+//! | `wiro/task.cancel` | removes a queued task |
+//! | `wiro/output.download` | downloads output files |
+
+mod file_upload;
+mod folder_create;
+mod model_run;
+mod output_download;
+mod pixverse_image_to_video;
+mod pixverse_text_to_video;
+mod support;
+mod task_cancel;
+mod task_detail;
+mod task_kill;
+mod task_wait;
+
+pub use file_upload::{FileUpload, FileUploadInput, FileUploadOutput};
+pub use folder_create::{FolderCreate, FolderCreateInput, FolderCreateOutput};
+pub use model_run::{ModelRun, ModelRunInput};
+pub use output_download::{OutputDownload, OutputDownloadInput, OutputDownloadOutput};
+pub use pixverse_image_to_video::PixverseImageToVideo;
+pub use pixverse_text_to_video::PixverseTextToVideo;
+pub use support::StartedTask;
+pub use task_cancel::TaskCancel;
+pub use task_detail::{TaskDetail, TaskInput, TaskRecordOutput};
+pub use task_kill::TaskKill;
+pub use task_wait::{TaskWait, TaskWaitInput, TaskWaitOutput};
+
+use crate::node::NodeRegistration;
+
+/// Every node type of this crate, as a plain list: for engines on targets where `inventory`
+/// cannot collect registrations (wasm). Use with [`crate::node::Registry::from_registrations`].
+pub fn all() -> Vec<NodeRegistration> {
+    vec![
+        NodeRegistration::of::<FolderCreate>(),
+        NodeRegistration::of::<FileUpload>(),
+        NodeRegistration::of::<ModelRun>(),
+        NodeRegistration::of::<PixverseTextToVideo>(),
+        NodeRegistration::of::<PixverseImageToVideo>(),
+        NodeRegistration::of::<TaskDetail>(),
+        NodeRegistration::of::<TaskWait>(),
+        NodeRegistration::of::<TaskKill>(),
+        NodeRegistration::of::<TaskCancel>(),
+        NodeRegistration::of::<OutputDownload>(),
+    ]
+}

@@ -1,0 +1,41 @@
+//! `wiro/model.run`: runs any model on Wiro with a parameters object; returns the task handle.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::support::{submit_run, StartedTask};
+use crate::node::{NodeContext, NodeError, TypedNode};
+
+/// Runs any model.
+#[derive(Debug, Default)]
+pub struct ModelRun;
+
+/// The model and its parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRunInput {
+    /// The model as `owner/model`, e.g. `PixVerse/text-to-video-v4`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"))]
+    pub model: String,
+    /// The model's parameters; values are sent as strings, as Wiro's docs do.
+    #[serde(default)]
+    pub parameters: Map<String, Value>,
+}
+
+#[async_trait]
+impl TypedNode for ModelRun {
+    type Input = ModelRunInput;
+    type Output = StartedTask;
+    const TYPE_ID: &'static str = "wiro/model.run";
+    const TITLE: &'static str = "Run model";
+    const CATEGORY: &'static str = "models";
+    const DESCRIPTION: &'static str = "Starts a task of any Wiro model (Run/{owner}/{model}) and returns its handle as soon as it is accepted. Costs money; never sent twice.";
+    const SPENDS_MONEY: bool = true;
+
+    async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
+        submit_run(ctx, &input.model, &input.parameters).await
+    }
+}
+
+crate::register_node!(ModelRun);

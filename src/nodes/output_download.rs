@@ -1,0 +1,100 @@
+//! `wiro/output.download`: a task's output files onto the local disk, streamed and checked.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{safe_file_name, LocalFile, OutputFile};
+use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
+
+/// Downloads output files.
+#[derive(Debug, Default)]
+pub struct OutputDownload;
+
+/// The files to download and where to put them.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputDownloadInput {
+    /// The files, e.g. a finished task's `outputs`.
+    pub outputs: Vec<OutputFile>,
+    /// A folder inside the run's output folder; empty for the output folder itself.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// Put before each file name; by default the node's id and a dash, so that outputs of
+    /// several tasks (all named `0.mp4`) do not overwrite each other.
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+/// The files on disk.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct OutputDownloadOutput {
+    /// Each downloaded file: path, size, sha256, content type.
+    pub files: Vec<LocalFile>,
+}
+
+#[async_trait]
+impl TypedNode for OutputDownload {
+    type Input = OutputDownloadInput;
+    type Output = OutputDownloadOutput;
+    const TYPE_ID: &'static str = "wiro/output.download";
+    const TITLE: &'static str = "Download outputs";
+    const CATEGORY: &'static str = "outputs";
+    const DESCRIPTION: &'static str = "Downloads output files to local disk: streamed in constant memory, resumed after a dropped connection, size-checked, renamed into place when complete.";
+
+    async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
+        let directory = match input.directory.as_deref().filter(|d| !d.is_empty()) {
+            Some(sub) => ctx.output_dir.join(safe_relative(sub)),
+            None => ctx.output_dir.clone(),
+        };
+        let prefix = input
+            .prefix
+            .unwrap_or_else(|| format!("{}-", safe_file_name(&ctx.node_id)));
+        ctx.progress.phase("downloading");
+        let mut files = Vec::with_capacity(input.outputs.len());
+        for output in &input.outputs {
+            let name = format!("{prefix}{}", safe_file_name(&output.name));
+            let progress = ctx.progress.clone();
+            let shown = name.clone();
+            let download = ctx.client.download(
+                &output.url,
+                &directory,
+                &name,
+                output.size_bytes(),
+                move |p| {
+                    progress.emit(NodeEvent::Transfer {
+                        file: shown.clone(),
+                        done: p.received,
+                        total: p.total,
+                    })
+                },
+            );
+            let file = tokio::select! {
+                file = download => file?,
+                _ = ctx.cancel.cancelled() => return Err(NodeError::Cancelled { stopped: None }),
+            };
+            files.push(file);
+        }
+        Ok(OutputDownloadOutput { files })
+    }
+}
+
+/// A relative folder path with no way out of the output folder.
+fn safe_relative(path: &str) -> std::path::PathBuf {
+    path.split(['/', '\\'])
+        .filter(|part| !part.is_empty() && *part != "." && *part != "..")
+        .map(safe_file_name)
+        .collect()
+}
+
+crate::register_node!(OutputDownload);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subfolders_stay_inside_the_output_folder() {
+        assert_eq!(safe_relative("../../etc"), std::path::PathBuf::from("etc"));
+        assert_eq!(safe_relative("videos/run1"), std::path::PathBuf::from("videos/run1"));
+    }
+}

@@ -1,0 +1,106 @@
+//! `wiro/task.wait`: follows a task to its end and gives its record and outputs; stops the
+//! task if the run is cancelled meanwhile.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::support::stop_owned_task;
+use crate::api::{Error, OutputFile, Task, TaskEvent, TaskHandle, WaitOptions};
+use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
+
+/// Waits for a task.
+#[derive(Debug, Default)]
+pub struct TaskWait;
+
+/// The task to wait for, and how patiently.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskWaitInput {
+    /// The task, as a run node gave it.
+    pub task: TaskHandle,
+    /// Give up after this many seconds of running; time in the queue does not count.
+    /// The task is not stopped by a timeout: wait again with the same handle.
+    #[serde(default = "default_timeout")]
+    #[schemars(range(min = 1, max = 86400))]
+    pub timeout_seconds: u64,
+    /// Seconds between status checks when the live socket is not available.
+    #[serde(default = "default_poll")]
+    #[schemars(range(min = 0.05, max = 60.0))]
+    pub poll_seconds: f64,
+    /// Fail when the task succeeds without any output file (a video model always makes one).
+    #[serde(default = "yes")]
+    pub require_outputs: bool,
+}
+
+fn default_timeout() -> u64 {
+    1800
+}
+fn default_poll() -> f64 {
+    2.0
+}
+fn yes() -> bool {
+    true
+}
+
+/// The finished task.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TaskWaitOutput {
+    /// The final record (status, cost, timings).
+    pub task: Task,
+    /// The files it made: connect to `wiro/output.download`.
+    pub outputs: Vec<OutputFile>,
+}
+
+#[async_trait]
+impl TypedNode for TaskWait {
+    type Input = TaskWaitInput;
+    type Output = TaskWaitOutput;
+    const TYPE_ID: &'static str = "wiro/task.wait";
+    const TITLE: &'static str = "Wait for task";
+    const CATEGORY: &'static str = "tasks";
+    const DESCRIPTION: &'static str = "Follows a task over the WebSocket (polling Task/Detail as fallback) until it ends. Fails with the server's debugerror and the task id when the task fails or is cancelled; stops the task if the run is cancelled.";
+
+    async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
+        let poll = Duration::from_secs_f64(input.poll_seconds);
+        let options = WaitOptions {
+            deadline: Some(Duration::from_secs(input.timeout_seconds)),
+            min_poll: poll,
+            max_poll: poll.max(Duration::from_secs(15)),
+            ..WaitOptions::default()
+        };
+        ctx.progress.phase("waiting");
+        let progress = ctx.progress.clone();
+        let wait = ctx.client.wait_for_task(&input.task, &options, move |event| match event {
+            TaskEvent::Status { status, .. } => progress.emit(NodeEvent::TaskStatus(status)),
+            TaskEvent::Log { line, stderr } => progress.emit(NodeEvent::Log { line, stderr }),
+            TaskEvent::SocketLost { reason } => progress.emit(NodeEvent::Log {
+                line: format!("live updates lost ({reason}); polling"),
+                stderr: false,
+            }),
+        });
+        let task = tokio::select! {
+            result = wait => result?,
+            _ = ctx.cancel.cancelled() => {
+                let stopped = stop_owned_task(ctx, &input.task.taskid).await;
+                return Err(NodeError::Cancelled { stopped: Some(stopped) });
+            }
+        };
+        if input.require_outputs && task.outputs.is_empty() {
+            return Err(Error::TaskFailed {
+                taskid: task.id.clone(),
+                status: task.status.to_string(),
+                pexit: task.pexit.as_ref().map(ToString::to_string).unwrap_or_default(),
+                debugerror: "the task succeeded but produced no output file".into(),
+            }
+            .into());
+        }
+        Ok(TaskWaitOutput {
+            outputs: task.outputs.clone(),
+            task,
+        })
+    }
+}
+
+crate::register_node!(TaskWait);
