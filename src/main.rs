@@ -1,1 +1,5 @@
-fn main() {}
+//! The `wiro-nodes` binary: see `wiro-nodes --help`.
+
+fn main() -> std::process::ExitCode {
+    wiro_nodes::cli::main()
+}

@@ -8,7 +8,7 @@ use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::answer::retry_after;
 use super::{Client, Error, Result};
@@ -73,23 +73,12 @@ impl Partial {
             .await
             .map_err(|e| Error::io(&self.path, e))?;
         self.file
-            .rewind_to_start()
+            .rewind()
             .await
             .map_err(|e| Error::io(&self.path, e))?;
         self.hasher = Sha256::new();
         self.received = 0;
         Ok(())
-    }
-}
-
-trait RewindExt {
-    async fn rewind_to_start(&mut self) -> std::io::Result<()>;
-}
-
-impl RewindExt for tokio::fs::File {
-    async fn rewind_to_start(&mut self) -> std::io::Result<()> {
-        use tokio::io::AsyncSeekExt;
-        self.seek(std::io::SeekFrom::Start(0)).await.map(|_| ())
     }
 }
 

@@ -30,5 +30,5 @@ pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};
 pub use error::{Error, Result};
-pub use wait::{TaskEvent, WaitOptions};
+pub use wait::{EventSource, TaskEvent, WaitOptions};
 pub use wire::{OutputFile, Task, TaskHandle, TaskStatus};

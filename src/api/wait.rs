@@ -154,11 +154,14 @@ impl Client {
                         }
                     }
                     closed => {
+                        socket_live = false;
+                        if status.as_ref().is_some_and(TaskStatus::is_terminal) {
+                            continue; // the socket closes after the last frame, as it should
+                        }
                         let reason = match closed {
                             Some(SocketMessage::Closed(reason)) if !reason.is_empty() => reason,
                             _ => "the socket closed".to_owned(),
                         };
-                        socket_live = false;
                         on_event(TaskEvent::SocketLost { reason });
                         poll_every = options.min_poll;
                         next_poll = Instant::now();

@@ -1,0 +1,76 @@
+//! `wiro-nodes emulator`: serves the local Wiro-compatible emulator until stopped, printing the
+//! four `export` lines that point a client at it.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use super::EXIT_FAILED;
+use crate::emulator::{Emulator, EmulatorConfig, FaultSpec};
+
+/// Arguments of `wiro-nodes emulator`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// The API key clients must send.
+    #[arg(long)]
+    api_key: Option<String>,
+    /// The API secret signatures are checked against.
+    #[arg(long, conflicts_with = "key_only")]
+    api_secret: Option<String>,
+    /// Accept the API key alone (no signature), like a project without signature auth.
+    #[arg(long)]
+    key_only: bool,
+    /// Time factor: 2 runs tasks twice as fast, 0.5 half as fast.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Refuse a nonce that was already used.
+    #[arg(long)]
+    reject_replayed_nonce: bool,
+    /// At most this many tasks run at once; more wait in the queue (code 96 beyond).
+    #[arg(long)]
+    max_running: Option<usize>,
+    /// The account balance; Runs that cannot be paid get code 97. Unlimited by default.
+    #[arg(long)]
+    balance: Option<f64>,
+    /// Inject a fault: OP=KIND[:N], e.g. run=500, detail=429@2, run=drop, download=truncate,
+    /// detail=slow@1500, socket=drop, run=96, run=97, run=fail. Repeatable.
+    #[arg(long = "fault", value_name = "OP=KIND[:N]")]
+    faults: Vec<FaultSpec>,
+}
+
+pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
+    let defaults = EmulatorConfig::default();
+    let config = EmulatorConfig {
+        addr: args.addr,
+        api_key: args.api_key.unwrap_or(defaults.api_key.clone()),
+        api_secret: if args.key_only {
+            None
+        } else {
+            args.api_secret.or(defaults.api_secret.clone())
+        },
+        speed: args.speed,
+        reject_replayed_nonce: args.reject_replayed_nonce,
+        max_running: args.max_running,
+        balance: args.balance,
+        faults: args.faults,
+        ..defaults
+    };
+    let handle = match Emulator::start(config).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("error: could not start the emulator on {}: {error}", args.addr);
+            return EXIT_FAILED;
+        }
+    };
+    println!("export WIRO_BASE_URL={}", handle.base_url());
+    println!("export WIRO_SOCKET_URL={}", handle.socket_url());
+    println!("export WIRO_API_KEY={}", handle.api_key());
+    println!("export WIRO_API_SECRET={}", handle.api_secret().unwrap_or(""));
+    let _ = std::io::stdout().flush();
+    eprintln!("Wiro emulator serving on {}; Ctrl-C to stop.", handle.addr());
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    0
+}

@@ -1,0 +1,98 @@
+//! The `wiro-nodes` command line: a thin layer over the graph executor, the node registry and
+//! the emulator.
+
+mod backend;
+mod emulator;
+mod exec;
+mod nodes;
+mod progress;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status of a run that failed (a node failed, or a task failed).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status of bad usage or an invalid workflow: nothing was sent.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit status after Ctrl-C.
+pub const EXIT_CANCELLED: u8 = 130;
+
+/// Hosted AI video generation as workflow nodes: run Wiro (PixVerse v4) pipelines, or the
+/// embedded emulator when no credentials are set.
+#[derive(Debug, Parser)]
+#[command(name = "wiro-nodes", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a workflow file; resumes from the journal in --out when run again.
+    Run(run::RunArgs),
+    /// Check a workflow file without sending anything.
+    Validate(run::ValidateArgs),
+    /// List the registered node types with their ports.
+    Nodes {
+        /// Print JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one node type's schemas, or write every schema file to a folder.
+    Schema {
+        /// The node type, e.g. pixverse/text-to-video-v4.
+        #[arg(required_unless_present = "write")]
+        type_id: Option<String>,
+        /// Write index.json, workflow.schema.json and one file per node type here.
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
+    },
+    /// Run single nodes as a process step.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+    /// Serve the local Wiro-compatible emulator until stopped.
+    Emulator(emulator::EmulatorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum NodeCommand {
+    /// Run one node with JSON inputs and print its outputs as JSON.
+    Exec(exec::ExecArgs),
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WIRO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Validate(args) => run::validate(args),
+            Command::Nodes { json } => nodes::list(json),
+            Command::Schema { type_id, write } => nodes::schema(type_id.as_deref(), write.as_deref()),
+            Command::Node {
+                command: NodeCommand::Exec(args),
+            } => exec::exec(args).await,
+            Command::Emulator(args) => emulator::serve(args).await,
+        }
+    });
+    ExitCode::from(code)
+}

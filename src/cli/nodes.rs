@@ -1,0 +1,87 @@
+//! `wiro-nodes nodes` and `wiro-nodes schema`: what is registered, and its schemas.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{EXIT_FAILED, EXIT_INVALID};
+use crate::graph::{node_schema_document, schema_file_text, schema_files};
+use crate::node::{NodeSpec, PortDescription, Registry};
+
+pub(crate) fn list(as_json: bool) -> u8 {
+    let registry = Registry::from_inventory();
+    if as_json {
+        let nodes: Vec<Value> = registry.specs().map(summary).collect();
+        println!("{}", serde_json::to_string_pretty(&nodes).unwrap_or_default());
+        return 0;
+    }
+    for spec in registry.specs() {
+        let money = if spec.spends_money { "  (starts a paid task)" } else { "" };
+        println!("{}  v{}  [{}]  {}{money}", spec.type_id, spec.version, spec.category, spec.title);
+        println!("    {}", spec.description);
+        for (direction, ports) in [("in ", spec.input_port_descriptions()), ("out", spec.output_port_descriptions())] {
+            for port in ports {
+                let required = if port.required { "*" } else { "" };
+                println!("    {direction} {}{required}: {}", port.name, port.type_label);
+            }
+        }
+        println!();
+    }
+    println!("* required input");
+    0
+}
+
+fn summary(spec: &NodeSpec) -> Value {
+    let ports = |ports: Vec<PortDescription>| -> Vec<Value> {
+        ports
+            .into_iter()
+            .map(|p| json!({ "name": p.name, "type": p.type_label, "required": p.required, "description": p.description }))
+            .collect()
+    };
+    json!({
+        "type": spec.type_id,
+        "version": spec.version,
+        "title": spec.title,
+        "category": spec.category,
+        "description": spec.description,
+        "spends_money": spec.spends_money,
+        "inputs": ports(spec.input_port_descriptions()),
+        "outputs": ports(spec.output_port_descriptions()),
+    })
+}
+
+pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
+    let registry = Registry::from_inventory();
+    if let Some(dir) = write {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("error: {}: {error}", dir.display());
+            return EXIT_FAILED;
+        }
+        let files = schema_files(&registry);
+        for (name, value) in &files {
+            let path = dir.join(name);
+            if let Err(error) = std::fs::write(&path, schema_file_text(value)) {
+                eprintln!("error: {}: {error}", path.display());
+                return EXIT_FAILED;
+            }
+        }
+        println!("wrote {} files to {}", files.len(), dir.display());
+        return 0;
+    }
+    let Some(type_id) = type_id else {
+        return EXIT_INVALID;
+    };
+    match registry.get(type_id) {
+        Some(node) => {
+            print!("{}", schema_file_text(&node_schema_document(node.spec())));
+            0
+        }
+        None => {
+            eprintln!(
+                "error: unknown node type {type_id:?}; known types: {}",
+                registry.specs().map(|s| s.type_id).collect::<Vec<_>>().join(", ")
+            );
+            EXIT_INVALID
+        }
+    }
+}

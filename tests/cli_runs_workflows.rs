@@ -1,0 +1,221 @@
+#![cfg(feature = "cli")]
+//! The `wiro-nodes run` command as a user meets it: the embedded emulator by default, all
+//! problems of an invalid workflow at once with nothing sent, Ctrl-C stopping the remote task,
+//! and a killed run resuming the same task instead of paying again.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wiro-nodes"));
+    for name in [
+        "WIRO_API_KEY",
+        "WIRO_API_SECRET",
+        "WIRO_BASE_URL",
+        "WIRO_SOCKET_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command.kill_on_drop(true);
+    command
+}
+
+/// The binary, pointed at an emulator running in this test as if it were the real API.
+fn binary_for(emulator: &EmulatorHandle) -> Command {
+    let mut command = binary();
+    command
+        .env("WIRO_BASE_URL", emulator.base_url())
+        .env("WIRO_SOCKET_URL", emulator.socket_url())
+        .env("WIRO_API_KEY", emulator.api_key())
+        .env("WIRO_API_SECRET", emulator.api_secret().unwrap_or_default());
+    command
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_credentials_run_uses_the_embedded_emulator_and_prints_the_file() {
+    let out = tempfile::tempdir().unwrap();
+    let output = binary()
+        .env("WIRO_EMULATOR_SPEED", "100")
+        .arg("run")
+        .arg(example("text-to-video.json"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("embedded Wiro emulator"),
+        "it says so: {stderr}"
+    );
+    let video = out.path().join("download-0.mp4");
+    assert!(
+        stdout.contains(&video.display().to_string()),
+        "it prints where the file is: {stdout}"
+    );
+    assert_eq!(common::mp4_size_and_seconds(&video), (960, 540, 5.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_workflow_lists_every_problem_and_sends_nothing() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(
+        &file,
+        r#"{"version": 1, "nodes": [
+            {"id": "video", "type": "pixverse/text-to-video-v4",
+             "inputs": {"prompt": "x", "quality": "1080p", "motionMode": "fast", "aspectRatio": "21:9"}},
+            {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.tsk"}}},
+            {"id": "save", "type": "wiro/output.dowload", "inputs": {}}
+        ]}"#,
+    )
+    .unwrap();
+    let output = binary_for(&emulator)
+        .arg("run")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "node \"video\", input \"motionMode\"",
+        "pixverse/1080p-not-fast",
+        "node \"video\", input \"aspectRatio\"",
+        "node \"wait\", input \"task\"",
+        "tsk",
+        "node \"save\"",
+        "unknown node type",
+        "nothing was sent",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        emulator.stats().requests.values().sum::<u64>(),
+        0,
+        "the server saw no request"
+    );
+
+    let validate = binary_for(&emulator)
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(2));
+    let ok = binary()
+        .arg("validate")
+        .arg(example("batch.json"))
+        .output()
+        .await
+        .unwrap();
+    assert!(ok.status.success());
+}
+
+/// Starts `run` on the text-to-video example and waits until its task id is journaled.
+async fn start_run(emulator: &EmulatorHandle, out: &Path) -> tokio::process::Child {
+    let child = binary_for(emulator)
+        .arg("run")
+        .arg(example("text-to-video.json"))
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = out.join("wiro-journal.jsonl");
+    for _ in 0..400 {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.contains("\"task_started\"") {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the run never journaled its task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_the_wait_kills_the_task_and_says_which() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
+    let out = tempfile::tempdir().unwrap();
+    let child = start_run(&emulator, out.path()).await;
+    // Let it leave the queue, then interrupt as a terminal's Ctrl-C does.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    let stats = emulator.stats();
+    assert_eq!(stats.cancelled, 1, "{stats:?}");
+    assert!(
+        stdout.contains(" killed") || stdout.contains(" cancelled"),
+        "it says what it did to the task: {stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_during_the_wait_resumes_the_same_task_when_started_again() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(2.0)).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut child = start_run(&emulator, out.path()).await;
+    child.start_kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().await.unwrap();
+    assert_eq!(emulator.stats().runs_accepted, 1);
+
+    let output = binary_for(&emulator)
+        .arg("run")
+        .arg(example("text-to-video.json"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 1, "the server saw one Run");
+    assert!(stdout.contains("resumed"), "{stdout}");
+    assert_eq!(
+        common::mp4_size_and_seconds(&out.path().join("download-0.mp4")),
+        (960, 540, 5.0)
+    );
+
+    // A third time, everything comes from the journal.
+    let again = binary_for(&emulator)
+        .arg("run")
+        .arg(example("text-to-video.json"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(emulator.stats().runs_accepted, 1);
+}

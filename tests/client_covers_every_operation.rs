@@ -1,0 +1,169 @@
+#![cfg(feature = "emulator")]
+//! Every client operation against the emulator: folder, upload, run, detail by id and token,
+//! wait (socket), download, kill, cancel, tool detail.
+
+mod common;
+
+use std::time::Duration;
+
+use wiro_nodes::api::{TaskLookup, TaskStatus};
+use wiro_nodes::emulator::EmulatorConfig;
+
+#[tokio::test]
+async fn upload_into_a_folder_then_generate_wait_and_download() {
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let folder = client.folder_create("inputs", None).await.unwrap();
+    assert!(!folder.id.is_empty());
+    assert_eq!(folder.name, "inputs");
+
+    let image = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png");
+    let uploaded = client.upload(&image, Some(&folder.id)).await.unwrap();
+    assert_eq!(uploaded.contenttype, "image/png");
+    assert_eq!(
+        uploaded.size.as_ref().and_then(|s| s.as_u64()),
+        Some(std::fs::metadata(&image).unwrap().len())
+    );
+    assert!(
+        uploaded.url.starts_with("http://127.0.0.1"),
+        "{}",
+        uploaded.url
+    );
+
+    let mut parameters = common::small_video("the meadow at dusk");
+    parameters.insert("inputImageUrl".into(), uploaded.url.clone().into());
+    parameters.remove("aspectRatio");
+    let handle = client
+        .run("PixVerse/image-to-video-v4", &parameters)
+        .await
+        .unwrap();
+    assert!(!handle.taskid.is_empty() && !handle.socketaccesstoken.is_empty());
+
+    let mut statuses = Vec::new();
+    let task = client
+        .wait_for_task(&handle, &common::quick_wait(), |event| {
+            if let wiro_nodes::api::TaskEvent::Status { status, .. } = event {
+                statuses.push(status)
+            }
+        })
+        .await
+        .unwrap();
+    assert!(task.succeeded());
+    assert_eq!(statuses.last(), Some(&TaskStatus::PostprocessEnd));
+    assert!(
+        task.total_cost().unwrap() > 0.0,
+        "a successful task is billed"
+    );
+
+    let by_token = client
+        .task_detail(TaskLookup::Token(handle.socketaccesstoken.clone()))
+        .await
+        .unwrap();
+    assert_eq!(by_token.id, handle.taskid);
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = &task.outputs[0];
+    let file = client
+        .download(
+            &output.url,
+            dir.path(),
+            &output.name,
+            output.size_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(Some(file.size), output.size_bytes());
+    assert_eq!(file.contenttype, "video/mp4");
+    let bytes = std::fs::read(&file.path).unwrap();
+    assert_eq!(&bytes[4..8], b"ftyp");
+    use sha2::Digest;
+    assert_eq!(file.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    // The meadow image is 16:9: its 360p video is 640x360.
+    let reader =
+        mp4::Mp4Reader::read_header(std::io::Cursor::new(&bytes), bytes.len() as u64).unwrap();
+    let track = reader.tracks().values().next().unwrap();
+    assert_eq!((track.width(), track.height()), (640, 360));
+}
+
+#[tokio::test]
+async fn kill_stops_a_running_task_and_cancel_removes_a_queued_one() {
+    let emulator = common::emulator(EmulatorConfig {
+        workers: Some(1),
+        ..EmulatorConfig::with_speed(2.0)
+    })
+    .await;
+    let client = common::client(&emulator);
+    let running = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("first"))
+        .await
+        .unwrap();
+    let queued = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("second"))
+        .await
+        .unwrap();
+    // Wait until the first one is past the queue.
+    for _ in 0..200 {
+        let task = client
+            .task_detail(TaskLookup::Id(running.taskid.clone()))
+            .await
+            .unwrap();
+        if !task.status.is_queued() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled = client.task_cancel(&queued.taskid).await.unwrap();
+    assert_eq!(cancelled.status, TaskStatus::Cancel);
+    let killed = client.task_kill(&running.taskid).await.unwrap();
+    assert_eq!(killed.status, TaskStatus::Cancel);
+    let detail = client
+        .task_detail(TaskLookup::Id(running.taskid.clone()))
+        .await
+        .unwrap();
+    assert_eq!(detail.status, TaskStatus::Cancel);
+    assert_eq!(
+        detail.total_cost().unwrap_or(0.0),
+        0.0,
+        "a killed task is not billed"
+    );
+    // Stopping an ended task says so, and does nothing.
+    let again = client.stop_task(&running.taskid).await.unwrap();
+    assert_eq!(again.how(), "already ended");
+}
+
+#[tokio::test]
+async fn stop_task_picks_cancel_or_kill_by_state() {
+    let emulator = common::emulator(EmulatorConfig {
+        workers: Some(0),
+        ..EmulatorConfig::with_speed(50.0)
+    })
+    .await;
+    let client = common::client(&emulator);
+    let queued = client
+        .run(
+            "PixVerse/text-to-video-v4",
+            &common::small_video("never starts"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        client.stop_task(&queued.taskid).await.unwrap().how(),
+        "cancelled"
+    );
+}
+
+#[tokio::test]
+async fn tool_detail_describes_the_model_parameters() {
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let detail = client
+        .tool_detail("pixverse/text-to-video-v4")
+        .await
+        .unwrap();
+    let text = detail.to_string();
+    assert!(
+        text.contains("quality") && text.contains("1080p") && text.contains("motionMode"),
+        "{text}"
+    );
+}

@@ -1,0 +1,110 @@
+#![cfg(feature = "emulator")]
+//! Cancelling a run — or dropping its future — stops the remote task it owns: Cancel while
+//! queued, Kill while running; the report says which.
+
+mod common;
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use wiro_nodes::api::TaskStatus;
+use wiro_nodes::emulator::EmulatorConfig;
+use wiro_nodes::graph::{Executor, NodeOutcome, RunEvent};
+use wiro_nodes::node::{NodeEvent, Registry};
+
+async fn cancel_when(
+    config: EmulatorConfig,
+    status: TaskStatus,
+) -> (
+    wiro_nodes::graph::RunReport,
+    wiro_nodes::emulator::EmulatorHandle,
+) {
+    let emulator = common::emulator(config).await;
+    let out = tempfile::tempdir().unwrap();
+    let executor = Executor::new(
+        Registry::from_inventory(),
+        common::client(&emulator),
+        common::run_options(out.path()),
+    );
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let report = executor
+        .run(
+            &common::example("text-to-video.json"),
+            cancel,
+            move |event| {
+                if let RunEvent::Progress {
+                    event: NodeEvent::TaskStatus(seen),
+                    ..
+                } = &event
+                {
+                    if *seen == status {
+                        trigger.cancel();
+                    }
+                }
+            },
+        )
+        .await
+        .unwrap();
+    (report, emulator)
+}
+
+#[tokio::test]
+async fn cancelling_a_running_task_kills_it() {
+    let (report, emulator) = cancel_when(EmulatorConfig::with_speed(1.0), TaskStatus::Start).await;
+    assert!(report.cancelled && !report.succeeded());
+    let stopped = report.stopped_tasks();
+    assert_eq!(stopped.len(), 1, "{report:#?}");
+    assert_eq!(stopped[0].how, "killed");
+    let wait = report.nodes.iter().find(|n| n.id == "wait").unwrap();
+    assert_eq!(wait.outcome, NodeOutcome::Cancelled);
+    assert!(matches!(
+        report
+            .nodes
+            .iter()
+            .find(|n| n.id == "download")
+            .unwrap()
+            .outcome,
+        NodeOutcome::Skipped(_)
+    ));
+    assert_eq!(emulator.stats().cancelled, 1);
+}
+
+#[tokio::test]
+async fn cancelling_a_queued_task_cancels_it() {
+    let config = EmulatorConfig {
+        workers: Some(0),
+        ..EmulatorConfig::with_speed(50.0)
+    };
+    let (report, emulator) = cancel_when(config, TaskStatus::Queue).await;
+    let stopped = report.stopped_tasks();
+    assert_eq!(stopped.len(), 1, "{report:#?}");
+    assert_eq!(stopped[0].how, "cancelled");
+    assert_eq!(emulator.stats().cancelled, 1);
+}
+
+#[tokio::test]
+async fn dropping_the_run_future_still_stops_the_task() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
+    let out = tempfile::tempdir().unwrap();
+    let executor = Executor::new(
+        Registry::from_inventory(),
+        common::client(&emulator),
+        common::run_options(out.path()),
+    );
+    let workflow = common::example("text-to-video.json");
+    let run = executor.run(&workflow, CancellationToken::new(), |_| {});
+    // Give up on the run once the task exists.
+    let _ = tokio::time::timeout(Duration::from_millis(1500), run).await;
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    for _ in 0..100 {
+        if emulator.stats().cancelled == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the task was not stopped after the run was dropped: {:?}",
+        emulator.stats()
+    );
+}

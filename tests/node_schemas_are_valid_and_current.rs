@@ -1,0 +1,161 @@
+//! `node-schemas/` is complete and matches the code, every schema is valid JSON Schema
+//! 2020-12, and a standard validator enforces the PixVerse rules from the exported file alone —
+//! as the node's own checks do, with messages naming the field and the rule.
+//!
+//! After changing a node, refresh the files with `cargo run -- schema --write node-schemas`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{json, Value};
+use wiro_nodes::graph::{schema_file_text, schema_files};
+use wiro_nodes::node::Registry;
+
+fn exported() -> Vec<(String, Value)> {
+    schema_files(&Registry::from_inventory())
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn committed_schema_files_match_the_code() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node-schemas");
+    let mut stale = Vec::new();
+    for (name, value) in exported() {
+        let on_disk = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        if on_disk != schema_file_text(&value) {
+            stale.push(name);
+        }
+    }
+    let expected: BTreeSet<String> = exported().into_iter().map(|(name, _)| name).collect();
+    let present: BTreeSet<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let extra: Vec<&String> = present.difference(&expected).collect();
+    assert!(
+        stale.is_empty() && extra.is_empty(),
+        "node-schemas/ drifted from the code (stale or missing: {stale:?}; not produced: {extra:?}); run `cargo run -- schema --write node-schemas`"
+    );
+}
+
+#[test]
+fn every_schema_is_valid_2020_12() {
+    for (name, document) in exported() {
+        let schemas: Vec<&Value> = match name.as_str() {
+            "index.json" => continue,
+            "workflow.schema.json" => vec![&document],
+            _ => vec![&document["inputs"], &document["outputs"]],
+        };
+        for schema in schemas {
+            assert_eq!(
+                schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+                "{name}"
+            );
+            if let Err(error) = jsonschema::draft202012::meta::validate(schema) {
+                panic!("{name} is not valid JSON Schema 2020-12: {error}");
+            }
+        }
+    }
+}
+
+fn pixverse_input_schema() -> Value {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("node-schemas/pixverse.text-to-video-v4.json");
+    let document: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    document["inputs"].clone()
+}
+
+fn broken_inputs() -> Vec<(Value, &'static str, &'static str)> {
+    vec![
+        (
+            json!({"prompt": "x", "quality": "1080p", "duration": 8}),
+            "duration",
+            "pixverse/1080p-max-5s",
+        ),
+        (
+            json!({"prompt": "x", "quality": "1080p", "motionMode": "fast"}),
+            "motionMode",
+            "pixverse/1080p-not-fast",
+        ),
+        (
+            json!({"prompt": "x", "motionMode": "fast", "duration": 8}),
+            "duration",
+            "pixverse/fast-needs-5s",
+        ),
+        (json!({"prompt": "x".repeat(2049)}), "prompt", "maxLength"),
+        (
+            json!({"prompt": "x", "seed": 2147483648u64}),
+            "seed",
+            "maximum",
+        ),
+        (json!({"prompt": "x", "quality": "4k"}), "quality", "enum"),
+        (
+            json!({"prompt": "x", "aspectRatio": "2:1"}),
+            "aspectRatio",
+            "enum",
+        ),
+        (json!({"prompt": "x", "duration": 6}), "duration", "enum"),
+        (json!({"negativePrompt": "x"}), "prompt", "required"),
+    ]
+}
+
+#[test]
+fn a_standard_validator_enforces_the_rules_from_the_exported_schema_alone() {
+    let validator = jsonschema::draft202012::new(&pixverse_input_schema()).unwrap();
+    let valid = json!({"prompt": "A rabbit and a turtle race", "quality": "1080p", "duration": 5,
+                       "motionMode": "normal", "aspectRatio": "9:16", "seed": 42, "style": "anime"});
+    assert!(validator.is_valid(&valid));
+    assert!(validator.is_valid(&json!({"prompt": "x", "motionMode": "fast", "duration": 5})));
+    for (input, field, _) in broken_inputs() {
+        assert!(
+            !validator.is_valid(&input),
+            "{field}: the schema accepted {input}"
+        );
+    }
+}
+
+#[test]
+fn the_node_rejects_the_same_inputs_naming_field_and_rule() {
+    let registry = Registry::from_inventory();
+    let node = registry.get("pixverse/text-to-video-v4").unwrap();
+    let ok = json!({"prompt": "x", "quality": "1080p", "duration": 5});
+    assert_eq!(
+        node.check_inputs(ok.as_object().unwrap(), &BTreeSet::new()),
+        vec![]
+    );
+    for (input, field, rule) in broken_inputs() {
+        let problems = node.check_inputs(input.as_object().unwrap(), &BTreeSet::new());
+        assert!(
+            problems.iter().any(|p| p.path == field && p.rule == rule),
+            "{input}: expected {field} [{rule}], got {problems:?}"
+        );
+        let shown = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(shown.contains(field), "{shown}");
+    }
+    let both = json!({"prompt": "x", "quality": "1080p", "duration": 8, "motionMode": "fast"});
+    let problems = node.check_inputs(both.as_object().unwrap(), &BTreeSet::new());
+    let rules: BTreeSet<&str> = problems.iter().map(|p| p.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "pixverse/1080p-max-5s",
+            "pixverse/1080p-not-fast",
+            "pixverse/fast-needs-5s"
+        ]
+        .into(),
+        "every broken rule at once"
+    );
+    let message = &problems[0].message;
+    assert!(
+        message.contains("1080p") && message.contains('8'),
+        "{message}"
+    );
+}

@@ -1,0 +1,40 @@
+//! The README's node table lists exactly the registered nodes, and `.ci/run` runs the README's
+//! test command.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use wiro_nodes::node::Registry;
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+}
+
+#[test]
+fn the_node_table_lists_every_registered_node() {
+    let readme = read("README.md");
+    let listed: BTreeSet<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`').map(|(id, _)| id))
+        .collect();
+    let registered: BTreeSet<&str> = Registry::from_inventory()
+        .specs()
+        .map(|s| s.type_id)
+        .collect();
+    assert_eq!(listed, registered);
+}
+
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let readme = read("README.md");
+    let test_command = readme
+        .lines()
+        .find(|line| line.contains("# the whole test suite"))
+        .and_then(|line| line.split('#').next())
+        .map(str::trim)
+        .unwrap();
+    let ci = read(".ci/run");
+    let last = ci.lines().rfind(|l| !l.trim().is_empty());
+    assert_eq!(last.map(str::trim), Some(test_command));
+}
