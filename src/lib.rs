@@ -1,2 +1,5 @@
 //! wiro-nodes
 pub mod api;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+pub mod models;

@@ -1,0 +1,2 @@
+//! The local Wiro-compatible server.
+pub mod video;
