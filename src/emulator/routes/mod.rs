@@ -169,15 +169,19 @@ pub(crate) fn deliver(fault: Option<Fault>, body: &Value) -> Response {
 /// the connection: the client gets an incomplete answer (chunked, or short of the
 /// `Content-Length` the caller announced).
 pub(crate) fn cut_body(bytes: Bytes) -> Body {
+    use futures_util::StreamExt;
     let half = bytes.slice(..bytes.len() / 2);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(half)]);
+    // The pause lets the server flush the head and the first half before the cut; an
+    // immediate error would discard them and look like a refused request instead.
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,
             "connection cut by the emulator (fault injection)",
-        )),
-    ];
-    Body::from_stream(futures_util::stream::iter(chunks))
+        ))
+    });
+    Body::from_stream(first.chain(cut))
 }
 
 /// Parses a JSON request body into an object; an empty body is an empty object.
