@@ -10,7 +10,11 @@ use common::*;
 
 fn installed(tool: &str) -> bool {
     std::process::Command::new(tool)
-        .arg(if tool == "openssl" { "version" } else { "--version" })
+        .arg(if tool == "openssl" {
+            "version"
+        } else {
+            "--version"
+        })
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

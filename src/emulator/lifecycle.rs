@@ -88,6 +88,12 @@ impl Driver<'_> {
             1.0
         };
         let delay = Duration::from_secs_f64(ms / 1000.0 / speed);
+        if delay < Duration::from_millis(1) {
+            // Tokio's timer has millisecond ticks: at very high speeds a sleep would round
+            // every phase up to a whole millisecond.
+            tokio::task::yield_now().await;
+            return (!self.stop.is_cancelled()).then_some(());
+        }
         tokio::select! {
             _ = tokio::time::sleep(delay) => Some(()),
             _ = self.stop.cancelled() => None,

@@ -106,14 +106,6 @@ pub struct EmulatorHandle {
     server: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("origin", &self.origin)
-            .finish()
-    }
-}
-
 impl EmulatorHandle {
     /// Where the server listens.
     pub fn addr(&self) -> SocketAddr {
@@ -153,6 +145,20 @@ impl EmulatorHandle {
         ClientConfig::new(self.credentials())
             .with_base_url(self.base_url())
             .with_socket_url(self.socket_url())
+    }
+
+    /// The environment a client needs to reach this emulator: `WIRO_BASE_URL`,
+    /// `WIRO_SOCKET_URL`, `WIRO_API_KEY` and, for a signing project, `WIRO_API_SECRET`.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("WIRO_BASE_URL", self.base_url()),
+            ("WIRO_SOCKET_URL", self.socket_url()),
+            ("WIRO_API_KEY", self.api_key().to_owned()),
+        ];
+        if let Some(secret) = self.api_secret() {
+            env.push(("WIRO_API_SECRET", secret.to_owned()));
+        }
+        env
     }
 
     /// The counters so far.

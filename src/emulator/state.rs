@@ -211,6 +211,14 @@ pub(crate) struct Shared {
     callbacks: OnceLock<Option<reqwest::Client>>,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
 impl Shared {
     pub fn new(config: EmulatorConfig, origin: String, shutdown: CancellationToken) -> Self {
         let faults = config.faults.clone();

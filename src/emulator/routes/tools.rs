@@ -1,4 +1,10 @@
 //! `Tool/List` and `Tool/Detail`: the models the emulator runs and their parameter lists.
+//!
+//! The docs describe these answers only loosely; the emulator answers
+//! `{"result", "errors", "total", "tool": [...]}` for the list and `{"result", "errors",
+//! "tool": [MODEL]}` for one model, where MODEL carries `parameters` entries with `id`,
+//! `type` (`text`, `textarea`, `select`, `number`, `fileinput`), `label`, `default`,
+//! `required`, `options[{label, value}]`, `min` and `max`.
 
 use std::sync::Arc;
 
