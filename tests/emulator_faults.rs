@@ -194,8 +194,8 @@ async fn concurrency_and_balance_limits_answer_96_and_97_without_a_task() {
 
     // The same codes from the configured limits.
     let limited = start(EmulatorConfig {
-        max_running: Some(1),
-        workers: Some(0),
+        max_running: Some(0),
+        max_queued: Some(1),
         balance: Some(0.5),
         ..EmulatorConfig::with_speed(1000.0)
     })

@@ -225,3 +225,27 @@ async fn a_successful_task_is_billed_and_reported_to_its_callback() {
     assert_eq!(posted["tasklist"][0]["id"], taskid.as_str());
     assert_eq!(posted["tasklist"][0]["status"], "task_postprocess_end");
 }
+
+#[tokio::test]
+async fn a_task_waits_in_the_queue_while_max_running_tasks_run() {
+    let emulator = start(EmulatorConfig {
+        max_running: Some(1),
+        ..EmulatorConfig::with_speed(20.0)
+    })
+    .await;
+    let (first, _) = run(&emulator, t2v(json!({}))).await;
+    let (second, _) = run(&emulator, t2v(json!({}))).await;
+    wait_status(&emulator, &first, "task_start").await;
+    assert_eq!(detail(&emulator, &second).await["status"], "task_queue");
+    // The second leaves the queue only once the first has ended.
+    loop {
+        let status = detail(&emulator, &second).await["status"].clone();
+        if status != "task_queue" {
+            let first_status = detail(&emulator, &first).await["status"].clone();
+            assert_eq!(first_status, "task_postprocess_end");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(wait_end(&emulator, &second).await["pexit"], "0");
+}

@@ -179,9 +179,9 @@ async fn broken_pixverse_rules_are_refused_with_the_field_named_and_no_task_crea
 
 #[tokio::test]
 async fn kill_refuses_a_queued_task_and_cancel_refuses_a_running_one() {
-    // No worker: every task stays queued.
+    // No run slot: every task stays queued.
     let queued = start(EmulatorConfig {
-        workers: Some(0),
+        max_running: Some(0),
         ..EmulatorConfig::with_speed(1000.0)
     })
     .await;

@@ -32,13 +32,14 @@ pub struct EmulatorConfig {
     /// Refuse a request whose `x-nonce` was already used. Off by default: the docs' curl flow
     /// signs every request of a session with one nonce.
     pub reject_replayed_nonce: bool,
-    /// The project's concurrency limit: a Run while this many tasks are unfinished (queued or
-    /// running) is refused with code 96. `None` = no limit.
+    /// At most this many tasks run at once; later ones wait in `task_queue` until a running
+    /// one ends. `None` = no limit; `Some(0)` keeps every task queued (handy for testing
+    /// Task/Cancel).
     pub max_running: Option<usize>,
-    /// How many tasks the emulated machines run at once; later tasks wait in `task_queue`
-    /// until one ends. `None` = no limit; `Some(0)` keeps every task queued (useful for tests
-    /// of Task/Cancel).
-    pub workers: Option<usize>,
+    /// How many tasks may wait for a slot when `max_running` are running: a Run beyond
+    /// `max_running + max_queued` unfinished tasks is refused with code 96 (concurrency
+    /// limit). `None` = an endless queue; only meaningful with `max_running`.
+    pub max_queued: Option<usize>,
     /// The project's balance in dollars; a Run that cannot be paid is refused with code 97.
     /// `None` = unlimited.
     pub balance: Option<f64>,
@@ -56,7 +57,7 @@ impl Default for EmulatorConfig {
             speed: 1.0,
             reject_replayed_nonce: false,
             max_running: None,
-            workers: None,
+            max_queued: None,
             balance: None,
             faults: Vec::new(),
         }
@@ -88,7 +89,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("speed", &self.speed)
             .field("reject_replayed_nonce", &self.reject_replayed_nonce)
             .field("max_running", &self.max_running)
-            .field("workers", &self.workers)
+            .field("max_queued", &self.max_queued)
             .field("balance", &self.balance)
             .field("faults", &self.faults)
             .finish()

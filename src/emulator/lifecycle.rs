@@ -133,9 +133,9 @@ impl Driver<'_> {
 
     async fn run(&self, plan: &Plan, fail: Option<&str>) -> Option<(Task, Option<String>)> {
         self.pause(phase_ms::QUEUE).await?;
-        let _slot = match &self.shared.workers {
-            Some(workers) => tokio::select! {
-                permit = workers.acquire() => Some(permit.ok()?),
+        let _slot = match &self.shared.slots {
+            Some(slots) => tokio::select! {
+                permit = slots.acquire() => Some(permit.ok()?),
                 _ = self.stop.cancelled() => return None,
             },
             None => None,

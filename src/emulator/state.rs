@@ -206,8 +206,8 @@ pub(crate) struct Shared {
     pub shutdown: CancellationToken,
     /// Encoded output clips.
     pub clips: ClipCache,
-    /// Run slots when `workers` is limited.
-    pub workers: Option<Arc<Semaphore>>,
+    /// Run slots when `max_running` is set.
+    pub slots: Option<Arc<Semaphore>>,
     callbacks: OnceLock<Option<reqwest::Client>>,
 }
 
@@ -223,7 +223,7 @@ impl Shared {
     pub fn new(config: EmulatorConfig, origin: String, shutdown: CancellationToken) -> Self {
         let faults = config.faults.clone();
         let balance = config.balance;
-        let config_workers = config.workers;
+        let run_slots = config.max_running;
         Self {
             config,
             origin,
@@ -240,7 +240,7 @@ impl Shared {
             nonces: Mutex::new(HashSet::new()),
             shutdown,
             clips: ClipCache::default(),
-            workers: config_workers.map(|n| Arc::new(Semaphore::new(n))),
+            slots: run_slots.map(|n| Arc::new(Semaphore::new(n))),
             callbacks: OnceLock::new(),
         }
     }

@@ -89,13 +89,15 @@ pub(crate) async fn run(
         let mut book = lock(&shared.tasks);
         let unfinished = book.unfinished();
         let available = book.balance.map(|balance| balance - book.reserved());
-        if let Some(limit) = shared
+        // Slots plus queue places: past that, Wiro's concurrency limit (code 96).
+        let limit = shared
             .config
             .max_running
-            .filter(|limit| unfinished >= *limit)
-        {
+            .zip(shared.config.max_queued)
+            .map(|(running, queued)| running + queued);
+        if let Some(limit) = limit.filter(|limit| unfinished >= *limit) {
             Err(concurrency_refused(&format!(
-                "{unfinished} task(s) unfinished, the limit is {limit}"
+                "{unfinished} task(s) running or queued, the project allows {limit}"
             )))
         } else if let Some(available) = available.filter(|available| *available < plan.price) {
             Err(balance_refused(plan.price, Some(available), "balance"))
