@@ -8,6 +8,8 @@ use crate::models::pixverse::{
 };
 use crate::models::{ModelParameters, ParameterProblem};
 
+use super::parameter_list::parameter_list;
+
 /// Which kind of clip a model makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -180,7 +182,7 @@ impl Model {
         if let (Value::Object(detail), Ok(schema)) = (&mut detail, schema) {
             detail.insert(
                 "parameters".into(),
-                Value::Array(parameters(&schema, &defaults)),
+                Value::Array(parameter_list(&schema, &defaults)),
             );
         }
         detail
@@ -264,73 +266,6 @@ fn unreadable(field: &str, message: &str) -> ParameterProblem {
         _ => "type",
     };
     ParameterProblem::new(field, rule, message)
-}
-
-/// The Tool/Detail parameter list, from the model's JSON Schema and its wire defaults.
-fn parameters(schema: &Value, defaults: &Map<String, Value>) -> Vec<Value> {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|names| names.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(properties) = schema["properties"].as_object() else {
-        return Vec::new();
-    };
-    properties
-        .iter()
-        .map(|(name, property)| {
-            let file = name
-                .strip_suffix("Url")
-                .filter(|_| property["format"] == "uri");
-            let values: Vec<String> = match (&property["enum"], &property["type"]) {
-                (Value::Array(values), _) => values
-                    .iter()
-                    .filter(|value| !value.is_null())
-                    .map(|value| match value {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect(),
-                (_, Value::String(kind)) if kind == "boolean" => {
-                    vec!["false".into(), "true".into()]
-                }
-                _ => Vec::new(),
-            };
-            let kind = if file.is_some() {
-                "fileinput"
-            } else if !values.is_empty() {
-                "select"
-            } else if property["x-ui-widget"] == "textarea" {
-                "textarea"
-            } else if property.get("maximum").is_some() {
-                "number"
-            } else {
-                "text"
-            };
-            let mut entry = json!({
-                "id": file.unwrap_or(name),
-                "type": kind,
-                "label": property["title"].as_str().unwrap_or(name),
-                "description": property["description"].as_str().unwrap_or_default(),
-                "default": defaults.get(name).cloned().unwrap_or(json!("")),
-                "required": required.contains(&name.as_str()),
-            });
-            if !values.is_empty() {
-                entry["options"] = values
-                    .iter()
-                    .map(|value| json!({"label": value, "value": value}))
-                    .collect();
-            }
-            for (limit, keys) in [
-                ("min", ["minimum", "minLength"]),
-                ("max", ["maximum", "maxLength"]),
-            ] {
-                if let Some(value) = keys.iter().find_map(|key| property.get(*key)) {
-                    entry[limit] = json!(value.to_string());
-                }
-            }
-            entry
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use crate::api::wire::{OutputFile, Task, TaskStatus, WireNumber};
 
 use super::catalog::Plan;
 use super::image_size::dimensions;
-use super::state::{lock, now_secs, random_hex, Shared, TaskEntry};
+use super::state::{lock, now_secs, random_hex, Shared};
+use super::task_book::TaskEntry;
 use super::video::VideoSpec;
 use super::{callback, Fault};
 

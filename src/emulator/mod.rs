@@ -22,7 +22,8 @@
 //!
 //! - `config`: [`EmulatorConfig`], `faults`: [`Fault`], [`FaultSpec`], [`Operation`],
 //!   `stats`: [`Stats`];
-//! - `state`: tasks, files, folders, counters; `auth`: the signature check;
+//! - `state`: files, folders, faults, counters; `task_book`: tasks and the balance;
+//!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters;
 //! - `catalog`: known models, parameter checks, Tool descriptions; `lifecycle`: drives a task;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
 //! - `video`: the in-process MP4 encoder, `clips`: its cache, `image_size`: input image shapes.
@@ -35,10 +36,12 @@ mod config;
 mod faults;
 mod image_size;
 mod lifecycle;
+mod parameter_list;
 mod routes;
 mod socket;
 mod state;
 mod stats;
+mod task_book;
 pub mod video;
 
 use std::net::SocketAddr;
