@@ -31,7 +31,9 @@ fn peak_rss_kib() -> u64 {
 /// body, then answering an upload envelope.
 async fn serve(listener: TcpListener) {
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else { return };
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
         tokio::spawn(async move {
             let mut head = Vec::new();
             let mut byte = [0u8; 1];
@@ -69,7 +71,9 @@ async fn serve(listener: TcpListener) {
                     }
                     left -= n as u64;
                 }
-                let body = format!(r#"{{"result":true,"errors":[],"list":[{{"id":"1","name":"big.mp4","contenttype":"video/mp4","size":"{length}","url":"http://x/big.mp4"}}]}}"#);
+                let body = format!(
+                    r#"{{"result":true,"errors":[],"list":[{{"id":"1","name":"big.mp4","contenttype":"video/mp4","size":"{length}","url":"http://x/big.mp4"}}]}}"#
+                );
                 let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
                 let _ = socket.write_all(answer.as_bytes()).await;
             }
@@ -82,12 +86,15 @@ async fn main() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(serve(listener));
-    let config = ClientConfig::new(Credentials::new("k", "s")).with_base_url(format!("http://{addr}/v1"));
+    let config =
+        ClientConfig::new(Credentials::new("k", "s")).with_base_url(format!("http://{addr}/v1"));
     let client = Client::new(config).expect("client");
     let dir = tempfile::tempdir().expect("tempdir");
 
     let big = dir.path().join("big.mp4");
-    std::fs::File::create(&big).and_then(|f| f.set_len(UPLOAD_BYTES)).expect("sparse file");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(UPLOAD_BYTES))
+        .expect("sparse file");
     let before = peak_rss_kib();
     let started = Instant::now();
     let uploaded = client.upload(&big, None).await.expect("upload");
@@ -98,7 +105,13 @@ async fn main() {
 
     let started = Instant::now();
     let file = client
-        .download(&format!("http://{addr}/cdn/big.mp4"), dir.path(), "down.mp4", Some(DOWNLOAD_BYTES), |_| {})
+        .download(
+            &format!("http://{addr}/cdn/big.mp4"),
+            dir.path(),
+            "down.mp4",
+            Some(DOWNLOAD_BYTES),
+            |_| {},
+        )
         .await
         .expect("download");
     let download_time = started.elapsed();

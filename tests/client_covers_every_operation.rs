@@ -89,7 +89,7 @@ async fn upload_into_a_folder_then_generate_wait_and_download() {
 #[tokio::test]
 async fn kill_stops_a_running_task_and_cancel_removes_a_queued_one() {
     let emulator = common::emulator(EmulatorConfig {
-        workers: Some(1),
+        max_running: Some(1),
         ..EmulatorConfig::with_speed(2.0)
     })
     .await;
@@ -135,7 +135,7 @@ async fn kill_stops_a_running_task_and_cancel_removes_a_queued_one() {
 #[tokio::test]
 async fn stop_task_picks_cancel_or_kill_by_state() {
     let emulator = common::emulator(EmulatorConfig {
-        workers: Some(0),
+        max_running: Some(0),
         ..EmulatorConfig::with_speed(50.0)
     })
     .await;

@@ -73,7 +73,7 @@ async fn cancelling_a_running_task_kills_it() {
 #[tokio::test]
 async fn cancelling_a_queued_task_cancels_it() {
     let config = EmulatorConfig {
-        workers: Some(0),
+        max_running: Some(0),
         ..EmulatorConfig::with_speed(50.0)
     };
     let (report, emulator) = cancel_when(config, TaskStatus::Queue).await;

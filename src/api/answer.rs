@@ -35,7 +35,9 @@ pub(crate) fn parse_answer<T: DeserializeOwned>(
         }
     }
 
-    let first = envelope.as_ref().and_then(|envelope| envelope.errors.first());
+    let first = envelope
+        .as_ref()
+        .and_then(|envelope| envelope.errors.first());
     let code = first.map(|item| item.code());
     let message = match &envelope {
         Some(envelope) if !envelope.errors.is_empty() => envelope
@@ -119,7 +121,10 @@ mod tests {
 
     #[test]
     fn success_body_is_parsed() {
-        let ok = run(200, r#"{"result":true,"errors":[],"taskid":"2221","socketaccesstoken":"t"}"#);
+        let ok = run(
+            200,
+            r#"{"result":true,"errors":[],"taskid":"2221","socketaccesstoken":"t"}"#,
+        );
         assert_eq!(ok.unwrap().taskid, "2221");
     }
 
@@ -129,35 +134,59 @@ mod tests {
             let body = |code: i64| {
                 format!(r#"{{"result":false,"errors":[{{"code":{code},"message":"m{code}"}}]}}"#)
             };
-            assert!(matches!(run(status, &body(97)), Err(Error::InsufficientBalance { message }) if message == "m97"));
-            assert!(matches!(run(status, &body(96)), Err(Error::ConcurrencyLimit { .. })));
+            assert!(
+                matches!(run(status, &body(97)), Err(Error::InsufficientBalance { message }) if message == "m97")
+            );
+            assert!(matches!(
+                run(status, &body(96)),
+                Err(Error::ConcurrencyLimit { .. })
+            ));
             assert!(matches!(run(status, &body(1)), Err(Error::NotFound { .. })));
-            assert!(matches!(run(status, &body(98)), Err(Error::Authentication { code: 98, .. })));
-            assert!(matches!(run(status, &body(0)), Err(Error::Rejected { code: 0, message, .. }) if message == "m0"));
+            assert!(matches!(
+                run(status, &body(98)),
+                Err(Error::Authentication { code: 98, .. })
+            ));
+            assert!(
+                matches!(run(status, &body(0)), Err(Error::Rejected { code: 0, message, .. }) if message == "m0")
+            );
         }
     }
 
     #[test]
     fn statuses_without_envelope_are_classified() {
-        assert!(matches!(run(401, "nope"), Err(Error::Authentication { status: 401, .. })));
+        assert!(matches!(
+            run(401, "nope"),
+            Err(Error::Authentication { status: 401, .. })
+        ));
         assert!(matches!(
             parse_answer::<RunAccepted>("x", 429, Some(Duration::from_secs(3)), ""),
             Err(Error::RateLimited { retry_after: Some(d), .. }) if d == Duration::from_secs(3)
         ));
-        assert!(matches!(run(502, "<html>bad gateway</html>"), Err(Error::Server { status: 502, .. })));
-        assert!(matches!(run(404, "Cannot POST /v1/x"), Err(Error::NotFound { .. })));
+        assert!(matches!(
+            run(502, "<html>bad gateway</html>"),
+            Err(Error::Server { status: 502, .. })
+        ));
+        assert!(matches!(
+            run(404, "Cannot POST /v1/x"),
+            Err(Error::NotFound { .. })
+        ));
     }
 
     #[test]
     fn unreadable_answers_are_protocol_errors_with_status_and_snippet() {
         match run(200, "<html>maintenance</html>") {
-            Err(Error::Protocol { status, snippet, .. }) => {
+            Err(Error::Protocol {
+                status, snippet, ..
+            }) => {
                 assert_eq!(status, 200);
                 assert!(snippet.contains("maintenance"));
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(run(200, r#"{"result":true,"errors":[]}"#), Err(Error::Protocol { .. })));
+        assert!(matches!(
+            run(200, r#"{"result":true,"errors":[]}"#),
+            Err(Error::Protocol { .. })
+        ));
     }
 
     #[test]

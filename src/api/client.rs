@@ -70,7 +70,9 @@ impl StopOutcome {
     /// The task's record after the stop.
     pub fn task(&self) -> &Task {
         match self {
-            StopOutcome::Cancelled(task) | StopOutcome::Killed(task) | StopOutcome::AlreadyEnded(task) => task,
+            StopOutcome::Cancelled(task)
+            | StopOutcome::Killed(task)
+            | StopOutcome::AlreadyEnded(task) => task,
         }
     }
 }
@@ -169,7 +171,10 @@ impl Client {
             .await
             .map_err(|source| Error::io(path, source))?;
         if !metadata.is_file() {
-            return Err(Error::invalid("file", format!("{} is not a file", path.display())));
+            return Err(Error::invalid(
+                "file",
+                format!("{} is not a file", path.display()),
+            ));
         }
         let size = metadata.len();
         if size > MAX_UPLOAD_BYTES {
@@ -238,12 +243,14 @@ impl Client {
 
     /// `POST /Task/Kill`: stops a running task. Returns the task record.
     pub async fn task_kill(&self, taskid: &str) -> Result<Task> {
-        self.task_call("Task/Kill", json!({ "taskid": taskid })).await
+        self.task_call("Task/Kill", json!({ "taskid": taskid }))
+            .await
     }
 
     /// `POST /Task/Cancel`: removes a task that is still queued. Returns the task record.
     pub async fn task_cancel(&self, taskid: &str) -> Result<Task> {
-        self.task_call("Task/Cancel", json!({ "taskid": taskid })).await
+        self.task_call("Task/Cancel", json!({ "taskid": taskid }))
+            .await
     }
 
     /// Stops a task whatever its state: Cancel while queued, Kill once running.
@@ -286,7 +293,9 @@ impl Client {
 
     async fn task_call(&self, operation: &str, body: Value) -> Result<Task> {
         let list: TaskList = self
-            .send(operation, Repeat::Safe, || Ok(self.post(operation).json(&body)))
+            .send(operation, Repeat::Safe, || {
+                Ok(self.post(operation).json(&body))
+            })
             .await?;
         first_of(list.tasklist, operation)
     }
@@ -312,7 +321,8 @@ impl Client {
             if repeat == Repeat::Safe {
                 builder = builder.timeout(self.inner.config.request_timeout);
             }
-            for (name, value) in auth_headers(&self.inner.config.credentials, self.inner.nonces.next())
+            for (name, value) in
+                auth_headers(&self.inner.config.credentials, self.inner.nonces.next())
             {
                 builder = builder.header(name, value);
             }
@@ -424,7 +434,10 @@ mod tests {
         assert!(model_slug("PixVerse/text-to-video-v4").is_ok());
         for bad in ["", "pixverse", "a/b/c", "../x", "a/..", "a b/c"] {
             let error = model_slug(bad).unwrap_err();
-            assert!(error.to_string().starts_with("invalid model"), "{bad}: {error}");
+            assert!(
+                error.to_string().starts_with("invalid model"),
+                "{bad}: {error}"
+            );
         }
     }
 

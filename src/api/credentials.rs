@@ -59,7 +59,9 @@ impl Credentials {
     /// Reads `WIRO_API_KEY` and, if set and not empty, `WIRO_API_SECRET`.
     /// `None` when no key is set.
     pub fn from_env() -> Option<Self> {
-        let api_key = std::env::var("WIRO_API_KEY").ok().filter(|k| !k.is_empty())?;
+        let api_key = std::env::var("WIRO_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())?;
         let api_secret = std::env::var("WIRO_API_SECRET")
             .ok()
             .filter(|s| !s.is_empty())

@@ -87,7 +87,9 @@ pub enum Error {
         message: String,
     },
     /// The answer could not be understood.
-    #[error("unexpected answer from {operation} (HTTP {status}): {problem}; body starts: {snippet}")]
+    #[error(
+        "unexpected answer from {operation} (HTTP {status}): {problem}; body starts: {snippet}"
+    )]
     Protocol {
         /// The operation.
         operation: String,

@@ -116,7 +116,9 @@ impl Client {
                     return Err(Error::WaitTimeout {
                         taskid,
                         waited: active,
-                        status: status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+                        status: status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "unknown".into()),
                     });
                 }
             }
@@ -206,7 +208,10 @@ fn emit_new_log_lines(task: &Task, shown: usize, on_event: &mut impl FnMut(TaskE
     let Some(output) = task.debugoutput.as_deref() else {
         return shown;
     };
-    let lines: Vec<&str> = output.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     for line in lines.iter().skip(shown) {
         on_event(TaskEvent::Log {
             line: (*line).to_owned(),
@@ -311,7 +316,8 @@ async fn run_socket(
         .await
         .map_err(|_| format!("connecting to {url} timed out"))?
         .map_err(|e| format!("connecting to {url}: {e}"))?;
-    let register = serde_json::to_string(&TaskInfoRequest::new(token)).map_err(|e| e.to_string())?;
+    let register =
+        serde_json::to_string(&TaskInfoRequest::new(token)).map_err(|e| e.to_string())?;
     socket
         .send(Message::text(register))
         .await
@@ -332,8 +338,13 @@ async fn run_socket(
         if frame.tasktoken.as_deref().is_some_and(|t| t != token) {
             continue;
         }
-        if frame.result == Some(false) && matches!(TaskStatus::parse(&frame.kind), TaskStatus::Other(_)) {
-            return Err(format!("the socket refused the task: {}", frame.message_text()));
+        if frame.result == Some(false)
+            && matches!(TaskStatus::parse(&frame.kind), TaskStatus::Other(_))
+        {
+            return Err(format!(
+                "the socket refused the task: {}",
+                frame.message_text()
+            ));
         }
         let terminal = TaskStatus::parse(&frame.kind).is_terminal();
         if sender.send(SocketMessage::Frame(frame)).is_err() || terminal {

@@ -11,7 +11,8 @@ const EMBEDDED_SPEED: f64 = 4.0;
 /// A client, and the embedded emulator behind it when there is one (kept alive with it).
 pub(crate) struct Backend {
     pub client: Client,
-    pub emulator: Option<EmulatorHandle>,
+    /// Serves as long as the backend lives.
+    _emulator: Option<EmulatorHandle>,
 }
 
 /// The real API from the environment, or an embedded emulator when no key is set.
@@ -21,7 +22,7 @@ pub(crate) async fn connect() -> Result<Backend, String> {
         let client = Client::new(config).map_err(|e| e.to_string())?;
         return Ok(Backend {
             client,
-            emulator: None,
+            _emulator: None,
         });
     }
     let speed = std::env::var("WIRO_EMULATOR_SPEED")
@@ -39,6 +40,6 @@ pub(crate) async fn connect() -> Result<Backend, String> {
     let client = Client::new(emulator.client_config()).map_err(|e| e.to_string())?;
     Ok(Backend {
         client,
-        emulator: Some(emulator),
+        _emulator: Some(emulator),
     })
 }

@@ -28,9 +28,12 @@ pub(crate) struct EmulatorArgs {
     /// Refuse a nonce that was already used.
     #[arg(long)]
     reject_replayed_nonce: bool,
-    /// At most this many tasks run at once; more wait in the queue (code 96 beyond).
+    /// At most this many tasks run at once; more wait in the queue.
     #[arg(long)]
     max_running: Option<usize>,
+    /// At most this many tasks wait in the queue; a Run beyond gets code 96.
+    #[arg(long)]
+    max_queued: Option<usize>,
     /// The account balance; Runs that cannot be paid get code 97. Unlimited by default.
     #[arg(long)]
     balance: Option<f64>,
@@ -53,6 +56,7 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
         speed: args.speed,
         reject_replayed_nonce: args.reject_replayed_nonce,
         max_running: args.max_running,
+        max_queued: args.max_queued,
         balance: args.balance,
         faults: args.faults,
         ..defaults
@@ -60,16 +64,21 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
     let handle = match Emulator::start(config).await {
         Ok(handle) => handle,
         Err(error) => {
-            eprintln!("error: could not start the emulator on {}: {error}", args.addr);
+            eprintln!(
+                "error: could not start the emulator on {}: {error}",
+                args.addr
+            );
             return EXIT_FAILED;
         }
     };
-    println!("export WIRO_BASE_URL={}", handle.base_url());
-    println!("export WIRO_SOCKET_URL={}", handle.socket_url());
-    println!("export WIRO_API_KEY={}", handle.api_key());
-    println!("export WIRO_API_SECRET={}", handle.api_secret().unwrap_or(""));
+    for (name, value) in handle.env() {
+        println!("export {name}={value}");
+    }
     let _ = std::io::stdout().flush();
-    eprintln!("Wiro emulator serving on {}; Ctrl-C to stop.", handle.addr());
+    eprintln!(
+        "Wiro emulator serving on {}; Ctrl-C to stop.",
+        handle.addr()
+    );
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     0

@@ -25,7 +25,9 @@ pub(crate) struct ExecArgs {
 
 fn read_inputs(text: &str) -> Result<Value, String> {
     let text = match text.strip_prefix('@') {
-        Some("-") => std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"))?,
+        Some("-") => {
+            std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"))?
+        }
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
         None => text.to_owned(),
     };
@@ -38,7 +40,11 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         eprintln!(
             "error: unknown node type {:?}; known types: {}",
             args.type_id,
-            registry.specs().map(|s| s.type_id).collect::<Vec<_>>().join(", ")
+            registry
+                .specs()
+                .map(|s| s.type_id)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return EXIT_INVALID;
     };
@@ -51,10 +57,17 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
     };
     let problems = match &inputs {
         Value::Object(map) => node.check_inputs(map, &BTreeSet::new()),
-        _ => vec![crate::node::InputProblem::new("", "type", "--inputs must be a JSON object")],
+        _ => vec![crate::node::InputProblem::new(
+            "",
+            "type",
+            "--inputs must be a JSON object",
+        )],
     };
     if !problems.is_empty() {
-        eprintln!("error: invalid inputs for {}; nothing was sent:", args.type_id);
+        eprintln!(
+            "error: invalid inputs for {}; nothing was sent:",
+            args.type_id
+        );
         for problem in problems {
             eprintln!("  - {problem}");
         }
@@ -81,7 +94,10 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         client: backend.client.clone(),
         cancel,
         progress: ProgressSink::new(|event| match event {
-            NodeEvent::TaskStarted(task) => eprintln!("task {} accepted (token {})", task.taskid, task.socketaccesstoken),
+            NodeEvent::TaskStarted(task) => eprintln!(
+                "task {} accepted (token {})",
+                task.taskid, task.socketaccesstoken
+            ),
             NodeEvent::TaskStatus(status) => eprintln!("status {status}"),
             NodeEvent::TaskStopped { taskid, how } => eprintln!("task {taskid} {how}"),
             _ => {}
@@ -93,7 +109,10 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
     watcher.abort();
     match result {
         Ok(outputs) => {
-            println!("{}", serde_json::to_string_pretty(&outputs).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&outputs).unwrap_or_default()
+            );
             0
         }
         Err(error @ NodeError::Cancelled { .. }) => {

@@ -75,7 +75,10 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");
@@ -87,7 +90,9 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run::run(args).await,
             Command::Validate(args) => run::validate(args),
             Command::Nodes { json } => nodes::list(json),
-            Command::Schema { type_id, write } => nodes::schema(type_id.as_deref(), write.as_deref()),
+            Command::Schema { type_id, write } => {
+                nodes::schema(type_id.as_deref(), write.as_deref())
+            }
             Command::Node {
                 command: NodeCommand::Exec(args),
             } => exec::exec(args).await,

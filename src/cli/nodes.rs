@@ -12,17 +12,33 @@ pub(crate) fn list(as_json: bool) -> u8 {
     let registry = Registry::from_inventory();
     if as_json {
         let nodes: Vec<Value> = registry.specs().map(summary).collect();
-        println!("{}", serde_json::to_string_pretty(&nodes).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&nodes).unwrap_or_default()
+        );
         return 0;
     }
     for spec in registry.specs() {
-        let money = if spec.spends_money { "  (starts a paid task)" } else { "" };
-        println!("{}  v{}  [{}]  {}{money}", spec.type_id, spec.version, spec.category, spec.title);
+        let money = if spec.spends_money {
+            "  (starts a paid task)"
+        } else {
+            ""
+        };
+        println!(
+            "{}  v{}  [{}]  {}{money}",
+            spec.type_id, spec.version, spec.category, spec.title
+        );
         println!("    {}", spec.description);
-        for (direction, ports) in [("in ", spec.input_port_descriptions()), ("out", spec.output_port_descriptions())] {
+        for (direction, ports) in [
+            ("in ", spec.input_port_descriptions()),
+            ("out", spec.output_port_descriptions()),
+        ] {
             for port in ports {
                 let required = if port.required { "*" } else { "" };
-                println!("    {direction} {}{required}: {}", port.name, port.type_label);
+                println!(
+                    "    {direction} {}{required}: {}",
+                    port.name, port.type_label
+                );
             }
         }
         println!();
@@ -79,7 +95,11 @@ pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
         None => {
             eprintln!(
                 "error: unknown node type {type_id:?}; known types: {}",
-                registry.specs().map(|s| s.type_id).collect::<Vec<_>>().join(", ")
+                registry
+                    .specs()
+                    .map(|s| s.type_id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             EXIT_INVALID
         }

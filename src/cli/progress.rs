@@ -70,9 +70,11 @@ fn spinner_style() -> ProgressStyle {
 }
 
 fn bytes_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} {prefix} {elapsed:>4} [{bar:24}] {bytes}/{total_bytes} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+    ProgressStyle::with_template(
+        "{spinner} {prefix} {elapsed:>4} [{bar:24}] {bytes}/{total_bytes} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 fn show_bar(bars: &HashMap<String, ProgressBar>, event: &RunEvent) {
@@ -85,7 +87,10 @@ fn show_bar(bars: &HashMap<String, ProgressBar>, event: &RunEvent) {
             bar.reset_elapsed();
             bar.set_message(format!("{type_id}: starting"));
         }
-        RunEvent::Progress { event: NodeEvent::Transfer { file, done, total }, .. } => {
+        RunEvent::Progress {
+            event: NodeEvent::Transfer { file, done, total },
+            ..
+        } => {
             if let Some(total) = total {
                 if bar.length() != Some(*total) {
                     bar.set_style(bytes_style());
@@ -95,7 +100,10 @@ fn show_bar(bars: &HashMap<String, ProgressBar>, event: &RunEvent) {
             bar.set_position(*done);
             bar.set_message(file.clone());
         }
-        RunEvent::Progress { event: NodeEvent::Log { line, .. }, .. } => {
+        RunEvent::Progress {
+            event: NodeEvent::Log { line, .. },
+            ..
+        } => {
             bar.set_message(format!("log: {}", truncate(line, 60)));
         }
         RunEvent::Progress { event, .. } => {
@@ -108,8 +116,12 @@ fn show_bar(bars: &HashMap<String, ProgressBar>, event: &RunEvent) {
             bar.set_style(spinner_style());
             bar.finish_with_message("done");
         }
-        RunEvent::Failed { error, .. } => bar.abandon_with_message(format!("FAILED: {}", truncate(error, 100))),
-        RunEvent::Skipped { because, .. } => bar.abandon_with_message(format!("skipped: {because}")),
+        RunEvent::Failed { error, .. } => {
+            bar.abandon_with_message(format!("FAILED: {}", truncate(error, 100)))
+        }
+        RunEvent::Skipped { because, .. } => {
+            bar.abandon_with_message(format!("skipped: {because}"))
+        }
     }
 }
 
@@ -129,7 +141,9 @@ fn node_event_text(event: &NodeEvent) -> Option<String> {
         NodeEvent::Phase(phase) => phase.clone(),
         NodeEvent::TaskStarted(task) => format!("task {} accepted", task.taskid),
         NodeEvent::TaskStatus(status) => format!("{} ({status})", status.phase()),
-        NodeEvent::Log { line, stderr } => format!("{}{line}", if *stderr { "stderr: " } else { "| " }),
+        NodeEvent::Log { line, stderr } => {
+            format!("{}{line}", if *stderr { "stderr: " } else { "| " })
+        }
         NodeEvent::TaskStopped { taskid, how } => format!("task {taskid} {how}"),
         NodeEvent::Transfer { .. } => return None,
     })
@@ -139,7 +153,10 @@ fn plain_line(event: &RunEvent) -> Option<String> {
     Some(match event {
         RunEvent::Started { type_id, .. } => format!("started ({type_id})"),
         RunEvent::Resumed { how, .. } => format!("resumed: {how}"),
-        RunEvent::Progress { event: NodeEvent::Transfer { file, done, total }, .. } => {
+        RunEvent::Progress {
+            event: NodeEvent::Transfer { file, done, total },
+            ..
+        } => {
             // One line per file, when it completes.
             if Some(*done) != *total {
                 return None;

@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::Renderer;
 use super::{backend, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
-use crate::graph::{validate as validate_workflow, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow};
+use crate::graph::{
+    validate as validate_workflow, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow,
+};
 use crate::node::Registry;
 
 /// Arguments of `wiro-nodes run`.
@@ -72,7 +74,11 @@ pub(crate) fn validate(args: ValidateArgs) -> u8 {
     };
     match validate_workflow(&workflow, &Registry::from_inventory()) {
         Ok(_) => {
-            println!("{}: valid ({} nodes)", args.file.display(), workflow.nodes.len());
+            println!(
+                "{}: valid ({} nodes)",
+                args.file.display(),
+                workflow.nodes.len()
+            );
             0
         }
         Err(problems) => {
@@ -130,7 +136,10 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     match result {
         Ok(report) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             } else {
                 print_summary(&report);
             }
@@ -167,7 +176,10 @@ async fn watch_ctrl_c(cancel: CancellationToken) {
 
 fn print_summary(report: &RunReport) {
     println!();
-    println!("{:<16} {:<28} {:<10} {:>8}  tasks", "node", "type", "outcome", "time");
+    println!(
+        "{:<16} {:<28} {:<10} {:>8}  tasks",
+        "node", "type", "outcome", "time"
+    );
     for node in &report.nodes {
         let outcome = match &node.outcome {
             NodeOutcome::Finished => "finished",
@@ -188,7 +200,9 @@ fn print_summary(report: &RunReport) {
     for node in &report.nodes {
         match &node.outcome {
             NodeOutcome::Failed(reason) => println!("\n{} failed: {reason}", node.id),
-            NodeOutcome::Skipped(reason) if !report.cancelled => println!("{} skipped: {reason}", node.id),
+            NodeOutcome::Skipped(reason) if !report.cancelled => {
+                println!("{} skipped: {reason}", node.id)
+            }
             _ => {}
         }
     }
@@ -204,6 +218,9 @@ fn print_summary(report: &RunReport) {
         }
     }
     if let Some(journal) = &report.journal {
-        println!("journal: {} (run the same command again to resume)", journal.display());
+        println!(
+            "journal: {} (run the same command again to resume)",
+            journal.display()
+        );
     }
 }

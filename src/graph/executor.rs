@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::journal::{input_key, Journal, JournalEvent, JOURNAL_FILE};
 use super::workflow::reference_text;
-use super::{validate, NodeOutcome, NodeReport, Reference, RunError, RunEvent, RunReport, Workflow};
+use super::{
+    validate, NodeOutcome, NodeReport, Reference, RunError, RunEvent, RunReport, Workflow,
+};
 use crate::api::{Client, Error as ApiError};
 use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry, StoppedTask};
 
@@ -140,8 +142,12 @@ impl Executor {
                         .iter()
                         .find(|&&d| matches!(states[d], State::Failed | State::Skipped))
                     {
-                        let because = format!("input node {:?} did not finish", workflow.nodes[blocker].id);
-                        emit(RunEvent::Skipped { node: node.id.clone(), because: because.clone() });
+                        let because =
+                            format!("input node {:?} did not finish", workflow.nodes[blocker].id);
+                        emit(RunEvent::Skipped {
+                            node: node.id.clone(),
+                            because: because.clone(),
+                        });
                         reports[position].outcome = NodeOutcome::Skipped(because);
                         states[position] = State::Skipped;
                         progressed = true;
@@ -149,7 +155,10 @@ impl Executor {
                     }
                     if cancel.is_cancelled() {
                         let because = "the run was cancelled".to_owned();
-                        emit(RunEvent::Skipped { node: node.id.clone(), because: because.clone() });
+                        emit(RunEvent::Skipped {
+                            node: node.id.clone(),
+                            because: because.clone(),
+                        });
                         reports[position].outcome = NodeOutcome::Skipped(because);
                         states[position] = State::Skipped;
                         progressed = true;
@@ -178,7 +187,10 @@ impl Executor {
                     let inputs = match resolve_inputs(&node.inputs, workflow, &outputs) {
                         Ok(inputs) => Value::Object(inputs),
                         Err(message) => {
-                            emit(RunEvent::Failed { node: node.id.clone(), error: message.clone() });
+                            emit(RunEvent::Failed {
+                                node: node.id.clone(),
+                                error: message.clone(),
+                            });
                             reports[position].outcome = NodeOutcome::Failed(message);
                             states[position] = State::Failed;
                             continue;
@@ -195,7 +207,10 @@ impl Executor {
                         let mut journal = lock(journal);
                         match journal.latest(&node.id, &key).cloned() {
                             Some(JournalEvent::Finished { outputs }) => {
-                                emit(RunEvent::Resumed { node: node.id.clone(), how: "finished earlier".into() });
+                                emit(RunEvent::Resumed {
+                                    node: node.id.clone(),
+                                    how: "finished earlier".into(),
+                                });
                                 reports[position].outcome = NodeOutcome::Resumed;
                                 reports[position].tasks = task_ids(&outputs);
                                 reports[position].outputs = Some(outputs.clone());
@@ -205,7 +220,10 @@ impl Executor {
                             Some(JournalEvent::TaskStarted { task }) if spec.spends_money => {
                                 // A paid task exists: wait for it, never submit again.
                                 let outputs = serde_json::json!({ "task": task });
-                                emit(RunEvent::Resumed { node: node.id.clone(), how: format!("task {} already submitted", task.taskid) });
+                                emit(RunEvent::Resumed {
+                                    node: node.id.clone(),
+                                    how: format!("task {} already submitted", task.taskid),
+                                });
                                 reports[position].outcome = NodeOutcome::Resumed;
                                 reports[position].tasks = vec![task.taskid.clone()];
                                 reports[position].outputs = Some(outputs.clone());
@@ -217,7 +235,10 @@ impl Executor {
                                     "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, or start afresh with --fresh to submit it anyway (journal {})",
                                     journal.path().display()
                                 );
-                                emit(RunEvent::Failed { node: node.id.clone(), error: message.clone() });
+                                emit(RunEvent::Failed {
+                                    node: node.id.clone(),
+                                    error: message.clone(),
+                                });
                                 reports[position].outcome = NodeOutcome::Failed(message);
                                 states[position] = State::Failed;
                                 continue;
@@ -225,15 +246,23 @@ impl Executor {
                             _ => {}
                         }
                         if spec.spends_money {
-                            if let Err(source) = journal.record(&node.id, &key, JournalEvent::Submitting) {
-                                return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                            if let Err(source) =
+                                journal.record(&node.id, &key, JournalEvent::Submitting)
+                            {
+                                return Err(RunError::Journal {
+                                    path: journal.path().to_owned(),
+                                    source,
+                                });
                             }
                         }
                     }
                     *lock(&keys[position]) = key.clone();
                     states[position] = State::Running;
                     running += 1;
-                    emit(RunEvent::Started { node: node.id.clone(), type_id: node.type_id.clone() });
+                    emit(RunEvent::Started {
+                        node: node.id.clone(),
+                        type_id: node.type_id.clone(),
+                    });
                     let ctx = NodeContext {
                         node_id: node.id.clone(),
                         client: self.client.clone(),
@@ -246,7 +275,11 @@ impl Executor {
                     tokio::spawn(async move {
                         let started = Instant::now();
                         let result = target.run(&ctx, inputs).await;
-                        let _ = done_sender.send(Completion { position, result, elapsed: started.elapsed() });
+                        let _ = done_sender.send(Completion {
+                            position,
+                            result,
+                            elapsed: started.elapsed(),
+                        });
                     });
                 }
             }
@@ -259,7 +292,12 @@ impl Executor {
                     continue; // pending nodes are skipped at the top of the loop
                 }
             };
-            let Some(Completion { position, result, elapsed }) = completion else {
+            let Some(Completion {
+                position,
+                result,
+                elapsed,
+            }) = completion
+            else {
                 break;
             };
             running -= 1;
@@ -271,11 +309,23 @@ impl Executor {
                 Ok(outputs) => {
                     if let Some(journal) = &journal {
                         let mut journal = lock(journal);
-                        if let Err(source) = journal.record(&node.id, &key, JournalEvent::Finished { outputs: outputs.clone() }) {
-                            return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                        if let Err(source) = journal.record(
+                            &node.id,
+                            &key,
+                            JournalEvent::Finished {
+                                outputs: outputs.clone(),
+                            },
+                        ) {
+                            return Err(RunError::Journal {
+                                path: journal.path().to_owned(),
+                                source,
+                            });
                         }
                     }
-                    emit(RunEvent::Finished { node: node.id.clone(), elapsed });
+                    emit(RunEvent::Finished {
+                        node: node.id.clone(),
+                        elapsed,
+                    });
                     report.tasks = task_ids(&outputs);
                     report.outputs = Some(outputs.clone());
                     report.outcome = NodeOutcome::Finished;
@@ -288,12 +338,23 @@ impl Executor {
                     let unknown = matches!(error, NodeError::Api(ApiError::OutcomeUnknown { .. }));
                     if let (Some(journal), false) = (&journal, unknown) {
                         let mut journal = lock(journal);
-                        if let Err(source) = journal.record(&node.id, &key, JournalEvent::Failed { error: message.clone() }) {
-                            return Err(RunError::Journal { path: journal.path().to_owned(), source });
+                        if let Err(source) = journal.record(
+                            &node.id,
+                            &key,
+                            JournalEvent::Failed {
+                                error: message.clone(),
+                            },
+                        ) {
+                            return Err(RunError::Journal {
+                                path: journal.path().to_owned(),
+                                source,
+                            });
                         }
                     }
                     if let NodeError::Cancelled { stopped } = &error {
-                        report.stopped.extend(stopped.iter().cloned().collect::<Vec<StoppedTask>>());
+                        report
+                            .stopped
+                            .extend(stopped.iter().cloned().collect::<Vec<StoppedTask>>());
                         if let Some(stopped) = stopped {
                             report.tasks.push(stopped.taskid.clone());
                         }
@@ -301,7 +362,10 @@ impl Executor {
                     } else {
                         report.outcome = NodeOutcome::Failed(message.clone());
                     }
-                    emit(RunEvent::Failed { node: node.id.clone(), error: message });
+                    emit(RunEvent::Failed {
+                        node: node.id.clone(),
+                        error: message,
+                    });
                     states[position] = State::Failed;
                 }
             }
@@ -315,18 +379,30 @@ impl Executor {
 }
 
 /// A node's progress sink: forwards events, and writes a started task to the journal at once.
-fn progress_sink(node: &str, key: &str, emit: &Emit, journal: Option<Arc<Mutex<Journal>>>) -> ProgressSink {
+fn progress_sink(
+    node: &str,
+    key: &str,
+    emit: &Emit,
+    journal: Option<Arc<Mutex<Journal>>>,
+) -> ProgressSink {
     let node = node.to_owned();
     let key = key.to_owned();
     let emit = Arc::clone(emit);
     ProgressSink::new(move |event| {
         if let (NodeEvent::TaskStarted(task), Some(journal)) = (&event, &journal) {
             let mut journal = lock(journal);
-            if let Err(error) = journal.record(&node, &key, JournalEvent::TaskStarted { task: task.clone() }) {
+            if let Err(error) = journal.record(
+                &node,
+                &key,
+                JournalEvent::TaskStarted { task: task.clone() },
+            ) {
                 tracing::error!(node, taskid = task.taskid, %error, "could not journal the task id");
             }
         }
-        emit(RunEvent::Progress { node: node.clone(), event });
+        emit(RunEvent::Progress {
+            node: node.clone(),
+            event,
+        });
     })
 }
 
@@ -336,7 +412,10 @@ fn resolve_inputs(
     workflow: &Workflow,
     outputs: &[Option<&Value>],
 ) -> Result<Map<String, Value>, String> {
-    fn resolve(value: &Value, lookup: &impl Fn(&str) -> Result<Value, String>) -> Result<Value, String> {
+    fn resolve(
+        value: &Value,
+        lookup: &impl Fn(&str) -> Result<Value, String>,
+    ) -> Result<Value, String> {
         match value {
             Value::Object(map) => match reference_text(map) {
                 Some(text) => lookup(text),
@@ -361,7 +440,8 @@ fn resolve_inputs(
             .iter()
             .position(|node| node.id == reference.node)
             .ok_or_else(|| format!("{reference}: no such node"))?;
-        let source = outputs[position].ok_or_else(|| format!("{reference}: node has no outputs"))?;
+        let source =
+            outputs[position].ok_or_else(|| format!("{reference}: node has no outputs"))?;
         reference
             .pick(source)
             .cloned()
@@ -384,5 +464,7 @@ fn task_ids(outputs: &Value) -> Vec<String> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock leaves the journal as written so far: still usable.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -119,7 +119,8 @@ impl Journal {
         line.push(b'\n');
         self.file.write_all(&line)?;
         self.file.sync_data()?;
-        self.latest.insert((entry.node.clone(), entry.key.clone()), entry);
+        self.latest
+            .insert((entry.node.clone(), entry.key.clone()), entry);
         Ok(())
     }
 }
@@ -164,8 +165,14 @@ mod tests {
         let a = input_key("t", 1, &json!({"a": 1, "b": {"c": 2, "d": 3}}));
         let b = input_key("t", 1, &json!({"b": {"d": 3, "c": 2}, "a": 1}));
         assert_eq!(a, b);
-        assert_ne!(a, input_key("t", 1, &json!({"a": 2, "b": {"c": 2, "d": 3}})));
-        assert_ne!(a, input_key("t", 2, &json!({"a": 1, "b": {"c": 2, "d": 3}})));
+        assert_ne!(
+            a,
+            input_key("t", 1, &json!({"a": 2, "b": {"c": 2, "d": 3}}))
+        );
+        assert_ne!(
+            a,
+            input_key("t", 2, &json!({"a": 1, "b": {"c": 2, "d": 3}}))
+        );
     }
 
     #[test]
@@ -173,14 +180,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         let mut journal = Journal::open(&path, false).unwrap();
-        journal.record("gen", "k", JournalEvent::Submitting).unwrap();
-        let task = TaskHandle { taskid: "7".into(), socketaccesstoken: "t".into() };
-        journal.record("gen", "k", JournalEvent::TaskStarted { task: task.clone() }).unwrap();
+        journal
+            .record("gen", "k", JournalEvent::Submitting)
+            .unwrap();
+        let task = TaskHandle {
+            taskid: "7".into(),
+            socketaccesstoken: "t".into(),
+        };
+        journal
+            .record("gen", "k", JournalEvent::TaskStarted { task: task.clone() })
+            .unwrap();
         drop(journal);
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap()
-            .write_all(b"{\"node\":\"gen\",\"ke").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"node\":\"gen\",\"ke")
+            .unwrap();
         let journal = Journal::open(&path, false).unwrap();
-        assert_eq!(journal.latest("gen", "k"), Some(&JournalEvent::TaskStarted { task }));
+        assert_eq!(
+            journal.latest("gen", "k"),
+            Some(&JournalEvent::TaskStarted { task })
+        );
         assert_eq!(journal.latest("gen", "other"), None);
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);

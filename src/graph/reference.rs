@@ -75,7 +75,10 @@ mod tests {
         assert_eq!(reference.to_string(), "wait.outputs.0.url");
         let outputs = json!({"outputs": [{"url": "http://x/0.mp4"}]});
         assert_eq!(reference.pick(&outputs), Some(&json!("http://x/0.mp4")));
-        assert_eq!(Reference::parse("wait.outputs.1").unwrap().pick(&outputs), None);
+        assert_eq!(
+            Reference::parse("wait.outputs.1").unwrap().pick(&outputs),
+            None
+        );
     }
 
     #[test]

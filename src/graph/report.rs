@@ -131,7 +131,9 @@ impl RunReport {
         let mut files = Vec::new();
         for outputs in self.nodes.iter().filter_map(|node| node.outputs.as_ref()) {
             visit(outputs, &mut |value| {
-                if let (Some(Value::String(path)), Some(_)) = (value.get("path"), value.get("sha256")) {
+                if let (Some(Value::String(path)), Some(_)) =
+                    (value.get("path"), value.get("sha256"))
+                {
                     files.push(PathBuf::from(path));
                 }
             });
@@ -141,7 +143,10 @@ impl RunReport {
 
     /// Every remote task the run stopped.
     pub fn stopped_tasks(&self) -> Vec<&StoppedTask> {
-        self.nodes.iter().flat_map(|node| node.stopped.iter()).collect()
+        self.nodes
+            .iter()
+            .flat_map(|node| node.stopped.iter())
+            .collect()
     }
 }
 

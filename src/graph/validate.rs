@@ -63,17 +63,28 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             None,
             "version",
             "version",
-            format!("format version {} is not supported; use {WORKFLOW_VERSION}", workflow.version),
+            format!(
+                "format version {} is not supported; use {WORKFLOW_VERSION}",
+                workflow.version
+            ),
         ));
     }
     if workflow.nodes.is_empty() {
-        problems.push(WorkflowProblem::new(None, "nodes", "not-empty", "the workflow has no nodes".into()));
+        problems.push(WorkflowProblem::new(
+            None,
+            "nodes",
+            "not-empty",
+            "the workflow has no nodes".into(),
+        ));
     }
 
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for (position, node) in workflow.nodes.iter().enumerate() {
         let id_ok = !node.id.is_empty()
-            && node.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && node
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !id_ok {
             problems.push(WorkflowProblem::new(
                 Some(&node.id),
@@ -103,7 +114,11 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
                 format!(
                     "unknown node type {:?}; known types: {}",
                     node.type_id,
-                    registry.specs().map(|s| s.type_id).collect::<Vec<_>>().join(", ")
+                    registry
+                        .specs()
+                        .map(|s| s.type_id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
             continue;
@@ -122,12 +137,20 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
                     here,
                     &port,
                     "reference",
-                    format!("{reference} refers to node {:?}, which is not in the workflow", reference.node),
+                    format!(
+                        "{reference} refers to node {:?}, which is not in the workflow",
+                        reference.node
+                    ),
                 ));
                 continue;
             };
             if source_position == position {
-                problems.push(WorkflowProblem::new(here, &port, "cycle", format!("{reference} refers to the node itself")));
+                problems.push(WorkflowProblem::new(
+                    here,
+                    &port,
+                    "cycle",
+                    format!("{reference} refers to the node itself"),
+                ));
                 continue;
             }
             depends_on[position].insert(source_position);
@@ -135,17 +158,33 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             let Some(source_node) = registry.get(&source.type_id) else {
                 continue; // its unknown type is reported at its own node
             };
-            check_edge(&mut problems, here, &port, &reference, source_node.spec(), spec, node);
+            check_edge(
+                &mut problems,
+                here,
+                &port,
+                &reference,
+                source_node.spec(),
+                spec,
+                node,
+            );
         }
         for problem in target.check_inputs(&node.inputs, &node.linked_ports()) {
-            problems.push(WorkflowProblem::new(here, &problem.path, &problem.rule, problem.message));
+            problems.push(WorkflowProblem::new(
+                here,
+                &problem.path,
+                &problem.rule,
+                problem.message,
+            ));
         }
     }
 
     let order = match topological_order(&depends_on) {
         Ok(order) => order,
         Err(in_cycle) => {
-            let names: Vec<&str> = in_cycle.iter().map(|&i| workflow.nodes[i].id.as_str()).collect();
+            let names: Vec<&str> = in_cycle
+                .iter()
+                .map(|&i| workflow.nodes[i].id.as_str())
+                .collect();
             for &position in &in_cycle {
                 problems.push(WorkflowProblem::new(
                     Some(&workflow.nodes[position].id),
@@ -176,11 +215,26 @@ fn check_edge(
 ) {
     let Some(given) = PortType::of(&source.outputs, &reference.port, &reference.path) else {
         let what = if source.output_ports().contains(&reference.port.as_str()) {
-            format!("{} has no field {:?} in output {:?}", source.type_id, reference.path.join("."), reference.port)
+            format!(
+                "{} has no field {:?} in output {:?}",
+                source.type_id,
+                reference.path.join("."),
+                reference.port
+            )
         } else {
-            format!("{} has no output {:?}; its outputs are: {}", source.type_id, reference.port, source.output_ports().join(", "))
+            format!(
+                "{} has no output {:?}; its outputs are: {}",
+                source.type_id,
+                reference.port,
+                source.output_ports().join(", ")
+            )
         };
-        problems.push(WorkflowProblem::new(here, port, "reference", format!("{reference}: {what}")));
+        problems.push(WorkflowProblem::new(
+            here,
+            port,
+            "reference",
+            format!("{reference}: {what}"),
+        ));
         return;
     };
     // Only a reference that is the whole port value is type-checked against the port; one
@@ -200,7 +254,10 @@ fn check_edge(
                 here,
                 port,
                 "edge-type",
-                format!("{reference} gives {given}, but input {port:?} of {} takes {wanted}", target.type_id),
+                format!(
+                    "{reference} gives {given}, but input {port:?} of {} takes {wanted}",
+                    target.type_id
+                ),
             ));
         }
     }
@@ -225,6 +282,8 @@ fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<u
     if order.len() == depends_on.len() {
         Ok(order)
     } else {
-        Err((0..depends_on.len()).filter(|i| !order.contains(i)).collect())
+        Err((0..depends_on.len())
+            .filter(|i| !order.contains(i))
+            .collect())
     }
 }

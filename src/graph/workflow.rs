@@ -130,7 +130,10 @@ impl WorkflowNode {
 
     /// The input ports whose value holds a reference.
     pub fn linked_ports(&self) -> BTreeSet<String> {
-        self.references().into_iter().map(|(port, _)| port).collect()
+        self.references()
+            .into_iter()
+            .map(|(port, _)| port)
+            .collect()
     }
 }
 
@@ -139,9 +142,13 @@ pub(crate) fn collect_references(value: &Value, found: &mut impl FnMut(&str)) {
     match value {
         Value::Object(map) => match reference_text(map) {
             Some(text) => found(text),
-            None => map.values().for_each(|inner| collect_references(inner, found)),
+            None => map
+                .values()
+                .for_each(|inner| collect_references(inner, found)),
         },
-        Value::Array(items) => items.iter().for_each(|inner| collect_references(inner, found)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|inner| collect_references(inner, found)),
         _ => {}
     }
 }

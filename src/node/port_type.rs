@@ -28,7 +28,9 @@ impl PortType {
             } else if let (Some(items), true) = (schema.get("items"), step.parse::<usize>().is_ok())
             {
                 resolve(root, items)
-            } else if schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false))
+            } else if schema
+                .get("additionalProperties")
+                .is_some_and(|a| a != &Value::Bool(false))
                 || schema.get("properties").is_none() && schema.get("items").is_none()
             {
                 return Some(Self::any());
@@ -55,12 +57,18 @@ impl PortType {
             .map(str::to_owned);
         let mut json_types: BTreeSet<String> = match schema.get("type") {
             Some(Value::String(kind)) => [kind.clone()].into(),
-            Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(kinds)) => kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ if schema.get("properties").is_some() => ["object".to_owned()].into(),
             _ if schema.get("enum").is_some() || schema.get("const").is_some() => {
-                let values = schema.get("enum").and_then(Value::as_array).cloned().unwrap_or_else(|| {
-                    schema.get("const").cloned().into_iter().collect()
-                });
+                let values = schema
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_else(|| schema.get("const").cloned().into_iter().collect());
                 values.iter().map(json_type).collect()
             }
             _ => BTreeSet::new(),
@@ -131,7 +139,9 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
                 Some(found) => schema = found,
                 None => return schema,
             }
-        } else if let Some(Value::Array(options)) = schema.get("anyOf").or_else(|| schema.get("oneOf")) {
+        } else if let Some(Value::Array(options)) =
+            schema.get("anyOf").or_else(|| schema.get("oneOf"))
+        {
             let not_null: Vec<&Value> = options
                 .iter()
                 .filter(|option| option.get("type") != Some(&Value::String("null".into())))

@@ -17,7 +17,11 @@ pub struct InputProblem {
 
 impl InputProblem {
     /// A problem at `path` breaking `rule`.
-    pub fn new(path: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        path: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             path: path.into(),
             rule: rule.into(),

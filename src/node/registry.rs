@@ -70,11 +70,16 @@ impl Registry {
     }
 
     /// The given node types (the first of two with one id wins).
-    pub fn from_registrations<'a>(registrations: impl IntoIterator<Item = &'a NodeRegistration>) -> Self {
+    pub fn from_registrations<'a>(
+        registrations: impl IntoIterator<Item = &'a NodeRegistration>,
+    ) -> Self {
         let mut nodes = BTreeMap::new();
         for registration in registrations {
             if nodes.contains_key(registration.type_id) {
-                tracing::warn!(type_id = registration.type_id, "node type registered twice; keeping the first");
+                tracing::warn!(
+                    type_id = registration.type_id,
+                    "node type registered twice; keeping the first"
+                );
                 continue;
             }
             nodes.insert(registration.type_id, registration.build());

@@ -90,8 +90,11 @@ pub trait Node: Send + Sync {
     /// Every problem with a node's inputs that can be seen before running: unknown ports,
     /// the schema (types, enums, ranges, required ports) and the node's own rules. Ports in
     /// `linked` get their values from other nodes later: they count as present, unjudged.
-    fn check_inputs(&self, inputs: &Map<String, Value>, linked: &BTreeSet<String>)
-        -> Vec<InputProblem>;
+    fn check_inputs(
+        &self,
+        inputs: &Map<String, Value>,
+        linked: &BTreeSet<String>,
+    ) -> Vec<InputProblem>;
 
     /// Runs the node on complete inputs; checks them first, so nothing is sent for bad ones.
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError>;
@@ -195,8 +198,16 @@ impl<T: TypedNode> Node for Typed<T> {
                         (name, "required".to_owned())
                     }
                     _ => (
-                        error.instance_path.as_str().trim_start_matches('/').to_owned(),
-                        schema_path.rsplit('/').next().unwrap_or_default().to_owned(),
+                        error
+                            .instance_path
+                            .as_str()
+                            .trim_start_matches('/')
+                            .to_owned(),
+                        schema_path
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
                     ),
                 };
                 let message = match rule.as_str() {

@@ -36,7 +36,8 @@ impl TypedNode for FolderCreate {
     const TYPE_ID: &'static str = "wiro/folder.create";
     const TITLE: &'static str = "Create folder";
     const CATEGORY: &'static str = "files";
-    const DESCRIPTION: &'static str = "Creates a folder in the Wiro project's file storage (File/FolderCreate).";
+    const DESCRIPTION: &'static str =
+        "Creates a folder in the Wiro project's file storage (File/FolderCreate).";
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         ctx.progress.phase("creating folder");

@@ -95,6 +95,9 @@ mod tests {
     #[test]
     fn subfolders_stay_inside_the_output_folder() {
         assert_eq!(safe_relative("../../etc"), std::path::PathBuf::from("etc"));
-        assert_eq!(safe_relative("videos/run1"), std::path::PathBuf::from("videos/run1"));
+        assert_eq!(
+            safe_relative("videos/run1"),
+            std::path::PathBuf::from("videos/run1")
+        );
     }
 }

@@ -28,7 +28,13 @@ impl TypedNode for PixverseTextToVideo {
     }
 
     fn check(input: &Self::Input) -> Vec<InputProblem> {
-        input.validate().err().unwrap_or_default().into_iter().map(Into::into).collect()
+        input
+            .validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {

@@ -35,7 +35,10 @@ impl TypedNode for TaskDetail {
     const DESCRIPTION: &'static str = "Reads a task's current record (Task/Detail).";
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
-        let detail = ctx.client.task_detail(TaskLookup::from(&input.task)).await?;
+        let detail = ctx
+            .client
+            .task_detail(TaskLookup::from(&input.task))
+            .await?;
         Ok(TaskRecordOutput { detail })
     }
 }

@@ -16,7 +16,8 @@ impl TypedNode for TaskKill {
     const TYPE_ID: &'static str = "wiro/task.kill";
     const TITLE: &'static str = "Kill task";
     const CATEGORY: &'static str = "tasks";
-    const DESCRIPTION: &'static str = "Stops a running task (Task/Kill). A queued task is stopped with wiro/task.cancel.";
+    const DESCRIPTION: &'static str =
+        "Stops a running task (Task/Kill). A queued task is stopped with wiro/task.cancel.";
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         ctx.progress.phase("killing");

@@ -72,14 +72,16 @@ impl TypedNode for TaskWait {
         };
         ctx.progress.phase("waiting");
         let progress = ctx.progress.clone();
-        let wait = ctx.client.wait_for_task(&input.task, &options, move |event| match event {
-            TaskEvent::Status { status, .. } => progress.emit(NodeEvent::TaskStatus(status)),
-            TaskEvent::Log { line, stderr } => progress.emit(NodeEvent::Log { line, stderr }),
-            TaskEvent::SocketLost { reason } => progress.emit(NodeEvent::Log {
-                line: format!("live updates lost ({reason}); polling"),
-                stderr: false,
-            }),
-        });
+        let wait = ctx
+            .client
+            .wait_for_task(&input.task, &options, move |event| match event {
+                TaskEvent::Status { status, .. } => progress.emit(NodeEvent::TaskStatus(status)),
+                TaskEvent::Log { line, stderr } => progress.emit(NodeEvent::Log { line, stderr }),
+                TaskEvent::SocketLost { reason } => progress.emit(NodeEvent::Log {
+                    line: format!("live updates lost ({reason}); polling"),
+                    stderr: false,
+                }),
+            });
         let task = tokio::select! {
             result = wait => result?,
             _ = ctx.cancel.cancelled() => {
@@ -91,7 +93,11 @@ impl TypedNode for TaskWait {
             return Err(Error::TaskFailed {
                 taskid: task.id.clone(),
                 status: task.status.to_string(),
-                pexit: task.pexit.as_ref().map(ToString::to_string).unwrap_or_default(),
+                pexit: task
+                    .pexit
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 debugerror: "the task succeeded but produced no output file".into(),
             }
             .into());

@@ -33,7 +33,8 @@ impl WireNumber {
         let text = self.0.trim();
         text.parse().ok().or_else(|| {
             let float: f64 = text.parse().ok()?;
-            (float >= 0.0 && float.fract() == 0.0 && float <= u64::MAX as f64).then_some(float as u64)
+            (float >= 0.0 && float.fract() == 0.0 && float <= u64::MAX as f64)
+                .then_some(float as u64)
         })
     }
 

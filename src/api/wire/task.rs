@@ -209,11 +209,13 @@ mod tests {
         assert_eq!(task.debugerror, None);
         assert_eq!(task.total_cost(), Some(0.00351));
         assert_eq!(task.outputs[0].size_bytes(), Some(202472));
-        assert_eq!(task.outputs[0].extra["parentid"], "6c1833f39da71e6175bf292b18779baf");
+        assert_eq!(
+            task.outputs[0].extra["parentid"],
+            "6c1833f39da71e6175bf292b18779baf"
+        );
         assert_eq!(task.extra["categories"], "[\"tool\",\"video\"]");
         // Written back, the record keeps every field it came with.
-        let again: Task =
-            serde_json::from_value(serde_json::to_value(task).unwrap()).unwrap();
+        let again: Task = serde_json::from_value(serde_json::to_value(task).unwrap()).unwrap();
         assert_eq!(&again, task);
     }
 

@@ -1,0 +1,80 @@
+//! `Tool/List` and `Tool/Detail`: the models the emulator runs and their parameter lists.
+//!
+//! The docs describe these answers only loosely; the emulator answers
+//! `{"result", "errors", "total", "tool": [...]}` for the list and `{"result", "errors",
+//! "tool": [MODEL]}` for one model, where MODEL carries `parameters` entries with `id`,
+//! `type` (`text`, `textarea`, `select`, `number`, `fileinput`), `label`, `default`,
+//! `required`, `options[{label, value}]`, `min` and `max`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use crate::api::wire::codes;
+
+use super::super::catalog::{self, MODELS};
+use super::super::state::Shared;
+use super::super::Operation;
+use super::{deliver, gate, json_object, refuse, text_field};
+
+/// `POST /Tool/List`: every model (filters are accepted and ignored).
+pub(crate) async fn list(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = match gate(&shared, Operation::ToolList, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    if let Err(answer) = json_object(&body) {
+        return answer;
+    }
+    let tools: Vec<Value> = MODELS.iter().map(catalog::Model::summary).collect();
+    deliver(
+        fault,
+        &json!({"result": true, "errors": [], "total": tools.len().to_string(), "tool": tools}),
+    )
+}
+
+/// `POST /Tool/Detail {"slugowner", "slugproject"}`: one model with its parameters.
+pub(crate) async fn detail(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = match gate(&shared, Operation::ToolDetail, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(answer) => return answer,
+    };
+    let request = match json_object(&body) {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let (Some(owner), Some(project)) = (
+        text_field(&request, "slugowner"),
+        text_field(&request, "slugproject"),
+    ) else {
+        return refuse(
+            codes::GENERAL,
+            "slugowner and slugproject are required, e.g. PixVerse and text-to-video-v4",
+        );
+    };
+    match catalog::find(&owner, &project) {
+        Some(model) => deliver(
+            fault,
+            &json!({"result": true, "errors": [], "tool": [model.detail()]}),
+        ),
+        None => refuse(
+            codes::NOT_FOUND,
+            format!(
+                "unknown model {owner}/{project}: the emulator runs {}",
+                catalog::slugs()
+            ),
+        ),
+    }
+}

@@ -1,0 +1,255 @@
+//! The emulator's memory: tasks (with their event channels), stored files, folders, faults,
+//! counters and the balance. Locks are plain mutexes held for a few lines, never across an
+//! `.await`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use serde_json::{json, Map};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::wire::{Folder, Task, TaskStatus};
+
+use super::clips::ClipCache;
+use super::task_book::TaskBook;
+use super::{EmulatorConfig, Fault, FaultSpec, Operation, Stats};
+
+/// Locks a mutex; a panic elsewhere never makes the emulator's data unreadable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Unix seconds now.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// A random lowercase hex string of `len` characters.
+pub(crate) fn random_hex(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// A file the emulator serves under `/cdn/`: an upload or a task output.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredFile {
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+/// Everything the routes and lifecycles share.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    /// `http://ADDR`, the start of every URL the emulator hands out.
+    pub origin: String,
+    pub tasks: Mutex<TaskBook>,
+    files: Mutex<HashMap<String, StoredFile>>,
+    folders: Mutex<Vec<Folder>>,
+    faults: Mutex<Vec<FaultSpec>>,
+    stats: Mutex<Stats>,
+    nonces: Mutex<HashSet<String>>,
+    /// Cancelled when the emulator shuts down.
+    pub shutdown: CancellationToken,
+    /// Encoded output clips.
+    pub clips: ClipCache,
+    /// Run slots when `max_running` is set.
+    pub slots: Option<Arc<Semaphore>>,
+    callbacks: OnceLock<Option<reqwest::Client>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl Shared {
+    pub fn new(config: EmulatorConfig, origin: String, shutdown: CancellationToken) -> Self {
+        let faults = config.faults.clone();
+        let balance = config.balance;
+        let run_slots = config.max_running;
+        Self {
+            config,
+            origin,
+            tasks: Mutex::new(TaskBook::new(balance)),
+            files: Mutex::new(HashMap::new()),
+            folders: Mutex::new(Vec::new()),
+            faults: Mutex::new(faults),
+            stats: Mutex::new(Stats::default()),
+            nonces: Mutex::new(HashSet::new()),
+            shutdown,
+            clips: ClipCache::default(),
+            slots: run_slots.map(|n| Arc::new(Semaphore::new(n))),
+            callbacks: OnceLock::new(),
+        }
+    }
+
+    /// The client that sends `callbackUrl` webhooks, built on first use.
+    pub fn callback_client(&self) -> Option<reqwest::Client> {
+        self.callbacks
+            .get_or_init(super::callback::build_client)
+            .clone()
+    }
+
+    /// Counts a request and takes the first fault armed for its operation.
+    pub fn arrive(&self, operation: Operation) -> Option<Fault> {
+        *lock(&self.stats).requests.entry(operation).or_insert(0) += 1;
+        let mut faults = lock(&self.faults);
+        let index = faults
+            .iter()
+            .position(|spec| spec.operation == operation && spec.times > 0)?;
+        let fault = faults[index].fault;
+        faults[index].times -= 1;
+        if faults[index].times == 0 {
+            faults.remove(index);
+        }
+        Some(fault)
+    }
+
+    /// Arms a fault.
+    pub fn inject(&self, spec: FaultSpec) {
+        if spec.times > 0 {
+            lock(&self.faults).push(spec);
+        }
+    }
+
+    /// Checks the auth headers of an API request.
+    pub fn authenticate(&self, headers: &axum::http::HeaderMap) -> Result<(), String> {
+        super::auth::check(&self.config, headers, &mut lock(&self.nonces))
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+
+    /// Counts an accepted Run.
+    pub fn count_run(&self) {
+        lock(&self.stats).runs_accepted += 1;
+    }
+
+    /// Counts a task that reached a terminal status.
+    pub fn count_end(&self, record: &Task) {
+        let mut stats = lock(&self.stats);
+        if record.status == TaskStatus::Cancel {
+            stats.cancelled += 1;
+        } else if record.succeeded() {
+            stats.succeeded += 1;
+        } else {
+            stats.failed += 1;
+        }
+    }
+
+    /// Stores a file and returns its public URL.
+    pub fn store_file(&self, name: &str, content_type: &str, bytes: Bytes) -> String {
+        let path = format!("{}/{}", random_hex(32), url_safe_name(name));
+        let url = format!("{}/cdn/{}", self.origin, path);
+        lock(&self.files).insert(
+            path,
+            StoredFile {
+                content_type: content_type.to_owned(),
+                bytes,
+            },
+        );
+        url
+    }
+
+    /// The file stored under `/cdn/{path}`.
+    pub fn file(&self, path: &str) -> Option<StoredFile> {
+        lock(&self.files).get(path).cloned()
+    }
+
+    /// The stored file a URL of this emulator points at, if it is one.
+    pub fn file_by_url(&self, url: &str) -> Option<StoredFile> {
+        let prefix = format!("{}/cdn/", self.origin);
+        self.file(url.strip_prefix(&prefix)?)
+    }
+
+    /// Creates a folder.
+    pub fn create_folder(&self, name: &str, parentid: Option<String>) -> Folder {
+        let mut extra = Map::new();
+        extra.insert("size".into(), json!("0"));
+        extra.insert("contenttype".into(), json!("folder"));
+        extra.insert("addedtime".into(), json!(now_secs().to_string()));
+        let folder = Folder {
+            id: random_hex(32),
+            name: name.to_owned(),
+            parentid,
+            extra,
+        };
+        lock(&self.folders).push(folder.clone());
+        folder
+    }
+
+    /// Whether a folder with this id exists.
+    pub fn folder_exists(&self, id: &str) -> bool {
+        lock(&self.folders).iter().any(|folder| folder.id == id)
+    }
+
+    /// The balance, when limited.
+    pub fn balance(&self) -> Option<f64> {
+        lock(&self.tasks).balance
+    }
+
+    /// Sets (or lifts, with `None`) the balance.
+    pub fn set_balance(&self, balance: Option<f64>) {
+        lock(&self.tasks).balance = balance;
+    }
+}
+
+/// Keeps a file name usable in a URL path: letters, digits, `.`, `-`, `_`.
+fn url_safe_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    if cleaned.is_empty() {
+        "file".into()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_url_safe() {
+        assert_eq!(url_safe_name("../my cat.png"), "my_cat.png");
+        assert_eq!(url_safe_name(".."), "file");
+        assert_eq!(url_safe_name("a\\b\\ok-1_2.JPG"), "ok-1_2.JPG");
+    }
+
+    #[test]
+    fn faults_fire_for_the_first_matching_requests_only() {
+        let shared = Shared::new(
+            EmulatorConfig::default(),
+            "http://x".into(),
+            CancellationToken::new(),
+        );
+        shared.inject(FaultSpec::new(Operation::Run, Fault::ServerError, 2));
+        assert_eq!(shared.arrive(Operation::TaskDetail), None);
+        assert_eq!(shared.arrive(Operation::Run), Some(Fault::ServerError));
+        assert_eq!(shared.arrive(Operation::Run), Some(Fault::ServerError));
+        assert_eq!(shared.arrive(Operation::Run), None);
+        assert_eq!(shared.stats().requests(Operation::Run), 3);
+    }
+}

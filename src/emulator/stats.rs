@@ -1,0 +1,32 @@
+//! `Stats`: what the emulator has seen, for tests and the command line's summary.
+
+use std::collections::BTreeMap;
+
+use super::Operation;
+
+/// Counters since the emulator started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests per operation, counted on arrival (also when a fault or an error answers).
+    pub requests: BTreeMap<Operation, u64>,
+    /// Runs that created a task (including a Run whose answer was then cut by a fault).
+    pub runs_accepted: u64,
+    /// Tasks that ended with `task_postprocess_end` and `pexit "0"`.
+    pub succeeded: u64,
+    /// Tasks that ended with `task_postprocess_end` and a non-zero `pexit`.
+    pub failed: u64,
+    /// Tasks that ended with `task_cancel` (cancelled while queued or killed while running).
+    pub cancelled: u64,
+}
+
+impl Stats {
+    /// Requests seen for one operation.
+    pub fn requests(&self, operation: Operation) -> u64 {
+        self.requests.get(&operation).copied().unwrap_or(0)
+    }
+
+    /// Tasks that reached a terminal status.
+    pub fn finished(&self) -> u64 {
+        self.succeeded + self.failed + self.cancelled
+    }
+}
