@@ -47,11 +47,11 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
     let defaults = EmulatorConfig::default();
     let config = EmulatorConfig {
         addr: args.addr,
-        api_key: args.api_key.unwrap_or(defaults.api_key.clone()),
+        api_key: args.api_key.unwrap_or(defaults.api_key),
         api_secret: if args.key_only {
             None
         } else {
-            args.api_secret.or(defaults.api_secret.clone())
+            args.api_secret.or(defaults.api_secret)
         },
         speed: args.speed,
         reject_replayed_nonce: args.reject_replayed_nonce,
@@ -59,7 +59,6 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
         max_queued: args.max_queued,
         balance: args.balance,
         faults: args.faults,
-        ..defaults
     };
     let handle = match Emulator::start(config).await {
         Ok(handle) => handle,
@@ -71,9 +70,14 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    for (name, value) in handle.env() {
-        println!("export {name}={value}");
-    }
+    // Always four lines: an empty secret means a key-only project to the client.
+    println!("export WIRO_BASE_URL={}", handle.base_url());
+    println!("export WIRO_SOCKET_URL={}", handle.socket_url());
+    println!("export WIRO_API_KEY={}", handle.api_key());
+    println!(
+        "export WIRO_API_SECRET={}",
+        handle.api_secret().unwrap_or_default()
+    );
     let _ = std::io::stdout().flush();
     eprintln!(
         "Wiro emulator serving on {}; Ctrl-C to stop.",
