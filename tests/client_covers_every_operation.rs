@@ -167,3 +167,44 @@ async fn tool_detail_describes_the_model_parameters() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn each_log_line_is_reported_once_live_or_polled() {
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    for socket_drops in [false, true] {
+        if socket_drops {
+            emulator.inject(
+                wiro_nodes::emulator::Operation::Socket,
+                wiro_nodes::emulator::Fault::SocketDrop,
+                1,
+            );
+        }
+        let handle = client
+            .run("PixVerse/text-to-video-v4", &common::small_video("logs"))
+            .await
+            .unwrap();
+        let mut lines = Vec::new();
+        let task = client
+            .wait_for_task(&handle, &common::quick_wait(), |event| {
+                if let wiro_nodes::api::TaskEvent::Log {
+                    line,
+                    stderr: false,
+                } = event
+                {
+                    lines.push(line);
+                }
+            })
+            .await
+            .unwrap();
+        let expected: Vec<String> = task
+            .debugoutput
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(lines, expected, "socket drops: {socket_drops}");
+    }
+}

@@ -141,6 +141,10 @@ impl Client {
                             let line = frame.message_text();
                             if !line.is_empty() {
                                 on_event(TaskEvent::Log { line, stderr: kind == TaskStatus::Error });
+                                if kind == TaskStatus::Output {
+                                    // `debugoutput` repeats these lines: a later poll skips them.
+                                    printed_log += 1;
+                                }
                             }
                         }
                         if status.as_ref() != Some(&kind) {
