@@ -209,7 +209,7 @@ fn print_summary(report: &RunReport) {
     for stopped in report.stopped_tasks() {
         println!("task {} {}", stopped.taskid, stopped.how);
     }
-    println!("\ntotal cost: {}", report.total_cost());
+    println!("\ntotal cost: {}", money(report.total_cost()));
     let files = report.files();
     if !files.is_empty() {
         println!("output files:");
@@ -222,5 +222,25 @@ fn print_summary(report: &RunReport) {
             "journal: {} (run the same command again to resume)",
             journal.display()
         );
+    }
+}
+
+/// A cost as Wiro bills it (dollars, at most six decimals), without float noise.
+fn money(amount: f64) -> String {
+    let text = format!("{amount:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("${text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn costs_print_without_float_noise() {
+        assert_eq!(money(0.3 + 0.3 + 0.3), "$0.9");
+        assert_eq!(money(0.00351), "$0.00351");
+        assert_eq!(money(0.0), "$0");
+        assert_eq!(money(2.0), "$2");
     }
 }
