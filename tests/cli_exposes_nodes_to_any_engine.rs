@@ -10,31 +10,6 @@ use std::process::Stdio;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use wiro_nodes::emulator::EmulatorHandle;
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wiro-nodes"));
-    for name in [
-        "WIRO_API_KEY",
-        "WIRO_API_SECRET",
-        "WIRO_BASE_URL",
-        "WIRO_SOCKET_URL",
-    ] {
-        command.env_remove(name);
-    }
-    command.kill_on_drop(true);
-    command
-}
-
-fn binary_for(emulator: &EmulatorHandle) -> Command {
-    let mut command = binary();
-    command
-        .env("WIRO_BASE_URL", emulator.base_url())
-        .env("WIRO_SOCKET_URL", emulator.socket_url())
-        .env("WIRO_API_KEY", emulator.api_key())
-        .env("WIRO_API_SECRET", emulator.api_secret().unwrap_or_default());
-    command
-}
 
 async fn json_of(command: &mut Command) -> Value {
     let output = command.output().await.unwrap();
@@ -48,7 +23,7 @@ async fn json_of(command: &mut Command) -> Value {
 
 #[tokio::test]
 async fn nodes_lists_every_type_with_ports() {
-    let nodes = json_of(binary().args(["nodes", "--json"])).await;
+    let nodes = json_of(common::binary().args(["nodes", "--json"])).await;
     let nodes = nodes.as_array().unwrap();
     assert_eq!(nodes.len(), 10);
     let wait = nodes
@@ -60,14 +35,14 @@ async fn nodes_lists_every_type_with_ports() {
         .unwrap()
         .iter()
         .any(|p| p["name"] == "task" && p["type"] == "TaskHandle" && p["required"] == true));
-    let text = binary().arg("nodes").output().await.unwrap();
+    let text = common::binary().arg("nodes").output().await.unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("pixverse/text-to-video-v4"));
 }
 
 #[tokio::test]
 async fn schema_prints_one_node_and_writes_the_committed_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = binary()
+    let output = common::binary()
         .args(["schema", "pixverse/text-to-video-v4"])
         .output()
         .await
@@ -78,7 +53,7 @@ async fn schema_prints_one_node_and_writes_the_committed_files() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
 
     let dir = tempfile::tempdir().unwrap();
-    let output = binary()
+    let output = common::binary()
         .args(["schema", "--write"])
         .arg(dir.path())
         .output()
@@ -95,7 +70,7 @@ async fn schema_prints_one_node_and_writes_the_committed_files() {
             entry.file_name()
         );
     }
-    let unknown = binary()
+    let unknown = common::binary()
         .args(["schema", "wiro/nope"])
         .output()
         .await
@@ -106,7 +81,7 @@ async fn schema_prints_one_node_and_writes_the_committed_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_exec_chains_generate_wait_and_download_across_processes() {
     let emulator = common::fast_emulator().await;
-    let started = json_of(binary_for(&emulator).args([
+    let started = json_of(common::binary_for(&emulator).args([
         "node",
         "exec",
         "pixverse/text-to-video-v4",
@@ -118,7 +93,7 @@ async fn node_exec_chains_generate_wait_and_download_across_processes() {
     assert!(task["taskid"].is_string());
 
     let wait_inputs = serde_json::json!({ "task": task, "poll_seconds": 0.1 }).to_string();
-    let finished = json_of(binary_for(&emulator).args([
+    let finished = json_of(common::binary_for(&emulator).args([
         "node",
         "exec",
         "wiro/task.wait",
@@ -136,7 +111,7 @@ async fn node_exec_chains_generate_wait_and_download_across_processes() {
     )
     .unwrap();
     let downloaded = json_of(
-        binary_for(&emulator)
+        common::binary_for(&emulator)
             .args(["node", "exec", "wiro/output.download", "--inputs"])
             .arg(format!("@{}", inputs_file.display()))
             .arg("--out")
@@ -154,7 +129,7 @@ async fn node_exec_chains_generate_wait_and_download_across_processes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_exec_refuses_bad_inputs_before_sending() {
     let emulator = common::fast_emulator().await;
-    let output = binary_for(&emulator)
+    let output = common::binary_for(&emulator)
         .args([
             "node",
             "exec",
@@ -176,7 +151,7 @@ async fn node_exec_refuses_bad_inputs_before_sending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_command_prints_four_export_lines_that_work() {
-    let mut child = binary()
+    let mut child = common::binary()
         .args(["emulator", "--speed", "100"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

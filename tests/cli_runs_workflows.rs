@@ -9,33 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::Command;
 use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle};
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wiro-nodes"));
-    for name in [
-        "WIRO_API_KEY",
-        "WIRO_API_SECRET",
-        "WIRO_BASE_URL",
-        "WIRO_SOCKET_URL",
-    ] {
-        command.env_remove(name);
-    }
-    command.kill_on_drop(true);
-    command
-}
-
-/// The binary, pointed at an emulator running in this test as if it were the real API.
-fn binary_for(emulator: &EmulatorHandle) -> Command {
-    let mut command = binary();
-    command
-        .env("WIRO_BASE_URL", emulator.base_url())
-        .env("WIRO_SOCKET_URL", emulator.socket_url())
-        .env("WIRO_API_KEY", emulator.api_key())
-        .env("WIRO_API_SECRET", emulator.api_secret().unwrap_or_default());
-    command
-}
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,7 +20,7 @@ fn example(name: &str) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_credentials_run_uses_the_embedded_emulator_and_prints_the_file() {
     let out = tempfile::tempdir().unwrap();
-    let output = binary()
+    let output = common::binary()
         .env("WIRO_EMULATOR_SPEED", "100")
         .arg("run")
         .arg(example("text-to-video.json"))
@@ -85,7 +59,7 @@ async fn an_invalid_workflow_lists_every_problem_and_sends_nothing() {
         ]}"#,
     )
     .unwrap();
-    let output = binary_for(&emulator)
+    let output = common::binary_for(&emulator)
         .arg("run")
         .arg(&file)
         .output()
@@ -114,14 +88,14 @@ async fn an_invalid_workflow_lists_every_problem_and_sends_nothing() {
         "the server saw no request"
     );
 
-    let validate = binary_for(&emulator)
+    let validate = common::binary_for(&emulator)
         .arg("validate")
         .arg(&file)
         .output()
         .await
         .unwrap();
     assert_eq!(validate.status.code(), Some(2));
-    let ok = binary()
+    let ok = common::binary()
         .arg("validate")
         .arg(example("batch.json"))
         .output()
@@ -132,7 +106,7 @@ async fn an_invalid_workflow_lists_every_problem_and_sends_nothing() {
 
 /// Starts `run` on the text-to-video example and waits until its task id is journaled.
 async fn start_run(emulator: &EmulatorHandle, out: &Path) -> tokio::process::Child {
-    let child = binary_for(emulator)
+    let child = common::binary_for(emulator)
         .arg("run")
         .arg(example("text-to-video.json"))
         .arg("--out")
@@ -186,7 +160,7 @@ async fn a_run_killed_during_the_wait_resumes_the_same_task_when_started_again()
     child.wait().await.unwrap();
     assert_eq!(emulator.stats().runs_accepted, 1);
 
-    let output = binary_for(&emulator)
+    let output = common::binary_for(&emulator)
         .arg("run")
         .arg(example("text-to-video.json"))
         .arg("--out")
@@ -208,7 +182,7 @@ async fn a_run_killed_during_the_wait_resumes_the_same_task_when_started_again()
     );
 
     // A third time, everything comes from the journal.
-    let again = binary_for(&emulator)
+    let again = common::binary_for(&emulator)
         .arg("run")
         .arg(example("text-to-video.json"))
         .arg("--out")

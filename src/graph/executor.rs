@@ -3,20 +3,19 @@
 //! stopping every running node (and its remote task) when the run is cancelled or dropped.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{input_key, Journal, JournalEvent, JOURNAL_FILE};
-use super::workflow::reference_text;
-use super::{
-    validate, NodeOutcome, NodeReport, Reference, RunError, RunEvent, RunReport, Workflow,
-};
+use super::inputs::{resolve_inputs, task_ids};
+use super::journal::{input_key, JournalEvent, JOURNAL_FILE};
+use super::resume::{Resume, SharedJournal};
+use super::{validate, NodeOutcome, NodeReport, RunError, RunEvent, RunReport, Workflow};
 use crate::api::{Client, Error as ApiError};
-use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry, StoppedTask};
+use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
@@ -90,19 +89,11 @@ impl Executor {
     ) -> Result<RunReport, RunError> {
         let plan = validate(workflow, &self.registry).map_err(RunError::Invalid)?;
         let emit: Emit = Arc::new(on_event);
-        let journal_path = self.options.output_dir.join(JOURNAL_FILE);
-        let journal = if self.options.journal {
-            Some(Arc::new(Mutex::new(
-                Journal::open(&journal_path, self.options.fresh).map_err(|source| {
-                    RunError::Journal {
-                        path: journal_path.clone(),
-                        source,
-                    }
-                })?,
-            )))
-        } else {
-            None
-        };
+        let journal = SharedJournal::open(
+            &self.options.output_dir.join(JOURNAL_FILE),
+            self.options.journal,
+            self.options.fresh,
+        )?;
         // Dropping this future cancels the nodes; they are spawned, so they get to stop
         // their remote tasks even then.
         let cancel = cancel.child_token();
@@ -123,7 +114,7 @@ impl Executor {
                 stopped: Vec::new(),
             })
             .collect();
-        let keys: Vec<Mutex<String>> = (0..count).map(|_| Mutex::new(String::new())).collect();
+        let mut keys = vec![String::new(); count];
         let (done_sender, mut done) = mpsc::unbounded_channel::<Completion>();
         let mut running = 0usize;
 
@@ -203,60 +194,42 @@ impl Executor {
                         spec.version,
                         &serde_json::json!({ "server": self.client.config().base_url, "inputs": inputs }),
                     );
-                    if let Some(journal) = &journal {
-                        let mut journal = lock(journal);
-                        match journal.latest(&node.id, &key).cloned() {
-                            Some(JournalEvent::Finished { outputs }) => {
-                                emit(RunEvent::Resumed {
-                                    node: node.id.clone(),
-                                    how: "finished earlier".into(),
-                                });
-                                reports[position].outcome = NodeOutcome::Resumed;
-                                reports[position].tasks = task_ids(&outputs);
-                                reports[position].outputs = Some(outputs.clone());
-                                states[position] = State::Done(outputs);
-                                continue;
-                            }
-                            Some(JournalEvent::TaskStarted { task }) if spec.spends_money => {
-                                // A paid task exists: wait for it, never submit again.
-                                let outputs = serde_json::json!({ "task": task });
-                                emit(RunEvent::Resumed {
-                                    node: node.id.clone(),
-                                    how: format!("task {} already submitted", task.taskid),
-                                });
-                                reports[position].outcome = NodeOutcome::Resumed;
-                                reports[position].tasks = vec![task.taskid.clone()];
-                                reports[position].outputs = Some(outputs.clone());
-                                states[position] = State::Done(outputs);
-                                continue;
-                            }
-                            Some(JournalEvent::Submitting) if spec.spends_money => {
-                                let message = format!(
-                                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, or start afresh with --fresh to submit it anyway (journal {})",
-                                    journal.path().display()
-                                );
-                                emit(RunEvent::Failed {
-                                    node: node.id.clone(),
-                                    error: message.clone(),
-                                });
-                                reports[position].outcome = NodeOutcome::Failed(message);
-                                states[position] = State::Failed;
-                                continue;
-                            }
-                            _ => {}
+                    match journal.resume(&node.id, &key, spec.spends_money) {
+                        Some(Resume::Finished(outputs)) => {
+                            emit(RunEvent::Resumed {
+                                node: node.id.clone(),
+                                how: "finished earlier".into(),
+                            });
+                            reports[position].resumed(outputs.clone());
+                            states[position] = State::Done(outputs);
+                            continue;
                         }
-                        if spec.spends_money {
-                            if let Err(source) =
-                                journal.record(&node.id, &key, JournalEvent::Submitting)
-                            {
-                                return Err(RunError::Journal {
-                                    path: journal.path().to_owned(),
-                                    source,
-                                });
-                            }
+                        Some(Resume::TaskSubmitted(task)) => {
+                            // A paid task exists: wait for it, never submit again.
+                            emit(RunEvent::Resumed {
+                                node: node.id.clone(),
+                                how: format!("task {} already submitted", task.taskid),
+                            });
+                            let outputs = serde_json::json!({ "task": task });
+                            reports[position].resumed(outputs.clone());
+                            states[position] = State::Done(outputs);
+                            continue;
                         }
+                        Some(Resume::OutcomeUnknown(message)) => {
+                            emit(RunEvent::Failed {
+                                node: node.id.clone(),
+                                error: message.clone(),
+                            });
+                            reports[position].outcome = NodeOutcome::Failed(message);
+                            states[position] = State::Failed;
+                            continue;
+                        }
+                        None => {}
                     }
-                    *lock(&keys[position]) = key.clone();
+                    if spec.spends_money {
+                        journal.record(&node.id, &key, JournalEvent::Submitting)?;
+                    }
+                    keys[position] = key.clone();
                     states[position] = State::Running;
                     running += 1;
                     emit(RunEvent::Started {
@@ -304,24 +277,16 @@ impl Executor {
             let node = &workflow.nodes[position];
             let report = &mut reports[position];
             report.elapsed = elapsed;
-            let key = lock(&keys[position]).clone();
+            let key = &keys[position];
             match result {
                 Ok(outputs) => {
-                    if let Some(journal) = &journal {
-                        let mut journal = lock(journal);
-                        if let Err(source) = journal.record(
-                            &node.id,
-                            &key,
-                            JournalEvent::Finished {
-                                outputs: outputs.clone(),
-                            },
-                        ) {
-                            return Err(RunError::Journal {
-                                path: journal.path().to_owned(),
-                                source,
-                            });
-                        }
-                    }
+                    journal.record(
+                        &node.id,
+                        key,
+                        JournalEvent::Finished {
+                            outputs: outputs.clone(),
+                        },
+                    )?;
                     emit(RunEvent::Finished {
                         node: node.id.clone(),
                         elapsed,
@@ -336,25 +301,17 @@ impl Executor {
                     // Unless the outcome of a Run is unknown, nothing is left paid for and
                     // pending: the next run may try again.
                     let unknown = matches!(error, NodeError::Api(ApiError::OutcomeUnknown { .. }));
-                    if let (Some(journal), false) = (&journal, unknown) {
-                        let mut journal = lock(journal);
-                        if let Err(source) = journal.record(
+                    if !unknown {
+                        journal.record(
                             &node.id,
-                            &key,
+                            key,
                             JournalEvent::Failed {
                                 error: message.clone(),
                             },
-                        ) {
-                            return Err(RunError::Journal {
-                                path: journal.path().to_owned(),
-                                source,
-                            });
-                        }
+                        )?;
                     }
                     if let NodeError::Cancelled { stopped } = &error {
-                        report
-                            .stopped
-                            .extend(stopped.iter().cloned().collect::<Vec<StoppedTask>>());
+                        report.stopped.extend(stopped.iter().cloned());
                         if let Some(stopped) = stopped {
                             report.tasks.push(stopped.taskid.clone());
                         }
@@ -373,29 +330,20 @@ impl Executor {
         Ok(RunReport {
             nodes: reports,
             cancelled: cancel.is_cancelled(),
-            journal: journal.map(|_| journal_path),
+            journal: journal.path(),
         })
     }
 }
 
 /// A node's progress sink: forwards events, and writes a started task to the journal at once.
-fn progress_sink(
-    node: &str,
-    key: &str,
-    emit: &Emit,
-    journal: Option<Arc<Mutex<Journal>>>,
-) -> ProgressSink {
+fn progress_sink(node: &str, key: &str, emit: &Emit, journal: SharedJournal) -> ProgressSink {
     let node = node.to_owned();
     let key = key.to_owned();
     let emit = Arc::clone(emit);
     ProgressSink::new(move |event| {
-        if let (NodeEvent::TaskStarted(task), Some(journal)) = (&event, &journal) {
-            let mut journal = lock(journal);
-            if let Err(error) = journal.record(
-                &node,
-                &key,
-                JournalEvent::TaskStarted { task: task.clone() },
-            ) {
+        if let NodeEvent::TaskStarted(task) = &event {
+            let started = JournalEvent::TaskStarted { task: task.clone() };
+            if let Err(error) = journal.record(&node, &key, started) {
                 tracing::error!(node, taskid = task.taskid, %error, "could not journal the task id");
             }
         }
@@ -404,67 +352,4 @@ fn progress_sink(
             event,
         });
     })
-}
-
-/// Replaces every `{"$from": ...}` in a node's inputs with the referenced output value.
-fn resolve_inputs(
-    inputs: &Map<String, Value>,
-    workflow: &Workflow,
-    outputs: &[Option<&Value>],
-) -> Result<Map<String, Value>, String> {
-    fn resolve(
-        value: &Value,
-        lookup: &impl Fn(&str) -> Result<Value, String>,
-    ) -> Result<Value, String> {
-        match value {
-            Value::Object(map) => match reference_text(map) {
-                Some(text) => lookup(text),
-                None => map
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), resolve(v, lookup)?)))
-                    .collect::<Result<Map<_, _>, String>>()
-                    .map(Value::Object),
-            },
-            Value::Array(items) => items
-                .iter()
-                .map(|v| resolve(v, lookup))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-            other => Ok(other.clone()),
-        }
-    }
-    let lookup = |text: &str| -> Result<Value, String> {
-        let reference = Reference::parse(text)?;
-        let position = workflow
-            .nodes
-            .iter()
-            .position(|node| node.id == reference.node)
-            .ok_or_else(|| format!("{reference}: no such node"))?;
-        let source =
-            outputs[position].ok_or_else(|| format!("{reference}: node has no outputs"))?;
-        reference
-            .pick(source)
-            .cloned()
-            .ok_or_else(|| format!("{reference}: the output has no such value"))
-    };
-    inputs
-        .iter()
-        .map(|(port, value)| Ok((port.clone(), resolve(value, &lookup)?)))
-        .collect()
-}
-
-/// Task ids named in a node's outputs (`task.taskid` or `task.id`).
-fn task_ids(outputs: &Value) -> Vec<String> {
-    let task = outputs.get("task");
-    task.and_then(|t| t.get("taskid").or_else(|| t.get("id")))
-        .and_then(Value::as_str)
-        .map(|id| vec![id.to_owned()])
-        .unwrap_or_default()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock leaves the journal as written so far: still usable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

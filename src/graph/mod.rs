@@ -5,9 +5,11 @@
 
 mod executor;
 mod export;
+mod inputs;
 mod journal;
 mod reference;
 mod report;
+mod resume;
 mod validate;
 mod workflow;
 

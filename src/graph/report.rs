@@ -92,6 +92,15 @@ pub struct NodeReport {
     pub stopped: Vec<StoppedTask>,
 }
 
+impl NodeReport {
+    /// Marks the node as taken from an earlier run's journal, with these outputs.
+    pub(crate) fn resumed(&mut self, outputs: Value) {
+        self.outcome = NodeOutcome::Resumed;
+        self.tasks = super::inputs::task_ids(&outputs);
+        self.outputs = Some(outputs);
+    }
+}
+
 /// The end of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {

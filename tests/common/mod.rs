@@ -295,3 +295,32 @@ pub fn run_options(out: &std::path::Path) -> wiro_nodes::graph::RunOptions {
         ..wiro_nodes::graph::RunOptions::default()
     }
 }
+
+/// The `wiro-nodes` binary with no Wiro settings from the environment (so it would use the
+/// embedded emulator), killed if the test drops it.
+#[cfg(feature = "cli")]
+pub fn binary() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_wiro-nodes"));
+    for name in [
+        "WIRO_API_KEY",
+        "WIRO_API_SECRET",
+        "WIRO_BASE_URL",
+        "WIRO_SOCKET_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command.kill_on_drop(true);
+    command
+}
+
+/// The binary pointed at `emulator` as if it were the real API (credentials in the environment).
+#[cfg(feature = "cli")]
+pub fn binary_for(emulator: &EmulatorHandle) -> tokio::process::Command {
+    let mut command = binary();
+    command
+        .env("WIRO_BASE_URL", emulator.base_url())
+        .env("WIRO_SOCKET_URL", emulator.socket_url())
+        .env("WIRO_API_KEY", emulator.api_key())
+        .env("WIRO_API_SECRET", emulator.api_secret().unwrap_or_default());
+    command
+}

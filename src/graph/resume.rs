@@ -1,0 +1,161 @@
+//! What an earlier run left behind: the journal as the executor shares it between running
+//! nodes, and the decision to reuse a node's result, wait for its paid task, or refuse to pay
+//! twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use super::journal::{Journal, JournalEvent};
+use super::RunError;
+use crate::api::TaskHandle;
+
+/// What to do with a node, given the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Resume {
+    /// It finished earlier with these inputs: take its outputs.
+    Finished(Value),
+    /// Its paid task was accepted earlier: take the handle and wait for that task.
+    TaskSubmitted(TaskHandle),
+    /// A Run was sent but no answer was recorded: it may be paid for. Do not send it again.
+    OutcomeUnknown(String),
+}
+
+/// The run's journal, if it keeps one, shared by the executor and the nodes' progress sinks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedJournal(Option<Arc<Mutex<Journal>>>);
+
+impl SharedJournal {
+    /// Opens the journal at `path`, or keeps none when `enabled` is false.
+    pub(crate) fn open(path: &Path, enabled: bool, fresh: bool) -> Result<Self, RunError> {
+        if !enabled {
+            return Ok(Self(None));
+        }
+        let journal = Journal::open(path, fresh).map_err(|source| RunError::Journal {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self(Some(Arc::new(Mutex::new(journal)))))
+    }
+
+    /// Where the journal is, if there is one.
+    pub(crate) fn path(&self) -> Option<PathBuf> {
+        self.0
+            .as_ref()
+            .map(|journal| lock(journal).path().to_owned())
+    }
+
+    /// Appends an event (synced to disk); nothing when there is no journal.
+    pub(crate) fn record(
+        &self,
+        node: &str,
+        key: &str,
+        event: JournalEvent,
+    ) -> Result<(), RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(());
+        };
+        let mut journal = lock(journal);
+        journal
+            .record(node, key, event)
+            .map_err(|source| RunError::Journal {
+                path: journal.path().to_owned(),
+                source,
+            })
+    }
+
+    /// Whether an earlier run already did (or may have paid for) this node with these inputs.
+    /// Only nodes that spend money resume from a started task or refuse an unknown outcome;
+    /// any other node that did not finish simply runs again.
+    pub(crate) fn resume(&self, node: &str, key: &str, spends_money: bool) -> Option<Resume> {
+        let journal = lock(self.0.as_ref()?);
+        match journal.latest(node, key)? {
+            JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs.clone())),
+            JournalEvent::TaskStarted { task } if spends_money => {
+                Some(Resume::TaskSubmitted(task.clone()))
+            }
+            JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown(format!(
+                "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, or start afresh with --fresh to submit it anyway (journal {})",
+                journal.path().display()
+            ))),
+            _ => None,
+        }
+    }
+}
+
+fn lock(journal: &Mutex<Journal>) -> MutexGuard<'_, Journal> {
+    // A panic while holding the lock leaves the journal as written so far: still usable.
+    journal
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paid_node_resumes_its_task_or_refuses_an_unknown_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
+        assert_eq!(journal.resume("gen", "k", true), None);
+        journal
+            .record("gen", "k", JournalEvent::Submitting)
+            .unwrap();
+        assert!(
+            matches!(journal.resume("gen", "k", true), Some(Resume::OutcomeUnknown(m)) if m.contains("--fresh"))
+        );
+        assert_eq!(
+            journal.resume("gen", "k", false),
+            None,
+            "free nodes just run again"
+        );
+        let task = TaskHandle {
+            taskid: "9".into(),
+            socketaccesstoken: "t".into(),
+        };
+        journal
+            .record("gen", "k", JournalEvent::TaskStarted { task: task.clone() })
+            .unwrap();
+        assert_eq!(
+            journal.resume("gen", "k", true),
+            Some(Resume::TaskSubmitted(task))
+        );
+        journal
+            .record(
+                "gen",
+                "k",
+                JournalEvent::Failed {
+                    error: "killed".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            journal.resume("gen", "k", true),
+            None,
+            "a stopped task may be run again"
+        );
+        journal
+            .record(
+                "gen",
+                "k",
+                JournalEvent::Finished {
+                    outputs: Value::Null,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            journal.resume("gen", "k", true),
+            Some(Resume::Finished(Value::Null))
+        );
+    }
+
+    #[test]
+    fn without_a_journal_nothing_is_recorded_or_resumed() {
+        let journal = SharedJournal::default();
+        journal.record("n", "k", JournalEvent::Submitting).unwrap();
+        assert_eq!(journal.resume("n", "k", true), None);
+        assert_eq!(journal.path(), None);
+    }
+}
