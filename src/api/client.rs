@@ -222,11 +222,9 @@ impl Client {
             })
             .await?;
         if accepted.taskid.is_empty() {
-            return Err(Error::Protocol {
+            return Err(Error::OutcomeUnknown {
                 operation,
-                status: 200,
-                problem: "the Run was accepted but no taskid came back".into(),
-                snippet: format!("{accepted:?}"),
+                message: format!("the Run was accepted but no taskid came back ({accepted:?})"),
             });
         }
         Ok(accepted.into())
@@ -328,6 +326,9 @@ impl Client {
             }
             let (error, wait) = match self.send_once::<T>(operation, repeat, builder).await {
                 Ok(body) => return Ok(body),
+                Err((error, wait)) if repeat == Repeat::Never => {
+                    (may_have_taken_effect(operation, error), wait)
+                }
                 Err(failure) => failure,
             };
             let retryable = match repeat {
@@ -372,6 +373,25 @@ impl Client {
         let body = response.text().await.map_err(|e| (transport(e), None))?;
         tracing::debug!(operation, status, "answer");
         parse_answer(operation, status, wait, &body).map_err(|error| (error, wait))
+    }
+}
+
+/// For a Run or an Upload, an answer that does not say "refused" leaves the outcome unknown:
+/// a gateway's 5xx or 408 can come after the server acted, and a 2xx we cannot read may hold
+/// the id of a task that is already paid for.
+fn may_have_taken_effect(operation: &str, error: Error) -> Error {
+    let unknown = match &error {
+        Error::Server { .. } => true,
+        Error::Protocol { status, .. } => (200..300).contains(status),
+        _ => false,
+    };
+    if unknown {
+        Error::OutcomeUnknown {
+            operation: operation.into(),
+            message: error.to_string(),
+        }
+    } else {
+        error
     }
 }
 

@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::inputs::{resolve_inputs, task_ids};
 use super::journal::{input_key, JournalEvent, JOURNAL_FILE};
-use super::resume::{Resume, SharedJournal};
+use super::resume::{leaves_nothing_started, Resume, SharedJournal};
 use super::{validate, NodeOutcome, NodeReport, RunError, RunEvent, RunReport, Workflow};
-use crate::api::{Client, Error as ApiError};
+use crate::api::{Client, TaskLookup, TaskStatus};
 use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry};
 
 /// How to run a workflow.
@@ -194,7 +194,29 @@ impl Executor {
                         spec.version,
                         &serde_json::json!({ "server": self.client.config().base_url, "inputs": inputs }),
                     );
-                    match journal.resume(&node.id, &key, spec.spends_money) {
+                    let mut resume = journal.resume(&node.id, &key, spec.spends_money);
+                    let paid_task = resume
+                        .as_ref()
+                        .filter(|_| spec.spends_money)
+                        .and_then(Resume::task);
+                    if let Some(task) = paid_task {
+                        // A task that was cancelled or failed (unbilled) fulfilled nothing:
+                        // waiting on it again would fail forever, so it is submitted anew.
+                        if let Some(reason) = self.ended_without_result(&task).await {
+                            emit(RunEvent::Progress {
+                                node: node.id.clone(),
+                                event: NodeEvent::Log {
+                                    line: format!(
+                                        "task {} {reason}: submitting it again",
+                                        task.taskid
+                                    ),
+                                    stderr: false,
+                                },
+                            });
+                            resume = None;
+                        }
+                    }
+                    match resume {
                         Some(Resume::Finished(outputs)) => {
                             emit(RunEvent::Resumed {
                                 node: node.id.clone(),
@@ -298,10 +320,14 @@ impl Executor {
                 }
                 Err(error) => {
                     let message = error.to_string();
-                    // Unless the outcome of a Run is unknown, nothing is left paid for and
-                    // pending: the next run may try again.
-                    let unknown = matches!(error, NodeError::Api(ApiError::OutcomeUnknown { .. }));
-                    if !unknown {
+                    let spends_money = self
+                        .registry
+                        .get(&node.type_id)
+                        .is_some_and(|target| target.spec().spends_money);
+                    // A paid node's journal keeps its Submitting or TaskStarted entry unless
+                    // the error proves nothing is left started: the next run must not pay
+                    // again for a task that may exist.
+                    if !spends_money || leaves_nothing_started(&error) {
                         journal.record(
                             &node.id,
                             key,
@@ -332,6 +358,21 @@ impl Executor {
             cancelled: cancel.is_cancelled(),
             journal: journal.path(),
         })
+    }
+}
+
+impl Executor {
+    /// Why an earlier run's task gave nothing to wait for: cancelled, or ended in failure.
+    /// `None` when it is fine or cannot be told (the wait will say).
+    async fn ended_without_result(&self, task: &crate::api::TaskHandle) -> Option<String> {
+        let record = self.client.task_detail(TaskLookup::from(task)).await.ok()?;
+        if record.status == TaskStatus::Cancel {
+            Some("was cancelled".into())
+        } else if record.is_terminal() && !record.succeeded() {
+            Some("failed".into())
+        } else {
+            None
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::journal::{Journal, JournalEvent};
 use super::RunError;
-use crate::api::TaskHandle;
+use crate::api::{Error as ApiError, TaskHandle};
+use crate::node::NodeError;
 
 /// What to do with a node, given the journal.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,17 @@ pub(crate) enum Resume {
     TaskSubmitted(TaskHandle),
     /// A Run was sent but no answer was recorded: it may be paid for. Do not send it again.
     OutcomeUnknown(String),
+}
+
+impl Resume {
+    /// The paid task this resume would reuse, if any.
+    pub(crate) fn task(&self) -> Option<TaskHandle> {
+        match self {
+            Resume::TaskSubmitted(task) => Some(task.clone()),
+            Resume::Finished(outputs) => serde_json::from_value(outputs.get("task")?.clone()).ok(),
+            Resume::OutcomeUnknown(_) => None,
+        }
+    }
 }
 
 /// The run's journal, if it keeps one, shared by the executor and the nodes' progress sinks.
@@ -81,6 +93,34 @@ impl SharedJournal {
             ))),
             _ => None,
         }
+    }
+}
+
+/// Whether a paid node's failure proves that no task of it is left started (so running it
+/// again is a new intent, not a second payment): the server refused the Run, nothing was
+/// sent, or the task it started was stopped. An unknown outcome, or a task that could not be
+/// stopped or had already ended, proves nothing.
+pub(crate) fn leaves_nothing_started(error: &NodeError) -> bool {
+    match error {
+        NodeError::InvalidInputs(_) | NodeError::Outputs(_) => true,
+        NodeError::Cancelled { stopped: None } => true,
+        NodeError::Cancelled {
+            stopped: Some(stopped),
+        } => {
+            matches!(stopped.how.as_str(), "cancelled" | "killed")
+        }
+        NodeError::Api(error) => matches!(
+            error,
+            ApiError::InvalidArgument { .. }
+                | ApiError::Authentication { .. }
+                | ApiError::InsufficientBalance { .. }
+                | ApiError::ConcurrencyLimit { .. }
+                | ApiError::NotFound { .. }
+                | ApiError::Rejected { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Connection { .. }
+                | ApiError::Io { .. }
+        ),
     }
 }
 

@@ -51,8 +51,12 @@ impl TypedNode for OutputDownload {
             .unwrap_or_else(|| format!("{}-", safe_file_name(&ctx.node_id)));
         ctx.progress.phase("downloading");
         let mut files = Vec::with_capacity(input.outputs.len());
+        let mut taken = std::collections::HashSet::new();
         for output in &input.outputs {
-            let name = format!("{prefix}{}", safe_file_name(&output.name));
+            let name = distinct_name(
+                &format!("{prefix}{}", safe_file_name(&output.name)),
+                &mut taken,
+            );
             let progress = ctx.progress.clone();
             let shown = name.clone();
             let download = ctx.client.download(
@@ -78,6 +82,21 @@ impl TypedNode for OutputDownload {
     }
 }
 
+/// `name`, or `stem-2.ext`, `stem-3.ext`, ... when an earlier output of this call took it.
+fn distinct_name(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
+    let (stem, ending) = match name.rsplit_once('.') {
+        Some((stem, ending)) if !stem.is_empty() => (stem, format!(".{ending}")),
+        _ => (name, String::new()),
+    };
+    let mut candidate = name.to_owned();
+    let mut number = 1;
+    while !taken.insert(candidate.clone()) {
+        number += 1;
+        candidate = format!("{stem}-{number}{ending}");
+    }
+    candidate
+}
+
 /// A relative folder path with no way out of the output folder.
 fn safe_relative(path: &str) -> std::path::PathBuf {
     path.split(['/', '\\'])
@@ -91,6 +110,16 @@ crate::register_node!(OutputDownload);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outputs_with_one_name_get_distinct_files() {
+        let mut taken = std::collections::HashSet::new();
+        let names: Vec<String> = ["0.mp4", "0.mp4", "0.mp4", "log"]
+            .iter()
+            .map(|name| distinct_name(name, &mut taken))
+            .collect();
+        assert_eq!(names, ["0.mp4", "0-2.mp4", "0-3.mp4", "log"]);
+    }
 
     #[test]
     fn subfolders_stay_inside_the_output_folder() {

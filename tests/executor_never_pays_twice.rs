@@ -1,0 +1,132 @@
+#![cfg(feature = "emulator")]
+//! Running the same workflow again never pays twice for one intent: a Run whose answer was lost
+//! is not resent, a refused Run is, a task stopped by Ctrl-C is replaced once, and a finished
+//! run costs nothing more.
+
+mod common;
+
+use tokio_util::sync::CancellationToken;
+use wiro_nodes::api::TaskStatus;
+use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle, Fault, Operation};
+use wiro_nodes::graph::{Executor, NodeOutcome, RunEvent, RunReport};
+use wiro_nodes::node::{NodeEvent, Registry};
+
+async fn run_example(
+    emulator: &EmulatorHandle,
+    out: &std::path::Path,
+    cancel_at: Option<TaskStatus>,
+) -> RunReport {
+    let executor = Executor::new(
+        Registry::from_inventory(),
+        common::client(emulator),
+        common::run_options(out),
+    );
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    executor
+        .run(
+            &common::example("text-to-video.json"),
+            cancel,
+            move |event| {
+                if let RunEvent::Progress {
+                    event: NodeEvent::TaskStatus(status),
+                    ..
+                } = &event
+                {
+                    if Some(status) == cancel_at.as_ref() {
+                        trigger.cancel();
+                    }
+                }
+            },
+        )
+        .await
+        .unwrap()
+}
+
+fn outcome<'a>(report: &'a RunReport, node: &str) -> &'a NodeOutcome {
+    &report.nodes.iter().find(|n| n.id == node).unwrap().outcome
+}
+
+#[tokio::test]
+async fn a_run_whose_answer_was_lost_is_not_sent_again() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(
+        matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("not retried")),
+        "{first:#?}"
+    );
+    let second = run_example(&emulator, out.path(), None).await;
+    match outcome(&second, "video") {
+        NodeOutcome::Failed(message) => assert!(
+            message.contains("--fresh") && message.contains("paid"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(emulator.stats().runs_accepted, 1, "one Run for one intent");
+    assert_eq!(emulator.stats().requests(Operation::Run), 1);
+}
+
+#[tokio::test]
+async fn a_refused_run_is_tried_again_by_the_next_run() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::InsufficientBalance, 1);
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(
+        matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("balance")),
+        "{first:#?}"
+    );
+    let second = run_example(&emulator, out.path(), None).await;
+    assert!(second.succeeded(), "{second:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 1);
+}
+
+#[tokio::test]
+async fn after_ctrl_c_killed_the_task_the_next_run_submits_once_more_then_resumes() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(3.0)).await;
+    let out = tempfile::tempdir().unwrap();
+    let first = run_example(&emulator, out.path(), Some(TaskStatus::Start)).await;
+    assert!(first.cancelled);
+    assert_eq!(first.stopped_tasks()[0].how, "killed");
+
+    let second = run_example(&emulator, out.path(), None).await;
+    assert!(second.succeeded(), "{second:#?}");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        2,
+        "the killed task is replaced, once"
+    );
+
+    let third = run_example(&emulator, out.path(), None).await;
+    assert!(third.succeeded());
+    assert!(
+        third
+            .nodes
+            .iter()
+            .all(|n| n.outcome == NodeOutcome::Resumed),
+        "{third:#?}"
+    );
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        2,
+        "a finished run costs nothing more"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_task_is_submitted_again_but_a_finished_one_is_not() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::TaskFails, 1);
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(
+        matches!(outcome(&first, "wait"), NodeOutcome::Failed(m) if m.contains("failed")),
+        "{first:#?}"
+    );
+    let second = run_example(&emulator, out.path(), None).await;
+    assert!(second.succeeded(), "{second:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 2);
+}
