@@ -208,3 +208,26 @@ async fn each_log_line_is_reported_once_live_or_polled() {
         assert_eq!(lines, expected, "socket drops: {socket_drops}");
     }
 }
+
+#[tokio::test]
+async fn a_handle_with_only_a_token_can_be_waited_for() {
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let handle = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("token"))
+        .await
+        .unwrap();
+    let token_only = wiro_nodes::api::TaskHandle {
+        taskid: String::new(),
+        socketaccesstoken: handle.socketaccesstoken.clone(),
+    };
+    let options = wiro_nodes::api::WaitOptions {
+        use_socket: false,
+        ..common::quick_wait()
+    };
+    let task = client
+        .wait_for_task(&token_only, &options, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(task.id, handle.taskid);
+}

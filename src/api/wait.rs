@@ -100,6 +100,7 @@ impl Client {
 
         let mut status: Option<TaskStatus> = None;
         let mut printed_log = 0usize;
+        let mut last_socket_line: Option<String> = None;
         let mut active = Duration::ZERO;
         let mut last_tick = Instant::now();
         let mut poll_every = options.min_poll;
@@ -132,18 +133,20 @@ impl Client {
             tokio::select! {
                 message = frames.recv(), if socket_live => match message {
                     Some(SocketMessage::Frame(frame)) => {
-                        socket_heard = true;
                         let kind = TaskStatus::parse(&frame.kind);
                         if matches!(kind, TaskStatus::Other(_)) {
                             continue; // `connected` and frame types this crate does not know
                         }
+                        socket_heard = true;
                         if matches!(kind, TaskStatus::Output | TaskStatus::Error) {
                             let line = frame.message_text();
                             if !line.is_empty() {
+                                let line_text = line.clone();
                                 on_event(TaskEvent::Log { line, stderr: kind == TaskStatus::Error });
                                 if kind == TaskStatus::Output {
-                                    // `debugoutput` repeats these lines: a later poll skips them.
-                                    printed_log += 1;
+                                    // `debugoutput` repeats these lines: a later poll goes on
+                                    // after the last one shown.
+                                    last_socket_line = Some(line_text);
                                 }
                             }
                         }
@@ -177,9 +180,12 @@ impl Client {
                     if Instant::now() < next_poll {
                         continue; // the deadline check at the top of the loop decides
                     }
-                    match self.task_detail(TaskLookup::Id(taskid.clone())).await {
+                    match self.task_detail(TaskLookup::from(handle)).await {
                         Ok(task) => {
                             if !socket_heard || !socket_live {
+                                if let Some(last) = last_socket_line.take() {
+                                    printed_log = lines_through(&task, &last).unwrap_or(printed_log);
+                                }
                                 printed_log = emit_new_log_lines(&task, printed_log, &mut on_event);
                             }
                             if status.as_ref() != Some(&task.status) {
@@ -207,15 +213,27 @@ impl Client {
     }
 }
 
-/// Log lines from `debugoutput` that were not shown yet (when the socket is not telling).
-fn emit_new_log_lines(task: &Task, shown: usize, on_event: &mut impl FnMut(TaskEvent)) -> usize {
-    let Some(output) = task.debugoutput.as_deref() else {
-        return shown;
-    };
-    let lines: Vec<&str> = output
+/// How many `debugoutput` lines come up to and including the last occurrence of `last`.
+fn lines_through(task: &Task, last: &str) -> Option<usize> {
+    let lines: Vec<&str> = log_lines(task);
+    lines
+        .iter()
+        .rposition(|line| *line == last)
+        .map(|at| at + 1)
+}
+
+fn log_lines(task: &Task) -> Vec<&str> {
+    task.debugoutput
+        .as_deref()
+        .unwrap_or_default()
         .lines()
         .filter(|line| !line.trim().is_empty())
-        .collect();
+        .collect()
+}
+
+/// Log lines from `debugoutput` that were not shown yet (when the socket is not telling).
+fn emit_new_log_lines(task: &Task, shown: usize, on_event: &mut impl FnMut(TaskEvent)) -> usize {
+    let lines = log_lines(task);
     for line in lines.iter().skip(shown) {
         on_event(TaskEvent::Log {
             line: (*line).to_owned(),

@@ -68,22 +68,42 @@ impl Journal {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let mut latest = HashMap::new();
-        if !fresh && path.exists() {
-            for line in BufReader::new(File::open(path)?).lines() {
-                let line = line?;
-                if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
-                    latest.insert((entry.node.clone(), entry.key.clone()), entry);
-                }
-            }
-        }
         let file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .truncate(false)
             .open(path)?;
+        // Two runs on one journal could both decide to submit the same Run.
+        file.try_lock().map_err(|error| match error {
+            std::fs::TryLockError::WouldBlock => std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another wiro-nodes run is using this journal; wait for it to end or use another --out",
+            ),
+            std::fs::TryLockError::Error(error) => error,
+        })?;
+        let mut latest = HashMap::new();
         if fresh {
             file.set_len(0)?;
+        } else {
+            let mut valid_length = 0u64;
+            let mut reader = BufReader::new(&file);
+            let mut line = String::new();
+            while reader.read_line(&mut line)? > 0 {
+                // A line without its newline is torn (a crash mid-write): it is cut off below,
+                // so the next entry does not glue onto it.
+                if !line.ends_with('\n') {
+                    break;
+                }
+                valid_length += line.len() as u64;
+                if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
+                    latest.insert((entry.node.clone(), entry.key.clone()), entry);
+                }
+                line.clear();
+            }
+            if file.metadata()?.len() != valid_length {
+                file.set_len(valid_length)?;
+            }
         }
         Ok(Self {
             path: path.to_owned(),
@@ -176,6 +196,34 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_written_after_a_torn_line_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        std::fs::write(&path, b"{\"node\":\"gen\",\"ke").unwrap();
+        let mut journal = Journal::open(&path, false).unwrap();
+        journal
+            .record("gen", "k", JournalEvent::Submitting)
+            .unwrap();
+        drop(journal);
+        let journal = Journal::open(&path, false).unwrap();
+        assert_eq!(journal.latest("gen", "k"), Some(&JournalEvent::Submitting));
+    }
+
+    #[test]
+    fn a_second_run_on_one_journal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let first = Journal::open(&path, false).unwrap();
+        let error = Journal::open(&path, false).unwrap_err();
+        assert!(
+            error.to_string().contains("another wiro-nodes run"),
+            "{error}"
+        );
+        drop(first);
+        Journal::open(&path, false).unwrap();
+    }
+
+    #[test]
     fn survives_reopening_and_a_torn_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
@@ -203,6 +251,7 @@ mod tests {
             Some(&JournalEvent::TaskStarted { task })
         );
         assert_eq!(journal.latest("gen", "other"), None);
+        drop(journal);
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);
     }

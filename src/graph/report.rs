@@ -122,17 +122,20 @@ impl RunReport {
                 .all(|node| matches!(node.outcome, NodeOutcome::Finished | NodeOutcome::Resumed))
     }
 
-    /// What the finished tasks cost, summed from the task records in the outputs.
+    /// What the finished tasks cost, from the task records in the outputs; a task seen by
+    /// several nodes (a detail and a wait) counts once.
     pub fn total_cost(&self) -> f64 {
-        let mut total = 0.0;
+        let mut costs = std::collections::BTreeMap::new();
         for outputs in self.nodes.iter().filter_map(|node| node.outputs.as_ref()) {
             visit(outputs, &mut |value| {
-                if let (Some(_), Some(cost)) = (value.get("status"), value.get("totalcost")) {
-                    total += number(cost).unwrap_or(0.0);
+                if let (Some(_), Some(Value::String(id)), Some(cost)) =
+                    (value.get("status"), value.get("id"), value.get("totalcost"))
+                {
+                    costs.insert(id.clone(), number(cost).unwrap_or(0.0));
                 }
             });
         }
-        total
+        costs.values().sum()
     }
 
     /// The local files the run wrote (every `path` of a file record in the outputs).
