@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::inputs::{resolve_inputs, task_ids};
 use super::journal::{input_key, JournalEvent, JOURNAL_FILE};
+use super::report::local_files;
 use super::resume::{leaves_nothing_started, Resume, SharedJournal};
 use super::{validate, NodeOutcome, NodeReport, RunError, RunEvent, RunReport, Workflow};
 use crate::api::{Client, TaskLookup, TaskStatus};
@@ -192,7 +193,11 @@ impl Executor {
                     let key = input_key(
                         spec.type_id,
                         spec.version,
-                        &serde_json::json!({ "server": self.client.config().base_url, "inputs": inputs }),
+                        &serde_json::json!({
+                            "server": self.client.config().base_url,
+                            "inputs": inputs,
+                            "facts": target.resume_facts(&self.options.input_dir, &inputs),
+                        }),
                     );
                     let mut resume = journal.resume(&node.id, &key, spec.spends_money);
                     let paid_task = resume
@@ -214,6 +219,11 @@ impl Executor {
                                 },
                             });
                             resume = None;
+                        }
+                    }
+                    if let Some(Resume::Finished(outputs)) = &resume {
+                        if local_files(outputs).iter().any(|file| !file.exists()) {
+                            resume = None; // what it wrote is gone: make it again
                         }
                     }
                     match resume {

@@ -140,17 +140,11 @@ impl RunReport {
 
     /// The local files the run wrote (every `path` of a file record in the outputs).
     pub fn files(&self) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        for outputs in self.nodes.iter().filter_map(|node| node.outputs.as_ref()) {
-            visit(outputs, &mut |value| {
-                if let (Some(Value::String(path)), Some(_)) =
-                    (value.get("path"), value.get("sha256"))
-                {
-                    files.push(PathBuf::from(path));
-                }
-            });
-        }
-        files
+        self.nodes
+            .iter()
+            .filter_map(|node| node.outputs.as_ref())
+            .flat_map(local_files)
+            .collect()
     }
 
     /// Every remote task the run stopped.
@@ -160,6 +154,17 @@ impl RunReport {
             .flat_map(|node| node.stopped.iter())
             .collect()
     }
+}
+
+/// The local files named in a node's outputs: every `path` of a file record (path + sha256).
+pub(crate) fn local_files(outputs: &Value) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    visit(outputs, &mut |value| {
+        if let (Some(Value::String(path)), Some(_)) = (value.get("path"), value.get("sha256")) {
+            files.push(PathBuf::from(path));
+        }
+    });
+    files
 }
 
 /// Calls `found` for every object inside `value`.

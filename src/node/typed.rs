@@ -72,6 +72,13 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Facts outside the inputs that decide the node's result, such as the size and time of a
+    /// file it reads, so that a journal does not reuse a result made from an older file.
+    /// `input_dir` is where relative paths are read from.
+    fn resume_facts(_input_dir: &std::path::Path, _inputs: &Value) -> Value {
+        Value::Null
+    }
+
     /// Rules on the complete, typed input, checked right before the node runs.
     fn check(_input: &Self::Input) -> Vec<InputProblem> {
         Vec::new()
@@ -95,6 +102,9 @@ pub trait Node: Send + Sync {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem>;
+
+    /// Facts outside the inputs that decide the result (see [`TypedNode::resume_facts`]).
+    fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value;
 
     /// Runs the node on complete inputs; checks them first, so nothing is sent for bad ones.
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError>;
@@ -219,6 +229,10 @@ impl<T: TypedNode> Node for Typed<T> {
         }
         problems.extend(T::check_partial(&literal));
         problems
+    }
+
+    fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value {
+        T::resume_facts(input_dir, inputs)
     }
 
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError> {

@@ -42,6 +42,25 @@ impl TypedNode for FileUpload {
     const CATEGORY: &'static str = "files";
     const DESCRIPTION: &'static str = "Uploads a local file to the Wiro project's storage (File/Upload, streamed from disk) and gives its public URL for model inputs.";
 
+    /// A changed file at the same path is a new upload.
+    fn resume_facts(input_dir: &std::path::Path, inputs: &serde_json::Value) -> serde_json::Value {
+        let Some(path) = inputs.get("path").and_then(serde_json::Value::as_str) else {
+            return serde_json::Value::Null;
+        };
+        let path = input_dir.join(path);
+        match std::fs::metadata(&path) {
+            Ok(metadata) => serde_json::json!({
+                "size": metadata.len(),
+                "modified": metadata
+                    .modified()
+                    .ok()
+                    .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|since| since.as_nanos().to_string()),
+            }),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         let path = ctx.input_path(&input.path);
         ctx.progress.phase("uploading");
