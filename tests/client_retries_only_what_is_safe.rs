@@ -204,3 +204,32 @@ async fn a_wait_deadline_names_the_task_and_leaves_it_running() {
     assert!(!task.is_terminal(), "a timeout does not stop the task");
     client.stop_task(&handle.taskid).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cancelled_download_leaves_no_partial_file() {
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let handle = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("x"))
+        .await
+        .unwrap();
+    let task = client
+        .wait_for_task(&handle, &common::quick_wait(), |_| {})
+        .await
+        .unwrap();
+    let output = &task.outputs[0];
+    let dir = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Download, Fault::Slow(Duration::from_secs(5)), 1);
+    let download = client.download(
+        &output.url,
+        dir.path(),
+        &output.name,
+        output.size_bytes(),
+        |_| {},
+    );
+    assert!(tokio::time::timeout(Duration::from_millis(300), download)
+        .await
+        .is_err());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -106,6 +106,8 @@ impl Client {
         let file = tokio::fs::File::create(&part_path)
             .await
             .map_err(|e| Error::io(&part_path, e))?;
+        // Removes the partial file if this future is dropped (cancelled) or fails.
+        let mut leftover = RemoveOnDrop(Some(part_path.clone()));
         let mut partial = Partial {
             file,
             path: part_path.clone(),
@@ -134,7 +136,6 @@ impl Client {
                 || attempt >= policy.max_attempts
                 || started.elapsed() + pause > policy.deadline
             {
-                let _ = tokio::fs::remove_file(&part_path).await;
                 return Err(error);
             }
             tracing::debug!(url, attempt, received = partial.received, %error, "download interrupted; resuming");
@@ -153,7 +154,6 @@ impl Client {
             .map_err(|e| Error::io(&part_path, e))?;
         if let Some(expected) = expected_size {
             if partial.received != expected {
-                let _ = tokio::fs::remove_file(&part_path).await;
                 return Err(failure(format!(
                     "got {} bytes but the task announced {expected}",
                     partial.received
@@ -163,6 +163,7 @@ impl Client {
         tokio::fs::rename(&part_path, &final_path)
             .await
             .map_err(|e| Error::io(&final_path, e))?;
+        leftover.0 = None;
         Ok(LocalFile {
             path: final_path,
             size: partial.received,
@@ -317,6 +318,18 @@ impl Client {
                 None,
             )),
             _ => Ok(()),
+        }
+    }
+}
+
+/// Deletes a file when dropped, unless disarmed by taking the path out.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            // A small, local unlink: fine to do synchronously, also while unwinding.
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -63,7 +63,10 @@ pub trait TypedNode: Default + Send + Sync + 'static {
     const CATEGORY: &'static str;
     /// What the node does.
     const DESCRIPTION: &'static str;
-    /// Running it starts a paid task.
+    /// Running it starts a paid task. Such a node reports the task with
+    /// [`NodeEvent::TaskStarted`](super::NodeEvent::TaskStarted) the moment it is accepted and
+    /// returns `{"task": TaskHandle}` (as `nodes::StartedTask`): the executor journals that
+    /// handle and, after a crash, resumes the node with exactly that output.
     const SPENDS_MONEY: bool = false;
 
     /// Rules beyond the schema, on inputs of which some are not known yet (they come from

@@ -33,6 +33,9 @@ pub(crate) async fn download(
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
+        // A range in another unit, or several ranges, is ignored and the whole file sent, as
+        // RFC 9110 allows; only a single byte range that cannot be served is refused (416).
+        .filter(|value| value.trim().starts_with("bytes=") && !value.contains(','))
         .map(|value| parse_range(value, total));
     let (status, start, end) = match range {
         None => (StatusCode::OK, 0, total),
