@@ -135,15 +135,7 @@ async fn the_wait_survives_a_socket_that_cannot_connect() {
 async fn a_download_resumes_after_the_body_is_cut() {
     let emulator = common::fast_emulator().await;
     let client = common::client(&emulator);
-    let handle = client
-        .run("PixVerse/text-to-video-v4", &common::small_video("x"))
-        .await
-        .unwrap();
-    let task = client
-        .wait_for_task(&handle, &common::quick_wait(), |_| {})
-        .await
-        .unwrap();
-    let output = &task.outputs[0];
+    let output = &common::finished_video(&client).await;
     let dir = tempfile::tempdir().unwrap();
     let whole = client
         .download(
@@ -209,15 +201,7 @@ async fn a_wait_deadline_names_the_task_and_leaves_it_running() {
 async fn a_cancelled_download_leaves_no_partial_file() {
     let emulator = common::fast_emulator().await;
     let client = common::client(&emulator);
-    let handle = client
-        .run("PixVerse/text-to-video-v4", &common::small_video("x"))
-        .await
-        .unwrap();
-    let task = client
-        .wait_for_task(&handle, &common::quick_wait(), |_| {})
-        .await
-        .unwrap();
-    let output = &task.outputs[0];
+    let output = &common::finished_video(&client).await;
     let dir = tempfile::tempdir().unwrap();
     emulator.inject(Operation::Download, Fault::Slow(Duration::from_secs(5)), 1);
     let download = client.download(

@@ -130,23 +130,18 @@ impl Executor {
                     }
                     let node = &workflow.nodes[position];
                     let deps = &plan.depends_on[position];
-                    if let Some(&blocker) = deps
+                    let blocker = deps
                         .iter()
-                        .find(|&&d| matches!(states[d], State::Failed | State::Skipped))
-                    {
-                        let because =
-                            format!("input node {:?} did not finish", workflow.nodes[blocker].id);
-                        emit(RunEvent::Skipped {
-                            node: node.id.clone(),
-                            because: because.clone(),
-                        });
-                        reports[position].outcome = NodeOutcome::Skipped(because);
-                        states[position] = State::Skipped;
-                        progressed = true;
-                        continue;
-                    }
-                    if cancel.is_cancelled() {
-                        let because = "the run was cancelled".to_owned();
+                        .find(|&&d| matches!(states[d], State::Failed | State::Skipped));
+                    let skip_because = match blocker {
+                        Some(&blocker) => Some(format!(
+                            "input node {:?} did not finish",
+                            workflow.nodes[blocker].id
+                        )),
+                        None if cancel.is_cancelled() => Some("the run was cancelled".to_owned()),
+                        None => None,
+                    };
+                    if let Some(because) = skip_because {
                         emit(RunEvent::Skipped {
                             node: node.id.clone(),
                             because: because.clone(),

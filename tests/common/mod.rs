@@ -324,3 +324,19 @@ pub fn binary_for(emulator: &EmulatorHandle) -> tokio::process::Command {
         .env("WIRO_API_SECRET", emulator.api_secret().unwrap_or_default());
     command
 }
+
+/// Runs a small text-to-video task to its end and gives its video output.
+pub async fn finished_video(client: &Client) -> wiro_nodes::api::OutputFile {
+    let handle = client
+        .run(
+            "PixVerse/text-to-video-v4",
+            &small_video("a finished video"),
+        )
+        .await
+        .expect("the Run is accepted");
+    let task = client
+        .wait_for_task(&handle, &quick_wait(), |_| {})
+        .await
+        .expect("the task succeeds");
+    task.outputs.into_iter().next().expect("a video output")
+}
