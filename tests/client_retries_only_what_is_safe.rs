@@ -217,3 +217,27 @@ async fn a_cancelled_download_leaves_no_partial_file() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn time_in_the_queue_does_not_count_against_the_wait_deadline() {
+    let config = wiro_nodes::emulator::EmulatorConfig {
+        max_running: Some(0), // every task stays queued
+        ..wiro_nodes::emulator::EmulatorConfig::with_speed(50.0)
+    };
+    let emulator = common::emulator(config).await;
+    let client = common::client(&emulator);
+    let handle = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("queued"))
+        .await
+        .unwrap();
+    let options = wiro_nodes::api::WaitOptions {
+        deadline: Some(Duration::from_millis(200)),
+        ..common::quick_wait()
+    };
+    let wait = client.wait_for_task(&handle, &options, |_| {});
+    // Four times the deadline passes in the queue and the wait is still waiting.
+    assert!(tokio::time::timeout(Duration::from_millis(800), wait)
+        .await
+        .is_err());
+    client.stop_task(&handle.taskid).await.unwrap();
+}
