@@ -231,3 +231,37 @@ async fn a_handle_with_only_a_token_can_be_waited_for() {
         .unwrap();
     assert_eq!(task.id, handle.taskid);
 }
+
+#[tokio::test]
+async fn a_handle_with_only_a_token_can_be_stopped() {
+    let config = EmulatorConfig {
+        max_running: Some(0),
+        ..EmulatorConfig::with_speed(50.0)
+    };
+    let emulator = common::emulator(config).await;
+    let client = common::client(&emulator);
+    let handle = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("one"))
+        .await
+        .unwrap();
+    let stopped = client
+        .stop_task(TaskLookup::Token(handle.socketaccesstoken.clone()))
+        .await
+        .unwrap();
+    assert_eq!(stopped.how(), "cancelled");
+    assert_eq!(stopped.task().id, handle.taskid);
+
+    // The cancel node does the same from a token-only handle.
+    let second = client
+        .run("PixVerse/text-to-video-v4", &common::small_video("two"))
+        .await
+        .unwrap();
+    let registry = wiro_nodes::node::Registry::from_inventory();
+    let node = registry.get("wiro/task.cancel").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = wiro_nodes::node::NodeContext::new("cancel", client.clone(), dir.path());
+    let inputs = serde_json::json!({ "task": { "taskid": "", "socketaccesstoken": second.socketaccesstoken } });
+    let outputs = node.run(&ctx, inputs).await.unwrap();
+    assert_eq!(outputs["detail"]["status"], "task_cancel");
+    assert_eq!(emulator.stats().cancelled, 2);
+}

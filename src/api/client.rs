@@ -36,6 +36,18 @@ pub enum TaskLookup {
     Token(String),
 }
 
+impl From<&str> for TaskLookup {
+    fn from(taskid: &str) -> Self {
+        TaskLookup::Id(taskid.to_owned())
+    }
+}
+
+impl From<&String> for TaskLookup {
+    fn from(taskid: &String) -> Self {
+        TaskLookup::Id(taskid.clone())
+    }
+}
+
 impl From<&TaskHandle> for TaskLookup {
     fn from(handle: &TaskHandle) -> Self {
         if handle.taskid.is_empty() {
@@ -252,8 +264,12 @@ impl Client {
     }
 
     /// Stops a task whatever its state: Cancel while queued, Kill once running.
-    pub async fn stop_task(&self, taskid: &str) -> Result<StopOutcome> {
-        let task = self.task_detail(TaskLookup::Id(taskid.to_owned())).await?;
+    /// Takes an id, a token (`TaskLookup::Token`) or a [`TaskHandle`]; the id comes from the
+    /// task's record, so a handle that only has a token can be stopped too.
+    pub async fn stop_task(&self, task: impl Into<TaskLookup>) -> Result<StopOutcome> {
+        let task = self.task_detail(task).await?;
+        let taskid = task.id.clone();
+        let taskid = taskid.as_str();
         if task.is_terminal() {
             return Ok(StopOutcome::AlreadyEnded(task));
         }

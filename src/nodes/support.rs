@@ -31,7 +31,7 @@ pub(crate) async fn submit_run(
     ctx.progress.emit(NodeEvent::TaskStarted(handle.clone()));
     ctx.progress.emit(NodeEvent::TaskStatus(TaskStatus::Queue));
     if ctx.cancel.is_cancelled() {
-        let stopped = stop_owned_task(ctx, &handle.taskid).await;
+        let stopped = stop_owned_task(ctx, &handle).await;
         return Err(NodeError::Cancelled {
             stopped: Some(stopped),
         });
@@ -41,18 +41,26 @@ pub(crate) async fn submit_run(
 
 /// Stops a task this node owns because the run was cancelled: Cancel while queued, Kill once
 /// running. Never fails: what happened is reported, including a failure to stop.
-pub(crate) async fn stop_owned_task(ctx: &NodeContext, taskid: &str) -> StoppedTask {
+pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> StoppedTask {
     ctx.progress.phase("stopping task");
-    let how = match ctx.client.stop_task(taskid).await {
+    let how = match ctx.client.stop_task(task).await {
         Ok(outcome) => outcome.how().to_owned(),
         Err(error) => format!("could not be stopped: {error}"),
     };
     ctx.progress.emit(NodeEvent::TaskStopped {
-        taskid: taskid.to_owned(),
+        taskid: task.taskid.clone(),
         how: how.clone(),
     });
     StoppedTask {
-        taskid: taskid.to_owned(),
+        taskid: task.taskid.clone(),
         how,
     }
+}
+
+/// The task's id; for a handle with only a token, read from the task's record.
+pub(crate) async fn task_id(ctx: &NodeContext, task: &TaskHandle) -> Result<String, NodeError> {
+    if !task.taskid.is_empty() {
+        return Ok(task.taskid.clone());
+    }
+    Ok(ctx.client.task_detail(task).await?.id)
 }

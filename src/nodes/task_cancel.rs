@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::support::task_id;
 use super::task_detail::{TaskInput, TaskRecordOutput};
 use crate::node::{NodeContext, NodeError, TypedNode};
 
@@ -20,7 +21,10 @@ impl TypedNode for TaskCancel {
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         ctx.progress.phase("cancelling");
-        let detail = ctx.client.task_cancel(&input.task.taskid).await?;
+        let detail = ctx
+            .client
+            .task_cancel(&task_id(ctx, &input.task).await?)
+            .await?;
         Ok(TaskRecordOutput { detail })
     }
 }

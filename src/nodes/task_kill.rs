@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::support::task_id;
 use super::task_detail::{TaskInput, TaskRecordOutput};
 use crate::node::{NodeContext, NodeError, TypedNode};
 
@@ -21,7 +22,10 @@ impl TypedNode for TaskKill {
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         ctx.progress.phase("killing");
-        let detail = ctx.client.task_kill(&input.task.taskid).await?;
+        let detail = ctx
+            .client
+            .task_kill(&task_id(ctx, &input.task).await?)
+            .await?;
         Ok(TaskRecordOutput { detail })
     }
 }

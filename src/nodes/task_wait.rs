@@ -85,7 +85,7 @@ impl TypedNode for TaskWait {
         let task = tokio::select! {
             result = wait => result?,
             _ = ctx.cancel.cancelled() => {
-                let stopped = stop_owned_task(ctx, &input.task.taskid).await;
+                let stopped = stop_owned_task(ctx, &input.task).await;
                 return Err(NodeError::Cancelled { stopped: Some(stopped) });
             }
         };
