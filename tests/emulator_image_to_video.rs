@@ -36,14 +36,7 @@ async fn an_uploaded_portrait_image_gives_a_3_by_4_clip() {
             reqwest::multipart::Part::bytes(png(600, 800)).file_name("cat.png"),
         )
         .text("folderid", folderid.clone());
-    let uploaded: Value = signed(&emulator, "File/Upload")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let uploaded: Value = post_form(&emulator, "File/Upload", form).await;
     assert_eq!(
         uploaded["list"][0]["parentid"],
         folderid.as_str(),
@@ -70,14 +63,7 @@ async fn a_multipart_run_stores_the_image_part_and_passes_its_url() {
         )
         .text("prompt", "a square dance")
         .text("quality", "360p");
-    let answer: Value = signed(&emulator, "Run/PixVerse/image-to-video-v4")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = post_form(&emulator, "Run/PixVerse/image-to-video-v4", form).await;
     let taskid = answer["taskid"].as_str().unwrap().to_owned();
     assert_eq!(output_size(&emulator, answer).await, (360, 360));
     let task = detail(&emulator, &taskid).await;

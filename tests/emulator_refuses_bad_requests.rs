@@ -233,14 +233,7 @@ async fn uploads_of_a_refused_type_or_over_100_mb_are_refused() {
         "file",
         reqwest::multipart::Part::bytes(b"MZ\x90\x00".to_vec()).file_name("setup.exe"),
     );
-    let answer: Value = signed(&emulator, "File/Upload")
-        .multipart(exe)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = post_form(&emulator, "File/Upload", exe).await;
     let (code, message) = first_error(&answer);
     assert_eq!(code, 0);
     assert!(
@@ -264,14 +257,7 @@ async fn uploads_of_a_refused_type_or_over_100_mb_are_refused() {
         reqwest::multipart::Part::stream_with_length(body, MAX_UPLOAD_BYTES + 1)
             .file_name("huge.mp4"),
     );
-    let answer: Value = signed(&emulator, "File/Upload")
-        .multipart(big)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = post_form(&emulator, "File/Upload", big).await;
     let (code, message) = first_error(&answer);
     assert_eq!(code, 0);
     assert!(message.contains("upload limit"), "{message}");
@@ -281,14 +267,7 @@ async fn uploads_of_a_refused_type_or_over_100_mb_are_refused() {
         "file",
         reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\nrest".to_vec()).file_name("cat.png"),
     );
-    let answer: Value = signed(&emulator, "File/Upload")
-        .multipart(png)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = post_form(&emulator, "File/Upload", png).await;
     assert_eq!(answer["result"], true, "{answer}");
     let file = &answer["list"][0];
     assert_eq!(file["contenttype"], "image/png");

@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::api::TaskStatus;
 use wiro_nodes::emulator::EmulatorConfig;
-use wiro_nodes::graph::{Executor, NodeOutcome, RunEvent};
-use wiro_nodes::node::{NodeEvent, Registry};
+use wiro_nodes::graph::{NodeOutcome, RunEvent};
+use wiro_nodes::node::NodeEvent;
 
 async fn cancel_when(
     config: EmulatorConfig,
@@ -21,11 +21,7 @@ async fn cancel_when(
 ) {
     let emulator = common::emulator(config).await;
     let out = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
     let report = executor
@@ -87,11 +83,7 @@ async fn cancelling_a_queued_task_cancels_it() {
 async fn dropping_the_run_future_still_stops_the_task() {
     let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
     let out = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let workflow = common::example("text-to-video.json");
     let run = executor.run(&workflow, CancellationToken::new(), |_| {});
     // Give up on the run once the task exists.

@@ -8,19 +8,15 @@ mod common;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::api::TaskStatus;
 use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle, Fault, Operation};
-use wiro_nodes::graph::{Executor, NodeOutcome, RunEvent, RunReport};
-use wiro_nodes::node::{NodeEvent, Registry};
+use wiro_nodes::graph::{NodeOutcome, RunEvent, RunReport};
+use wiro_nodes::node::NodeEvent;
 
 async fn run_example(
     emulator: &EmulatorHandle,
     out: &std::path::Path,
     cancel_at: Option<TaskStatus>,
 ) -> RunReport {
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(emulator),
-        common::run_options(out),
-    );
+    let executor = common::executor(emulator, out);
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
     executor

@@ -8,18 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
-use wiro_nodes::graph::{Executor, RunEvent};
-use wiro_nodes::node::Registry;
+use wiro_nodes::graph::RunEvent;
 
 #[tokio::test]
 async fn text_to_video_writes_a_960x540_five_second_mp4() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let report = executor
         .run(
             &common::example("text-to-video.json"),
@@ -44,11 +39,7 @@ async fn set_changes_the_size_to_1080_by_1920() {
     let mut workflow = common::example("text-to-video.json");
     workflow.set_input("video.quality=1080p").unwrap();
     workflow.set_input("video.aspectRatio=9:16").unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let report = executor
         .run(&workflow, CancellationToken::new(), |_| {})
         .await
@@ -64,11 +55,7 @@ async fn set_changes_the_size_to_1080_by_1920() {
 async fn image_to_video_uploads_the_image_and_generates_from_its_url() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let report = executor
         .run(
             &common::example("image-to-video.json"),
@@ -107,11 +94,7 @@ async fn image_to_video_uploads_the_image_and_generates_from_its_url() {
 async fn the_batch_runs_its_prompts_in_parallel() {
     let emulator = common::emulator(wiro_nodes::emulator::EmulatorConfig::with_speed(40.0)).await;
     let out = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
-        Registry::from_inventory(),
-        common::client(&emulator),
-        common::run_options(out.path()),
-    );
+    let executor = common::executor(&emulator, out.path());
     let events: Arc<Mutex<Vec<(Instant, RunEvent)>>> = Arc::default();
     let log = Arc::clone(&events);
     let report = executor

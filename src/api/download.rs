@@ -116,10 +116,6 @@ impl Client {
             total: expected_size,
             contenttype: String::new(),
         };
-        let failure = |message: String| Error::Download {
-            url: url.to_owned(),
-            message,
-        };
         let policy = self.config().retry;
         let started = Instant::now();
         let mut attempt = 0u32;
@@ -154,10 +150,13 @@ impl Client {
             .map_err(|e| Error::io(&part_path, e))?;
         if let Some(expected) = expected_size {
             if partial.received != expected {
-                return Err(failure(format!(
-                    "got {} bytes but the task announced {expected}",
-                    partial.received
-                )));
+                return Err(Error::download(
+                    url,
+                    format!(
+                        "got {} bytes but the task announced {expected}",
+                        partial.received
+                    ),
+                ));
             }
         }
         tokio::fs::rename(&part_path, &final_path)
@@ -179,10 +178,6 @@ impl Client {
         partial: &mut Partial,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> std::result::Result<(), (Error, Option<std::time::Duration>)> {
-        let failure = |message: String| Error::Download {
-            url: url.to_owned(),
-            message,
-        };
         let mut request = self.http().get(url);
         if partial.received > 0 {
             request = request.header(RANGE, format!("bytes={}-", partial.received));
@@ -203,7 +198,7 @@ impl Client {
                 let from = content_range_start(response.headers());
                 if from != Some(partial.received) {
                     partial.restart().await.map_err(|e| (e, None))?;
-                    return Err((failure("the server resumed at the wrong offset".into()), None));
+                    return Err((Error::download(url, "the server resumed at the wrong offset"), None));
                 }
             }
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => {
@@ -289,10 +284,10 @@ impl Client {
                 Ok(None) => break,
                 Err(e) => {
                     return Err((
-                        failure(format!(
-                            "connection dropped after {} bytes: {e}",
-                            partial.received
-                        )),
+                        Error::download(
+                            url,
+                            format!("connection dropped after {} bytes: {e}", partial.received),
+                        ),
                         None,
                     ))
                 }
@@ -311,10 +306,10 @@ impl Client {
         }
         match partial.total {
             Some(total) if partial.received < total => Err((
-                failure(format!(
-                    "the body ended after {} of {total} bytes",
-                    partial.received
-                )),
+                Error::download(
+                    url,
+                    format!("the body ended after {} of {total} bytes", partial.received),
+                ),
                 None,
             )),
             _ => Ok(()),

@@ -175,6 +175,13 @@ impl Error {
         }
     }
 
+    pub(crate) fn download(url: &str, message: impl Into<String>) -> Self {
+        Error::Download {
+            url: url.to_owned(),
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

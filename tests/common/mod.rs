@@ -97,6 +97,16 @@ pub async fn post(emulator: &EmulatorHandle, path: &str, body: Value) -> (u16, V
     (status, answer.json().await.unwrap())
 }
 
+/// POSTs a multipart form, returns the parsed body.
+pub async fn post_form(
+    emulator: &EmulatorHandle,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> Value {
+    let answer = signed(emulator, path).multipart(form).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 /// The docs' text-to-video body with a few fields replaced.
 pub fn t2v(changes: Value) -> Value {
     let mut body = json!({
@@ -339,4 +349,13 @@ pub async fn finished_video(client: &Client) -> wiro_nodes::api::OutputFile {
         .await
         .expect("the task succeeds");
     task.outputs.into_iter().next().expect("a video output")
+}
+
+/// An executor over every registered node, on `emulator`, writing into `out`.
+pub fn executor(emulator: &EmulatorHandle, out: &std::path::Path) -> wiro_nodes::graph::Executor {
+    wiro_nodes::graph::Executor::new(
+        wiro_nodes::node::Registry::from_inventory(),
+        client(emulator),
+        run_options(out),
+    )
 }
