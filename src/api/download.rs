@@ -15,7 +15,7 @@ use super::{Client, Error, Result};
 
 /// A file on the local disk, as a download wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "LocalFile")]
+#[schemars(title = "LocalFile", extend("x-port-type" = "LocalFile"))]
 pub struct LocalFile {
     /// Where the file is.
     pub path: PathBuf,

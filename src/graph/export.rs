@@ -22,6 +22,7 @@ pub fn node_schema_document(spec: &NodeSpec) -> Value {
         "category": spec.category,
         "description": spec.description,
         "spends_money": spec.spends_money,
+        "kinds": spec.kinds,
         "inputs": spec.inputs,
         "outputs": spec.outputs,
     })

@@ -51,12 +51,3 @@ pub(crate) fn resolve_inputs(
         .map(|(port, value)| Ok((port.clone(), resolve(value, &lookup)?)))
         .collect()
 }
-
-/// Task ids named in a node's outputs (`task.taskid` or `task.id`).
-pub(crate) fn task_ids(outputs: &Value) -> Vec<String> {
-    let task = outputs.get("task");
-    task.and_then(|t| t.get("taskid").or_else(|| t.get("id")))
-        .and_then(Value::as_str)
-        .map(|id| vec![id.to_owned()])
-        .unwrap_or_default()
-}

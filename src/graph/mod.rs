@@ -5,11 +5,15 @@
 
 mod executor;
 mod export;
+mod finish;
 mod inputs;
 mod journal;
 mod reference;
 mod report;
 mod resume;
+mod running;
+mod schedule;
+mod start;
 mod validate;
 mod workflow;
 

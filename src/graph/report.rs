@@ -1,5 +1,6 @@
 //! What a run tells while it goes ([`RunEvent`]) and when it ends ([`RunReport`]).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::WorkflowProblem;
-use crate::node::{NodeEvent, StoppedTask};
+use crate::node::{NodeEvent, PortKinds, StoppedTask};
 
 /// Progress of a run, node by node.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,17 +87,42 @@ pub struct NodeReport {
     pub elapsed: Duration,
     /// Its outputs, when it has them.
     pub outputs: Option<Value>,
-    /// Remote tasks it started.
+    /// Remote tasks it started or reported on.
     pub tasks: Vec<String>,
+    /// What its task records say was charged, by task id.
+    pub charged: BTreeMap<String, f64>,
+    /// Local files it wrote.
+    pub files: Vec<PathBuf>,
     /// Remote tasks it stopped because the run was cancelled.
     pub stopped: Vec<StoppedTask>,
 }
 
 impl NodeReport {
-    /// Marks the node as taken from an earlier run's journal, with these outputs.
-    pub(crate) fn resumed(&mut self, outputs: Value) {
-        self.outcome = NodeOutcome::Resumed;
-        self.tasks = super::inputs::task_ids(&outputs);
+    /// A node that has not run (yet).
+    pub(crate) fn not_reached(id: &str, type_id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            type_id: type_id.to_owned(),
+            outcome: NodeOutcome::Skipped("not reached".into()),
+            elapsed: Duration::ZERO,
+            outputs: None,
+            tasks: Vec::new(),
+            charged: BTreeMap::new(),
+            files: Vec::new(),
+            stopped: Vec::new(),
+        }
+    }
+
+    /// Records the node's outputs, reading tasks, costs and files from its declared port kinds.
+    pub(crate) fn take_outputs(&mut self, outcome: NodeOutcome, kinds: &PortKinds, outputs: Value) {
+        self.outcome = outcome;
+        self.tasks = kinds.task_ids(&outputs);
+        self.charged = kinds
+            .task_records(&outputs)
+            .iter()
+            .filter_map(|task| Some((task.id.clone(), task.total_cost()?)))
+            .collect();
+        self.files = kinds.local_paths(&outputs);
         self.outputs = Some(outputs);
     }
 }
@@ -125,25 +151,21 @@ impl RunReport {
     /// What the finished tasks cost, from the task records in the outputs; a task seen by
     /// several nodes (a detail and a wait) counts once.
     pub fn total_cost(&self) -> f64 {
-        let mut costs = std::collections::BTreeMap::new();
-        for outputs in self.nodes.iter().filter_map(|node| node.outputs.as_ref()) {
-            visit(outputs, &mut |value| {
-                if let (Some(_), Some(Value::String(id)), Some(cost)) =
-                    (value.get("status"), value.get("id"), value.get("totalcost"))
-                {
-                    costs.insert(id.clone(), number(cost).unwrap_or(0.0));
-                }
-            });
-        }
-        costs.values().sum()
+        let charged: BTreeMap<&str, f64> = self
+            .nodes
+            .iter()
+            .flat_map(|node| node.charged.iter())
+            .map(|(task, cost)| (task.as_str(), *cost))
+            .collect();
+        // Summed from +0.0: `Iterator::sum` starts at -0.0, which prints as "-0".
+        charged.values().fold(0.0, |total, cost| total + cost)
     }
 
-    /// The local files the run wrote (every `path` of a file record in the outputs).
+    /// The local files the run wrote.
     pub fn files(&self) -> Vec<PathBuf> {
         self.nodes
             .iter()
-            .filter_map(|node| node.outputs.as_ref())
-            .flat_map(local_files)
+            .flat_map(|node| node.files.iter().cloned())
             .collect()
     }
 
@@ -153,37 +175,6 @@ impl RunReport {
             .iter()
             .flat_map(|node| node.stopped.iter())
             .collect()
-    }
-}
-
-/// The local files named in a node's outputs: every `path` of a file record (path + sha256).
-pub(crate) fn local_files(outputs: &Value) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    visit(outputs, &mut |value| {
-        if let (Some(Value::String(path)), Some(_)) = (value.get("path"), value.get("sha256")) {
-            files.push(PathBuf::from(path));
-        }
-    });
-    files
-}
-
-/// Calls `found` for every object inside `value`.
-fn visit(value: &Value, found: &mut impl FnMut(&Value)) {
-    match value {
-        Value::Object(map) => {
-            found(value);
-            map.values().for_each(|inner| visit(inner, found));
-        }
-        Value::Array(items) => items.iter().for_each(|inner| visit(inner, found)),
-        _ => {}
-    }
-}
-
-fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
     }
 }
 

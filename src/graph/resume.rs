@@ -1,6 +1,6 @@
 //! What an earlier run left behind: the journal as the executor shares it between running
 //! nodes, and the decision to reuse a node's result, wait for its paid task, or refuse to pay
-//! twice.
+//! twice. What the journal holds is read through the node's declared port kinds.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::journal::{Journal, JournalEvent};
 use super::RunError;
-use crate::api::{Error as ApiError, TaskHandle};
-use crate::node::NodeError;
+use crate::api::{Client, Error as ApiError, TaskHandle};
+use crate::node::{ended_without_result, NodeError, NodeSpec, PortKinds};
 
 /// What to do with a node, given the journal.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +25,53 @@ pub(crate) enum Resume {
 
 impl Resume {
     /// The paid task this resume would reuse, if any.
-    pub(crate) fn task(&self) -> Option<TaskHandle> {
+    fn task(&self, kinds: &PortKinds) -> Option<TaskHandle> {
         match self {
             Resume::TaskSubmitted(task) => Some(task.clone()),
-            Resume::Finished(outputs) => serde_json::from_value(outputs.get("task")?.clone()).ok(),
+            Resume::Finished(outputs) => kinds.started_task(outputs),
             Resume::OutcomeUnknown(_) => None,
         }
     }
+}
+
+/// What to do with a node given the journal, checked against the world: a paid task that
+/// ended without a result is submitted again (it was not billed), and a finished node whose
+/// files are gone runs again. `note` hears why a journaled result is not used.
+pub(crate) async fn decide(
+    journal: &SharedJournal,
+    node: &str,
+    key: &str,
+    spec: &NodeSpec,
+    client: &Client,
+    note: impl Fn(String),
+) -> Option<Resume> {
+    let resume = journal.resume(node, key, spec.spends_money)?;
+    if spec.spends_money {
+        if let Some(task) = resume.task(&spec.kinds) {
+            if let Some(reason) = ended_without_result(client, &task).await {
+                note(format!(
+                    "task {} {reason}: submitting it again",
+                    task.taskid
+                ));
+                return None;
+            }
+        }
+    }
+    if let Resume::Finished(outputs) = &resume {
+        if let Some(gone) = spec
+            .kinds
+            .local_paths(outputs)
+            .into_iter()
+            .find(|path| !path.exists())
+        {
+            note(format!(
+                "{} is gone: running the node again",
+                gone.display()
+            ));
+            return None;
+        }
+    }
+    Some(resume)
 }
 
 /// The run's journal, if it keeps one, shared by the executor and the nodes' progress sinks.
@@ -103,12 +143,11 @@ impl SharedJournal {
 pub(crate) fn leaves_nothing_started(error: &NodeError) -> bool {
     match error {
         NodeError::InvalidInputs(_) | NodeError::Outputs(_) => true,
+        NodeError::Panicked(_) => false,
         NodeError::Cancelled { stopped: None } => true,
         NodeError::Cancelled {
             stopped: Some(stopped),
-        } => {
-            matches!(stopped.how.as_str(), "cancelled" | "killed")
-        }
+        } => stopped.how.leaves_nothing_running(),
         NodeError::Api(error) => matches!(
             error,
             ApiError::InvalidArgument { .. }

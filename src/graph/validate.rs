@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WORKFLOW_VERSION};
-use crate::node::{PortType, Registry};
+use crate::node::{PortKind, PortType, Registry};
 
 /// One thing wrong with a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,6 +124,17 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             continue;
         };
         let spec = target.spec();
+        if spec.spends_money && spec.kinds.ports(PortKind::StartedTask).count() != 1 {
+            problems.push(WorkflowProblem::new(
+                here,
+                "",
+                "node-contract",
+                format!(
+                    "{} spends money but does not declare exactly one TaskHandle output, so the task it starts could not be journaled; it is not run",
+                    spec.type_id
+                ),
+            ));
+        }
         for (port, reference) in node.references() {
             let reference = match reference {
                 Ok(reference) => reference,

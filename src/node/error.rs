@@ -9,8 +9,68 @@ use super::InputProblem;
 pub struct StoppedTask {
     /// The task's id.
     pub taskid: String,
-    /// `cancelled` (it was queued), `killed` (it was running) or `already ended`.
-    pub how: String,
+    /// What the stop did.
+    pub how: HowStopped,
+}
+
+/// What stopping a task did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HowStopped {
+    /// It was queued and is now cancelled: it never ran and is not billed.
+    Cancelled,
+    /// It was running and is now killed: it is not billed.
+    Killed,
+    /// It had already ended; nothing was done.
+    AlreadyEnded,
+    /// The stop request failed: the task may still be running.
+    NotStopped {
+        /// Why the stop failed.
+        error: String,
+    },
+}
+
+impl HowStopped {
+    /// The task is stopped and will not finish (so it is not billed and leaves nothing
+    /// running): it was cancelled or killed.
+    pub fn leaves_nothing_running(&self) -> bool {
+        matches!(self, Self::Cancelled | Self::Killed)
+    }
+}
+
+impl From<&crate::api::StopOutcome> for HowStopped {
+    fn from(outcome: &crate::api::StopOutcome) -> Self {
+        match outcome {
+            crate::api::StopOutcome::Cancelled(_) => Self::Cancelled,
+            crate::api::StopOutcome::Killed(_) => Self::Killed,
+            crate::api::StopOutcome::AlreadyEnded(_) => Self::AlreadyEnded,
+        }
+    }
+}
+
+impl std::fmt::Display for HowStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cancelled => f.write_str("cancelled"),
+            Self::Killed => f.write_str("killed"),
+            Self::AlreadyEnded => f.write_str("already ended"),
+            Self::NotStopped { error } => write!(f, "could not be stopped: {error}"),
+        }
+    }
+}
+
+/// Compares with the words the summary prints (`"killed"`, `"cancelled"`, ...).
+impl PartialEq<&str> for HowStopped {
+    fn eq(&self, other: &&str) -> bool {
+        match self {
+            Self::Cancelled => *other == "cancelled",
+            Self::Killed => *other == "killed",
+            Self::AlreadyEnded => *other == "already ended",
+            Self::NotStopped { error } => {
+                other.strip_prefix("could not be stopped: ") == Some(error.as_str())
+            }
+        }
+    }
 }
 
 /// Why a node failed.
@@ -28,6 +88,9 @@ pub enum NodeError {
         /// The task the node stopped, if any.
         stopped: Option<StoppedTask>,
     },
+    /// The node's code panicked: what it did remotely is unknown.
+    #[error("the node stopped unexpectedly: {0}")]
+    Panicked(String),
     /// The outputs could not be written as the node's output schema says.
     #[error("could not encode the outputs: {0}")]
     Outputs(String),

@@ -3,21 +3,49 @@
 //!
 //! A node is written as a [`TypedNode`] and registered with [`register_node!`](crate::register_node);
 //! an engine calls [`Registry::from_inventory`] and finds every node linked into the program.
+//!
+//! # The contract, as an engine reads it
+//!
+//! - **What a node is**: its [`NodeSpec`] — a permanent `type` id and `version`, texts for a
+//!   palette, and JSON Schemas (2020-12) of its input and output objects. Each property is a
+//!   port. Shared port types (`TaskHandle`, `Task`, `OutputFile`, `UploadedFile`, `Folder`,
+//!   `LocalFile`) carry their name in [`PORT_TYPE_KEY`] (`x-port-type`); an edge may join an
+//!   output to an input of the same type ([`PortType::fits`]).
+//! - **Which outputs need care**: [`NodeSpec::kinds`] names, per output port, a [`PortKind`]
+//!   read from the declared type, never from a value's shape: the paid task the node started
+//!   (`started_task`), task records with their cost (`task_record`), files it wrote
+//!   (`local_files`). [`PortKinds`] reads those values typed.
+//! - **Before running**: [`Node::check_inputs`] names every problem (port, rule, message) on
+//!   partial inputs; a node whose `spends_money` is true is never run on inputs that fail it.
+//! - **Running**: [`Node::run`] with a [`NodeContext`] — the client, a cancellation token, a
+//!   progress sink, the input and output folders. Progress comes as [`NodeEvent`]s.
+//! - **Money**: a paid node reports [`NodeEvent::TaskStarted`] the moment its Run is accepted
+//!   (journal it then: it is the only way back to a paid task), returns that handle on its
+//!   `started_task` port as soon as the task is accepted (waiting is another node's job), and,
+//!   when cancelled, stops the task it owns and says how ([`StoppedTask`], [`HowStopped`]).
+//!   A host resuming a journaled task asks [`ended_without_result`] first: a task that was
+//!   cancelled or failed was not billed and may be submitted again; any other is waited for.
+//! - **Errors**: [`NodeError`] separates refused inputs (nothing sent) from the API's answers
+//!   ([`crate::api::Error`], with the server's words and codes) and from a cancelled run.
 
 mod context;
 mod error;
+mod port_kind;
 mod port_type;
 mod problem;
 mod progress;
 mod registry;
 mod spec;
+mod started;
 mod typed;
 
 pub use context::NodeContext;
-pub use error::{NodeError, StoppedTask};
+pub use error::{HowStopped, NodeError, StoppedTask};
+pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use problem::InputProblem;
 pub use progress::{NodeEvent, ProgressSink};
 pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};
+pub use started::{ended_without_result, EndedWithoutResult};
 pub use typed::{schema_value, Node, TypedNode};

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::HowStopped;
 use crate::api::{TaskHandle, TaskStatus};
 
 /// Something a running node reports.
@@ -33,8 +34,8 @@ pub enum NodeEvent {
     TaskStopped {
         /// The task's id.
         taskid: String,
-        /// `cancelled`, `killed` or `already ended`.
-        how: String,
+        /// What the stop did.
+        how: HowStopped,
     },
 }
 

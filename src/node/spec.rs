@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::PortType;
+use super::{PortKinds, PortType};
 
 /// The description of one node type, as engines and UIs read it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,6 +25,10 @@ pub struct NodeSpec {
     pub inputs: Value,
     /// JSON Schema (2020-12) of the output object; each property is an output port.
     pub outputs: Value,
+    /// The output ports engines must treat with care, by port name: the paid task the node
+    /// started, task records (costs), local files. Read from the ports' declared types; see
+    /// [`PortKinds`].
+    pub kinds: PortKinds,
 }
 
 impl NodeSpec {

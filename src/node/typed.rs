@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{InputProblem, NodeContext, NodeError, NodeSpec};
+use super::{InputProblem, NodeContext, NodeError, NodeSpec, PortKind, PortKinds};
 
 /// A node written with typed ports. Each field of `Input`/`Output` is a port; its doc comment
 /// is the port's description; enums, defaults and ranges live in the types.
@@ -65,8 +65,9 @@ pub trait TypedNode: Default + Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// Running it starts a paid task. Such a node reports the task with
     /// [`NodeEvent::TaskStarted`](super::NodeEvent::TaskStarted) the moment it is accepted and
-    /// returns `{"task": TaskHandle}` (as `nodes::StartedTask`): the executor journals that
-    /// handle and, after a crash, resumes the node with exactly that output.
+    /// has exactly one `TaskHandle` output port (its `started_task` kind; `nodes::StartedTask`
+    /// is the usual output): the executor journals that handle and, after a crash, resumes the
+    /// node with exactly that output. Without that port, workflows refuse the node.
     const SPENDS_MONEY: bool = false;
 
     /// Rules beyond the schema, on inputs of which some are not known yet (they come from
@@ -135,6 +136,16 @@ impl<T: TypedNode> Typed<T> {
                 None
             }
         };
+        let outputs = schema_value::<T::Output>();
+        let kinds = PortKinds::declared(&outputs, T::SPENDS_MONEY);
+        if T::SPENDS_MONEY && kinds.ports(PortKind::StartedTask).count() != 1 {
+            // The executor journals a paid node's task through this port: without it, a crash
+            // after the Run would lose a paid task. Such a node is a programming error.
+            tracing::error!(
+                node = T::TYPE_ID,
+                "a node that spends money must have exactly one TaskHandle output"
+            );
+        }
         Self {
             node: T::default(),
             spec: NodeSpec {
@@ -145,7 +156,8 @@ impl<T: TypedNode> Typed<T> {
                 description: T::DESCRIPTION,
                 spends_money: T::SPENDS_MONEY,
                 inputs,
-                outputs: schema_value::<T::Output>(),
+                outputs,
+                kinds,
             },
             validator,
         }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::{TaskHandle, TaskStatus};
-use crate::node::{NodeContext, NodeError, NodeEvent, StoppedTask};
+use crate::node::{HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask};
 
 /// The output of every node that starts a task: its handle, known the moment it is accepted.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -44,8 +44,10 @@ pub(crate) async fn submit_run(
 pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> StoppedTask {
     ctx.progress.phase("stopping task");
     let how = match ctx.client.stop_task(task).await {
-        Ok(outcome) => outcome.how().to_owned(),
-        Err(error) => format!("could not be stopped: {error}"),
+        Ok(outcome) => HowStopped::from(&outcome),
+        Err(error) => HowStopped::NotStopped {
+            error: error.to_string(),
+        },
     };
     ctx.progress.emit(NodeEvent::TaskStopped {
         taskid: task.taskid.clone(),

@@ -54,7 +54,7 @@ pub fn upload_content_type(file_name: &str) -> Option<&'static str> {
 
 /// A folder in the project's file storage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "Folder")]
+#[schemars(title = "Folder", extend("x-port-type" = "Folder"))]
 pub struct Folder {
     /// The folder's id; pass it as `folderid` to upload into it.
     #[serde(deserialize_with = "super::lenient::string_or_number")]
@@ -76,7 +76,7 @@ pub struct Folder {
 
 /// A file stored by File/Upload; its `url` is what model inputs take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "UploadedFile")]
+#[schemars(title = "UploadedFile", extend("x-port-type" = "UploadedFile"))]
 pub struct UploadedFile {
     /// The file's id.
     #[serde(deserialize_with = "super::lenient::string_or_number")]

@@ -9,7 +9,7 @@ use super::{TaskStatus, WireNumber};
 ///
 /// Keep it: it is the only way back to a task that is already paid for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "TaskHandle")]
+#[schemars(title = "TaskHandle", extend("x-port-type" = "TaskHandle"))]
 pub struct TaskHandle {
     /// The task's id, e.g. `"2221"`.
     #[serde(deserialize_with = "super::lenient::string_or_number")]
@@ -41,7 +41,7 @@ impl From<RunAccepted> for TaskHandle {
 
 /// One file a finished task produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "OutputFile")]
+#[schemars(title = "OutputFile", extend("x-port-type" = "OutputFile"))]
 pub struct OutputFile {
     /// The output's id.
     #[serde(default, deserialize_with = "super::lenient::string_or_number")]
@@ -75,7 +75,7 @@ impl OutputFile {
 /// Numbers are kept as the server wrote them ([`WireNumber`]); fields this crate does not
 /// model are kept in `extra`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "Task")]
+#[schemars(title = "Task", extend("x-port-type" = "Task"))]
 pub struct Task {
     /// The task's id.
     #[serde(deserialize_with = "super::lenient::string_or_number")]

@@ -1,0 +1,79 @@
+//! Finishing a node that came back: its outputs (or failure) into the journal, the report and
+//! the schedule. A paid node's failure is journaled only when it proves nothing is left started.
+
+use super::executor::ActiveRun;
+use super::journal::JournalEvent;
+use super::resume::leaves_nothing_started;
+use super::running::Completion;
+use super::{NodeOutcome, RunError, RunEvent};
+use crate::node::NodeError;
+
+impl ActiveRun<'_> {
+    /// Takes in a node that came back.
+    pub(super) fn finish(&mut self, completion: Completion) -> Result<(), RunError> {
+        let Completion {
+            position,
+            result,
+            elapsed,
+        } = completion;
+        let node = &self.workflow.nodes[position];
+        let Some(target) = self.executor.registry.get(&node.type_id) else {
+            return Ok(()); // only known types are started
+        };
+        let spec = target.spec();
+        let key = &self.keys[position];
+        self.reports[position].elapsed = elapsed;
+        match result {
+            Ok(outputs) => {
+                self.journal.record(
+                    &node.id,
+                    key,
+                    JournalEvent::Finished {
+                        outputs: outputs.clone(),
+                    },
+                )?;
+                (self.emit)(RunEvent::Finished {
+                    node: node.id.clone(),
+                    elapsed,
+                });
+                self.reports[position].take_outputs(
+                    NodeOutcome::Finished,
+                    &spec.kinds,
+                    outputs.clone(),
+                );
+                self.schedule.done(position, outputs);
+            }
+            Err(error) => {
+                let message = error.to_string();
+                // A paid node's journal keeps its Submitting or TaskStarted entry unless the
+                // error proves nothing is left started: the next run must not pay again for a
+                // task that may exist.
+                if !spec.spends_money || leaves_nothing_started(&error) {
+                    self.journal.record(
+                        &node.id,
+                        key,
+                        JournalEvent::Failed {
+                            error: message.clone(),
+                        },
+                    )?;
+                }
+                let report = &mut self.reports[position];
+                if let NodeError::Cancelled { stopped } = &error {
+                    if let Some(stopped) = stopped {
+                        report.tasks.push(stopped.taskid.clone());
+                        report.stopped.push(stopped.clone());
+                    }
+                    report.outcome = NodeOutcome::Cancelled;
+                } else {
+                    report.outcome = NodeOutcome::Failed(message.clone());
+                }
+                (self.emit)(RunEvent::Failed {
+                    node: node.id.clone(),
+                    error: message,
+                });
+                self.schedule.failed(position);
+            }
+        }
+        Ok(())
+    }
+}

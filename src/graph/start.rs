@@ -1,0 +1,181 @@
+//! Starting a node: its inputs resolved, its journal key, and what an earlier run left for it
+//! (reuse, wait for its paid task, refuse to pay twice) — or, when nothing, a spawned run.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::executor::ActiveRun;
+use super::inputs::resolve_inputs;
+use super::journal::{input_key, JournalEvent};
+use super::resume::{decide, Resume};
+use super::schedule::SkipReason;
+use super::{NodeOutcome, RunError, RunEvent};
+use crate::node::{Node, NodeContext, NodeEvent, ProgressSink};
+
+impl ActiveRun<'_> {
+    /// Starts the node at `position`, or settles it from the journal without running it.
+    pub(super) async fn start(&mut self, position: usize) -> Result<(), RunError> {
+        let node = &self.workflow.nodes[position];
+        let Some(target) = self.executor.registry.get(&node.type_id).map(Arc::clone) else {
+            // `validate` refuses unknown types, so this does not happen.
+            self.fail(position, format!("unknown node type {:?}", node.type_id));
+            return Ok(());
+        };
+        let inputs = match resolve_inputs(&node.inputs, self.workflow, &self.schedule.outputs()) {
+            Ok(inputs) => Value::Object(inputs),
+            Err(message) => {
+                self.fail(position, message);
+                return Ok(());
+            }
+        };
+        let key = self.key(target.as_ref(), &inputs);
+        let spec = target.spec();
+        let emit = Arc::clone(&self.emit);
+        let id = node.id.clone();
+        let note = |line: String| {
+            emit(RunEvent::Progress {
+                node: id.clone(),
+                event: NodeEvent::Log {
+                    line,
+                    stderr: false,
+                },
+            })
+        };
+        let client = &self.executor.client;
+        match decide(&self.journal, &node.id, &key, spec, client, note).await {
+            Some(Resume::Finished(outputs)) => {
+                self.reuse(position, outputs, "finished earlier".into());
+            }
+            Some(Resume::TaskSubmitted(task)) => {
+                // A paid task exists: wait for it, never submit again.
+                let how = format!("task {} already submitted", task.taskid);
+                match spec.kinds.outputs_for_started_task(&task) {
+                    Some(outputs) => self.reuse(position, outputs, how),
+                    None => self.fail(
+                        position,
+                        format!(
+                            "{how}, but {} declares no TaskHandle output to give it on",
+                            spec.type_id
+                        ),
+                    ),
+                }
+            }
+            Some(Resume::OutcomeUnknown(message)) => self.fail(position, message),
+            None => self.spawn(position, target, inputs, key)?,
+        }
+        Ok(())
+    }
+
+    /// The journal key of a node run: its type, version, resolved inputs, the facts outside
+    /// them (a file's size and time), and the server — a task id from one server (say, an
+    /// emulator) is never waited on at another.
+    fn key(&self, target: &dyn Node, inputs: &Value) -> String {
+        let spec = target.spec();
+        input_key(
+            spec.type_id,
+            spec.version,
+            &serde_json::json!({
+                "server": self.executor.client.config().base_url,
+                "inputs": inputs,
+                "facts": target.resume_facts(&self.executor.options.input_dir, inputs),
+            }),
+        )
+    }
+
+    fn spawn(
+        &mut self,
+        position: usize,
+        target: Arc<dyn Node>,
+        inputs: Value,
+        key: String,
+    ) -> Result<(), RunError> {
+        let node = &self.workflow.nodes[position];
+        if target.spec().spends_money {
+            self.journal
+                .record(&node.id, &key, JournalEvent::Submitting)?;
+        }
+        (self.emit)(RunEvent::Started {
+            node: node.id.clone(),
+            type_id: node.type_id.clone(),
+        });
+        let options = &self.executor.options;
+        let ctx = NodeContext {
+            node_id: node.id.clone(),
+            client: self.executor.client.clone(),
+            cancel: self.cancel.clone(),
+            progress: self.progress_sink(&node.id, &key),
+            input_dir: options.input_dir.clone(),
+            output_dir: options.output_dir.clone(),
+        };
+        self.keys[position] = key;
+        self.schedule.running(position);
+        self.running.spawn(position, target, ctx, inputs);
+        Ok(())
+    }
+
+    /// Takes an earlier run's outputs for the node.
+    fn reuse(&mut self, position: usize, outputs: Value, how: String) {
+        let node = &self.workflow.nodes[position];
+        (self.emit)(RunEvent::Resumed {
+            node: node.id.clone(),
+            how,
+        });
+        if let Some(target) = self.executor.registry.get(&node.type_id) {
+            self.reports[position].take_outputs(
+                NodeOutcome::Resumed,
+                &target.spec().kinds,
+                outputs.clone(),
+            );
+        }
+        self.schedule.done(position, outputs);
+    }
+
+    /// The node fails before it runs.
+    pub(super) fn fail(&mut self, position: usize, message: String) {
+        (self.emit)(RunEvent::Failed {
+            node: self.workflow.nodes[position].id.clone(),
+            error: message.clone(),
+        });
+        self.reports[position].outcome = NodeOutcome::Failed(message);
+        self.schedule.failed(position);
+    }
+
+    /// The node will not run.
+    pub(super) fn skip(&mut self, position: usize, reason: SkipReason) {
+        let because = match reason {
+            SkipReason::InputDidNotFinish(input) => format!(
+                "input node {:?} did not finish",
+                self.workflow.nodes[input].id
+            ),
+            SkipReason::Cancelled => "the run was cancelled".to_owned(),
+        };
+        (self.emit)(RunEvent::Skipped {
+            node: self.workflow.nodes[position].id.clone(),
+            because: because.clone(),
+        });
+        self.reports[position].outcome = NodeOutcome::Skipped(because);
+        self.schedule.skipped(position);
+    }
+
+    /// A node's progress sink: forwards events, and writes a started task to the journal at
+    /// once, before anything else can lose it.
+    fn progress_sink(&self, node: &str, key: &str) -> ProgressSink {
+        let node = node.to_owned();
+        let key = key.to_owned();
+        let emit = Arc::clone(&self.emit);
+        let journal = self.journal.clone();
+        ProgressSink::new(move |event| {
+            if let NodeEvent::TaskStarted(task) = &event {
+                let started = JournalEvent::TaskStarted { task: task.clone() };
+                if let Err(error) = journal.record(&node, &key, started) {
+                    tracing::error!(node, taskid = task.taskid, %error, "could not journal the task id");
+                }
+            }
+            emit(RunEvent::Progress {
+                node: node.clone(),
+                event,
+            });
+        })
+    }
+}
