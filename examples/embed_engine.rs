@@ -68,7 +68,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = executor
         .run(&workflow, CancellationToken::new(), |event| match event {
             RunEvent::Started { node, type_id } => println!("[{node}] started {type_id}"),
-            RunEvent::Finished { node, elapsed } => println!("[{node}] finished in {elapsed:?}"),
+            RunEvent::Finished { node, elapsed, .. } => {
+                println!("[{node}] finished in {elapsed:?}")
+            }
             RunEvent::Failed { node, error } => println!("[{node}] failed: {error}"),
             _ => {}
         })

@@ -102,6 +102,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             NodeEvent::TaskStopped { taskid, how } => eprintln!("task {taskid} {how}"),
             _ => {}
         }),
+        tasks: crate::node::TaskSlots::default(),
         input_dir: args.out.clone(),
         output_dir: args.out.clone(),
     };

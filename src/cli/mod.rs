@@ -2,6 +2,7 @@
 //! the emulator.
 
 mod backend;
+mod batch_view;
 mod emulator;
 mod exec;
 mod nodes;

@@ -4,24 +4,56 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::batch_view::{BatchTally, BATCH_VIEW_FROM};
 use crate::graph::{RunEvent, Workflow};
 use crate::node::NodeEvent;
 
 /// Renders [`RunEvent`]s.
 pub(crate) struct Renderer {
     bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+    batch: Option<Mutex<Batch>>,
     width: usize,
 }
 
+/// A big batch's one line: a spinner on a terminal, or a plain line every few seconds.
+struct Batch {
+    tally: BatchTally,
+    bar: Option<ProgressBar>,
+    last_line: Option<Instant>,
+}
+
+/// How often the plain batch line is printed.
+const BATCH_LINE_EVERY: Duration = Duration::from_secs(2);
+
 impl Renderer {
-    /// Bars when stderr is a terminal, plain lines otherwise.
+    /// Bars when stderr is a terminal, plain lines otherwise; one line of counts for a batch.
     pub(crate) fn new(workflow: &Workflow) -> Self {
         let width = workflow.nodes.iter().map(|n| n.id.len()).max().unwrap_or(4);
-        let bars = std::io::stderr().is_terminal().then(|| {
+        let terminal = std::io::stderr().is_terminal();
+        if workflow.nodes.len() > BATCH_VIEW_FROM {
+            let bar = terminal.then(|| {
+                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                bar.set_style(spinner_style());
+                bar.set_prefix("batch");
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            });
+            let batch = Batch {
+                tally: BatchTally::new(workflow.nodes.len()),
+                bar,
+                last_line: None,
+            };
+            return Self {
+                bars: None,
+                batch: Some(Mutex::new(batch)),
+                width,
+            };
+        }
+        let bars = terminal.then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let mut bars = HashMap::new();
             for node in &workflow.nodes {
@@ -33,11 +65,20 @@ impl Renderer {
             }
             (multi, Mutex::new(bars))
         });
-        Self { bars, width }
+        Self {
+            bars,
+            batch: None,
+            width,
+        }
     }
 
     /// Shows one event.
     pub(crate) fn show(&self, event: &RunEvent) {
+        if let Some(batch) = &self.batch {
+            let mut batch = batch.lock().unwrap_or_else(|p| p.into_inner());
+            batch.show(event, self.width);
+            return;
+        }
         match &self.bars {
             Some((_, bars)) => {
                 let bars = bars.lock().unwrap_or_else(|p| p.into_inner());
@@ -54,10 +95,45 @@ impl Renderer {
 
     /// Stops the bars' redraws.
     pub(crate) fn finish(&self) {
+        if let Some(batch) = &self.batch {
+            let batch = batch.lock().unwrap_or_else(|p| p.into_inner());
+            match &batch.bar {
+                Some(bar) => bar.finish_with_message(batch.tally.to_string()),
+                None => eprintln!("[batch] {}", batch.tally),
+            }
+        }
         if let Some((_, bars)) = &self.bars {
             for bar in bars.lock().unwrap_or_else(|p| p.into_inner()).values() {
                 if !bar.is_finished() {
                     bar.abandon();
+                }
+            }
+        }
+    }
+}
+
+impl Batch {
+    fn show(&mut self, event: &RunEvent, width: usize) {
+        let urgent = self.tally.count(event);
+        if urgent {
+            // A failure is shown whole, whatever the view.
+            if let Some(line) = plain_line(event) {
+                let line = format!("[{:<width$}] {line}", node_of(event));
+                match &self.bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+        }
+        match &self.bar {
+            Some(bar) => bar.set_message(self.tally.to_string()),
+            None => {
+                let due = self
+                    .last_line
+                    .is_none_or(|last| last.elapsed() >= BATCH_LINE_EVERY);
+                if due {
+                    eprintln!("[batch] {}", self.tally);
+                    self.last_line = Some(Instant::now());
                 }
             }
         }
@@ -145,6 +221,12 @@ fn node_event_text(event: &NodeEvent) -> Option<String> {
             format!("{}{line}", if *stderr { "stderr: " } else { "| " })
         }
         NodeEvent::TaskStopped { taskid, how } => format!("task {taskid} {how}"),
+        NodeEvent::Submitting => "sending the Run".to_owned(),
+        NodeEvent::RunRefused { reason } => {
+            format!(
+                "refused, nothing started ({reason}); it is sent again when a task slot frees up"
+            )
+        }
         NodeEvent::Transfer { .. } => return None,
     })
 }

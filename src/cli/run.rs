@@ -26,9 +26,14 @@ pub(crate) struct RunArgs {
     /// Forget the journal and run every node again (submits new, paid tasks).
     #[arg(long)]
     fresh: bool,
-    /// At most this many nodes run at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// At most this many uploads and downloads at once (waits and API calls are not bounded:
+    /// a wait is a socket).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+    /// At most this many paid tasks active at once; by default as many as the account allows,
+    /// learned from the server's code-96 answers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_tasks: Option<u32>,
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -116,7 +121,8 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let options = RunOptions {
-        concurrency: args.concurrency,
+        concurrency: args.concurrency as usize,
+        max_tasks: args.max_tasks.map(|n| n as usize),
         input_dir,
         output_dir: args.out.clone(),
         journal: true,
@@ -209,6 +215,20 @@ fn print_summary(report: &RunReport) {
     for stopped in report.stopped_tasks() {
         println!("task {} {}", stopped.taskid, stopped.how);
     }
+    let tasks = &report.tasks;
+    if tasks.refusals > 0 {
+        println!(
+            "\n{} Run{} refused for the account's limit on active tasks (nothing started; each was sent again)",
+            tasks.refusals,
+            if tasks.refusals == 1 { " was" } else { "s were" }
+        );
+    }
+    if let (Some(limit), true) = (tasks.limit, tasks.learned) {
+        println!(
+            "the account allows {limit} active task{} at once (learned from code 96)",
+            if limit == 1 { "" } else { "s" }
+        );
+    }
     println!("\ntotal cost: {}", money(report.total_cost()));
     let files = report.files();
     if !files.is_empty() {
@@ -226,7 +246,7 @@ fn print_summary(report: &RunReport) {
 }
 
 /// A cost as Wiro bills it (dollars, at most six decimals), without float noise.
-fn money(amount: f64) -> String {
+pub(crate) fn money(amount: f64) -> String {
     let text = format!("{amount:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("${text}")

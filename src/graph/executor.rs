@@ -17,13 +17,17 @@ use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
 use super::{validate, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow};
 use crate::api::Client;
-use crate::node::Registry;
+use crate::node::{Registry, TaskSlots};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// At most this many nodes run at once.
+    /// At most this many nodes that move file bytes through this machine (uploads,
+    /// downloads) run at once. Waits and API calls take no such slot: a wait is a socket.
     pub concurrency: usize,
+    /// At most this many of the run's paid tasks active at once on the account; `None` learns
+    /// the account's limit from its code-96 answers.
+    pub max_tasks: Option<usize>,
     /// Relative input paths are taken from here (the workflow file's folder).
     pub input_dir: PathBuf,
     /// Downloads and the journal go here.
@@ -38,6 +42,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             concurrency: 4,
+            max_tasks: None,
             input_dir: PathBuf::from("."),
             output_dir: PathBuf::from("out"),
             journal: true,
@@ -66,6 +71,7 @@ pub(super) struct ActiveRun<'a> {
     pub(super) keys: Vec<String>,
     pub(super) journal: SharedJournal,
     pub(super) running: RunningNodes,
+    pub(super) tasks: TaskSlots,
     pub(super) cancel: CancellationToken,
     pub(super) emit: Emit,
 }
@@ -113,6 +119,7 @@ impl Executor {
         }
         driven?;
         Ok(RunReport {
+            tasks: run.tasks.report(),
             cancelled,
             journal: run.journal.path(),
             nodes: run.reports,
@@ -133,7 +140,12 @@ impl<'a> ActiveRun<'a> {
         Self {
             executor,
             workflow,
-            schedule: Schedule::new(plan, executor.options.concurrency),
+            schedule: Schedule::new(plan, executor.options.concurrency, |position| {
+                executor
+                    .registry
+                    .get(&workflow.nodes[position].type_id)
+                    .is_some_and(|node| node.spec().transfers_files)
+            }),
             reports: workflow
                 .nodes
                 .iter()
@@ -142,6 +154,7 @@ impl<'a> ActiveRun<'a> {
             keys: vec![String::new(); count],
             journal,
             running: RunningNodes::new(cancel.clone()),
+            tasks: TaskSlots::new(executor.options.max_tasks),
             cancel,
             emit,
         }

@@ -32,15 +32,13 @@ impl ActiveRun<'_> {
                         outputs: outputs.clone(),
                     },
                 )?;
+                let report = &mut self.reports[position];
+                report.take_outputs(NodeOutcome::Finished, &spec.kinds, outputs.clone());
                 (self.emit)(RunEvent::Finished {
                     node: node.id.clone(),
                     elapsed,
+                    charged: report.charged.clone(),
                 });
-                self.reports[position].take_outputs(
-                    NodeOutcome::Finished,
-                    &spec.kinds,
-                    outputs.clone(),
-                );
                 self.schedule.done(position, outputs);
             }
             Err(error) => {

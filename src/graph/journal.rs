@@ -22,6 +22,12 @@ pub const JOURNAL_FILE: &str = "wiro-journal.jsonl";
 pub enum JournalEvent {
     /// A paid Run is about to be sent: if no `task_started` follows, its outcome is unknown.
     Submitting,
+    /// The server refused the Run for a limit (code 96, HTTP 429): nothing was started. The
+    /// node sends it again later, with a new `submitting` line.
+    Refused {
+        /// The server's answer.
+        reason: String,
+    },
     /// The server accepted the Run: this is the task, paid for.
     TaskStarted {
         /// The task's handle.

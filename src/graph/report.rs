@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::WorkflowProblem;
-use crate::node::{NodeEvent, PortKinds, StoppedTask};
+use crate::node::{NodeEvent, PortKinds, StoppedTask, TaskSlotsReport};
 
 /// Progress of a run, node by node.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,8 @@ pub enum RunEvent {
         node: String,
         /// How long it ran.
         elapsed: Duration,
+        /// What the task records in its outputs say was charged, by task id.
+        charged: BTreeMap<String, f64>,
     },
     /// A node failed.
     Failed {
@@ -136,6 +138,9 @@ pub struct RunReport {
     pub cancelled: bool,
     /// The journal used, if any.
     pub journal: Option<PathBuf>,
+    /// The paid tasks: Runs refused for a limit (nothing started; sent again), the account's
+    /// limit as learned, the most active at once.
+    pub tasks: TaskSlotsReport,
 }
 
 impl RunReport {

@@ -142,7 +142,7 @@ impl SharedJournal {
 /// stopped or had already ended, proves nothing.
 pub(crate) fn leaves_nothing_started(error: &NodeError) -> bool {
     match error {
-        NodeError::InvalidInputs(_) | NodeError::Outputs(_) => true,
+        NodeError::InvalidInputs(_) | NodeError::Outputs(_) | NodeError::NotRecorded(_) => true,
         NodeError::Panicked(_) => false,
         NodeError::Cancelled { stopped: None } => true,
         NodeError::Cancelled {

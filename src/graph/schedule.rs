@@ -39,16 +39,22 @@ pub(crate) enum SkipReason {
 pub(crate) struct Schedule<'a> {
     plan: &'a Plan,
     states: Vec<NodeState>,
+    /// Which nodes take a local slot while they run (they move file bytes).
+    takes_slot: Vec<bool>,
+    /// Running nodes that hold a local slot.
     running: usize,
     limit: usize,
 }
 
 impl<'a> Schedule<'a> {
-    /// Every node pending; at most `limit` (at least one) running at once.
-    pub(crate) fn new(plan: &'a Plan, limit: usize) -> Self {
+    /// Every node pending; at most `limit` (at least one) of the nodes for which
+    /// `takes_slot` is true running at once, and any number of the others.
+    pub(crate) fn new(plan: &'a Plan, limit: usize, takes_slot: impl Fn(usize) -> bool) -> Self {
+        let count = plan.depends_on.len();
         Self {
             plan,
-            states: vec![NodeState::Pending; plan.depends_on.len()],
+            states: vec![NodeState::Pending; count],
+            takes_slot: (0..count).map(takes_slot).collect(),
             running: 0,
             limit: limit.max(1),
         }
@@ -74,7 +80,7 @@ impl<'a> Schedule<'a> {
             let ready = inputs
                 .iter()
                 .all(|&input| matches!(self.states[input], NodeState::Done(_)));
-            if ready && self.running < self.limit {
+            if ready && (!self.takes_slot[position] || self.running < self.limit) {
                 return Some(Next::Start(position));
             }
         }
@@ -95,7 +101,9 @@ impl<'a> Schedule<'a> {
     /// The node started running: it holds a slot until it is done or failed.
     pub(crate) fn running(&mut self, position: usize) {
         self.states[position] = NodeState::Running;
-        self.running += 1;
+        if self.takes_slot[position] {
+            self.running += 1;
+        }
     }
 
     /// The node has its outputs (it ran, or an earlier run's are reused).
@@ -119,7 +127,7 @@ impl<'a> Schedule<'a> {
     }
 
     fn leave(&mut self, position: usize, state: NodeState) {
-        if self.states[position] == NodeState::Running {
+        if self.states[position] == NodeState::Running && self.takes_slot[position] {
             self.running -= 1;
         }
         self.states[position] = state;
@@ -145,7 +153,7 @@ mod tests {
     #[test]
     fn a_node_starts_when_its_inputs_are_done_and_a_slot_is_free() {
         let plan = plan();
-        let mut schedule = Schedule::new(&plan, 1);
+        let mut schedule = Schedule::new(&plan, 1, |_| true);
         assert_eq!(schedule.next(false), Some(Next::Start(0)));
         schedule.running(0);
         assert_eq!(schedule.next(false), None, "one slot, taken");
@@ -159,7 +167,7 @@ mod tests {
     #[test]
     fn a_failed_input_skips_its_consumers_and_a_cancel_skips_the_rest() {
         let plan = plan();
-        let mut schedule = Schedule::new(&plan, 4);
+        let mut schedule = Schedule::new(&plan, 4, |_| true);
         schedule.running(0);
         schedule.failed(0);
         assert_eq!(

@@ -62,7 +62,7 @@ impl ActiveRun<'_> {
                 }
             }
             Some(Resume::OutcomeUnknown(message)) => self.fail(position, message),
-            None => self.spawn(position, target, inputs, key)?,
+            None => self.spawn(position, target, inputs, key),
         }
         Ok(())
     }
@@ -83,18 +83,8 @@ impl ActiveRun<'_> {
         )
     }
 
-    fn spawn(
-        &mut self,
-        position: usize,
-        target: Arc<dyn Node>,
-        inputs: Value,
-        key: String,
-    ) -> Result<(), RunError> {
+    fn spawn(&mut self, position: usize, target: Arc<dyn Node>, inputs: Value, key: String) {
         let node = &self.workflow.nodes[position];
-        if target.spec().spends_money {
-            self.journal
-                .record(&node.id, &key, JournalEvent::Submitting)?;
-        }
         (self.emit)(RunEvent::Started {
             node: node.id.clone(),
             type_id: node.type_id.clone(),
@@ -105,13 +95,13 @@ impl ActiveRun<'_> {
             client: self.executor.client.clone(),
             cancel: self.cancel.clone(),
             progress: self.progress_sink(&node.id, &key),
+            tasks: self.tasks.clone(),
             input_dir: options.input_dir.clone(),
             output_dir: options.output_dir.clone(),
         };
         self.keys[position] = key;
         self.schedule.running(position);
         self.running.spawn(position, target, ctx, inputs);
-        Ok(())
     }
 
     /// Takes an earlier run's outputs for the node.
@@ -158,24 +148,36 @@ impl ActiveRun<'_> {
         self.schedule.skipped(position);
     }
 
-    /// A node's progress sink: forwards events, and writes a started task to the journal at
-    /// once, before anything else can lose it.
+    /// A node's progress sink: forwards events, and journals a paid Run's steps the moment
+    /// they happen — about to be sent, refused, accepted with its task — before anything else
+    /// can lose them. A Run that cannot be journaled is not sent.
     fn progress_sink(&self, node: &str, key: &str) -> ProgressSink {
         let node = node.to_owned();
         let key = key.to_owned();
         let emit = Arc::clone(&self.emit);
         let journal = self.journal.clone();
-        ProgressSink::new(move |event| {
-            if let NodeEvent::TaskStarted(task) = &event {
-                let started = JournalEvent::TaskStarted { task: task.clone() };
-                if let Err(error) = journal.record(&node, &key, started) {
-                    tracing::error!(node, taskid = task.taskid, %error, "could not journal the task id");
+        ProgressSink::recording(move |event| {
+            let step = match &event {
+                NodeEvent::Submitting => Some(JournalEvent::Submitting),
+                NodeEvent::RunRefused { reason } => Some(JournalEvent::Refused {
+                    reason: reason.clone(),
+                }),
+                NodeEvent::TaskStarted(task) => {
+                    Some(JournalEvent::TaskStarted { task: task.clone() })
                 }
-            }
+                _ => None,
+            };
+            let recorded = match step {
+                Some(step) => journal
+                    .record(&node, &key, step)
+                    .map_err(|error| error.to_string()),
+                None => Ok(()),
+            };
             emit(RunEvent::Progress {
                 node: node.clone(),
                 event,
             });
+            recorded
         })
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use super::ProgressSink;
+use super::{ProgressSink, TaskSlots};
 use crate::api::Client;
 
 /// The context one node runs in.
@@ -19,6 +19,9 @@ pub struct NodeContext {
     pub cancel: CancellationToken,
     /// Where to report progress.
     pub progress: ProgressSink,
+    /// The run's paid tasks: how many may be active at once on the account. Shared by every
+    /// node of a run; paid nodes take a slot per Run, waits give it back when the task ends.
+    pub tasks: TaskSlots,
     /// Relative paths in inputs (files to upload) are taken from here: the workflow's folder.
     pub input_dir: PathBuf,
     /// Where the node writes files (downloads).
@@ -35,6 +38,7 @@ impl NodeContext {
             client,
             cancel: CancellationToken::new(),
             progress: ProgressSink::default(),
+            tasks: TaskSlots::default(),
             input_dir: dir.clone(),
             output_dir: dir,
         }

@@ -88,6 +88,9 @@ pub enum NodeError {
         /// The task the node stopped, if any.
         stopped: Option<StoppedTask>,
     },
+    /// The host could not record that a paid Run is about to be sent, so it was not sent.
+    #[error("could not record the Run before sending it, so it was not sent: {0}")]
+    NotRecorded(String),
     /// The node's code panicked: what it did remotely is unknown.
     #[error("the node stopped unexpectedly: {0}")]
     Panicked(String),

@@ -37,6 +37,7 @@ mod progress;
 mod registry;
 mod spec;
 mod started;
+mod task_slots;
 mod typed;
 
 pub use context::NodeContext;
@@ -48,4 +49,5 @@ pub use progress::{NodeEvent, ProgressSink};
 pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{ended_without_result, EndedWithoutResult};
+pub use task_slots::{AfterRefusal, Slot, SlotWait, TaskSlots, TaskSlotsReport};
 pub use typed::{schema_value, Node, TypedNode};

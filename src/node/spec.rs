@@ -21,6 +21,9 @@ pub struct NodeSpec {
     pub description: &'static str,
     /// Running it starts a paid task: engines must not re-run it casually.
     pub spends_money: bool,
+    /// It moves file bytes through this machine (an upload, a download): engines bound how
+    /// many run at once. Other nodes are API calls or waits on a socket.
+    pub transfers_files: bool,
     /// JSON Schema (2020-12) of the input object; each property is an input port.
     pub inputs: Value,
     /// JSON Schema (2020-12) of the output object; each property is an output port.

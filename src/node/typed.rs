@@ -69,6 +69,9 @@ pub trait TypedNode: Default + Send + Sync + 'static {
     /// is the usual output): the executor journals that handle and, after a crash, resumes the
     /// node with exactly that output. Without that port, workflows refuse the node.
     const SPENDS_MONEY: bool = false;
+    /// It moves file bytes through this machine (uploads, downloads): engines bound how many
+    /// such nodes run at once; waits and API calls need no such bound.
+    const TRANSFERS_FILES: bool = false;
 
     /// Rules beyond the schema, on inputs of which some are not known yet (they come from
     /// other nodes): only the present values are judged. Used when a workflow is validated.
@@ -155,6 +158,7 @@ impl<T: TypedNode> Typed<T> {
                 category: T::CATEGORY,
                 description: T::DESCRIPTION,
                 spends_money: T::SPENDS_MONEY,
+                transfers_files: T::TRANSFERS_FILES,
                 inputs,
                 outputs,
                 kinds,

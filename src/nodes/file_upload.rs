@@ -40,6 +40,7 @@ impl TypedNode for FileUpload {
     const TYPE_ID: &'static str = "wiro/file.upload";
     const TITLE: &'static str = "Upload file";
     const CATEGORY: &'static str = "files";
+    const TRANSFERS_FILES: bool = true;
     const DESCRIPTION: &'static str = "Uploads a local file to the Wiro project's storage (File/Upload, streamed from disk) and gives its public URL for model inputs.";
 
     /// A changed file at the same path is a new upload.

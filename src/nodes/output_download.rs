@@ -39,6 +39,7 @@ impl TypedNode for OutputDownload {
     const TYPE_ID: &'static str = "wiro/output.download";
     const TITLE: &'static str = "Download outputs";
     const CATEGORY: &'static str = "outputs";
+    const TRANSFERS_FILES: bool = true;
     const DESCRIPTION: &'static str = "Downloads output files to local disk: streamed in constant memory, resumed after a dropped connection, size-checked, renamed into place when complete.";
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {

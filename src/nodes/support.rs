@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::{TaskHandle, TaskStatus};
-use crate::node::{HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask};
+use std::time::Duration;
+
+use crate::api::{Error as ApiError, TaskHandle, TaskStatus};
+use crate::node::{AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask};
 
 /// The output of every node that starts a task: its handle, known the moment it is accepted.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -15,19 +17,93 @@ pub struct StartedTask {
 
 /// Submits one Run and returns as soon as it is accepted.
 ///
-/// The request is never raced against cancellation: dropping it half-sent would leave the
-/// user not knowing whether they paid. If the run was cancelled meanwhile, the new task is
-/// stopped at once and the node reports which.
+/// The Run waits for one of the run's task slots; a refusal for a limit (code 96, HTTP 429)
+/// started nothing, so the Run waits for a slot again (or backs off) and is sent again. The
+/// request is never raced against cancellation: dropping it half-sent would leave the user not
+/// knowing whether they paid. If the run was cancelled meanwhile, the new task is stopped at
+/// once and the node reports which.
 pub(crate) async fn submit_run(
     ctx: &NodeContext,
     model: &str,
     parameters: &Map<String, Value>,
 ) -> Result<StartedTask, NodeError> {
-    if ctx.cancel.is_cancelled() {
-        return Err(NodeError::Cancelled { stopped: None });
+    let cancelled = || NodeError::Cancelled { stopped: None };
+    let mut wait = ctx.tasks.acquire();
+    let mut probe_after: Option<Duration> = None;
+    let mut attempt = 0u32;
+    loop {
+        if !wait.is_ready() {
+            ctx.progress.phase("waiting for a task slot");
+        }
+        let slot = tokio::select! {
+            slot = wait.granted() => slot,
+            _ = tokio::time::sleep(probe_after.unwrap_or_default()), if probe_after.is_some() => {
+                ctx.tasks.probe()
+            }
+            _ = ctx.cancel.cancelled() => return Err(cancelled()),
+        };
+        let sending = tokio::select! {
+            guard = ctx.tasks.sending() => guard,
+            _ = ctx.cancel.cancelled() => return Err(cancelled()),
+        };
+        // A limit learned while this Run waited to be sent may leave no room after all (a
+        // probe goes past the limit on purpose).
+        let slot = match slot.confirm() {
+            Ok(slot) => slot,
+
+            Err(queued) => {
+                wait = queued;
+                continue;
+            }
+        };
+        attempt += 1;
+        let answer = {
+            ctx.progress.phase("submitting");
+            ctx.progress
+                .record(NodeEvent::Submitting)
+                .map_err(NodeError::NotRecorded)?;
+            let answer = ctx.client.run(model, parameters).await;
+            drop(sending);
+            answer
+        };
+        let refusal = match answer {
+            Ok(handle) => {
+                slot.accepted(&handle.taskid);
+                return accepted(ctx, handle).await;
+            }
+            Err(error @ (ApiError::ConcurrencyLimit { .. } | ApiError::RateLimited { .. })) => {
+                error
+            }
+            Err(error) => return Err(error.into()),
+        };
+        ctx.progress.emit(NodeEvent::RunRefused {
+            reason: refusal.to_string(),
+        });
+        match slot.refused(attempt) {
+            AfterRefusal::WaitForSlot(next) => {
+                wait = next;
+                probe_after = Some(ctx.tasks.probe_after());
+            }
+            AfterRefusal::BackOff(pause) => {
+                let pause = refusal.retry_after().unwrap_or_default().max(pause);
+                ctx.progress.phase(format!(
+                    "refused ({refusal}); sending again in {:.0} s",
+                    pause.as_secs_f64()
+                ));
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = ctx.cancel.cancelled() => return Err(cancelled()),
+                }
+                wait = ctx.tasks.acquire();
+                probe_after = None;
+            }
+        }
     }
-    ctx.progress.phase("submitting");
-    let handle = ctx.client.run(model, parameters).await?;
+}
+
+/// The Run was accepted: report the task at once, and stop it if the run was cancelled
+/// while the request was out.
+async fn accepted(ctx: &NodeContext, handle: TaskHandle) -> Result<StartedTask, NodeError> {
     ctx.progress.emit(NodeEvent::TaskStarted(handle.clone()));
     ctx.progress.emit(NodeEvent::TaskStatus(TaskStatus::Queue));
     if ctx.cancel.is_cancelled() {
@@ -49,6 +125,9 @@ pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> Sto
             error: error.to_string(),
         },
     };
+    if how.leaves_nothing_running() || how == HowStopped::AlreadyEnded {
+        ctx.tasks.ended(&task.taskid);
+    }
     ctx.progress.emit(NodeEvent::TaskStopped {
         taskid: task.taskid.clone(),
         how: how.clone(),

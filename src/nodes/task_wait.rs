@@ -82,13 +82,23 @@ impl TypedNode for TaskWait {
                     stderr: false,
                 }),
             });
-        let task = tokio::select! {
-            result = wait => result?,
+        // The task holds one of the run's task slots until it is seen ending here.
+        ctx.tasks.track(&input.task.taskid);
+        let result = tokio::select! {
+            result = wait => result,
             _ = ctx.cancel.cancelled() => {
                 let stopped = stop_owned_task(ctx, &input.task).await;
                 return Err(NodeError::Cancelled { stopped: Some(stopped) });
             }
         };
+        match &result {
+            Ok(task) => ctx.tasks.ended(&task.id),
+            Err(Error::TaskFailed { taskid, .. } | Error::TaskCancelled { taskid, .. }) => {
+                ctx.tasks.ended(taskid)
+            }
+            Err(_) => {} // a timeout or a lost server: the task may still be active
+        }
+        let task = result?;
         if input.require_outputs && task.outputs.is_empty() {
             return Err(Error::TaskFailed {
                 taskid: task.id.clone(),
