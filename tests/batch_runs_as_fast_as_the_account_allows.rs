@@ -76,3 +76,36 @@ async fn two_hundred_chains_on_an_account_allowing_five_tasks_all_finish_paid_on
         .count() as u64;
     assert_eq!(refused, tasks.refusals);
 }
+
+#[tokio::test]
+async fn a_run_refused_for_the_rate_or_the_limit_is_sent_again_within_the_same_run() {
+    use std::time::Duration;
+    use wiro_nodes::emulator::{Fault, Operation};
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(
+        Operation::Run,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(1),
+        },
+        1,
+    );
+    // No task of this run is active when the 96 comes: the account's other tasks fill it,
+    // so the Run backs off and tries again.
+    emulator.inject(Operation::Run, Fault::ConcurrencyLimit, 1);
+    let report = common::executor(&emulator, out.path())
+        .run(
+            &common::example("text-to-video.json"),
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    assert_eq!(report.tasks.refusals, 2);
+    assert_eq!(
+        report.tasks.limit, None,
+        "nothing learned: none of the run's tasks was active"
+    );
+}

@@ -34,7 +34,7 @@ fn ci_runs_the_readme_test_command() {
         .and_then(|line| line.split('#').next())
         .map(str::trim)
         .unwrap();
-        let ci = read(".ci/run");
+    let ci = read(".ci/run");
     assert!(
         ci.lines().any(|line| line.trim() == test_command),
         ".ci/run does not run {test_command:?}"

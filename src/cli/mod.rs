@@ -8,6 +8,7 @@ mod exec;
 mod nodes;
 mod progress;
 mod run;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,8 +19,10 @@ use clap::{Parser, Subcommand};
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status of bad usage or an invalid workflow: nothing was sent.
 pub const EXIT_INVALID: u8 = 2;
-/// Exit status after Ctrl-C.
+/// Exit status after Ctrl-C (SIGINT).
 pub const EXIT_CANCELLED: u8 = 130;
+/// Exit status after SIGTERM (`docker stop`, systemd, a CI runner's timeout).
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// Hosted AI video generation as workflow nodes: run Wiro (PixVerse v4) pipelines, or the
 /// embedded emulator when no credentials are set.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::progress::Renderer;
-use super::{backend, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
+use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::graph::{
     validate as validate_workflow, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow,
 };
@@ -130,7 +130,10 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     };
     let executor = Executor::new(registry, backend.client.clone(), options);
     let cancel = CancellationToken::new();
-    let watcher = tokio::spawn(watch_ctrl_c(cancel.clone()));
+    let (watcher, signal) = signals::watch(
+        cancel.clone(),
+        "Stopping: cancelling queued tasks and killing running ones (press Ctrl-C again to quit at once)...",
+    );
     let renderer = Arc::new(Renderer::new(&workflow));
     let events = Arc::clone(&renderer);
     let result = executor
@@ -150,7 +153,9 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
                 print_summary(&report);
             }
             if report.cancelled {
-                EXIT_CANCELLED
+                signal
+                    .get()
+                    .map_or(EXIT_CANCELLED, |signal| signal.exit_code())
             } else if report.succeeded() {
                 0
             } else {
@@ -165,18 +170,6 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
-    }
-}
-
-/// First Ctrl-C: cancel the run (nodes stop their remote tasks). Second: leave at once.
-async fn watch_ctrl_c(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    eprintln!("Stopping: cancelling queued tasks and killing running ones (Ctrl-C again to quit at once)...");
-    cancel.cancel();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(i32::from(EXIT_CANCELLED));
     }
 }
 

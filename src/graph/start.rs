@@ -76,7 +76,7 @@ impl ActiveRun<'_> {
             spec.type_id,
             spec.version,
             &serde_json::json!({
-                "server": self.executor.client.config().base_url,
+                                "server": server_identity(&self.executor.client.config().base_url),
                 "inputs": inputs,
                 "facts": target.resume_facts(&self.executor.options.input_dir, inputs),
             }),
@@ -179,5 +179,32 @@ impl ActiveRun<'_> {
             });
             recorded
         })
+    }
+}
+
+/// The server's address as a journal key holds it: the same server however its URL is typed
+/// (`.../v1` or `.../v1/`, `HTTP://API.wiro.ai`, a default port spelled out).
+fn server_identity(base_url: &str) -> String {
+    match reqwest::Url::parse(base_url.trim()) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_owned(),
+        Err(_) => base_url.trim().trim_end_matches('/').to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_identity;
+
+    #[test]
+    fn one_server_has_one_identity_however_its_url_is_typed() {
+        let plain = server_identity("https://api.wiro.ai/v1");
+        for typed in [
+            "https://api.wiro.ai/v1/",
+            "HTTPS://API.wiro.ai:443/v1",
+            " https://api.wiro.ai/v1 ",
+        ] {
+            assert_eq!(server_identity(typed), plain, "{typed}");
+        }
+        assert_ne!(server_identity("http://127.0.0.1:1/v1"), plain);
     }
 }

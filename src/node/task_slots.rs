@@ -291,7 +291,19 @@ impl Slot {
         }
     }
 
-    /// The server refused the Run for a limit (code 96 or HTTP 429): nothing was started.
+    /// The server refused the Run for its request rate (HTTP 429): nothing was started, and
+    /// nothing is learned about the account's task limit. Frees the slot; the caller waits
+    /// the server's Retry-After (or [`TaskSlots::backoff`]) and asks for a slot again.
+    pub fn rate_limited(mut self) {
+        self.held = false;
+        let mut state = self.slots.state();
+        state.reserved -= 1;
+        state.refusals += 1;
+        state.grant();
+    }
+
+    /// The server refused the Run for the account's limit on active tasks (code 96): nothing
+    /// was started.
     /// Learns the limit from the run's active tasks when it has some, and says how to wait.
     pub fn refused(mut self, attempt: u32) -> AfterRefusal {
         self.held = false;

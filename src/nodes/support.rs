@@ -79,13 +79,18 @@ pub(crate) async fn submit_run(
         ctx.progress.emit(NodeEvent::RunRefused {
             reason: refusal.to_string(),
         });
-        match slot.refused(attempt) {
+        let after = if let ApiError::RateLimited { retry_after, .. } = &refusal {
+            slot.rate_limited();
+            AfterRefusal::BackOff(retry_after.unwrap_or_else(|| ctx.tasks.backoff(attempt)))
+        } else {
+            slot.refused(attempt)
+        };
+        match after {
             AfterRefusal::WaitForSlot(next) => {
                 wait = next;
                 probe_after = Some(ctx.tasks.probe_after());
             }
             AfterRefusal::BackOff(pause) => {
-                let pause = refusal.retry_after().unwrap_or_default().max(pause);
                 ctx.progress.phase(format!(
                     "refused ({refusal}); sending again in {:.0} s",
                     pause.as_secs_f64()
