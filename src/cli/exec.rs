@@ -104,6 +104,8 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         }),
         tasks: crate::node::TaskSlots::default(),
         input_dir: args.out.clone(),
+        // The caller names its own files: nothing shared is being opened.
+        file_access: crate::node::FileAccess::Anywhere,
         output_dir: args.out.clone(),
     };
     let result = node.run(&ctx, inputs).await;

@@ -8,18 +8,60 @@ use tokio_util::sync::CancellationToken;
 use super::progress::Renderer;
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::graph::{
-    validate as validate_workflow, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow,
+    validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow,
 };
-use crate::node::Registry;
+use crate::node::{LocalFiles, Registry};
+
+/// The workflow to run or check, with what its user adds on the command line.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WorkflowArgs {
+    /// The workflow file (JSON); see node-schemas/workflow.schema.json.
+    file: PathBuf,
+    /// Set an input: NODE.INPUT=VALUE (VALUE is read as JSON when it parses, else as text).
+    /// A file named here may be read even outside the workflow's folder.
+    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
+    set: Vec<String>,
+    /// Let the workflow read files in DIR (or the file DIR) too. By default a workflow reads
+    /// only files inside its own folder, so a shared workflow cannot upload your other files.
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<PathBuf>,
+}
+
+impl WorkflowArgs {
+    /// The workflow with the `--set` inputs, and where its nodes may read files.
+    fn load(&self) -> Result<(Workflow, LocalFiles, Vec<PathBuf>), String> {
+        let mut workflow = Workflow::from_file(&self.file)?;
+        let input_dir = self
+            .file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut allow_read = self.allow_read.clone();
+        for assignment in &self.set {
+            workflow.set_input(assignment)?;
+            // A path the user typed is theirs to read.
+            if let Some((_, value)) = assignment.split_once('=') {
+                let named = input_dir.join(value);
+                if named.is_file() {
+                    allow_read.push(named);
+                }
+            }
+        }
+        let options = RunOptions {
+            input_dir,
+            allow_read: allow_read.clone(),
+            ..RunOptions::default()
+        };
+        Ok((workflow, options.local_files(), allow_read))
+    }
+}
 
 /// Arguments of `wiro-nodes run`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
-    /// The workflow file (JSON); see node-schemas/workflow.schema.json.
-    file: PathBuf,
-    /// Set an input: NODE.INPUT=VALUE (VALUE is read as JSON when it parses, else as text).
-    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    workflow: WorkflowArgs,
     /// Where downloads and the run journal go.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -42,19 +84,8 @@ pub(crate) struct RunArgs {
 /// Arguments of `wiro-nodes validate`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ValidateArgs {
-    /// The workflow file (JSON).
-    file: PathBuf,
-    /// Set an input, as for `run`.
-    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
-    set: Vec<String>,
-}
-
-fn load(file: &Path, set: &[String]) -> Result<Workflow, String> {
-    let mut workflow = Workflow::from_file(file)?;
-    for assignment in set {
-        workflow.set_input(assignment)?;
-    }
-    Ok(workflow)
+    #[command(flatten)]
+    workflow: WorkflowArgs,
 }
 
 fn print_problems(file: &Path, problems: &[crate::graph::WorkflowProblem]) {
@@ -70,32 +101,30 @@ fn print_problems(file: &Path, problems: &[crate::graph::WorkflowProblem]) {
 }
 
 pub(crate) fn validate(args: ValidateArgs) -> u8 {
-    let workflow = match load(&args.file, &args.set) {
-        Ok(workflow) => workflow,
+    let file = &args.workflow.file;
+    let (workflow, files, _) = match args.workflow.load() {
+        Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("error: {error}");
             return EXIT_INVALID;
         }
     };
-    match validate_workflow(&workflow, &Registry::from_inventory()) {
+    match validate_for_run(&workflow, &Registry::from_inventory(), &files) {
         Ok(_) => {
-            println!(
-                "{}: valid ({} nodes)",
-                args.file.display(),
-                workflow.nodes.len()
-            );
+            println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len());
             0
         }
         Err(problems) => {
-            print_problems(&args.file, &problems);
+            print_problems(file, &problems);
             EXIT_INVALID
         }
     }
 }
 
 pub(crate) async fn run(args: RunArgs) -> u8 {
-    let workflow = match load(&args.file, &args.set) {
-        Ok(workflow) => workflow,
+    let file = &args.workflow.file;
+    let (workflow, files, allow_read) = match args.workflow.load() {
+        Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("error: {error}");
             return EXIT_INVALID;
@@ -103,8 +132,8 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     };
     let registry = Registry::from_inventory();
     // Checked before any server is contacted or started.
-    if let Err(problems) = validate_workflow(&workflow, &registry) {
-        print_problems(&args.file, &problems);
+    if let Err(problems) = validate_for_run(&workflow, &registry, &files) {
+        print_problems(file, &problems);
         return EXIT_INVALID;
     }
     let backend = match backend::connect().await {
@@ -114,19 +143,14 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let input_dir = args
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
     let options = RunOptions {
         concurrency: args.concurrency as usize,
         max_tasks: args.max_tasks.map(|n| n as usize),
-        input_dir,
+        input_dir: files.input_dir,
         output_dir: args.out.clone(),
         journal: true,
         fresh: args.fresh,
+        allow_read,
     };
     let executor = Executor::new(registry, backend.client.clone(), options);
     let cancel = CancellationToken::new();
@@ -163,7 +187,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             }
         }
         Err(RunError::Invalid(problems)) => {
-            print_problems(&args.file, &problems);
+            print_problems(file, &problems);
             EXIT_INVALID
         }
         Err(error) => {

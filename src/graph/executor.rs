@@ -15,9 +15,9 @@ use super::journal::JOURNAL_FILE;
 use super::resume::SharedJournal;
 use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
-use super::{validate, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow};
+use super::{validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow};
 use crate::api::Client;
-use crate::node::{Registry, TaskSlots};
+use crate::node::{FileAccess, LocalFiles, Registry, TaskSlots};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct RunOptions {
     pub journal: bool,
     /// Forget the journal and run everything again.
     pub fresh: bool,
+    /// Folders (or single files) nodes may read besides `input_dir`: a workflow reads only its
+    /// own folder unless its user allows more.
+    pub allow_read: Vec<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +50,20 @@ impl Default for RunOptions {
             output_dir: PathBuf::from("out"),
             journal: true,
             fresh: false,
+            allow_read: Vec::new(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// Where the run's nodes read files from, and which files they may read: `input_dir`
+    /// and `allow_read`.
+    pub fn local_files(&self) -> LocalFiles {
+        LocalFiles {
+            input_dir: self.input_dir.clone(),
+            access: FileAccess::inside(
+                std::iter::once(&self.input_dir).chain(self.allow_read.iter()),
+            ),
         }
     }
 }
@@ -72,6 +89,7 @@ pub(super) struct ActiveRun<'a> {
     pub(super) journal: SharedJournal,
     pub(super) running: RunningNodes,
     pub(super) tasks: TaskSlots,
+    pub(super) file_access: FileAccess,
     pub(super) cancel: CancellationToken,
     pub(super) emit: Emit,
 }
@@ -95,7 +113,8 @@ impl Executor {
         cancel: CancellationToken,
         on_event: impl Fn(RunEvent) + Send + Sync + 'static,
     ) -> Result<RunReport, RunError> {
-        let plan = validate(workflow, &self.registry).map_err(RunError::Invalid)?;
+        let plan = validate_for_run(workflow, &self.registry, &self.options.local_files())
+            .map_err(RunError::Invalid)?;
         let journal = SharedJournal::open(
             &self.options.output_dir.join(JOURNAL_FILE),
             self.options.journal,
@@ -155,6 +174,7 @@ impl<'a> ActiveRun<'a> {
             journal,
             running: RunningNodes::new(cancel.clone()),
             tasks: TaskSlots::new(executor.options.max_tasks),
+            file_access: executor.options.local_files().access,
             cancel,
             emit,
         }

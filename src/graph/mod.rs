@@ -24,5 +24,5 @@ pub use export::{
 pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
 pub use reference::Reference;
 pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};
-pub use validate::{validate, Plan, WorkflowProblem};
+pub use validate::{validate, validate_for_run, Plan, WorkflowProblem};
 pub use workflow::{Workflow, WorkflowNode, WORKFLOW_VERSION};

@@ -97,6 +97,7 @@ impl ActiveRun<'_> {
             progress: self.progress_sink(&node.id, &key),
             tasks: self.tasks.clone(),
             input_dir: options.input_dir.clone(),
+            file_access: self.file_access.clone(),
             output_dir: options.output_dir.clone(),
         };
         self.keys[position] = key;

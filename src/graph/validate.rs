@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WORKFLOW_VERSION};
-use crate::node::{PortKind, PortType, Registry};
+use crate::node::{LocalFiles, PortKind, PortType, Registry};
 
 /// One thing wrong with a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +52,46 @@ pub struct Plan {
     pub depends_on: Vec<BTreeSet<usize>>,
     /// An order in which every node comes after those it depends on.
     pub order: Vec<usize>,
+}
+
+/// Everything [`validate`] checks, plus what needs the local machine: the files upload nodes
+/// would read exist, may be read (`files.access`), and are what their names say. Every
+/// problem at once; nothing is sent.
+pub fn validate_for_run(
+    workflow: &Workflow,
+    registry: &Registry,
+    files: &LocalFiles,
+) -> Result<Plan, Vec<WorkflowProblem>> {
+    let structural = validate(workflow, registry);
+    let mut problems = Vec::new();
+    for node in &workflow.nodes {
+        let Some(target) = registry.get(&node.type_id) else {
+            continue;
+        };
+        let linked = node.linked_ports();
+        let literal = node
+            .inputs
+            .iter()
+            .filter(|(port, _)| !linked.contains(*port))
+            .map(|(port, value)| (port.clone(), value.clone()))
+            .collect();
+        for problem in target.check_local(files, &literal) {
+            problems.push(WorkflowProblem::new(
+                Some(&node.id),
+                &problem.path,
+                &problem.rule,
+                problem.message,
+            ));
+        }
+    }
+    match structural {
+        Ok(plan) if problems.is_empty() => Ok(plan),
+        Ok(_) => Err(problems),
+        Err(mut first) => {
+            first.extend(problems);
+            Err(first)
+        }
+    }
 }
 
 /// Checks the whole workflow: format version, node ids, node types, references and their

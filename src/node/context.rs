@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ProgressSink, TaskSlots};
+use super::{FileAccess, LocalFiles, ProgressSink, TaskSlots};
 use crate::api::Client;
 
 /// The context one node runs in.
@@ -24,6 +24,8 @@ pub struct NodeContext {
     pub tasks: TaskSlots,
     /// Relative paths in inputs (files to upload) are taken from here: the workflow's folder.
     pub input_dir: PathBuf,
+    /// Which local files the node may read.
+    pub file_access: FileAccess,
     /// Where the node writes files (downloads).
     pub output_dir: PathBuf,
 }
@@ -40,7 +42,16 @@ impl NodeContext {
             progress: ProgressSink::default(),
             tasks: TaskSlots::default(),
             input_dir: dir.clone(),
+            file_access: FileAccess::Anywhere,
             output_dir: dir,
+        }
+    }
+
+    /// Where relative paths are read from and which files may be read.
+    pub fn local_files(&self) -> LocalFiles {
+        LocalFiles {
+            input_dir: self.input_dir.clone(),
+            access: self.file_access.clone(),
         }
     }
 

@@ -30,6 +30,7 @@
 
 mod context;
 mod error;
+mod file_access;
 mod port_kind;
 mod port_type;
 mod problem;
@@ -42,6 +43,7 @@ mod typed;
 
 pub use context::NodeContext;
 pub use error::{HowStopped, NodeError, StoppedTask};
+pub use file_access::{FileAccess, LocalFiles};
 pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use problem::InputProblem;

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{InputProblem, NodeContext, NodeError, NodeSpec, PortKind, PortKinds};
+use super::{InputProblem, LocalFiles, NodeContext, NodeError, NodeSpec, PortKind, PortKinds};
 
 /// A node written with typed ports. Each field of `Input`/`Output` is a port; its doc comment
 /// is the port's description; enums, defaults and ranges live in the types.
@@ -86,6 +86,13 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         Value::Null
     }
 
+    /// Checks on literal inputs that need the local machine (a file to upload exists, may be
+    /// read, is what its name says), run when a workflow is validated: only present, literal
+    /// values are judged.
+    fn check_local(_files: &LocalFiles, _inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        Vec::new()
+    }
+
     /// Rules on the complete, typed input, checked right before the node runs.
     fn check(_input: &Self::Input) -> Vec<InputProblem> {
         Vec::new()
@@ -109,6 +116,9 @@ pub trait Node: Send + Sync {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem>;
+
+    /// Checks of literal inputs against the local machine (see [`TypedNode::check_local`]).
+    fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem>;
 
     /// Facts outside the inputs that decide the result (see [`TypedNode::resume_facts`]).
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value;
@@ -248,6 +258,10 @@ impl<T: TypedNode> Node for Typed<T> {
         }
         problems.extend(T::check_partial(&literal));
         problems
+    }
+
+    fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        T::check_local(files, inputs)
     }
 
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value {

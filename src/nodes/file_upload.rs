@@ -4,7 +4,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::api::wire::UploadedFile;
-use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
+use serde_json::{Map, Value};
+
+use super::upload_checks::check_upload;
+use crate::node::{InputProblem, LocalFiles, NodeContext, NodeError, NodeEvent, TypedNode};
 
 /// Uploads a local file.
 #[derive(Debug, Default)]
@@ -62,8 +65,16 @@ impl TypedNode for FileUpload {
         }
     }
 
+    fn check_local(files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        match inputs.get("path").and_then(Value::as_str) {
+            Some(path) => check_upload(files, path).err().into_iter().collect(),
+            None => Vec::new(), // comes from another node: checked when the node runs
+        }
+    }
+
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
-        let path = ctx.input_path(&input.path);
+        let path = check_upload(&ctx.local_files(), &input.path)
+            .map_err(|problem| NodeError::InvalidInputs(vec![problem]))?;
         ctx.progress.phase("uploading");
         let file = ctx.client.upload(&path, input.folderid.as_deref()).await?;
         let size = file.size.as_ref().and_then(|s| s.as_u64());

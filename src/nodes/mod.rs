@@ -24,6 +24,7 @@ mod task_cancel;
 mod task_detail;
 mod task_kill;
 mod task_wait;
+mod upload_checks;
 
 pub use file_upload::{FileUpload, FileUploadInput, FileUploadOutput};
 pub use folder_create::{FolderCreate, FolderCreateInput, FolderCreateOutput};
