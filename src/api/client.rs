@@ -237,6 +237,7 @@ impl Client {
             return Err(Error::OutcomeUnknown {
                 operation,
                 message: format!("the Run was accepted but no taskid came back ({accepted:?})"),
+                source: None,
             });
         }
         Ok(accepted.into())
@@ -371,15 +372,20 @@ impl Client {
     ) -> std::result::Result<T, (Error, Option<std::time::Duration>)> {
         let transport = |problem: reqwest::Error| {
             // A failed connect means no byte left: safe to try again, even for a Run.
-            if problem.is_connect() || repeat == Repeat::Safe {
+            let is_connect = problem.is_connect();
+            let message = error_chain(&problem);
+            let source = Some(Box::new(problem) as _);
+            if is_connect || repeat == Repeat::Safe {
                 Error::Connection {
                     operation: operation.into(),
-                    message: error_chain(&problem),
+                    message,
+                    source,
                 }
             } else {
                 Error::OutcomeUnknown {
                     operation: operation.into(),
-                    message: error_chain(&problem),
+                    message,
+                    source,
                 }
             }
         };
@@ -405,6 +411,7 @@ fn may_have_taken_effect(operation: &str, error: Error) -> Error {
         Error::OutcomeUnknown {
             operation: operation.into(),
             message: error.to_string(),
+            source: Some(Box::new(error)),
         }
     } else {
         error

@@ -187,6 +187,7 @@ impl Client {
                 Error::Connection {
                     operation: format!("download {url}"),
                     message: e.to_string(),
+                    source: Some(Box::new(e)),
                 },
                 None,
             )
@@ -284,9 +285,10 @@ impl Client {
                 Ok(None) => break,
                 Err(e) => {
                     return Err((
-                        Error::download(
+                        Error::download_cut(
                             url,
                             format!("connection dropped after {} bytes: {e}", partial.received),
+                            e,
                         ),
                         None,
                     ))
