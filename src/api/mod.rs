@@ -20,6 +20,7 @@ mod config;
 mod credentials;
 mod download;
 mod error;
+mod retry;
 pub mod signing;
 mod tls;
 mod wait;
