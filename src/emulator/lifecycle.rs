@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::api::wire::{OutputFile, Task, TaskStatus, WireNumber};
 
@@ -157,14 +158,13 @@ impl Driver<'_> {
         })?;
 
         let spec = self.video_spec(plan);
+        // The encoder stops when the task is killed: dropping the handle aborts it (a cached
+        // clip in progress for another task is not affected: the cache's cell is shared, not
+        // the spawned task).
         let clip = (fail.is_none()).then(|| {
             let shared = Arc::clone(self.shared);
-            tokio::spawn(async move { shared.clips.get(spec).await })
+            AbortOnDropHandle::new(tokio::spawn(async move { shared.clips.get(spec).await }))
         });
-        let _abort_clip = clip
-            .as_ref()
-            .map(|task| task.abort_handle())
-            .map(AbortOnDrop);
         self.pause(phase_ms::START).await?;
 
         let frames = spec.seconds * spec.fps;
@@ -291,15 +291,5 @@ impl Driver<'_> {
             fps: FPS,
             seed,
         }
-    }
-}
-
-/// Stops the encoder when its task is killed (a cached clip in progress for another task is
-/// not affected: the cache's cell is shared, not the spawned task).
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
