@@ -22,7 +22,7 @@ mod download;
 mod error;
 mod retry;
 pub mod signing;
-mod tls;
+pub(crate) mod tls;
 mod wait;
 pub mod wire;
 

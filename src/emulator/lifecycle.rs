@@ -14,12 +14,14 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::api::wire::{OutputFile, Task, TaskStatus, WireNumber};
 
+use super::basics::{lock, now_secs, random_hex};
+use super::callback;
 use super::catalog::Plan;
+use super::faults::Fault;
 use super::image_size::dimensions;
-use super::state::{lock, now_secs, random_hex, Shared};
+use super::state::Shared;
 use super::task_book::TaskEntry;
 use super::video::VideoSpec;
-use super::{callback, Fault};
 
 /// Frames per second of every output clip.
 pub(crate) const FPS: u32 = 24;
