@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn other_files_have_no_size() {
         assert_eq!(dimensions(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"), None);
-        assert_eq!(dimensions(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0"), None);
+        assert_eq!(
+            dimensions(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0"),
+            None
+        );
         assert_eq!(dimensions(b""), None);
     }
 }
