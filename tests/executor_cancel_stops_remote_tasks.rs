@@ -85,17 +85,18 @@ async fn dropping_the_run_future_still_stops_the_task() {
     let out = tempfile::tempdir().unwrap();
     let executor = common::executor(&emulator, out.path());
     let workflow = common::example("text-to-video.json");
-    // Give up on the run (drop its future) once the wait node reports the task's status.
+    // Give up on the run (drop its future) once the wait node follows the task: the first
+    // status it reports. (The run node also reports `task_queue`, before anything waits.)
     let (seen, mut task_seen) = tokio::sync::mpsc::unbounded_channel();
     let run = executor.run(&workflow, CancellationToken::new(), move |event| {
-        if matches!(
-            event,
-            RunEvent::Progress {
-                event: NodeEvent::TaskStatus(_),
-                ..
+        if let RunEvent::Progress {
+            node,
+            event: NodeEvent::TaskStatus(_),
+        } = &event
+        {
+            if node == "wait" {
+                let _ = seen.send(());
             }
-        ) {
-            let _ = seen.send(());
         }
     });
     tokio::select! {
