@@ -104,8 +104,9 @@ async fn an_invalid_workflow_lists_every_problem_and_sends_nothing() {
     assert!(ok.status.success());
 }
 
-/// Starts `run` on the text-to-video example and waits until its task id is journaled.
-async fn start_run(emulator: &EmulatorHandle, out: &Path) -> tokio::process::Child {
+/// Starts `run` on the text-to-video example and waits until its task id is journaled;
+/// gives the process and that task id.
+async fn start_run(emulator: &EmulatorHandle, out: &Path) -> (tokio::process::Child, String) {
     let child = common::binary_for(emulator)
         .arg("run")
         .arg(example("text-to-video.json"))
@@ -118,21 +119,28 @@ async fn start_run(emulator: &EmulatorHandle, out: &Path) -> tokio::process::Chi
     let journal = out.join("wiro-journal.jsonl");
     for _ in 0..400 {
         let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        if text.contains("\"task_started\"") {
-            return child;
+        let started = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|entry| entry["event"] == "task_started");
+        if let Some(entry) = started {
+            let taskid = entry["task"]["taskid"].as_str().unwrap().to_owned();
+            return (child, taskid);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the run never journaled its task");
 }
 
+// Sending SIGINT needs a unix; elsewhere the CLI's Ctrl-C path is not reachable from a test.
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_during_the_wait_kills_the_task_and_says_which() {
     let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
     let out = tempfile::tempdir().unwrap();
-    let child = start_run(&emulator, out.path()).await;
-    // Let it leave the queue, then interrupt as a terminal's Ctrl-C does.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (child, taskid) = start_run(&emulator, out.path()).await;
+    // Once the task has left the queue, interrupt as a terminal's Ctrl-C does.
+    common::wait_status(&emulator, &taskid, "task_accept").await;
     let pid = child.id().unwrap() as i32;
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
@@ -155,7 +163,7 @@ async fn ctrl_c_during_the_wait_kills_the_task_and_says_which() {
 async fn a_run_killed_during_the_wait_resumes_the_same_task_when_started_again() {
     let emulator = common::emulator(EmulatorConfig::with_speed(2.0)).await;
     let out = tempfile::tempdir().unwrap();
-    let mut child = start_run(&emulator, out.path()).await;
+    let (mut child, _) = start_run(&emulator, out.path()).await;
     child.start_kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().await.unwrap();
     assert_eq!(emulator.stats().runs_accepted, 1);

@@ -201,6 +201,13 @@ async fn nothing_reaches_the_server_when_a_connection_cannot_be_made() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Connection { .. }), "{error}");
+    assert!(error.is_connect(), "the refused connect is kept: {error:?}");
+    assert!(!error.is_timeout(), "{error:?}");
+    let source = std::error::Error::source(&error).expect("the transport error is kept");
+    assert!(
+        source.downcast_ref::<reqwest::Error>().is_some(),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]

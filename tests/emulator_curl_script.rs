@@ -1,5 +1,6 @@
 //! `scripts/curl-flow.sh`, the docs' flow with curl, openssl and python3, passes against the
-//! emulator with the values the handle gives (skipped, saying so, without curl or openssl).
+//! emulator with the values the handle gives. Without one of those tools the test fails when
+//! `CI` is set (CI must run it); elsewhere it says loudly that it was skipped.
 #![cfg(feature = "emulator")]
 
 mod common;
@@ -21,13 +22,30 @@ fn installed(tool: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Whether this runs on CI (`CI` set to anything but empty, `0` or `false`).
+fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
+
 #[tokio::test]
 async fn the_curl_script_runs_the_docs_flow_against_the_emulator() {
-    for tool in ["curl", "openssl", "python3"] {
-        if !installed(tool) {
-            eprintln!("SKIPPED the_curl_script_runs_the_docs_flow_against_the_emulator: {tool} is not installed");
-            return;
-        }
+    let missing: Vec<&str> = ["curl", "openssl", "python3"]
+        .into_iter()
+        .filter(|tool| !installed(tool))
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            !on_ci(),
+            "CI is set but {} not installed: this test must run on CI (install them, e.g. \
+             apt-get install -y curl openssl python3)",
+            missing.join(", ")
+        );
+        eprintln!(
+            "SKIPPED the_curl_script_runs_the_docs_flow_against_the_emulator: {} not installed \
+             (with CI=true this is a failure)",
+            missing.join(", ")
+        );
+        return;
     }
     let emulator = fast().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/curl-flow.sh");

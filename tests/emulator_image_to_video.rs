@@ -16,6 +16,14 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
+/// The header of an extended (VP8X) WebP saying `width`×`height`.
+fn webp(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
+    bytes.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    bytes.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    bytes
+}
+
 async fn output_size(emulator: &wiro_nodes::emulator::EmulatorHandle, answer: Value) -> (u16, u16) {
     assert_eq!(answer["result"], true, "{answer}");
     let task = wait_end(emulator, answer["taskid"].as_str().unwrap()).await;
@@ -90,4 +98,18 @@ async fn a_multipart_run_stores_the_image_part_and_passes_its_url() {
     )
     .await;
     assert_eq!(output_size(&emulator, answer).await, (640, 360));
+}
+
+#[tokio::test]
+async fn a_portrait_webp_part_gives_a_9_by_16_clip() {
+    let emulator = fast().await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "inputImage",
+            reqwest::multipart::Part::bytes(webp(1080, 1920)).file_name("story.webp"),
+        )
+        .text("prompt", "a phone story")
+        .text("quality", "360p");
+    let answer: Value = post_form(&emulator, "Run/PixVerse/image-to-video-v4", form).await;
+    assert_eq!(output_size(&emulator, answer).await, (360, 640));
 }

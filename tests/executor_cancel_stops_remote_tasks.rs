@@ -85,9 +85,25 @@ async fn dropping_the_run_future_still_stops_the_task() {
     let out = tempfile::tempdir().unwrap();
     let executor = common::executor(&emulator, out.path());
     let workflow = common::example("text-to-video.json");
-    let run = executor.run(&workflow, CancellationToken::new(), |_| {});
-    // Give up on the run once the task exists.
-    let _ = tokio::time::timeout(Duration::from_millis(1500), run).await;
+    // Give up on the run (drop its future) once the wait node follows the task: the first
+    // status it reports. (The run node also reports `task_queue`, before anything waits.)
+    let (seen, mut task_seen) = tokio::sync::mpsc::unbounded_channel();
+    let run = executor.run(&workflow, CancellationToken::new(), move |event| {
+        if let RunEvent::Progress {
+            node,
+            event: NodeEvent::TaskStatus(_),
+        } = &event
+        {
+            if node == "wait" {
+                let _ = seen.send(());
+            }
+        }
+    });
+    tokio::select! {
+        report = run => panic!("the run ended before its task was seen: {report:?}"),
+        _ = task_seen.recv() => {}
+        _ = tokio::time::sleep(Duration::from_secs(60)) => panic!("no task status within 60 s"),
+    }
     assert_eq!(emulator.stats().runs_accepted, 1);
     for _ in 0..100 {
         if emulator.stats().cancelled == 1 {

@@ -2,7 +2,6 @@
 //! safe (a Run or an Upload is never sent twice once a byte may have reached the server).
 
 use std::path::Path;
-use std::time::Instant;
 
 use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
@@ -10,6 +9,7 @@ use serde_json::{json, Map, Value};
 use tokio_util::io::ReaderStream;
 
 use super::answer::{parse_answer, retry_after};
+use super::retry::Retries;
 use super::signing::{auth_headers, NonceSource};
 use super::wire::{
     upload_content_type, FileList, Folder, RunAccepted, Task, TaskHandle, TaskList, UploadedFile,
@@ -237,6 +237,7 @@ impl Client {
             return Err(Error::OutcomeUnknown {
                 operation,
                 message: format!("the Run was accepted but no taskid came back ({accepted:?})"),
+                source: None,
             });
         }
         Ok(accepted.into())
@@ -326,11 +327,8 @@ impl Client {
         repeat: Repeat,
         request: impl Fn() -> Result<RequestBuilder>,
     ) -> Result<T> {
-        let policy = self.inner.config.retry;
-        let started = Instant::now();
-        let mut attempt = 0;
+        let mut retries = Retries::new(self.inner.config.retry, operation);
         loop {
-            attempt += 1;
             let mut builder = request()?;
             if repeat == Repeat::Safe {
                 builder = builder.timeout(self.inner.config.request_timeout);
@@ -351,15 +349,7 @@ impl Client {
                 Repeat::Safe => error.is_transient(),
                 Repeat::Never => matches!(error, Error::Connection { .. }),
             };
-            if !retryable || attempt >= policy.max_attempts {
-                return Err(error);
-            }
-            let pause = wait.unwrap_or_else(|| policy.backoff(attempt));
-            if started.elapsed() + pause > policy.deadline {
-                return Err(error);
-            }
-            tracing::debug!(operation, attempt, ?pause, %error, "retrying");
-            tokio::time::sleep(pause).await;
+            retries.wait_to_retry(error, wait, retryable).await?;
         }
     }
 
@@ -371,15 +361,20 @@ impl Client {
     ) -> std::result::Result<T, (Error, Option<std::time::Duration>)> {
         let transport = |problem: reqwest::Error| {
             // A failed connect means no byte left: safe to try again, even for a Run.
-            if problem.is_connect() || repeat == Repeat::Safe {
+            let is_connect = problem.is_connect();
+            let message = error_chain(&problem);
+            let source = Some(Box::new(problem) as _);
+            if is_connect || repeat == Repeat::Safe {
                 Error::Connection {
                     operation: operation.into(),
-                    message: error_chain(&problem),
+                    message,
+                    source,
                 }
             } else {
                 Error::OutcomeUnknown {
                     operation: operation.into(),
-                    message: error_chain(&problem),
+                    message,
+                    source,
                 }
             }
         };
@@ -405,6 +400,7 @@ fn may_have_taken_effect(operation: &str, error: Error) -> Error {
         Error::OutcomeUnknown {
             operation: operation.into(),
             message: error.to_string(),
+            source: Some(Box::new(error)),
         }
     } else {
         error

@@ -2,7 +2,6 @@
 //! is renamed when complete, size-checked, and resumed with `Range` after a dropped connection.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::StatusCode;
@@ -11,6 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::answer::retry_after;
+use super::retry::Retries;
 use super::{Client, Error, Result};
 
 /// A file on the local disk, as a download wrote it.
@@ -116,26 +116,18 @@ impl Client {
             total: expected_size,
             contenttype: String::new(),
         };
-        let policy = self.config().retry;
-        let started = Instant::now();
-        let mut attempt = 0u32;
+        let operation = format!("download {url}");
+        let mut retries = Retries::new(self.config().retry, &operation);
         loop {
-            attempt += 1;
             let outcome = self.fetch_into(url, &mut partial, &mut on_progress).await;
             let (error, wait) = match outcome {
                 Ok(()) => break,
                 Err(failure) => failure,
             };
+            // A dropped body is resumed from where it stopped.
             let retryable = error.is_transient() || matches!(error, Error::Download { .. });
-            let pause = wait.unwrap_or_else(|| policy.backoff(attempt));
-            if !retryable
-                || attempt >= policy.max_attempts
-                || started.elapsed() + pause > policy.deadline
-            {
-                return Err(error);
-            }
-            tracing::debug!(url, attempt, received = partial.received, %error, "download interrupted; resuming");
-            tokio::time::sleep(pause).await;
+            retries.wait_to_retry(error, wait, retryable).await?;
+            tracing::debug!(url, received = partial.received, "resuming the download");
         }
 
         partial
@@ -187,6 +179,7 @@ impl Client {
                 Error::Connection {
                     operation: format!("download {url}"),
                     message: e.to_string(),
+                    source: Some(Box::new(e)),
                 },
                 None,
             )
@@ -284,9 +277,10 @@ impl Client {
                 Ok(None) => break,
                 Err(e) => {
                     return Err((
-                        Error::download(
+                        Error::download_cut(
                             url,
                             format!("connection dropped after {} bytes: {e}", partial.received),
+                            e,
                         ),
                         None,
                     ))

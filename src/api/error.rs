@@ -76,6 +76,10 @@ pub enum Error {
         operation: String,
         /// What the transport said.
         message: String,
+        /// The transport's own error (usually a `reqwest::Error`); ask
+        /// [`Error::is_timeout`] / [`Error::is_connect`], or downcast it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// A request that costs money or stores data was sent, but no answer came back: it may or
     /// may not have taken effect. It is **not** retried, so it is never done twice.
@@ -85,6 +89,10 @@ pub enum Error {
         operation: String,
         /// What the transport said.
         message: String,
+        /// What failed: the transport's error, or the server's answer as an [`Error`] (a 5xx,
+        /// an unreadable 2xx); `None` when the answer was read but lacked the task id.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The answer could not be understood.
     #[error(
@@ -140,6 +148,10 @@ pub enum Error {
         url: String,
         /// What went wrong.
         message: String,
+        /// The transport's error when the connection failed mid-body; `None` for a short or
+        /// misplaced body.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// A local file could not be read or written.
     #[error("{}: {source}", path.display())]
@@ -158,6 +170,36 @@ impl Error {
             self,
             Error::RateLimited { .. } | Error::Server { .. } | Error::Connection { .. }
         )
+    }
+
+    /// The request timed out (connecting, or waiting for the answer or the body), as the
+    /// kept transport error says.
+    pub fn is_timeout(&self) -> bool {
+        self.transport_chain().any(|cause| {
+            cause
+                .downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_timeout)
+                || cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        })
+    }
+
+    /// The connection could not be opened, so no byte of the request reached the server.
+    pub fn is_connect(&self) -> bool {
+        self.transport_chain().any(|cause| {
+            cause
+                .downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_connect)
+                || cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+    }
+
+    /// The kept source and its own sources, outermost first.
+    fn transport_chain(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        std::iter::successors(std::error::Error::source(self), |cause| cause.source())
     }
 
     /// The server's requested wait, for a rate limit or a 503 with `Retry-After`.
@@ -179,6 +221,20 @@ impl Error {
         Error::Download {
             url: url.to_owned(),
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A download that failed because the transport did; `source` is kept.
+    pub(crate) fn download_cut(
+        url: &str,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Download {
+            url: url.to_owned(),
+            message: message.into(),
+            source: Some(Box::new(source)),
         }
     }
 
@@ -192,3 +248,47 @@ impl Error {
 
 /// `Result` with this crate's API [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn transport_errors_keep_their_source_and_their_message() {
+        let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 5 s");
+        let error = Error::Connection {
+            operation: "Task/Detail".into(),
+            message: "no answer in 5 s".into(),
+            source: Some(Box::new(timed_out)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Task/Detail: could not reach the server: no answer in 5 s"
+        );
+        assert!(error.is_timeout() && !error.is_connect());
+        assert!(error.is_transient());
+        let source = error.source().expect("kept");
+        assert_eq!(source.to_string(), "no answer in 5 s");
+    }
+
+    #[test]
+    fn an_unknown_outcome_keeps_the_server_error_it_came_from() {
+        let server = Error::Server {
+            status: 502,
+            message: "bad gateway".into(),
+        };
+        let error = Error::OutcomeUnknown {
+            operation: "Run/PixVerse/text-to-video-v4".into(),
+            message: server.to_string(),
+            source: Some(Box::new(server)),
+        };
+        let kept = error.source().and_then(|s| s.downcast_ref::<Error>());
+        assert!(matches!(kept, Some(Error::Server { status: 502, .. })));
+        assert!(!error.is_timeout() && !error.is_connect());
+        assert!(Error::download("http://x/0.mp4", "short body")
+            .source()
+            .is_none());
+    }
+}

@@ -20,8 +20,9 @@ mod config;
 mod credentials;
 mod download;
 mod error;
+mod retry;
 pub mod signing;
-mod tls;
+pub(crate) mod tls;
 mod wait;
 pub mod wire;
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::wire::{SocketFrame, Task, TaskHandle, TaskInfoRequest, TaskStatus};
 use super::{tls, Client, Error, Result, TaskLookup};
@@ -93,7 +94,8 @@ impl Client {
         let socket = (options.use_socket && !handle.socketaccesstoken.is_empty()).then(|| {
             let url = self.config().socket_url.clone();
             let token = handle.socketaccesstoken.clone();
-            AbortOnDrop(tokio::spawn(follow_socket(url, token, sender)))
+            // Aborted when dropped, so an abandoned wait leaves no socket open.
+            AbortOnDropHandle::new(tokio::spawn(follow_socket(url, token, sender)))
         });
         let mut socket_live = socket.is_some();
         let mut socket_heard = false;
@@ -302,15 +304,6 @@ fn with_task(error: Error, taskid: &str) -> Error {
             snippet,
         },
         other => other,
-    }
-}
-
-/// Aborts a spawned task when dropped, so an abandoned wait leaves no socket open.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 
 use crate::api::signing::{signature, HEADER_API_KEY, HEADER_NONCE, HEADER_SIGNATURE};
 
-use super::EmulatorConfig;
+use super::config::EmulatorConfig;
 
 /// Checks one request's auth headers; `Err` holds the message for the code-98 answer.
 ///

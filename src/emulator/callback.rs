@@ -1,26 +1,18 @@
 //! The `callbackUrl` webhook: when a task ends, its Task/Detail body is POSTed there.
 //! Failures are logged and otherwise ignored, as a webhook sender does.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::tls;
 use crate::api::wire::Task;
 
-use super::routes::detail_body;
+use super::answer::detail_body;
 
-/// The webhook client: rustls with the `ring` provider, like the api layer's.
+/// The webhook client, with the api layer's TLS setup (rustls, `ring`, webpki roots).
 pub(crate) fn build_client() -> Option<reqwest::Client> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .ok()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = tls::client_config(&[]).ok()?;
     reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
+        .use_preconfigured_tls((*tls).clone())
         .timeout(Duration::from_secs(10))
         .build()
         .ok()

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::OnceCell;
 
-use super::state::lock;
+use super::basics::lock;
 use super::video::{encode_mp4, VideoSpec};
 
 /// Clips kept at most; past this the cache starts over (a test suite needs a handful).

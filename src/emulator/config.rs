@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use super::FaultSpec;
+use super::faults::FaultSpec;
 
 /// The documented demo API key the emulator accepts by default.
 pub const DEMO_API_KEY: &str = "wiro-emulator-key";

@@ -10,15 +10,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::api::wire::{OutputFile, Task, TaskStatus, WireNumber};
 
+use super::basics::{lock, now_secs, random_hex};
+use super::callback;
 use super::catalog::Plan;
+use super::faults::Fault;
 use super::image_size::dimensions;
-use super::state::{lock, now_secs, random_hex, Shared};
+use super::state::Shared;
 use super::task_book::TaskEntry;
 use super::video::VideoSpec;
-use super::{callback, Fault};
 
 /// Frames per second of every output clip.
 pub(crate) const FPS: u32 = 24;
@@ -157,14 +160,13 @@ impl Driver<'_> {
         })?;
 
         let spec = self.video_spec(plan);
+        // The encoder stops when the task is killed: dropping the handle aborts it (a cached
+        // clip in progress for another task is not affected: the cache's cell is shared, not
+        // the spawned task).
         let clip = (fail.is_none()).then(|| {
             let shared = Arc::clone(self.shared);
-            tokio::spawn(async move { shared.clips.get(spec).await })
+            AbortOnDropHandle::new(tokio::spawn(async move { shared.clips.get(spec).await }))
         });
-        let _abort_clip = clip
-            .as_ref()
-            .map(|task| task.abort_handle())
-            .map(AbortOnDrop);
         self.pause(phase_ms::START).await?;
 
         let frames = spec.seconds * spec.fps;
@@ -291,15 +293,5 @@ impl Driver<'_> {
             fps: FPS,
             seed,
         }
-    }
-}
-
-/// Stops the encoder when its task is killed (a cached clip in progress for another task is
-/// not affected: the cache's cell is shared, not the spawned task).
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

@@ -22,18 +22,26 @@
 //!
 //! - `config`: [`EmulatorConfig`], `faults`: [`Fault`], [`FaultSpec`], [`Operation`],
 //!   `stats`: [`Stats`];
+//! - `basics`: locks, the clock, random ids (a leaf every module may use);
 //! - `state`: files, folders, faults, counters; `task_book`: tasks and the balance;
 //!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters;
 //! - `catalog`: known models, parameter checks, Tool descriptions; `lifecycle`: drives a task;
+//! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
 //! - `video`: the in-process MP4 encoder, `clips`: its cache, `image_size`: input image shapes.
+//!
+//! Imports between these modules point one way only (no two import each other), so each can
+//! be read with only what is below it.
 
+mod answer;
 mod auth;
+mod basics;
 mod callback;
 mod catalog;
 mod clips;
 mod config;
 mod faults;
+mod gate;
 mod image_size;
 mod lifecycle;
 mod parameter_list;

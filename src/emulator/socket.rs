@@ -15,9 +15,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::wire::{SocketFrame, TaskInfoRequest};
 
-use super::routes::gate;
-use super::state::{lock, Shared};
-use super::{Fault, Operation};
+use super::basics::lock;
+use super::faults::{Fault, Operation};
+use super::gate::gate;
+use super::state::Shared;
 
 /// Upgrades the connection (answering 500/429 instead when a fault says so).
 pub(crate) async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {

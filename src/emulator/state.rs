@@ -3,8 +3,7 @@
 //! `.await`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use serde_json::{json, Map};
@@ -13,29 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::{Folder, Task, TaskStatus};
 
+use super::basics::{lock, now_secs, random_hex};
 use super::clips::ClipCache;
+use super::config::EmulatorConfig;
+use super::faults::{Fault, FaultSpec, Operation};
+use super::stats::Stats;
 use super::task_book::TaskBook;
-use super::{EmulatorConfig, Fault, FaultSpec, Operation, Stats};
-
-/// Locks a mutex; a panic elsewhere never makes the emulator's data unreadable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Unix seconds now.
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
-}
-
-/// A random lowercase hex string of `len` characters.
-pub(crate) fn random_hex(len: usize) -> String {
-    (0..len)
-        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
-        .collect()
-}
 
 /// A file the emulator serves under `/cdn/`: an upload or a task output.
 #[derive(Debug, Clone)]

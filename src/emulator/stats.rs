@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Operation;
+use super::faults::Operation;
 
 /// Counters since the emulator started.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::{SocketFrame, Task, TaskStatus, WireNumber};
 
-use super::state::{now_secs, random_hex};
+use super::basics::{now_secs, random_hex};
 
 /// Frames kept for a slow socket reader; a task sends far fewer.
 const EVENT_CAPACITY: usize = 1024;

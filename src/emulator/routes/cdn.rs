@@ -8,9 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::super::answer::cut_body;
+use super::super::faults::{Fault, Operation};
+use super::super::gate::gate;
 use super::super::state::Shared;
-use super::super::{Fault, Operation};
-use super::{cut_body, gate};
 
 /// Serves a stored file, whole or from a byte offset.
 pub(crate) async fn download(

@@ -12,9 +12,11 @@ use crate::api::wire::{
     codes, upload_content_type, FileList, UploadedFile, WireNumber, MAX_UPLOAD_BYTES, UPLOAD_TYPES,
 };
 
-use super::super::state::{now_secs, random_hex, Shared};
-use super::super::Operation;
-use super::{deliver, gate, json_object, refuse, success, text_field};
+use super::super::answer::{deliver, json_object, refuse, success, text_field};
+use super::super::basics::{now_secs, random_hex};
+use super::super::faults::Operation;
+use super::super::gate::gate;
+use super::super::state::Shared;
 
 /// Bytes read from a refused upload before giving up on answering politely: past this the
 /// connection is simply closed.

@@ -14,12 +14,14 @@ use serde_json::{Map, Value};
 
 use crate::api::wire::{codes, ApiErrorItem, RunAccepted};
 
+use super::super::answer::{deliver, failures, json_object, refuse, success};
+use super::super::basics::lock;
 use super::super::catalog;
+use super::super::faults::{Fault, Operation};
+use super::super::gate::gate;
 use super::super::lifecycle::{self, failure_reason};
-use super::super::state::{lock, Shared};
-use super::super::{Fault, Operation};
+use super::super::state::Shared;
 use super::files::{drain, receive_file, Received};
-use super::{deliver, failures, gate, json_object, refuse, success};
 
 /// Parameters every model takes, which are not the model's own.
 const COMMON: [&str; 2] = ["callbackUrl", "projectid"];

@@ -10,10 +10,12 @@ use serde_json::{json, Map, Value};
 
 use crate::api::wire::{codes, TaskStatus, WireNumber};
 
+use super::super::answer::{deliver, detail_body, json_object, refuse, text_field};
+use super::super::basics::{lock, now_secs};
+use super::super::faults::Operation;
+use super::super::gate::gate;
 use super::super::lifecycle;
-use super::super::state::{lock, now_secs, Shared};
-use super::super::Operation;
-use super::{deliver, detail_body, gate, json_object, refuse, text_field};
+use super::super::state::Shared;
 
 /// Which task a request names, and how it named it (for the error message).
 fn named(

@@ -16,10 +16,11 @@ use serde_json::{json, Value};
 
 use crate::api::wire::codes;
 
+use super::super::answer::{deliver, json_object, refuse, text_field};
 use super::super::catalog::{self, MODELS};
+use super::super::faults::Operation;
+use super::super::gate::gate;
 use super::super::state::Shared;
-use super::super::Operation;
-use super::{deliver, gate, json_object, refuse, text_field};
 
 /// `POST /Tool/List`: every model (filters are accepted and ignored).
 pub(crate) async fn list(

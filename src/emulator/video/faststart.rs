@@ -1,7 +1,7 @@
 //! "Faststart": moves the `moov` box before `mdat` (shifting chunk offsets) so a player can
 //! start before the whole file has arrived.
 
-use super::VideoError;
+use super::spec::VideoError;
 
 /// Rewrites `ftyp, mdat, moov` as `ftyp, moov, mdat`, shifting chunk offsets to match.
 ///

@@ -3,7 +3,7 @@
 
 use openh264::encoder::EncodedBitStream;
 
-use super::VideoError;
+use super::spec::VideoError;
 
 /// SPS and PPS as first emitted by the encoder, without start codes.
 #[derive(Default)]

@@ -3,7 +3,7 @@
 
 use openh264::formats::YUVSlices;
 
-use super::VideoSpec;
+use super::spec::VideoSpec;
 
 /// Deterministic PRNG (SplitMix64). Kept in-house rather than using `fastrand` so a dependency
 /// update can never change the pictures (and thus the bytes) a seed produces.
