@@ -105,6 +105,8 @@ struct Inner {
 impl Client {
     /// A client for this configuration.
     pub fn new(config: ClientConfig) -> Result<Self> {
+        super::config::check_url("base_url", &config.base_url, &["http", "https"])?;
+        super::config::check_url("socket_url", &config.socket_url, &["ws", "wss"])?;
         let tls = tls::client_config(&[b"h2", b"http/1.1"])
             .map_err(|problem| Error::invalid("tls", problem.to_string()))?;
         let http = reqwest::Client::builder()

@@ -46,9 +46,11 @@ impl ClientConfig {
         })?;
         let mut config = Self::new(credentials);
         if let Some(url) = env_value("WIRO_BASE_URL") {
+            check_url("WIRO_BASE_URL", &url, &["http", "https"])?;
             config.base_url = url;
         }
         if let Some(url) = env_value("WIRO_SOCKET_URL") {
+            check_url("WIRO_SOCKET_URL", &url, &["ws", "wss"])?;
             config.socket_url = url;
         }
         Ok(config)
@@ -71,6 +73,34 @@ impl ClientConfig {
         self.retry = retry;
         self
     }
+}
+
+/// Refuses an address that no request could reach: not a URL, another scheme (`file://`), no
+/// host. Named by `field`, so the user knows which setting to fix.
+pub(crate) fn check_url(field: &str, url: &str, schemes: &[&str]) -> Result<()> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|error| {
+        Error::invalid(
+            field,
+            format!(
+                "{url:?} is not a URL ({error}); expected e.g. {}://api.wiro.ai/v1",
+                schemes[0]
+            ),
+        )
+    })?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{url:?} uses {}://; only {} addresses are allowed",
+                parsed.scheme(),
+                schemes.join(" or ")
+            ),
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(field, format!("{url:?} names no host")));
+    }
+    Ok(())
 }
 
 fn env_value(name: &str) -> Option<String> {

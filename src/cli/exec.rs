@@ -77,7 +77,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_FAILED;
+            return error.exit_code();
         }
     };
     let cancel = CancellationToken::new();

@@ -140,7 +140,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_FAILED;
+            return error.exit_code();
         }
     };
     let options = RunOptions {

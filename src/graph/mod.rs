@@ -16,6 +16,7 @@ mod schedule;
 mod start;
 mod validate;
 mod workflow;
+mod workflow_shape;
 
 pub use executor::{Executor, RunOptions};
 pub use export::{

@@ -79,9 +79,16 @@ enum InputValue {
 }
 
 impl Workflow {
-    /// Reads a workflow from JSON text.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads a workflow from JSON text. The error names each misshapen field, e.g.
+    /// `nodes[2].type must be text; it is 7`.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let document: Value =
+            serde_json::from_str(text).map_err(|error| format!("this is not JSON: {error}"))?;
+        let problems = super::workflow_shape::shape_problems(&document);
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        serde_json::from_value(document).map_err(|error| error.to_string())
     }
 
     /// Reads a workflow file.
@@ -121,8 +128,8 @@ impl WorkflowNode {
     pub fn references(&self) -> Vec<(String, Result<Reference, String>)> {
         let mut found = Vec::new();
         for (port, value) in &self.inputs {
-            collect_references(value, &mut |text| {
-                found.push((port.clone(), Reference::parse(text)));
+            collect_references(value, &mut |reference| {
+                found.push((port.clone(), reference.and_then(Reference::parse)));
             });
         }
         found
@@ -137,11 +144,12 @@ impl WorkflowNode {
     }
 }
 
-/// Calls `found` with the text of every `{"$from": ...}` inside `value`.
-pub(crate) fn collect_references(value: &Value, found: &mut impl FnMut(&str)) {
+/// Calls `found` with every `{"$from": ...}` inside `value`: its text, or why it is not a
+/// reference that can be followed (`{"$from": 42}`, `{"$from": "a.b", "x": 1}`).
+pub(crate) fn collect_references(value: &Value, found: &mut impl FnMut(Result<&str, String>)) {
     match value {
-        Value::Object(map) => match reference_text(map) {
-            Some(text) => found(text),
+        Value::Object(map) => match reference_in(map) {
+            Some(reference) => found(reference),
             None => map
                 .values()
                 .for_each(|inner| collect_references(inner, found)),
@@ -159,4 +167,19 @@ pub(crate) fn reference_text(map: &Map<String, Value>) -> Option<&str> {
         (1, Some(Value::String(text))) => Some(text),
         _ => None,
     }
+}
+
+/// The reference `map` makes, if it names `$from` at all: its text, or why it is malformed.
+fn reference_in(map: &Map<String, Value>) -> Option<Result<&str, String>> {
+    let target = map.get("$from")?;
+    Some(match (target, map.len()) {
+        (Value::String(text), 1) => Ok(text.as_str()),
+        (Value::String(_), _) => Err(
+            "a reference is {\"$from\": \"node.port\"} alone; this object has other fields beside \"$from\"".to_owned(),
+        ),
+        (other, _) => Err(format!(
+            "a reference is {{\"$from\": \"node.port\"}} with text; \"$from\" here is {}",
+                        crate::node::shown(other)
+        )),
+    })
 }

@@ -29,7 +29,10 @@
 //!
 //! - [`pixverse`]: PixVerse v4 text-to-video and image-to-video.
 
+mod known;
 pub mod pixverse;
+
+pub use known::check_known_model;
 
 /// One broken rule in a parameter set: which field, which rule, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]

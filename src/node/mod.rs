@@ -46,7 +46,7 @@ pub use error::{HowStopped, NodeError, StoppedTask};
 pub use file_access::{FileAccess, LocalFiles};
 pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
-pub use problem::InputProblem;
+pub use problem::{cut, shown, InputProblem};
 pub use progress::{NodeEvent, ProgressSink};
 pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};

@@ -23,8 +23,10 @@ impl PortType {
     pub fn of(root: &Value, port: &str, path: &[String]) -> Option<Self> {
         let mut schema = resolve(root, root.get("properties")?.get(port)?);
         for step in path {
-            schema = if let Some(field) = schema.get("properties").and_then(|p| p.get(step)) {
-                resolve(root, field)
+            schema = if let Some(fields) = schema.get("properties") {
+                // A declared type's fields are all it promises; any other is a typo that
+                // would fail only after the run was paid for.
+                resolve(root, fields.get(step)?)
             } else if let (Some(items), true) = (schema.get("items"), step.parse::<usize>().is_ok())
             {
                 resolve(root, items)

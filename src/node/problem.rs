@@ -45,3 +45,38 @@ impl From<crate::models::ParameterProblem> for InputProblem {
         Self::new(problem.field, problem.rule, problem.message)
     }
 }
+
+/// How long a value may be when a message repeats it.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` cut to `limit` characters, with how much was left out: a 50 MB prompt must not come
+/// back whole in an error message.
+pub fn cut(text: &str, limit: usize) -> String {
+    let count = text.chars().count();
+    if count <= limit {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(limit).collect();
+    format!("{kept}… ({} more characters)", count - limit)
+}
+
+/// A JSON value as a message shows it: compact, cut to a readable length.
+pub fn shown(value: &serde_json::Value) -> String {
+    cut(&value.to_string(), SHOWN_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_say_by_how_much() {
+        let long = "a".repeat(1000);
+        let shown = shown(&serde_json::Value::String(long));
+        assert!(
+            shown.len() < 120 && shown.ends_with("(922 more characters)"),
+            "{shown}"
+        );
+        assert_eq!(cut("short", 10), "short");
+    }
+}

@@ -251,7 +251,8 @@ impl<T: TypedNode> Node for Typed<T> {
                 };
                 let message = match rule.as_str() {
                     "required" => format!("input {path:?} is required"),
-                    _ => error.to_string(),
+                    // The validator repeats the value: a 50 MB prompt must not come back whole.
+                    _ => super::cut(&error.to_string(), 300),
                 };
                 problems.push(InputProblem::new(path, rule, message));
             }

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
-use crate::node::{NodeContext, NodeError, TypedNode};
+use crate::models::check_known_model;
+use crate::node::{InputProblem, NodeContext, NodeError, TypedNode};
 
 /// Runs any model.
 #[derive(Debug, Default)]
@@ -33,9 +34,38 @@ impl TypedNode for ModelRun {
     const DESCRIPTION: &'static str = "Starts a task of any Wiro model (Run/{owner}/{model}) and returns its handle as soon as it is accepted. Costs money; never sent twice.";
     const SPENDS_MONEY: bool = true;
 
+    fn check_partial(inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        match (inputs.get("model"), inputs.get("parameters")) {
+            (Some(Value::String(model)), Some(Value::Object(parameters))) => {
+                known_model_problems(model, parameters)
+            }
+            _ => Vec::new(), // judged when the node runs
+        }
+    }
+
+    fn check(input: &Self::Input) -> Vec<InputProblem> {
+        known_model_problems(&input.model, &input.parameters)
+    }
+
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         submit_run(ctx, &input.model, &input.parameters).await
     }
+}
+
+/// The rules of a model this crate knows, on its parameters, each at `parameters/FIELD`.
+fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
+    check_known_model(model, parameters)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|problem| {
+            let path = if problem.field.is_empty() {
+                "parameters".to_owned()
+            } else {
+                format!("parameters/{}", problem.field)
+            };
+            InputProblem::new(path, problem.rule, problem.message)
+        })
+        .collect()
 }
 
 crate::register_node!(ModelRun);

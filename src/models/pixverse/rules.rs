@@ -34,6 +34,8 @@ pub const FAST_NEEDS_5S: &str = "pixverse/fast-needs-5s";
 pub const MAX_LENGTH: &str = "max-length";
 /// Rule id: a text is shorter than its minimum (an empty prompt).
 pub const MIN_LENGTH: &str = "min-length";
+/// A prompt that holds only white space.
+pub const NOT_BLANK: &str = "not-blank";
 /// Rule id: a number lies outside its allowed range.
 pub const RANGE: &str = "range";
 /// Rule id: an address is not an http(s) URL.
@@ -177,12 +179,32 @@ impl Known {
 /// field counts as its default, and a value it cannot read is skipped (the schema check reports
 /// it). Works for every PixVerse v4 model.
 pub fn check_partial(inputs: &Map<String, Value>) -> Vec<ParameterProblem> {
-    Known {
-        quality: read(inputs, Quality::FIELD),
-        duration: read(inputs, Duration::FIELD),
-        motion_mode: read(inputs, MotionMode::FIELD),
-    }
-    .problems()
+    let mut problems: Vec<ParameterProblem> = inputs
+        .get("prompt")
+        .and_then(Value::as_str)
+        .and_then(blank_prompt)
+        .into_iter()
+        .collect();
+    problems.extend(
+        Known {
+            quality: read(inputs, Quality::FIELD),
+            duration: read(inputs, Duration::FIELD),
+            motion_mode: read(inputs, MotionMode::FIELD),
+        }
+        .problems(),
+    );
+    problems
+}
+
+/// A prompt of spaces alone says nothing, and would be paid for all the same.
+fn blank_prompt(prompt: &str) -> Option<ParameterProblem> {
+    (!prompt.is_empty() && prompt.trim().is_empty()).then(|| {
+        ParameterProblem::new(
+            "prompt",
+            NOT_BLANK,
+            "holds only white space; describe the video to make",
+        )
+    })
 }
 
 fn read<T: for<'de> Deserialize<'de> + Default>(
@@ -216,6 +238,7 @@ pub(super) fn check_shared(
 ) -> Vec<ParameterProblem> {
     let mut problems = Vec::new();
     check_length("prompt", prompt, 1, MAX_PROMPT_CHARS, &mut problems);
+    problems.extend(blank_prompt(prompt));
     check_length(
         "negativePrompt",
         negative_prompt,
