@@ -11,11 +11,16 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 use wiro_nodes::hosts::editor::{Editor, EditorConfig, EditorHandle, TOKEN_HEADER};
 
-async fn editor(emulator: &wiro_nodes::emulator::EmulatorHandle, dir: &std::path::Path) -> EditorHandle {
+async fn editor(
+    emulator: &wiro_nodes::emulator::EmulatorHandle,
+    dir: &std::path::Path,
+) -> EditorHandle {
     let mut config = EditorConfig::new(client(emulator));
     config.workspace = dir.to_path_buf();
     config.out_dir = dir.join("out");
-    Editor::start(config).await.expect("the editor starts on 127.0.0.1")
+    Editor::start(config)
+        .await
+        .expect("the editor starts on 127.0.0.1")
 }
 
 fn base(editor: &EditorHandle) -> String {
@@ -42,29 +47,62 @@ async fn the_api_refuses_a_missing_token_a_foreign_host_and_a_foreign_origin() {
     let editor = editor(&emulator, dir.path()).await;
     let http = http();
     let url = format!("{}/api/nodes", base(&editor));
-    let status = |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status().as_u16() };
+    let status = |request: reqwest::RequestBuilder| async move {
+        request.send().await.unwrap().status().as_u16()
+    };
 
     assert_eq!(status(http.get(&url)).await, 401);
-    assert_eq!(status(http.get(&url).header(TOKEN_HEADER, "0".repeat(64))).await, 401);
-    assert_eq!(status(http.get(&url).header(TOKEN_HEADER, editor.token())).await, 200);
-    assert_eq!(status(http.get(format!("{url}?token={}", editor.token()))).await, 200);
+    assert_eq!(
+        status(http.get(&url).header(TOKEN_HEADER, "0".repeat(64))).await,
+        401
+    );
+    assert_eq!(
+        status(http.get(&url).header(TOKEN_HEADER, editor.token())).await,
+        200
+    );
+    assert_eq!(
+        status(http.get(format!("{url}?token={}", editor.token()))).await,
+        200
+    );
     let port = editor.addr().port();
     assert_eq!(
-        status(http.get(&url).header(TOKEN_HEADER, editor.token()).header("host", format!("attacker.example:{port}"))).await,
+        status(
+            http.get(&url)
+                .header(TOKEN_HEADER, editor.token())
+                .header("host", format!("attacker.example:{port}"))
+        )
+        .await,
         421
     );
     assert_eq!(
-        status(http.get(&url).header(TOKEN_HEADER, editor.token()).header("origin", "http://127.0.0.1:1")).await,
+        status(
+            http.get(&url)
+                .header(TOKEN_HEADER, editor.token())
+                .header("origin", "http://127.0.0.1:1")
+        )
+        .await,
         403
     );
     assert_eq!(
-        status(http.get(&url).header(TOKEN_HEADER, editor.token()).header("origin", format!("http://localhost:{port}"))).await,
+        status(
+            http.get(&url)
+                .header(TOKEN_HEADER, editor.token())
+                .header("origin", format!("http://localhost:{port}"))
+        )
+        .await,
         200
     );
     // The page itself carries no secret and loads without the token.
-    let page = http.get(format!("{}/", base(&editor))).send().await.unwrap();
+    let page = http
+        .get(format!("{}/", base(&editor)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status().as_u16(), 200);
-    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
 }
 
 #[tokio::test]
@@ -83,7 +121,10 @@ async fn the_catalog_and_session_never_show_credentials() {
             .text()
             .await
             .unwrap();
-        assert!(!text.contains(emulator.api_key()), "{path} shows the API key");
+        assert!(
+            !text.contains(emulator.api_key()),
+            "{path} shows the API key"
+        );
         if let Some(secret) = emulator.api_secret() {
             assert!(!text.contains(secret), "{path} shows the API secret");
         }
@@ -110,7 +151,9 @@ async fn validation_names_the_rule_on_its_node_and_field() {
         .unwrap();
     let problems = answer["problems"].as_array().unwrap();
     assert!(
-        problems.iter().any(|p| p["node"] == "video" && p["rule"] == "pixverse/1080p-max-5s"),
+        problems
+            .iter()
+            .any(|p| p["node"] == "video" && p["rule"] == "pixverse/1080p-max-5s"),
         "{answer}"
     );
 }
@@ -149,7 +192,9 @@ async fn a_run_streams_its_events_and_serves_the_video() {
     let editor = editor(&emulator, dir.path()).await;
     let http = http();
     let events = format!("ws://{}/api/events?token={}", editor.addr(), editor.token());
-    let (mut socket, _) = tokio_tungstenite::connect_async(&events).await.expect("the event socket opens");
+    let (mut socket, _) = tokio_tungstenite::connect_async(&events)
+        .await
+        .expect("the event socket opens");
     let started = http
         .post(format!("{}/api/run", base(&editor)))
         .header(TOKEN_HEADER, editor.token())
@@ -176,7 +221,11 @@ async fn a_run_streams_its_events_and_serves_the_video() {
     assert_eq!(file["name"], "download-0.mp4");
     let url = format!("{}{}", base(&editor), file["url"].as_str().unwrap());
     assert_eq!(http.get(&url).send().await.unwrap().status().as_u16(), 401);
-    let video = http.get(format!("{url}?token={}", editor.token())).send().await.unwrap();
+    let video = http
+        .get(format!("{url}?token={}", editor.token()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(video.headers()["content-type"], "video/mp4");
     let bytes = video.bytes().await.unwrap();
     let (_, _, seconds, _) = mp4_facts(&bytes);

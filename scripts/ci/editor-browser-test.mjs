@@ -46,6 +46,7 @@ try {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   const shot = async (name) => {
+    await page.$eval(".palette", (palette) => palette.scrollTo(0, 0));
     await page.screenshot({ path: join(artifacts, name) });
     step(`screenshot ${name}`);
   };
@@ -114,6 +115,19 @@ try {
   await drag('[data-testid="out-wait-outputs"]', '[data-testid="in-download-outputs"]');
   await page.waitForFunction(() => document.querySelectorAll(".react-flow__edge").length === 3, { timeout: 5000 });
 
+  step("an edge can take a field inside an output: upload.file.url; upload.file is refused");
+  await page.click('.react-flow__edge[data-id="image-to-video-v4.inputImageUrl"] .react-flow__edge-interaction');
+  await page.waitForSelector('[data-testid="edge-reference"]');
+  const setReference = async (reference) => {
+    await page.$eval('[data-testid="edge-reference"]', (input) => input.select());
+    await page.type('[data-testid="edge-reference"]', reference);
+    await page.click('[data-testid="edge-apply"]');
+  };
+  await setReference("upload.file");
+  await waitText('[data-testid="notice"]', /refused: upload\.file gives UploadedFile, but inputImageUrl takes string/);
+  await setReference("upload.file.url");
+  await waitText('[data-testid="notice"]', /now takes upload\.file\.url \(string\)/);
+
   step("choose meadow.png in the upload node's form");
   await selectNode("upload");
   const fileInput = await page.waitForSelector('[data-testid="local-file-input"]');
@@ -156,10 +170,14 @@ try {
   if (Math.abs(result.videoSeconds - 5) > 0.6) throw new Error(`the video lasts ${result.videoSeconds} s, not ~5 s`);
   const links = await page.$$eval('[data-testid="output-link"]', (items) => items.map((item) => item.textContent));
   if (!links.includes("download-0.mp4")) throw new Error(`the outputs list shows ${links}`);
+  await selectNode("image-to-video-v4");
   await shot("03-finished.png");
+  // The README's picture (docs/editor.png) is this one, scaled down.
+  await page.screenshot({ path: join(artifacts, "readme.png"), clip: { x: 0, y: 0, width: 1600, height: 1000, scale: 0.7 } });
 
   step("second run with a new prompt; cancel it while its task runs");
-  await selectNode("image-to-video-v4");
+  await page.click("#root_prompt");
+  await page.keyboard.press("End");
   await page.type("#root_prompt", " at dusk");
   await waitText('[data-testid="problem-count"]', /^valid$/);
   await page.click(".react-flow__pane");

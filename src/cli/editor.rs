@@ -43,7 +43,10 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
     let editor = match Editor::start(config).await {
         Ok(editor) => editor,
         Err(error) => {
-            eprintln!("error: could not start the editor on {}: {error}", args.addr);
+            eprintln!(
+                "error: could not start the editor on {}: {error}",
+                args.addr
+            );
             return EXIT_FAILED;
         }
     };

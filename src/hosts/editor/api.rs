@@ -24,14 +24,9 @@ pub fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// Reads a workflow the page sent, in exactly the CLI's format.
-pub fn parse_workflow(value: Value) -> Result<Workflow, Response> {
-    serde_json::from_value(value).map_err(|error| {
-        refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("not a workflow: {error}"),
-        )
-    })
+/// Reads a workflow the page sent, in exactly the CLI's format; an answer saying why not.
+pub fn parse_workflow(value: Value) -> Result<Workflow, String> {
+    serde_json::from_value(value).map_err(|error| format!("not a workflow: {error}"))
 }
 
 /// `GET /api/nodes`: the catalog (see [`catalog::catalog`]).
@@ -56,9 +51,11 @@ pub async fn validate_workflow(
 ) -> Response {
     let workflow = match parse_workflow(body) {
         Ok(workflow) => workflow,
-        Err(response) => return response,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let problems = validate(&workflow, &state.registry).err().unwrap_or_default();
+    let problems = validate(&workflow, &state.registry)
+        .err()
+        .unwrap_or_default();
     Json(json!({ "problems": problems })).into_response()
 }
 
@@ -92,7 +89,10 @@ pub async fn fits(
 pub async fn open(body: String) -> Response {
     match Workflow::from_json(&body) {
         Ok(workflow) => Json(json!({ "workflow": workflow })).into_response(),
-        Err(error) => refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("not a workflow: {error}")),
+        Err(error) => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("not a workflow: {error}"),
+        ),
     }
 }
 
@@ -104,7 +104,10 @@ pub struct SaveRequest {
 }
 
 /// `POST /api/save`: writes the workflow into the workspace as `wiro-nodes run` reads it.
-pub async fn save(State(state): State<Arc<AppState>>, Json(request): Json<SaveRequest>) -> Response {
+pub async fn save(
+    State(state): State<Arc<AppState>>,
+    Json(request): Json<SaveRequest>,
+) -> Response {
     let name_ok = request.name.ends_with(".json")
         && request.name.len() <= 120
         && request
@@ -120,7 +123,7 @@ pub async fn save(State(state): State<Arc<AppState>>, Json(request): Json<SaveRe
     }
     let workflow = match parse_workflow(request.workflow) {
         Ok(workflow) => workflow,
-        Err(response) => return response,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
     let mut text = match serde_json::to_string_pretty(&workflow) {
         Ok(text) => text,
@@ -220,7 +223,12 @@ fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
 }
 
 fn content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("mp4") => "video/mp4",
         Some("webm") => "video/webm",
         Some("mov") => "video/quicktime",

@@ -12,7 +12,8 @@ const APP_CSS: &str = include_str!("web/dist/assets/app.css");
 /// attributes are needed by the canvas library, which positions nodes with them; `unsafe-eval`
 /// by Ajv, which compiles each node's schema into a function (the schemas come from this
 /// server; no inline or foreign script may run).
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+const CSP: &str =
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 

@@ -83,12 +83,21 @@ fn spec_required(schema: &Value) -> Vec<String> {
 
 /// Whether output `port` (and `path` inside it) of node type `from` may feed input `to_port`
 /// of node type `to`: `{fits, given, wanted}` or `{error}` when a port or field does not exist.
-pub fn fits(registry: &Registry, from: &str, port: &str, path: &[String], to: &str, to_port: &str) -> Value {
+pub fn fits(
+    registry: &Registry,
+    from: &str,
+    port: &str,
+    path: &[String],
+    to: &str,
+    to_port: &str,
+) -> Value {
     let (Some(source), Some(target)) = (registry.get(from), registry.get(to)) else {
         return json!({ "error": "unknown node type" });
     };
     let Some(given) = PortType::of(&source.spec().outputs, port, path) else {
-        let shown = std::iter::once(port.to_owned()).chain(path.iter().cloned()).collect::<Vec<_>>();
+        let shown = std::iter::once(port.to_owned())
+            .chain(path.iter().cloned())
+            .collect::<Vec<_>>();
         return json!({ "error": format!("{from} has no output {:?}", shown.join(".")) });
     };
     let Some(wanted) = PortType::of(&target.spec().inputs, to_port, &[]) else {
@@ -146,7 +155,14 @@ mod tests {
             "inputImageUrl",
         );
         assert_eq!(answer["fits"], true, "{answer}");
-        let whole = fits(&registry, "wiro/task.wait", "outputs", &[], "pixverse/image-to-video-v4", "inputImageUrl");
+        let whole = fits(
+            &registry,
+            "wiro/task.wait",
+            "outputs",
+            &[],
+            "pixverse/image-to-video-v4",
+            "inputImageUrl",
+        );
         assert_eq!(whole["fits"], false, "{whole}");
     }
 }

@@ -50,7 +50,10 @@ impl Guard {
             .and_then(|value| value.to_str().ok())
             .or_else(|| request.uri().authority().map(|a| a.as_str()));
         if !host.is_some_and(|host| self.hosts.iter().any(|known| known == host)) {
-            return Some((StatusCode::MISDIRECTED_REQUEST, "this Host is not the editor's"));
+            return Some((
+                StatusCode::MISDIRECTED_REQUEST,
+                "this Host is not the editor's",
+            ));
         }
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             let allowed = origin.to_str().ok().is_some_and(|origin| {
@@ -59,11 +62,17 @@ impl Guard {
                     .any(|known| origin.strip_prefix("http://") == Some(known.as_str()))
             });
             if !allowed {
-                return Some((StatusCode::FORBIDDEN, "requests from other pages are refused"));
+                return Some((
+                    StatusCode::FORBIDDEN,
+                    "requests from other pages are refused",
+                ));
             }
         }
         if request.uri().path().starts_with("/api/") && !self.has_token(request) {
-            return Some((StatusCode::UNAUTHORIZED, "the editor's token is missing or wrong"));
+            return Some((
+                StatusCode::UNAUTHORIZED,
+                "the editor's token is missing or wrong",
+            ));
         }
         None
     }
@@ -110,7 +119,10 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -137,12 +149,20 @@ mod tests {
     }
 
     fn guard() -> Guard {
-        Guard::new("secret".into(), "127.0.0.1:4000".parse().expect("an address"))
+        Guard::new(
+            "secret".into(),
+            "127.0.0.1:4000".parse().expect("an address"),
+        )
     }
 
     #[test]
     fn a_rebound_host_name_is_refused_even_with_the_token() {
-        let refused = guard().refusal(&request("evil.example:4000", None, "/api/nodes", Some("secret")));
+        let refused = guard().refusal(&request(
+            "evil.example:4000",
+            None,
+            "/api/nodes",
+            Some("secret"),
+        ));
         assert_eq!(refused.map(|r| r.0), Some(StatusCode::MISDIRECTED_REQUEST));
     }
 
@@ -160,17 +180,34 @@ mod tests {
     #[test]
     fn the_api_needs_the_token_but_the_page_does_not() {
         let g = guard();
-        assert!(g.refusal(&request("localhost:4000", None, "/", None)).is_none());
+        assert!(g
+            .refusal(&request("localhost:4000", None, "/", None))
+            .is_none());
         assert_eq!(
-            g.refusal(&request("127.0.0.1:4000", None, "/api/nodes", Some("wrong")))
-                .map(|r| r.0),
+            g.refusal(&request(
+                "127.0.0.1:4000",
+                None,
+                "/api/nodes",
+                Some("wrong")
+            ))
+            .map(|r| r.0),
             Some(StatusCode::UNAUTHORIZED)
         );
         assert!(g
-            .refusal(&request("127.0.0.1:4000", Some("http://127.0.0.1:4000"), "/api/nodes", Some("secret")))
+            .refusal(&request(
+                "127.0.0.1:4000",
+                Some("http://127.0.0.1:4000"),
+                "/api/nodes",
+                Some("secret")
+            ))
             .is_none());
         assert!(g
-            .refusal(&request("127.0.0.1:4000", None, "/api/output/a.mp4?token=secret", None))
+            .refusal(&request(
+                "127.0.0.1:4000",
+                None,
+                "/api/output/a.mp4?token=secret",
+                None
+            ))
             .is_none());
     }
 

@@ -35,10 +35,13 @@ pub struct RunRequest {
 
 /// `POST /api/run`: validates, then starts the run and answers its id; its events go to
 /// `/api/events`. An invalid workflow answers its problems and sends nothing.
-pub async fn start(State(state): State<Arc<AppState>>, Json(request): Json<RunRequest>) -> Response {
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Json(request): Json<RunRequest>,
+) -> Response {
     let workflow = match parse_workflow(request.workflow) {
         Ok(workflow) => workflow,
-        Err(response) => return response,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
     if let Err(problems) = validate(&workflow, &state.registry) {
         return (
@@ -48,7 +51,10 @@ pub async fn start(State(state): State<Arc<AppState>>, Json(request): Json<RunRe
             .into_response();
     }
     let Some((run, cancel)) = state.hub.begin() else {
-        return refuse(StatusCode::CONFLICT, "a run is going on: cancel it or wait for its end");
+        return refuse(
+            StatusCode::CONFLICT,
+            "a run is going on: cancel it or wait for its end",
+        );
     };
     state.hub.publish(&json!({
         "kind": "run_started",
@@ -206,7 +212,9 @@ impl SpentSoFar {
                     let state = Arc::clone(&self.state);
                     tokio::spawn(async move {
                         let amount = spent(&state.client, &ids).await;
-                        state.hub.publish(&json!({ "kind": "spent", "amount": amount }));
+                        state
+                            .hub
+                            .publish(&json!({ "kind": "spent", "amount": amount }));
                     });
                 }
             }

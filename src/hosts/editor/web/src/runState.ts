@@ -94,6 +94,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
     case "finished":
       node.state = "finished";
       node.elapsed = Number(event.elapsed);
+      node.status = `in ${node.elapsed.toFixed(1)} s`;
       break;
     case "failed":
       node.state = node.stopped ? "cancelled" : "failed";
