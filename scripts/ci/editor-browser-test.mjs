@@ -198,14 +198,23 @@ try {
   await page.type('[data-testid="save-name"]', "saved.json");
   await page.click('[data-testid="save"]');
   await waitText('[data-testid="notice"]', /saved .*saved\.json/);
-  step("open saved.json again and save it as reopened.json (a round trip)");
-  const openInput = await page.$('[data-testid="open-input"]');
-  await openInput.uploadFile(process.env.SAVED_PATH);
-  await waitText('[data-testid="notice"]', /opened saved\.json/);
-  await page.$eval('[data-testid="save-name"]', (input) => input.select());
-  await page.type('[data-testid="save-name"]', "reopened.json");
-  await page.click('[data-testid="save"]');
-  await waitText('[data-testid="notice"]', /saved .*reopened\.json/);
+  // A round trip: open a file, look at every node's form (which shows the schema defaults),
+  // save; nothing the file did not say is added, nothing it said is changed.
+  const roundTrip = async (path, name, saveAs) => {
+    const openInput = await page.$('[data-testid="open-input"]');
+    await openInput.uploadFile(path);
+    await waitText('[data-testid="notice"]', new RegExp(`opened ${name.replace(".", "\\.")}`));
+    const ids = await page.$$eval(".card", (cards) => cards.map((card) => card.dataset.testid.slice("node-".length)));
+    for (const id of ids) await selectNode(id);
+    await page.$eval('[data-testid="save-name"]', (input) => input.select());
+    await page.type('[data-testid="save-name"]', saveAs);
+    await page.click('[data-testid="save"]');
+    await waitText('[data-testid="notice"]', new RegExp(`saved .*${saveAs.replace(".", "\\.")}`));
+  };
+  step("open saved.json, visit every form, save as reopened.json");
+  await roundTrip(process.env.SAVED_PATH, "saved.json", "reopened.json");
+  step("open examples/image-to-video.json, visit every form, save as example.json");
+  await roundTrip(process.env.EXAMPLE, "image-to-video.json", "example.json");
 
   const seen = await page.evaluate(async (token) => {
     const headers = { "x-wiro-editor-token": token };

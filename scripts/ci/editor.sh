@@ -91,8 +91,10 @@ wait_for_line() { # FILE PATTERN: waits (up to 60 s) for a line, prints it
 
 # 5. A standalone emulator with a signing key pair: the editor runs with credentials (which
 #    must never reach the page), and the test can ask the emulator what became of a task.
+# Half speed: a task runs for about 5 s, so the test cancels it while it runs (it waits for
+# task_start in the page first), never after it ended, even on a slow machine.
 say "starting the emulator"
-"$BIN" emulator --speed 4 >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
+"$BIN" emulator --speed 0.5 >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 PIDS+=($!)
 wait_for_line "$WORK/emulator.out" '^export WIRO_API_SECRET=' >/dev/null
 EMULATOR_ENV=$(grep '^export ' "$WORK/emulator.out")
@@ -124,6 +126,7 @@ rm -f "$ARTIFACTS"/*.png
 BROWSER_START=$SECONDS
 EDITOR_URL=$URL CHROMIUM=$CHROMIUM PUPPETEER_DIR=$PUPPETEER_DIR MEADOW=$ROOT/examples/meadow.png \
   ARTIFACTS=$ARTIFACTS SECRETS="$KEY:$SECRET" SAVED_PATH=$WORK/ws/saved.json \
+  EXAMPLE=$ROOT/examples/image-to-video.json \
   node scripts/ci/editor-browser-test.mjs
 say "browser part took $((SECONDS - BROWSER_START)) s"
 
@@ -136,6 +139,11 @@ say "emulator: task $TASKID is task_cancel"
 # 9. The saved file is the CLI's format: a round trip in the page changes nothing, and
 #    `wiro-nodes run` runs it (no credentials: the embedded emulator).
 cmp "$WORK/ws/saved.json" "$WORK/ws/reopened.json" || { echo "error: open + save changed the file" >&2; exit 1; }
+node -e '
+  const [a, b] = process.argv.slice(1).map((f) => JSON.stringify(JSON.parse(require("fs").readFileSync(f, "utf8"))));
+  if (a !== b) { console.error("error: the example changed in a round trip:\n" + a + "\n" + b); process.exit(1); }
+' "$ROOT/examples/image-to-video.json" "$WORK/ws/example.json"
+say "round trips: saved.json byte for byte, examples/image-to-video.json value for value"
 say "saved.json:"
 cat "$WORK/ws/saved.json"
 say "wiro-nodes run saved.json (embedded emulator)"
