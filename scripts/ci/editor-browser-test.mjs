@@ -102,7 +102,23 @@ try {
     await page.click(`[data-testid="palette-${type}"]`);
   }
   await page.waitForSelector('[data-testid="node-download"]');
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let fitView settle before reading handle positions
+  // Handles are read from the screen: wait until every node is measured, inside the canvas,
+  // and the view has stopped moving (two polls with the same transform).
+  await page.waitForFunction(
+    () => {
+      const canvas = document.querySelector(".canvas").getBoundingClientRect();
+      const nodes = [...document.querySelectorAll(".react-flow__node")];
+      const inside = nodes.length === 4 && nodes.every((node) => {
+        const box = node.getBoundingClientRect();
+        return box.width > 0 && box.left >= canvas.left && box.right <= canvas.right && getComputedStyle(node).visibility === "visible";
+      });
+      const transform = document.querySelector(".react-flow__viewport").style.transform;
+      const still = window.__lastTransform === transform;
+      window.__lastTransform = transform;
+      return inside && still;
+    },
+    { polling: 100, timeout: 10000 },
+  );
 
   step("a string output dropped on a TaskHandle input is refused");
   await drag('[data-testid="out-upload-url"]', '[data-testid="in-wait-task"]');
