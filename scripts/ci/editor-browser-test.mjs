@@ -154,6 +154,8 @@ try {
   await selectNode("image-to-video-v4");
   await page.waitForSelector('[data-testid="linked-inputImageUrl"]');
   await page.type("#root_prompt", "Clouds drift over the meadow");
+  const styles = await page.$eval("#root_style", (select) => [...select.options].map((option) => option.textContent));
+  if (!styles.includes("none") || styles.includes("null")) throw new Error(`the style choices read ${styles}`);
   await selectByText("#root_quality", "1080p");
   await selectByText("#root_duration", "8");
   await waitText('[data-testid="inspector"]', /1080p cannot be 8 s/);

@@ -77,8 +77,15 @@ function uiSchemaFor(spec: NodeSpec, node: WorkflowNode, unlink: (port: string) 
       ui[port] = { "ui:field": "linked", "ui:options": { reference, unlink: () => unlink(port) } };
       continue;
     }
+    const field: UiSchema = {};
     const hint = property["x-ui-widget"];
-    if (typeof hint === "string" && WIDGETS[hint]) ui[port] = { "ui:widget": WIDGETS[hint] };
+    if (typeof hint === "string" && WIDGETS[hint]) field["ui:widget"] = WIDGETS[hint];
+    // The stock select labels a null choice "null"; an optional enum's null means "none".
+    const choices = property.enum;
+    if (Array.isArray(choices) && choices.includes(null)) {
+      field["ui:enumNames"] = choices.map((choice) => (choice === null ? "none" : String(choice)));
+    }
+    if (Object.keys(field).length) ui[port] = field;
   }
   return ui;
 }
