@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::{backend, EXIT_FAILED};
+use super::{backend, signals, EXIT_FAILED};
 use crate::hosts::editor::{Editor, EditorConfig};
 
 /// Arguments of `wiro-nodes editor`.
@@ -62,10 +62,15 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
     if args.open {
         open_browser(&editor.url());
     }
-    if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!("Stopping: cancelling queued tasks and killing running ones...");
-    }
+    // Ctrl-C or SIGTERM: a run going on is cancelled (its tasks stopped) before the editor ends.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (watcher, _) = signals::watch(
+        stop.clone(),
+        "Stopping: cancelling queued tasks and killing running ones (again to quit at once)...",
+    );
+    stop.cancelled().await;
     editor.stop_run().await;
+    watcher.abort();
     drop(editor);
     drop(backend);
     0

@@ -12,9 +12,13 @@ pub fn event_json(event: &RunEvent) -> Value {
             json!({ "kind": "started", "node": node, "type": type_id })
         }
         RunEvent::Resumed { node, how } => json!({ "kind": "resumed", "node": node, "how": how }),
-        RunEvent::Finished { node, elapsed } => {
-            json!({ "kind": "finished", "node": node, "elapsed": elapsed.as_secs_f64() })
-        }
+        RunEvent::Finished {
+            node,
+            elapsed,
+            charged,
+        } => json!({
+            "kind": "finished", "node": node, "elapsed": elapsed.as_secs_f64(), "charged": charged
+        }),
         RunEvent::Failed { node, error } => {
             json!({ "kind": "failed", "node": node, "error": error })
         }
@@ -28,6 +32,10 @@ pub fn event_json(event: &RunEvent) -> Value {
 fn progress_json(node: &str, event: &NodeEvent) -> Value {
     match event {
         NodeEvent::Phase(phase) => json!({ "kind": "phase", "node": node, "phase": phase }),
+        NodeEvent::Submitting => json!({ "kind": "phase", "node": node, "phase": "submitting" }),
+        NodeEvent::RunRefused { reason } => {
+            json!({ "kind": "run_refused", "node": node, "reason": reason })
+        }
         // The socket token is left out: the page needs the id only.
         NodeEvent::TaskStarted(task) => {
             json!({ "kind": "task_started", "node": node, "taskid": task.taskid })
@@ -42,7 +50,7 @@ fn progress_json(node: &str, event: &NodeEvent) -> Value {
             "kind": "transfer", "node": node, "file": file, "done": done, "total": total
         }),
         NodeEvent::TaskStopped { taskid, how } => {
-            json!({ "kind": "task_stopped", "node": node, "taskid": taskid, "how": how })
+            json!({ "kind": "task_stopped", "node": node, "taskid": taskid, "how": how.to_string() })
         }
     }
 }
@@ -57,7 +65,7 @@ mod tests {
             node: "wait".into(),
             event: NodeEvent::TaskStopped {
                 taskid: "7".into(),
-                how: "killed".into(),
+                how: crate::node::HowStopped::Killed,
             },
         };
         assert_eq!(

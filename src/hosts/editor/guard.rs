@@ -83,10 +83,15 @@ impl Guard {
             .get(TOKEN_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
+        // The token is hex: it needs no percent-decoding.
         let from_query = || {
-            url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
-                .find(|(key, _)| key == "token")
-                .map(|(_, value)| value.into_owned())
+            request
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("token="))
+                .map(str::to_owned)
         };
         from_header
             .or_else(from_query)

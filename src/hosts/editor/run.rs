@@ -1,7 +1,7 @@
 //! Runs from the page: the CLI's executor, options, journal and resume rules; events to the
 //! page over a WebSocket; cancel as Ctrl-C does it (queued tasks cancelled, running ones killed).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,9 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::event_json;
 use super::AppState;
-use crate::api::{Client, TaskLookup};
 use crate::graph::{validate, Executor, RunError, RunEvent, RunOptions, RunReport};
-use crate::node::NodeEvent;
 
 /// At most this many nodes run at once, as the CLI's default.
 const CONCURRENCY: usize = 4;
@@ -63,6 +61,8 @@ pub async fn start(
     }));
     let options = RunOptions {
         concurrency: CONCURRENCY,
+        // As the CLI without --max-tasks: the account's limit is learnt from its answers.
+        max_tasks: None,
         input_dir: state.workspace.clone(),
         output_dir: state.out_dir.clone(),
         journal: true,
@@ -72,12 +72,16 @@ pub async fn start(
     let task_state = Arc::clone(&state);
     tokio::spawn(async move {
         let state = task_state;
-        let spent = SpentSoFar::new(Arc::clone(&state));
+        let spent = SpentSoFar::default();
         let on_event = {
             let state = Arc::clone(&state);
             move |event: RunEvent| {
-                spent.notice(&event);
                 state.hub.publish(&event_json(&event));
+                if let Some(amount) = spent.notice(&event) {
+                    state
+                        .hub
+                        .publish(&json!({ "kind": "spent", "amount": amount }));
+                }
             }
         };
         let result = executor.run(&workflow, cancel, on_event).await;
@@ -120,16 +124,26 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
         "run": run,
         "outcome": outcome,
         "spent": report.total_cost(),
-        "stopped": report.stopped_tasks(),
+        "stopped": report
+            .stopped_tasks()
+            .iter()
+            .map(|stopped| json!({ "taskid": stopped.taskid, "how": stopped.how.to_string() }))
+            .collect::<Vec<_>>(),
         "files": files,
         "report": report,
     })
 }
 
+/// `text` percent-encoded for a URL path segment (unreserved characters stay).
 fn url_segment(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// `POST /api/run/cancel`: cancels the running run as Ctrl-C does.
@@ -173,62 +187,24 @@ async fn follow(state: Arc<AppState>, mut socket: WebSocket) {
     }
 }
 
-/// Keeps "spent so far" current: when a node ends, re-reads the records of the tasks this run
-/// started (Task/Detail is a free read) and publishes the sum of what they cost.
-#[derive(Clone)]
+/// "Spent so far": what the finished nodes' task records say was charged, each task once
+/// (a wait and a detail of one task report the same charge).
+#[derive(Clone, Default)]
 struct SpentSoFar {
-    state: Arc<AppState>,
-    tasks: Arc<Mutex<BTreeSet<String>>>,
+    charged: Arc<Mutex<BTreeMap<String, f64>>>,
 }
 
 impl SpentSoFar {
-    fn new(state: Arc<AppState>) -> Self {
-        Self {
-            state,
-            tasks: Arc::default(),
+    /// The new total when `event` tells of a charge.
+    fn notice(&self, event: &RunEvent) -> Option<f64> {
+        let RunEvent::Finished { charged, .. } = event else {
+            return None;
+        };
+        if charged.is_empty() {
+            return None;
         }
+        let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
+        known.extend(charged.iter().map(|(task, amount)| (task.clone(), *amount)));
+        Some(known.values().sum())
     }
-
-    fn notice(&self, event: &RunEvent) {
-        match event {
-            RunEvent::Progress {
-                event: NodeEvent::TaskStarted(task),
-                ..
-            } => {
-                self.tasks
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(task.taskid.clone());
-            }
-            RunEvent::Finished { .. } | RunEvent::Failed { .. } => {
-                let ids: Vec<String> = self
-                    .tasks
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .iter()
-                    .cloned()
-                    .collect();
-                if !ids.is_empty() {
-                    let state = Arc::clone(&self.state);
-                    tokio::spawn(async move {
-                        let amount = spent(&state.client, &ids).await;
-                        state
-                            .hub
-                            .publish(&json!({ "kind": "spent", "amount": amount }));
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-async fn spent(client: &Client, ids: &[String]) -> f64 {
-    let mut total = 0.0;
-    for id in ids {
-        if let Ok(task) = client.task_detail(TaskLookup::Id(id.clone())).await {
-            total += task.total_cost().unwrap_or(0.0);
-        }
-    }
-    total
 }

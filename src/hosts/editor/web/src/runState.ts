@@ -73,6 +73,9 @@ export function fold(state: RunState, event: RunEvent): RunState {
       node.phase = String(event.phase);
       node.status = node.phase;
       break;
+    case "run_refused":
+      node.status = `waiting for a task slot (${String(event.reason)})`;
+      break;
     case "task_started":
       node.taskid = String(event.taskid);
       break;
