@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use super::{catalog, AppState};
-use crate::graph::{validate, Workflow};
+use crate::graph::{validate_for_run, Workflow};
 
 /// Where files chosen in the page are stored, inside the workspace.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -44,7 +44,8 @@ pub async fn session(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
-/// `POST /api/validate` with a workflow: the executor's own problem list (empty when valid).
+/// `POST /api/validate` with a workflow: the executor's own problem list (empty when valid),
+/// including what `run` checks on this machine (the files upload nodes would read).
 pub async fn validate_workflow(
     State(state): State<Arc<AppState>>,
     Json(body): Json<Value>,
@@ -53,7 +54,8 @@ pub async fn validate_workflow(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let problems = validate(&workflow, &state.registry)
+    let files = state.run_options(false).local_files();
+    let problems = validate_for_run(&workflow, &state.registry, &files)
         .err()
         .unwrap_or_default();
     Json(json!({ "problems": problems })).into_response()

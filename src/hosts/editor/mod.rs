@@ -39,6 +39,7 @@ pub use assets::bundle_size;
 pub use guard::TOKEN_HEADER;
 
 use crate::api::Client;
+use crate::graph::RunOptions;
 use crate::node::Registry;
 use hub::RunHub;
 
@@ -87,6 +88,26 @@ pub(crate) struct AppState {
     backend: String,
     catalog: Value,
     hub: RunHub,
+}
+
+/// At most this many nodes run at once, as the CLI's default.
+const CONCURRENCY: usize = 4;
+
+impl AppState {
+    /// The options every run from the page uses: the CLI's, with the workspace as the
+    /// workflow's folder (the only folder its upload nodes may read) and the output folder.
+    fn run_options(&self, fresh: bool) -> RunOptions {
+        RunOptions {
+            concurrency: CONCURRENCY,
+            // As the CLI without --max-tasks: the account's limit is learnt from its answers.
+            max_tasks: None,
+            input_dir: self.workspace.clone(),
+            output_dir: self.out_dir.clone(),
+            journal: true,
+            fresh,
+            allow_read: Vec::new(),
+        }
+    }
 }
 
 /// Starts editors. See [`Editor::start`].

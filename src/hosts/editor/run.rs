@@ -17,10 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::event_json;
 use super::AppState;
-use crate::graph::{validate, Executor, RunError, RunEvent, RunOptions, RunReport};
-
-/// At most this many nodes run at once, as the CLI's default.
-const CONCURRENCY: usize = 4;
+use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport};
 
 /// What `POST /api/run` takes.
 #[derive(Debug, Deserialize)]
@@ -41,7 +38,11 @@ pub async fn start(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    if let Err(problems) = validate(&workflow, &state.registry) {
+    if let Err(problems) = validate_for_run(
+        &workflow,
+        &state.registry,
+        &state.run_options(false).local_files(),
+    ) {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
@@ -59,15 +60,7 @@ pub async fn start(
         "run": run,
         "nodes": workflow.nodes.iter().map(|n| &n.id).collect::<Vec<_>>(),
     }));
-    let options = RunOptions {
-        concurrency: CONCURRENCY,
-        // As the CLI without --max-tasks: the account's limit is learnt from its answers.
-        max_tasks: None,
-        input_dir: state.workspace.clone(),
-        output_dir: state.out_dir.clone(),
-        journal: true,
-        fresh: request.fresh,
-    };
+    let options = state.run_options(request.fresh);
     let executor = Executor::new(state.registry.clone(), state.client.clone(), options);
     let task_state = Arc::clone(&state);
     tokio::spawn(async move {
