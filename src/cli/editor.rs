@@ -30,7 +30,7 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_FAILED;
+            return error.exit_code();
         }
     };
     let mut config = EditorConfig::new(backend.client.clone());

@@ -26,7 +26,9 @@ pub fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// Reads a workflow the page sent, in exactly the CLI's format; an answer saying why not.
 pub fn parse_workflow(value: Value) -> Result<Workflow, String> {
-    serde_json::from_value(value).map_err(|error| format!("not a workflow: {error}"))
+    // Through the CLI's reader, so the page gets the same words (the shape check names the
+    // field, e.g. nodes[2].type).
+    Workflow::from_json(&value.to_string()).map_err(|error| format!("not a workflow: {error}"))
 }
 
 /// `GET /api/nodes`: the catalog (see [`catalog::catalog`]).
