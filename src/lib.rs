@@ -38,6 +38,8 @@
 //! - [`graph`] — the workflow document, its validation, the executor and the run journal.
 //! - `emulator` (feature `emulator`) — a local Wiro-compatible server: same paths,
 //!   signatures, task lifecycle, WebSocket events, and real H.264 MP4 outputs.
+//! - [`hosts`] — programs that run the nodes inside something else: the browser workflow
+//!   `editor` (feature `editor`).
 //! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph and emulator.
 
 pub mod api;
@@ -46,6 +48,7 @@ pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod graph;
+pub mod hosts;
 pub mod models;
 pub mod node;
 pub mod nodes;

@@ -36,6 +36,13 @@ impl BackendError {
     }
 }
 
+impl Backend {
+    /// Whether runs go to the embedded emulator (nothing is spent).
+    pub fn is_emulator(&self) -> bool {
+        self._emulator.is_some()
+    }
+}
+
 /// The real API from the environment, or an embedded emulator when no key is set.
 pub(crate) async fn connect() -> Result<Backend, BackendError> {
     if Credentials::from_env().is_some() {

@@ -3,6 +3,7 @@
 
 mod backend;
 mod batch_view;
+mod editor;
 mod emulator;
 mod exec;
 mod nodes;
@@ -61,6 +62,8 @@ enum Command {
     },
     /// Serve the local Wiro-compatible emulator until stopped.
     Emulator(emulator::EmulatorArgs),
+    /// Serve the browser workflow editor on 127.0.0.1 and print its address.
+    Editor(editor::EditorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
                 command: NodeCommand::Exec(args),
             } => exec::exec(args).await,
             Command::Emulator(args) => emulator::serve(args).await,
+            Command::Editor(args) => editor::serve(args).await,
         }
     });
     ExitCode::from(code)

@@ -20,7 +20,7 @@ pub struct FileUploadInput {
     /// The local file; a relative path is taken from the workflow's folder. At most 100 MB;
     /// images jpg png gif webp heic, video mp4 webm mov, audio mp3 wav m4a, documents pdf csv
     /// docx xlsx pptx txt md epub, or zip.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), extend("x-ui-widget" = "local-file"))]
     pub path: String,
     /// The folder to upload into (from `wiro/folder.create`); empty for the default folder.
     #[serde(default)]

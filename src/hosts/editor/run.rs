@@ -1,0 +1,203 @@
+//! Runs from the page: the CLI's executor, options, journal and resume rules; events to the
+//! page over a WebSocket; cancel as Ctrl-C does it (queued tasks cancelled, running ones killed).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::api::{parse_workflow, refuse};
+use super::events::event_json;
+use super::AppState;
+use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport};
+
+/// What `POST /api/run` takes.
+#[derive(Debug, Deserialize)]
+pub struct RunRequest {
+    workflow: Value,
+    /// Forget the journal and run every node again, as `--fresh`.
+    #[serde(default)]
+    fresh: bool,
+}
+
+/// `POST /api/run`: validates, then starts the run and answers its id; its events go to
+/// `/api/events`. An invalid workflow answers its problems and sends nothing.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Json(request): Json<RunRequest>,
+) -> Response {
+    let workflow = match parse_workflow(request.workflow) {
+        Ok(workflow) => workflow,
+        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
+    };
+    if let Err(problems) = validate_for_run(
+        &workflow,
+        &state.registry,
+        &state.run_options(false).local_files(),
+    ) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
+        )
+            .into_response();
+    }
+    let Some((run, cancel)) = state.hub.begin() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "a run is going on: cancel it or wait for its end",
+        );
+    };
+    state.hub.publish(&json!({
+        "kind": "run_started",
+        "run": run,
+        "nodes": workflow.nodes.iter().map(|n| &n.id).collect::<Vec<_>>(),
+    }));
+    let options = state.run_options(request.fresh);
+    let executor = Executor::new(state.registry.clone(), state.client.clone(), options);
+    let task_state = Arc::clone(&state);
+    tokio::spawn(async move {
+        let state = task_state;
+        let spent = SpentSoFar::default();
+        let on_event = {
+            let state = Arc::clone(&state);
+            move |event: RunEvent| {
+                state.hub.publish(&event_json(&event));
+                if let Some(amount) = spent.notice(&event) {
+                    state
+                        .hub
+                        .publish(&json!({ "kind": "spent", "amount": amount }));
+                }
+            }
+        };
+        let result = executor.run(&workflow, cancel, on_event).await;
+        let end = match result {
+            Ok(report) => finished_json(run, &report, &state.out_dir),
+            Err(RunError::Invalid(problems)) => {
+                json!({ "kind": "run_invalid", "run": run, "problems": problems })
+            }
+            Err(error) => json!({ "kind": "run_error", "run": run, "error": error.to_string() }),
+        };
+        state.hub.publish(&end);
+        state.hub.end();
+    });
+    Json(json!({ "run": run })).into_response()
+}
+
+/// The run's end for the page: outcome, cost, stopped tasks, files (with their URLs), report.
+fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
+    let outcome = if report.cancelled {
+        "cancelled"
+    } else if report.succeeded() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let files: Vec<Value> = report
+        .files()
+        .iter()
+        .filter_map(|file| {
+            let relative = file.strip_prefix(out_dir).ok()?;
+            let url: Vec<String> = relative
+                .components()
+                .map(|part| url_segment(&part.as_os_str().to_string_lossy()))
+                .collect();
+            Some(json!({ "name": relative, "url": format!("/api/output/{}", url.join("/")) }))
+        })
+        .collect();
+    json!({
+        "kind": "run_finished",
+        "run": run,
+        "outcome": outcome,
+        "spent": report.total_cost(),
+        "stopped": report
+            .stopped_tasks()
+            .iter()
+            .map(|stopped| json!({ "taskid": stopped.taskid, "how": stopped.how.to_string() }))
+            .collect::<Vec<_>>(),
+        "files": files,
+        "report": report,
+    })
+}
+
+/// `text` percent-encoded for a URL path segment (unreserved characters stay).
+fn url_segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// `POST /api/run/cancel`: cancels the running run as Ctrl-C does.
+pub async fn cancel(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "cancelled": state.hub.cancel() }))
+}
+
+/// `GET /api/events` (WebSocket): the current run's events so far, then live ones.
+pub async fn events(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| follow(state, socket))
+}
+
+async fn follow(state: Arc<AppState>, mut socket: WebSocket) {
+    let (history, mut live) = state.hub.subscribe();
+    for text in history {
+        if socket.send(Message::text(text.as_ref())).await.is_err() {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            next = live.recv() => match next {
+                Ok(text) => {
+                    if socket.send(Message::text(text.as_ref())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    let note = json!({ "kind": "lagged", "missed": missed }).to_string();
+                    if socket.send(Message::text(note)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => {} // the page says nothing that matters
+                _ => return,
+            },
+        }
+    }
+}
+
+/// "Spent so far": what the finished nodes' task records say was charged, each task once
+/// (a wait and a detail of one task report the same charge).
+#[derive(Clone, Default)]
+struct SpentSoFar {
+    charged: Arc<Mutex<BTreeMap<String, f64>>>,
+}
+
+impl SpentSoFar {
+    /// The new total when `event` tells of a charge.
+    fn notice(&self, event: &RunEvent) -> Option<f64> {
+        let RunEvent::Finished { charged, .. } = event else {
+            return None;
+        };
+        if charged.is_empty() {
+            return None;
+        }
+        let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
+        known.extend(charged.iter().map(|(task, amount)| (task.clone(), *amount)));
+        Some(known.values().sum())
+    }
+}

@@ -1,0 +1,125 @@
+// What the page knows about the current run, folded from the server's run events.
+
+export type NodeState = "pending" | "running" | "finished" | "resumed" | "failed" | "skipped" | "cancelled";
+
+export interface NodeRun {
+  state: NodeState;
+  status?: string;
+  phase?: string;
+  taskid?: string;
+  stopped?: string;
+  transfer?: { file: string; done: number; total: number | null };
+  log: string[];
+  message?: string;
+  elapsed?: number;
+}
+
+export interface RunFile {
+  name: string;
+  url: string;
+}
+
+export interface RunState {
+  run: number;
+  active: boolean;
+  outcome?: string;
+  spent: number;
+  nodes: Record<string, NodeRun>;
+  files: RunFile[];
+  stopped: { taskid: string; how: string }[];
+  error?: string;
+}
+
+export type RunEvent = { kind: string; node?: string; [key: string]: unknown };
+
+const LOG_LINES = 200;
+
+export function emptyRun(): RunState {
+  return { run: 0, active: false, spent: 0, nodes: {}, files: [], stopped: [] };
+}
+
+export function fold(state: RunState, event: RunEvent): RunState {
+  if (event.kind === "run_started") {
+    const nodes: Record<string, NodeRun> = {};
+    for (const id of (event.nodes as string[]) ?? []) nodes[id] = { state: "pending", log: [] };
+    return { run: Number(event.run), active: true, spent: 0, nodes, files: [], stopped: [] };
+  }
+  if (event.kind === "spent") return { ...state, spent: Number(event.amount) };
+  if (event.kind === "run_finished") {
+    return {
+      ...state,
+      active: false,
+      outcome: String(event.outcome),
+      spent: Number(event.spent),
+      files: (event.files as RunFile[]) ?? [],
+      stopped: (event.stopped as { taskid: string; how: string }[]) ?? [],
+    };
+  }
+  if (event.kind === "run_invalid" || event.kind === "run_error") {
+    return { ...state, active: false, outcome: "failed", error: String(event.error ?? "the workflow is invalid") };
+  }
+  const id = event.node;
+  if (!id) return state;
+  const node: NodeRun = { ...(state.nodes[id] ?? { state: "pending", log: [] }) };
+  switch (event.kind) {
+    case "started":
+      node.state = "running";
+      break;
+    case "resumed":
+      node.state = "resumed";
+      node.message = String(event.how);
+      break;
+    case "phase":
+      node.phase = String(event.phase);
+      node.status = node.phase;
+      break;
+    case "run_refused":
+      node.status = `waiting for a task slot (${String(event.reason)})`;
+      break;
+    case "task_started":
+      node.taskid = String(event.taskid);
+      break;
+    case "task_status":
+      node.status = String(event.status);
+      break;
+    case "log":
+      node.log = [...node.log, String(event.line)].slice(-LOG_LINES);
+      break;
+    case "transfer":
+      node.transfer = { file: String(event.file), done: Number(event.done), total: event.total === null ? null : Number(event.total) };
+      break;
+    case "task_stopped":
+      node.taskid = String(event.taskid);
+      node.stopped = String(event.how);
+      node.state = "cancelled";
+      node.status = `task ${String(event.taskid)} ${String(event.how)}`;
+      break;
+    case "finished":
+      node.state = "finished";
+      node.elapsed = Number(event.elapsed);
+      node.status = `in ${node.elapsed.toFixed(1)} s`;
+      break;
+    case "failed":
+      node.state = node.stopped ? "cancelled" : "failed";
+      node.message = String(event.error);
+      break;
+    case "skipped":
+      node.state = "skipped";
+      node.message = String(event.because);
+      break;
+    default:
+      return state;
+  }
+  return { ...state, nodes: { ...state.nodes, [id]: node } };
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function money(amount: number): string {
+  const text = amount.toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
+  return `$${text}`;
+}
