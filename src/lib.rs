@@ -38,6 +38,7 @@
 //! - [`graph`] — the workflow document, its validation, the executor and the run journal.
 //! - `emulator` (feature `emulator`) — a local Wiro-compatible server: same paths,
 //!   signatures, task lifecycle, WebSocket events, and real H.264 MP4 outputs.
+//! - [`hosts`] — adapters that run the nodes inside other engines: the n8n package generator.
 //! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph and emulator.
 
 pub mod api;
@@ -46,6 +47,7 @@ pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod graph;
+pub mod hosts;
 pub mod models;
 pub mod node;
 pub mod nodes;

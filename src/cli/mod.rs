@@ -5,6 +5,8 @@ mod backend;
 mod batch_view;
 mod emulator;
 mod exec;
+mod exec_events;
+mod export;
 mod nodes;
 mod progress;
 mod run;
@@ -61,6 +63,11 @@ enum Command {
     },
     /// Serve the local Wiro-compatible emulator until stopped.
     Emulator(emulator::EmulatorArgs),
+    /// Generate a package that runs the nodes inside another engine.
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +108,7 @@ pub fn main() -> ExitCode {
                 command: NodeCommand::Exec(args),
             } => exec::exec(args).await,
             Command::Emulator(args) => emulator::serve(args).await,
+            Command::Export { command } => export::export(command),
         }
     });
     ExitCode::from(code)
