@@ -1,6 +1,8 @@
 // Helpers of scripts/ci/n8n.sh (JSON work without jq):
-//   node n8n-check.js fixtures DIR FAST_ENV SLOW_ENV   writes credentials.json, workflows/{generate,cancel}.json
+//   node n8n-check.js fixtures DIR FAST_ENV SLOW_ENV   writes credentials.json and workflows/*.json
 //   node n8n-check.js success RAW_OUTPUT STATS_URL      asserts the generate run and one Run
+//   node n8n-check.js fanout RAW_OUTPUT STATS_URL RUNS  two prompts → two tasks, two MP4s
+//   node n8n-check.js refused OUTPUT STATS_URL RUNS     one bad item stops all, no Run sent
 //   node n8n-check.js running STATS_URL SECONDS         waits until a task runs and is followed
 //   node n8n-check.js killed STATS_URL SECONDS          waits until that task was stopped, asserts it
 'use strict';
@@ -39,55 +41,40 @@ function credential(id, name, env) {
   };
 }
 
-/** Manual Trigger → text-to-video → wait → download (the last one only when `download`). */
-function workflow(id, name, credentialId, credentialName, prompt, download) {
+/** A workflow of a chain of nodes: Start (Manual Trigger), then `steps` in order. */
+function chain(id, name, credentialId, credentialName, steps) {
   const credentials = { wiroNodesApi: { id: credentialId, name: credentialName } };
   const nodes = [
     {
-      id: `${id}-trigger`,
+      id: `${id}-start`,
       name: 'Start',
       type: 'n8n-nodes-base.manualTrigger',
       typeVersion: 1,
       position: [0, 0],
       parameters: {},
     },
-    {
-      id: `${id}-video`,
-      name: 'Video',
-      type: 'CUSTOM.wiroPixverseTextToVideoV4',
-      typeVersion: 1,
-      position: [220, 0],
-      parameters: { prompt, quality: '360p', duration: 5 },
-      credentials,
-    },
-    {
-      id: `${id}-wait`,
-      name: 'Wait',
-      type: 'CUSTOM.wiroTaskWait',
-      typeVersion: 1,
-      position: [440, 0],
-      parameters: { poll_seconds: 0.5, timeout_seconds: 600 },
-      credentials,
-    },
   ];
-  const connections = {
-    Start: { main: [[{ node: 'Video', type: 'main', index: 0 }]] },
-    Video: { main: [[{ node: 'Wait', type: 'main', index: 0 }]] },
-  };
-  if (download) {
-    nodes.push({
-      id: `${id}-download`,
-      name: 'Download',
-      type: 'CUSTOM.wiroOutputDownload',
-      typeVersion: 1,
-      position: [660, 0],
-      parameters: {},
-      credentials,
-    });
-    connections.Wait = { main: [[{ node: 'Download', type: 'main', index: 0 }]] };
-  }
+  const connections = {};
+  steps.forEach(([stepName, type, parameters], index) => {
+    const node = {
+      id: `${id}-${index}`,
+      name: stepName,
+      type,
+      typeVersion: type === 'n8n-nodes-base.code' ? 2 : 1,
+      position: [220 * (index + 1), 0],
+      parameters,
+    };
+    if (type.startsWith('CUSTOM.')) node.credentials = credentials;
+    connections[nodes[nodes.length - 1].name] = { main: [[{ node: stepName, type: 'main', index: 0 }]] };
+    nodes.push(node);
+  });
   return { id, name, active: false, nodes, connections, settings: {}, pinData: {} };
 }
+
+const VIDEO = 'CUSTOM.wiroPixverseTextToVideoV4';
+const WAIT = ['Wait', 'CUSTOM.wiroTaskWait', { poll_seconds: 0.5, timeout_seconds: 600 }];
+const DOWNLOAD = ['Download', 'CUSTOM.wiroOutputDownload', {}];
+const code = (items) => ['Prompts', 'n8n-nodes-base.code', { jsCode: `return ${JSON.stringify(items)};` }];
 
 function fixtures(dir, fastEnvFile, slowEnvFile) {
   const fast = readEnv(fastEnvFile);
@@ -98,16 +85,33 @@ function fixtures(dir, fastEnvFile, slowEnvFile) {
     credential('wiroFastEmu01', 'Wiro emulator (fast)', fast),
     credential('wiroSlowEmu01', 'Wiro emulator (slow)', slow),
   ]);
-  write(
-    'workflows/generate.json',
-    workflow('wiroE2eGen0001', 'wiro e2e generate', 'wiroFastEmu01', 'Wiro emulator (fast)',
-      'A paper boat drifts down a rain-soaked street', true),
-  );
-  write(
-    'workflows/cancel.json',
-    workflow('wiroE2eCan0001', 'wiro e2e cancel', 'wiroSlowEmu01', 'Wiro emulator (slow)',
-      'A lighthouse in a storm, to be cancelled', false),
-  );
+  const onFast = (id, name, steps) => chain(id, name, 'wiroFastEmu01', 'Wiro emulator (fast)', steps);
+  const fromItem = { prompt: '={{ $json.prompt }}', quality: '={{ $json.quality }}', duration: '={{ $json.duration }}' };
+  write('workflows/generate.json', onFast('wiroE2eGen0001', 'wiro e2e generate', [
+    ['Video', VIDEO, { prompt: 'A paper boat drifts down a rain-soaked street', quality: '360p', duration: 5 }],
+    WAIT,
+    DOWNLOAD,
+  ]));
+  write('workflows/fanout.json', onFast('wiroE2eFan0001', 'wiro e2e fan-out', [
+    code([
+      { json: { prompt: 'A red kite over a beach', quality: '360p', duration: 5 } },
+      { json: { prompt: 'A blue kite over a field', quality: '360p', duration: 5 } },
+    ]),
+    ['Video', VIDEO, fromItem],
+    WAIT,
+    DOWNLOAD,
+  ]));
+  write('workflows/refuse.json', onFast('wiroE2eRef0001', 'wiro e2e refuse', [
+    code([
+      { json: { prompt: 'A possible video', quality: '360p', duration: 5 } },
+      { json: { prompt: 'An impossible video', quality: '1080p', duration: 8 } },
+    ]),
+    ['Video', VIDEO, fromItem],
+  ]));
+  write('workflows/cancel.json', chain('wiroE2eCan0001', 'wiro e2e cancel', 'wiroSlowEmu01', 'Wiro emulator (slow)', [
+    ['Video', VIDEO, { prompt: 'A lighthouse in a storm, to be cancelled', quality: '360p', duration: 5 }],
+    WAIT,
+  ]));
 }
 
 async function stats(url) {
@@ -185,6 +189,44 @@ async function success(rawFile, statsUrl) {
   );
 }
 
+async function fanout(rawFile, statsUrl, runsBefore) {
+  const result = runData(rawFile).data.resultData;
+  if (result.error) fail(`the fan-out execution failed: ${JSON.stringify(result.error).slice(0, 800)}`);
+  const items = (name) => (result.runData[name] || [{}])[0].data.main[0];
+  const videos = items('Video');
+  const downloads = items('Download');
+  if (videos.length !== 2 || items('Wait').length !== 2 || downloads.length !== 2) {
+    fail(`two prompts gave ${videos.length}/${items('Wait').length}/${downloads.length} items, not 2 each`);
+  }
+  const tasks = new Set(videos.map((item) => item.json.taskid));
+  const paths = new Set(downloads.map((item) => item.json.path));
+  if (tasks.size !== 2 || paths.size !== 2) fail('the two prompts did not get two tasks and two files');
+  downloads.forEach((item, index) => {
+    if (!item.binary || !item.binary.data || item.binary.data.mimeType !== 'video/mp4') {
+      fail(`download item ${index} has no MP4 binary data`);
+    }
+    if (item.pairedItem.item !== index) fail(`download item ${index} is paired with ${item.pairedItem.item}`);
+  });
+  const counters = await stats(statsUrl);
+  if (counters.runs_accepted !== runsBefore + 2) {
+    fail(`two prompts made ${counters.runs_accepted - runsBefore} Runs, not 2`);
+  }
+  console.log(`n8n-check: ok: two prompts fanned out to tasks ${[...tasks].join(', ')} and two MP4s; 2 Runs`);
+}
+
+async function refused(outputFile, statsUrl, runsBefore) {
+  const text = fs.readFileSync(outputFile, 'utf8');
+  for (const expected of ['Item 1', 'duration', 'pixverse/1080p-max-5s', 'nothing was sent']) {
+    if (!text.includes(expected)) fail(`the refusal does not say ${JSON.stringify(expected)}:\n${text.slice(-3000)}`);
+  }
+  const counters = await stats(statsUrl);
+  if (counters.runs_accepted !== runsBefore) {
+    fail(`a refused list still sent ${counters.runs_accepted - runsBefore} Runs`);
+  }
+  const line = text.split('\n').find((l) => l.includes('pixverse/1080p-max-5s'));
+  console.log(`n8n-check: ok: refused before any Run: ${line.trim()}`);
+}
+
 const RUNNING = new Set(['task_start', 'task_output', 'task_output_full', 'task_error', 'task_error_full']);
 
 async function until(statsUrl, seconds, what, test) {
@@ -223,6 +265,8 @@ const [command, ...args] = process.argv.slice(2);
 const commands = {
   fixtures: () => fixtures(...args),
   success: () => success(args[0], args[1]),
+  fanout: () => fanout(args[0], args[1], Number(args[2])),
+  refused: () => refused(args[0], args[1], Number(args[2])),
   running: () => running(args[0], Number(args[1])),
   killed: () => killed(args[0], Number(args[1])),
 };

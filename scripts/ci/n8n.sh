@@ -5,7 +5,9 @@
 #  2. builds wiro-nodes, starts two emulators (fast, and slow for the cancellation), generates
 #     the package with `wiro-nodes export n8n`, loads it through N8N_CUSTOM_EXTENSIONS;
 #  3. imports a workflow Manual Trigger → text-to-video → wait → download and runs it with
-#     `n8n execute --rawOutput`: success, the MP4 in the binary data, exactly one Run;
+#     `n8n execute --rawOutput`: success, the MP4 in the binary data, exactly one Run; then two
+#     prompts fan out to two tasks and two MP4s, and a list holding one impossible item is
+#     refused with our message before any Run;
 #  4. runs a second workflow with `n8n execute-batch`, and once its task runs and the Wait node
 #     follows it, sends n8n SIGTERM: n8n cancels the execution (ActiveExecutions.stopExecution,
 #     as the editor's Stop button does), the node sends its `wiro-nodes node exec` SIGTERM, and
@@ -118,7 +120,7 @@ unset WIRO_API_KEY WIRO_API_SECRET WIRO_BASE_URL WIRO_SOCKET_URL
 
 CHECK="$ROOT/scripts/ci/n8n-check.js"
 "$NODE24_BIN/node" "$CHECK" fixtures "$WORK" "$WORK/fast.env" "$WORK/slow.env"
-step "importing the credentials and two workflows into a private n8n ($N8N_USER_FOLDER)"
+step "importing the credentials and four workflows into a private n8n ($N8N_USER_FOLDER)"
 timeout 300 "$N8N" import:credentials --input="$WORK/credentials.json" >"$WORK/import.log" 2>&1 || { cat "$WORK/import.log"; exit 1; }
 timeout 300 "$N8N" import:workflow --separate --input="$WORK/workflows" >>"$WORK/import.log" 2>&1 || { cat "$WORK/import.log"; exit 1; }
 
@@ -127,6 +129,18 @@ if ! timeout 600 "$N8N" execute --id=wiroE2eGen0001 --rawOutput >"$WORK/generate
   echo "n8n.sh: FAIL: n8n execute failed"; tail -c 4000 "$WORK/generate.err"; tail -c 4000 "$WORK/generate.out"; exit 1
 fi
 "$NODE24_BIN/node" "$CHECK" success "$WORK/generate.out" "$FAST_STATS"
+
+step "n8n execute: two prompts fan out to two tasks and two MP4s"
+if ! timeout 600 "$N8N" execute --id=wiroE2eFan0001 --rawOutput >"$WORK/fanout.out" 2>"$WORK/fanout.err"; then
+  echo "n8n.sh: FAIL: n8n execute (fan-out) failed"; tail -c 4000 "$WORK/fanout.err"; tail -c 4000 "$WORK/fanout.out"; exit 1
+fi
+"$NODE24_BIN/node" "$CHECK" fanout "$WORK/fanout.out" "$FAST_STATS" 1
+
+step "n8n execute: a list with one impossible item (1080p, 8 s) is refused before any Run"
+if timeout 600 "$N8N" execute --id=wiroE2eRef0001 --rawOutput >"$WORK/refuse.out" 2>&1; then
+  echo "n8n.sh: FAIL: n8n ran a list with an impossible item"; tail -c 4000 "$WORK/refuse.out"; exit 1
+fi
+"$NODE24_BIN/node" "$CHECK" refused "$WORK/refuse.out" "$FAST_STATS" 3
 
 step "cancelling an execution mid-wait: n8n execute-batch on the slow emulator, then SIGTERM"
 # Not under `timeout`: it would pass the signal to the whole process group, our child

@@ -57,20 +57,18 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         let problem = InputProblem::new(
             "",
             "node-type",
-            format!(
-                "unknown node type {:?}; known types: {}",
-                args.type_id,
-                known.join(", ")
-            ),
+            format!("known types: {}", known.join(", ")),
         );
-        report.invalid(&args.type_id, &[problem], EXIT_INVALID);
+        let headline = format!("unknown node type {:?}; nothing was sent", args.type_id);
+        report.invalid(&headline, &[problem], EXIT_INVALID);
         return EXIT_INVALID;
     };
+    let refused = format!("invalid inputs for {}; nothing was sent", args.type_id);
     let inputs = match read_inputs(&args.inputs) {
         Ok(inputs) => inputs,
         Err(error) => {
             let problem = InputProblem::new("", "json", error);
-            report.invalid(&args.type_id, &[problem], EXIT_INVALID);
+            report.invalid(&refused, &[problem], EXIT_INVALID);
             return EXIT_INVALID;
         }
     };
@@ -83,7 +81,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         )],
     };
     if !problems.is_empty() {
-        report.invalid(&args.type_id, &problems, EXIT_INVALID);
+        report.invalid(&refused, &problems, EXIT_INVALID);
         return EXIT_INVALID;
     }
     if args.check {
@@ -137,7 +135,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             code
         }
         Err(NodeError::InvalidInputs(problems)) => {
-            report.invalid(&args.type_id, &problems, EXIT_INVALID);
+            report.invalid(&refused, &problems, EXIT_INVALID);
             EXIT_INVALID
         }
         Err(error) => {

@@ -133,20 +133,18 @@ impl Reporter {
         }
     }
 
-    /// The last line: the inputs were refused and nothing was sent.
-    pub(crate) fn invalid(&self, type_id: &str, problems: &[InputProblem], exit: u8) {
+    /// The last line: the request was refused (`headline` says why) and nothing was sent.
+    pub(crate) fn invalid(&self, headline: &str, problems: &[InputProblem], exit: u8) {
         match self.format {
             ProgressFormat::Json => self.json(json!({
                 "event": "result",
                 "outcome": "invalid",
                 "exit": exit,
-                "error": format!("invalid inputs for {type_id}; nothing was sent"),
+                "error": headline,
                 "problems": problems,
             })),
             ProgressFormat::Text => {
-                self.text(format_args!(
-                    "error: invalid inputs for {type_id}; nothing was sent:"
-                ));
+                self.text(format_args!("error: {headline}:"));
                 for problem in problems {
                     self.text(format_args!("  - {problem}"));
                 }

@@ -188,12 +188,12 @@ function failure(plan, run) {
     };
   }
   const { taskid } = taskFacts(run);
-  const stopped = run.events.find((e) => e.event === 'task_stopped');
-  const about = taskid ? ` (task ${taskid}${stopped ? ` ${stopped.how}` : ''})` : '';
   const why =
     (result && result.error) ||
     run.strayLines.slice(-3).join('; ') ||
     `wiro-nodes ended with ${run.killedBy || `exit status ${run.code}`}`;
+  // A task id is never lost: name it when the error does not.
+  const about = taskid && !why.includes(String(taskid)) ? ` (task ${taskid})` : '';
   return { message: `${plan.type}: ${why}${about}` };
 }
 
