@@ -322,9 +322,20 @@ async function runNode(ctx, plan) {
       continue;
     }
     const cancelledRun = run && (run.code === EXIT_SIGTERM || run.code === EXIT_SIGINT);
+    // The other items' tasks are not lost with the failed one: the error names them.
+    const others = runs
+      .map((other, at) => ({ at, taskid: other.run ? taskFacts(other.run).taskid : undefined }))
+      .filter(({ at, taskid }) => at !== index && taskid !== undefined)
+      .map(({ at, taskid }) => `item ${at}: task ${taskid}`);
+    const description = [
+      reason.description,
+      others.length ? `Tasks of the other items (already started; not sent again): ${others.join(', ')}.` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
     throw nodeError(ctx, cancelledRun ? `${plan.type}: cancelled: ${reason.message}` : reason.message, {
       itemIndex: index,
-      description: reason.description,
+      description: description || undefined,
     });
   }
   return [out];

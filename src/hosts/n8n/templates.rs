@@ -22,7 +22,9 @@ pub fn node_file(spec: &NodeSpec) -> String {
     let (properties, fields) = properties(spec);
     let mut description = spec.description.to_owned();
     if spec.spends_money {
-        description.push_str(" Each input item starts one paid task.");
+        description.push_str(
+            " Each input item starts one paid task; leave Retry On Fail off (a retry is a new Run).",
+        );
     }
     let node = json!({
         "displayName": format!("Wiro {}", spec.title),
