@@ -99,7 +99,11 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         Ok(backend) => backend,
         Err(error) => {
             let code = error.exit_code();
-            let outcome = if code == EXIT_INVALID { "invalid" } else { "failed" };
+            let outcome = if code == EXIT_INVALID {
+                "invalid"
+            } else {
+                "failed"
+            };
             report.failed(outcome, &error.to_string(), code, None);
             return code;
         }

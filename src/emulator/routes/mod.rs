@@ -26,7 +26,7 @@ use axum::Router;
 
 use crate::api::wire::codes;
 
-use super::answer::failure;
+use super::answer::{failure, json_response};
 use super::socket;
 use super::state::Shared;
 
@@ -59,12 +59,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 /// (not part of the Wiro contract, hence outside `/v1`; never counted as a request itself).
 async fn stats(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
     let mut body = shared.stats().to_json();
-    let tasks: Map<String, Value> = super::state::lock(&shared.tasks)
+    let tasks: serde_json::Map<String, serde_json::Value> = super::basics::lock(&shared.tasks)
         .by_id
         .iter()
         .map(|(id, entry)| (id.clone(), entry.record.status.to_string().into()))
         .collect();
-    body["tasks"] = Value::Object(tasks);
+    body["tasks"] = serde_json::Value::Object(tasks);
     json_response(StatusCode::OK, &body)
 }
 
