@@ -39,7 +39,7 @@
 //! - `emulator` (feature `emulator`) — a local Wiro-compatible server: same paths,
 //!   signatures, task lifecycle, WebSocket events, and real H.264 MP4 outputs.
 //! - [`hosts`] — programs that run the nodes inside something else: the browser workflow
-//!   `editor` (feature `editor`).
+//!   `editor` (feature `editor`) and the n8n package generator.
 //! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph and emulator.
 
 pub mod api;

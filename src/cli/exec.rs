@@ -1,5 +1,10 @@
 //! `wiro-nodes node exec`: one node as a process step — JSON inputs in, JSON outputs out — so
-//! any engine (Argo, Airflow, n8n's Execute Command, a CI job) can use the nodes.
+//! any engine (Argo, Airflow, n8n, a CI job) can use the nodes.
+//!
+//! Exit status: 0 done (outputs on stdout), 1 failed, 2 invalid inputs (nothing was sent),
+//! 130 stopped by SIGINT, 143 stopped by SIGTERM. A stop signal cancels a queued task or
+//! kills a running one before the process exits. `--progress json` turns stderr into JSON
+//! lines (see `exec_events`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -7,8 +12,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::{backend, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
-use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry};
+use super::exec_events::{ProgressFormat, Reporter};
+use super::signals::{self, StopSignal};
+use super::{backend, EXIT_FAILED, EXIT_INVALID};
+use crate::node::{InputProblem, NodeContext, NodeError, ProgressSink, Registry};
 
 /// Arguments of `wiro-nodes node exec`.
 #[derive(Debug, clap::Args)]
@@ -21,6 +28,14 @@ pub(crate) struct ExecArgs {
     /// Where the node writes files (downloads); relative input paths are read from here too.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// How to report progress on stderr: `text` for people, `json` for engines (one object
+    /// per line: the task first, then statuses, log lines, bytes, cost, and a result line).
+    #[arg(long, value_enum, default_value_t = ProgressFormat::Text)]
+    progress: ProgressFormat,
+    /// Only check the inputs against the node's schema and rules, send nothing, and exit 0
+    /// (valid) or 2 (invalid).
+    #[arg(long)]
+    check: bool,
 }
 
 fn read_inputs(text: &str) -> Result<Value, String> {
@@ -35,73 +50,69 @@ fn read_inputs(text: &str) -> Result<Value, String> {
 }
 
 pub(crate) async fn exec(args: ExecArgs) -> u8 {
+    let report = Reporter::new(args.progress);
     let registry = Registry::from_inventory();
     let Some(node) = registry.get(&args.type_id).cloned() else {
-        eprintln!(
-            "error: unknown node type {:?}; known types: {}",
-            args.type_id,
-            registry
-                .specs()
-                .map(|s| s.type_id)
-                .collect::<Vec<_>>()
-                .join(", ")
+        let known = registry.specs().map(|s| s.type_id).collect::<Vec<_>>();
+        let problem = InputProblem::new(
+            "",
+            "node-type",
+            format!("known types: {}", known.join(", ")),
         );
+        let headline = format!("unknown node type {:?}; nothing was sent", args.type_id);
+        report.invalid(&headline, &[problem], EXIT_INVALID);
         return EXIT_INVALID;
     };
+    let refused = format!("invalid inputs for {}; nothing was sent", args.type_id);
     let inputs = match read_inputs(&args.inputs) {
         Ok(inputs) => inputs,
         Err(error) => {
-            eprintln!("error: {error}");
+            let problem = InputProblem::new("", "json", error);
+            report.invalid(&refused, &[problem], EXIT_INVALID);
             return EXIT_INVALID;
         }
     };
     let problems = match &inputs {
         Value::Object(map) => node.check_inputs(map, &BTreeSet::new()),
-        _ => vec![crate::node::InputProblem::new(
+        _ => vec![InputProblem::new(
             "",
             "type",
             "--inputs must be a JSON object",
         )],
     };
     if !problems.is_empty() {
-        eprintln!(
-            "error: invalid inputs for {}; nothing was sent:",
-            args.type_id
-        );
-        for problem in problems {
-            eprintln!("  - {problem}");
-        }
+        report.invalid(&refused, &problems, EXIT_INVALID);
         return EXIT_INVALID;
     }
+    if args.check {
+        report.ok();
+        return 0;
+    }
+    report.followed_tasks(node.spec(), &inputs);
+    let cancel = CancellationToken::new();
+    // Watch signals before connecting: a SIGTERM from here on stops the task, never loses it.
+    let (watcher, received) = signals::watch(
+        cancel.clone(),
+        "stopping: the task is cancelled or killed first (signal again to leave at once)",
+    );
     let backend = match backend::connect().await {
         Ok(backend) => backend,
         Err(error) => {
-            eprintln!("error: {error}");
-            return error.exit_code();
+            let code = error.exit_code();
+            let outcome = if code == EXIT_INVALID {
+                "invalid"
+            } else {
+                "failed"
+            };
+            report.failed(outcome, &error.to_string(), code, None);
+            return code;
         }
-    };
-    let cancel = CancellationToken::new();
-    let watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        })
     };
     let ctx = NodeContext {
         node_id: args.type_id.replace('/', "-"),
         client: backend.client.clone(),
         cancel,
-        progress: ProgressSink::new(|event| match event {
-            NodeEvent::TaskStarted(task) => eprintln!(
-                "task {} accepted (token {})",
-                task.taskid, task.socketaccesstoken
-            ),
-            NodeEvent::TaskStatus(status) => eprintln!("status {status}"),
-            NodeEvent::TaskStopped { taskid, how } => eprintln!("task {taskid} {how}"),
-            _ => {}
-        }),
+        progress: ProgressSink::new(move |event| report.event(event)),
         tasks: crate::node::TaskSlots::default(),
         input_dir: args.out.clone(),
         // The caller names its own files: nothing shared is being opened.
@@ -110,24 +121,29 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
     };
     let result = node.run(&ctx, inputs).await;
     watcher.abort();
+    let signal = received.get().copied();
     match result {
         Ok(outputs) => {
+            report.costs(node.spec(), &outputs);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&outputs).unwrap_or_default()
             );
+            report.ok();
             0
         }
         Err(error @ NodeError::Cancelled { .. }) => {
-            eprintln!("error: {error}");
-            EXIT_CANCELLED
+            let signal = signal.unwrap_or(StopSignal::Interrupt);
+            let code = signal.exit_code();
+            report.failed("cancelled", &error.to_string(), code, Some(signal.name()));
+            code
         }
-        Err(error @ NodeError::InvalidInputs(_)) => {
-            eprintln!("error: {error}");
+        Err(NodeError::InvalidInputs(problems)) => {
+            report.invalid(&refused, &problems, EXIT_INVALID);
             EXIT_INVALID
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            report.failed("failed", &error.to_string(), EXIT_FAILED, None);
             EXIT_FAILED
         }
     }

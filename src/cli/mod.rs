@@ -6,6 +6,8 @@ mod batch_view;
 mod editor;
 mod emulator;
 mod exec;
+mod exec_events;
+mod export;
 mod nodes;
 mod progress;
 mod run;
@@ -64,6 +66,11 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Serve the browser workflow editor on 127.0.0.1 and print its address.
     Editor(editor::EditorArgs),
+    /// Generate a package that runs the nodes inside another engine.
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +112,7 @@ pub fn main() -> ExitCode {
             } => exec::exec(args).await,
             Command::Emulator(args) => emulator::serve(args).await,
             Command::Editor(args) => editor::serve(args).await,
+            Command::Export { command } => export::export(command),
         }
     });
     ExitCode::from(code)

@@ -25,6 +25,14 @@ impl StopSignal {
             Self::Terminate => EXIT_TERMINATED,
         }
     }
+
+    /// `SIGINT` or `SIGTERM`, for machine-readable reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+        }
+    }
 }
 
 /// The next stop signal.

@@ -5,6 +5,8 @@
 //! the same task lifecycle and socket frames, and real H.264 MP4 outputs served under `/cdn`.
 //! Faults (500, 429, cut connections, truncated downloads, slow answers, dropped sockets,
 //! codes 96/97, failing tasks) can be injected to test a client's error handling.
+//! `GET /emulator/stats` answers [`Stats`] and each task's status as JSON, for scripts that
+//! test a host from outside the process.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

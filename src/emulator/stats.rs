@@ -29,4 +29,21 @@ impl Stats {
     pub fn finished(&self) -> u64 {
         self.succeeded + self.failed + self.cancelled
     }
+
+    /// The counters as JSON, as `GET /emulator/stats` serves them to scripts: `runs_accepted`,
+    /// `succeeded`, `failed`, `cancelled`, and `requests` by operation name (`run`, `kill`, ...).
+    pub fn to_json(&self) -> serde_json::Value {
+        let requests: serde_json::Map<String, serde_json::Value> = self
+            .requests
+            .iter()
+            .map(|(operation, count)| (operation.name().to_owned(), (*count).into()))
+            .collect();
+        serde_json::json!({
+            "runs_accepted": self.runs_accepted,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "requests": requests,
+        })
+    }
 }

@@ -1,8 +1,11 @@
-//! Hosts: programs that run our nodes inside something else, each a thin adapter over
-//! [`node`](crate::node) and [`graph`](crate::graph).
+//! Hosts: everything that runs our nodes inside something else, each a thin adapter over
+//! [`node`](crate::node) and [`graph`](crate::graph) that never reimplements validation,
+//! resume or the money rules.
 //!
 //! - `editor` (feature `editor`) — the browser workflow editor: a local server and the page
 //!   it embeds, drawn from the node specs alone.
+//! - [`n8n`] — generates an n8n community node package whose nodes run `wiro-nodes node exec`.
 
 #[cfg(feature = "editor")]
 pub mod editor;
+pub mod n8n;

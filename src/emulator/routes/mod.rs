@@ -26,7 +26,7 @@ use axum::Router;
 
 use crate::api::wire::codes;
 
-use super::answer::failure;
+use super::answer::{failure, json_response};
 use super::socket;
 use super::state::Shared;
 
@@ -50,8 +50,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/Tool/Detail", post(tools::detail))
         .route("/v1/socket", get(socket::upgrade))
         .route("/cdn/{dir}/{name}", get(cdn::download))
+        .route("/emulator/stats", get(stats))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// The emulator's counters and each task's status, for scripts that test a host end to end
+/// (not part of the Wiro contract, hence outside `/v1`; never counted as a request itself).
+async fn stats(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+    let mut body = shared.stats().to_json();
+    let tasks: serde_json::Map<String, serde_json::Value> = super::basics::lock(&shared.tasks)
+        .by_id
+        .iter()
+        .map(|(id, entry)| (id.clone(), entry.record.status.to_string().into()))
+        .collect();
+    body["tasks"] = serde_json::Value::Object(tasks);
+    json_response(StatusCode::OK, &body)
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

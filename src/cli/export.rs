@@ -1,0 +1,43 @@
+//! `wiro-nodes export n8n DIR`: writes the n8n community node package generated from the
+//! node specs.
+
+use std::path::PathBuf;
+
+use super::EXIT_FAILED;
+use crate::hosts::n8n::{Package, PACKAGE_NAME};
+use crate::node::Registry;
+
+/// What to export.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ExportCommand {
+    /// An n8n community node package: one n8n node per node type, and credentials. Load it
+    /// with N8N_CUSTOM_EXTENSIONS=DIR or install it into ~/.n8n/custom (npm install DIR).
+    N8n {
+        /// The folder to write (created if missing; a folder holding an earlier export is
+        /// refreshed, any other non-empty folder refused).
+        dir: PathBuf,
+    },
+}
+
+pub(crate) fn export(command: ExportCommand) -> u8 {
+    match command {
+        ExportCommand::N8n { dir } => {
+            let registry = Registry::from_inventory();
+            let package = Package::generate(&registry);
+            if let Err(error) = package.write_to(&dir) {
+                eprintln!("error: {error}");
+                return EXIT_FAILED;
+            }
+            println!(
+                "Wrote {PACKAGE_NAME} ({} nodes) to {}.",
+                registry.len(),
+                dir.display()
+            );
+            println!(
+                "Load it: N8N_CUSTOM_EXTENSIONS={} n8n start   (wiro-nodes must be on n8n's PATH, or set WIRO_NODES_BIN)",
+                std::fs::canonicalize(&dir).unwrap_or(dir).display()
+            );
+            0
+        }
+    }
+}
