@@ -39,6 +39,8 @@
 //! - `emulator` (feature `emulator`) — a local Wiro-compatible server: same paths,
 //!   signatures, task lifecycle, WebSocket events, and real H.264 MP4 outputs.
 //! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph and emulator.
+//! - `hosts` (feature `temporal`) — the nodes as Temporal activities, one durable workflow
+//!   per document.
 
 pub mod api;
 #[cfg(feature = "cli")]
@@ -46,6 +48,8 @@ pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod graph;
+#[cfg(feature = "temporal")]
+pub mod hosts;
 pub mod models;
 pub mod node;
 pub mod nodes;

@@ -7,6 +7,8 @@ mod exec;
 mod nodes;
 mod progress;
 mod run;
+#[cfg(feature = "temporal")]
+mod temporal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +59,22 @@ enum Command {
     },
     /// Serve the local Wiro-compatible emulator until stopped.
     Emulator(emulator::EmulatorArgs),
+    /// Host every node type and the workflow as a Temporal worker (until Ctrl-C).
+    #[cfg(feature = "temporal")]
+    Worker(temporal::WorkerArgs),
+    /// Start a workflow file on Temporal; prints its id (the same document gives the same id,
+    /// and is not run twice).
+    #[cfg(feature = "temporal")]
+    Submit(temporal::SubmitArgs),
+    /// Show a submitted workflow's status and each node's state.
+    #[cfg(feature = "temporal")]
+    Status(temporal::IdArgs),
+    /// Cancel a submitted workflow: running nodes stop their remote tasks.
+    #[cfg(feature = "temporal")]
+    Cancel(temporal::IdArgs),
+    /// Wait for a submitted workflow to end and print its report.
+    #[cfg(feature = "temporal")]
+    Result(temporal::IdArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +115,16 @@ pub fn main() -> ExitCode {
                 command: NodeCommand::Exec(args),
             } => exec::exec(args).await,
             Command::Emulator(args) => emulator::serve(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Worker(args) => temporal::worker(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Submit(args) => temporal::submit(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Status(args) => temporal::status(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Cancel(args) => temporal::cancel(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Result(args) => temporal::result(args).await,
         }
     });
     ExitCode::from(code)

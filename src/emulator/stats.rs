@@ -25,6 +25,23 @@ impl Stats {
         self.requests.get(&operation).copied().unwrap_or(0)
     }
 
+    /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
+    /// `succeeded`, `failed`, `cancelled` and `requests` by operation name.
+    pub fn to_json(&self) -> serde_json::Value {
+        let requests: serde_json::Map<String, serde_json::Value> = self
+            .requests
+            .iter()
+            .map(|(operation, count)| (operation.to_string(), (*count).into()))
+            .collect();
+        serde_json::json!({
+            "runs_accepted": self.runs_accepted,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "requests": requests,
+        })
+    }
+
     /// Tasks that reached a terminal status.
     pub fn finished(&self) -> u64 {
         self.succeeded + self.failed + self.cancelled

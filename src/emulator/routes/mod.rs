@@ -53,8 +53,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/Tool/Detail", post(tools::detail))
         .route("/v1/socket", get(socket::upgrade))
         .route("/cdn/{dir}/{name}", get(cdn::download))
+        .route("/emulator/stats", get(stats))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// `GET /emulator/stats`: the counters, for tests and operators (not part of Wiro's API).
+async fn stats(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &shared.stats().to_json())
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

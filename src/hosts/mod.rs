@@ -1,0 +1,4 @@
+//! Hosts: the nodes run by engines other than the reference executor.
+
+#[cfg(feature = "temporal")]
+pub mod temporal;
