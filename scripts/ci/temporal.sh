@@ -84,7 +84,7 @@ wait_for 60 "the Temporal server" "\"$TEMPORAL\" operator cluster health --addre
 say "starting the emulator (speed 0.15: a task takes ~27 s; 25 run at once, 15 queue, more get code 96)"
 "$BIN" emulator --speed 0.15 --max-running 25 --max-queued 15 >"$WORK/emulator.env" 2>"$WORK/emulator.log" &
 PIDS+=($!)
-wait_for 30 "the emulator" "[[ \$(wc -l <\"$WORK/emulator.env\") -ge 4 ]]"
+wait_for 30 "the emulator" "[[ -f \"$WORK/emulator.env\" && \$(wc -l <\"$WORK/emulator.env\") -ge 4 ]]"
 # shellcheck disable=SC1091
 source "$WORK/emulator.env"
 STATS=${WIRO_BASE_URL%/v1}/emulator/stats
@@ -192,7 +192,7 @@ open(sys.argv[2], "w").write("\n".join(json.dumps(t) for t in tasks) + "\n")
 EOF
 while read -r task; do
   status=$("$BIN" node exec wiro/task.detail --inputs "{\"task\": $task}" 2>/dev/null \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["task"]["status"])')
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["detail"]["status"])')
   [[ "$status" == "task_cancel" ]] || fail "task $task is $status after cancel, expected task_cancel"
 done <"$WORK/tasks.txt"
 after=$(counter cancelled)
