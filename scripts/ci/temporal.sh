@@ -51,6 +51,8 @@ TEMPORAL=$VENV/bin/temporal
 say "building wiro-nodes with --features temporal"
 cargo build --quiet --features temporal --bin wiro-nodes
 BIN=$TARGET_DIR/debug/wiro-nodes
+say "unit tests of the Temporal host"
+cargo test --quiet --features temporal --lib hosts::
 
 WORK=$(mktemp -d)
 PIDS=()

@@ -89,7 +89,10 @@ pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WIRO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // A Temporal worker's log is its operator's view: tasks accepted and stopped.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,wiro_nodes::hosts=info")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();

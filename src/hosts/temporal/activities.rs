@@ -220,7 +220,15 @@ impl NodeHost {
                 output_dir: output_dir.display().to_string(),
             }),
             Err(error) => {
-                tracing::warn!(node = label, %error, "node failed");
+                match &error {
+                    NodeError::Cancelled { .. } => {
+                        tracing::info!(node = label, %error, "node cancelled")
+                    }
+                    NodeError::Api(ApiError::ConcurrencyLimit { .. }) => {
+                        tracing::info!(node = label, %error, "no slot: the workflow submits again later")
+                    }
+                    _ => tracing::warn!(node = label, %error, "node failed"),
+                }
                 Err(activity_error(error, paid))
             }
         }

@@ -5,6 +5,8 @@
 //! - [`workflow`] — [`GraphWorkflow`]: validates a document, then runs its nodes with the
 //!   local executor's meaning (`$from` references, bounded concurrency, cancellation that
 //!   stops remote tasks), mapping the money rules onto activity options.
+//! - `calls` — how the workflow calls each node: one attempt for a paid Run, a durable
+//!   timer after a code-96 refusal, retries with heartbeats for the rest.
 //! - [`messages`] — what travels through Temporal's history: the workflow's input, each
 //!   activity's call and result, and the report.
 //! - [`client`] — connect, submit under an id derived from the document, status, cancel,
@@ -14,11 +16,13 @@
 //! environment, and nothing in a workflow's input or history carries them.
 
 pub mod activities;
+mod calls;
 pub mod client;
 pub mod messages;
 pub mod workflow;
 
 pub use activities::NodeHost;
+pub use calls::RECONCILE_HOOK;
 pub use client::{connect, workflow_id, Submitted};
 pub use messages::{NodeCall, NodeDone, NodeLine, NodeState, Report, WorkflowInput};
 pub use workflow::GraphWorkflow;
