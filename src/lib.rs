@@ -39,8 +39,9 @@
 //! - `emulator` (feature `emulator`) — a local Wiro-compatible server: same paths,
 //!   signatures, task lifecycle, WebSocket events, and real H.264 MP4 outputs.
 //! - [`hosts`] — programs that run the nodes inside something else: the browser workflow
-//!   `editor` (feature `editor`) and the n8n package generator.
-//! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph and emulator.
+//!   `editor` (feature `editor`), the n8n package generator, and the Temporal worker
+//!   (feature `temporal`: the nodes as activities, one durable workflow per document).
+//! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph, hosts and emulator.
 
 pub mod api;
 #[cfg(feature = "cli")]

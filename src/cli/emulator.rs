@@ -80,7 +80,8 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
     );
     let _ = std::io::stdout().flush();
     eprintln!(
-        "Wiro emulator serving on {}; Ctrl-C to stop.",
+        "Wiro emulator serving on {}; counters at http://{}/emulator/stats; Ctrl-C to stop.",
+        handle.addr(),
         handle.addr()
     );
     let _ = tokio::signal::ctrl_c().await;

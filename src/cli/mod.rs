@@ -12,6 +12,8 @@ mod nodes;
 mod progress;
 mod run;
 mod signals;
+#[cfg(feature = "temporal")]
+mod temporal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +73,22 @@ enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// Host every node type and the workflow as a Temporal worker (until Ctrl-C).
+    #[cfg(feature = "temporal")]
+    Worker(temporal::WorkerArgs),
+    /// Start a workflow file on Temporal; prints its id (the same document gives the same id,
+    /// and is not run twice).
+    #[cfg(feature = "temporal")]
+    Submit(temporal::SubmitArgs),
+    /// Show a submitted workflow's status and each node's state.
+    #[cfg(feature = "temporal")]
+    Status(temporal::IdArgs),
+    /// Cancel a submitted workflow: running nodes stop their remote tasks.
+    #[cfg(feature = "temporal")]
+    Cancel(temporal::IdArgs),
+    /// Wait for a submitted workflow to end and print its report.
+    #[cfg(feature = "temporal")]
+    Result(temporal::IdArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,7 +103,10 @@ pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WIRO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // A Temporal worker's log is its operator's view: tasks accepted and stopped.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,wiro_nodes::hosts=info")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -113,6 +134,16 @@ pub fn main() -> ExitCode {
             Command::Emulator(args) => emulator::serve(args).await,
             Command::Editor(args) => editor::serve(args).await,
             Command::Export { command } => export::export(command),
+            #[cfg(feature = "temporal")]
+            Command::Worker(args) => temporal::worker(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Submit(args) => temporal::submit(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Status(args) => temporal::status(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Cancel(args) => temporal::cancel(args).await,
+            #[cfg(feature = "temporal")]
+            Command::Result(args) => temporal::result(args).await,
         }
     });
     ExitCode::from(code)

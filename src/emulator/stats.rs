@@ -25,18 +25,13 @@ impl Stats {
         self.requests.get(&operation).copied().unwrap_or(0)
     }
 
-    /// Tasks that reached a terminal status.
-    pub fn finished(&self) -> u64 {
-        self.succeeded + self.failed + self.cancelled
-    }
-
-    /// The counters as JSON, as `GET /emulator/stats` serves them to scripts: `runs_accepted`,
-    /// `succeeded`, `failed`, `cancelled`, and `requests` by operation name (`run`, `kill`, ...).
+    /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
+    /// `succeeded`, `failed`, `cancelled` and `requests` by operation name.
     pub fn to_json(&self) -> serde_json::Value {
         let requests: serde_json::Map<String, serde_json::Value> = self
             .requests
             .iter()
-            .map(|(operation, count)| (operation.name().to_owned(), (*count).into()))
+            .map(|(operation, count)| (operation.to_string(), (*count).into()))
             .collect();
         serde_json::json!({
             "runs_accepted": self.runs_accepted,
@@ -45,5 +40,10 @@ impl Stats {
             "cancelled": self.cancelled,
             "requests": requests,
         })
+    }
+
+    /// Tasks that reached a terminal status.
+    pub fn finished(&self) -> u64 {
+        self.succeeded + self.failed + self.cancelled
     }
 }

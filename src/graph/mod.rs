@@ -22,6 +22,9 @@ pub use executor::{Executor, RunOptions};
 pub use export::{
     node_schema_document, schema_file_name, schema_file_text, schema_files, workflow_schema,
 };
+/// For other hosts of the graph (Temporal): inputs with their references resolved.
+#[cfg_attr(not(feature = "temporal"), allow(unused_imports))]
+pub(crate) use inputs::resolve_inputs;
 pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
 pub use reference::Reference;
 pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};

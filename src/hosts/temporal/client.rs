@@ -1,0 +1,159 @@
+//! The client side: connect to a Temporal server, submit a document under an id derived from
+//! it (so submitting the same thing twice runs it once), read its status, cancel it, wait for
+//! its result.
+
+use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
+use temporalio_client::{
+    Client, ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions,
+    WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions, WorkflowHandle,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
+};
+
+use super::messages::{Report, WorkflowInput};
+use super::workflow::GraphWorkflow;
+use crate::graph::{input_key, Workflow};
+
+/// Connects to `host:port` (or a full `http(s)://` address) in `namespace`.
+pub async fn connect(address: &str, namespace: &str) -> Result<Client, String> {
+    let url = if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    };
+    let target: temporalio_client::Url = url
+        .parse()
+        .map_err(|error| format!("--temporal {address:?}: {error}"))?;
+    let connection =
+        Connection::connect(ConnectionOptions::new(target).identity(identity()).build())
+            .await
+            .map_err(|error| format!("could not connect to Temporal at {address}: {error}"))?;
+    Client::new(connection, ClientOptions::new(namespace).build())
+        .map_err(|error| format!("Temporal client: {error}"))
+}
+
+/// This process's name in Temporal: `host:pid`.
+pub fn identity() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// The workflow id for a document with its inputs: the same document (key order aside) gives
+/// the same id, so a second submission finds the first instead of paying again.
+pub fn workflow_id(workflow: &Workflow) -> String {
+    let document = serde_json::to_value(workflow).unwrap_or_default();
+    let key = input_key("wiro.workflow", 1, &document);
+    format!("wiro-{}", &key[..24])
+}
+
+/// What `submit` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// A new execution was started.
+    Started(String),
+    /// An execution with this id exists already (running or closed); nothing new started.
+    AlreadyThere(String),
+}
+
+/// Starts the document as a workflow on `task_queue`, unless one with its id exists.
+pub async fn submit(
+    client: &Client,
+    task_queue: &str,
+    input: WorkflowInput,
+) -> Result<Submitted, String> {
+    let id = workflow_id(&input.workflow);
+    let options = WorkflowStartOptions::new(task_queue, id.clone())
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    match client
+        .start_workflow(GraphWorkflow::run, input, options)
+        .await
+    {
+        Ok(_) => Ok(Submitted::Started(id)),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(Submitted::AlreadyThere(id)),
+        Err(error) => Err(format!("could not start workflow {id}: {error}")),
+    }
+}
+
+fn handle(client: &Client, id: &str) -> WorkflowHandle<Client, GraphWorkflow> {
+    client.get_workflow_handle::<GraphWorkflow>(id)
+}
+
+/// The execution's status as Temporal names it (`Running`, `Completed`, `Canceled`, ...).
+pub async fn status(client: &Client, id: &str) -> Result<WorkflowExecutionStatus, String> {
+    handle(client, id)
+        .describe(WorkflowDescribeOptions::default())
+        .await
+        .map(|description| description.status())
+        .map_err(|error| format!("workflow {id}: {error}"))
+}
+
+/// Where each node stands (asks a worker, which replays the history).
+pub async fn progress(client: &Client, id: &str) -> Result<Report, String> {
+    handle(client, id)
+        .query(GraphWorkflow::progress, (), WorkflowQueryOptions::default())
+        .await
+        .map_err(|error| format!("workflow {id}: progress query: {error}"))
+}
+
+/// Asks the execution to stop: running nodes stop their remote tasks, the rest are skipped.
+pub async fn cancel(client: &Client, id: &str) -> Result<(), String> {
+    handle(client, id)
+        .cancel(
+            WorkflowCancelOptions::builder()
+                .reason("cancelled with wiro-nodes cancel".to_owned())
+                .build(),
+        )
+        .await
+        .map_err(|error| format!("workflow {id}: cancel: {error}"))
+}
+
+/// Waits for the execution to close and gives its report (a cancelled run's report too).
+pub async fn result(client: &Client, id: &str) -> Result<Report, String> {
+    match handle(client, id)
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+    {
+        Ok(report) => Ok(report),
+        Err(WorkflowGetResultError::Cancelled { details }) => details
+            .deserialize::<Report>()
+            .map_err(|error| format!("workflow {id} was cancelled (no report: {error})")),
+        Err(error) => Err(format!("workflow {id}: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(text: &str) -> Workflow {
+        Workflow::from_json(text).unwrap()
+    }
+
+    #[test]
+    fn the_same_document_gets_the_same_id_whatever_its_key_order() {
+        let one = document(
+            r#"{"version": 1, "nodes": [{"id": "v", "type": "wiro/model.run",
+                "inputs": {"model": "a/b", "parameters": {"x": 1, "y": 2}}}]}"#,
+        );
+        let two = document(
+            r#"{"nodes": [{"inputs": {"parameters": {"y": 2, "x": 1}, "model": "a/b"},
+                "type": "wiro/model.run", "id": "v"}], "version": 1}"#,
+        );
+        assert_eq!(workflow_id(&one), workflow_id(&two));
+        assert!(workflow_id(&one).starts_with("wiro-"));
+    }
+
+    #[test]
+    fn a_different_input_gets_a_different_id() {
+        let one = document(
+            r#"{"nodes": [{"id": "v", "type": "wiro/model.run", "inputs": {"model": "a/b"}}]}"#,
+        );
+        let mut two = one.clone();
+        two.set_input("v.model=a/c").unwrap();
+        assert_ne!(workflow_id(&one), workflow_id(&two));
+    }
+}

@@ -1,0 +1,188 @@
+//! What travels through Temporal's history: the workflow's input, an activity's call and
+//! result, and the report. None of it carries credentials.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::graph::Workflow;
+
+/// The input of one [`GraphWorkflow`](super::GraphWorkflow) execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowInput {
+    /// The workflow document, with `--set` values already applied.
+    pub workflow: Workflow,
+    /// At most this many nodes run at once (0 counts as 1).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    8
+}
+
+/// One node, as the workflow asks a worker to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeCall {
+    /// The workflow execution's id: downloads land in a folder of that name.
+    pub run: String,
+    /// The node's id in the document.
+    pub node: String,
+    /// The node type's id; also the activity's name.
+    pub type_id: String,
+    /// The inputs, references already replaced by the outputs they point at.
+    pub inputs: Value,
+}
+
+/// A node's outputs, and where it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeDone {
+    /// The node's outputs, as its output schema says.
+    pub outputs: Value,
+    /// The worker that ran it (`--identity`, by default `host:pid`).
+    pub worker: String,
+    /// The folder it wrote files to on that worker (absolute).
+    pub output_dir: String,
+}
+
+/// Where a node stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    /// Not started yet.
+    #[default]
+    Pending,
+    /// Its activity is scheduled or running.
+    Running,
+    /// A paid submit was refused for lack of a slot (code 96): waiting to submit again.
+    WaitingForSlot,
+    /// It gave its outputs.
+    Finished,
+    /// It failed; `message` says why.
+    Failed,
+    /// It was cancelled (its remote task stopped).
+    Cancelled,
+    /// It never ran: an input node did not finish, or the run was cancelled first.
+    Skipped,
+}
+
+impl NodeState {
+    /// Whether the node will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Finished | Self::Failed | Self::Cancelled | Self::Skipped
+        )
+    }
+}
+
+/// One node in the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeLine {
+    /// The node's id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// Where it stands.
+    pub state: NodeState,
+    /// Why it failed or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Its outputs, once finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Value>,
+    /// The worker that produced the outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// The folder on that worker where its files are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_dir: Option<String>,
+    /// How many times a paid Run was sent (refusals with code 96 included; only one can
+    /// have been accepted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub submits: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
+}
+
+/// The workflow's result, and its progress while it runs (the `progress` query).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The workflow execution's id.
+    pub workflow_id: String,
+    /// The nodes, in document order.
+    pub nodes: Vec<NodeLine>,
+    /// Whether the run was cancelled.
+    pub cancelled: bool,
+}
+
+impl Report {
+    /// How many nodes are in `state`.
+    pub fn count(&self, state: NodeState) -> usize {
+        self.nodes.iter().filter(|node| node.state == state).count()
+    }
+
+    /// Whether every node finished.
+    pub fn succeeded(&self) -> bool {
+        self.nodes
+            .iter()
+            .all(|node| node.state == NodeState::Finished)
+    }
+
+    /// One line: how many nodes are in each state.
+    pub fn summary(&self) -> String {
+        let states = [
+            (NodeState::Finished, "finished"),
+            (NodeState::Running, "running"),
+            (NodeState::WaitingForSlot, "waiting for a slot"),
+            (NodeState::Pending, "pending"),
+            (NodeState::Failed, "failed"),
+            (NodeState::Cancelled, "cancelled"),
+            (NodeState::Skipped, "skipped"),
+        ];
+        let parts: Vec<String> = states
+            .iter()
+            .filter_map(|&(state, name)| {
+                let count = self.count(state);
+                (count > 0).then(|| format!("{count} {name}"))
+            })
+            .collect();
+        format!("{} nodes: {}", self.nodes.len(), parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_nodes_by_state() {
+        let line = |state| NodeLine {
+            state,
+            ..NodeLine::default()
+        };
+        let report = Report {
+            workflow_id: "wiro-x".into(),
+            nodes: vec![
+                line(NodeState::Finished),
+                line(NodeState::Finished),
+                line(NodeState::WaitingForSlot),
+                line(NodeState::Skipped),
+            ],
+            cancelled: false,
+        };
+        assert_eq!(
+            report.summary(),
+            "4 nodes: 2 finished, 1 waiting for a slot, 1 skipped"
+        );
+        assert!(!report.succeeded());
+    }
+
+    #[test]
+    fn a_workflow_input_without_concurrency_runs_eight_at_once() {
+        let input: WorkflowInput = serde_json::from_str(r#"{"workflow": {"nodes": []}}"#).unwrap();
+        assert_eq!(input.concurrency, 8);
+    }
+}

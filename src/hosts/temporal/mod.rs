@@ -1,0 +1,50 @@
+//! The nodes on Temporal: every node type of the registry as an activity, one durable workflow
+//! per workflow document, and the client side that submits, follows and cancels it.
+//!
+//! - [`activities`] — a worker's activities: one per node type, named by its type id.
+//! - [`workflow`] — [`GraphWorkflow`]: validates a document, then runs its nodes with the
+//!   local executor's meaning (`$from` references, bounded concurrency, cancellation that
+//!   stops remote tasks), mapping the money rules onto activity options.
+//! - `calls` — how the workflow calls each node: one attempt for a paid Run, a durable
+//!   timer after a code-96 refusal, retries with heartbeats for the rest.
+//! - [`messages`] — what travels through Temporal's history: the workflow's input, each
+//!   activity's call and result, and the report.
+//! - [`client`] — connect, submit under an id derived from the document, status, cancel,
+//!   result.
+//!
+//! Credentials never travel: each worker reads `WIRO_API_KEY` (and friends) from its own
+//! environment, and nothing in a workflow's input or history carries them.
+
+pub mod activities;
+mod calls;
+pub mod client;
+pub mod messages;
+pub mod workflow;
+
+pub use activities::NodeHost;
+pub use calls::RECONCILE_HOOK;
+pub use client::{connect, workflow_id, Submitted};
+pub use messages::{NodeCall, NodeDone, NodeLine, NodeState, Report, WorkflowInput};
+pub use workflow::GraphWorkflow;
+
+/// The task queue workers poll and submissions go to unless told otherwise.
+pub const DEFAULT_TASK_QUEUE: &str = "wiro-nodes";
+
+/// The Temporal namespace used unless told otherwise.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The workflow type name, as Temporal's history and UI show it.
+pub const WORKFLOW_TYPE: &str = "wiro.workflow";
+
+/// Activity failure types a worker reports, which the workflow acts on.
+pub mod failure {
+    /// A Run was refused with code 96 (or 429, or never reached the server): nothing was
+    /// started, so the workflow waits for a slot and submits again.
+    pub const NOT_STARTED: &str = "NotStarted";
+    /// A Run was sent but no answer came: it may have been accepted. Never retried.
+    pub const OUTCOME_UNKNOWN: &str = "OutcomeUnknown";
+    /// The node failed for good (bad input, a failed task, a refusal).
+    pub const FAILED: &str = "NodeFailed";
+    /// The node failed in a way worth another attempt (a dropped connection, a 5xx).
+    pub const RETRYABLE: &str = "Retryable";
+}
