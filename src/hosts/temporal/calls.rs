@@ -11,7 +11,6 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
 use temporalio_common::error::IncomingError;
 use temporalio_common::{ActivityDefinition, RetryPolicy};
 use temporalio_sdk::{
@@ -23,6 +22,7 @@ use super::activities::STOP_TASK;
 use super::failure;
 use super::messages::{NodeCall, NodeDone, NodeState};
 use super::workflow::{report_state, GraphWorkflow};
+use crate::api::TaskHandle;
 
 /// Where an unknown Run outcome goes: not retried; to be reconciled through Task/List by the
 /// batches issue's reconciliation. Until then the node fails with this text in its message.
@@ -66,14 +66,16 @@ pub(super) enum Outcome {
 /// the submit may have finished just as the cancellation came). Stopping an ended task does
 /// nothing, so a task its wait already stopped is left as it is.
 pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
-    let started: Vec<(usize, Value)> = ctx.state(|s| {
+    let started: Vec<(usize, TaskHandle)> = ctx.state(|s| {
         s.report
             .nodes
             .iter()
             .enumerate()
             .filter(|(_, line)| line.submits > 0 && line.state == NodeState::Finished)
             .filter_map(|(position, line)| {
-                let task = line.outputs.as_ref()?.get("task")?.clone();
+                // The task is where the node's spec declares it, not where it looks to be.
+                let spec = super::workflow::registry().get(&line.type_id)?.spec();
+                let task = spec.kinds.started_task(line.outputs.as_ref()?)?;
                 Some((position, task))
             })
             .collect()
@@ -84,15 +86,12 @@ pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
             // The run is cancelled; this cleanup must still run.
             .cancellation_token(WorkflowCancellationToken::new())
             .build();
-        let how = match serde_json::from_value::<crate::api::TaskHandle>(task) {
-            Ok(handle) => match ctx.execute_activity(StopTaskCall, handle, options).await {
-                Ok(how) => format!("the run was cancelled: its task was {how}"),
-                Err(error) => format!(
-                    "the run was cancelled; stopping its task failed: {}",
-                    describe(&error)
-                ),
-            },
-            Err(error) => format!("the run was cancelled; its task handle is unreadable: {error}"),
+        let how = match ctx.execute_activity(StopTaskCall, task, options).await {
+            Ok(how) => format!("the run was cancelled: its task was {how}"),
+            Err(error) => format!(
+                "the run was cancelled; stopping its task failed: {}",
+                describe(&error)
+            ),
         };
         ctx.state_mut(|s| s.report.nodes[position].message = Some(how));
     });

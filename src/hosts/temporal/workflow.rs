@@ -29,7 +29,7 @@ pub struct GraphWorkflow {
 
 type Running<'a> = Pin<Box<dyn Future<Output = (usize, Outcome)> + 'a>>;
 
-fn registry() -> &'static Registry {
+pub(super) fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::from_inventory)
 }
