@@ -132,6 +132,31 @@ async fn start_run(emulator: &EmulatorHandle, out: &Path) -> (tokio::process::Ch
     panic!("the run never journaled its task");
 }
 
+// SIGTERM is what `docker stop`, systemd and CI runners send: it stops the run as Ctrl-C does.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_the_wait_kills_the_task_and_exits_143() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
+    let out = tempfile::tempdir().unwrap();
+    let (child, taskid) = start_run(&emulator, out.path()).await;
+    common::wait_status(&emulator, &taskid, "task_start").await;
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stdout}\n{stderr}");
+    assert_eq!(emulator.stats().cancelled, 1, "the paid task was stopped");
+    assert!(
+        stdout.contains(&format!("task {taskid} killed")),
+        "{stdout}"
+    );
+}
+
 // Sending SIGINT needs a unix; elsewhere the CLI's Ctrl-C path is not reachable from a test.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
