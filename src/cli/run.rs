@@ -68,6 +68,10 @@ pub(crate) struct RunArgs {
     /// Forget the journal and run every node again (submits new, paid tasks).
     #[arg(long)]
     fresh: bool,
+    /// Run this node again whatever the journal says (e.g. a Run whose outcome is unknown,
+    /// once you checked it was not created); the rest resumes. Repeatable.
+    #[arg(long, value_name = "NODE")]
+    rerun: Vec<String>,
     /// At most this many uploads and downloads at once (waits and API calls are not bounded:
     /// a wait is a socket).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
@@ -150,6 +154,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         output_dir: args.out.clone(),
         journal: true,
         fresh: args.fresh,
+        rerun: args.rerun.clone(),
         allow_read,
     };
     let executor = Executor::new(registry, backend.client.clone(), options);

@@ -15,7 +15,9 @@ use super::journal::JOURNAL_FILE;
 use super::resume::SharedJournal;
 use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
-use super::{validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow};
+use super::{
+    validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
+};
 use crate::api::Client;
 use crate::node::{FileAccess, LocalFiles, Registry, TaskSlots};
 
@@ -36,6 +38,10 @@ pub struct RunOptions {
     pub journal: bool,
     /// Forget the journal and run everything again.
     pub fresh: bool,
+    /// Run these nodes again whatever the journal says (a Run whose outcome is unknown and
+    /// that you checked, say); the nodes that take their outputs run again when those change.
+    /// Everything else resumes.
+    pub rerun: Vec<String>,
     /// Folders (or single files) nodes may read besides `input_dir`: a workflow reads only its
     /// own folder unless its user allows more.
     pub allow_read: Vec<PathBuf>,
@@ -50,6 +56,7 @@ impl Default for RunOptions {
             output_dir: PathBuf::from("out"),
             journal: true,
             fresh: false,
+            rerun: Vec::new(),
             allow_read: Vec::new(),
         }
     }
@@ -113,8 +120,28 @@ impl Executor {
         cancel: CancellationToken,
         on_event: impl Fn(RunEvent) + Send + Sync + 'static,
     ) -> Result<RunReport, RunError> {
-        let plan = validate_for_run(workflow, &self.registry, &self.options.local_files())
-            .map_err(RunError::Invalid)?;
+        let mut plan = validate_for_run(workflow, &self.registry, &self.options.local_files());
+        if let Some(unknown) = self
+            .options
+            .rerun
+            .iter()
+            .find(|id| workflow.node(id).is_none())
+        {
+            let problem = WorkflowProblem {
+                node: Some(unknown.clone()),
+                path: String::new(),
+                rule: "rerun".into(),
+                message: "--rerun names a node the workflow does not have".into(),
+            };
+            plan = Err(match plan {
+                Ok(_) => vec![problem],
+                Err(mut problems) => {
+                    problems.push(problem);
+                    problems
+                }
+            });
+        }
+        let plan = plan.map_err(RunError::Invalid)?;
         let journal = SharedJournal::open(
             &self.options.output_dir.join(JOURNAL_FILE),
             self.options.journal,

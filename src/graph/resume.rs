@@ -128,7 +128,7 @@ impl SharedJournal {
                 Some(Resume::TaskSubmitted(task.clone()))
             }
             JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown(format!(
-                "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, or start afresh with --fresh to submit it anyway (journal {})",
+                                "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {node} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
                 journal.path().display()
             ))),
             _ => None,

@@ -43,7 +43,12 @@ impl ActiveRun<'_> {
             })
         };
         let client = &self.executor.client;
-        match decide(&self.journal, &node.id, &key, spec, client, note).await {
+        let resume = if self.executor.options.rerun.contains(&node.id) {
+            None // the user asked for this node to run again
+        } else {
+            decide(&self.journal, &node.id, &key, spec, client, note).await
+        };
+        match resume {
             Some(Resume::Finished(outputs)) => {
                 self.reuse(position, outputs, "finished earlier".into());
             }

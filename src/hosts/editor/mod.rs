@@ -105,6 +105,7 @@ impl AppState {
             output_dir: self.out_dir.clone(),
             journal: true,
             fresh,
+            rerun: Vec::new(),
             allow_read: Vec::new(),
         }
     }
