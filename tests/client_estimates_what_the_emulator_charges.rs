@@ -60,7 +60,10 @@ async fn image_to_video_has_the_same_price_list_and_a_failed_task_costs_nothing(
         "{estimate:?}"
     );
     let handle = client
-        .run("PixVerse/image-to-video-v4", parameters.as_object().unwrap())
+        .run(
+            "PixVerse/image-to-video-v4",
+            parameters.as_object().unwrap(),
+        )
         .await
         .unwrap();
     let failed = client

@@ -28,7 +28,11 @@ async fn an_answer_lost_after_the_task_was_created_finds_that_task() {
     emulator.inject(Operation::Run, Fault::DropConnection, 1);
     let lost = client.run(MODEL, &parameters).await.unwrap_err();
     assert!(matches!(lost, Error::OutcomeUnknown { .. }), "{lost}");
-    assert_eq!(emulator.stats().runs_accepted, 2, "the server created the task");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        2,
+        "the server created the task"
+    );
 
     let lookup = client
         .find_run(MODEL, &parameters, sent_at, &HashSet::new())
@@ -47,7 +51,10 @@ async fn an_answer_lost_after_the_task_was_created_finds_that_task() {
         .await
         .unwrap();
     assert!(task.succeeded());
-    assert_eq!(task.parameters.as_ref().unwrap()["prompt"], "a lighthouse in fog");
+    assert_eq!(
+        task.parameters.as_ref().unwrap()["prompt"],
+        "a lighthouse in fog"
+    );
     assert_eq!(emulator.stats().runs_accepted, 2, "nothing was sent again");
 
     // Claimed by this caller already: it is not offered again.
@@ -137,7 +144,12 @@ async fn a_listing_that_fails_cannot_tell() {
         other => panic!("{other:?}"),
     }
     assert!(client
-        .find_run("not-a-slug", &common::small_video("x"), SystemTime::now(), &HashSet::new())
+        .find_run(
+            "not-a-slug",
+            &common::small_video("x"),
+            SystemTime::now(),
+            &HashSet::new()
+        )
         .await
         .is_err());
 }

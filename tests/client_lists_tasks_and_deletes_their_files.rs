@@ -46,7 +46,10 @@ async fn tasks_are_listed_newest_first_by_model_and_page() {
         .unwrap();
     assert_eq!(second.tasks.len(), 1);
     assert_eq!(second.tasks[0].id, ids[0]);
-    assert_eq!(second.tasks[0].extra["modelslugproject"], "text-to-video-v4");
+    assert_eq!(
+        second.tasks[0].extra["modelslugproject"],
+        "text-to-video-v4"
+    );
     assert!(second.is_last());
 }
 
@@ -55,7 +58,10 @@ async fn a_finished_task_files_are_deleted_and_deleting_again_is_fine() {
     let emulator = common::fast_emulator().await;
     let client = common::client(&emulator);
     let handle = client
-        .run("PixVerse/text-to-video-v4", &common::small_video("delete me"))
+        .run(
+            "PixVerse/text-to-video-v4",
+            &common::small_video("delete me"),
+        )
         .await
         .unwrap();
     let task = client
@@ -82,7 +88,10 @@ async fn a_running_or_unknown_task_is_refused_in_the_server_words() {
     let emulator = common::emulator(EmulatorConfig::with_speed(0.05)).await;
     let client = common::client(&emulator);
     let handle = client
-        .run("PixVerse/text-to-video-v4", &common::small_video("still going"))
+        .run(
+            "PixVerse/text-to-video-v4",
+            &common::small_video("still going"),
+        )
         .await
         .unwrap();
     match client
@@ -90,7 +99,10 @@ async fn a_running_or_unknown_task_is_refused_in_the_server_words() {
         .await
     {
         Err(Error::Rejected { message, .. }) => {
-            assert!(message.contains("must be completed or cancelled"), "{message}")
+            assert!(
+                message.contains("must be completed or cancelled"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -98,7 +110,9 @@ async fn a_running_or_unknown_task_is_refused_in_the_server_words() {
         .delete_task_files(TaskLookup::Token("no-such-token".into()))
         .await
     {
-        Err(Error::NotFound { message }) => assert!(message.contains("task-not-exist"), "{message}"),
+        Err(Error::NotFound { message }) => {
+            assert!(message.contains("task-not-exist"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     client.stop_task(&handle).await.unwrap();

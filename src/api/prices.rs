@@ -310,13 +310,19 @@ mod tests {
             &run(json!({"quality": "540p", "duration": "8", "motionMode": "normal"})),
         );
         assert_eq!(estimate.usd(), Some(0.9));
-        assert!(estimate.explanation().contains("per request"), "{estimate:?}");
+        assert!(
+            estimate.explanation().contains("per request"),
+            "{estimate:?}"
+        );
     }
 
     #[test]
     fn left_out_parameters_take_the_model_default() {
         // quality, duration and motionMode all default: 540p, 5, normal.
-        assert_eq!(estimate(&pixverse(), &run(json!({"prompt": "x"}))).usd(), Some(0.45));
+        assert_eq!(
+            estimate(&pixverse(), &run(json!({"prompt": "x"}))).usd(),
+            Some(0.45)
+        );
     }
 
     #[test]
@@ -338,8 +344,14 @@ mod tests {
             &run(json!({"quality": "720p", "duration": "8"})),
         );
         assert_eq!(estimate_8.usd(), Some(5.0));
-        let flat = detail(json!([{"inputs": {}, "price": 0.2, "priceMethod": "cpr"}]), None);
-        assert_eq!(estimate(&flat, &run(json!({"quality": "1080p"}))).usd(), Some(0.2));
+        let flat = detail(
+            json!([{"inputs": {}, "price": 0.2, "priceMethod": "cpr"}]),
+            None,
+        );
+        assert_eq!(
+            estimate(&flat, &run(json!({"quality": "1080p"}))).usd(),
+            Some(0.2)
+        );
     }
 
     #[test]
@@ -387,7 +399,8 @@ mod tests {
 
     #[test]
     fn undocumented_extras_make_the_price_unknown() {
-        let tiers = json!([{"inputs": {}, "price": 0.1, "priceMethod": "cpr", "priceExtra": "0.05"}]);
+        let tiers =
+            json!([{"inputs": {}, "price": 0.1, "priceMethod": "cpr", "priceExtra": "0.05"}]);
         let estimate = estimate(&detail(tiers, None), &Map::new());
         assert!(
             matches!(&estimate, Estimate::Unknown { reason } if reason.contains("priceExtra")),

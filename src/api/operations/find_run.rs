@@ -48,8 +48,8 @@ pub enum RunLookup {
     Found {
         /// The task's handle.
         handle: TaskHandle,
-        /// Its record as Task/List showed it.
-        task: Task,
+        /// Its record as Task/List showed it (boxed: a record is large).
+        task: Box<Task>,
         /// How many unclaimed tasks matched (1 normally; the oldest is taken when more).
         matches: usize,
     },
@@ -70,7 +70,9 @@ impl RunLookup {
     /// One line for a report.
     pub fn describe(&self) -> String {
         match self {
-            RunLookup::Found { handle, matches, .. } if *matches > 1 => format!(
+            RunLookup::Found {
+                handle, matches, ..
+            } if *matches > 1 => format!(
                 "found: task {} ({matches} unclaimed tasks matched; the oldest was taken)",
                 handle.taskid
             ),
@@ -105,10 +107,8 @@ impl Client {
             let page = match self.task_list(&query).await {
                 Ok(page) => page,
                 Err(error) => {
-                    let reason = format!(
-                        "Task/List failed after {} task(s): {error}",
-                        search.listed
-                    );
+                    let reason =
+                        format!("Task/List failed after {} task(s): {error}", search.listed);
                     return Ok(search.verdict(Some(reason)));
                 }
             };
@@ -217,7 +217,7 @@ impl<'a> Search<'a> {
         if let Some(task) = oldest {
             return RunLookup::Found {
                 handle: task.handle(),
-                task,
+                task: Box::new(task),
                 matches: count,
             };
         }
@@ -350,11 +350,7 @@ mod tests {
             0,
             9
         )));
-        assert!(search.take(&page(
-            vec![task(11, Some(SENT - 120), "a kite")],
-            3,
-            9
-        )));
+        assert!(search.take(&page(vec![task(11, Some(SENT - 120), "a kite")], 3, 9)));
         assert_eq!(search.verdict(None), RunLookup::NotCreated { listed: 4 });
     }
 

@@ -139,7 +139,8 @@ mod tests {
 
     #[test]
     fn a_short_page_or_one_reaching_the_total_is_the_last() {
-        let task: Task = serde_json::from_value(json!({"id": "1", "status": "task_queue"})).unwrap();
+        let task: Task =
+            serde_json::from_value(json!({"id": "1", "status": "task_queue"})).unwrap();
         let page = |tasks: usize, total: Option<u64>| TaskListPage {
             tasks: vec![task.clone(); tasks],
             total,

@@ -97,7 +97,7 @@ pub struct ModelParameter {
 
 /// A model's parameters and prices, read from a Tool/Detail answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "ModelDetail", extend("x-port-type" = "ModelDetail"))]
+#[schemars(title = "ModelDetail")]
 pub struct ModelDetail {
     /// The model, `owner/project`, as asked for.
     pub model: String,
@@ -123,9 +123,9 @@ impl ModelDetail {
     /// object at all or a field is of an impossible type; the message says which.
     pub fn from_answer(model: &str, answer: &Value) -> Result<Self, String> {
         let tool = match answer.get("tool") {
-            Some(Value::Array(tools)) => tools
-                .first()
-                .ok_or("the answer's `tool` list is empty")?,
+            Some(Value::Array(tools)) => {
+                tools.first().ok_or("the answer's `tool` list is empty")?
+            }
             Some(tool @ Value::Object(_)) => tool,
             _ => answer,
         };
@@ -279,14 +279,20 @@ mod tests {
         assert_eq!(detail.dynamicprice.len(), 1);
         assert_eq!(detail.dynamicprice[0].inputs["quality"], "720p");
         assert_eq!(detail.dynamicprice[0].price_method, "cpr");
-        assert_eq!(detail.cps.as_ref().and_then(WireNumber::as_f64), Some(0.001));
+        assert_eq!(
+            detail.cps.as_ref().and_then(WireNumber::as_f64),
+            Some(0.001)
+        );
         assert_eq!(detail.approximatelycost, None);
         let quality = detail.parameter("quality").unwrap();
         assert_eq!(quality.default, Some(json!("540p")));
         assert!(!quality.required);
         assert_eq!(quality.options[1].value, "1080p");
         let seed = detail.parameter("seed").unwrap();
-        assert_eq!(seed.max.as_ref().and_then(WireNumber::as_u64), Some(2147483647));
+        assert_eq!(
+            seed.max.as_ref().and_then(WireNumber::as_u64),
+            Some(2147483647)
+        );
     }
 
     #[test]

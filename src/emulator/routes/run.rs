@@ -98,11 +98,17 @@ pub(crate) async fn run(
             .zip(shared.config.max_queued)
             .map(|(running, queued)| running + queued);
         if let Some(limit) = limit.filter(|limit| unfinished >= *limit) {
-            Err(concurrency_refused(&shared, &format!(
-                "{unfinished} task(s) running or queued, the project allows {limit}"
-            )))
+            Err(concurrency_refused(
+                &shared,
+                &format!("{unfinished} task(s) running or queued, the project allows {limit}"),
+            ))
         } else if let Some(available) = available.filter(|available| *available < plan.price) {
-            Err(balance_refused(&shared, plan.price, Some(available), "balance"))
+            Err(balance_refused(
+                &shared,
+                plan.price,
+                Some(available),
+                "balance",
+            ))
         } else {
             let id = book.create(parameters, plan.price, callback_url, stop.clone());
             let slug = model.slug();

@@ -48,7 +48,8 @@ pub(crate) async fn list(
         (Err(answer), _) | (_, Err(answer)) => return answer,
     };
     let model = text_field(&request, "modelName");
-    let ascending = text_field(&request, "order").is_some_and(|order| order.eq_ignore_ascii_case("asc"));
+    let ascending =
+        text_field(&request, "order").is_some_and(|order| order.eq_ignore_ascii_case("asc"));
     let mut tasks: Vec<Task> = {
         let book = lock(&shared.tasks);
         book.by_id
