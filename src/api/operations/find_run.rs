@@ -42,6 +42,17 @@ const MAX_PAGES: u64 = 20;
 const COMMON: [&str; 2] = ["callbackUrl", "projectid"];
 
 /// What [`Client::find_run`] learned about a Run whose answer was lost.
+///
+/// Only a complete listing can say "not created". **Found**: a task of that model, created
+/// since the Run was sent (less [`FIND_RUN_CLOCK_MARGIN`]), with the same parameters and not
+/// already claimed by the caller; when several match, the oldest unclaimed one (tasks with
+/// the same model and parameters are the same request, so which lost Run adopts which does
+/// not matter, as long as the caller adds each adopted id to `exclude`). **NotCreated**: the
+/// listing went back past the start of the window (or to its end) with no unclaimed match;
+/// sending the Run again is safe. **CannotTell**: the listing failed or stopped before
+/// covering the window, or a matching task has no readable creation time. A task created a
+/// moment after the listing cannot be seen: callers may list again after a short pause
+/// before trusting NotCreated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunLookup {
     /// The Run created this task: adopt it (journal it, wait for it, download it).
@@ -88,8 +99,8 @@ impl RunLookup {
 impl Client {
     /// Looks for the task a lost Run of `model` with `parameters` (as given to
     /// [`Client::run`]) created, the Run having been sent at `sent_at`. Tasks in `exclude`
-    /// (ids this caller already owns) are never returned. See [the module](self) for how
-    /// the verdict is reached.
+    /// (ids this caller already owns) are never returned. See [`RunLookup`] for how the
+    /// verdict is reached.
     ///
     /// Only a `model` that is not `owner/model` is an error; a listing that fails is
     /// [`RunLookup::CannotTell`] with the server's words.
