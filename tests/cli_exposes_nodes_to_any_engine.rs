@@ -25,7 +25,7 @@ async fn json_of(command: &mut Command) -> Value {
 async fn nodes_lists_every_type_with_ports() {
     let nodes = json_of(common::binary().args(["nodes", "--json"])).await;
     let nodes = nodes.as_array().unwrap();
-    assert_eq!(nodes.len(), 10);
+    assert_eq!(nodes.len(), 13);
     let wait = nodes
         .iter()
         .find(|n| n["type"] == "wiro/task.wait")

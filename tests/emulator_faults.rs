@@ -32,6 +32,26 @@ async fn a_server_error_answers_500_and_runs_nothing() {
 }
 
 #[tokio::test]
+async fn a_run_cut_before_acting_creates_no_task() {
+    let emulator = fast().await;
+    emulator.inject(Operation::Run, Fault::DropBeforeEffect, 1);
+    let outcome = signed(&emulator, "Run/PixVerse/text-to-video-v4")
+        .json(&t2v(json!({})))
+        .send()
+        .await;
+    let read = match outcome {
+        Ok(answer) => answer.bytes().await.map(|_| ()),
+        Err(problem) => Err(problem),
+    };
+    assert!(read.is_err(), "the client must not get a complete answer");
+    let stats = emulator.stats();
+    assert_eq!(stats.requests(Operation::Run), 1);
+    assert_eq!(stats.runs_accepted, 0, "nothing was created");
+    let (_, list) = post(&emulator, "Task/List", json!({})).await;
+    assert_eq!(list["total"], "0");
+}
+
+#[tokio::test]
 async fn rate_limiting_answers_429_with_retry_after() {
     let emulator = start(EmulatorConfig {
         faults: vec!["detail=429@2:2".parse().unwrap()],
@@ -190,7 +210,13 @@ async fn concurrency_and_balance_limits_answer_96_and_97_without_a_task() {
     assert_eq!((status, code(&answer)), (200, 96));
     let (status, answer) = post(&emulator, "Run/PixVerse/text-to-video-v4", t2v(json!({}))).await;
     assert_eq!((status, code(&answer)), (200, 97));
-    assert_eq!(emulator.stats().runs_accepted, 0);
+    let stats = emulator.stats();
+    assert_eq!(stats.runs_accepted, 0);
+    assert_eq!(
+        (stats.runs_refused_concurrency, stats.runs_refused_balance),
+        (1, 1),
+        "refusals are counted apart from accepted Runs"
+    );
 
     // The same codes from the configured limits.
     let limited = start(EmulatorConfig {
@@ -203,6 +229,8 @@ async fn concurrency_and_balance_limits_answer_96_and_97_without_a_task() {
     run(&limited, t2v(json!({}))).await;
     let (_, answer) = post(&limited, "Run/PixVerse/text-to-video-v4", t2v(json!({}))).await;
     assert_eq!(code(&answer), 96);
+    assert_eq!(limited.stats().runs_accepted, 1);
+    assert_eq!(limited.stats().runs_refused_concurrency, 1);
     let poor = start(EmulatorConfig {
         balance: Some(0.1),
         ..EmulatorConfig::with_speed(1000.0)

@@ -110,6 +110,43 @@ async fn every_registered_node_runs() {
         assert_eq!(seconds, 5.0);
     }
 
+    // The model's parameters and the price of a run, before paying.
+    let model = run(
+        &emulator,
+        dir.path(),
+        exec("wiro/model.detail"),
+        json!({ "model": "PixVerse/text-to-video-v4", "parameters": { "quality": "720p" } }),
+    )
+    .await;
+    assert_eq!(model["estimate"]["kind"], "known");
+    assert_eq!(model["estimate"]["usd"], 0.6);
+    assert!(model["detail"]["parameters"].as_array().unwrap().len() > 5);
+
+    // The text-to-video tasks, newest first: the model.run one is the newest.
+    let listed = run(
+        &emulator,
+        dir.path(),
+        exec("wiro/task.list"),
+        json!({ "model": "pixverse/text-to-video-v4", "limit": 1 }),
+    )
+    .await;
+    assert_eq!(listed["tasks"][0]["id"], any_task["task"]["taskid"]);
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["last_page"], false);
+
+    // Once downloaded, the files can leave the CDN.
+    let video_url = outputs[0]["url"].as_str().unwrap().to_owned();
+    let deleted = run(
+        &emulator,
+        dir.path(),
+        exec("wiro/task.files.delete"),
+        json!({ "task": image_task["task"], "after": saved["files"] }),
+    )
+    .await;
+    assert_eq!(deleted["detail"]["outputs"], json!([]));
+    let gone = common::http().get(&video_url).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+
     // Kill a running task and cancel a queued one, as nodes.
     let slow = common::emulator(EmulatorConfig {
         max_running: Some(1),

@@ -269,5 +269,5 @@ fn the_generated_javascript_loads_in_node() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "10");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "13");
 }

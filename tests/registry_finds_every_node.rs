@@ -4,16 +4,19 @@ use std::collections::BTreeSet;
 
 use wiro_nodes::node::Registry;
 
-const EXPECTED: [&str; 10] = [
+const EXPECTED: [&str; 13] = [
     "pixverse/image-to-video-v4",
     "pixverse/text-to-video-v4",
     "wiro/file.upload",
     "wiro/folder.create",
+    "wiro/model.detail",
     "wiro/model.run",
     "wiro/output.download",
     "wiro/task.cancel",
     "wiro/task.detail",
+    "wiro/task.files.delete",
     "wiro/task.kill",
+    "wiro/task.list",
     "wiro/task.wait",
 ];
 
@@ -112,4 +115,7 @@ fn shared_port_types_carry_stable_names() {
     );
     assert_eq!(port("wiro/file.upload", true, "file"), "UploadedFile");
     assert_eq!(port("wiro/folder.create", true, "folder"), "Folder");
+    assert_eq!(port("wiro/task.files.delete", false, "task"), "TaskHandle");
+    assert_eq!(port("wiro/task.files.delete", true, "detail"), "Task");
+    assert_eq!(port("wiro/task.list", true, "tasks"), "list of Task");
 }

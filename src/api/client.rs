@@ -308,6 +308,19 @@ impl Client {
         Ok(Value::Object(answer))
     }
 
+    /// Sends a read or an idempotent change (retried like Task/Detail) and parses its answer.
+    /// For operations written in other files of this module.
+    pub(super) async fn send_safe<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        body: &Value,
+    ) -> Result<T> {
+        self.send(operation, Repeat::Safe, || {
+            Ok(self.post(operation).json(body))
+        })
+        .await
+    }
+
     async fn task_call(&self, operation: &str, body: Value) -> Result<Task> {
         let list: TaskList = self
             .send(operation, Repeat::Safe, || {
@@ -431,7 +444,7 @@ fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {
 }
 
 /// Checks an `owner/model` slug before it becomes part of a path.
-fn model_slug(model: &str) -> Result<&str> {
+pub(super) fn model_slug(model: &str) -> Result<&str> {
     let part_ok = |part: &str| {
         !part.is_empty()
             && part
@@ -450,7 +463,7 @@ fn model_slug(model: &str) -> Result<&str> {
 }
 
 /// Run parameters travel as strings (`"duration": "5"`); lists and objects stay JSON.
-fn wire_value(value: &Value) -> Value {
+pub(super) fn wire_value(value: &Value) -> Value {
     match value {
         Value::String(_) | Value::Array(_) | Value::Object(_) => value.clone(),
         Value::Null => Value::String(String::new()),

@@ -20,6 +20,8 @@ mod config;
 mod credentials;
 mod download;
 mod error;
+mod operations;
+mod prices;
 mod retry;
 pub mod signing;
 pub(crate) mod tls;
@@ -31,5 +33,7 @@ pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};
 pub use error::{Error, Result};
+pub use operations::{RunLookup, TaskListPage, TaskListQuery, FIND_RUN_CLOCK_MARGIN};
+pub use prices::{estimate, Estimate};
 pub use wait::{EventSource, TaskEvent, WaitOptions};
-pub use wire::{OutputFile, Task, TaskHandle, TaskStatus};
+pub use wire::{ModelDetail, ModelParameter, OutputFile, PriceTier, Task, TaskHandle, TaskStatus};

@@ -37,8 +37,10 @@ pub(crate) struct EmulatorArgs {
     /// The account balance; Runs that cannot be paid get code 97. Unlimited by default.
     #[arg(long)]
     balance: Option<f64>,
-    /// Inject a fault: OP=KIND[:N], e.g. run=500, detail=429@2, run=drop, download=truncate,
-    /// detail=slow@1500, socket=drop, run=96, run=97, run=fail. Repeatable.
+    /// Inject a fault: OP=KIND[:N], e.g. run=500, detail=429@2, download=truncate,
+    /// detail=slow@1500, socket=drop, run=96, run=97, run=fail, list=500. run=drop creates the
+    /// task, then cuts its answer (a lost answer); run=drop-before cuts the connection
+    /// without creating one. Repeatable.
     #[arg(long = "fault", value_name = "OP=KIND[:N]")]
     faults: Vec<FaultSpec>,
 }

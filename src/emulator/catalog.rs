@@ -1,14 +1,16 @@
 //! The models the emulator knows, how their Run bodies are checked (with the `models` layer,
-//! every problem at once), what a run will make and cost, and their Tool/Detail descriptions.
+//! every problem at once), what a run will make and cost (by `prices`), and their Tool/Detail
+//! descriptions.
 
 use serde_json::{json, Map, Value};
 
 use crate::models::pixverse::{
-    frame_size, rules, AspectRatio, ImageToVideoV4, MotionMode, Quality, TextToVideoV4,
+    frame_size, rules, AspectRatio, ImageToVideoV4, Quality, TextToVideoV4,
 };
 use crate::models::{ModelParameters, ParameterProblem};
 
 use super::parameter_list::parameter_list;
+use super::prices::{clip_price, dynamicprice};
 
 /// Which kind of clip a model makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,18 +104,6 @@ pub(crate) fn nearest_aspect(width: u32, height: u32) -> AspectRatio {
         .unwrap_or_default()
 }
 
-/// Price of a clip: by quality for 5 s, doubled for 8 s and for fast motion.
-fn price(quality: Quality, seconds: u32, motion: MotionMode) -> f64 {
-    let base = match quality {
-        Quality::P360 | Quality::P540 => 0.30,
-        Quality::P720 => 0.40,
-        Quality::P1080 => 0.80,
-    };
-    let length = if seconds > 5 { 2.0 } else { 1.0 };
-    let speed = if motion == MotionMode::Fast { 2.0 } else { 1.0 };
-    base * length * speed
-}
-
 impl Model {
     /// `Owner/project`.
     pub fn slug(&self) -> String {
@@ -131,7 +121,7 @@ impl Model {
                     aspect: Some(p.aspect_ratio),
                     seconds: p.duration.seconds(),
                     seed: p.seed,
-                    price: price(p.quality, p.duration.seconds(), p.motion_mode),
+                    price: clip_price(p.quality, p.motion_mode, p.duration),
                     prompt: p.prompt,
                     input_image_url: None,
                 })
@@ -146,7 +136,7 @@ impl Model {
                     aspect: None,
                     seconds: p.duration.seconds(),
                     seed: p.seed,
-                    price: price(p.quality, p.duration.seconds(), p.motion_mode),
+                    price: clip_price(p.quality, p.motion_mode, p.duration),
                     prompt: p.prompt,
                     input_image_url: Some(p.input_image_url),
                 })
@@ -166,7 +156,7 @@ impl Model {
         })
     }
 
-    /// The Tool/Detail entry: the summary plus the parameter list.
+    /// The Tool/Detail entry: the summary, the parameter list and the price tiers.
     pub fn detail(&self) -> Value {
         let (schema, defaults) = match self.kind {
             Kind::TextToVideo => (
@@ -184,6 +174,7 @@ impl Model {
                 "parameters".into(),
                 Value::Array(parameter_list(&schema, &defaults)),
             );
+            detail.insert("dynamicprice".into(), dynamicprice());
         }
         detail
     }

@@ -1,8 +1,13 @@
 //! Fault injection: which operation misbehaves, how, and for how many requests.
 //!
 //! The command-line syntax is `OPERATION=FAULT[:TIMES]`, e.g. `run=500`, `detail=429@2`,
-//! `run=drop`, `download=truncate`, `detail=slow@1500`, `socket=drop`, `run=96`, `run=97`,
-//! `run=fail:3`. `TIMES` (default 1) counts the first matching requests.
+//! `run=drop`, `run=drop-before`, `download=truncate`, `detail=slow@1500`, `socket=drop`,
+//! `run=96`, `run=97`, `run=fail:3`. `TIMES` (default 1) counts the first matching requests.
+//!
+//! Two faults cut an API answer, and they differ in what the server did first: `drop` acts,
+//! then cuts the answer (for a Run: the task exists and runs — an answer lost after the task
+//! was created); `drop-before` cuts the connection without acting (for a Run: nothing was
+//! created). A client sees the same broken answer in both cases.
 //!
 //! ```
 //! use wiro_nodes::emulator::{Fault, FaultSpec, Operation};
@@ -32,6 +37,10 @@ pub enum Operation {
     TaskKill,
     /// `POST /Task/Cancel` (`cancel`).
     TaskCancel,
+    /// `POST /Task/List` (`list`).
+    TaskList,
+    /// `POST /Task/InputOutputDelete` (`delete`).
+    TaskFilesDelete,
     /// `POST /Tool/List` (`tools`).
     ToolList,
     /// `POST /Tool/Detail` (`tool`).
@@ -44,13 +53,15 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, in display order.
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 12] = [
         Operation::FolderCreate,
         Operation::Upload,
         Operation::Run,
         Operation::TaskDetail,
         Operation::TaskKill,
         Operation::TaskCancel,
+        Operation::TaskList,
+        Operation::TaskFilesDelete,
         Operation::ToolList,
         Operation::ToolDetail,
         Operation::Download,
@@ -66,6 +77,8 @@ impl Operation {
             Operation::TaskDetail => "detail",
             Operation::TaskKill => "kill",
             Operation::TaskCancel => "cancel",
+            Operation::TaskList => "list",
+            Operation::TaskFilesDelete => "delete",
             Operation::ToolList => "tools",
             Operation::ToolDetail => "tool",
             Operation::Download => "download",
@@ -90,6 +103,10 @@ impl FromStr for Operation {
             "task-detail" | "taskdetail" => Some(Operation::TaskDetail),
             "task-kill" | "taskkill" => Some(Operation::TaskKill),
             "task-cancel" | "taskcancel" => Some(Operation::TaskCancel),
+            "task-list" | "tasklist" => Some(Operation::TaskList),
+            "files-delete" | "inputoutputdelete" | "task-files-delete" => {
+                Some(Operation::TaskFilesDelete)
+            }
             "tool-list" | "toollist" => Some(Operation::ToolList),
             "tool-detail" | "tooldetail" => Some(Operation::ToolDetail),
             "cdn" => Some(Operation::Download),
@@ -117,8 +134,13 @@ pub enum Fault {
         retry_after: Duration,
     },
     /// The operation is performed, then the connection is cut before the answer is complete:
-    /// the client cannot know whether it worked (`drop`).
+    /// the client cannot know whether it worked (`drop`). For a Run, the task was created
+    /// and runs: its answer is lost.
     DropConnection,
+    /// The connection is cut before the operation is performed: the client sees the same
+    /// broken answer as with `drop`, but nothing happened (`drop-before`). For a Run, no
+    /// task was created.
+    DropBeforeEffect,
     /// Downloads: the full `Content-Length` is announced and the body stops halfway (`truncate`).
     TruncateBody,
     /// The answer comes after this delay (`slow@MILLISECONDS`).
@@ -139,6 +161,9 @@ impl Fault {
         match self {
             Fault::ServerError | Fault::RateLimited { .. } | Fault::Slow(_) => true,
             Fault::DropConnection => operation != Operation::Socket,
+            Fault::DropBeforeEffect => {
+                !matches!(operation, Operation::Socket | Operation::Download)
+            }
             Fault::SocketDrop => operation == Operation::Socket,
             Fault::TruncateBody => operation == Operation::Download,
             Fault::ConcurrencyLimit | Fault::InsufficientBalance | Fault::TaskFails => {
@@ -154,6 +179,7 @@ impl fmt::Display for Fault {
             Fault::ServerError => f.write_str("500"),
             Fault::RateLimited { retry_after } => write!(f, "429@{}", retry_after.as_secs()),
             Fault::DropConnection | Fault::SocketDrop => f.write_str("drop"),
+            Fault::DropBeforeEffect => f.write_str("drop-before"),
             Fault::TruncateBody => f.write_str("truncate"),
             Fault::Slow(delay) => write!(f, "slow@{}", delay.as_millis()),
             Fault::ConcurrencyLimit => f.write_str("96"),
@@ -200,7 +226,8 @@ impl fmt::Display for FaultSpec {
 #[error("{0}")]
 pub struct FaultParseError(String);
 
-const FAULT_FORMS: &str = "500, 429[@SECONDS], drop, truncate, slow@MILLISECONDS, 96, 97 or fail";
+const FAULT_FORMS: &str =
+    "500, 429[@SECONDS], drop, drop-before, truncate, slow@MILLISECONDS, 96, 97 or fail";
 
 impl FromStr for FaultSpec {
     type Err = FaultParseError;
@@ -254,6 +281,7 @@ fn parse_fault(operation: Operation, text: &str) -> Option<Fault> {
         },
         ("drop", None) if operation == Operation::Socket => Fault::SocketDrop,
         ("drop", None) => Fault::DropConnection,
+        ("drop-before", None) => Fault::DropBeforeEffect,
         ("truncate", None) => Fault::TruncateBody,
         ("slow", Some(millis)) => Fault::Slow(Duration::from_millis(millis)),
         ("96", None) => Fault::ConcurrencyLimit,
@@ -274,6 +302,9 @@ mod tests {
             "run=500",
             "detail=429@2",
             "run=drop",
+            "run=drop-before",
+            "list=500:2",
+            "delete=drop",
             "download=truncate",
             "detail=slow@1500",
             "socket=drop",
@@ -303,5 +334,6 @@ mod tests {
         assert!(message("run=500:x").contains("not a whole number"));
         assert!(message("run=500:0").contains("at least 1"));
         assert!(message("detail=slow").contains("not a fault"));
+        assert!(message("download=drop-before").contains("does not apply to download"));
     }
 }

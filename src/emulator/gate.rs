@@ -1,5 +1,5 @@
-//! The gate every API request passes first: counted, answered by an armed 500/429 fault or
-//! slowed by a `Slow` one, then checked for a valid signature.
+//! The gate every API request passes first: counted, answered by an armed 500/429 fault (or
+//! cut by a `drop-before` one) or slowed by a `Slow` one, then checked for a valid signature.
 
 // `Err(Response)` answers early; see `answer`.
 #![allow(clippy::result_large_err)]
@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use crate::api::wire::codes;
 
-use super::answer::failure;
+use super::answer::{deliver, failure};
 use super::faults::{Fault, Operation};
 use super::state::Shared;
 
@@ -33,6 +33,13 @@ pub(crate) async fn gate(
             ))
         }
         Some(Fault::RateLimited { retry_after }) => return Err(rate_limited(retry_after)),
+        // Nothing is done: the answer is cut as `drop` cuts it, so the client cannot tell.
+        Some(Fault::DropBeforeEffect) => {
+            return Err(deliver(
+                Some(Fault::DropConnection),
+                &serde_json::json!({"result": false, "errors": []}),
+            ))
+        }
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         _ => {}
     }

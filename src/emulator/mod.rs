@@ -3,10 +3,10 @@
 //!
 //! It speaks the contract of API.md: the same paths under `/v1`, the same signature check,
 //! the same task lifecycle and socket frames, and real H.264 MP4 outputs served under `/cdn`.
-//! Faults (500, 429, cut connections, truncated downloads, slow answers, dropped sockets,
-//! codes 96/97, failing tasks) can be injected to test a client's error handling.
-//! `GET /emulator/stats` answers [`Stats`] and each task's status as JSON, for scripts that
-//! test a host from outside the process.
+//! Faults (500, 429, answers cut after or before the server acted, truncated downloads, slow
+//! answers, dropped sockets, codes 96/97, failing tasks) can be injected to test a client's
+//! error handling. `GET /emulator/stats` answers [`Stats`] and each task's status as JSON, for
+//! scripts that test a host from outside the process.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,7 +26,8 @@
 //!   `stats`: [`Stats`];
 //! - `basics`: locks, the clock, random ids (a leaf every module may use);
 //! - `state`: files, folders, faults, counters; `task_book`: tasks and the balance;
-//!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters;
+//!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters; `prices`: what a
+//!   clip costs and the `dynamicprice` table Tool/Detail publishes;
 //! - `catalog`: known models, parameter checks, Tool descriptions; `lifecycle`: drives a task;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
@@ -47,6 +48,7 @@ mod gate;
 mod image_size;
 mod lifecycle;
 mod parameter_list;
+mod prices;
 mod routes;
 mod socket;
 mod state;

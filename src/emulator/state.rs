@@ -119,6 +119,16 @@ impl Shared {
         lock(&self.stats).runs_accepted += 1;
     }
 
+    /// Counts a Run refused with code 96 (concurrency limit) or 97 (balance).
+    pub fn count_refused_run(&self, code: i64) {
+        let mut stats = lock(&self.stats);
+        if code == crate::api::wire::codes::CONCURRENCY_LIMIT {
+            stats.runs_refused_concurrency += 1;
+        } else {
+            stats.runs_refused_balance += 1;
+        }
+    }
+
     /// Counts a task that reached a terminal status.
     pub fn count_end(&self, record: &Task) {
         let mut stats = lock(&self.stats);
@@ -154,6 +164,13 @@ impl Shared {
     pub fn file_by_url(&self, url: &str) -> Option<StoredFile> {
         let prefix = format!("{}/cdn/", self.origin);
         self.file(url.strip_prefix(&prefix)?)
+    }
+
+    /// Removes the stored file a URL of this emulator points at; `false` when there is none.
+    pub fn remove_file_by_url(&self, url: &str) -> bool {
+        let prefix = format!("{}/cdn/", self.origin);
+        url.strip_prefix(&prefix)
+            .is_some_and(|path| lock(&self.files).remove(path).is_some())
     }
 
     /// Creates a folder.

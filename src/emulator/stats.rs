@@ -11,6 +11,10 @@ pub struct Stats {
     pub requests: BTreeMap<Operation, u64>,
     /// Runs that created a task (including a Run whose answer was then cut by a fault).
     pub runs_accepted: u64,
+    /// Runs answered with code 96 (concurrency limit): nothing was started.
+    pub runs_refused_concurrency: u64,
+    /// Runs answered with code 97 (insufficient balance): nothing was started.
+    pub runs_refused_balance: u64,
     /// Tasks that ended with `task_postprocess_end` and `pexit "0"`.
     pub succeeded: u64,
     /// Tasks that ended with `task_postprocess_end` and a non-zero `pexit`.
@@ -26,7 +30,8 @@ impl Stats {
     }
 
     /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
-    /// `succeeded`, `failed`, `cancelled` and `requests` by operation name.
+    /// `runs_refused_concurrency`, `runs_refused_balance`, `succeeded`, `failed`, `cancelled`
+    /// and `requests` by operation name.
     pub fn to_json(&self) -> serde_json::Value {
         let requests: serde_json::Map<String, serde_json::Value> = self
             .requests
@@ -35,6 +40,8 @@ impl Stats {
             .collect();
         serde_json::json!({
             "runs_accepted": self.runs_accepted,
+            "runs_refused_concurrency": self.runs_refused_concurrency,
+            "runs_refused_balance": self.runs_refused_balance,
             "succeeded": self.succeeded,
             "failed": self.failed,
             "cancelled": self.cancelled,

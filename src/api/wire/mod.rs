@@ -10,6 +10,7 @@ mod number;
 mod socket;
 mod status;
 mod task;
+mod tool;
 
 pub use envelope::{codes, ApiErrorItem, Envelope};
 pub use file::{
@@ -19,3 +20,4 @@ pub use number::WireNumber;
 pub use socket::{SocketFrame, TaskInfoRequest};
 pub use status::TaskStatus;
 pub use task::{OutputFile, RunAccepted, Task, TaskHandle, TaskList};
+pub use tool::{ModelDetail, ModelParameter, ParameterOption, PriceTier};

@@ -13,6 +13,8 @@
 mod cdn;
 mod files;
 mod run;
+mod task_files;
+mod task_list;
 mod tasks;
 mod tools;
 
@@ -46,6 +48,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/Task/Detail", post(tasks::detail))
         .route("/v1/Task/Kill", post(tasks::kill))
         .route("/v1/Task/Cancel", post(tasks::cancel))
+        .route("/v1/Task/List", post(task_list::list))
+        .route("/v1/Task/InputOutputDelete", post(task_files::delete))
         .route("/v1/Tool/List", post(tools::list))
         .route("/v1/Tool/Detail", post(tools::detail))
         .route("/v1/socket", get(socket::upgrade))

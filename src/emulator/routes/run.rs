@@ -74,9 +74,9 @@ pub(crate) async fn run(
         }
     };
     match fault {
-        Some(Fault::ConcurrencyLimit) => return concurrency_refused("fault injection"),
+        Some(Fault::ConcurrencyLimit) => return concurrency_refused(&shared, "fault injection"),
         Some(Fault::InsufficientBalance) => {
-            return balance_refused(plan.price, None, "fault injection")
+            return balance_refused(&shared, plan.price, None, "fault injection")
         }
         _ => {}
     }
@@ -98,17 +98,31 @@ pub(crate) async fn run(
             .zip(shared.config.max_queued)
             .map(|(running, queued)| running + queued);
         if let Some(limit) = limit.filter(|limit| unfinished >= *limit) {
-            Err(concurrency_refused(&format!(
-                "{unfinished} task(s) running or queued, the project allows {limit}"
-            )))
+            Err(concurrency_refused(
+                &shared,
+                &format!("{unfinished} task(s) running or queued, the project allows {limit}"),
+            ))
         } else if let Some(available) = available.filter(|available| *available < plan.price) {
-            Err(balance_refused(plan.price, Some(available), "balance"))
+            Err(balance_refused(
+                &shared,
+                plan.price,
+                Some(available),
+                "balance",
+            ))
         } else {
             let id = book.create(parameters, plan.price, callback_url, stop.clone());
+            let slug = model.slug();
+            let (owner, project) = slug.split_once('/').unwrap_or((&slug, ""));
             let token = book
                 .by_id
-                .get(&id)
-                .and_then(|entry| entry.record.socketaccesstoken.clone())
+                .get_mut(&id)
+                .and_then(|entry| {
+                    // Task/List filters on these, as Wiro's records carry them.
+                    let extra = &mut entry.record.extra;
+                    extra.insert("modelslugowner".into(), Value::from(owner));
+                    extra.insert("modelslugproject".into(), Value::from(project));
+                    entry.record.socketaccesstoken.clone()
+                })
                 .unwrap_or_default();
             Ok((id, token))
         }
@@ -135,7 +149,8 @@ pub(crate) async fn run(
     )
 }
 
-fn concurrency_refused(why: &str) -> Response {
+fn concurrency_refused(shared: &Shared, why: &str) -> Response {
+    shared.count_refused_run(codes::CONCURRENCY_LIMIT);
     refuse(
         codes::CONCURRENCY_LIMIT,
         format!(
@@ -144,7 +159,8 @@ fn concurrency_refused(why: &str) -> Response {
     )
 }
 
-fn balance_refused(price: f64, available: Option<f64>, why: &str) -> Response {
+fn balance_refused(shared: &Shared, price: f64, available: Option<f64>, why: &str) -> Response {
+    shared.count_refused_run(codes::INSUFFICIENT_BALANCE);
     let available = available
         .map(|available| format!(", the balance allows ${available:.2}"))
         .unwrap_or_default();
