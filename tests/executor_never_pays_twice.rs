@@ -44,10 +44,46 @@ fn outcome<'a>(report: &'a RunReport, node: &str) -> &'a NodeOutcome {
 }
 
 #[tokio::test]
-async fn a_run_whose_answer_was_lost_is_not_sent_again() {
+async fn a_run_whose_answer_was_lost_after_the_task_was_created_is_adopted_not_resent() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();
     emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let report = run_example(&emulator, out.path(), None).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(
+        report.files().len(),
+        1,
+        "the adopted task's video is downloaded"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 1, "one Run, paid once");
+    assert_eq!(emulator.stats().requests(Operation::Run), 1);
+    assert!(
+        report.total_cost() > 0.0,
+        "the adopted task's cost is reported"
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_answer_was_lost_before_any_task_was_created_is_sent_once_more() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::DropBeforeEffect, 1);
+    let report = run_example(&emulator, out.path(), None).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "one task, paid once");
+    assert_eq!(
+        emulator.stats().requests(Operation::Run),
+        2,
+        "sent once more"
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_answer_was_lost_is_not_sent_again_when_the_task_list_cannot_tell() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    emulator.inject(Operation::TaskList, Fault::ServerError, 100);
     let first = run_example(&emulator, out.path(), None).await;
     assert!(
         matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("not retried")),

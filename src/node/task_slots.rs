@@ -36,6 +36,8 @@ struct Inner {
 struct State {
     /// Tasks of this run that are active (accepted, not seen ending).
     active: HashSet<String>,
+    /// Every task this run started or adopted: never adopted a second time.
+    claimed: HashSet<String>,
     /// Slots granted to Runs not answered yet.
     reserved: usize,
     /// The most tasks allowed at once: set by the user, or learned from a 96.
@@ -194,6 +196,12 @@ impl TaskSlots {
         }
     }
 
+    /// Every task this run started or adopted, so a lost Run's answer is never matched to a
+    /// task that already belongs to another node.
+    pub fn claimed(&self) -> HashSet<String> {
+        self.state().claimed.clone()
+    }
+
     /// How many of the run's tasks are active now.
     pub fn active(&self) -> usize {
         self.state().active.len()
@@ -283,6 +291,7 @@ impl Slot {
         let mut state = self.slots.state();
         state.reserved -= 1;
         state.active.insert(taskid.to_owned());
+        state.claimed.insert(taskid.to_owned());
         state.peak = state.peak.max(state.active.len());
         let in_use = state.active.len() + state.reserved;
         if state.learned && state.limit.is_some_and(|limit| in_use > limit) {

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use crate::api::{Error as ApiError, TaskHandle, TaskStatus};
+use crate::api::{Error as ApiError, RunLookup, TaskHandle, TaskStatus};
 use crate::node::{AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask};
 
 /// The output of every node that starts a task: its handle, known the moment it is accepted.
@@ -62,7 +62,14 @@ pub(crate) async fn submit_run(
             ctx.progress
                 .record(NodeEvent::Submitting)
                 .map_err(NodeError::NotRecorded)?;
-            let answer = ctx.client.run(model, parameters).await;
+            let sent_at = SystemTime::now();
+            let answer = match ctx.client.run(model, parameters).await {
+                // Still one Run at a time: no other Run of this run can be confused with it.
+                Err(lost @ ApiError::OutcomeUnknown { .. }) => {
+                    reconcile(ctx, model, parameters, sent_at, lost).await
+                }
+                answer => answer,
+            };
             drop(sending);
             answer
         };
@@ -103,6 +110,79 @@ pub(crate) async fn submit_run(
                 probe_after = None;
             }
         }
+    }
+}
+
+/// A Run whose answer was lost: find out with Task/List whether it created a task. Found, the
+/// task is adopted (paid once); provably not created, the Run is sent once more; when it
+/// cannot be told, the lost answer stands and the user is told how to check.
+async fn reconcile(
+    ctx: &NodeContext,
+    model: &str,
+    parameters: &Map<String, Value>,
+    sent_at: SystemTime,
+    lost: ApiError,
+) -> Result<TaskHandle, ApiError> {
+    ctx.progress
+        .phase("the Run's answer was lost: looking for its task");
+    let mut lookup = ctx
+        .client
+        .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
+        .await;
+    if matches!(lookup, Ok(RunLookup::NotCreated { .. })) {
+        // A task may take a moment to be listed: look once more before paying again.
+        tokio::time::sleep(NOT_LISTED_YET).await;
+        lookup = ctx
+            .client
+            .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
+            .await;
+    }
+    match lookup {
+        Ok(RunLookup::Found { handle, .. }) => {
+            ctx.progress.emit(NodeEvent::Log {
+                line: format!(
+                    "the Run's answer was lost, but it created task {}: adopted, not sent again",
+                    handle.taskid
+                ),
+                stderr: false,
+            });
+            Ok(handle)
+        }
+        Ok(RunLookup::NotCreated { .. }) => {
+            ctx.progress.emit(NodeEvent::Log {
+                line: "the Run's answer was lost and no task was created: sending it once more"
+                    .to_owned(),
+                stderr: false,
+            });
+            ctx.progress
+                .record(NodeEvent::Submitting)
+                .map_err(|error| ApiError::invalid("journal", error))?;
+            ctx.client.run(model, parameters).await
+        }
+        Ok(RunLookup::CannotTell { reason }) => Err(cannot_tell(lost, model, &reason)),
+        Err(error) => Err(cannot_tell(lost, model, &error.to_string())),
+    }
+}
+
+/// How long a Run that seems not to have created a task is given to show up in Task/List.
+const NOT_LISTED_YET: Duration = Duration::from_secs(2);
+
+/// The lost answer, with why the task list could not settle it and how to check by hand.
+fn cannot_tell(lost: ApiError, model: &str, reason: &str) -> ApiError {
+    let ApiError::OutcomeUnknown {
+        operation,
+        message,
+        source,
+    } = lost
+    else {
+        return lost;
+    };
+    ApiError::OutcomeUnknown {
+        operation,
+        message: format!(
+            "{message}; the task list could not tell whether it created a task ({reason}). Check with: wiro-nodes node exec wiro/task.list --inputs '{{\"model\": \"{model}\", \"limit\": 50}}'"
+        ),
+        source,
     }
 }
 
