@@ -30,6 +30,9 @@ struct Inner {
     /// Held while a Run request is out, so Runs leave one at a time.
     sending: tokio::sync::Mutex<()>,
     first_backoff: Duration,
+    /// Whether a refused Run waits here for a slot; if not, its node fails with the refusal
+    /// (which started nothing) and its host sends it again when it sees fit.
+    holds_refused: bool,
 }
 
 #[derive(Debug, Default)]
@@ -127,8 +130,24 @@ impl TaskSlots {
                 }),
                 sending: tokio::sync::Mutex::new(()),
                 first_backoff,
+                holds_refused: true,
             }),
         }
+    }
+
+    /// Slots that do not hold a refused Run: its node fails with the refusal at once, for a
+    /// host that waits on its own terms (a Temporal workflow's durable timer, say).
+    pub fn returning_refusals() -> Self {
+        let mut slots = Self::new(None);
+        if let Some(inner) = Arc::get_mut(&mut slots.inner) {
+            inner.holds_refused = false;
+        }
+        slots
+    }
+
+    /// Whether a refused Run waits here for a slot and is sent again.
+    pub fn holds_refused(&self) -> bool {
+        self.inner.holds_refused
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

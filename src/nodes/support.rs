@@ -86,6 +86,9 @@ pub(crate) async fn submit_run(
         ctx.progress.emit(NodeEvent::RunRefused {
             reason: refusal.to_string(),
         });
+        if !ctx.tasks.holds_refused() {
+            return Err(refusal.into()); // the host sends it again on its own terms
+        }
         let after = if let ApiError::RateLimited { retry_after, .. } = &refusal {
             slot.rate_limited();
             AfterRefusal::BackOff(retry_after.unwrap_or_else(|| ctx.tasks.backoff(attempt)))

@@ -21,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 use super::failure;
 use super::messages::{NodeCall, NodeDone};
 use crate::api::{safe_file_name, Client, Error as ApiError};
-use crate::node::{NodeContext, NodeError, NodeEvent, ProgressSink, Registry};
+use crate::node::{
+    FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry, TaskSlots,
+};
 
 /// How often a running activity heartbeats (and so notices a cancellation).
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -194,7 +196,11 @@ impl NodeHost {
             client: self.client.clone(),
             cancel: cancel.clone(),
             progress: log_sink(label.clone()),
+            // A refused Run comes back to the workflow, which waits on a durable timer (a
+            // worker may die meanwhile) and sends it again.
+            tasks: TaskSlots::returning_refusals(),
             input_dir: self.input_dir.clone(),
+            file_access: FileAccess::inside([&self.input_dir]),
             output_dir: output_dir.clone(),
         };
         let run = node.run(&ctx, call.inputs);
@@ -242,7 +248,7 @@ fn log_sink(label: String) -> ProgressSink {
             tracing::info!(node = label, taskid = task.taskid, "task accepted")
         }
         NodeEvent::TaskStopped { taskid, how } => {
-            tracing::info!(node = label, taskid, how, "task stopped")
+            tracing::info!(node = label, taskid, %how, "task stopped")
         }
         _ => {}
     })
@@ -258,9 +264,12 @@ fn activity_error(error: NodeError, paid: bool) -> ActivityError {
     let message = error.to_string();
     let api = match error {
         NodeError::Cancelled { .. } => return ActivityError::cancelled(),
-        NodeError::InvalidInputs(_) | NodeError::Outputs(_) => {
+        NodeError::InvalidInputs(_) | NodeError::Outputs(_) | NodeError::NotRecorded(_) => {
             return fail(failure::FAILED, message)
         }
+        // What a panicking node did remotely is unknown: never sent again by itself.
+        NodeError::Panicked(_) if paid => return fail(failure::OUTCOME_UNKNOWN, message),
+        NodeError::Panicked(_) => return fail(failure::FAILED, message),
         NodeError::Api(api) => api,
     };
     if paid {
