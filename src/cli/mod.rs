@@ -123,7 +123,7 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run(args).await,
-            Command::Validate(args) => run::validate(args),
+            Command::Validate(args) => run::validate(args).await,
             Command::Nodes { json } => nodes::list(json),
             Command::Schema { type_id, write } => {
                 nodes::schema(type_id.as_deref(), write.as_deref())

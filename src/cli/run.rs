@@ -7,8 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::Renderer;
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
+use crate::api::Estimate;
 use crate::graph::{
-    validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport, Workflow,
+    price_workflow, validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport,
+    Workflow, WorkflowPrice,
 };
 use crate::node::{LocalFiles, Registry};
 
@@ -80,6 +82,10 @@ pub(crate) struct RunArgs {
     /// learned from the server's code-96 answers.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_tasks: Option<u32>,
+    /// Refuse to start when the estimated price exceeds USD dollars (or any price is unknown):
+    /// exit 2, with nothing sent but the price look-ups (Tool/Detail).
+    #[arg(long, value_name = "USD")]
+    max_cost: Option<f64>,
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -104,7 +110,7 @@ fn print_problems(file: &Path, problems: &[crate::graph::WorkflowProblem]) {
     }
 }
 
-pub(crate) fn validate(args: ValidateArgs) -> u8 {
+pub(crate) async fn validate(args: ValidateArgs) -> u8 {
     let file = &args.workflow.file;
     let (workflow, files, _) = match args.workflow.load() {
         Ok(loaded) => loaded,
@@ -113,10 +119,25 @@ pub(crate) fn validate(args: ValidateArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
-    match validate_for_run(&workflow, &Registry::from_inventory(), &files) {
+    let registry = Registry::from_inventory();
+    match validate_for_run(&workflow, &registry, &files) {
         Ok(_) => {
             println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len());
-            0
+            // The price comes from the server's published list (Tool/Detail): nothing else
+            // is sent.
+            match backend::connect().await {
+                Ok(backend) => {
+                    print!(
+                        "{}",
+                        price_lines(&price_workflow(&workflow, &registry, &backend.client).await)
+                    );
+                    0
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    error.exit_code()
+                }
+            }
         }
         Err(problems) => {
             print_problems(file, &problems);
@@ -147,6 +168,14 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             return error.exit_code();
         }
     };
+    let price = price_workflow(&workflow, &registry, &backend.client).await;
+    eprint!("{}", price_lines(&price));
+    if let Some(cap) = args.max_cost {
+        if let Err(refusal) = within_cap(&price, cap) {
+            eprintln!("error: {refusal}; nothing was sent but the price look-ups");
+            return EXIT_INVALID;
+        }
+    }
     let options = RunOptions {
         concurrency: args.concurrency as usize,
         max_tasks: args.max_tasks.map(|n| n as usize),
@@ -180,6 +209,13 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
                 );
             } else {
                 print_summary(&report);
+                if let Some(estimate) = price.total().filter(|_| !price.nodes.is_empty()) {
+                    println!(
+                        "estimated before the run: {} (charged: {})",
+                        money(estimate),
+                        money(report.total_cost())
+                    );
+                }
             }
             if report.cancelled {
                 signal
@@ -199,6 +235,46 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
+    }
+}
+
+/// Each paid node's estimate and the total, a line each.
+fn price_lines(price: &WorkflowPrice) -> String {
+    let mut lines = String::new();
+    for node in &price.nodes {
+        let what = match &node.estimate {
+            Estimate::Known { usd, basis } => format!("{} ({basis})", money(*usd)),
+            Estimate::Unknown { reason } => format!("unknown: {reason}"),
+        };
+        lines.push_str(&format!("price of {}: {what}\n", node.node));
+    }
+    match price.total() {
+        _ if price.nodes.is_empty() => {}
+        Some(total) => lines.push_str(&format!(
+            "estimated price: {} if every paid task succeeds (failed tasks are not billed)\n",
+            money(total)
+        )),
+        None => lines.push_str("estimated price: unknown (see above)\n"),
+    }
+    lines
+}
+
+/// Whether the estimate fits under `--max-cost`; if not, why, and how to go on.
+fn within_cap(price: &WorkflowPrice, cap: f64) -> Result<(), String> {
+    if let Some(node) = price.unknown().next() {
+        return Err(format!(
+            "--max-cost {}: the price of node {:?} is unknown, so the run might cost more; run without --max-cost to go on anyway",
+            money(cap),
+            node.node
+        ));
+    }
+    match price.total() {
+        Some(total) if total > cap + 1e-9 => Err(format!(
+            "the estimated price {} exceeds --max-cost {}; raise the cap or make the workflow cheaper",
+            money(total),
+            money(cap)
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -8,6 +8,7 @@ mod export;
 mod finish;
 mod inputs;
 mod journal;
+mod price;
 mod reference;
 mod report;
 mod resume;
@@ -26,6 +27,7 @@ pub use export::{
 #[cfg_attr(not(feature = "temporal"), allow(unused_imports))]
 pub(crate) use inputs::resolve_inputs;
 pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
+pub use price::{price_workflow, NodePrice, WorkflowPrice};
 pub use reference::Reference;
 pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};
 pub use validate::{validate, validate_for_run, Plan, WorkflowProblem};

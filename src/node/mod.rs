@@ -52,4 +52,4 @@ pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{ended_without_result, EndedWithoutResult};
 pub use task_slots::{AfterRefusal, Slot, SlotWait, TaskSlots, TaskSlotsReport};
-pub use typed::{schema_value, Node, TypedNode};
+pub use typed::{schema_value, Node, PricedRun, TypedNode};

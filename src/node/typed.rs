@@ -93,6 +93,13 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// For a paid node: the model and wire parameters its Run would send, as far as the
+    /// literal inputs tell (ports in `linked` come from other nodes), so a host can price a
+    /// workflow before paying. `None` when even the model is not known.
+    fn priced_run(_inputs: &Map<String, Value>, _linked: &BTreeSet<String>) -> Option<PricedRun> {
+        None
+    }
+
     /// Rules on the complete, typed input, checked right before the node runs.
     fn check(_input: &Self::Input) -> Vec<InputProblem> {
         Vec::new()
@@ -100,6 +107,32 @@ pub trait TypedNode: Default + Send + Sync + 'static {
 
     /// Does the node's work.
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError>;
+}
+
+/// What a paid node's Run would send, for pricing it before paying.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedRun {
+    /// The model's slug, e.g. `PixVerse/text-to-video-v4`.
+    pub model: String,
+    /// The parameters known now (the model's defaults stand for the ones left out).
+    pub parameters: Map<String, Value>,
+    /// Parameters whose values come from other nodes: a price that depends on one is unknown.
+    pub unknown: Vec<String>,
+}
+
+impl PricedRun {
+    /// A Run of `model` with the literal `inputs` as parameters; `linked` ports are unknown.
+    pub fn literal(model: &str, inputs: &Map<String, Value>, linked: &BTreeSet<String>) -> Self {
+        Self {
+            model: model.to_owned(),
+            parameters: inputs
+                .iter()
+                .filter(|(port, _)| !linked.contains(*port))
+                .map(|(port, value)| (port.clone(), value.clone()))
+                .collect(),
+            unknown: linked.iter().cloned().collect(),
+        }
+    }
 }
 
 /// A node with its types erased, as engines and the registry hold it.
@@ -116,6 +149,13 @@ pub trait Node: Send + Sync {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem>;
+
+    /// The Run a paid node would send (see [`TypedNode::priced_run`]).
+    fn priced_run(
+        &self,
+        inputs: &Map<String, Value>,
+        linked: &BTreeSet<String>,
+    ) -> Option<PricedRun>;
 
     /// Checks of literal inputs against the local machine (see [`TypedNode::check_local`]).
     fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem>;
@@ -263,6 +303,14 @@ impl<T: TypedNode> Node for Typed<T> {
 
     fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem> {
         T::check_local(files, inputs)
+    }
+
+    fn priced_run(
+        &self,
+        inputs: &Map<String, Value>,
+        linked: &BTreeSet<String>,
+    ) -> Option<PricedRun> {
+        T::priced_run(inputs, linked)
     }
 
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value {

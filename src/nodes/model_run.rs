@@ -1,12 +1,14 @@
 //! `wiro/model.run`: runs any model on Wiro with a parameters object; returns the task handle.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
 use crate::models::check_known_model;
-use crate::node::{InputProblem, NodeContext, NodeError, TypedNode};
+use crate::node::{InputProblem, NodeContext, NodeError, PricedRun, TypedNode};
 
 /// Runs any model.
 #[derive(Debug, Default)]
@@ -40,6 +42,23 @@ impl TypedNode for ModelRun {
                 known_model_problems(model, parameters)
             }
             _ => Vec::new(), // judged when the node runs
+        }
+    }
+
+    fn priced_run(inputs: &Map<String, Value>, linked: &BTreeSet<String>) -> Option<PricedRun> {
+        if linked.contains("model") {
+            return None;
+        }
+        let model = inputs.get("model")?.as_str()?;
+        match inputs.get("parameters") {
+            _ if linked.contains("parameters") => Some(PricedRun {
+                unknown: vec!["parameters".into()],
+                ..PricedRun::literal(model, &Map::new(), &BTreeSet::new())
+            }),
+            Some(Value::Object(parameters)) => {
+                Some(PricedRun::literal(model, parameters, &BTreeSet::new()))
+            }
+            _ => Some(PricedRun::literal(model, &Map::new(), &BTreeSet::new())),
         }
     }
 

@@ -1,13 +1,15 @@
 //! `pixverse/text-to-video-v4`: starts PixVerse v4 text-to-video with typed parameters;
 //! impossible combinations are refused before anything is sent.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
 use crate::models::pixverse::{check_partial, TextToVideoV4};
 use crate::models::ModelParameters;
-use crate::node::{InputProblem, NodeContext, NodeError, TypedNode};
+use crate::node::{InputProblem, NodeContext, NodeError, PricedRun, TypedNode};
 
 /// Starts a PixVerse v4 text-to-video task.
 #[derive(Debug, Default)]
@@ -25,6 +27,10 @@ impl TypedNode for PixverseTextToVideo {
 
     fn check_partial(inputs: &Map<String, Value>) -> Vec<InputProblem> {
         check_partial(inputs).into_iter().map(Into::into).collect()
+    }
+
+    fn priced_run(inputs: &Map<String, Value>, linked: &BTreeSet<String>) -> Option<PricedRun> {
+        Some(PricedRun::literal(TextToVideoV4::SLUG, inputs, linked))
     }
 
     fn check(input: &Self::Input) -> Vec<InputProblem> {

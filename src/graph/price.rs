@@ -1,0 +1,109 @@
+//! The price of a workflow before it is paid for: each paid node's estimate from its model's
+//! published prices (Tool/Detail, asked once per model), and the total. An estimate that
+//! cannot be known says why; the total is then unknown too.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Workflow;
+use crate::api::{estimate, Client, Estimate, ModelDetail};
+use crate::node::Registry;
+
+/// One paid node's estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodePrice {
+    /// The node's id.
+    pub node: String,
+    /// The model it runs, when its inputs say.
+    pub model: Option<String>,
+    /// What its Run will cost.
+    pub estimate: Estimate,
+}
+
+/// What a workflow will cost if every paid node succeeds once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkflowPrice {
+    /// Each paid node, in workflow order.
+    pub nodes: Vec<NodePrice>,
+}
+
+impl WorkflowPrice {
+    /// The total in dollars; `None` when any node's price is unknown.
+    pub fn total(&self) -> Option<f64> {
+        self.nodes
+            .iter()
+            .try_fold(0.0, |total, node| Some(total + node.estimate.usd()?))
+    }
+
+    /// The estimates that are unknown.
+    pub fn unknown(&self) -> impl Iterator<Item = &NodePrice> {
+        self.nodes
+            .iter()
+            .filter(|node| node.estimate.usd().is_none())
+    }
+}
+
+/// Estimates every paid node of `workflow`. Sends only Tool/Detail, once per model.
+pub async fn price_workflow(
+    workflow: &Workflow,
+    registry: &Registry,
+    client: &Client,
+) -> WorkflowPrice {
+    let mut details: BTreeMap<String, Result<ModelDetail, String>> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    for node in &workflow.nodes {
+        let Some(target) = registry.get(&node.type_id) else {
+            continue;
+        };
+        if !target.spec().spends_money {
+            continue;
+        }
+        let linked = node.linked_ports();
+        let Some(run) = target.priced_run(&node.inputs, &linked) else {
+            nodes.push(NodePrice {
+                node: node.id.clone(),
+                model: None,
+                estimate: Estimate::Unknown {
+                    reason: "its model or parameters come from another node".into(),
+                },
+            });
+            continue;
+        };
+        let key = run.model.to_ascii_lowercase();
+        if !details.contains_key(&key) {
+            let detail = client
+                .model_detail(&run.model)
+                .await
+                .map_err(|error| error.to_string());
+            details.insert(key.clone(), detail);
+        }
+        let estimate = match &details[&key] {
+            Ok(detail) => match depends_on_a_link(detail, &run.unknown) {
+                Some(port) => Estimate::Unknown {
+                    reason: format!("its price depends on {port:?}, which comes from another node"),
+                },
+                None => estimate(detail, &run.parameters),
+            },
+            Err(error) => Estimate::Unknown {
+                reason: format!("its prices could not be read: {error}"),
+            },
+        };
+        nodes.push(NodePrice {
+            node: node.id.clone(),
+            model: Some(run.model),
+            estimate,
+        });
+    }
+    WorkflowPrice { nodes }
+}
+
+/// A parameter the prices depend on whose value is not known before the run.
+fn depends_on_a_link<'a>(detail: &ModelDetail, unknown: &'a [String]) -> Option<&'a String> {
+    unknown.iter().find(|port| {
+        detail
+            .dynamicprice
+            .iter()
+            .any(|tier| tier.inputs.contains_key(port.as_str()))
+    })
+}
