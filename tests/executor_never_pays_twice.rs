@@ -79,6 +79,33 @@ async fn a_run_whose_answer_was_lost_before_any_task_was_created_is_sent_once_mo
 }
 
 #[tokio::test]
+async fn a_lost_answer_the_first_run_could_not_settle_is_adopted_by_the_next_run() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    // Every try of the first run's one Task/List fails (the client tries 4 times).
+    emulator.inject(Operation::TaskList, Fault::ServerError, 4);
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(
+        matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("could not tell")),
+        "{first:#?}"
+    );
+    let second = run_example(&emulator, out.path(), None).await;
+    assert!(second.succeeded(), "{second:#?}");
+    assert_eq!(
+        second.files().len(),
+        1,
+        "the adopted task's video is downloaded"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 1, "paid once");
+    assert_eq!(
+        emulator.stats().requests(Operation::Run),
+        1,
+        "never sent again"
+    );
+}
+
+#[tokio::test]
 async fn a_run_whose_answer_was_lost_is_not_sent_again_when_the_task_list_cannot_tell() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();

@@ -50,11 +50,14 @@ TEMPORAL=$VENV/bin/temporal
 
 say "building wiro-nodes with --features temporal"
 cargo build --quiet --features temporal --bin wiro-nodes
-BIN=$TARGET_DIR/debug/wiro-nodes
+WORK=$(mktemp -d)
+# A private copy: another build into the same target folder (a later cargo command, another
+# checkout sharing CARGO_TARGET_DIR) must not swap the binary for one without the feature.
+cp "$TARGET_DIR/debug/wiro-nodes" "$WORK/wiro-nodes"
+BIN=$WORK/wiro-nodes
 say "unit tests of the Temporal host"
 cargo test --quiet --features temporal --lib hosts::
 
-WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

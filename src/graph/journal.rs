@@ -130,6 +130,24 @@ impl Journal {
             .map(|entry| &entry.event)
     }
 
+    /// When the last thing for this node with these inputs was recorded (unix milliseconds).
+    pub fn latest_at(&self, node: &str, key: &str) -> Option<u64> {
+        self.latest
+            .get(&(node.to_owned(), key.to_owned()))
+            .map(|entry| entry.at)
+    }
+
+    /// Every task id the journal holds as started: tasks that belong to some node already.
+    pub fn task_ids(&self) -> std::collections::HashSet<String> {
+        self.latest
+            .values()
+            .filter_map(|entry| match &entry.event {
+                JournalEvent::TaskStarted { task } => Some(task.taskid.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Appends an event and syncs it to disk before returning.
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
         let entry = JournalEntry {

@@ -19,8 +19,14 @@ pub(crate) enum Resume {
     Finished(Value),
     /// Its paid task was accepted earlier: take the handle and wait for that task.
     TaskSubmitted(TaskHandle),
-    /// A Run was sent but no answer was recorded: it may be paid for. Do not send it again.
-    OutcomeUnknown(String),
+    /// A Run was sent (at `sent_at`) but no answer was recorded: it may be paid for. It is
+    /// not sent again unless the task list shows it created no task.
+    OutcomeUnknown {
+        /// What to tell the user when the task list cannot settle it.
+        message: String,
+        /// When the Run was sent.
+        sent_at: std::time::SystemTime,
+    },
 }
 
 impl Resume {
@@ -29,7 +35,7 @@ impl Resume {
         match self {
             Resume::TaskSubmitted(task) => Some(task.clone()),
             Resume::Finished(outputs) => kinds.started_task(outputs),
-            Resume::OutcomeUnknown(_) => None,
+            Resume::OutcomeUnknown { .. } => None,
         }
     }
 }
@@ -91,6 +97,14 @@ impl SharedJournal {
         Ok(Self(Some(Arc::new(Mutex::new(journal)))))
     }
 
+    /// Every task id the journal holds as started.
+    pub(crate) fn task_ids(&self) -> std::collections::HashSet<String> {
+        self.0
+            .as_ref()
+            .map(|journal| lock(journal).task_ids())
+            .unwrap_or_default()
+    }
+
     /// Where the journal is, if there is one.
     pub(crate) fn path(&self) -> Option<PathBuf> {
         self.0
@@ -127,10 +141,14 @@ impl SharedJournal {
             JournalEvent::TaskStarted { task } if spends_money => {
                 Some(Resume::TaskSubmitted(task.clone()))
             }
-            JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown(format!(
-                                "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {node} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
-                journal.path().display()
-            ))),
+                        JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
+                message: format!(
+                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {node} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
+                    journal.path().display()
+                ),
+                sent_at: std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(journal.latest_at(node, key).unwrap_or(0)),
+            }),
             _ => None,
         }
     }
@@ -183,7 +201,7 @@ mod tests {
             .record("gen", "k", JournalEvent::Submitting)
             .unwrap();
         assert!(
-            matches!(journal.resume("gen", "k", true), Some(Resume::OutcomeUnknown(m)) if m.contains("--fresh"))
+            matches!(journal.resume("gen", "k", true), Some(Resume::OutcomeUnknown { message, .. }) if message.contains("--fresh"))
         );
         assert_eq!(
             journal.resume("gen", "k", false),

@@ -2,6 +2,7 @@
 //! (reuse, wait for its paid task, refuse to pay twice) — or, when nothing, a spawned run.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -11,7 +12,18 @@ use super::journal::{input_key, JournalEvent};
 use super::resume::{decide, Resume};
 use super::schedule::SkipReason;
 use super::{NodeOutcome, RunError, RunEvent};
+use crate::api::{RunLookup, TaskHandle};
 use crate::node::{Node, NodeContext, NodeEvent, ProgressSink};
+
+/// What became of a Run whose answer an earlier run lost.
+enum LostRun {
+    /// It created this task: adopt it.
+    Created(TaskHandle),
+    /// The task list shows it created none: send it.
+    NotCreated,
+    /// The task list cannot say.
+    CannotTell(String),
+}
 
 impl ActiveRun<'_> {
     /// Starts the node at `position`, or settles it from the journal without running it.
@@ -66,10 +78,60 @@ impl ActiveRun<'_> {
                     ),
                 }
             }
-            Some(Resume::OutcomeUnknown(message)) => self.fail(position, message),
+            Some(Resume::OutcomeUnknown { message, sent_at }) => {
+                match self.find_lost_run(target.as_ref(), &inputs, sent_at).await {
+                    LostRun::Created(task) => {
+                        self.journal.record(
+                            &node.id,
+                            &key,
+                            JournalEvent::TaskStarted { task: task.clone() },
+                        )?;
+                        self.tasks.track(&task.taskid);
+                        let how = format!(
+                            "an earlier run's answer was lost, but its Run created task {}: adopted, not sent again",
+                            task.taskid
+                        );
+                        match spec.kinds.outputs_for_started_task(&task) {
+                            Some(outputs) => self.reuse(position, outputs, how),
+                            None => self.fail(position, how),
+                        }
+                    }
+                    LostRun::NotCreated => self.spawn(position, target, inputs, key),
+                    LostRun::CannotTell(reason) => self.fail(
+                        position,
+                        format!("{message}; the task list could not tell ({reason})"),
+                    ),
+                }
+            }
             None => self.spawn(position, target, inputs, key),
         }
         Ok(())
+    }
+
+    /// What became of a Run an earlier run sent without recording its answer: Task/List is
+    /// asked for a task of that model and those parameters created since, excluding every task
+    /// that already belongs to a node (this run's, and the journal's).
+    async fn find_lost_run(
+        &self,
+        target: &dyn Node,
+        inputs: &Value,
+        sent_at: SystemTime,
+    ) -> LostRun {
+        let Some(run) = target.sent_run(inputs) else {
+            return LostRun::CannotTell("the node does not say what it sent".into());
+        };
+        let mut claimed = self.tasks.claimed();
+        claimed.extend(self.journal.task_ids());
+        let client = &self.executor.client;
+        match client
+            .find_run(&run.model, &run.parameters, sent_at, &claimed)
+            .await
+        {
+            Ok(RunLookup::Found { handle, .. }) => LostRun::Created(handle),
+            Ok(RunLookup::NotCreated { .. }) => LostRun::NotCreated,
+            Ok(RunLookup::CannotTell { reason }) => LostRun::CannotTell(reason),
+            Err(error) => LostRun::CannotTell(error.to_string()),
+        }
     }
 
     /// The journal key of a node run: its type, version, resolved inputs, the facts outside

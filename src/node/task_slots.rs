@@ -204,6 +204,7 @@ impl TaskSlots {
         }
         let mut state = self.state();
         state.active.insert(taskid.to_owned());
+        state.claimed.insert(taskid.to_owned());
         state.peak = state.peak.max(state.active.len());
     }
 

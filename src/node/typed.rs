@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -100,6 +100,12 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         None
     }
 
+    /// For a paid node: the model and the exact parameters its Run sends for this input, so a
+    /// host can find the task of a Run whose answer was lost (Task/List).
+    fn sent_run(_input: &Self::Input) -> Option<PricedRun> {
+        None
+    }
+
     /// Rules on the complete, typed input, checked right before the node runs.
     fn check(_input: &Self::Input) -> Vec<InputProblem> {
         Vec::new()
@@ -149,6 +155,9 @@ pub trait Node: Send + Sync {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem>;
+
+    /// The Run a paid node sends for these complete inputs (see [`TypedNode::sent_run`]).
+    fn sent_run(&self, inputs: &Value) -> Option<PricedRun>;
 
     /// The Run a paid node would send (see [`TypedNode::priced_run`]).
     fn priced_run(
@@ -311,6 +320,10 @@ impl<T: TypedNode> Node for Typed<T> {
         linked: &BTreeSet<String>,
     ) -> Option<PricedRun> {
         T::priced_run(inputs, linked)
+    }
+
+    fn sent_run(&self, inputs: &Value) -> Option<PricedRun> {
+        T::sent_run(&T::Input::deserialize(inputs).ok()?)
     }
 
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value {

@@ -62,6 +62,14 @@ impl TypedNode for ModelRun {
         }
     }
 
+    fn sent_run(input: &Self::Input) -> Option<PricedRun> {
+        Some(PricedRun::literal(
+            &input.model,
+            &input.parameters,
+            &BTreeSet::new(),
+        ))
+    }
+
     fn check(input: &Self::Input) -> Vec<InputProblem> {
         known_model_problems(&input.model, &input.parameters)
     }

@@ -33,6 +33,14 @@ impl TypedNode for PixverseImageToVideo {
         Some(PricedRun::literal(ImageToVideoV4::SLUG, inputs, linked))
     }
 
+    fn sent_run(input: &Self::Input) -> Option<PricedRun> {
+        Some(PricedRun::literal(
+            ImageToVideoV4::SLUG,
+            &input.to_wire(),
+            &BTreeSet::new(),
+        ))
+    }
+
     fn check(input: &Self::Input) -> Vec<InputProblem> {
         input
             .validate()

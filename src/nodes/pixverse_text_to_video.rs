@@ -33,6 +33,14 @@ impl TypedNode for PixverseTextToVideo {
         Some(PricedRun::literal(TextToVideoV4::SLUG, inputs, linked))
     }
 
+    fn sent_run(input: &Self::Input) -> Option<PricedRun> {
+        Some(PricedRun::literal(
+            TextToVideoV4::SLUG,
+            &input.to_wire(),
+            &BTreeSet::new(),
+        ))
+    }
+
     fn check(input: &Self::Input) -> Vec<InputProblem> {
         input
             .validate()
