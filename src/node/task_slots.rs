@@ -216,6 +216,12 @@ impl TaskSlots {
         }
     }
 
+    /// Marks `taskid` as belonging to the run already (a host that keeps the run elsewhere
+    /// says which tasks it holds).
+    pub fn claim(&self, taskid: &str) {
+        self.state().claimed.insert(taskid.to_owned());
+    }
+
     /// Every task this run started or adopted, so a lost Run's answer is never matched to a
     /// task that already belongs to another node.
     pub fn claimed(&self) -> HashSet<String> {

@@ -198,7 +198,11 @@ impl NodeHost {
             progress: log_sink(label.clone()),
             // A refused Run comes back to the workflow, which waits on a durable timer (a
             // worker may die meanwhile) and sends it again.
-            tasks: TaskSlots::returning_refusals(),
+            tasks: {
+                let slots = TaskSlots::returning_refusals();
+                call.claimed.iter().for_each(|taskid| slots.claim(taskid));
+                slots
+            },
             input_dir: self.input_dir.clone(),
             file_access: FileAccess::inside([&self.input_dir]),
             output_dir: output_dir.clone(),

@@ -31,6 +31,10 @@ pub struct NodeCall {
     pub type_id: String,
     /// The inputs, references already replaced by the outputs they point at.
     pub inputs: Value,
+    /// The tasks this workflow's paid nodes already started: a lost Run's answer is never
+    /// matched to one of them.
+    #[serde(default)]
+    pub claimed: Vec<String>,
 }
 
 /// A node's outputs, and where it ran.

@@ -29,6 +29,19 @@ pub struct GraphWorkflow {
 
 type Running<'a> = Pin<Box<dyn Future<Output = (usize, Outcome)> + 'a>>;
 
+/// The tasks the workflow's paid nodes started so far, read from their declared ports.
+fn claimed_tasks(workflow: &Workflow, outputs: &[Option<Value>]) -> Vec<String> {
+    workflow
+        .nodes
+        .iter()
+        .zip(outputs)
+        .filter_map(|(node, outputs)| {
+            let spec = registry().get(&node.type_id)?.spec();
+            Some(spec.kinds.started_task(outputs.as_ref()?)?.taskid)
+        })
+        .collect()
+}
+
 pub(super) fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::from_inventory)
@@ -117,11 +130,17 @@ impl GraphWorkflow {
                     let paid = registry()
                         .get(&node.type_id)
                         .is_some_and(|target| target.spec().spends_money);
+                    let claimed = if paid {
+                        claimed_tasks(&workflow, &outputs)
+                    } else {
+                        Vec::new()
+                    };
                     let call = NodeCall {
                         run: run_id.clone(),
                         node: node.id.clone(),
                         type_id: node.type_id.clone(),
                         inputs,
+                        claimed,
                     };
                     set(ctx, &mut states, position, NodeState::Running, None);
                     running.push(Box::pin(run_node(ctx, position, call, paid)));
