@@ -165,8 +165,11 @@ try {
   await selectByText("#root_duration", "5");
   await page.waitForFunction(() => !/1080p cannot be 8 s/.test(document.querySelector('[data-testid="inspector"]').textContent));
   await waitText('[data-testid="problem-count"]', /^valid$/);
-  await selectByText("#root_quality", "540p");
+    await selectByText("#root_quality", "540p");
   await waitText('[data-testid="problem-count"]', /^valid$/);
+  step("the price before paying: the paid card and the toolbar show the 540p 5 s estimate");
+  await waitText('[data-testid="price"]', /^\$0\.45$/);
+  await waitText('[data-testid="estimate"]', /estimate \$0\.45/);
   await page.click(".react-flow__pane");
   await shot("01-graph.png");
 

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use super::{catalog, AppState};
-use crate::graph::{validate_for_run, Workflow};
+use crate::graph::{price_workflow, validate_for_run, Workflow};
 
 /// Where files chosen in the page are stored, inside the workspace.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -60,7 +60,13 @@ pub async fn validate_workflow(
     let problems = validate_for_run(&workflow, &state.registry, &files)
         .err()
         .unwrap_or_default();
-    Json(json!({ "problems": problems })).into_response()
+    if !problems.is_empty() {
+        return Json(json!({ "problems": problems })).into_response();
+    }
+    // A valid workflow's price, as `wiro-nodes validate` prints it: each paid node's estimate
+    // from the model's published prices (Tool/Detail), and the total when all are known.
+    let price = price_workflow(&workflow, &state.registry, &state.client).await;
+    Json(json!({ "problems": problems, "price": price, "total": price.total() })).into_response()
 }
 
 /// The question `POST /api/fits` answers.

@@ -14,7 +14,7 @@ import {
   type IsValidConnection,
   type NodeChange,
 } from "@xyflow/react";
-import { api, ApiError, eventsUrl, type Catalog, type JsonObject, type NodeSpec, type Problem, type Session, type Workflow } from "./api";
+import { api, ApiError, eventsUrl, type Catalog, type JsonObject, type NodeSpec, type Problem, type Session, type Validation, type Workflow } from "./api";
 import { NodeCard, type CardNode } from "./NodeCard";
 import { NodeForm } from "./NodeForm";
 import { Palette } from "./Palette";
@@ -46,7 +46,8 @@ export function App() {
   // must hand them back, or it keeps the nodes hidden.
   const [measured, setMeasured] = useState<Record<string, { width: number; height: number }>>({});
   const [selection, setSelection] = useState<Selection>(null);
-  const [problems, setProblems] = useState<Problem[]>([]);
+    const [problems, setProblems] = useState<Problem[]>([]);
+  const [validation, setValidation] = useState<Validation | null>(null);
   const [run, setRun] = useState<RunState>(emptyRun());
   const [notice, setNotice] = useState<Notice>(null);
   const [saveName, setSaveName] = useState("workflow.json");
@@ -87,8 +88,11 @@ export function App() {
       return;
     }
     const timer = window.setTimeout(() => {
-      api.validate(workflow).then(
-        (answer) => setProblems(answer.problems),
+            api.validate(workflow).then(
+        (answer) => {
+          setProblems(answer.problems);
+          setValidation(answer);
+        },
         (error: Error) => say(error.message, "error"),
       );
     }, 250);
@@ -131,8 +135,9 @@ export function App() {
           id: node.id,
           spec,
           linked: Object.keys(node.inputs).filter((port) => referenceText(node.inputs[port]) !== null),
-          problems: problemCount(node.id),
+                    problems: problemCount(node.id),
           run: run.nodes[node.id],
+          price: validation?.price?.nodes.find((priced) => priced.node === node.id)?.estimate,
         },
       },
     ];
@@ -243,8 +248,9 @@ export function App() {
   };
 
   const validateNow = async () => {
-    const answer = await api.validate(workflow);
+        const answer = await api.validate(workflow);
     setProblems(answer.problems);
+    setValidation(answer);
     say(answer.problems.length ? `${answer.problems.length} problem(s)` : "valid: ready to run");
   };
 
@@ -305,8 +311,13 @@ export function App() {
           Validate
         </button>
         <span className={`problem-count ${problems.length ? "bad" : "good"}`} data-testid="problem-count" onClick={() => setSelection(null)}>
-          {problems.length ? `${problems.length} problem${problems.length > 1 ? "s" : ""}` : "valid"}
+                    {problems.length ? `${problems.length} problem${problems.length > 1 ? "s" : ""}` : "valid"}
         </span>
+        {problems.length === 0 && validation?.price && validation.price.nodes.length > 0 && (
+          <span className="estimate" data-testid="estimate" title="if every paid task succeeds; failed tasks are not billed">
+            {typeof validation.total === "number" ? `estimate ${money(validation.total)}` : "estimate unknown"}
+          </span>
+        )}
         <label className="fresh" title="Forget the journal and run every node again (submits new, paid tasks)">
           <input type="checkbox" checked={fresh} onChange={(event) => setFresh(event.target.checked)} /> fresh
         </label>

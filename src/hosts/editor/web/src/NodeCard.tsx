@@ -2,28 +2,37 @@
 // output handle per output port on the right, each with the port's shared type name.
 
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
-import type { NodeSpec } from "./api";
-import type { NodeRun } from "./runState";
+import type { Estimate, NodeSpec } from "./api";
+import { money, type NodeRun } from "./runState";
 
 export type CardData = {
   id: string;
   spec: NodeSpec;
   linked: string[];
-  problems: number;
+    problems: number;
   run?: NodeRun;
+  /** The node's price, once the workflow validates. */
+  price?: Estimate;
 };
 
 export type CardNode = Node<CardData, "card">;
 
-/** A price badge for paid nodes, once the price lookup (the batches issue) publishes prices. */
-export function PriceBadge({ spec }: { spec: NodeSpec }) {
+
+
+/** A badge for paid nodes: the estimate from the model's published prices once the workflow
+ * validates (the same figure `wiro-nodes validate` prints), else "paid". */
+export function PriceBadge({ spec, price }: { spec: NodeSpec; price?: Estimate }) {
   if (!spec.spends_money) return null;
-  if (!spec.price) return <span className="badge paid" title="Running it starts a paid task">paid</span>;
+  if (!price) return <span className="badge paid" title="Running it starts a paid task">paid</span>;
+  if (price.kind === "unknown")
+    return (
+      <span className="badge paid" title={`price unknown: ${price.reason}`} data-testid="price">
+        paid · price unknown
+      </span>
+    );
   return (
-    <span className="badge price">
-      {spec.price.currency === "USD" ? "$" : ""}
-      {spec.price.amount}
-      {spec.price.per ? ` / ${spec.price.per}` : ""}
+    <span className="badge price" title={price.basis} data-testid="price">
+      {money(price.usd)}
     </span>
   );
 }
@@ -35,7 +44,7 @@ export function NodeCard({ data, selected }: NodeProps<CardNode>) {
     <div className={`card ${selected ? "selected" : ""} status-${run?.state ?? "idle"}`} data-testid={`node-${data.id}`}>
       <div className="card-head">
         <span className="card-title">{spec.title}</span>
-        <PriceBadge spec={spec} />
+                <PriceBadge spec={spec} price={data.price} />
       </div>
       <div className="card-id">
         {data.id} <span className="muted">{spec.type}</span>

@@ -102,10 +102,22 @@ async function call<T>(method: string, path: string, body?: unknown, raw = false
   return parsed as T;
 }
 
+/** What one paid node's Run will cost, from the model's published prices. */
+export type Estimate =
+  | { kind: "known"; usd: number; basis: string }
+  | { kind: "unknown"; reason: string };
+
+/** The server's answer to validate: the problems, and for a valid workflow its price. */
+export type Validation = {
+  problems: Problem[];
+  price?: { nodes: { node: string; model: string | null; estimate: Estimate }[] };
+  total?: number | null;
+};
+
 export const api = {
   session: () => call<Session>("GET", "/api/session"),
   nodes: () => call<Catalog>("GET", "/api/nodes"),
-  validate: (workflow: Workflow) => call<{ problems: Problem[] }>("POST", "/api/validate", workflow),
+    validate: (workflow: Workflow) => call<Validation>("POST", "/api/validate", workflow),
   fits: (question: { from_type: string; from_port: string; path: string[]; to_type: string; to_port: string }) =>
     call<{ fits?: boolean; given?: string; wanted?: string; error?: string }>("POST", "/api/fits", question),
   open: (text: string) => call<{ workflow: Workflow }>("POST", "/api/open", text, true),
