@@ -132,6 +132,26 @@ async fn start_run(emulator: &EmulatorHandle, out: &Path) -> (tokio::process::Ch
     panic!("the run never journaled its task");
 }
 
+/// Sends `signal` to the run and waits for it to end: its exit code, stdout and stderr.
+#[cfg(unix)]
+async fn signal_and_wait(
+    child: tokio::process::Child,
+    signal: libc::c_int,
+) -> (Option<i32>, String, String) {
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 // SIGTERM is what `docker stop`, systemd and CI runners send: it stops the run as Ctrl-C does.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,16 +160,8 @@ async fn sigterm_during_the_wait_kills_the_task_and_exits_143() {
     let out = tempfile::tempdir().unwrap();
     let (child, taskid) = start_run(&emulator, out.path()).await;
     common::wait_status(&emulator, &taskid, "task_start").await;
-    let pid = child.id().unwrap() as i32;
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(143), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = signal_and_wait(child, libc::SIGTERM).await;
+    assert_eq!(code, Some(143), "{stdout}\n{stderr}");
     assert_eq!(emulator.stats().cancelled, 1, "the paid task was stopped");
     assert!(
         stdout.contains(&format!("task {taskid} killed")),
@@ -166,16 +178,8 @@ async fn ctrl_c_during_the_wait_kills_the_task_and_says_which() {
     let (child, taskid) = start_run(&emulator, out.path()).await;
     // Once the task has left the queue, interrupt as a terminal's Ctrl-C does.
     common::wait_status(&emulator, &taskid, "task_accept").await;
-    let pid = child.id().unwrap() as i32;
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = signal_and_wait(child, libc::SIGINT).await;
+    assert_eq!(code, Some(130), "{stdout}\n{stderr}");
     let stats = emulator.stats();
     assert_eq!(stats.cancelled, 1, "{stats:?}");
     assert!(
