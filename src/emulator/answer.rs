@@ -138,3 +138,14 @@ pub(crate) fn text_field(object: &Map<String, Value>, name: &str) -> Option<Stri
         _ => None,
     }
 }
+
+/// Which task a request names, and how it named it (for the error message).
+pub(crate) fn named(
+    request: &Map<String, Value>,
+    id_keys: &[&str],
+    token_keys: &[&str],
+) -> (Option<String>, Option<String>) {
+    let id = id_keys.iter().find_map(|key| text_field(request, key));
+    let token = token_keys.iter().find_map(|key| text_field(request, key));
+    (id, token)
+}

@@ -63,3 +63,15 @@ fn rate_limited(retry_after: Duration) -> Response {
     );
     response
 }
+
+/// The gate of an operation whose body is a JSON object: [`gate`] with the request's
+/// headers, then the body read as an object (empty means `{}`).
+pub(crate) async fn gate_json(
+    shared: &Shared,
+    operation: Operation,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Option<Fault>, serde_json::Map<String, serde_json::Value>), Response> {
+    let fault = gate(shared, operation, Some(headers)).await?;
+    Ok((fault, super::answer::json_object(body)?))
+}

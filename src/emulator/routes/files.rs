@@ -12,10 +12,10 @@ use crate::api::wire::{
     codes, upload_content_type, FileList, UploadedFile, WireNumber, MAX_UPLOAD_BYTES, UPLOAD_TYPES,
 };
 
-use super::super::answer::{deliver, json_object, refuse, success, text_field};
+use super::super::answer::{deliver, refuse, success, text_field};
 use super::super::basics::{now_secs, random_hex};
 use super::super::faults::Operation;
-use super::super::gate::gate;
+use super::super::gate::{gate, gate_json};
 use super::super::state::Shared;
 
 /// Bytes read from a refused upload before giving up on answering politely: past this the
@@ -28,12 +28,9 @@ pub(crate) async fn folder_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::FolderCreate, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
+    let (fault, request) = match gate_json(&shared, Operation::FolderCreate, &headers, &body).await
+    {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     let Some(name) = text_field(&request, "name") else {

@@ -17,10 +17,10 @@ use serde_json::json;
 
 use crate::api::wire::codes;
 
-use super::super::answer::{deliver, json_object, refuse, success, text_field};
+use super::super::answer::{deliver, named, refuse, success};
 use super::super::basics::lock;
 use super::super::faults::Operation;
-use super::super::gate::gate;
+use super::super::gate::gate_json;
 use super::super::state::Shared;
 
 /// Deletes a finished task's files.
@@ -29,18 +29,12 @@ pub(crate) async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::TaskFilesDelete, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
-        Err(answer) => return answer,
-    };
-    let token = ["tasktoken", "socketaccesstoken"]
-        .iter()
-        .find_map(|key| text_field(&request, key));
-    let id = text_field(&request, "taskid");
+    let (fault, request) =
+        match gate_json(&shared, Operation::TaskFilesDelete, &headers, &body).await {
+            Ok(opened) => opened,
+            Err(answer) => return answer,
+        };
+    let (id, token) = named(&request, &["taskid"], &["tasktoken", "socketaccesstoken"]);
     if token.is_none() && id.is_none() {
         return refuse(
             codes::GENERAL,

@@ -17,10 +17,10 @@ use serde_json::{Map, Value};
 
 use crate::api::wire::{codes, Task, TaskList, WireNumber};
 
-use super::super::answer::{deliver, json_object, refuse, success, text_field};
+use super::super::answer::{deliver, refuse, success, text_field};
 use super::super::basics::lock;
 use super::super::faults::Operation;
-use super::super::gate::gate;
+use super::super::gate::gate_json;
 use super::super::state::Shared;
 
 /// Tasks per page when the request does not say.
@@ -32,12 +32,8 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::TaskList, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
+    let (fault, request) = match gate_json(&shared, Operation::TaskList, &headers, &body).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     let (start, limit) = match (

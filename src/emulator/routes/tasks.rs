@@ -6,27 +6,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::api::wire::{codes, TaskStatus, WireNumber};
 
-use super::super::answer::{deliver, detail_body, json_object, refuse, text_field};
+use super::super::answer::{deliver, detail_body, named, refuse};
 use super::super::basics::{lock, now_secs};
 use super::super::faults::Operation;
-use super::super::gate::gate;
+use super::super::gate::gate_json;
 use super::super::lifecycle;
 use super::super::state::Shared;
-
-/// Which task a request names, and how it named it (for the error message).
-fn named(
-    request: &Map<String, Value>,
-    id_keys: &[&str],
-    token_keys: &[&str],
-) -> (Option<String>, Option<String>) {
-    let id = id_keys.iter().find_map(|key| text_field(request, key));
-    let token = token_keys.iter().find_map(|key| text_field(request, key));
-    (id, token)
-}
 
 fn unknown(id: Option<&str>, token: Option<&str>) -> Response {
     let message = match (id, token) {
@@ -43,12 +32,8 @@ pub(crate) async fn detail(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::TaskDetail, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
+    let (fault, request) = match gate_json(&shared, Operation::TaskDetail, &headers, &body).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     let (id, token) = named(&request, &["taskid"], &["tasktoken", "socketaccesstoken"]);
@@ -96,12 +81,8 @@ async fn stop(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, how: Stop) -
         Stop::Kill => Operation::TaskKill,
         Stop::Cancel => Operation::TaskCancel,
     };
-    let fault = match gate(&shared, operation, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
+    let (fault, request) = match gate_json(&shared, operation, &headers, &body).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     let (id, token) = named(&request, &["taskid"], &["socketaccesstoken", "tasktoken"]);

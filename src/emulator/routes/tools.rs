@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 
 use crate::api::wire::codes;
 
-use super::super::answer::{deliver, json_object, refuse, text_field};
+use super::super::answer::{deliver, refuse, text_field};
 use super::super::catalog::{self, MODELS};
 use super::super::faults::Operation;
-use super::super::gate::gate;
+use super::super::gate::gate_json;
 use super::super::state::Shared;
 
 /// `POST /Tool/List`: every model (filters are accepted and ignored).
@@ -28,13 +28,10 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::ToolList, Some(&headers)).await {
-        Ok(fault) => fault,
+    let fault = match gate_json(&shared, Operation::ToolList, &headers, &body).await {
+        Ok((fault, _)) => fault,
         Err(answer) => return answer,
     };
-    if let Err(answer) = json_object(&body) {
-        return answer;
-    }
     let tools: Vec<Value> = MODELS.iter().map(catalog::Model::summary).collect();
     deliver(
         fault,
@@ -48,12 +45,8 @@ pub(crate) async fn detail(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = match gate(&shared, Operation::ToolDetail, Some(&headers)).await {
-        Ok(fault) => fault,
-        Err(answer) => return answer,
-    };
-    let request = match json_object(&body) {
-        Ok(request) => request,
+    let (fault, request) = match gate_json(&shared, Operation::ToolDetail, &headers, &body).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     let (Some(owner), Some(project)) = (
