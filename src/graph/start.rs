@@ -67,16 +67,7 @@ impl ActiveRun<'_> {
             Some(Resume::TaskSubmitted(task)) => {
                 // A paid task exists: wait for it, never submit again.
                 let how = format!("task {} already submitted", task.taskid);
-                match spec.kinds.outputs_for_started_task(&task) {
-                    Some(outputs) => self.reuse(position, outputs, how),
-                    None => self.fail(
-                        position,
-                        format!(
-                            "{how}, but {} declares no TaskHandle output to give it on",
-                            spec.type_id
-                        ),
-                    ),
-                }
+                self.take_started_task(position, &task, how);
             }
             Some(Resume::OutcomeUnknown { message, sent_at }) => {
                 match self.find_lost_run(target.as_ref(), &inputs, sent_at).await {
@@ -91,10 +82,7 @@ impl ActiveRun<'_> {
                             "an earlier run's answer was lost, but its Run created task {}: adopted, not sent again",
                             task.taskid
                         );
-                        match spec.kinds.outputs_for_started_task(&task) {
-                            Some(outputs) => self.reuse(position, outputs, how),
-                            None => self.fail(position, how),
-                        }
+                        self.take_started_task(position, &task, how);
                     }
                     LostRun::NotCreated => self.spawn(position, target, inputs, key),
                     LostRun::CannotTell(reason) => self.fail(
@@ -170,6 +158,24 @@ impl ActiveRun<'_> {
         self.keys[position] = key;
         self.schedule.running(position);
         self.running.spawn(position, target, ctx, inputs);
+    }
+
+    /// Gives a paid node the task an earlier run started, on its declared TaskHandle port.
+    fn take_started_task(&mut self, position: usize, task: &TaskHandle, how: String) {
+        let node = &self.workflow.nodes[position];
+        let Some(spec) = self.executor.registry.get(&node.type_id).map(|n| n.spec()) else {
+            return self.fail(position, how);
+        };
+        match spec.kinds.outputs_for_started_task(task) {
+            Some(outputs) => self.reuse(position, outputs, how),
+            None => {
+                let message = format!(
+                    "{how}, but {} declares no TaskHandle output to give it on",
+                    spec.type_id
+                );
+                self.fail(position, message);
+            }
+        }
     }
 
     /// Takes an earlier run's outputs for the node.

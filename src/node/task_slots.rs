@@ -15,6 +15,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+/// The first pause before a refused Run with no task of the run to wait for is sent again.
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+
 /// The longest pause between two tries of a Run when no task of the run can free a slot.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -116,12 +119,16 @@ pub struct SlotWait {
 impl TaskSlots {
     /// No limit until the server (or `limit`) sets one.
     pub fn new(limit: Option<usize>) -> Self {
-        Self::with_backoff(limit, Duration::from_secs(2))
+        Self::with_backoff(limit, FIRST_BACKOFF)
     }
 
     /// As [`TaskSlots::new`], waiting `first_backoff` (doubling up to 30 s) when a refused Run
     /// has no task of the run to wait for.
     pub fn with_backoff(limit: Option<usize>, first_backoff: Duration) -> Self {
+        Self::build(limit, first_backoff, true)
+    }
+
+    fn build(limit: Option<usize>, first_backoff: Duration, holds_refused: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -130,7 +137,7 @@ impl TaskSlots {
                 }),
                 sending: tokio::sync::Mutex::new(()),
                 first_backoff,
-                holds_refused: true,
+                holds_refused,
             }),
         }
     }
@@ -138,11 +145,7 @@ impl TaskSlots {
     /// Slots that do not hold a refused Run: its node fails with the refusal at once, for a
     /// host that waits on its own terms (a Temporal workflow's durable timer, say).
     pub fn returning_refusals() -> Self {
-        let mut slots = Self::new(None);
-        if let Some(inner) = Arc::get_mut(&mut slots.inner) {
-            inner.holds_refused = false;
-        }
-        slots
+        Self::build(None, FIRST_BACKOFF, false)
     }
 
     /// Whether a refused Run waits here for a slot and is sent again.
