@@ -2,13 +2,11 @@
 //! published prices (Tool/Detail, asked once per model), and the total. An estimate that
 //! cannot be known says why; the total is then unknown too.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::Workflow;
-use crate::api::{estimate, Client, Estimate, ModelDetail};
-use crate::node::Registry;
+use crate::api::{Client, Estimate};
+use crate::node::{PriceBook, Registry};
 
 /// One paid node's estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,7 +48,7 @@ pub async fn price_workflow(
     registry: &Registry,
     client: &Client,
 ) -> WorkflowPrice {
-    let mut details: BTreeMap<String, Result<ModelDetail, String>> = BTreeMap::new();
+    let mut book = PriceBook::default();
     let mut nodes = Vec::new();
     for node in &workflow.nodes {
         let Some(target) = registry.get(&node.type_id) else {
@@ -70,25 +68,7 @@ pub async fn price_workflow(
             });
             continue;
         };
-        let key = run.model.to_ascii_lowercase();
-        if !details.contains_key(&key) {
-            let detail = client
-                .model_detail(&run.model)
-                .await
-                .map_err(|error| error.to_string());
-            details.insert(key.clone(), detail);
-        }
-        let estimate = match &details[&key] {
-            Ok(detail) => match depends_on_a_link(detail, &run.unknown) {
-                Some(port) => Estimate::Unknown {
-                    reason: format!("its price depends on {port:?}, which comes from another node"),
-                },
-                None => estimate(detail, &run.parameters),
-            },
-            Err(error) => Estimate::Unknown {
-                reason: format!("its prices could not be read: {error}"),
-            },
-        };
+        let estimate = book.estimate(client, &run).await;
         nodes.push(NodePrice {
             node: node.id.clone(),
             model: Some(run.model),
@@ -96,14 +76,4 @@ pub async fn price_workflow(
         });
     }
     WorkflowPrice { nodes }
-}
-
-/// A parameter the prices depend on whose value is not known before the run.
-fn depends_on_a_link<'a>(detail: &ModelDetail, unknown: &'a [String]) -> Option<&'a String> {
-    unknown.iter().find(|port| {
-        detail
-            .dynamicprice
-            .iter()
-            .any(|tier| tier.inputs.contains_key(port.as_str()))
-    })
 }

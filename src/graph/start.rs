@@ -2,7 +2,6 @@
 //! (reuse, wait for its paid task, refuse to pay twice) — or, when nothing, a spawned run.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -13,17 +12,7 @@ use super::resume::{decide, Resume};
 use super::schedule::SkipReason;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
-use crate::node::{Node, NodeContext, NodeEvent, ProgressSink};
-
-/// What became of a Run whose answer an earlier run lost.
-enum LostRun {
-    /// It created this task: adopt it.
-    Created(TaskHandle),
-    /// The task list shows it created none: send it.
-    NotCreated,
-    /// The task list cannot say.
-    CannotTell(String),
-}
+use crate::node::{find_started_task, Node, NodeContext, NodeEvent, ProgressSink};
 
 impl ActiveRun<'_> {
     /// Starts the node at `position`, or settles it from the journal without running it.
@@ -70,8 +59,14 @@ impl ActiveRun<'_> {
                 self.take_started_task(position, &task, how);
             }
             Some(Resume::OutcomeUnknown { message, sent_at }) => {
-                match self.find_lost_run(target.as_ref(), &inputs, sent_at).await {
-                    LostRun::Created(task) => {
+                // Every task that already belongs to a node: this run's, and the journal's.
+                let mut claimed = self.tasks.claimed();
+                claimed.extend(self.journal.task_ids());
+                let client = &self.executor.client;
+                let lookup =
+                    find_started_task(client, target.as_ref(), &inputs, sent_at, &claimed).await;
+                match lookup {
+                    RunLookup::Found { handle: task, .. } => {
                         self.journal.record(
                             &node.id,
                             &key,
@@ -84,8 +79,8 @@ impl ActiveRun<'_> {
                         );
                         self.take_started_task(position, &task, how);
                     }
-                    LostRun::NotCreated => self.spawn(position, target, inputs, key),
-                    LostRun::CannotTell(reason) => self.fail(
+                    RunLookup::NotCreated { .. } => self.spawn(position, target, inputs, key),
+                    RunLookup::CannotTell { reason } => self.fail(
                         position,
                         format!("{message}; the task list could not tell ({reason})"),
                     ),
@@ -94,32 +89,6 @@ impl ActiveRun<'_> {
             None => self.spawn(position, target, inputs, key),
         }
         Ok(())
-    }
-
-    /// What became of a Run an earlier run sent without recording its answer: Task/List is
-    /// asked for a task of that model and those parameters created since, excluding every task
-    /// that already belongs to a node (this run's, and the journal's).
-    async fn find_lost_run(
-        &self,
-        target: &dyn Node,
-        inputs: &Value,
-        sent_at: SystemTime,
-    ) -> LostRun {
-        let Some(run) = target.sent_run(inputs) else {
-            return LostRun::CannotTell("the node does not say what it sent".into());
-        };
-        let mut claimed = self.tasks.claimed();
-        claimed.extend(self.journal.task_ids());
-        let client = &self.executor.client;
-        match client
-            .find_run(&run.model, &run.parameters, sent_at, &claimed)
-            .await
-        {
-            Ok(RunLookup::Found { handle, .. }) => LostRun::Created(handle),
-            Ok(RunLookup::NotCreated { .. }) => LostRun::NotCreated,
-            Ok(RunLookup::CannotTell { reason }) => LostRun::CannotTell(reason),
-            Err(error) => LostRun::CannotTell(error.to_string()),
-        }
     }
 
     /// The journal key of a node run: its type, version, resolved inputs, the facts outside

@@ -1,9 +1,11 @@
-//! What became of a paid task that an earlier run started: the question a resume asks before
-//! it waits for that task again. It needs the API, so it lives here, not in the executor.
+//! What became of a paid task that an earlier run started or may have started: the questions
+//! a resume asks before it waits for a task again or sends a Run again. They need the API, so
+//! they live here, not in the executor.
 
 use std::fmt;
 
-use crate::api::{Client, TaskHandle, TaskLookup, TaskStatus};
+use super::Node;
+use crate::api::{Client, RunLookup, TaskHandle, TaskLookup, TaskStatus};
 
 /// Why a task an earlier run started will never deliver its outputs. Such a task was not
 /// billed, so running the node again is a new intent, not a second payment.
@@ -38,4 +40,27 @@ pub async fn ended_without_result(
     } else {
         None
     }
+}
+
+/// The task a Run of `node` created, when its answer was lost: Task/List is asked for a task
+/// of the model and the exact parameters the node sends for `inputs`, created since
+/// `sent_at`, other than the `claimed` ones (tasks that already belong to a node).
+pub async fn find_started_task(
+    client: &Client,
+    node: &dyn Node,
+    inputs: &serde_json::Value,
+    sent_at: std::time::SystemTime,
+    claimed: &std::collections::HashSet<String>,
+) -> RunLookup {
+    let Some(run) = node.sent_run(inputs) else {
+        return RunLookup::CannotTell {
+            reason: "the node does not say what it sent".into(),
+        };
+    };
+    client
+        .find_run(&run.model, &run.parameters, sent_at, claimed)
+        .await
+        .unwrap_or_else(|error| RunLookup::CannotTell {
+            reason: error.to_string(),
+        })
 }
