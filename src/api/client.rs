@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
+use reqwest::header::LOCATION;
 use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use tokio_util::io::ReaderStream;
 
 use super::answer::{parse_answer, retry_after};
+use super::resolve::SystemResolver;
 use super::retry::Retries;
 use super::signing::{auth_headers, NonceSource};
 use super::wire::{
@@ -113,6 +115,10 @@ impl Client {
             .use_preconfigured_tls((*tls).clone())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.request_timeout)
+            .dns_resolver(std::sync::Arc::new(SystemResolver))
+            // API calls carry the key and never follow a redirect; downloads follow theirs one
+            // hop at a time (see `download`), so each hop is checked and named in errors.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("wiro-nodes/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|problem| Error::invalid("http client", problem.to_string()))?;
@@ -330,9 +336,14 @@ impl Client {
         first_of(list.tasklist, operation)
     }
 
-    fn post(&self, path: &str) -> RequestBuilder {
+    fn post(&self, operation: &str) -> RequestBuilder {
+        self.inner.http.post(self.endpoint(operation))
+    }
+
+    /// The address of an operation: `{base_url}/{operation}`.
+    fn endpoint(&self, operation: &str) -> String {
         let base = self.inner.config.base_url.trim_end_matches('/');
-        self.inner.http.post(format!("{base}/{path}"))
+        format!("{base}/{operation}")
     }
 
     /// Sends one operation, signing each try afresh, retrying as `repeat` allows.
@@ -374,33 +385,29 @@ impl Client {
         repeat: Repeat,
         builder: RequestBuilder,
     ) -> std::result::Result<T, (Error, Option<std::time::Duration>)> {
-        let transport = |problem: reqwest::Error| {
-            // A failed connect means no byte left: safe to try again, even for a Run.
-            let is_connect = problem.is_connect();
-            let message = error_chain(&problem);
-            let source = Some(Box::new(problem) as _);
-            if is_connect || repeat == Repeat::Safe {
-                Error::Connection {
-                    operation: operation.into(),
-                    message,
-                    source,
-                }
-            } else {
-                Error::OutcomeUnknown {
-                    operation: operation.into(),
-                    message,
-                    source,
-                }
-            }
-        };
+        let url = self.endpoint(operation);
+        let transport =
+            |problem| Error::transport(operation, &url, problem, repeat == Repeat::Safe);
         let response = builder.send().await.map_err(|e| (transport(e), None))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response.headers().get(LOCATION);
+            let location = location.map(|value| String::from_utf8_lossy(value.as_bytes()));
+            let why = "API calls carry your key and never follow a redirect; if that address is the API, set WIRO_BASE_URL to it";
+            return Err((
+                Error::redirected(operation, &url, status, location.as_deref(), why),
+                None,
+            ));
+        }
         let wait = retry_after(response.headers());
         let body = response.text().await.map_err(|e| (transport(e), None))?;
         tracing::debug!(operation, status, "answer");
         parse_answer(operation, status, wait, &body).map_err(|error| (error, wait))
     }
 }
+
+/// The most redirects a download follows (API calls follow none).
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// For a Run or an Upload, an answer that does not say "refused" leaves the outcome unknown:
 /// a gateway's 5xx or 408 can come after the server acted, and a 2xx we cannot read may hold
@@ -420,18 +427,6 @@ fn may_have_taken_effect(operation: &str, error: Error) -> Error {
     } else {
         error
     }
-}
-
-/// The whole source chain of a transport error: reqwest's top message alone says little.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {

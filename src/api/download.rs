@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::answer::retry_after;
+use super::client::MAX_REDIRECTS;
 use super::retry::Retries;
 use super::{Client, Error, Result};
 
@@ -97,6 +98,15 @@ impl Client {
         expected_size: Option<u64>,
         mut on_progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<LocalFile> {
+        let operation = format!("download {url}");
+        if super::config::check_url("url", url, &["http", "https"]).is_err() {
+            return Err(Error::BadAddress {
+                operation,
+                url: url.to_owned(),
+                problem: "only http and https addresses are downloaded".into(),
+                source: None,
+            });
+        }
         let name = safe_file_name(file_name);
         tokio::fs::create_dir_all(dir)
             .await
@@ -116,7 +126,6 @@ impl Client {
             total: expected_size,
             contenttype: String::new(),
         };
-        let operation = format!("download {url}");
         let mut retries = Retries::new(self.config().retry, &operation);
         loop {
             let outcome = self.fetch_into(url, &mut partial, &mut on_progress).await;
@@ -163,6 +172,59 @@ impl Client {
         })
     }
 
+    /// GETs `url` from byte `from`, following up to [`MAX_REDIRECTS`] redirects to http and
+    /// https addresses, one hop at a time so that an error names where the last one went.
+    async fn follow_redirects(
+        &self,
+        operation: &str,
+        url: &str,
+        from: u64,
+    ) -> Result<reqwest::Response> {
+        let mut target = reqwest::Url::parse(url).map_err(|e| Error::BadAddress {
+            operation: operation.into(),
+            url: url.into(),
+            problem: e.to_string(),
+            source: None,
+        })?;
+        let mut hops = 0;
+        loop {
+            let mut request = self.http().get(target.clone());
+            if from > 0 {
+                request = request.header(RANGE, format!("bytes={from}-"));
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Error::transport(operation, url, e, true))?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                return Ok(response);
+            }
+            let location = response.headers().get(LOCATION);
+            let location = location.map(|value| String::from_utf8_lossy(value.as_bytes()));
+            let next = location.as_deref().and_then(|to| target.join(to).ok());
+            match next {
+                Some(next) if hops < MAX_REDIRECTS && matches!(next.scheme(), "http" | "https") => {
+                    tracing::debug!(url, to = %next, "following a redirect");
+                    target = next;
+                    hops += 1;
+                }
+                _ => {
+                    let why = format!(
+                        "downloads follow at most {MAX_REDIRECTS} redirects, to http and https addresses only"
+                    );
+                    return Err(Error::redirected(
+                        operation,
+                        url,
+                        status.as_u16(),
+                        location.as_deref(),
+                        &why,
+                    ));
+                }
+            }
+        }
+    }
+
     /// One GET, appending to `partial`; `Err` carries an optional `Retry-After`.
     async fn fetch_into(
         &self,
@@ -170,20 +232,11 @@ impl Client {
         partial: &mut Partial,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> std::result::Result<(), (Error, Option<std::time::Duration>)> {
-        let mut request = self.http().get(url);
-        if partial.received > 0 {
-            request = request.header(RANGE, format!("bytes={}-", partial.received));
-        }
-        let mut response = request.send().await.map_err(|e| {
-            (
-                Error::Connection {
-                    operation: format!("download {url}"),
-                    message: e.to_string(),
-                    source: Some(Box::new(e)),
-                },
-                None,
-            )
-        })?;
+        let operation = format!("download {url}");
+        let mut response = self
+            .follow_redirects(&operation, url, partial.received)
+            .await
+            .map_err(|e| (e, None))?;
         let status = response.status();
         let wait = retry_after(response.headers());
         match status {

@@ -81,6 +81,22 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
+    /// The address cannot be used as given, and trying again will not change that: its host
+    /// name does not exist, its scheme is not http(s), or the server sent the request
+    /// elsewhere (API calls never follow a redirect, since they carry the key; downloads
+    /// follow up to 10, to http and https only). Nothing was started.
+    #[error("{operation}: {url} cannot be used: {problem}")]
+    BadAddress {
+        /// The operation, e.g. `Task/Detail` or `download URL`.
+        operation: String,
+        /// The address asked for.
+        url: String,
+        /// Why it cannot be used, naming where a redirect went.
+        problem: String,
+        /// The resolver's error, when the host name does not exist.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
     /// A request that costs money or stores data was sent, but no answer came back: it may or
     /// may not have taken effect. It is **not** retried, so it is never done twice.
     #[error("{operation}: the request was sent but no answer came ({message}); it may have been accepted — it was not retried so that it cannot run twice")]
@@ -210,6 +226,74 @@ impl Error {
         }
     }
 
+    /// A transport failure of `operation` (to `url`), told apart by what retrying can change:
+    /// a host name that does not exist is [`Error::BadAddress`]; a connection that could not
+    /// be opened, or any failure of a request that is `safe_to_repeat`, is
+    /// [`Error::Connection`]; otherwise the request may have reached the server, and the
+    /// outcome is unknown ([`Error::OutcomeUnknown`]).
+    pub(crate) fn transport(
+        operation: &str,
+        url: &str,
+        problem: reqwest::Error,
+        safe_to_repeat: bool,
+    ) -> Self {
+        let mut message = error_chain(&problem);
+        if let Some(went) = problem.url().filter(|went| went.as_str() != url) {
+            message.push_str(&format!(" (after a redirect to {went})"));
+        }
+        let unknown_host = std::iter::successors(
+            Some(&problem as &(dyn std::error::Error + 'static)),
+            |cause| cause.source(),
+        )
+        .find_map(|cause| cause.downcast_ref::<super::resolve::UnknownHost>());
+        if let Some(unknown) = unknown_host {
+            return Error::BadAddress {
+                operation: operation.into(),
+                url: url.into(),
+                problem: unknown.to_string(),
+                source: Some(Box::new(problem)),
+            };
+        }
+        let operation = operation.into();
+        // A failed connect means no byte left: safe to try again, even for a Run.
+        let nothing_sent = problem.is_connect();
+        let source = Some(Box::new(problem) as _);
+        if safe_to_repeat || nothing_sent {
+            Error::Connection {
+                operation,
+                message,
+                source,
+            }
+        } else {
+            Error::OutcomeUnknown {
+                operation,
+                message,
+                source,
+            }
+        }
+    }
+
+    /// A redirect (HTTP `status`, to `location`) that was not followed: API calls never follow
+    /// one, and downloads not to another scheme or past 10 hops.
+    pub(crate) fn redirected(
+        operation: &str,
+        url: &str,
+        status: u16,
+        location: Option<&str>,
+        why: &str,
+    ) -> Self {
+        let problem = match location {
+            Some(location) => format!("it answered HTTP {status}, a redirect to {location}; {why}"),
+            None => format!("it answered HTTP {status}, a redirect without a Location; {why}"),
+        };
+        Error::BadAddress {
+            operation: operation.into(),
+            url: url.into(),
+            problem,
+            source: None,
+        }
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
         Error::InvalidArgument {
             field: field.into(),
@@ -244,6 +328,18 @@ impl Error {
             source,
         }
     }
+}
+
+/// The whole source chain of an error: reqwest's top message alone says little.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// `Result` with this crate's API [`Error`].

@@ -22,6 +22,7 @@ mod download;
 mod error;
 mod operations;
 mod prices;
+mod resolve;
 mod retry;
 pub mod signing;
 pub(crate) mod tls;

@@ -176,6 +176,7 @@ pub(crate) fn leaves_nothing_started(error: &NodeError) -> bool {
                 | ApiError::Rejected { .. }
                 | ApiError::RateLimited { .. }
                 | ApiError::Connection { .. }
+                | ApiError::BadAddress { .. }
                 | ApiError::Io { .. }
         ),
     }

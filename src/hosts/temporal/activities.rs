@@ -282,6 +282,7 @@ fn activity_error(error: NodeError, paid: bool) -> ActivityError {
             | ApiError::RateLimited { .. }
             | ApiError::Connection { .. } => fail(failure::NOT_STARTED, message),
             ApiError::InvalidArgument { .. }
+            | ApiError::BadAddress { .. }
             | ApiError::Authentication { .. }
             | ApiError::InsufficientBalance { .. }
             | ApiError::NotFound { .. }
