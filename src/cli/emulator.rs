@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use super::EXIT_FAILED;
-use crate::emulator::{Emulator, EmulatorConfig, FaultSpec};
+use crate::emulator::{Chaos, Emulator, EmulatorConfig, FaultSpec};
 
 /// Arguments of `wiro-nodes emulator`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +43,14 @@ pub(crate) struct EmulatorArgs {
     /// without creating one. Repeatable.
     #[arg(long = "fault", value_name = "OP=KIND[:N]")]
     faults: Vec<FaultSpec>,
+    /// Random faults for a soak: the share of requests that meet one (500, 503, 429, answers
+    /// cut after or before the server acted, slow answers, downloads cut halfway, sockets
+    /// cut), e.g. 0.2, 20%, or 0.2,socket=0.5,run=0.1 for rates by operation.
+    #[arg(long, value_name = "RATE[,OP=RATE]")]
+    chaos: Option<Chaos>,
+    /// Seeds --chaos, to replay a soak's faults; a random seed (printed) when not given.
+    #[arg(long, requires = "chaos")]
+    chaos_seed: Option<u64>,
 }
 
 pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
@@ -61,7 +69,12 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
         max_queued: args.max_queued,
         balance: args.balance,
         faults: args.faults,
+        chaos: args.chaos.map(|chaos| Chaos {
+            seed: args.chaos_seed.unwrap_or_else(|| fastrand::u64(..)),
+            ..chaos
+        }),
     };
+    let chaos = config.chaos.clone();
     let handle = match Emulator::start(config).await {
         Ok(handle) => handle,
         Err(error) => {
@@ -86,6 +99,12 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
         handle.addr(),
         handle.addr()
     );
+    if let Some(chaos) = chaos {
+        eprintln!(
+            "Random faults on: {chaos} of requests, seed {} (--chaos-seed {} replays them).",
+            chaos.seed, chaos.seed
+        );
+    }
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     0

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use super::chaos::Chaos;
 use super::faults::FaultSpec;
 
 /// The documented demo API key the emulator accepts by default.
@@ -46,6 +47,8 @@ pub struct EmulatorConfig {
     /// Faults to inject from the start (more can be added with
     /// [`EmulatorHandle::inject`](super::EmulatorHandle::inject)).
     pub faults: Vec<FaultSpec>,
+    /// Random faults for soak tests, drawn for requests that no armed fault took.
+    pub chaos: Option<Chaos>,
 }
 
 impl Default for EmulatorConfig {
@@ -60,6 +63,7 @@ impl Default for EmulatorConfig {
             max_queued: None,
             balance: None,
             faults: Vec::new(),
+            chaos: None,
         }
     }
 }
@@ -92,6 +96,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_queued", &self.max_queued)
             .field("balance", &self.balance)
             .field("faults", &self.faults)
+            .field("chaos", &self.chaos)
             .finish()
     }
 }

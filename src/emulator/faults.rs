@@ -1,7 +1,7 @@
 //! Fault injection: which operation misbehaves, how, and for how many requests.
 //!
 //! The command-line syntax is `OPERATION=FAULT[:TIMES]`, e.g. `run=500`, `detail=429@2`,
-//! `run=drop`, `run=drop-before`, `download=truncate`, `detail=slow@1500`, `socket=drop`,
+//! `detail=503`, `run=drop`, `run=drop-before`, `download=truncate`, `detail=slow@1500`, `socket=drop`,
 //! `run=96`, `run=97`, `run=fail:3`. `TIMES` (default 1) counts the first matching requests.
 //!
 //! Two faults cut an API answer, and they differ in what the server did first: `drop` acts,
@@ -128,6 +128,9 @@ impl FromStr for Operation {
 pub enum Fault {
     /// HTTP 500 with the error envelope (code 0) (`500`).
     ServerError,
+    /// HTTP 503 with the error envelope (code 0), as a gateway in front of a restarting server
+    /// answers (`503`).
+    Unavailable,
     /// HTTP 429 with a `Retry-After` header in whole seconds (`429@SECONDS`, default 1).
     RateLimited {
         /// What the `Retry-After` header says.
@@ -159,7 +162,10 @@ impl Fault {
     /// Whether this fault means anything for `operation`.
     pub fn applies_to(self, operation: Operation) -> bool {
         match self {
-            Fault::ServerError | Fault::RateLimited { .. } | Fault::Slow(_) => true,
+            Fault::ServerError
+            | Fault::Unavailable
+            | Fault::RateLimited { .. }
+            | Fault::Slow(_) => true,
             Fault::DropConnection => operation != Operation::Socket,
             Fault::DropBeforeEffect => {
                 !matches!(operation, Operation::Socket | Operation::Download)
@@ -177,6 +183,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::ServerError => f.write_str("500"),
+            Fault::Unavailable => f.write_str("503"),
             Fault::RateLimited { retry_after } => write!(f, "429@{}", retry_after.as_secs()),
             Fault::DropConnection | Fault::SocketDrop => f.write_str("drop"),
             Fault::DropBeforeEffect => f.write_str("drop-before"),
@@ -226,8 +233,14 @@ impl fmt::Display for FaultSpec {
 #[error("{0}")]
 pub struct FaultParseError(String);
 
+impl FaultParseError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
+
 const FAULT_FORMS: &str =
-    "500, 429[@SECONDS], drop, drop-before, truncate, slow@MILLISECONDS, 96, 97 or fail";
+    "500, 503, 429[@SECONDS], drop, drop-before, truncate, slow@MILLISECONDS, 96, 97 or fail";
 
 impl FromStr for FaultSpec {
     type Err = FaultParseError;
@@ -276,6 +289,7 @@ fn parse_fault(operation: Operation, text: &str) -> Option<Fault> {
     };
     let fault = match (name.to_ascii_lowercase().as_str(), argument) {
         ("500", None) => Fault::ServerError,
+        ("503", None) => Fault::Unavailable,
         ("429", seconds) => Fault::RateLimited {
             retry_after: Duration::from_secs(seconds.unwrap_or(1)),
         },
@@ -300,6 +314,7 @@ mod tests {
     fn every_documented_form_round_trips() {
         for text in [
             "run=500",
+            "detail=503:2",
             "detail=429@2",
             "run=drop",
             "run=drop-before",

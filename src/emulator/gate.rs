@@ -1,4 +1,4 @@
-//! The gate every API request passes first: counted, answered by an armed 500/429 fault (or
+//! The gate every API request passes first: counted, answered by an armed 500/503/429 fault (or
 //! cut by a `drop-before` one) or slowed by a `Slow` one, then checked for a valid signature.
 
 // `Err(Response)` answers early; see `answer`.
@@ -15,7 +15,7 @@ use super::answer::{deliver, failure};
 use super::faults::{Fault, Operation};
 use super::state::Shared;
 
-/// Counts the request, answers the faults that replace an answer (500, 429), waits out a
+/// Counts the request, answers the faults that replace an answer (500, 503, 429), waits out a
 /// `Slow` one, then checks auth when `headers` are given. `Ok` carries the fault that
 /// still has to act (dropping, truncating, 96/97, failing tasks).
 pub(crate) async fn gate(
@@ -30,6 +30,13 @@ pub(crate) async fn gate(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 codes::GENERAL,
                 format!("emulated server error on {operation} (fault injection)"),
+            ))
+        }
+        Some(Fault::Unavailable) => {
+            return Err(failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::GENERAL,
+                format!("emulated outage on {operation} (fault injection): try again later"),
             ))
         }
         Some(Fault::RateLimited { retry_after }) => return Err(rate_limited(retry_after)),

@@ -41,6 +41,7 @@ mod auth;
 mod basics;
 mod callback;
 mod catalog;
+mod chaos;
 mod clips;
 mod config;
 mod faults;
@@ -66,6 +67,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ClientConfig, Credentials};
 
+pub use chaos::Chaos;
 pub use config::{EmulatorConfig, DEMO_API_KEY, DEMO_API_SECRET};
 pub use faults::{Fault, FaultParseError, FaultSpec, Operation};
 pub use stats::Stats;

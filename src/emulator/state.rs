@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     files: Mutex<HashMap<String, StoredFile>>,
     folders: Mutex<Vec<Folder>>,
     faults: Mutex<Vec<FaultSpec>>,
+    /// The generator random faults are drawn from, when `config.chaos` is set.
+    chaos_draws: Mutex<fastrand::Rng>,
     stats: Mutex<Stats>,
     nonces: Mutex<HashSet<String>>,
     /// Cancelled when the emulator shuts down.
@@ -59,6 +61,7 @@ impl Shared {
         let faults = config.faults.clone();
         let balance = config.balance;
         let run_slots = config.max_running;
+        let chaos_seed = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
         Self {
             config,
             origin,
@@ -66,6 +69,7 @@ impl Shared {
             files: Mutex::new(HashMap::new()),
             folders: Mutex::new(Vec::new()),
             faults: Mutex::new(faults),
+            chaos_draws: Mutex::new(fastrand::Rng::with_seed(chaos_seed)),
             stats: Mutex::new(Stats::default()),
             nonces: Mutex::new(HashSet::new()),
             shutdown,
@@ -82,9 +86,22 @@ impl Shared {
             .clone()
     }
 
-    /// Counts a request and takes the first fault armed for its operation.
+    /// Counts a request and takes the first fault armed for its operation, or else draws a
+    /// random one when chaos is on.
     pub fn arrive(&self, operation: Operation) -> Option<Fault> {
-        *lock(&self.stats).requests.entry(operation).or_insert(0) += 1;
+        let fault = self.armed_fault(operation).or_else(|| {
+            let chaos = self.config.chaos.as_ref()?;
+            chaos.draw(&mut lock(&self.chaos_draws), operation)
+        });
+        let mut stats = lock(&self.stats);
+        *stats.requests.entry(operation).or_insert(0) += 1;
+        if fault.is_some() {
+            *stats.faults.entry(operation).or_insert(0) += 1;
+        }
+        fault
+    }
+
+    fn armed_fault(&self, operation: Operation) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let index = faults
             .iter()

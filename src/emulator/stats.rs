@@ -9,6 +9,8 @@ use super::faults::Operation;
 pub struct Stats {
     /// Requests per operation, counted on arrival (also when a fault or an error answers).
     pub requests: BTreeMap<Operation, u64>,
+    /// Faults that acted per operation, armed or drawn at random.
+    pub faults: BTreeMap<Operation, u64>,
     /// Runs that created a task (including a Run whose answer was then cut by a fault).
     pub runs_accepted: u64,
     /// Runs answered with code 96 (concurrency limit): nothing was started.
@@ -30,14 +32,16 @@ impl Stats {
     }
 
     /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
-    /// `runs_refused_concurrency`, `runs_refused_balance`, `succeeded`, `failed`, `cancelled`
-    /// and `requests` by operation name.
+    /// `runs_refused_concurrency`, `runs_refused_balance`, `succeeded`, `failed`, `cancelled`,
+    /// and `requests` and `faults` by operation name.
     pub fn to_json(&self) -> serde_json::Value {
-        let requests: serde_json::Map<String, serde_json::Value> = self
-            .requests
-            .iter()
-            .map(|(operation, count)| (operation.to_string(), (*count).into()))
-            .collect();
+        let by_name =
+            |counts: &BTreeMap<Operation, u64>| -> serde_json::Map<String, serde_json::Value> {
+                counts
+                    .iter()
+                    .map(|(operation, count)| (operation.to_string(), (*count).into()))
+                    .collect()
+            };
         serde_json::json!({
             "runs_accepted": self.runs_accepted,
             "runs_refused_concurrency": self.runs_refused_concurrency,
@@ -45,7 +49,8 @@ impl Stats {
             "succeeded": self.succeeded,
             "failed": self.failed,
             "cancelled": self.cancelled,
-            "requests": requests,
+            "requests": by_name(&self.requests),
+            "faults": by_name(&self.faults),
         })
     }
 
