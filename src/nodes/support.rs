@@ -117,55 +117,77 @@ pub(crate) async fn submit_run(
 }
 
 /// A Run whose answer was lost: find out with Task/List whether it created a task. Found, the
-/// task is adopted (paid once); provably not created, the Run is sent once more; when it
+/// task is adopted (paid once); provably not created, the Run is sent once more, and a lost
+/// answer to that one is looked for the same way (at most [`MAX_RESENDS`] times); when it
 /// cannot be told, the lost answer stands and the user is told how to check.
 async fn reconcile(
     ctx: &NodeContext,
     model: &str,
     parameters: &Map<String, Value>,
-    sent_at: SystemTime,
-    lost: ApiError,
+    mut sent_at: SystemTime,
+    mut lost: ApiError,
 ) -> Result<TaskHandle, ApiError> {
-    ctx.progress
-        .phase("the Run's answer was lost: looking for its task");
-    let mut lookup = ctx
+    for _ in 0..MAX_RESENDS {
+        ctx.progress
+            .phase("the Run's answer was lost: looking for its task");
+        match look_for_task(ctx, model, parameters, sent_at).await {
+            Ok(RunLookup::Found { handle, .. }) => {
+                ctx.progress.emit(NodeEvent::Log {
+                    line: format!(
+                        "the Run's answer was lost, but it created task {}: adopted, not sent again",
+                        handle.taskid
+                    ),
+                    stderr: false,
+                });
+                return Ok(handle);
+            }
+            Ok(RunLookup::NotCreated { .. }) => {
+                ctx.progress.emit(NodeEvent::Log {
+                    line: "the Run's answer was lost and no task was created: sending it once more"
+                        .to_owned(),
+                    stderr: false,
+                });
+                ctx.progress
+                    .record(NodeEvent::Submitting)
+                    .map_err(|error| ApiError::invalid("journal", error))?;
+                sent_at = SystemTime::now();
+                match ctx.client.run(model, parameters).await {
+                    Err(again @ ApiError::OutcomeUnknown { .. }) => lost = again,
+                    answer => return answer,
+                }
+            }
+            Ok(RunLookup::CannotTell { reason }) => return Err(cannot_tell(lost, model, &reason)),
+            Err(error) => return Err(cannot_tell(lost, model, &error.to_string())),
+        }
+    }
+    Err(lost)
+}
+
+/// Task/List's verdict on a Run sent at `sent_at`; "not created" only when the task is not
+/// listed a second time either, [`NOT_LISTED_YET`] later.
+async fn look_for_task(
+    ctx: &NodeContext,
+    model: &str,
+    parameters: &Map<String, Value>,
+    sent_at: SystemTime,
+) -> Result<RunLookup, ApiError> {
+    let lookup = ctx
         .client
         .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
-        .await;
-    if matches!(lookup, Ok(RunLookup::NotCreated { .. })) {
-        // A task may take a moment to be listed: look once more before paying again.
-        tokio::time::sleep(NOT_LISTED_YET).await;
-        lookup = ctx
-            .client
-            .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
-            .await;
+        .await?;
+    if !matches!(lookup, RunLookup::NotCreated { .. }) {
+        return Ok(lookup);
     }
-    match lookup {
-        Ok(RunLookup::Found { handle, .. }) => {
-            ctx.progress.emit(NodeEvent::Log {
-                line: format!(
-                    "the Run's answer was lost, but it created task {}: adopted, not sent again",
-                    handle.taskid
-                ),
-                stderr: false,
-            });
-            Ok(handle)
-        }
-        Ok(RunLookup::NotCreated { .. }) => {
-            ctx.progress.emit(NodeEvent::Log {
-                line: "the Run's answer was lost and no task was created: sending it once more"
-                    .to_owned(),
-                stderr: false,
-            });
-            ctx.progress
-                .record(NodeEvent::Submitting)
-                .map_err(|error| ApiError::invalid("journal", error))?;
-            ctx.client.run(model, parameters).await
-        }
-        Ok(RunLookup::CannotTell { reason }) => Err(cannot_tell(lost, model, &reason)),
-        Err(error) => Err(cannot_tell(lost, model, &error.to_string())),
-    }
+    // A task may take a moment to be listed: look once more before paying again.
+    tokio::time::sleep(NOT_LISTED_YET).await;
+    ctx.client
+        .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
+        .await
 }
+
+/// How many times a Run whose answer was lost, and which provably created nothing, is sent
+/// again within one node run; past that the run stops and a rerun settles it.
+const MAX_RESENDS: usize = 3;
 
 /// How long a Run that seems not to have created a task is given to show up in Task/List.
 const NOT_LISTED_YET: Duration = Duration::from_secs(2);
