@@ -316,7 +316,7 @@ fn print_summary(report: &RunReport) {
     let tasks = &report.tasks;
     if tasks.refusals > 0 {
         println!(
-            "\n{} Run{} refused for the account's limit on active tasks (nothing started; each was sent again)",
+            "\n{} Run{} refused for a limit — the account's on active tasks (code 96) or on requests (HTTP 429) — nothing started; each was sent again",
             tasks.refusals,
             if tasks.refusals == 1 { " was" } else { "s were" }
         );

@@ -193,6 +193,12 @@ impl EmulatorHandle {
         self.shared.inject(spec);
     }
 
+    /// The bytes this emulator serves at `url` (an upload or a task output), read without a
+    /// request, so a test can check a download against them whatever faults are armed.
+    pub fn served_bytes(&self, url: &str) -> Option<bytes::Bytes> {
+        self.shared.file_by_url(url).map(|file| file.bytes)
+    }
+
     /// The balance left, when it is limited.
     pub fn balance(&self) -> Option<f64> {
         self.shared.balance()
