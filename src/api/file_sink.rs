@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 /// How many received chunks may wait for the writer. Chunks are at most a few hundred KiB
 /// (the HTTP reader's buffer), so this bounds the queue to a few MiB.
-const QUEUED_CHUNKS: usize = 16;
+const QUEUED_CHUNKS: usize = 4;
 
 /// Writes and hashes chunks on a blocking thread until [`FileSink::finish`].
 pub(super) struct FileSink {
