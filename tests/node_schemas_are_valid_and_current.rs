@@ -159,3 +159,96 @@ fn the_node_rejects_the_same_inputs_naming_field_and_rule() {
         "{message}"
     );
 }
+
+/// Keywords that mean the same in draft 7 as in 2020-12: the nodes compile their input
+/// validators as draft 7 (its meta-schema is far cheaper to build at start-up).
+const DRAFT7_SHARED: &[&str] = &[
+    "$schema",
+    "$defs",
+    "$ref",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "readOnly",
+    "writeOnly",
+];
+
+/// Annotations that may stand beside a `$ref` (draft 7 ignores a `$ref`'s siblings).
+const REF_SIBLINGS: &[&str] = &["$ref", "title", "description", "default", "examples"];
+
+fn draft7_problems(schema: &Value, at: &str, problems: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("$ref") {
+                for key in map.keys().filter(|k| !REF_SIBLINGS.contains(&k.as_str())) {
+                    problems.push(format!("{at}: {key:?} beside $ref"));
+                }
+            }
+            for (key, value) in map {
+                let named_children = matches!(key.as_str(), "properties" | "$defs");
+                if !named_children
+                    && !key.starts_with("x-")
+                    && !DRAFT7_SHARED.contains(&key.as_str())
+                {
+                    problems.push(format!("{at}: keyword {key:?} is not in draft 7"));
+                }
+                if key.starts_with("x-")
+                    || matches!(key.as_str(), "enum" | "const" | "default" | "examples")
+                {
+                    continue;
+                }
+                match (named_children, value) {
+                    (true, Value::Object(children)) => {
+                        for (name, child) in children {
+                            draft7_problems(child, &format!("{at}/{key}/{name}"), problems);
+                        }
+                    }
+                    _ => draft7_problems(value, &format!("{at}/{key}"), problems),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                draft7_problems(item, &format!("{at}/{index}"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn input_schemas_mean_the_same_as_draft_7() {
+    let registry = Registry::from_inventory();
+    let mut problems = Vec::new();
+    for spec in registry.specs() {
+        draft7_problems(&spec.inputs, spec.type_id, &mut problems);
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -1,16 +1,18 @@
 //! Downloads of output files: streamed to disk in constant memory, into a temporary file that
 //! is renamed when complete, size-checked, and resumed with `Range` after a dropped connection.
 
+use std::io::Seek;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::answer::retry_after;
 use super::client::MAX_REDIRECTS;
+use super::file_sink::FileSink;
 use super::retry::Retries;
 use super::{Client, Error, Result};
 
@@ -31,7 +33,7 @@ pub struct LocalFile {
 /// How far a download has come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadProgress {
-    /// Bytes on disk so far.
+    /// Bytes received so far (all of them are on disk when the download returns).
     pub received: u64,
     /// The full size, when known.
     pub total: Option<u64>,
@@ -59,7 +61,8 @@ pub fn safe_file_name(name: &str) -> String {
 
 /// One open download: the temporary file, its hash so far, and what the server announced.
 struct Partial {
-    file: tokio::fs::File,
+    /// Written by a [`FileSink`] while a body arrives, and between bodies only here.
+    file: Arc<std::fs::File>,
     path: PathBuf,
     hasher: Sha256,
     received: u64,
@@ -69,14 +72,13 @@ struct Partial {
 
 impl Partial {
     async fn restart(&mut self) -> Result<()> {
-        self.file
-            .set_len(0)
-            .await
-            .map_err(|e| Error::io(&self.path, e))?;
-        self.file
-            .rewind()
-            .await
-            .map_err(|e| Error::io(&self.path, e))?;
+        let file = Arc::clone(&self.file);
+        on_blocking_thread(move || {
+            file.set_len(0)?;
+            (&*file).rewind()
+        })
+        .await
+        .map_err(|e| Error::io(&self.path, e))?;
         self.hasher = Sha256::new();
         self.received = 0;
         Ok(())
@@ -115,11 +117,13 @@ impl Client {
         let part_path = dir.join(format!(".{name}.part"));
         let file = tokio::fs::File::create(&part_path)
             .await
-            .map_err(|e| Error::io(&part_path, e))?;
+            .map_err(|e| Error::io(&part_path, e))?
+            .into_std()
+            .await;
         // Removes the partial file if this future is dropped (cancelled) or fails.
         let mut leftover = RemoveOnDrop(Some(part_path.clone()));
         let mut partial = Partial {
-            file,
+            file: Arc::new(file),
             path: part_path.clone(),
             hasher: Sha256::new(),
             received: 0,
@@ -139,14 +143,8 @@ impl Client {
             tracing::debug!(url, received = partial.received, "resuming the download");
         }
 
-        partial
-            .file
-            .flush()
-            .await
-            .map_err(|e| Error::io(&part_path, e))?;
-        partial
-            .file
-            .sync_all()
+        let file = Arc::clone(&partial.file);
+        on_blocking_thread(move || file.sync_all())
             .await
             .map_err(|e| Error::io(&part_path, e))?;
         if let Some(expected) = expected_size {
@@ -324,32 +322,41 @@ impl Client {
         {
             partial.contenttype = content_type.to_owned();
         }
-        loop {
+        // The body is written and hashed on another thread while the next chunk is read.
+        let sink = FileSink::start(
+            Arc::clone(&partial.file),
+            std::mem::take(&mut partial.hasher),
+        );
+        let cut = loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err((
-                        Error::download_cut(
-                            url,
-                            format!("connection dropped after {} bytes: {e}", partial.received),
-                            e,
-                        ),
-                        None,
-                    ))
-                }
+                Ok(None) => break None,
+                Err(e) => break Some(e),
             };
-            partial
-                .file
-                .write_all(&chunk)
-                .await
-                .map_err(|e| (Error::io(&partial.path, e), None))?;
-            partial.hasher.update(&chunk);
-            partial.received += chunk.len() as u64;
+            let length = chunk.len() as u64;
+            if !sink.write(chunk).await {
+                // The writer stopped on an error: `finish` returns it.
+                break None;
+            }
+            partial.received += length;
             on_progress(DownloadProgress {
                 received: partial.received,
                 total: partial.total,
             });
+        };
+        partial.hasher = sink
+            .finish()
+            .await
+            .map_err(|e| (Error::io(&partial.path, e), None))?;
+        if let Some(e) = cut {
+            return Err((
+                Error::download_cut(
+                    url,
+                    format!("connection dropped after {} bytes: {e}", partial.received),
+                    e,
+                ),
+                None,
+            ));
         }
         match partial.total {
             Some(total) if partial.received < total => Err((
@@ -362,6 +369,15 @@ impl Client {
             _ => Ok(()),
         }
     }
+}
+
+/// Runs blocking file work (truncating, syncing) off the async threads.
+async fn on_blocking_thread<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped.to_string())))
 }
 
 /// Deletes a file when dropped, unless disarmed by taking the path out.

@@ -20,6 +20,7 @@ mod config;
 mod credentials;
 mod download;
 mod error;
+mod file_sink;
 mod operations;
 mod prices;
 mod resolve;

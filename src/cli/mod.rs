@@ -97,6 +97,23 @@ enum NodeCommand {
     Exec(exec::ExecArgs),
 }
 
+impl Command {
+    /// Whether the command runs work in parallel (a workflow's nodes, a server's requests), so
+    /// that its runtime needs worker threads.
+    fn runs_many_things(&self) -> bool {
+        match self {
+            Command::Validate(_)
+            | Command::Nodes { .. }
+            | Command::Schema { .. }
+            | Command::Node { .. }
+            | Command::Export { .. } => false,
+            Command::Run(_) | Command::Emulator(_) | Command::Editor(_) => true,
+            #[cfg(feature = "temporal")]
+            _ => true,
+        }
+    }
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -110,10 +127,14 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One node, a check or a listing waits on one thing at a time: a current-thread runtime
+    // starts no worker threads. Workflows and servers run many things at once.
+    let mut builder = if cli.command.runs_many_things() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");

@@ -2,6 +2,7 @@
 //! that turns it into a registry-ready [`Node`] with JSON Schemas and input checks.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -176,54 +177,73 @@ pub trait Node: Send + Sync {
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError>;
 }
 
-/// The adapter from a [`TypedNode`] to a [`Node`].
+/// The adapter from a [`TypedNode`] to a [`Node`]. The spec (the port schemas) and the input
+/// validator are built the first time they are needed, once: a command that lists one node
+/// does not pay for the others, and one that never checks inputs compiles no validator.
 pub(crate) struct Typed<T: TypedNode> {
     node: T,
-    spec: NodeSpec,
-    validator: Option<jsonschema::Validator>,
+    spec: OnceLock<NodeSpec>,
+    validator: OnceLock<Option<jsonschema::Validator>>,
 }
 
 impl<T: TypedNode> Typed<T> {
     pub(crate) fn new() -> Self {
-        let inputs = schema_value::<T::Input>();
-        let validator = match jsonschema::options()
-            .should_validate_formats(true)
-            .build(&inputs)
-        {
-            Ok(validator) => Some(validator),
-            Err(error) => {
-                // A schema derived from Rust types always compiles; if not, the node still
-                // checks its typed input before running.
-                tracing::error!(node = T::TYPE_ID, %error, "input schema does not compile");
-                None
-            }
-        };
-        let outputs = schema_value::<T::Output>();
-        let kinds = PortKinds::declared(&outputs, T::SPENDS_MONEY);
-        if T::SPENDS_MONEY && kinds.ports(PortKind::StartedTask).count() != 1 {
-            // The executor journals a paid node's task through this port: without it, a crash
-            // after the Run would lose a paid task. Such a node is a programming error.
-            tracing::error!(
-                node = T::TYPE_ID,
-                "a node that spends money must have exactly one TaskHandle output"
-            );
-        }
         Self {
             node: T::default(),
-            spec: NodeSpec {
-                type_id: T::TYPE_ID,
-                version: T::VERSION,
-                title: T::TITLE,
-                category: T::CATEGORY,
-                description: T::DESCRIPTION,
-                spends_money: T::SPENDS_MONEY,
-                transfers_files: T::TRANSFERS_FILES,
-                inputs,
-                outputs,
-                kinds,
-            },
-            validator,
+            spec: OnceLock::new(),
+            validator: OnceLock::new(),
         }
+    }
+
+    fn validator(&self) -> Option<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| {
+                // Compiled as draft 7: the schemas are 2020-12 documents written only with
+                // keywords draft 7 shares, meaning the same (a test holds them to that), and
+                // draft 7's meta-schema, which every build checks the schema against, compiles
+                // in a fraction of 2020-12's: that was most of a process's first input check.
+                match jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft7)
+                    .should_validate_formats(true)
+                    .build(&self.spec().inputs)
+                {
+                    Ok(validator) => Some(validator),
+                    Err(error) => {
+                        // A schema derived from Rust types always compiles; if not, the node
+                        // still checks its typed input before running.
+                        tracing::error!(node = T::TYPE_ID, %error, "input schema does not compile");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// The spec of a typed node, from its types and constants.
+fn typed_spec<T: TypedNode>() -> NodeSpec {
+    let inputs = schema_value::<T::Input>();
+    let outputs = schema_value::<T::Output>();
+    let kinds = PortKinds::declared(&outputs, T::SPENDS_MONEY);
+    if T::SPENDS_MONEY && kinds.ports(PortKind::StartedTask).count() != 1 {
+        // The executor journals a paid node's task through this port: without it, a crash
+        // after the Run would lose a paid task. Such a node is a programming error.
+        tracing::error!(
+            node = T::TYPE_ID,
+            "a node that spends money must have exactly one TaskHandle output"
+        );
+    }
+    NodeSpec {
+        type_id: T::TYPE_ID,
+        version: T::VERSION,
+        title: T::TITLE,
+        category: T::CATEGORY,
+        description: T::DESCRIPTION,
+        spends_money: T::SPENDS_MONEY,
+        transfers_files: T::TRANSFERS_FILES,
+        inputs,
+        outputs,
+        kinds,
     }
 }
 
@@ -237,7 +257,7 @@ pub fn schema_value<S: JsonSchema>() -> Value {
 #[async_trait]
 impl<T: TypedNode> Node for Typed<T> {
     fn spec(&self) -> &NodeSpec {
-        &self.spec
+        self.spec.get_or_init(typed_spec::<T>)
     }
 
     fn check_inputs(
@@ -245,7 +265,7 @@ impl<T: TypedNode> Node for Typed<T> {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem> {
-        let ports: BTreeSet<&str> = self.spec.input_ports().into_iter().collect();
+        let ports: BTreeSet<&str> = self.spec().input_ports().into_iter().collect();
         let mut problems: Vec<InputProblem> = inputs
             .keys()
             .chain(linked.iter())
@@ -259,7 +279,7 @@ impl<T: TypedNode> Node for Typed<T> {
                     format!(
                         "{} has no input {name:?}; its inputs are: {}",
                         T::TYPE_ID,
-                        self.spec.input_ports().join(", ")
+                        self.spec().input_ports().join(", ")
                     ),
                 )
             })
@@ -269,7 +289,7 @@ impl<T: TypedNode> Node for Typed<T> {
             .filter(|(name, _)| !linked.contains(*name))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
-        if let Some(validator) = &self.validator {
+        if let Some(validator) = self.validator() {
             let instance = Value::Object(literal.clone());
             for error in validator.iter_errors(&instance) {
                 let schema_path = error.schema_path.as_str();
