@@ -266,6 +266,9 @@ impl Driver<'_> {
             }
         };
         let outputs = serde_json::to_value(&record.outputs).unwrap_or(Value::Null);
+        for output in &record.outputs {
+            self.shared.output_ended(&output.url);
+        }
         entry.publish(TaskStatus::PostprocessEnd, outputs);
         let done = (entry.record.clone(), entry.callback_url.clone());
         if let Some(balance) = book.balance.as_mut() {

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::{json, Map};
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
     /// The generator random faults are drawn from, when `config.chaos` is set.
     chaos_draws: Mutex<fastrand::Rng>,
     stats: Mutex<Stats>,
+    /// When each task output not yet downloaded was made, by its `/cdn/` path.
+    unnoticed_outputs: Mutex<HashMap<String, Instant>>,
     nonces: Mutex<HashSet<String>>,
     /// Cancelled when the emulator shuts down.
     pub shutdown: CancellationToken,
@@ -71,6 +74,7 @@ impl Shared {
             faults: Mutex::new(faults),
             chaos_draws: Mutex::new(fastrand::Rng::with_seed(chaos_seed)),
             stats: Mutex::new(Stats::default()),
+            unnoticed_outputs: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashSet::new()),
             shutdown,
             clips: ClipCache::default(),
@@ -128,7 +132,32 @@ impl Shared {
 
     /// A copy of the counters.
     pub fn stats(&self) -> Stats {
-        lock(&self.stats).clone()
+        let mut stats = lock(&self.stats).clone();
+        stats.encoders_peak = self.clips.encoders_peak();
+        stats
+    }
+
+    /// Notes that a task ended now with its output at `url`: the first download of that file
+    /// tells how late the client noticed (see [`Stats::notice_micros`]).
+    pub fn output_ended(&self, url: &str) {
+        if let Some(path) = self.cdn_path(url) {
+            lock(&self.unnoticed_outputs).insert(path.to_owned(), Instant::now());
+        }
+    }
+
+    /// Counts a request for the file at `/cdn/{path}`: the first one for a task output records
+    /// how long after the task's end it came.
+    pub fn requested_file(&self, path: &str) {
+        let ended = lock(&self.unnoticed_outputs).remove(path);
+        if let Some(ended) = ended {
+            let micros = u64::try_from(ended.elapsed().as_micros()).unwrap_or(u64::MAX);
+            lock(&self.stats).notice_micros.push(micros);
+        }
+    }
+
+    /// The `/cdn/` path a URL of this emulator points at.
+    fn cdn_path<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(&self.origin)?.strip_prefix("/cdn/")
     }
 
     /// Counts an accepted Run.
@@ -179,15 +208,15 @@ impl Shared {
 
     /// The stored file a URL of this emulator points at, if it is one.
     pub fn file_by_url(&self, url: &str) -> Option<StoredFile> {
-        let prefix = format!("{}/cdn/", self.origin);
-        self.file(url.strip_prefix(&prefix)?)
+        self.file(self.cdn_path(url)?)
     }
 
     /// Removes the stored file a URL of this emulator points at; `false` when there is none.
     pub fn remove_file_by_url(&self, url: &str) -> bool {
-        let prefix = format!("{}/cdn/", self.origin);
-        url.strip_prefix(&prefix)
-            .is_some_and(|path| lock(&self.files).remove(path).is_some())
+        self.cdn_path(url).is_some_and(|path| {
+            lock(&self.unnoticed_outputs).remove(path);
+            lock(&self.files).remove(path).is_some()
+        })
     }
 
     /// Creates a folder.

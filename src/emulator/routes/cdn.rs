@@ -23,7 +23,9 @@ pub(crate) async fn download(
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
-    let Some(file) = shared.file(&format!("{dir}/{name}")) else {
+    let path = format!("{dir}/{name}");
+    shared.requested_file(&path);
+    let Some(file) = shared.file(&path) else {
         return (
             StatusCode::NOT_FOUND,
             "no such file (outputs are kept while the emulator runs)",
