@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::wire::{Folder, Task, TaskStatus};
 
 use super::basics::{lock, now_secs, random_hex};
-use super::clips::ClipCache;
+use super::clips::{Clip, ClipCache};
 use super::config::EmulatorConfig;
 use super::faults::{Fault, FaultSpec, Operation};
 use super::stats::Stats;
@@ -24,7 +24,49 @@ use super::task_book::TaskBook;
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFile {
     pub content_type: String,
-    pub bytes: Bytes,
+    pub body: FileBody,
+}
+
+/// Where a stored file's bytes are.
+#[derive(Debug, Clone)]
+pub(crate) enum FileBody {
+    /// An upload, kept in memory.
+    Memory(Bytes),
+    /// A task's output clip, on disk (shared by every task with the same clip).
+    Disk(Clip),
+}
+
+impl FileBody {
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            FileBody::Memory(bytes) => bytes.len() as u64,
+            FileBody::Disk(clip) => clip.len,
+        }
+    }
+
+    /// The bytes, when they are in memory.
+    pub fn in_memory(&self) -> Option<&Bytes> {
+        match self {
+            FileBody::Memory(bytes) => Some(bytes),
+            FileBody::Disk(_) => None,
+        }
+    }
+
+    /// The bytes `start..end` (within the file).
+    pub async fn read(&self, start: u64, end: u64) -> std::io::Result<Bytes> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        match self {
+            FileBody::Memory(bytes) => Ok(bytes.slice(start as usize..end as usize)),
+            FileBody::Disk(clip) => {
+                let mut file = tokio::fs::File::open(&clip.path).await?;
+                file.seek(std::io::SeekFrom::Start(start)).await?;
+                let mut part = vec![0; (end - start) as usize];
+                file.read_exact(&mut part).await?;
+                Ok(Bytes::from(part))
+            }
+        }
+    }
 }
 
 /// Everything the routes and lifecycles share.
@@ -187,15 +229,24 @@ impl Shared {
         }
     }
 
-    /// Stores a file and returns its public URL.
+    /// Stores a file (kept in memory) and returns its public URL.
     pub fn store_file(&self, name: &str, content_type: &str, bytes: Bytes) -> String {
+        self.store(name, content_type, FileBody::Memory(bytes))
+    }
+
+    /// Stores a task's output clip (which stays on disk) and returns its public URL.
+    pub fn store_clip(&self, name: &str, content_type: &str, clip: Clip) -> String {
+        self.store(name, content_type, FileBody::Disk(clip))
+    }
+
+    fn store(&self, name: &str, content_type: &str, body: FileBody) -> String {
         let path = format!("{}/{}", random_hex(32), url_safe_name(name));
         let url = format!("{}/cdn/{}", self.origin, path);
         lock(&self.files).insert(
             path,
             StoredFile {
                 content_type: content_type.to_owned(),
-                bytes,
+                body,
             },
         );
         url

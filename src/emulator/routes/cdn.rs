@@ -32,7 +32,7 @@ pub(crate) async fn download(
         )
             .into_response();
     };
-    let total = file.bytes.len() as u64;
+    let total = file.body.len();
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
@@ -52,7 +52,16 @@ pub(crate) async fn download(
         }
     };
     // Both ends are within the file: parse_range checked them.
-    let part = file.bytes.slice(start as usize..end as usize);
+    let part = match file.body.read(start, end).await {
+        Ok(part) => part,
+        Err(problem) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the stored file could not be read: {problem}"),
+            )
+                .into_response()
+        }
+    };
     let length = part.len() as u64;
     let body = match fault {
         Some(Fault::TruncateBody | Fault::DropConnection) => cut_body(part),
