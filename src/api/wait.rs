@@ -322,11 +322,16 @@ async fn run_socket(
     token: &str,
     sender: &mpsc::UnboundedSender<SocketMessage>,
 ) -> std::result::Result<(), String> {
-    let connector = tls::client_config(&[])
+    let connector = tls::socket_config()
         .map(tokio_tungstenite::Connector::Rustls)
         .map_err(|e| e.to_string())?;
+    // Status frames are small: a 4 KiB read buffer (it grows for a bigger frame) instead of
+    // tungstenite's 128 KiB keeps a thousand open waits from holding 128 MB.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
     let connect =
-        tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector));
+        tokio_tungstenite::connect_async_tls_with_config(url, Some(config), false, Some(connector));
     let (mut socket, _) = tokio::time::timeout(Duration::from_secs(10), connect)
         .await
         .map_err(|_| format!("connecting to {url} timed out"))?

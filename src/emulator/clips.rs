@@ -1,45 +1,131 @@
 //! Encoded clips, cached by spec: equal specs are encoded once (same seed, same bytes), on a
-//! blocking thread so the server keeps answering meanwhile.
+//! blocking thread so the server keeps answering meanwhile, at most as many at once as the
+//! machine has cores. Each clip is written to a file in a folder of its own and only its path
+//! is kept, so a thousand tasks' outputs cost disk space, not memory; the folder goes when the
+//! cache does.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
-use super::basics::lock;
+use super::basics::{lock, random_hex};
 use super::video::{encode_mp4, VideoSpec};
-
-/// Clips kept at most; past this the cache starts over (a test suite needs a handful).
-const MAX_CLIPS: usize = 32;
 
 type Key = (u32, u32, u32, u32, u64);
 
+/// An encoded MP4 on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Clip {
+    /// The file.
+    pub path: Arc<Path>,
+    /// Its size in bytes.
+    pub len: u64,
+}
+
 /// Encoded MP4 files by spec.
-#[derive(Default)]
 pub(crate) struct ClipCache {
-    clips: Mutex<HashMap<Key, Arc<OnceCell<Bytes>>>>,
+    clips: Mutex<HashMap<Key, Arc<OnceCell<Clip>>>>,
+    /// Where the clips are written (created on the first one).
+    folder: PathBuf,
+    /// One permit per core: encoders beyond that would only share the cores and hold their
+    /// frame buffers longer.
+    encoders: Arc<Semaphore>,
+    /// Counts the encoders at work now and at most.
+    counted: Arc<EncoderCount>,
+}
+
+impl Default for ClipCache {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let folder = std::env::temp_dir().join(format!(
+            "wiro-emulator-clips-{}-{}",
+            std::process::id(),
+            random_hex(12)
+        ));
+        Self {
+            clips: Mutex::new(HashMap::new()),
+            folder,
+            encoders: Arc::new(Semaphore::new(cores)),
+            counted: Arc::default(),
+        }
+    }
+}
+
+impl Drop for ClipCache {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+/// Encoders at work now and the most there ever were at once.
+#[derive(Default)]
+struct EncoderCount {
+    now: AtomicU64,
+    peak: AtomicU64,
+}
+
+/// One encoder at work: counted while it lives.
+struct Encoding(Arc<EncoderCount>);
+
+impl Encoding {
+    fn start(count: &Arc<EncoderCount>) -> Self {
+        let now = count.now.fetch_add(1, Ordering::Relaxed) + 1;
+        count.peak.fetch_max(now, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Encoding {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl ClipCache {
-    /// The MP4 for `spec`, encoded now or taken from the cache.
-    pub async fn get(&self, spec: VideoSpec) -> Result<Bytes, String> {
+    /// The MP4 file for `spec`, encoded now (when a core is free) or taken from the cache.
+    pub async fn get(&self, spec: VideoSpec) -> Result<Clip, String> {
         let key = (spec.width, spec.height, spec.seconds, spec.fps, spec.seed);
-        let cell = {
-            let mut clips = lock(&self.clips);
-            if clips.len() >= MAX_CLIPS && !clips.contains_key(&key) {
-                clips.clear();
-            }
-            Arc::clone(clips.entry(key).or_default())
-        };
+        let cell = Arc::clone(lock(&self.clips).entry(key).or_default());
+        let path = self.folder.join(format!(
+            "{}x{}-{}s-{}fps-{}.mp4",
+            spec.width, spec.height, spec.seconds, spec.fps, spec.seed
+        ));
+        let folder = self.folder.clone();
+        let encoders = Arc::clone(&self.encoders);
+        let counted = Arc::clone(&self.counted);
         cell.get_or_try_init(|| async move {
-            tokio::task::spawn_blocking(move || encode_mp4(&spec))
+            let _permit = encoders
+                .acquire_owned()
                 .await
-                .map_err(|problem| format!("the encoder thread failed: {problem}"))?
-                .map(Bytes::from)
-                .map_err(|problem| problem.to_string())
+                .map_err(|problem| format!("the encoders are gone: {problem}"))?;
+            tokio::task::spawn_blocking(move || {
+                let encoded = {
+                    let _counted = Encoding::start(&counted);
+                    encode_mp4(&spec).map_err(|problem| problem.to_string())?
+                };
+                std::fs::create_dir_all(&folder)
+                    .and_then(|()| std::fs::write(&path, &encoded))
+                    .map_err(|problem| format!("writing {}: {problem}", path.display()))?;
+                let len = encoded.len() as u64;
+                drop(encoded);
+                super::memory::give_back();
+                Ok(Clip {
+                    path: Arc::from(path),
+                    len,
+                })
+            })
+            .await
+            .map_err(|problem| format!("the encoder thread failed: {problem}"))?
         })
         .await
         .cloned()
+    }
+
+    /// The most clips encoded at once so far.
+    pub fn encoders_peak(&self) -> u64 {
+        self.counted.peak.load(Ordering::Relaxed)
     }
 }

@@ -193,7 +193,7 @@ impl Driver<'_> {
             (None, None) => Err("no clip was started".into()),
         };
         match outcome {
-            Ok(bytes) => {
+            Ok(clip) => {
                 let full =
                     self.update(|entry| entry.record.debugoutput.clone().unwrap_or_default())?;
                 self.publish(TaskStatus::OutputFull, json!(full))?;
@@ -202,8 +202,8 @@ impl Driver<'_> {
                 self.pause(phase_ms::POSTPROCESS).await?;
                 self.publish(TaskStatus::PostprocessStart, Value::Null)?;
                 self.pause(phase_ms::POSTPROCESS).await?;
-                let size = bytes.len();
-                let url = self.shared.store_file("0.mp4", "video/mp4", bytes);
+                let size = clip.len;
+                let url = self.shared.store_clip("0.mp4", "video/mp4", clip);
                 let mut extra = Map::new();
                 extra.insert("parentid".into(), json!(random_hex(32)));
                 let output = OutputFile {
@@ -266,6 +266,9 @@ impl Driver<'_> {
             }
         };
         let outputs = serde_json::to_value(&record.outputs).unwrap_or(Value::Null);
+        for output in &record.outputs {
+            self.shared.output_ended(&output.url);
+        }
         entry.publish(TaskStatus::PostprocessEnd, outputs);
         let done = (entry.record.clone(), entry.callback_url.clone());
         if let Some(balance) = book.balance.as_mut() {
@@ -279,7 +282,7 @@ impl Driver<'_> {
             .input_image_url
             .as_deref()
             .and_then(|url| self.shared.file_by_url(url))
-            .and_then(|file| dimensions(&file.bytes));
+            .and_then(|file| file.body.in_memory().and_then(|bytes| dimensions(bytes)));
         let (width, height) = plan.frame_size(image);
         let seed = plan.seed.map(u64::from).unwrap_or_else(|| {
             // No seed given: one derived from the task id, so a task's clip never changes.

@@ -31,7 +31,8 @@
 //! - `catalog`: known models, parameter checks, Tool descriptions; `lifecycle`: drives a task;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
-//! - `video`: the in-process MP4 encoder, `clips`: its cache, `image_size`: input image shapes.
+//! - `video`: the in-process MP4 encoder, `clips`: its cache on disk, `memory`: giving freed
+//!   memory back, `image_size`: input image shapes.
 //!
 //! Imports between these modules point one way only (no two import each other), so each can
 //! be read with only what is below it.
@@ -48,6 +49,7 @@ mod faults;
 mod gate;
 mod image_size;
 mod lifecycle;
+mod memory;
 mod parameter_list;
 mod prices;
 mod routes;
@@ -103,6 +105,7 @@ impl Emulator {
                 tracing::error!(error = %problem, "the emulator stopped serving");
             }
         });
+        tokio::spawn(memory::give_back_regularly(shutdown.clone()));
         tracing::info!(%addr, "Wiro emulator listening");
         Ok(EmulatorHandle {
             shared,

@@ -26,8 +26,16 @@ pub(crate) async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgr
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
-    ws.on_upgrade(move |socket| session(shared, socket, fault))
+    // Frames here are a few hundred bytes; tungstenite's default 128 KiB read buffer per
+    // socket made a thousand waiting clients cost the emulator over 100 MB.
+    ws.read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| session(shared, socket, fault))
 }
+
+/// The read buffer of one socket: a frame of any size still arrives (the buffer grows), this
+/// is only what each open socket holds while idle.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
 async fn send(socket: &mut WebSocket, frame: &SocketFrame) -> Option<()> {
     let text = serde_json::to_string(frame).ok()?;

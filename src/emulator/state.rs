@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::{json, Map};
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::wire::{Folder, Task, TaskStatus};
 
 use super::basics::{lock, now_secs, random_hex};
-use super::clips::ClipCache;
+use super::clips::{Clip, ClipCache};
 use super::config::EmulatorConfig;
 use super::faults::{Fault, FaultSpec, Operation};
 use super::stats::Stats;
@@ -23,7 +24,49 @@ use super::task_book::TaskBook;
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFile {
     pub content_type: String,
-    pub bytes: Bytes,
+    pub body: FileBody,
+}
+
+/// Where a stored file's bytes are.
+#[derive(Debug, Clone)]
+pub(crate) enum FileBody {
+    /// An upload, kept in memory.
+    Memory(Bytes),
+    /// A task's output clip, on disk (shared by every task with the same clip).
+    Disk(Clip),
+}
+
+impl FileBody {
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            FileBody::Memory(bytes) => bytes.len() as u64,
+            FileBody::Disk(clip) => clip.len,
+        }
+    }
+
+    /// The bytes, when they are in memory.
+    pub fn in_memory(&self) -> Option<&Bytes> {
+        match self {
+            FileBody::Memory(bytes) => Some(bytes),
+            FileBody::Disk(_) => None,
+        }
+    }
+
+    /// The bytes `start..end` (within the file).
+    pub async fn read(&self, start: u64, end: u64) -> std::io::Result<Bytes> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        match self {
+            FileBody::Memory(bytes) => Ok(bytes.slice(start as usize..end as usize)),
+            FileBody::Disk(clip) => {
+                let mut file = tokio::fs::File::open(&clip.path).await?;
+                file.seek(std::io::SeekFrom::Start(start)).await?;
+                let mut part = vec![0; (end - start) as usize];
+                file.read_exact(&mut part).await?;
+                Ok(Bytes::from(part))
+            }
+        }
+    }
 }
 
 /// Everything the routes and lifecycles share.
@@ -38,6 +81,8 @@ pub(crate) struct Shared {
     /// The generator random faults are drawn from, when `config.chaos` is set.
     chaos_draws: Mutex<fastrand::Rng>,
     stats: Mutex<Stats>,
+    /// When each task output not yet downloaded was made, by its `/cdn/` path.
+    unnoticed_outputs: Mutex<HashMap<String, Instant>>,
     nonces: Mutex<HashSet<String>>,
     /// Cancelled when the emulator shuts down.
     pub shutdown: CancellationToken,
@@ -71,6 +116,7 @@ impl Shared {
             faults: Mutex::new(faults),
             chaos_draws: Mutex::new(fastrand::Rng::with_seed(chaos_seed)),
             stats: Mutex::new(Stats::default()),
+            unnoticed_outputs: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashSet::new()),
             shutdown,
             clips: ClipCache::default(),
@@ -128,7 +174,32 @@ impl Shared {
 
     /// A copy of the counters.
     pub fn stats(&self) -> Stats {
-        lock(&self.stats).clone()
+        let mut stats = lock(&self.stats).clone();
+        stats.encoders_peak = self.clips.encoders_peak();
+        stats
+    }
+
+    /// Notes that a task ended now with its output at `url`: the first download of that file
+    /// tells how late the client noticed (see [`Stats::notice_micros`]).
+    pub fn output_ended(&self, url: &str) {
+        if let Some(path) = self.cdn_path(url) {
+            lock(&self.unnoticed_outputs).insert(path.to_owned(), Instant::now());
+        }
+    }
+
+    /// Counts a request for the file at `/cdn/{path}`: the first one for a task output records
+    /// how long after the task's end it came.
+    pub fn requested_file(&self, path: &str) {
+        let ended = lock(&self.unnoticed_outputs).remove(path);
+        if let Some(ended) = ended {
+            let micros = u64::try_from(ended.elapsed().as_micros()).unwrap_or(u64::MAX);
+            lock(&self.stats).notice_micros.push(micros);
+        }
+    }
+
+    /// The `/cdn/` path a URL of this emulator points at.
+    fn cdn_path<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(&self.origin)?.strip_prefix("/cdn/")
     }
 
     /// Counts an accepted Run.
@@ -158,15 +229,24 @@ impl Shared {
         }
     }
 
-    /// Stores a file and returns its public URL.
+    /// Stores a file (kept in memory) and returns its public URL.
     pub fn store_file(&self, name: &str, content_type: &str, bytes: Bytes) -> String {
+        self.store(name, content_type, FileBody::Memory(bytes))
+    }
+
+    /// Stores a task's output clip (which stays on disk) and returns its public URL.
+    pub fn store_clip(&self, name: &str, content_type: &str, clip: Clip) -> String {
+        self.store(name, content_type, FileBody::Disk(clip))
+    }
+
+    fn store(&self, name: &str, content_type: &str, body: FileBody) -> String {
         let path = format!("{}/{}", random_hex(32), url_safe_name(name));
         let url = format!("{}/cdn/{}", self.origin, path);
         lock(&self.files).insert(
             path,
             StoredFile {
                 content_type: content_type.to_owned(),
-                bytes,
+                body,
             },
         );
         url
@@ -179,15 +259,15 @@ impl Shared {
 
     /// The stored file a URL of this emulator points at, if it is one.
     pub fn file_by_url(&self, url: &str) -> Option<StoredFile> {
-        let prefix = format!("{}/cdn/", self.origin);
-        self.file(url.strip_prefix(&prefix)?)
+        self.file(self.cdn_path(url)?)
     }
 
     /// Removes the stored file a URL of this emulator points at; `false` when there is none.
     pub fn remove_file_by_url(&self, url: &str) -> bool {
-        let prefix = format!("{}/cdn/", self.origin);
-        url.strip_prefix(&prefix)
-            .is_some_and(|path| lock(&self.files).remove(path).is_some())
+        self.cdn_path(url).is_some_and(|path| {
+            lock(&self.unnoticed_outputs).remove(path);
+            lock(&self.files).remove(path).is_some()
+        })
     }
 
     /// Creates a folder.

@@ -23,6 +23,12 @@ pub struct Stats {
     pub failed: u64,
     /// Tasks that ended with `task_cancel` (cancelled while queued or killed while running).
     pub cancelled: u64,
+    /// For each task output downloaded so far: microseconds from the task's end
+    /// (`task_postprocess_end` published) to the first request for its file, in arrival order.
+    /// How late a client noticed the end.
+    pub notice_micros: Vec<u64>,
+    /// The most clips that were being encoded at once.
+    pub encoders_peak: u64,
 }
 
 impl Stats {
@@ -33,7 +39,7 @@ impl Stats {
 
     /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
     /// `runs_refused_concurrency`, `runs_refused_balance`, `succeeded`, `failed`, `cancelled`,
-    /// and `requests` and `faults` by operation name.
+    /// `notice_micros`, `encoders_peak`, and `requests` and `faults` by operation name.
     pub fn to_json(&self) -> serde_json::Value {
         let by_name =
             |counts: &BTreeMap<Operation, u64>| -> serde_json::Map<String, serde_json::Value> {
@@ -49,6 +55,8 @@ impl Stats {
             "succeeded": self.succeeded,
             "failed": self.failed,
             "cancelled": self.cancelled,
+            "notice_micros": self.notice_micros,
+            "encoders_peak": self.encoders_peak,
             "requests": by_name(&self.requests),
             "faults": by_name(&self.faults),
         })

@@ -1,5 +1,9 @@
-//! The run journal: an append-only JSON-lines file of what each node did, written (and synced)
-//! the moment it happens, so a run started again resumes instead of paying again.
+//! The run journal: an append-only JSON-lines file of what each node did, written the moment
+//! it happens, so a run started again resumes instead of paying again. The steps of a paid Run
+//! are synced to disk before the run goes on; a finished or failed node's line is synced with
+//! the next synced line or when the journal closes (a crash of the process loses none of
+//! them; a power cut could lose such a line, which costs a free node running again, never a
+//! payment).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -43,6 +47,18 @@ pub enum JournalEvent {
         /// Why.
         error: String,
     },
+}
+
+impl JournalEvent {
+    /// A step of a paid Run, which must be on disk before the run goes on.
+    fn is_paid_step(&self) -> bool {
+        matches!(
+            self,
+            JournalEvent::Submitting
+                | JournalEvent::Refused { .. }
+                | JournalEvent::TaskStarted { .. }
+        )
+    }
 }
 
 /// One journal line.
@@ -148,8 +164,10 @@ impl Journal {
             .collect()
     }
 
-    /// Appends an event and syncs it to disk before returning.
+    /// Appends an event; a paid Run's step (about to be sent, refused, accepted) is synced
+    /// to disk before returning.
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
+        let sync = event.is_paid_step();
         let entry = JournalEntry {
             node: node.to_owned(),
             key: key.to_owned(),
@@ -162,10 +180,19 @@ impl Journal {
         let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.file.sync_data()?;
+        if sync {
+            self.file.sync_data()?;
+        }
         self.latest
             .insert((entry.node.clone(), entry.key.clone()), entry);
         Ok(())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        // Lines written without a sync of their own reach the disk now.
+        let _ = self.file.sync_data();
     }
 }
 

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::support::stop_owned_task;
-use crate::api::{Error, OutputFile, Task, TaskEvent, TaskHandle, WaitOptions};
+use crate::api::{
+    Error, EventSource, OutputFile, Task, TaskEvent, TaskHandle, TaskStatus, WaitOptions,
+};
 use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
 
 /// Waits for a task.
@@ -64,10 +66,12 @@ impl TypedNode for TaskWait {
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         let poll = Duration::from_secs_f64(input.poll_seconds);
+        // Polling keeps to the interval asked for (no backing off past it), so without the
+        // socket the end is noticed within `poll_seconds`.
         let options = WaitOptions {
             deadline: Some(Duration::from_secs(input.timeout_seconds)),
             min_poll: poll,
-            max_poll: poll.max(Duration::from_secs(15)),
+            max_poll: poll,
             ..WaitOptions::default()
         };
         ctx.progress.phase("waiting");
@@ -75,7 +79,15 @@ impl TypedNode for TaskWait {
         let wait = ctx
             .client
             .wait_for_task(&input.task, &options, move |event| match event {
-                TaskEvent::Status { status, .. } => progress.emit(NodeEvent::TaskStatus(status)),
+                TaskEvent::Status { status, source } => {
+                    if status.is_terminal() {
+                        progress.emit(NodeEvent::Log {
+                            line: noticed(&status, source, input.poll_seconds),
+                            stderr: false,
+                        });
+                    }
+                    progress.emit(NodeEvent::TaskStatus(status))
+                }
                 TaskEvent::Log { line, stderr } => progress.emit(NodeEvent::Log { line, stderr }),
                 TaskEvent::SocketLost { reason } => progress.emit(NodeEvent::Log {
                     line: format!("live updates lost ({reason}); polling"),
@@ -116,6 +128,14 @@ impl TypedNode for TaskWait {
             outputs: task.outputs.clone(),
             task,
         })
+    }
+}
+
+/// Says how the end of a task was learned: over the live socket or by polling.
+fn noticed(status: &TaskStatus, source: EventSource, poll_seconds: f64) -> String {
+    match source {
+        EventSource::Socket => format!("{status}: noticed over the live socket"),
+        EventSource::Poll => format!("{status}: noticed by polling (every {poll_seconds} s)"),
     }
 }
 

@@ -23,14 +23,16 @@ pub(crate) async fn download(
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
-    let Some(file) = shared.file(&format!("{dir}/{name}")) else {
+    let path = format!("{dir}/{name}");
+    shared.requested_file(&path);
+    let Some(file) = shared.file(&path) else {
         return (
             StatusCode::NOT_FOUND,
             "no such file (outputs are kept while the emulator runs)",
         )
             .into_response();
     };
-    let total = file.bytes.len() as u64;
+    let total = file.body.len();
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
@@ -50,7 +52,16 @@ pub(crate) async fn download(
         }
     };
     // Both ends are within the file: parse_range checked them.
-    let part = file.bytes.slice(start as usize..end as usize);
+    let part = match file.body.read(start, end).await {
+        Ok(part) => part,
+        Err(problem) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the stored file could not be read: {problem}"),
+            )
+                .into_response()
+        }
+    };
     let length = part.len() as u64;
     let body = match fault {
         Some(Fault::TruncateBody | Fault::DropConnection) => cut_body(part),
