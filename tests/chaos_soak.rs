@@ -149,7 +149,10 @@ async fn two_hundred_chains_under_twenty_percent_faults_finish_within_one_rerun_
         let url = outputs[0]["url"]
             .as_str()
             .expect("the wait gave the output's URL");
-        let served = emulator.served_bytes(url).expect("the emulator serves it");
+        let served = emulator
+            .served_bytes(url)
+            .await
+            .expect("the emulator serves it");
         let files = &node(&report, &format!("v{chain}-get"))["files"];
         let file: PathBuf = serde_json::from_value(files[0].clone()).expect("a file path");
         let written = std::fs::read(&file).expect("the downloaded file is there");

@@ -198,8 +198,9 @@ impl EmulatorHandle {
 
     /// The bytes this emulator serves at `url` (an upload or a task output), read without a
     /// request, so a test can check a download against them whatever faults are armed.
-    pub fn served_bytes(&self, url: &str) -> Option<bytes::Bytes> {
-        self.shared.file_by_url(url).map(|file| file.bytes)
+    pub async fn served_bytes(&self, url: &str) -> Option<bytes::Bytes> {
+        let body = self.shared.file_by_url(url)?.body;
+        body.read(0, body.len()).await.ok()
     }
 
     /// The balance left, when it is limited.
