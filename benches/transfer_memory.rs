@@ -10,22 +10,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wiro_nodes::api::{Client, ClientConfig, Credentials};
 
+#[path = "support/peak_rss.rs"]
+mod peak_rss;
+use peak_rss::peak_rss_kib;
+
 const DOWNLOAD_BYTES: u64 = 400 * 1024 * 1024;
 const UPLOAD_BYTES: u64 = 95 * 1024 * 1024;
-
-/// Peak resident set size of this process, in KiB (Linux `VmHWM`).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// Answers a GET with DOWNLOAD_BYTES of generated data, and a POST by reading and dropping the
 /// body, then answering an upload envelope.

@@ -101,14 +101,15 @@ impl Client {
         mut on_progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<LocalFile> {
         let operation = format!("download {url}");
-        if super::config::check_url("url", url, &["http", "https"]).is_err() {
+        let http = reqwest::Url::parse(url).ok();
+        let Some(start) = http.filter(|start| matches!(start.scheme(), "http" | "https")) else {
             return Err(Error::BadAddress {
                 operation,
                 url: url.to_owned(),
                 problem: "only http and https addresses are downloaded".into(),
                 source: None,
             });
-        }
+        };
         let name = safe_file_name(file_name);
         tokio::fs::create_dir_all(dir)
             .await
@@ -132,7 +133,9 @@ impl Client {
         };
         let mut retries = Retries::new(self.config().retry, &operation);
         loop {
-            let outcome = self.fetch_into(url, &mut partial, &mut on_progress).await;
+            let outcome = self
+                .fetch_into(url, &start, &mut partial, &mut on_progress)
+                .await;
             let (error, wait) = match outcome {
                 Ok(()) => break,
                 Err(failure) => failure,
@@ -170,20 +173,16 @@ impl Client {
         })
     }
 
-    /// GETs `url` from byte `from`, following up to [`MAX_REDIRECTS`] redirects to http and
+    /// GETs `start` (the parsed `url`) from byte `from`, following up to [`MAX_REDIRECTS`] redirects to http and
     /// https addresses, one hop at a time so that an error names where the last one went.
     async fn follow_redirects(
         &self,
         operation: &str,
         url: &str,
+        start: &reqwest::Url,
         from: u64,
     ) -> Result<reqwest::Response> {
-        let mut target = reqwest::Url::parse(url).map_err(|e| Error::BadAddress {
-            operation: operation.into(),
-            url: url.into(),
-            problem: e.to_string(),
-            source: None,
-        })?;
+        let mut target = start.clone();
         let mut hops = 0;
         loop {
             let mut request = self.http().get(target.clone());
@@ -227,12 +226,13 @@ impl Client {
     async fn fetch_into(
         &self,
         url: &str,
+        start: &reqwest::Url,
         partial: &mut Partial,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> std::result::Result<(), (Error, Option<std::time::Duration>)> {
         let operation = format!("download {url}");
         let mut response = self
-            .follow_redirects(&operation, url, partial.received)
+            .follow_redirects(&operation, url, start, partial.received)
             .await
             .map_err(|e| (e, None))?;
         let status = response.status();
@@ -278,7 +278,7 @@ impl Client {
                 return Err((
                     Error::Server {
                         status: other.as_u16(),
-                        message: format!("download {url}"),
+                        message: operation.clone(),
                     },
                     wait,
                 ))
@@ -287,7 +287,7 @@ impl Client {
                 // Other client errors will not get better by retrying.
                 return Err((
                     Error::Protocol {
-                        operation: format!("download {url}"),
+                        operation: operation.clone(),
                         status: other.as_u16(),
                         problem: "the file server refused the download".into(),
                         snippet: String::new(),
@@ -302,7 +302,7 @@ impl Client {
                 if announced != total {
                     return Err((
                         Error::Protocol {
-                            operation: format!("download {url}"),
+                            operation: operation.clone(),
                             status: status.as_u16(),
                             problem: format!(
                                 "Content-Length says {total} bytes but the task announced {announced}"

@@ -238,7 +238,9 @@ impl Error {
         safe_to_repeat: bool,
     ) -> Self {
         let mut message = error_chain(&problem);
-        if let Some(went) = problem.url().filter(|went| went.as_str() != url) {
+        // reqwest writes URLs normalised (`HTTP://Host:80/x` is `http://host/x`): compare so.
+        let asked = reqwest::Url::parse(url).ok();
+        if let Some(went) = problem.url().filter(|went| Some(*went) != asked.as_ref()) {
             message.push_str(&format!(" (after a redirect to {went})"));
         }
         let unknown_host = std::iter::successors(
