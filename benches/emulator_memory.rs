@@ -11,16 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{chains_workflow, proc_kib, run_workflow, EmulatorProcess};
+use support::{chains_workflow, count_from_env, proc_kib, run_workflow, EmulatorProcess};
 
 /// Tasks in the soak.
 const TASKS: usize = 1000;
 
 fn main() {
-    let tasks = std::env::var("SOAK_TASKS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(TASKS);
+    let tasks = count_from_env("SOAK_TASKS", TASKS);
     let emulator = EmulatorProcess::start(&["--speed", "10"]);
     let pid = emulator.pid();
     let done = Arc::new(AtomicBool::new(false));

@@ -10,17 +10,15 @@
 mod support;
 
 use support::{
-    chains_workflow, ms, notice_micros, percentile, proc_kib, run_workflow, EmulatorProcess,
+    chains_workflow, count_from_env, ms, notice_micros, percentile, proc_kib, run_workflow,
+    EmulatorProcess,
 };
 
 /// Chains in the run.
 const CHAINS: usize = 1000;
 
 fn main() {
-    let chains = std::env::var("FANOUT_CHAINS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(CHAINS);
+    let chains = count_from_env("FANOUT_CHAINS", CHAINS);
     let emulator = EmulatorProcess::start(&["--speed", "10"]);
     let dir = tempfile::tempdir().expect("temp dir");
     let run = run_workflow(

@@ -10,7 +10,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{chains_workflow, ms, notice_micros, percentile, run_workflow, EmulatorProcess};
+use support::{
+    chains_workflow, count_from_env, ms, notice_micros, percentile, run_workflow, EmulatorProcess,
+};
 
 /// Single-task runs per case, for a median and a p99 of something.
 const SINGLE_RUNS: usize = 20;
@@ -20,10 +22,7 @@ const MANY: usize = 1000;
 const POLL_SECONDS: f64 = 1.0;
 
 fn main() {
-    let many = std::env::var("NOTICE_TASKS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(MANY);
+    let many = count_from_env("NOTICE_TASKS", MANY);
     println!(
         "{:<28} {:>7} {:>10} {:>10} {:>10}",
         "case", "tasks", "median ms", "p99 ms", "max ms"

@@ -89,6 +89,14 @@ impl EmulatorProcess {
     }
 }
 
+/// A count from the environment variable `name` (to shrink or grow a bench), else `default`.
+pub fn count_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A line of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`); 0 when the process is gone.
 pub fn proc_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
