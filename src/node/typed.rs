@@ -292,12 +292,12 @@ impl<T: TypedNode> Node for Typed<T> {
         if let Some(validator) = self.validator() {
             let instance = Value::Object(literal.clone());
             for error in validator.iter_errors(&instance) {
-                let schema_path = error.schema_path.as_str();
+                let schema_path = error.schema_path().as_str();
                 // Cross-field rules come from `check_partial`, in better words.
                 if schema_path.starts_with("/allOf") {
                     continue;
                 }
-                let (path, rule) = match &error.kind {
+                let (path, rule) = match error.kind() {
                     jsonschema::error::ValidationErrorKind::Required { property } => {
                         let name = property.as_str().unwrap_or_default().to_owned();
                         if linked.contains(&name) {
@@ -307,7 +307,7 @@ impl<T: TypedNode> Node for Typed<T> {
                     }
                     _ => (
                         error
-                            .instance_path
+                            .instance_path()
                             .as_str()
                             .trim_start_matches('/')
                             .to_owned(),
