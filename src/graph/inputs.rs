@@ -1,15 +1,20 @@
 //! Inputs at run time: references replaced by the outputs they point at.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use super::workflow::reference_text;
 use super::{Reference, Workflow};
 
 /// Replaces every `{"$from": ...}` in a node's inputs with the referenced output value.
-pub(crate) fn resolve_inputs(
+/// `sources` are the nodes it takes inputs from ([`super::Plan::depends_on`]), the only ones
+/// a reference can name; `output` gives a node's outputs once it is done.
+pub(crate) fn resolve_inputs<'v>(
     inputs: &Map<String, Value>,
     workflow: &Workflow,
-    outputs: &[Option<&Value>],
+    sources: &BTreeSet<usize>,
+    output: impl Fn(usize) -> Option<&'v Value>,
 ) -> Result<Map<String, Value>, String> {
     fn resolve(
         value: &Value,
@@ -34,13 +39,12 @@ pub(crate) fn resolve_inputs(
     }
     let lookup = |text: &str| -> Result<Value, String> {
         let reference = Reference::parse(text)?;
-        let position = workflow
-            .nodes
+        let position = sources
             .iter()
-            .position(|node| node.id == reference.node)
+            .copied()
+            .find(|&source| workflow.nodes[source].id == reference.node)
             .ok_or_else(|| format!("{reference}: no such node"))?;
-        let source =
-            outputs[position].ok_or_else(|| format!("{reference}: node has no outputs"))?;
+        let source = output(position).ok_or_else(|| format!("{reference}: node has no outputs"))?;
         reference
             .pick(source)
             .cloned()

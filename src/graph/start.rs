@@ -23,7 +23,11 @@ impl ActiveRun<'_> {
             self.fail(position, format!("unknown node type {:?}", node.type_id));
             return Ok(());
         };
-        let inputs = match resolve_inputs(&node.inputs, self.workflow, &self.schedule.outputs()) {
+        let sources = self.schedule.inputs_of(position);
+        let schedule = &self.schedule;
+        let inputs = match resolve_inputs(&node.inputs, self.workflow, sources, |source| {
+            schedule.output(source)
+        }) {
             Ok(inputs) => Value::Object(inputs),
             Err(message) => {
                 self.fail(position, message);

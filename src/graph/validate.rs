@@ -318,23 +318,29 @@ fn check_edge(
 fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     let mut waiting: Vec<usize> = depends_on.iter().map(BTreeSet::len).collect();
     let mut ready: Vec<usize> = (0..depends_on.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut consumers = vec![Vec::new(); depends_on.len()];
+    for (node, inputs) in depends_on.iter().enumerate() {
+        for &input in inputs {
+            consumers[input].push(node);
+        }
+    }
     let mut order = Vec::with_capacity(depends_on.len());
     while let Some(node) = ready.pop() {
         order.push(node);
-        for (other, deps) in depends_on.iter().enumerate() {
-            if deps.contains(&node) {
-                waiting[other] -= 1;
-                if waiting[other] == 0 {
-                    ready.push(other);
-                }
+        for &other in &consumers[node] {
+            waiting[other] -= 1;
+            if waiting[other] == 0 {
+                ready.push(other);
             }
         }
     }
     if order.len() == depends_on.len() {
         Ok(order)
     } else {
-        Err((0..depends_on.len())
-            .filter(|i| !order.contains(i))
-            .collect())
+        let mut placed = vec![false; depends_on.len()];
+        for &node in &order {
+            placed[node] = true;
+        }
+        Err((0..depends_on.len()).filter(|&i| !placed[i]).collect())
     }
 }

@@ -119,8 +119,9 @@ impl GraphWorkflow {
                     }
                     progressed = true;
                     let node = &workflow.nodes[position];
-                    let seen: Vec<Option<&Value>> = outputs.iter().map(Option::as_ref).collect();
-                    let inputs = match resolve_inputs(&node.inputs, &workflow, &seen) {
+                    let inputs = match resolve_inputs(&node.inputs, &workflow, deps, |source| {
+                        outputs[source].as_ref()
+                    }) {
                         Ok(inputs) => Value::Object(inputs),
                         Err(message) => {
                             set(ctx, &mut states, position, NodeState::Failed, Some(message));
