@@ -73,12 +73,13 @@ struct Partial {
 impl Partial {
     async fn restart(&mut self) -> Result<()> {
         let file = Arc::clone(&self.file);
-        on_blocking_thread(move || {
-            file.set_len(0)?;
-            (&*file).rewind()
+        let path = self.path.clone();
+        on_blocking_thread(&self.path, move || {
+            file.set_len(0)
+                .and_then(|()| (&*file).rewind())
+                .map_err(|e| Error::io(path, e))
         })
-        .await
-        .map_err(|e| Error::io(&self.path, e))?;
+        .await?;
         self.hasher = Sha256::new();
         self.received = 0;
         Ok(())
@@ -111,16 +112,16 @@ impl Client {
             });
         };
         let name = safe_file_name(file_name);
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| Error::io(dir, e))?;
         let final_path = dir.join(&name);
         let part_path = dir.join(format!(".{name}.part"));
-        let file = tokio::fs::File::create(&part_path)
-            .await
-            .map_err(|e| Error::io(&part_path, e))?
-            .into_std()
-            .await;
+        // The folder and the file in one trip to a blocking thread (each trip is a thread
+        // hand-off, and a batch makes thousands of them).
+        let (folder, part) = (dir.to_owned(), part_path.clone());
+        let file = on_blocking_thread(&part_path, move || {
+            std::fs::create_dir_all(&folder).map_err(|e| Error::io(folder, e))?;
+            std::fs::File::create(&part).map_err(|e| Error::io(part, e))
+        })
+        .await?;
         // Removes the partial file if this future is dropped (cancelled) or fails.
         let mut leftover = RemoveOnDrop(Some(part_path.clone()));
         let mut partial = Partial {
@@ -146,10 +147,6 @@ impl Client {
             tracing::debug!(url, received = partial.received, "resuming the download");
         }
 
-        let file = Arc::clone(&partial.file);
-        on_blocking_thread(move || file.sync_all())
-            .await
-            .map_err(|e| Error::io(&part_path, e))?;
         if let Some(expected) = expected_size {
             if partial.received != expected {
                 return Err(Error::download(
@@ -161,9 +158,15 @@ impl Client {
                 ));
             }
         }
-        tokio::fs::rename(&part_path, &final_path)
-            .await
-            .map_err(|e| Error::io(&final_path, e))?;
+        // On disk before it takes its name, so that no one (the journal included) sees a
+        // complete file the disk does not hold; both in one trip to a blocking thread.
+        let file = Arc::clone(&partial.file);
+        let (part, done) = (part_path.clone(), final_path.clone());
+        on_blocking_thread(&part_path, move || {
+            file.sync_all().map_err(|e| Error::io(&part, e))?;
+            std::fs::rename(&part, &done).map_err(|e| Error::io(done, e))
+        })
+        .await?;
         leftover.0 = None;
         Ok(LocalFile {
             path: final_path,
@@ -371,13 +374,18 @@ impl Client {
     }
 }
 
-/// Runs blocking file work (truncating, syncing) off the async threads.
+/// Runs blocking file work (creating, truncating, syncing, renaming) off the async threads;
+/// `path` names the file if the blocking thread itself stops.
 async fn on_blocking_thread<T: Send + 'static>(
-    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped.to_string())))
+    path: &Path,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|stopped| {
+        Err(Error::io(
+            path,
+            std::io::Error::other(stopped.to_string()),
+        ))
+    })
 }
 
 /// Deletes a file when dropped, unless disarmed by taking the path out.
