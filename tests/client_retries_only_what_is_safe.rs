@@ -6,6 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
 use wiro_nodes::api::{Error, TaskEvent, TaskLookup};
 use wiro_nodes::emulator::{Fault, Operation};
 
@@ -169,6 +170,36 @@ async fn a_download_resumes_after_the_body_is_cut() {
         .unwrap()
         .collect();
     assert_eq!(leftovers.len(), 1, "no .part file is left");
+}
+
+#[tokio::test]
+async fn a_large_download_cut_midway_resumes_to_the_same_bytes_and_hash() {
+    // 12 MiB: large enough to be hashed on a thread of its own, beside the writer.
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("large.txt");
+    let bytes: Vec<u8> = (0..12u32 << 20).map(|i| b'a' + (i % 26) as u8).collect();
+    std::fs::write(&source, &bytes).unwrap();
+    let uploaded = client.upload(&source, None).await.unwrap();
+    emulator.inject(Operation::Download, Fault::TruncateBody, 1);
+    let file = client
+        .download(
+            &uploaded.url,
+            &dir.path().join("got"),
+            "large.txt",
+            Some(bytes.len() as u64),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        emulator.stats().requests(Operation::Download),
+        2,
+        "one cut, one resumed"
+    );
+    assert_eq!(std::fs::read(&file.path).unwrap(), bytes);
+    assert_eq!(file.sha256, hex::encode(Sha256::digest(&bytes)));
 }
 
 #[tokio::test]

@@ -325,10 +325,13 @@ impl Client {
         {
             partial.contenttype = content_type.to_owned();
         }
-        // The body is written and hashed on another thread while the next chunk is read.
+        // The body is written and hashed on other threads while the next chunk is read.
         let sink = FileSink::start(
             Arc::clone(&partial.file),
             std::mem::take(&mut partial.hasher),
+            partial
+                .total
+                .map(|total| total.saturating_sub(partial.received)),
         );
         let cut = loop {
             let chunk = match response.chunk().await {
@@ -380,12 +383,9 @@ async fn on_blocking_thread<T: Send + 'static>(
     path: &Path,
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.unwrap_or_else(|stopped| {
-        Err(Error::io(
-            path,
-            std::io::Error::other(stopped.to_string()),
-        ))
-    })
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|stopped| Err(Error::io(path, std::io::Error::other(stopped.to_string()))))
 }
 
 /// Deletes a file when dropped, unless disarmed by taking the path out.
