@@ -8,16 +8,14 @@
 //! every request with a refusal at once, and notes when `node exec`'s first request
 //! arrives, which is where that command's time stops (the child is then killed).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// The binary measured: `WIRO_NODES_BIN`, or the one cargo built with this bench.
-fn binary() -> String {
-    std::env::var("WIRO_NODES_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_wiro-nodes").to_owned())
-}
 
 /// Answers every request on the connection with a JSON refusal, and reports each request's
 /// arrival on `arrived`.
@@ -58,13 +56,8 @@ fn answer(mut socket: TcpStream, arrived: mpsc::Sender<Instant>) {
 }
 
 /// Waits for the child and returns its peak resident memory in KiB.
-fn reap(pid: u32) -> u64 {
-    let mut status = 0;
-    // SAFETY: wait4 writes into the two out-parameters, which live for the call.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid as libc::pid_t, "wait4 reaps the child");
-    usage.ru_maxrss as u64
+fn wait_peak_kib(pid: u32) -> u64 {
+    support::reap(pid).1.ru_maxrss as u64
 }
 
 /// One run: wall time (to exit, or to the first request when `to_request`) and peak KiB.
@@ -75,7 +68,7 @@ fn once(
     to_request: bool,
 ) -> (Duration, u64) {
     while arrivals.try_recv().is_ok() {}
-    let mut command = Command::new(binary());
+    let mut command = Command::new(support::binary());
     command
         .args(args)
         .env_remove("WIRO_API_KEY")
@@ -85,7 +78,7 @@ fn once(
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let started = Instant::now();
-    // Reaped by `wait4` in `reap`, which also gives its peak memory.
+    // Reaped by `wait4` in `wait_peak_kib`, which also gives its peak memory.
     #[allow(clippy::zombie_processes)]
     let child = command.spawn().expect("the binary starts");
     let pid = child.id();
@@ -95,10 +88,10 @@ fn once(
             .expect("node exec sends a request");
         // SAFETY: the child is not reaped yet, so the pid is still ours.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        let peak = reap(pid);
+        let peak = wait_peak_kib(pid);
         (at - started, peak)
     } else {
-        let peak = reap(pid);
+        let peak = wait_peak_kib(pid);
         (started.elapsed(), peak)
     }
 }
@@ -187,6 +180,6 @@ fn main() {
     }
     println!(
         "median of {runs} runs; max RSS is the highest ru_maxrss of the runs; binary {}",
-        binary()
+        support::binary().display()
     );
 }

@@ -3,6 +3,9 @@
 //! own.
 #![allow(dead_code)]
 
+#[path = "peak_rss.rs"]
+mod peak_rss;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -99,16 +102,18 @@ pub fn count_from_env(name: &str, default: usize) -> usize {
 
 /// A line of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`); 0 when the process is gone.
 pub fn proc_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with(field))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
+    peak_rss::status_kib(&pid.to_string(), field)
+}
+
+/// Waits for the child `pid` (not reaped yet) and returns its exit status and resource use.
+pub fn reap(pid: u32) -> (i32, libc::rusage) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child, with valid pointers.
+    let waited = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid as libc::pid_t, "wait4 reaps the child");
+    (status, usage)
 }
 
 /// What a finished client process used.
@@ -144,13 +149,7 @@ pub fn run_client(args: &[&str], env: &[(String, String)]) -> ClientRun {
         .expect("stdout")
         .read_to_string(&mut stdout)
         .expect("read stdout");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as i32;
-    // SAFETY: waiting for our own child, with valid pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
+    let (status, usage) = reap(child.id());
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     ClientRun {
         status: libc::WEXITSTATUS(status),

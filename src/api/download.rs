@@ -135,7 +135,7 @@ impl Client {
         let mut retries = Retries::new(self.config().retry, &operation);
         loop {
             let outcome = self
-                .fetch_into(url, &start, &mut partial, &mut on_progress)
+                .fetch_into(&operation, url, &start, &mut partial, &mut on_progress)
                 .await;
             let (error, wait) = match outcome {
                 Ok(()) => break,
@@ -225,17 +225,18 @@ impl Client {
         }
     }
 
-    /// One GET, appending to `partial`; `Err` carries an optional `Retry-After`.
+    /// One GET (named `operation` in errors), appending to `partial`; `Err` carries an optional
+    /// `Retry-After`.
     async fn fetch_into(
         &self,
+        operation: &str,
         url: &str,
         start: &reqwest::Url,
         partial: &mut Partial,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> std::result::Result<(), (Error, Option<std::time::Duration>)> {
-        let operation = format!("download {url}");
         let mut response = self
-            .follow_redirects(&operation, url, start, partial.received)
+            .follow_redirects(operation, url, start, partial.received)
             .await
             .map_err(|e| (e, None))?;
         let status = response.status();
@@ -281,7 +282,7 @@ impl Client {
                 return Err((
                     Error::Server {
                         status: other.as_u16(),
-                        message: operation.clone(),
+                        message: operation.to_owned(),
                     },
                     wait,
                 ))
@@ -290,7 +291,7 @@ impl Client {
                 // Other client errors will not get better by retrying.
                 return Err((
                     Error::Protocol {
-                        operation: operation.clone(),
+                        operation: operation.to_owned(),
                         status: other.as_u16(),
                         problem: "the file server refused the download".into(),
                         snippet: String::new(),
@@ -305,7 +306,7 @@ impl Client {
                 if announced != total {
                     return Err((
                         Error::Protocol {
-                            operation: operation.clone(),
+                            operation: operation.to_owned(),
                             status: status.as_u16(),
                             problem: format!(
                                 "Content-Length says {total} bytes but the task announced {announced}"

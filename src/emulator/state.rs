@@ -55,15 +55,21 @@ impl FileBody {
 
     /// The bytes `start..end` (within the file).
     pub async fn read(&self, start: u64, end: u64) -> std::io::Result<Bytes> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
         match self {
             FileBody::Memory(bytes) => Ok(bytes.slice(start as usize..end as usize)),
             FileBody::Disk(clip) => {
-                let mut file = tokio::fs::File::open(&clip.path).await?;
-                file.seek(std::io::SeekFrom::Start(start)).await?;
-                let mut part = vec![0; (end - start) as usize];
-                file.read_exact(&mut part).await?;
-                Ok(Bytes::from(part))
+                // Open and read in one trip to a blocking thread: a batch downloads thousands.
+                let path = Arc::clone(&clip.path);
+                tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Seek};
+                    let mut file = std::fs::File::open(&path)?;
+                    file.seek(std::io::SeekFrom::Start(start))?;
+                    let mut part = vec![0; (end - start) as usize];
+                    file.read_exact(&mut part)?;
+                    Ok(Bytes::from(part))
+                })
+                .await
+                .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped.to_string())))
             }
         }
     }

@@ -86,7 +86,7 @@ impl<'a> Schedule<'a> {
             place,
             consumers,
             inputs_not_done: plan.depends_on.iter().map(BTreeSet::len).collect(),
-            pending: plan.order.iter().enumerate().map(|(at, _)| at).collect(),
+            pending: (0..plan.order.len()).collect(),
             ready_for_slot: BTreeSet::new(),
             ready: BTreeSet::new(),
             blocked: BTreeSet::new(),
