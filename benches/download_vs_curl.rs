@@ -1,7 +1,8 @@
 //! Downloads against curl: `Client::download` (sha256 included) and `curl -s -o FILE URL`
 //! fetch the same generated body from the same local server, 10 MiB, 100 MiB and 1 GiB.
 //!
-//! `cargo bench --bench download_vs_curl` (`DOWNLOAD_BENCH_REPS=N` changes the repetitions).
+//! `cargo bench --bench download_vs_curl` (`DOWNLOAD_BENCH_REPS=N` changes the repetitions,
+//! `DOWNLOAD_BENCH_MIB=10,100` the sizes).
 //! Each of our downloads runs in a fresh child process (this binary again), so its peak
 //! resident memory (VmHWM, which never decreases) belongs to one download of one size.
 //! Throughputs are medians. "ours" is the time `Client::download` took inside the child;
@@ -21,7 +22,7 @@ use std::time::Instant;
 use wiro_nodes::api::{Client, ClientConfig, Credentials, RetryPolicy};
 
 const MIB: u64 = 1024 * 1024;
-const SIZES: [u64; 3] = [10 * MIB, 100 * MIB, 1024 * MIB];
+const SIZES_MIB: [u64; 3] = [10, 100, 1024];
 const CHILD: &str = "DOWNLOAD_VS_CURL_CHILD";
 
 /// One MiB of pseudo-random bytes (xorshift), the body's repeating block.
@@ -151,7 +152,18 @@ fn main() {
         "ratio",
         "peak RSS"
     );
-    for size in SIZES {
+    let sizes: Vec<u64> = match std::env::var("DOWNLOAD_BENCH_MIB") {
+        Ok(list) => list
+            .split(',')
+            .map(|mib| {
+                mib.trim()
+                    .parse()
+                    .expect("DOWNLOAD_BENCH_MIB: sizes in MiB, comma-separated")
+            })
+            .collect(),
+        Err(_) => SIZES_MIB.to_vec(),
+    };
+    for size in sizes.into_iter().map(|mib| mib * MIB) {
         let url = format!("http://{addr}/{size}");
         let curl_file = dir.path().join("curl.bin");
         let (mut ours, mut ours_wall, mut curl, mut curl_synced, mut pipe, mut peaks) = (
