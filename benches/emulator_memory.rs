@@ -20,6 +20,7 @@ fn main() {
     let tasks = count_from_env("SOAK_TASKS", TASKS);
     let emulator = EmulatorProcess::start(&["--speed", "10"]);
     let pid = emulator.pid();
+    let idle = proc_kib(pid, "VmRSS:");
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
         let done = Arc::clone(&done);
@@ -40,6 +41,9 @@ fn main() {
     let right_after = proc_kib(pid, "VmRSS:");
     std::thread::sleep(Duration::from_secs(3));
     let later = proc_kib(pid, "VmRSS:");
+    // What the resident memory is: the heap and other anonymous memory, or mapped files
+    // (the binary's own code among them).
+    let (anon, file) = (proc_kib(pid, "RssAnon:"), proc_kib(pid, "RssFile:"));
     let stats = emulator.stats();
     emulator.stop();
 
@@ -47,9 +51,15 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("tasks (each its own 360p clip)   {tasks}");
     println!("wall                             {:.1} s", run.wall_seconds);
+    println!("emulator RSS, before any task   {:.1} MB", mb(idle));
     println!("emulator RSS, most while running {:.1} MB", mb(during));
     println!("emulator RSS, right after        {:.1} MB", mb(right_after));
     println!("emulator RSS, 3 s after          {:.1} MB", mb(later));
+    println!(
+        "  of which anonymous / files      {:.1} / {:.1} MB",
+        mb(anon),
+        mb(file)
+    );
     println!(
         "encoders at once, most           {} (cores: {cores})",
         stats["encoders_peak"]
