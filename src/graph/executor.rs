@@ -164,11 +164,16 @@ impl Executor {
             let _ = run.finish(completion);
         }
         driven?;
+        let (tasks, journal) = (run.tasks.report(), run.journal.path());
+        let mut nodes = run.reports;
+        for (position, outputs) in run.schedule.into_outputs() {
+            nodes[position].outputs = Some(outputs);
+        }
         Ok(RunReport {
-            tasks: run.tasks.report(),
+            tasks,
             cancelled,
-            journal: run.journal.path(),
-            nodes: run.reports,
+            journal,
+            nodes,
         })
     }
 }

@@ -33,7 +33,7 @@ impl ActiveRun<'_> {
                     },
                 )?;
                 let report = &mut self.reports[position];
-                report.take_outputs(NodeOutcome::Finished, &spec.kinds, outputs.clone());
+                report.read_outputs(NodeOutcome::Finished, &spec.kinds, &outputs);
                 (self.emit)(RunEvent::Finished {
                     node: node.id.clone(),
                     elapsed,

@@ -115,17 +115,23 @@ impl NodeReport {
         }
     }
 
-    /// Records the node's outputs, reading tasks, costs and files from its declared port kinds.
-    pub(crate) fn take_outputs(&mut self, outcome: NodeOutcome, kinds: &PortKinds, outputs: Value) {
+    /// Records what the node's outputs say: tasks, costs and files, read from its declared
+    /// port kinds. The outputs themselves stay with the schedule (its inputs for later nodes)
+    /// and move here when the run ends, so a run of thousands of nodes holds one copy.
+    pub(crate) fn read_outputs(
+        &mut self,
+        outcome: NodeOutcome,
+        kinds: &PortKinds,
+        outputs: &Value,
+    ) {
         self.outcome = outcome;
-        self.tasks = kinds.task_ids(&outputs);
+        self.tasks = kinds.task_ids(outputs);
         self.charged = kinds
-            .task_records(&outputs)
+            .task_records(outputs)
             .iter()
             .filter_map(|task| Some((task.id.clone(), task.total_cost()?)))
             .collect();
-        self.files = kinds.local_paths(&outputs);
-        self.outputs = Some(outputs);
+        self.files = kinds.local_paths(outputs);
     }
 }
 

@@ -141,6 +141,17 @@ impl<'a> Schedule<'a> {
         }
     }
 
+    /// Every done node's outputs, by position, as the run leaves them.
+    pub(crate) fn into_outputs(self) -> impl Iterator<Item = (usize, Value)> + 'a {
+        self.states
+            .into_iter()
+            .enumerate()
+            .filter_map(|(position, state)| match state {
+                NodeState::Done(outputs) => Some((position, outputs)),
+                _ => None,
+            })
+    }
+
     /// The node started running: it holds a slot until it is done or failed.
     pub(crate) fn running(&mut self, position: usize) {
         self.forget_pending(position);

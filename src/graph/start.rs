@@ -159,10 +159,10 @@ impl ActiveRun<'_> {
             how,
         });
         if let Some(target) = self.executor.registry.get(&node.type_id) {
-            self.reports[position].take_outputs(
+            self.reports[position].read_outputs(
                 NodeOutcome::Resumed,
                 &target.spec().kinds,
-                outputs.clone(),
+                &outputs,
             );
         }
         self.schedule.done(position, outputs);
