@@ -12,8 +12,8 @@ use crate::api::wire::{SocketFrame, Task, TaskStatus, WireNumber};
 use super::basics::{now_secs, random_hex};
 
 /// Frames kept for a slow socket reader: a task's whole life is about 15, and a reader that
-/// falls further behind is sent where the task is now. Every slot is allocated when the task
-/// is created and kept with its record, so this is memory per task (1,024 slots were 250 KB).
+/// falls further behind is sent where the task is now. Every slot (about 240 bytes) is
+/// allocated when the task is created and kept with its record: this is memory per task.
 const EVENT_CAPACITY: usize = 32;
 
 /// One task: its record as Task/Detail shows it, and what drives and follows it.

@@ -142,7 +142,7 @@ impl<'a> Schedule<'a> {
     }
 
     /// Every done node's outputs, by position, as the run leaves them.
-    pub(crate) fn into_outputs(self) -> impl Iterator<Item = (usize, Value)> + 'a {
+    pub(crate) fn into_outputs(self) -> impl Iterator<Item = (usize, Value)> {
         self.states
             .into_iter()
             .enumerate()
