@@ -17,7 +17,7 @@ use super::wire::{
     upload_content_type, FileList, Folder, RunAccepted, Task, TaskHandle, TaskList, UploadedFile,
     MAX_UPLOAD_BYTES,
 };
-use super::{tls, ClientConfig, Error, Result};
+use super::{tls, ClientConfig, Error, FetchRules, Result};
 
 /// Whether an operation may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +102,8 @@ struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     nonces: NonceSource,
+    /// Which URLs downloads fetch, made once from `config`.
+    fetch: std::sync::Arc<FetchRules>,
 }
 
 impl Client {
@@ -111,11 +113,15 @@ impl Client {
         super::config::check_url("socket_url", &config.socket_url, &["ws", "wss"])?;
         let tls = tls::client_config(&[b"h2", b"http/1.1"])
             .map_err(|problem| Error::invalid("tls", problem.to_string()))?;
+        let fetch = std::sync::Arc::new(config.fetch_rules());
         let http = reqwest::Client::builder()
             .use_preconfigured_tls((*tls).clone())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.request_timeout)
-            .dns_resolver(std::sync::Arc::new(SystemResolver))
+            .dns_resolver(std::sync::Arc::new(SystemResolver::new(fetch.clone())))
+            // A proxy would resolve names itself, out of the fetch rules' sight: every
+            // connection is made directly, to an address the resolver checked.
+            .no_proxy()
             // API calls carry the key and never follow a redirect; downloads follow theirs one
             // hop at a time (see `download`), so each hop is checked and named in errors.
             .redirect(reqwest::redirect::Policy::none())
@@ -127,6 +133,7 @@ impl Client {
                 http,
                 config,
                 nonces: NonceSource::new(),
+                fetch,
             }),
         })
     }
@@ -139,6 +146,19 @@ impl Client {
     /// The configuration this client was made with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Which URLs this client's downloads fetch.
+    pub fn fetch_rules(&self) -> &FetchRules {
+        &self.inner.fetch
+    }
+
+    /// Seals the output files of a task record the API just handed out, so that a download
+    /// (here or in another process of the project) knows they came from the API.
+    pub(super) fn seal_outputs(&self, task: &mut Task) {
+        for output in &mut task.outputs {
+            output.seal = Some(self.inner.fetch.seal(&output.url));
+        }
     }
 
     /// The underlying HTTP client (shared with downloads).
@@ -333,7 +353,9 @@ impl Client {
                 Ok(self.post(operation).json(&body))
             })
             .await?;
-        first_of(list.tasklist, operation)
+        let mut task = first_of(list.tasklist, operation)?;
+        self.seal_outputs(&mut task);
+        Ok(task)
     }
 
     fn post(&self, operation: &str) -> RequestBuilder {

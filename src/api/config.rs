@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::fetch_rules::{AllowedHost, FetchRules, SealKey};
 use super::{Credentials, Error, Result};
 
 /// The documented API address.
@@ -24,6 +25,11 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Retries for operations that are safe to repeat.
     pub retry: RetryPolicy,
+    /// Hosts downloads may fetch from besides what the API handed out, whatever address they
+    /// resolve to (see [`FetchRules`]).
+    pub allow_fetch: Vec<AllowedHost>,
+    /// The key that seals the URLs the API hands out; `None`: derived from `credentials`.
+    pub seal_key: Option<SealKey>,
 }
 
 impl ClientConfig {
@@ -36,6 +42,8 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            allow_fetch: Vec::new(),
+            seal_key: None,
         }
     }
 
@@ -72,6 +80,33 @@ impl ClientConfig {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// Lets downloads fetch from these hosts too, wherever they resolve.
+    pub fn with_allow_fetch(mut self, hosts: impl IntoIterator<Item = AllowedHost>) -> Self {
+        self.allow_fetch.extend(hosts);
+        self
+    }
+
+    /// Seals the URLs the API hands out with this key instead of one derived from the
+    /// credentials.
+    pub fn with_seal_key(mut self, key: SealKey) -> Self {
+        self.seal_key = Some(key);
+        self
+    }
+
+    /// The rules a client of this configuration fetches by: the API and socket hosts, the
+    /// allowed hosts, and the seals of this project's credentials.
+    pub fn fetch_rules(&self) -> FetchRules {
+        let key = self
+            .seal_key
+            .clone()
+            .unwrap_or_else(|| SealKey::from_credentials(&self.credentials));
+        FetchRules::new(
+            self.allow_fetch.clone(),
+            &[&self.base_url, &self.socket_url],
+            key,
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use super::answer::retry_after;
 use super::client::MAX_REDIRECTS;
 use super::file_sink::FileSink;
 use super::retry::Retries;
-use super::{Client, Error, Result};
+use super::{Client, Error, OutputFile, Result};
 
 /// A file on the local disk, as a download wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -89,6 +89,10 @@ impl Partial {
 impl Client {
     /// Downloads `url` into `dir` as `file_name` (made safe with [`safe_file_name`]).
     ///
+    /// A URL given as text carries no proof that the API handed it out: it is fetched only
+    /// from the configured API and socket hosts and the allowed ones ([`FetchRules`](super::FetchRules)). Use
+    /// [`Client::download_output`] for a task's output file.
+    ///
     /// Streams to `dir/.NAME.part`, resumes with a `Range` request after a dropped
     /// connection (or starts over when the server ignores ranges), retries transient
     /// failures within the client's retry policy, checks the size against `expected_size`
@@ -99,18 +103,46 @@ impl Client {
         dir: &Path,
         file_name: &str,
         expected_size: Option<u64>,
+        on_progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<LocalFile> {
+        self.fetch_file(url, None, dir, file_name, expected_size, on_progress)
+            .await
+    }
+
+    /// Downloads a task's output file into `dir` as `file_name`, as [`Client::download`]
+    /// does; its seal, when the API handed it out, lets it come from any public host.
+    pub async fn download_output(
+        &self,
+        output: &OutputFile,
+        dir: &Path,
+        file_name: &str,
+        on_progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<LocalFile> {
+        let seal = output.seal.as_deref();
+        let size = output.size_bytes();
+        self.fetch_file(&output.url, seal, dir, file_name, size, on_progress)
+            .await
+    }
+
+    /// The download itself: `seal` is the URL's proof of coming from the API, if any.
+    async fn fetch_file(
+        &self,
+        url: &str,
+        seal: Option<&str>,
+        dir: &Path,
+        file_name: &str,
+        expected_size: Option<u64>,
         mut on_progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<LocalFile> {
         let operation = format!("download {url}");
-        let http = reqwest::Url::parse(url).ok();
-        let Some(start) = http.filter(|start| matches!(start.scheme(), "http" | "https")) else {
-            return Err(Error::BadAddress {
-                operation,
+        let start = self
+            .fetch_rules()
+            .check_source(url, seal)
+            .map_err(|reason| Error::FetchRefused {
+                operation: operation.clone(),
                 url: url.to_owned(),
-                problem: "only http and https addresses are downloaded".into(),
-                source: None,
-            });
-        };
+                reason,
+            })?;
         let name = safe_file_name(file_name);
         let final_path = dir.join(&name);
         let part_path = dir.join(format!(".{name}.part"));
@@ -206,6 +238,14 @@ impl Client {
             match next {
                 Some(next) if hops < MAX_REDIRECTS && matches!(next.scheme(), "http" | "https") => {
                     tracing::debug!(url, to = %next, "following a redirect");
+                    // Each hop is judged again: a public host may point inside.
+                    self.fetch_rules()
+                        .check_hop(&next)
+                        .map_err(|reason| Error::FetchRefused {
+                            operation: operation.to_owned(),
+                            url: next.to_string(),
+                            reason: format!("a redirect from {target} went there, and {reason}"),
+                        })?;
                     target = next;
                     hops += 1;
                 }

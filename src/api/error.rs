@@ -97,6 +97,18 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
+    /// A fetch the rules refuse (see [`FetchRules`](super::FetchRules)): a URL the API did not
+    /// hand out on a host nobody allowed, or an address inside the operator's network, also
+    /// after a redirect. Nothing was fetched from it.
+    #[error("{operation}: {url} is not fetched: {reason}")]
+    FetchRefused {
+        /// The operation, e.g. `download URL`.
+        operation: String,
+        /// The address refused (a redirect's, when a redirect went there).
+        url: String,
+        /// Why, and how to allow it.
+        reason: String,
+    },
     /// A request that costs money or stores data was sent, but no answer came back: it may or
     /// may not have taken effect. It is **not** retried, so it is never done twice.
     #[error("{operation}: the request was sent but no answer came ({message}); it may have been accepted — it was not retried so that it cannot run twice")]
@@ -248,6 +260,20 @@ impl Error {
             |cause| cause.source(),
         )
         .find_map(|cause| cause.downcast_ref::<super::resolve::UnknownHost>());
+        let inside = std::iter::successors(
+            Some(&problem as &(dyn std::error::Error + 'static)),
+            |cause| cause.source(),
+        )
+        .find_map(|cause| cause.downcast_ref::<super::resolve::InsideNetwork>());
+        if let Some(inside) = inside {
+            return Error::FetchRefused {
+                operation: operation.into(),
+                url: problem
+                    .url()
+                    .map_or_else(|| url.to_owned(), ToString::to_string),
+                reason: inside.to_string(),
+            };
+        }
         if let Some(unknown) = unknown_host {
             return Error::BadAddress {
                 operation: operation.into(),

@@ -14,12 +14,14 @@
 //! # Ok(()) }
 //! ```
 
+mod address;
 mod answer;
 mod client;
 mod config;
 mod credentials;
 mod download;
 mod error;
+mod fetch_rules;
 mod file_sink;
 mod operations;
 mod prices;
@@ -30,11 +32,13 @@ pub(crate) mod tls;
 mod wait;
 pub mod wire;
 
+pub use address::inside_network;
 pub use client::{Client, StopOutcome, TaskLookup};
 pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};
 pub use error::{Error, Result};
+pub use fetch_rules::{AllowedHost, FetchRules, SealKey};
 pub use operations::{RunLookup, TaskListPage, TaskListQuery, FIND_RUN_CLOCK_MARGIN};
 pub use prices::{estimate, Estimate};
 pub use wait::{EventSource, TaskEvent, WaitOptions};

@@ -23,10 +23,12 @@ pub(crate) struct EditorArgs {
     /// Where downloads and the run journal go, as for `run`.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    #[command(flatten)]
+    fetch: backend::FetchArgs,
 }
 
 pub(crate) async fn serve(args: EditorArgs) -> u8 {
-    let backend = match backend::connect().await {
+    let backend = match backend::connect(&args.fetch).await {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("error: {error}");

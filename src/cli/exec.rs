@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::exec_events::{ProgressFormat, Reporter};
 use super::signals::{self, StopSignal};
 use super::{backend, EXIT_FAILED, EXIT_INVALID};
-use crate::node::{InputProblem, NodeContext, NodeError, ProgressSink, Registry};
+use crate::node::{
+    FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry, Walls,
+};
 
 /// Arguments of `wiro-nodes node exec`.
 #[derive(Debug, clap::Args)]
@@ -36,6 +38,8 @@ pub(crate) struct ExecArgs {
     /// (valid) or 2 (invalid).
     #[arg(long)]
     check: bool,
+    #[command(flatten)]
+    fetch: backend::FetchArgs,
 }
 
 fn read_inputs(text: &str) -> Result<Value, String> {
@@ -72,8 +76,26 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
+    let settings = match backend::Settings::from_env(&args.fetch) {
+        Ok(settings) => settings,
+        Err(error) => {
+            let code = error.exit_code();
+            report.failed("invalid", &error.to_string(), code, None);
+            return code;
+        }
+    };
+    let walls = Walls {
+        input_dir: args.out.clone(),
+        // The caller names its own files: nothing shared is being opened.
+        access: FileAccess::Anywhere,
+        fetch: settings.fetch_rules(),
+    };
     let problems = match &inputs {
-        Value::Object(map) => node.check_inputs(map, &BTreeSet::new()),
+        Value::Object(map) => {
+            let mut problems = node.check_inputs(map, &BTreeSet::new());
+            problems.extend(node.check_local(&walls, map));
+            problems
+        }
         _ => vec![InputProblem::new(
             "",
             "type",
@@ -95,7 +117,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         cancel.clone(),
         "stopping: the task is cancelled or killed first (signal again to leave at once)",
     );
-    let backend = match backend::connect().await {
+    let backend = match settings.connect().await {
         Ok(backend) => backend,
         Err(error) => {
             let code = error.exit_code();
@@ -114,9 +136,8 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         cancel,
         progress: ProgressSink::new(move |event| report.event(event)),
         tasks: crate::node::TaskSlots::default(),
-        input_dir: args.out.clone(),
-        // The caller names its own files: nothing shared is being opened.
-        file_access: crate::node::FileAccess::Anywhere,
+        input_dir: walls.input_dir,
+        file_access: walls.access,
         output_dir: args.out.clone(),
     };
     let result = node.run(&ctx, inputs).await;

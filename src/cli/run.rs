@@ -12,7 +12,7 @@ use crate::graph::{
     price_workflow, validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport,
     Workflow, WorkflowPrice,
 };
-use crate::node::{LocalFiles, Registry};
+use crate::node::Registry;
 
 /// The workflow to run or check, with what its user adds on the command line.
 #[derive(Debug, clap::Args)]
@@ -27,11 +27,14 @@ pub(crate) struct WorkflowArgs {
     /// only files inside its own folder, so a shared workflow cannot upload your other files.
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<PathBuf>,
+    #[command(flatten)]
+    fetch: backend::FetchArgs,
 }
 
 impl WorkflowArgs {
-    /// The workflow with the `--set` inputs, and where its nodes may read files.
-    fn load(&self) -> Result<(Workflow, LocalFiles, Vec<PathBuf>), String> {
+    /// The workflow with the `--set` inputs, and where its nodes read files from (the
+    /// options' `input_dir` and `allow_read`).
+    fn load(&self) -> Result<(Workflow, RunOptions), String> {
         let mut workflow = Workflow::from_file(&self.file)?;
         let input_dir = self
             .file
@@ -52,10 +55,24 @@ impl WorkflowArgs {
         }
         let options = RunOptions {
             input_dir,
-            allow_read: allow_read.clone(),
+            allow_read,
             ..RunOptions::default()
         };
-        Ok((workflow, options.local_files(), allow_read))
+        Ok((workflow, options))
+    }
+
+    /// The workflow, its run options and the server settings, or the exit status after
+    /// saying why not.
+    fn prepare(&self) -> Result<(Workflow, RunOptions, backend::Settings), u8> {
+        let (workflow, options) = self.load().map_err(|error| {
+            eprintln!("error: {error}");
+            EXIT_INVALID
+        })?;
+        let settings = backend::Settings::from_env(&self.fetch).map_err(|error| {
+            eprintln!("error: {error}");
+            error.exit_code()
+        })?;
+        Ok((workflow, options, settings))
     }
 }
 
@@ -112,20 +129,17 @@ fn print_problems(file: &Path, problems: &[crate::graph::WorkflowProblem]) {
 
 pub(crate) async fn validate(args: ValidateArgs) -> u8 {
     let file = &args.workflow.file;
-    let (workflow, files, _) = match args.workflow.load() {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_INVALID;
-        }
+    let (workflow, options, settings) = match args.workflow.prepare() {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
     let registry = Registry::from_inventory();
-    match validate_for_run(&workflow, &registry, &files) {
+    match validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules())) {
         Ok(_) => {
             println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len());
             // The price comes from the server's published list (Tool/Detail): nothing else
             // is sent.
-            match backend::connect().await {
+            match settings.connect().await {
                 Ok(backend) => {
                     print!(
                         "{}",
@@ -148,20 +162,23 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
 
 pub(crate) async fn run(args: RunArgs) -> u8 {
     let file = &args.workflow.file;
-    let (workflow, files, allow_read) = match args.workflow.load() {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_INVALID;
-        }
+    let (workflow, options, settings) = match args.workflow.prepare() {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
-    let registry = Registry::from_inventory();
     // Checked before any server is contacted or started.
-    if let Err(problems) = validate_for_run(&workflow, &registry, &files) {
+    if let Err(problem) = check_out_folder(&args.out) {
+        eprintln!("error: {problem}; nothing was sent");
+        return EXIT_INVALID;
+    }
+    let registry = Registry::from_inventory();
+    if let Err(problems) =
+        validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules()))
+    {
         print_problems(file, &problems);
         return EXIT_INVALID;
     }
-    let backend = match backend::connect().await {
+    let backend = match settings.connect().await {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("error: {error}");
@@ -179,12 +196,11 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     let options = RunOptions {
         concurrency: args.concurrency as usize,
         max_tasks: args.max_tasks.map(|n| n as usize),
-        input_dir: files.input_dir,
         output_dir: args.out.clone(),
         journal: true,
         fresh: args.fresh,
         rerun: args.rerun.clone(),
-        allow_read,
+        ..options
     };
     let executor = Executor::new(registry, backend.client.clone(), options);
     let cancel = CancellationToken::new();
@@ -235,6 +251,18 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
+    }
+}
+
+/// `--out` must be a folder, or not exist yet (it is made): said in the user's words before
+/// anything is asked of the server.
+fn check_out_folder(out: &Path) -> Result<(), String> {
+    match std::fs::metadata(out) {
+        Ok(metadata) if !metadata.is_dir() => Err(format!(
+            "--out {} is a file, not a folder: name a folder for the downloads and the journal",
+            out.display()
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
 use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
-use crate::api::{Client, ClientConfig, Credentials};
+use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::{
     self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
@@ -39,6 +39,8 @@ pub(crate) struct WorkerArgs {
     /// Relative input paths (files to upload) are read from here.
     #[arg(long, default_value = ".")]
     input_dir: PathBuf,
+    #[command(flatten)]
+    fetch: super::backend::FetchArgs,
 }
 
 /// Arguments of `wiro-nodes submit`.
@@ -76,14 +78,15 @@ pub(crate) async fn worker(args: WorkerArgs) -> u8 {
         eprintln!("error: a worker needs WIRO_API_KEY (and WIRO_API_SECRET) in its environment; for an emulator also WIRO_BASE_URL and WIRO_SOCKET_URL (`wiro-nodes emulator` prints them)");
         return EXIT_INVALID;
     }
-    let wiro = match ClientConfig::from_env()
-        .map_err(|e| e.to_string())
-        .and_then(|config| Client::new(config).map_err(|e| e.to_string()))
-    {
-        Ok(client) => client,
+    let connected = match super::backend::Settings::from_env(&args.fetch) {
+        Ok(settings) => settings.connect().await,
+        Err(error) => Err(error),
+    };
+    let wiro = match connected {
+        Ok(backend) => backend.client,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_INVALID;
+            return error.exit_code();
         }
     };
     let identity = client::identity();

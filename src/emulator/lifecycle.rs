@@ -212,6 +212,7 @@ impl Driver<'_> {
                     contenttype: "video/mp4".into(),
                     size: Some(WireNumber::from(size)),
                     url,
+                    seal: None,
                     extra,
                 };
                 self.finish(started, Ok(output))

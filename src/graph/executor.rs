@@ -18,8 +18,8 @@ use super::schedule::{Next, Schedule};
 use super::{
     validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
 };
-use crate::api::Client;
-use crate::node::{FileAccess, LocalFiles, Registry, TaskSlots};
+use crate::api::{Client, FetchRules};
+use crate::node::{FileAccess, Registry, TaskSlots, Walls};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
@@ -63,14 +63,18 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
-    /// Where the run's nodes read files from, and which files they may read: `input_dir`
-    /// and `allow_read`.
-    pub fn local_files(&self) -> LocalFiles {
-        LocalFiles {
+    /// Which files the run's nodes may read: inside `input_dir` and `allow_read`.
+    pub fn file_access(&self) -> FileAccess {
+        FileAccess::inside(std::iter::once(&self.input_dir).chain(self.allow_read.iter()))
+    }
+
+    /// What the run's nodes may reach: files by [`RunOptions::file_access`], relative paths
+    /// from `input_dir`, and URLs by `fetch` (the client's rules).
+    pub fn walls(&self, fetch: FetchRules) -> Walls {
+        Walls {
             input_dir: self.input_dir.clone(),
-            access: FileAccess::inside(
-                std::iter::once(&self.input_dir).chain(self.allow_read.iter()),
-            ),
+            access: self.file_access(),
+            fetch,
         }
     }
 }
@@ -120,7 +124,11 @@ impl Executor {
         cancel: CancellationToken,
         on_event: impl Fn(RunEvent) + Send + Sync + 'static,
     ) -> Result<RunReport, RunError> {
-        let mut plan = validate_for_run(workflow, &self.registry, &self.options.local_files());
+        let mut plan = validate_for_run(
+            workflow,
+            &self.registry,
+            &self.options.walls(self.client.fetch_rules().clone()),
+        );
         if let Some(unknown) = self
             .options
             .rerun
@@ -206,7 +214,7 @@ impl<'a> ActiveRun<'a> {
             journal,
             running: RunningNodes::new(cancel.clone()),
             tasks: TaskSlots::new(executor.options.max_tasks),
-            file_access: executor.options.local_files().access,
+            file_access: executor.options.file_access(),
             cancel,
             emit,
         }

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WORKFLOW_VERSION};
-use crate::node::{LocalFiles, PortKind, PortType, Registry};
+use crate::node::{PortKind, PortType, Registry, Walls};
 
 /// One thing wrong with a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,7 +60,7 @@ pub struct Plan {
 pub fn validate_for_run(
     workflow: &Workflow,
     registry: &Registry,
-    files: &LocalFiles,
+    files: &Walls,
 ) -> Result<Plan, Vec<WorkflowProblem>> {
     let structural = validate(workflow, registry);
     let mut problems = Vec::new();
@@ -68,14 +68,7 @@ pub fn validate_for_run(
         let Some(target) = registry.get(&node.type_id) else {
             continue;
         };
-        let linked = node.linked_ports();
-        let literal = node
-            .inputs
-            .iter()
-            .filter(|(port, _)| !linked.contains(*port))
-            .map(|(port, value)| (port.clone(), value.clone()))
-            .collect();
-        for problem in target.check_local(files, &literal) {
+        for problem in target.check_local(files, &node.inputs) {
             problems.push(WorkflowProblem::new(
                 Some(&node.id),
                 &problem.path,

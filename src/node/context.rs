@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{FileAccess, LocalFiles, ProgressSink, TaskSlots};
+use super::{FileAccess, ProgressSink, TaskSlots, Walls};
 use crate::api::Client;
 
 /// The context one node runs in.
@@ -47,11 +47,13 @@ impl NodeContext {
         }
     }
 
-    /// Where relative paths are read from and which files may be read.
-    pub fn local_files(&self) -> LocalFiles {
-        LocalFiles {
+    /// What the node may reach: where relative paths are read from, which files may be
+    /// read, and which URLs fetched.
+    pub fn walls(&self) -> Walls {
+        Walls {
             input_dir: self.input_dir.clone(),
             access: self.file_access.clone(),
+            fetch: self.client.fetch_rules().clone(),
         }
     }
 

@@ -30,7 +30,6 @@
 
 mod context;
 mod error;
-mod file_access;
 mod port_kind;
 mod port_type;
 mod price_book;
@@ -41,10 +40,10 @@ mod spec;
 mod started;
 mod task_slots;
 mod typed;
+mod walls;
 
 pub use context::NodeContext;
 pub use error::{HowStopped, NodeError, StoppedTask};
-pub use file_access::{FileAccess, LocalFiles};
 pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use price_book::PriceBook;
@@ -55,3 +54,4 @@ pub use spec::{NodeSpec, PortDescription};
 pub use started::{ended_without_result, find_started_task, EndedWithoutResult};
 pub use task_slots::{AfterRefusal, Slot, SlotWait, TaskSlots, TaskSlotsReport};
 pub use typed::{schema_value, Node, PricedRun, TypedNode};
+pub use walls::{FileAccess, Walls};

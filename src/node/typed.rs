@@ -10,7 +10,7 @@ use serde::de::{Deserialize, DeserializeOwned};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{InputProblem, LocalFiles, NodeContext, NodeError, NodeSpec, PortKind, PortKinds};
+use super::{InputProblem, NodeContext, NodeError, NodeSpec, PortKind, PortKinds, Walls};
 
 /// A node written with typed ports. Each field of `Input`/`Output` is a port; its doc comment
 /// is the port's description; enums, defaults and ranges live in the types.
@@ -87,10 +87,12 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         Value::Null
     }
 
-    /// Checks on literal inputs that need the local machine (a file to upload exists, may be
-    /// read, is what its name says), run when a workflow is validated: only present, literal
-    /// values are judged.
-    fn check_local(_files: &LocalFiles, _inputs: &Map<String, Value>) -> Vec<InputProblem> {
+    /// Checks on literal inputs against what this host lets a node reach (a file to upload
+    /// exists, may be read, is what its name says; a URL to fetch may be fetched), run when
+    /// a workflow is validated and before a single node runs. A value that comes from another
+    /// node is a `{"$from": ...}` object wherever it stands, even inside a list: only the
+    /// literal values are judged.
+    fn check_local(_files: &Walls, _inputs: &Map<String, Value>) -> Vec<InputProblem> {
         Vec::new()
     }
 
@@ -168,7 +170,7 @@ pub trait Node: Send + Sync {
     ) -> Option<PricedRun>;
 
     /// Checks of literal inputs against the local machine (see [`TypedNode::check_local`]).
-    fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem>;
+    fn check_local(&self, files: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem>;
 
     /// Facts outside the inputs that decide the result (see [`TypedNode::resume_facts`]).
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value;
@@ -330,7 +332,7 @@ impl<T: TypedNode> Node for Typed<T> {
         problems
     }
 
-    fn check_local(&self, files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+    fn check_local(&self, files: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem> {
         T::check_local(files, inputs)
     }
 

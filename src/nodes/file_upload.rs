@@ -7,7 +7,7 @@ use crate::api::wire::UploadedFile;
 use serde_json::{Map, Value};
 
 use super::upload_checks::check_upload;
-use crate::node::{InputProblem, LocalFiles, NodeContext, NodeError, NodeEvent, TypedNode};
+use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, TypedNode, Walls};
 
 /// Uploads a local file.
 #[derive(Debug, Default)]
@@ -65,7 +65,7 @@ impl TypedNode for FileUpload {
         }
     }
 
-    fn check_local(files: &LocalFiles, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+    fn check_local(files: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem> {
         match inputs.get("path").and_then(Value::as_str) {
             Some(path) => check_upload(files, path).err().into_iter().collect(),
             None => Vec::new(), // comes from another node: checked when the node runs
@@ -73,7 +73,7 @@ impl TypedNode for FileUpload {
     }
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
-        let path = check_upload(&ctx.local_files(), &input.path)
+        let path = check_upload(&ctx.walls(), &input.path)
             .map_err(|problem| NodeError::InvalidInputs(vec![problem]))?;
         ctx.progress.phase("uploading");
         let file = ctx.client.upload(&path, input.folderid.as_deref()).await?;

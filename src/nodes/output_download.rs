@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::api::{safe_file_name, LocalFile, OutputFile};
-use crate::node::{NodeContext, NodeError, NodeEvent, TypedNode};
+use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, TypedNode, Walls};
 
 /// Downloads output files.
 #[derive(Debug, Default)]
@@ -42,6 +43,33 @@ impl TypedNode for OutputDownload {
     const TRANSFERS_FILES: bool = true;
     const DESCRIPTION: &'static str = "Downloads output files to local disk: streamed in constant memory, resumed after a dropped connection, size-checked, renamed into place when complete.";
 
+    /// A literal URL must be one this host may fetch (see [`crate::api::FetchRules`]): an
+    /// output the API handed out (sealed), or on an allowed host. Outputs that come from other
+    /// nodes are judged when they arrive, by the client.
+    fn check_local(walls: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        let Some(Value::Array(outputs)) = inputs.get("outputs") else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        for (position, output) in outputs.iter().enumerate() {
+            let Some(output) = output.as_object().filter(|o| !o.contains_key("$from")) else {
+                continue;
+            };
+            let Some(url) = output.get("url").and_then(Value::as_str) else {
+                continue; // the schema check names a missing or odd URL
+            };
+            let seal = output.get("seal").and_then(Value::as_str);
+            if let Err(reason) = walls.fetch.check_source(url, seal) {
+                problems.push(InputProblem::new(
+                    format!("outputs/{position}/url"),
+                    "fetch-allowed",
+                    format!("{} is not fetched: {reason}", crate::node::cut(url, 200)),
+                ));
+            }
+        }
+        problems
+    }
+
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
         let directory = match input.directory.as_deref().filter(|d| !d.is_empty()) {
             Some(sub) => ctx.output_dir.join(safe_relative(sub)),
@@ -60,19 +88,15 @@ impl TypedNode for OutputDownload {
             );
             let progress = ctx.progress.clone();
             let shown = name.clone();
-            let download = ctx.client.download(
-                &output.url,
-                &directory,
-                &name,
-                output.size_bytes(),
-                move |p| {
+            let download = ctx
+                .client
+                .download_output(output, &directory, &name, move |p| {
                     progress.emit(NodeEvent::Transfer {
                         file: shown.clone(),
                         done: p.received,
                         total: p.total,
                     })
-                },
-            );
+                });
             let file = tokio::select! {
                 file = download => file?,
                 _ = ctx.cancel.cancelled() => return Err(NodeError::Cancelled { stopped: None }),

@@ -6,13 +6,13 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::api::wire::{upload_content_type, MAX_UPLOAD_BYTES};
-use crate::node::{InputProblem, LocalFiles};
+use crate::node::{InputProblem, Walls};
 
 /// The port the path comes in on.
 const PORT: &str = "path";
 
 /// The real path of the file to upload, or what is wrong with it.
-pub(crate) fn check_upload(files: &LocalFiles, path: &str) -> Result<PathBuf, InputProblem> {
+pub(crate) fn check_upload(files: &Walls, path: &str) -> Result<PathBuf, InputProblem> {
     let wanted = files.resolve(path);
     let real = files
         .access
@@ -103,10 +103,15 @@ mod tests {
     use super::*;
     use crate::node::FileAccess;
 
-    fn files(dir: &std::path::Path) -> LocalFiles {
-        LocalFiles {
+    fn files(dir: &std::path::Path) -> Walls {
+        Walls {
             input_dir: dir.to_owned(),
             access: FileAccess::inside([dir]),
+            fetch: crate::api::FetchRules::new(
+                Vec::new(),
+                &[],
+                crate::api::SealKey::from_bytes([0; 32]),
+            ),
         }
     }
 

@@ -95,7 +95,10 @@ impl Client {
     /// A read: retried on transient failures like Task/Detail.
     pub async fn task_list(&self, query: &TaskListQuery) -> Result<TaskListPage> {
         let body = query.body()?;
-        let list: TaskList = self.send_safe("Task/List", &body).await?;
+        let mut list: TaskList = self.send_safe("Task/List", &body).await?;
+        list.tasklist
+            .iter_mut()
+            .for_each(|task| self.seal_outputs(task));
         Ok(TaskListPage {
             total: list.total.as_ref().and_then(WireNumber::as_u64),
             tasks: list.tasklist,

@@ -58,6 +58,11 @@ pub struct OutputFile {
     /// Where to download it (public; kept only for a limited time after the task ends).
     #[serde(default, deserialize_with = "super::lenient::string_or_number")]
     pub url: String,
+    /// Set by this crate on a file the API handed out: proves to a download, in this process
+    /// or another of the same project, that `url` came from the API and not from a
+    /// workflow's text. A URL without a fitting seal is fetched only from an allowed host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
     /// Fields the server sent that this crate does not model, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

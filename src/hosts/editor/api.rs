@@ -56,7 +56,7 @@ pub async fn validate_workflow(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let files = state.run_options(false).local_files();
+    let files = state.walls();
     let problems = validate_for_run(&workflow, &state.registry, &files)
         .err()
         .unwrap_or_default();

@@ -40,7 +40,7 @@ pub use guard::TOKEN_HEADER;
 
 use crate::api::Client;
 use crate::graph::RunOptions;
-use crate::node::Registry;
+use crate::node::{Registry, Walls};
 use hub::RunHub;
 
 /// Files chosen in the page may be as large as Wiro's upload limit (100 MB).
@@ -108,6 +108,12 @@ impl AppState {
             rerun: Vec::new(),
             allow_read: Vec::new(),
         }
+    }
+
+    /// What a run's nodes may reach: the workspace's files, and the URLs the client fetches.
+    fn walls(&self) -> Walls {
+        self.run_options(false)
+            .walls(self.client.fetch_rules().clone())
     }
 }
 

@@ -38,11 +38,7 @@ pub async fn start(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    if let Err(problems) = validate_for_run(
-        &workflow,
-        &state.registry,
-        &state.run_options(false).local_files(),
-    ) {
+    if let Err(problems) = validate_for_run(&workflow, &state.registry, &state.walls()) {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),

@@ -1,8 +1,11 @@
-//! Which local files a node may read. Workflows are shared like any document, and an uploaded
+//! `Walls`: what a node may reach. Workflows are shared like any document, and an uploaded
 //! file gets a public URL: so a workflow reads only inside its own folder (and the folders its
-//! user allowed), judged on the real path — symlinks and `..` resolved — never on the name.
+//! user allowed), judged on the real path — symlinks and `..` resolved — never on the name;
+//! and it fetches only what the API handed out or the operator allowed ([`FetchRules`]).
 
 use std::path::{Path, PathBuf};
+
+use crate::api::FetchRules;
 
 /// The folders nodes may read files from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -58,17 +61,20 @@ impl FileAccess {
     }
 }
 
-/// What a node's local checks may look at before anything is sent: where relative paths are
-/// read from, and which files may be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalFiles {
+/// What a node may reach, judged before anything is sent: where relative paths are read
+/// from, which files may be read, and which URLs may be fetched.
+#[derive(Debug, Clone)]
+pub struct Walls {
     /// Relative paths are taken from here (a workflow's folder).
     pub input_dir: PathBuf,
     /// Which files may be read.
     pub access: FileAccess,
+    /// Which URLs may be fetched: the client's own rules, which it enforces again on every
+    /// request.
+    pub fetch: FetchRules,
 }
 
-impl LocalFiles {
+impl Walls {
     /// `path` as a node reads it: absolute as given, relative ones inside `input_dir`.
     pub fn resolve(&self, path: &str) -> PathBuf {
         let path = Path::new(path);
