@@ -175,12 +175,12 @@ fn catalogue() -> Vec<Case> {
         case(
             "a 50 MB prompt",
             video(json!({ "prompt": huge_prompt })),
-            "prompt",
+            "input \"prompt\": is 52,428,800 characters long; at most 2,048 [maxLength]",
         ),
         case(
             "a prompt over 2048 characters",
             video(json!({ "prompt": "y".repeat(2049) })),
-            "prompt",
+            "input \"prompt\": is 2,049 characters long; at most 2,048 [maxLength]",
         ),
         case(
             "a seed out of range",
@@ -303,6 +303,12 @@ fn catalogue() -> Vec<Case> {
             "outside the folders",
         ),
         case("an upload over 100 MB", upload("huge.mp4"), "max-size"),
+        case(
+            "a download from this machine's loopback",
+            one(json!({ "id": "grab", "type": "wiro/output.download",
+                "inputs": { "outputs": [{ "url": "http://127.0.0.1:1/secret", "name": "x" }] } })),
+            "not handed out by the API",
+        ),
         case(
             "a missing upload beside an independent paid node",
             json!({ "version": 1, "nodes": [
@@ -451,4 +457,32 @@ async fn every_bad_input_exits_2_naming_the_problem_and_sends_nothing() {
     let stats = emulator.stats();
     assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
     assert_eq!(stats.runs_accepted, 0);
+}
+
+#[tokio::test]
+async fn an_out_that_is_a_file_is_refused_before_any_request() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(100.0)).await;
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("wf.json");
+    std::fs::write(&file, video(json!({ "prompt": "x" })).to_string()).unwrap();
+    let taken = root.path().join("results.txt");
+    std::fs::write(&taken, "not a folder").unwrap();
+    let output = common::binary_for(&emulator)
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&taken)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("results.txt is a file, not a folder")
+            && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let stats = emulator.stats();
+    assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "not a folder");
 }

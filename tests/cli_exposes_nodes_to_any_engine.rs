@@ -22,6 +22,24 @@ async fn json_of(command: &mut Command) -> Value {
 }
 
 #[tokio::test]
+async fn a_listing_whose_reader_goes_away_ends_quietly() {
+    // `wiro-nodes nodes --json | head -c 0`: the reader is gone before the first line (the
+    // whole listing would fit a pipe's buffer, so a reader that stays a moment sees no error).
+    let mut child = common::binary()
+        .args(["nodes", "--json"])
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let done = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(stderr.is_empty(), "no panic, no backtrace: {stderr}");
+    assert_ne!(done.status.code(), Some(101), "not a panic's exit status");
+}
+
+#[tokio::test]
 async fn nodes_lists_every_type_with_ports() {
     let nodes = json_of(common::binary().args(["nodes", "--json"])).await;
     let nodes = nodes.as_array().unwrap();

@@ -159,6 +159,40 @@ async fn validation_names_the_rule_on_its_node_and_field() {
 }
 
 #[tokio::test]
+async fn a_run_that_would_fetch_from_this_machine_is_refused_before_any_request() {
+    let emulator = fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let editor = editor(&emulator, dir.path()).await;
+    // Where a cloud VM's metadata service answers, and this machine's loopback.
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.1:18777/secret.txt",
+    ] {
+        let workflow = json!({"version": 1, "nodes": [
+            {"id": "grab", "type": "wiro/output.download",
+             "inputs": {"outputs": [{"url": url, "name": "loot.txt"}]}}
+        ]});
+        let answer = http()
+            .post(format!("{}/api/run", base(&editor)))
+            .header(TOKEN_HEADER, editor.token())
+            .json(&json!({ "workflow": workflow }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 422, "{url}");
+        let answer: Value = answer.json().await.unwrap();
+        let problem = &answer["problems"][0];
+        assert_eq!(problem["node"], "grab", "{answer}");
+        assert_eq!(problem["path"], "outputs/0/url", "{answer}");
+        assert_eq!(problem["rule"], "fetch-allowed", "{answer}");
+    }
+    assert!(
+        !dir.path().join("out/wiro-journal.jsonl").exists(),
+        "nothing was run"
+    );
+}
+
+#[tokio::test]
 async fn a_saved_workflow_is_what_the_cli_reads() {
     let emulator = fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();

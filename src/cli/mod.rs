@@ -114,9 +114,37 @@ impl Command {
     }
 }
 
+impl Command {
+    /// Whether the command only prints (a listing, a schema, a check): it may end at once when
+    /// the reader of its output goes away (`wiro-nodes nodes | head`), as `ls` does. Commands
+    /// that run tasks keep going, so they can stop what they started.
+    fn only_prints(&self) -> bool {
+        matches!(
+            self,
+            Command::Validate(_)
+                | Command::Nodes { .. }
+                | Command::Schema { .. }
+                | Command::Export { .. }
+        )
+    }
+}
+
+/// A closed pipe ends the process quietly (the default for Unix programs), instead of Rust's
+/// ignored SIGPIPE and a panic on the next `println!`.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before any other thread exists; restores the signal's default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.only_prints() {
+        end_quietly_on_closed_pipe();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WIRO_LOG")

@@ -222,6 +222,47 @@ impl<T: TypedNode> Typed<T> {
     }
 }
 
+/// A schema error in the user's words: a length as a count against the limit ("is 2,049
+/// characters long; at most 2,048"), anything else with the value cut to a readable length
+/// (the validator would repeat a 50 MB prompt whole) and the rule's limit whole.
+fn schema_message(error: &jsonschema::ValidationError) -> String {
+    use jsonschema::error::ValidationErrorKind;
+    let length = || {
+        error
+            .instance()
+            .as_str()
+            .map_or(0, |text| text.chars().count() as u64)
+    };
+    match error.kind() {
+        ValidationErrorKind::MaxLength { limit } => format!(
+            "is {} characters long; at most {}",
+            grouped(length()),
+            grouped(*limit)
+        ),
+        ValidationErrorKind::MinLength { limit } => format!(
+            "is {} characters long; at least {}",
+            grouped(length()),
+            grouped(*limit)
+        ),
+        _ => error
+            .masked_with(super::shown(error.instance()))
+            .to_string(),
+    }
+}
+
+/// `2049` as `2,049`.
+fn grouped(number: u64) -> String {
+    let digits = number.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
+}
+
 /// The spec of a typed node, from its types and constants.
 fn typed_spec<T: TypedNode>() -> NodeSpec {
     let inputs = schema_value::<T::Input>();
@@ -322,8 +363,7 @@ impl<T: TypedNode> Node for Typed<T> {
                 };
                 let message = match rule.as_str() {
                     "required" => format!("input {path:?} is required"),
-                    // The validator repeats the value: a 50 MB prompt must not come back whole.
-                    _ => super::cut(&error.to_string(), 300),
+                    _ => schema_message(&error),
                 };
                 problems.push(InputProblem::new(path, rule, message));
             }

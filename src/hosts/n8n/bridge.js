@@ -47,11 +47,16 @@ function program(credentials) {
   return named || process.env.WIRO_NODES_BIN || 'wiro-nodes';
 }
 
-/** The child's environment: n8n's, with the WIRO_* variables taken from the credentials. */
+/**
+ * The child's environment: n8n's, with the WIRO_* variables taken from the credentials. Of
+ * n8n's own WIRO_* variables only the operator's settings pass: the log filter and the hosts
+ * downloads may fetch from (a workflow's author sets neither).
+ */
 function childEnv(credentials) {
   const env = {};
+  const operators = ['WIRO_LOG', 'WIRO_ALLOW_FETCH'];
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('WIRO_') || key === 'WIRO_LOG') env[key] = value;
+    if (!key.startsWith('WIRO_') || operators.includes(key)) env[key] = value;
   }
   const set = (key, value) => {
     const text = String(value || '').trim();
