@@ -6,7 +6,9 @@
 #
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
-# gives one workflow, and the cancelled workflow's remote tasks end cancelled/killed.
+# gives one workflow, the cancelled workflow's remote tasks end cancelled/killed, and a
+# workflow that would fetch from this machine's loopback fails on the worker with no request
+# reaching a local "metadata" server.
 #
 # Skip only with WIRO_SKIP_TEMPORAL=1. Needs python3 (with venv) and curl.
 set -euo pipefail
@@ -204,5 +206,42 @@ after=$(counter cancelled)
 [[ $((after - before)) == 3 ]] || fail "the emulator counted $((after - before)) stopped tasks, expected 3"
 [[ "$(counter runs_accepted)" == $((CHAINS + 3)) ]] || fail "unexpected Runs: $(counter runs_accepted)"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks"
+say "walls: a workflow whose download names this machine's loopback is refused by the worker"
+MPORT=$(free_port)
+python3 - "$MPORT" "$WORK/metadata.count" <<'EOF' &
+import http.server, sys
+port, count = int(sys.argv[1]), sys.argv[2]
+open(count, "w").write("0")
+class Secret(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        seen = int(open(count).read()) + 1
+        open(count, "w").write(str(seen))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"secret")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Secret).serve_forever()
+EOF
+PIDS+=($!)
+wait_for 10 "the metadata server" "[[ -f \"$WORK/metadata.count\" ]]"
+cat >"$WORK/grab.json" <<EOF
+{"version": 1, "description": "fetch this machine's secret", "nodes": [
+ {"id": "grab", "type": "wiro/output.download",
+  "inputs": {"outputs": [{"url": "http://127.1:$MPORT/secret.txt", "name": "loot.txt"}]}}]}
+EOF
+GID=$("$BIN" submit "$WORK/grab.json" --temporal "$ADDR")
+rc=0
+timeout 120 "$BIN" result "$GID" --temporal "$ADDR" --json >"$WORK/grab-report.json" || rc=$?
+[[ $rc == 1 ]] || { cat "$WORK/grab-report.json"; fail "the hostile workflow exited $rc, expected 1 (failed)"; }
+python3 - "$WORK/grab-report.json" <<'EOF'
+import json, sys
+node = json.load(open(sys.argv[1]))["nodes"][0]
+assert node["state"] == "failed", node
+assert "is not fetched" in node.get("message", ""), node
+print("the worker refused:", node["message"][:160])
+EOF
+[[ "$(cat "$WORK/metadata.count")" == 0 ]] || fail "$(cat "$WORK/metadata.count") request(s) reached the metadata server"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback"
 echo "temporal: 1 passed, 0 failed"
