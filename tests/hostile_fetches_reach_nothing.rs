@@ -106,12 +106,41 @@ fn grab_and_leak(url: &str) -> Value {
     ]})
 }
 
-/// Writes `workflow` into a new folder and gives the folder and the file.
-fn workflow_file(workflow: &Value) -> (tempfile::TempDir, std::path::PathBuf) {
+/// What `wiro-nodes run` did with a workflow: its exit status, stdout and stderr together,
+/// and the folder it ran in (downloads in `out/`).
+struct Ran {
+    code: Option<i32>,
+    shown: String,
+    dir: tempfile::TempDir,
+}
+
+/// Writes `workflow` into a new folder and runs it against `emulator` (as if it were the real
+/// API), adding `configure`'s arguments and environment.
+async fn run(
+    emulator: &wiro_nodes::emulator::EmulatorHandle,
+    workflow: &Value,
+    configure: impl FnOnce(&mut tokio::process::Command),
+) -> Ran {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let file = dir.path().join("wf.json");
     std::fs::write(&file, workflow.to_string()).expect("written");
-    (dir, file)
+    let mut command = binary_for(emulator);
+    command
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"));
+    configure(&mut command);
+    let done = command.output().await.expect("the binary runs");
+    Ran {
+        code: done.status.code(),
+        shown: format!(
+            "{}{}",
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        ),
+        dir,
+    }
 }
 
 #[tokio::test]
@@ -119,21 +148,13 @@ async fn run_refuses_every_spelling_of_a_local_address_before_any_request() {
     let metadata = Server::metadata().await;
     let emulator = fast_emulator().await;
     for url in hostile_urls(metadata.port) {
-        let (dir, file) = workflow_file(&grab_and_leak(&url));
-        let done = binary_for(&emulator)
-            .arg("run")
-            .arg(&file)
-            .arg("--out")
-            .arg(dir.path().join("out"))
-            .output()
-            .await
-            .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&done.stderr);
-        assert_eq!(done.status.code(), Some(2), "{url}: {stderr}");
+        let ran = run(&emulator, &grab_and_leak(&url), |_| {}).await;
+        assert_eq!(ran.code, Some(2), "{url}: {}", ran.shown);
         assert!(
-            stderr.contains(r#"node "grab", input "outputs/0/url""#)
-                && stderr.contains("nothing was sent"),
-            "{url}: {stderr}"
+            ran.shown.contains(r#"node "grab", input "outputs/0/url""#)
+                && ran.shown.contains("nothing was sent"),
+            "{url}: {}",
+            ran.shown
         );
     }
     assert_eq!(
@@ -185,23 +206,13 @@ async fn a_redirect_or_a_name_into_loopback_is_refused_at_its_hop() {
         // An "outside" host the operator allowed, which points inside.
         let outside = Server::redirecting_to(target).await;
         let url = format!("http://127.0.0.1:{}/video.mp4", outside.port);
-        let (dir, file) = workflow_file(&grab_and_leak(&url));
-        let done = binary_for(&emulator)
-            .arg("run")
-            .arg(&file)
-            .arg("--out")
-            .arg(dir.path().join("out"))
-            .arg("--allow-fetch")
-            .arg(format!("127.0.0.1:{}", outside.port))
-            .output()
-            .await
-            .expect("the binary runs");
-        let shown = format!(
-            "{}{}",
-            String::from_utf8_lossy(&done.stdout),
-            String::from_utf8_lossy(&done.stderr)
-        );
-        assert_eq!(done.status.code(), Some(1), "{target}: {shown}");
+        let allowed = format!("127.0.0.1:{}", outside.port);
+        let ran = run(&emulator, &grab_and_leak(&url), |command| {
+            command.arg("--allow-fetch").arg(allowed);
+        })
+        .await;
+        let shown = ran.shown;
+        assert_eq!(ran.code, Some(1), "{target}: {shown}");
         assert!(
             shown.contains("grab failed")
                 && shown.contains(&format!("{target} is not fetched"))
@@ -268,23 +279,13 @@ async fn allowing_a_host_by_name_lets_a_workflow_fetch_from_it() {
         {"id": "grab", "type": "wiro/output.download",
          "inputs": {"outputs": [{"url": url, "name": "notes.txt"}]}}
     ]});
-    let (dir, file) = workflow_file(&workflow);
-    let done = binary_for(&emulator)
-        .env("WIRO_ALLOW_FETCH", format!("127.0.0.1:{}", metadata.port))
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .await
-        .expect("the binary runs");
-    assert_eq!(
-        done.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
-    let fetched = std::fs::read(dir.path().join("out/grab-notes.txt")).expect("downloaded");
+    let allowed = format!("127.0.0.1:{}", metadata.port);
+    let ran = run(&emulator, &workflow, |command| {
+        command.env("WIRO_ALLOW_FETCH", allowed);
+    })
+    .await;
+    assert_eq!(ran.code, Some(0), "{}", ran.shown);
+    let fetched = std::fs::read(ran.dir.path().join("out/grab-notes.txt")).expect("downloaded");
     assert_eq!(fetched, b"secret");
     assert_eq!(metadata.requests(), 1);
 }
