@@ -132,7 +132,12 @@ impl fmt::Debug for SealKey {
     }
 }
 
-/// Which URLs may be fetched: see the [module](self) documentation.
+/// Which URLs may be fetched. A workflow is a document someone else may have written, so a
+/// download fetches only what the API itself handed out (an output file carries a
+/// [seal](FetchRules::seal) made with the project's credentials), the configured API and
+/// socket hosts, and the hosts the operator allowed by name; and no hop of it, redirects
+/// included, dials an address inside the operator's network (see
+/// [`inside_network`](super::inside_network)) unless that host was allowed.
 #[derive(Debug, Clone)]
 pub struct FetchRules {
     /// The hosts the operator allowed.
