@@ -16,7 +16,8 @@ use super::exec_events::{ProgressFormat, Reporter};
 use super::signals::{self, StopSignal};
 use super::{backend, EXIT_FAILED, EXIT_INVALID};
 use crate::node::{
-    FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry, Walls,
+    ClaimBook, FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry, TaskSlots,
+    Walls,
 };
 
 /// Arguments of `wiro-nodes node exec`.
@@ -38,6 +39,11 @@ pub(crate) struct ExecArgs {
     /// (valid) or 2 (invalid).
     #[arg(long)]
     check: bool,
+    /// Share paid Runs and their tasks with every other process naming DIR (the parallel
+    /// steps of one engine run, such as an n8n execution's items): their Runs leave one at a
+    /// time, and a Run whose answer is lost is never taken for a task another step holds.
+    #[arg(long, value_name = "DIR")]
+    claims: Option<PathBuf>,
     #[command(flatten)]
     fetch: backend::FetchArgs,
 }
@@ -110,6 +116,17 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         report.ok();
         return 0;
     }
+    let tasks = match &args.claims {
+        Some(dir) => match ClaimBook::open(dir) {
+            Ok(book) => TaskSlots::sharing(book),
+            Err(error) => {
+                let message = format!("--claims {}: {error}; nothing was sent", dir.display());
+                report.failed("invalid", &message, EXIT_INVALID, None);
+                return EXIT_INVALID;
+            }
+        },
+        None => TaskSlots::default(),
+    };
     report.followed_tasks(node.spec(), &inputs);
     let cancel = CancellationToken::new();
     // Watch signals before connecting: a SIGTERM from here on stops the task, never loses it.
@@ -135,7 +152,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         client: backend.client.clone(),
         cancel,
         progress: ProgressSink::new(move |event| report.event(event)),
-        tasks: crate::node::TaskSlots::default(),
+        tasks,
         input_dir: walls.input_dir,
         file_access: walls.access,
         output_dir: args.out.clone(),

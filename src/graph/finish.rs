@@ -3,7 +3,6 @@
 
 use super::executor::ActiveRun;
 use super::journal::JournalEvent;
-use super::resume::leaves_nothing_started;
 use super::running::Completion;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::node::NodeError;
@@ -46,7 +45,7 @@ impl ActiveRun<'_> {
                 // A paid node's journal keeps its Submitting or TaskStarted entry unless the
                 // error proves nothing is left started: the next run must not pay again for a
                 // task that may exist.
-                if !spec.spends_money || leaves_nothing_started(&error) {
+                if !spec.spends_money || error.fate().leaves_nothing_started() {
                     self.journal.record(
                         &node.id,
                         key,

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::journal::{Journal, JournalEvent};
 use super::RunError;
-use crate::api::{Client, Error as ApiError, TaskHandle};
-use crate::node::{ended_without_result, NodeError, NodeSpec, PortKinds};
+use crate::api::{Client, TaskHandle};
+use crate::node::{ended_without_result, NodeSpec, PortKinds};
 
 /// What to do with a node, given the journal.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,34 +151,6 @@ impl SharedJournal {
             }),
             _ => None,
         }
-    }
-}
-
-/// Whether a paid node's failure proves that no task of it is left started (so running it
-/// again is a new intent, not a second payment): the server refused the Run, nothing was
-/// sent, or the task it started was stopped. An unknown outcome, or a task that could not be
-/// stopped or had already ended, proves nothing.
-pub(crate) fn leaves_nothing_started(error: &NodeError) -> bool {
-    match error {
-        NodeError::InvalidInputs(_) | NodeError::Outputs(_) | NodeError::NotRecorded(_) => true,
-        NodeError::Panicked(_) => false,
-        NodeError::Cancelled { stopped: None } => true,
-        NodeError::Cancelled {
-            stopped: Some(stopped),
-        } => stopped.how.leaves_nothing_running(),
-        NodeError::Api(error) => matches!(
-            error,
-            ApiError::InvalidArgument { .. }
-                | ApiError::Authentication { .. }
-                | ApiError::InsufficientBalance { .. }
-                | ApiError::ConcurrencyLimit { .. }
-                | ApiError::NotFound { .. }
-                | ApiError::Rejected { .. }
-                | ApiError::RateLimited { .. }
-                | ApiError::Connection { .. }
-                | ApiError::BadAddress { .. }
-                | ApiError::Io { .. }
-        ),
     }
 }
 

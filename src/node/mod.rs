@@ -28,8 +28,10 @@
 //! - **Errors**: [`NodeError`] separates refused inputs (nothing sent) from the API's answers
 //!   ([`crate::api::Error`], with the server's words and codes) and from a cancelled run.
 
+mod claim_book;
 mod context;
 mod error;
+mod fate;
 mod port_kind;
 mod port_type;
 mod price_book;
@@ -42,8 +44,10 @@ mod task_slots;
 mod typed;
 mod walls;
 
+pub use claim_book::{ClaimBook, SendingLock};
 pub use context::NodeContext;
 pub use error::{HowStopped, NodeError, StoppedTask};
+pub use fate::Fate;
 pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use price_book::PriceBook;
@@ -52,6 +56,6 @@ pub use progress::{NodeEvent, ProgressSink};
 pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{ended_without_result, find_started_task, EndedWithoutResult};
-pub use task_slots::{AfterRefusal, Slot, SlotWait, TaskSlots, TaskSlotsReport};
+pub use task_slots::{AfterRefusal, Sending, Slot, SlotWait, TaskSlots, TaskSlotsReport};
 pub use typed::{schema_value, Node, PricedRun, TypedNode};
 pub use walls::{FileAccess, Walls};

@@ -15,6 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use super::claim_book::{ClaimBook, SendingLock};
+
 /// The first pause before a refused Run with no task of the run to wait for is sent again.
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -36,6 +38,16 @@ struct Inner {
     /// Whether a refused Run waits here for a slot; if not, its node fails with the refusal
     /// (which started nothing) and its host sends it again when it sees fit.
     holds_refused: bool,
+    /// The claims shared with other processes of the run, if any.
+    book: Option<ClaimBook>,
+}
+
+/// Held while a Run is out (and while its lost answer is looked for): no other Run of the run
+/// leaves meanwhile, in this process or, through a [`ClaimBook`], in another.
+#[derive(Debug)]
+pub struct Sending<'a> {
+    _here: tokio::sync::MutexGuard<'a, ()>,
+    _elsewhere: Option<SendingLock>,
 }
 
 #[derive(Debug, Default)]
@@ -125,10 +137,21 @@ impl TaskSlots {
     /// As [`TaskSlots::new`], waiting `first_backoff` (doubling up to 30 s) when a refused Run
     /// has no task of the run to wait for.
     pub fn with_backoff(limit: Option<usize>, first_backoff: Duration) -> Self {
-        Self::build(limit, first_backoff, true)
+        Self::build(limit, first_backoff, true, None)
     }
 
-    fn build(limit: Option<usize>, first_backoff: Duration, holds_refused: bool) -> Self {
+    /// As [`TaskSlots::new`] with no limit, sharing Runs and claims with the other processes
+    /// of `book` (the parallel `node exec` steps of one n8n execution).
+    pub fn sharing(book: ClaimBook) -> Self {
+        Self::build(None, FIRST_BACKOFF, true, Some(book))
+    }
+
+    fn build(
+        limit: Option<usize>,
+        first_backoff: Duration,
+        holds_refused: bool,
+        book: Option<ClaimBook>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -138,6 +161,7 @@ impl TaskSlots {
                 sending: tokio::sync::Mutex::new(()),
                 first_backoff,
                 holds_refused,
+                book,
             }),
         }
     }
@@ -145,7 +169,7 @@ impl TaskSlots {
     /// Slots that do not hold a refused Run: its node fails with the refusal at once, for a
     /// host that waits on its own terms (a Temporal workflow's durable timer, say).
     pub fn returning_refusals() -> Self {
-        Self::build(None, FIRST_BACKOFF, false)
+        Self::build(None, FIRST_BACKOFF, false, None)
     }
 
     /// Whether a refused Run waits here for a slot and is sent again.
@@ -195,9 +219,22 @@ impl TaskSlots {
         MAX_BACKOFF
     }
 
-    /// Serialises Run requests: hold the guard while the request is out.
-    pub async fn sending(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.sending.lock().await
+    /// Serialises Run requests: hold the guard while the request is out and its task is
+    /// claimed. `Err` when the shared claim book cannot be locked: the Run is not sent.
+    pub async fn sending(&self) -> Result<Sending<'_>, String> {
+        let here = self.inner.sending.lock().await;
+        let elsewhere = match &self.inner.book {
+            Some(book) => Some(
+                book.lock_sending()
+                    .await
+                    .map_err(|error| format!("claim book {}: {error}", book.dir().display()))?,
+            ),
+            None => None,
+        };
+        Ok(Sending {
+            _here: here,
+            _elsewhere: elsewhere,
+        })
     }
 
     /// The task `taskid` is active on the account (a resumed task being waited for, say).
@@ -225,10 +262,27 @@ impl TaskSlots {
         self.state().claimed.insert(taskid.to_owned());
     }
 
-    /// Every task this run started or adopted, so a lost Run's answer is never matched to a
-    /// task that already belongs to another node.
+    /// Claims a task a Run of this process just started or adopted, here and in the shared
+    /// claim book, while the [`Sending`] guard is held. `Err` when the book cannot be
+    /// written: the node fails rather than let another process adopt the same task.
+    pub fn claim_shared(&self, taskid: &str) -> Result<(), String> {
+        self.claim(taskid);
+        match &self.inner.book {
+            Some(book) => book
+                .claim(taskid)
+                .map_err(|error| format!("claim book {}: {error}", book.dir().display())),
+            None => Ok(()),
+        }
+    }
+
+    /// Every task this run started or adopted (in any process sharing its claim book), so a
+    /// lost Run's answer is never matched to a task that already belongs to another node.
     pub fn claimed(&self) -> HashSet<String> {
-        self.state().claimed.clone()
+        let mut claimed = self.state().claimed.clone();
+        if let Some(book) = &self.inner.book {
+            claimed.extend(book.claimed());
+        }
+        claimed
     }
 
     /// How many of the run's tasks are active now.

@@ -43,7 +43,7 @@ pub(crate) async fn submit_run(
             _ = ctx.cancel.cancelled() => return Err(cancelled()),
         };
         let sending = tokio::select! {
-            guard = ctx.tasks.sending() => guard,
+            guard = ctx.tasks.sending() => guard.map_err(NodeError::NotRecorded)?,
             _ = ctx.cancel.cancelled() => return Err(cancelled()),
         };
         // A limit learned while this Run waited to be sent may leave no room after all (a
@@ -70,6 +70,19 @@ pub(crate) async fn submit_run(
                 }
                 answer => answer,
             };
+            // Claimed before the next Run may leave, in any process sharing the run's claims.
+            // A claim that cannot be written loses no task: the node still returns it.
+            if let Ok(handle) = &answer {
+                if let Err(error) = ctx.tasks.claim_shared(&handle.taskid) {
+                    ctx.progress.emit(NodeEvent::Log {
+                        line: format!(
+                            "task {} is not in the shared claims ({error}): another process whose Run's answer is lost could take it for its own",
+                            handle.taskid
+                        ),
+                        stderr: true,
+                    });
+                }
+            }
             drop(sending);
             answer
         };

@@ -239,12 +239,17 @@ async function toItem(ctx, plan, run, input, index) {
   return item;
 }
 
-/** Where item `index` of this node writes its files. */
-function outDir(ctx, index) {
+/** The folder of this n8n execution. */
+function executionDir(ctx) {
   const base = process.env.WIRO_NODES_OUT || path.join(os.tmpdir(), 'wiro-nodes-n8n');
   const execution = String(ctx.getExecutionId ? ctx.getExecutionId() || 'manual' : 'manual');
+  return path.join(base, execution.replace(/[^A-Za-z0-9_-]+/g, '_'));
+}
+
+/** Where item `index` of this node writes its files. */
+function outDir(ctx, index) {
   const node = ctx.getNode().name.replace(/[^A-Za-z0-9_-]+/g, '_');
-  return path.join(base, execution.replace(/[^A-Za-z0-9_-]+/g, '_'), `${node}-${index}`);
+  return path.join(executionDir(ctx), `${node}-${index}`);
 }
 
 function cancelSignal(ctx) {
@@ -303,7 +308,11 @@ async function runNode(ctx, plan) {
       if (signal && signal.aborted) return { cancelled: true };
       const dir = outDir(ctx, index);
       fs.mkdirSync(dir, { recursive: true });
-      const args = ['node', 'exec', plan.type, '--inputs', '@-', '--out', dir, '--progress', 'json'];
+      // Every item of the execution shares one claim book: their paid Runs leave one at a
+      // time, and a lost answer is never taken for a task another item holds.
+      const claims = path.join(executionDir(ctx), 'claims');
+      const args = ['node', 'exec', plan.type, '--inputs', '@-', '--out', dir, '--claims', claims,
+        '--progress', 'json'];
       return { run: await runChild(bin, args, input, env, signal) };
     }),
     CONCURRENCY,

@@ -22,7 +22,7 @@ use super::failure;
 use super::messages::{NodeCall, NodeDone};
 use crate::api::{safe_file_name, Client, Error as ApiError};
 use crate::node::{
-    FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry, TaskSlots,
+    Fate, FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry, TaskSlots,
 };
 
 /// How often a running activity heartbeats (and so notices a cancellation).
@@ -258,51 +258,27 @@ fn log_sink(label: String) -> ProgressSink {
     })
 }
 
-/// Maps a node's error onto Temporal: which failures the workflow may act on, which Temporal
-/// may retry. A paid node's errors are never retried by Temporal (its activity has one
-/// attempt): those proving nothing was started come back as [`failure::NOT_STARTED`] (the
-/// workflow sends the Run again after a pause), refusals as [`failure::FAILED`], and anything
-/// that may have started a task as [`failure::OUTCOME_UNKNOWN`] — the same split as the
-/// local journal's.
+/// Maps a node's error onto Temporal by its [`Fate`]: which failures the workflow may act
+/// on, which Temporal may retry. A paid node's errors are never retried by Temporal (its
+/// activity has one attempt): nothing started and worth another try comes back as
+/// [`failure::NOT_STARTED`] (the workflow sends the Run again after a pause), nothing started
+/// for good as [`failure::FAILED`], and what may have started a task as
+/// [`failure::OUTCOME_UNKNOWN`]. A free node's passing failures are Temporal's to retry.
 fn activity_error(error: NodeError, paid: bool) -> ActivityError {
-    let message = error.to_string();
-    let api = match error {
-        NodeError::Cancelled { .. } => return ActivityError::cancelled(),
-        NodeError::InvalidInputs(_) | NodeError::Outputs(_) | NodeError::NotRecorded(_) => {
-            return fail(failure::FAILED, message)
-        }
-        // What a panicking node did remotely is unknown: never sent again by itself.
-        NodeError::Panicked(_) if paid => return fail(failure::OUTCOME_UNKNOWN, message),
-        NodeError::Panicked(_) => return fail(failure::FAILED, message),
-        NodeError::Api(api) => api,
-    };
-    if paid {
-        return match api {
-            ApiError::ConcurrencyLimit { .. }
-            | ApiError::RateLimited { .. }
-            | ApiError::Connection { .. } => fail(failure::NOT_STARTED, message),
-            ApiError::InvalidArgument { .. }
-            | ApiError::BadAddress { .. }
-            | ApiError::Authentication { .. }
-            | ApiError::InsufficientBalance { .. }
-            | ApiError::NotFound { .. }
-            | ApiError::Rejected { .. }
-            | ApiError::Io { .. } => fail(failure::FAILED, message),
-            _ => fail(failure::OUTCOME_UNKNOWN, message),
-        };
+    if matches!(error, NodeError::Cancelled { .. }) {
+        return ActivityError::cancelled();
     }
-    match api {
-        ApiError::RateLimited { .. }
-        | ApiError::Server { .. }
-        | ApiError::Connection { .. }
-        | ApiError::Protocol { .. }
-        | ApiError::Download { .. }
-        | ApiError::Io { .. } => ActivityError::application(
+    let message = error.to_string();
+    match (error.fate(), paid) {
+        (Fate::TryAgainLater, true) => fail(failure::NOT_STARTED, message),
+        (Fate::NothingStarted, true) => fail(failure::FAILED, message),
+        (Fate::MayHaveStarted, true) => fail(failure::OUTCOME_UNKNOWN, message),
+        (Fate::TryAgainLater, false) => ActivityError::application(
             ApplicationFailure::builder(message)
                 .type_name(failure::RETRYABLE.to_owned())
                 .build(),
         ),
-        _ => fail(failure::FAILED, message),
+        (_, false) => fail(failure::FAILED, message),
     }
 }
 
