@@ -1,7 +1,8 @@
 #![cfg(feature = "emulator")]
 //! Running the same workflow again never pays twice for one intent: a Run whose answer was lost
-//! is not resent, a refused Run is, a task stopped by Ctrl-C is replaced once, and a finished
-//! run costs nothing more.
+//! is adopted when Task/List shows its task, sent once more only when the list proves none was
+//! made, and never sent again when the list cannot tell; a refused Run is sent again, a task
+//! stopped by Ctrl-C is replaced once, and a finished run costs nothing more.
 
 mod common;
 

@@ -6,7 +6,6 @@
 //! kills a running one before the process exits. `--progress json` turns stderr into JSON
 //! lines (see `exec_events`).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -96,18 +95,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         access: FileAccess::Anywhere,
         fetch: settings.fetch_rules(),
     };
-    let problems = match &inputs {
-        Value::Object(map) => {
-            let mut problems = node.check_inputs(map, &BTreeSet::new());
-            problems.extend(node.check_local(&walls, map));
-            problems
-        }
-        _ => vec![InputProblem::new(
-            "",
-            "type",
-            "--inputs must be a JSON object",
-        )],
-    };
+    let problems = crate::node::check(node.as_ref(), &walls, &inputs);
     if !problems.is_empty() {
         report.invalid(&refused, &problems, EXIT_INVALID);
         return EXIT_INVALID;
@@ -157,7 +145,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         file_access: walls.access,
         output_dir: args.out.clone(),
     };
-    let result = node.run(&ctx, inputs).await;
+    let result = crate::node::invoke(node.as_ref(), &ctx, inputs).await;
     watcher.abort();
     let signal = received.get().copied();
     match result {

@@ -51,7 +51,7 @@ impl RunningNodes {
     ) {
         let handle = self.set.spawn(async move {
             let started = Instant::now();
-            let result = node.run(&ctx, inputs).await;
+            let result = crate::node::invoke(node.as_ref(), &ctx, inputs).await;
             Completion {
                 position,
                 result,

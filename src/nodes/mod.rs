@@ -49,8 +49,9 @@ pub use task_wait::{TaskWait, TaskWaitInput, TaskWaitOutput};
 
 use crate::node::NodeRegistration;
 
-/// Every node type of this crate, as a plain list: for engines on targets where `inventory`
-/// cannot collect registrations (wasm). Use with [`crate::node::Registry::from_registrations`].
+/// Every node type of this crate, as a plain list: for an engine that builds its registry by
+/// hand, to offer some node types and not others, or where a linker drops the static
+/// constructors `inventory` relies on. Use with [`crate::node::Registry::from_registrations`].
 pub fn all() -> Vec<NodeRegistration> {
     vec![
         NodeRegistration::of::<FolderCreate>(),

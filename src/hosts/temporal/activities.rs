@@ -207,7 +207,7 @@ impl NodeHost {
             file_access: FileAccess::inside([&self.input_dir]),
             output_dir: output_dir.clone(),
         };
-        let run = node.run(&ctx, call.inputs);
+        let run = crate::node::invoke(node.as_ref(), &ctx, call.inputs);
         tokio::pin!(run);
         let result = loop {
             tokio::select! {

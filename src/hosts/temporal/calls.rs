@@ -4,9 +4,11 @@
 //!   the task handle, is in the history before anything that uses it is scheduled;
 //! - a Run refused because nothing could start (code 96, 429, no connection) is sent again
 //!   after a durable timer — it waits for a slot;
-//! - a Run whose outcome is unknown (no answer, or the worker lost while sending) is never
-//!   sent again: the node fails and says so (reconciliation through Task/List is the
-//!   [`RECONCILE_HOOK`]'s job);
+//! - a Run whose answer is lost is looked up by its activity with Task/List, as the local
+//!   executor does: its task adopted, or, provably not created, the Run sent once more;
+//! - a Run whose outcome stays unknown (the list could not tell, or the worker was lost while
+//!   sending) is never sent again by the workflow: the node fails and says how to check
+//!   ([`RECONCILE_HOOK`]);
 //! - every other node heartbeats and is retried with backoff, on any worker.
 
 use std::time::Duration;
@@ -24,9 +26,10 @@ use super::messages::{NodeCall, NodeDone, NodeState};
 use super::workflow::{report_state, GraphWorkflow};
 use crate::api::TaskHandle;
 
-/// Where an unknown Run outcome goes: not retried; to be reconciled through Task/List by the
-/// batches issue's reconciliation. Until then the node fails with this text in its message.
-pub const RECONCILE_HOOK: &str = "reconcile it with Task/List before submitting again";
+/// What the user is told about a Run whose outcome stayed unknown: the workflow does not send
+/// it again, so its task, if any, is to be found by hand before submitting again.
+pub const RECONCILE_HOOK: &str =
+    "look for its task with wiro/task.list (Task/List) before submitting again";
 
 /// How long a heartbeat may be missing before the activity counts as lost (its worker died).
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,7 +170,7 @@ fn outcome(result: Result<NodeDone, ActivityExecutionError>, paid: bool) -> Outc
         && (failure_type(&error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some())
     {
         return Outcome::Failed(format!(
-            "the Run may have been accepted but its answer was lost ({message}); it was not sent again — {RECONCILE_HOOK}"
+            "the Run may have been accepted but its answer was lost ({message}); the workflow does not send it again — {RECONCILE_HOOK}"
         ));
     }
     Outcome::Failed(message)

@@ -41,7 +41,8 @@ pub mod failure {
     /// A Run was refused with code 96 (or 429, or never reached the server): nothing was
     /// started, so the workflow waits for a slot and submits again.
     pub const NOT_STARTED: &str = "NotStarted";
-    /// A Run was sent but no answer came: it may have been accepted. Never retried.
+    /// A Run was sent and its outcome stayed unknown (its lost answer could not be settled
+    /// with Task/List): it may have been accepted. The workflow never sends it again.
     pub const OUTCOME_UNKNOWN: &str = "OutcomeUnknown";
     /// The node failed for good (bad input, a failed task, a refusal).
     pub const FAILED: &str = "NodeFailed";
