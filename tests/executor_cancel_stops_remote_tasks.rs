@@ -30,7 +30,7 @@ async fn cancel_when(
             cancel,
             move |event| {
                 if let RunEvent::Progress {
-                    event: NodeEvent::TaskStatus(seen),
+                    event: NodeEvent::TaskStatus { status: seen },
                     ..
                 } = &event
                 {
@@ -91,7 +91,7 @@ async fn dropping_the_run_future_still_stops_the_task() {
     let run = executor.run(&workflow, CancellationToken::new(), move |event| {
         if let RunEvent::Progress {
             node,
-            event: NodeEvent::TaskStatus(_),
+            event: NodeEvent::TaskStatus { .. },
         } = &event
         {
             if node == "wait" {

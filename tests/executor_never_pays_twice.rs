@@ -26,7 +26,7 @@ async fn run_example(
             cancel,
             move |event| {
                 if let RunEvent::Progress {
-                    event: NodeEvent::TaskStatus(status),
+                    event: NodeEvent::TaskStatus { status },
                     ..
                 } = &event
                 {

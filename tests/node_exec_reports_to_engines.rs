@@ -59,7 +59,7 @@ async fn progress_json_names_the_task_first_and_ends_with_the_result() {
     assert_eq!(lines[0]["taskid"], outputs["task"]["taskid"]);
     assert!(lines
         .iter()
-        .any(|l| l["event"] == "status" && l["status"] == "task_postprocess_end"));
+        .any(|l| l["event"] == "task_status" && l["status"] == "task_postprocess_end"));
     let cost = lines.iter().find(|l| l["event"] == "cost").unwrap();
     assert!(cost["totalcost"].as_f64().unwrap() > 0.0, "{cost}");
     assert_eq!(lines.last().unwrap()["exit"], 0);
@@ -126,7 +126,7 @@ async fn sigterm_during_the_wait_kills_the_remote_task_and_exits_143() {
             .expect("the task starts before the process ends");
         let event: Value = serde_json::from_str(&line).unwrap_or_default();
         seen.push(line);
-        if event["event"] == "status" && event["status"] == "task_start" {
+        if event["event"] == "task_status" && event["status"] == "task_start" {
             break;
         }
     }

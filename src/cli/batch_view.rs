@@ -40,7 +40,7 @@ impl BatchTally {
     pub(crate) fn count(&mut self, event: &RunEvent) -> bool {
         match event {
             RunEvent::Progress { node, event } => match event {
-                NodeEvent::Phase(phase) if phase == "waiting for a task slot" => {
+                NodeEvent::Phase { phase } if phase == "waiting for a task slot" => {
                     self.waiting_for_slot.insert(node.clone());
                 }
                 NodeEvent::Submitting => {
@@ -48,7 +48,7 @@ impl BatchTally {
                 }
                 NodeEvent::RunRefused { .. } => self.refusals += 1,
                 NodeEvent::TaskStarted(_) => self.accepted += 1,
-                NodeEvent::TaskStatus(status) if status.is_terminal() => {
+                NodeEvent::TaskStatus { status } if status.is_terminal() => {
                     self.ended.insert(node.clone());
                 }
                 NodeEvent::TaskStopped { .. } => {
@@ -117,11 +117,15 @@ mod tests {
         };
         tally.count(&progress(
             "a",
-            NodeEvent::Phase("waiting for a task slot".into()),
+            NodeEvent::Phase {
+                phase: "waiting for a task slot".into(),
+            },
         ));
         tally.count(&progress(
             "b",
-            NodeEvent::Phase("waiting for a task slot".into()),
+            NodeEvent::Phase {
+                phase: "waiting for a task slot".into(),
+            },
         ));
         tally.count(&progress("b", NodeEvent::Submitting));
         tally.count(&progress(
@@ -137,7 +141,9 @@ mod tests {
         );
         tally.count(&progress(
             "b-wait",
-            NodeEvent::TaskStatus(crate::api::TaskStatus::PostprocessEnd),
+            NodeEvent::TaskStatus {
+                status: crate::api::TaskStatus::PostprocessEnd,
+            },
         ));
         tally.count(&RunEvent::Finished {
             node: "b-wait".into(),

@@ -15,8 +15,8 @@ use super::exec_events::{ProgressFormat, Reporter};
 use super::signals::{self, StopSignal};
 use super::{backend, EXIT_FAILED, EXIT_INVALID};
 use crate::node::{
-    ClaimBook, FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry, TaskSlots,
-    Walls,
+    ClaimBook, Fate, FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry,
+    TaskSlots, Walls,
 };
 
 /// Arguments of `wiro-nodes node exec`.
@@ -85,7 +85,13 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         Ok(settings) => settings,
         Err(error) => {
             let code = error.exit_code();
-            report.failed("invalid", &error.to_string(), code, None);
+            report.failed(
+                "invalid",
+                &error.to_string(),
+                code,
+                None,
+                Fate::NothingStarted,
+            );
             return code;
         }
     };
@@ -109,7 +115,13 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             Ok(book) => TaskSlots::sharing(book),
             Err(error) => {
                 let message = format!("--claims {}: {error}; nothing was sent", dir.display());
-                report.failed("invalid", &message, EXIT_INVALID, None);
+                report.failed(
+                    "invalid",
+                    &message,
+                    EXIT_INVALID,
+                    None,
+                    Fate::NothingStarted,
+                );
                 return EXIT_INVALID;
             }
         },
@@ -131,7 +143,13 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             } else {
                 "failed"
             };
-            report.failed(outcome, &error.to_string(), code, None);
+            report.failed(
+                outcome,
+                &error.to_string(),
+                code,
+                None,
+                Fate::NothingStarted,
+            );
             return code;
         }
     };
@@ -161,7 +179,8 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
         Err(error @ NodeError::Cancelled { .. }) => {
             let signal = signal.unwrap_or(StopSignal::Interrupt);
             let code = signal.exit_code();
-            report.failed("cancelled", &error.to_string(), code, Some(signal.name()));
+            let (message, fate) = (error.to_string(), error.fate());
+            report.failed("cancelled", &message, code, Some(signal.name()), fate);
             code
         }
         Err(NodeError::InvalidInputs(problems)) => {
@@ -169,7 +188,13 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
             EXIT_INVALID
         }
         Err(error) => {
-            report.failed("failed", &error.to_string(), EXIT_FAILED, None);
+            report.failed(
+                "failed",
+                &error.to_string(),
+                EXIT_FAILED,
+                None,
+                error.fate(),
+            );
             EXIT_FAILED
         }
     }

@@ -1,22 +1,23 @@
 //! What `node exec` reports on stderr: lines for people, or with `--progress json` one JSON
 //! object per line for engines (the n8n bridge reads these).
 //!
-//! JSON lines, each with an `event` field:
+//! JSON lines, each with an `event` field: the node's own events in the contract's shape
+//! ([`NodeEvent`]: `run_refused`, `task_started` — printed the moment a Run is accepted,
+//! before anything else the node does —, `task_status`, `log`, `transfer`, `task_stopped`;
+//! phases are left out), and this command's:
 //!
 //! - `task`: a task the node follows, named in its inputs (`taskid`, `port`); printed first;
-//! - `task_started`: a Run was accepted (`taskid`, `socketaccesstoken`); printed the moment
-//!   it is known, before anything else the node does;
-//! - `status` (`status`), `log` (`line`, `stderr`), `transfer` (`file`, `done`, `total`);
-//! - `task_stopped`: the task was stopped because the process was (`taskid`, `how`);
 //! - `cost`: what a finished task was charged (`taskid`, `totalcost`, a number in dollars);
 //! - `result`, always last: `outcome` (`ok`, `failed`, `invalid`, `cancelled`), `exit` (the
-//!   exit status), and `error`, `problems` (`path`, `rule`, `message`) or `signal` with it.
+//!   exit status), `fate` when it failed (`try_again_later`, `nothing_started`,
+//!   `may_have_started`: see [`Fate`](crate::node::Fate)), and `error`, `problems` (`path`,
+//!   `rule`, `message`) or `signal` with it.
 
 use std::io::Write;
 
 use serde_json::{json, Value};
 
-use crate::node::{InputProblem, NodeEvent, NodeSpec, PortType};
+use crate::node::{Fate, InputProblem, NodeEvent, NodeSpec, PortType};
 
 /// How `node exec` reports progress on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,7 +74,7 @@ impl Reporter {
                     "task {} accepted (token {})",
                     task.taskid, task.socketaccesstoken
                 )),
-                NodeEvent::TaskStatus(status) => self.text(format_args!("status {status}")),
+                NodeEvent::TaskStatus { status } => self.text(format_args!("status {status}")),
                 NodeEvent::TaskStopped { taskid, how } => {
                     self.text(format_args!("task {taskid} {how}"))
                 }
@@ -81,28 +82,15 @@ impl Reporter {
             }
             return;
         }
-        let line = match event {
-            NodeEvent::TaskStarted(task) => json!({
-                "event": "task_started",
-                "taskid": task.taskid,
-                "socketaccesstoken": task.socketaccesstoken,
-            }),
-            NodeEvent::TaskStatus(status) => {
-                json!({"event": "status", "status": status.to_string()})
-            }
-            NodeEvent::Log { line, stderr } => {
-                json!({"event": "log", "line": line, "stderr": stderr})
-            }
-            NodeEvent::Transfer { file, done, total } => {
-                json!({"event": "transfer", "file": file, "done": done, "total": total})
-            }
-            NodeEvent::TaskStopped { taskid, how } => {
-                json!({"event": "task_stopped", "taskid": taskid, "how": how})
-            }
-            // Phases say nothing an engine needs that the other events do not.
-            _ => return,
-        };
-        self.json(line);
+        // Phases say nothing an engine needs that the other events do not; without them a
+        // paid node's first line is its task.
+        if matches!(event, NodeEvent::Phase { .. } | NodeEvent::Submitting) {
+            return;
+        }
+        match serde_json::to_value(&event) {
+            Ok(line) => self.json(line),
+            Err(error) => tracing::warn!(%error, "an event could not be written"),
+        }
     }
 
     /// The cost of each finished task in the outputs (ports of type `Task`).
@@ -152,13 +140,22 @@ impl Reporter {
         }
     }
 
-    /// The last line: the node failed, or was cancelled (`signal` says by what).
-    pub(crate) fn failed(&self, outcome: &str, error: &str, exit: u8, signal: Option<&str>) {
+    /// The last line: the node failed, or was cancelled (`signal` says by what), leaving
+    /// `fate` behind.
+    pub(crate) fn failed(
+        &self,
+        outcome: &str,
+        error: &str,
+        exit: u8,
+        signal: Option<&str>,
+        fate: Fate,
+    ) {
         match self.format {
             ProgressFormat::Json => self.json(json!({
                 "event": "result",
                 "outcome": outcome,
                 "exit": exit,
+                "fate": fate,
                 "error": error,
                 "signal": signal,
             })),

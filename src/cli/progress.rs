@@ -214,9 +214,9 @@ fn node_of(event: &RunEvent) -> &str {
 
 fn node_event_text(event: &NodeEvent) -> Option<String> {
     Some(match event {
-        NodeEvent::Phase(phase) => phase.clone(),
+        NodeEvent::Phase { phase } => phase.clone(),
         NodeEvent::TaskStarted(task) => format!("task {} accepted", task.taskid),
-        NodeEvent::TaskStatus(status) => format!("{} ({status})", status.phase()),
+        NodeEvent::TaskStatus { status } => format!("{} ({status})", status.phase()),
         NodeEvent::Log { line, stderr } => {
             format!("{}{line}", if *stderr { "stderr: " } else { "| " })
         }

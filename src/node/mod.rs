@@ -57,7 +57,9 @@ pub use problem::{cut, shown, InputProblem};
 pub use progress::{NodeEvent, ProgressSink};
 pub use registry::{NodeRegistration, Registry};
 pub use spec::{NodeSpec, PortDescription};
-pub use started::{ended_without_result, find_started_task, EndedWithoutResult};
+pub use started::{
+    ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,
+};
 pub use task_slots::{AfterRefusal, Sending, Slot, SlotWait, TaskSlots, TaskSlotsReport};
 pub use typed::{schema_value, Node, PricedRun, TypedNode};
 pub use walls::{FileAccess, Walls};

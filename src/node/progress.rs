@@ -1,15 +1,43 @@
-//! Progress from a running node: its phase, fraction done, log lines, task and download news.
+//! Progress from a running node: its phase, log lines, task and transfer news — and the one
+//! JSON shape they travel in, for every host that streams them (`node exec --progress json`,
+//! the editor's event socket).
+//!
+//! # The event contract
+//!
+//! Each event is one JSON object whose `event` field names it; the other fields are the
+//! variant's (`NodeEvent::TaskStatus { status }` is `{"event": "task_status", "status":
+//! "task_start"}`):
+//!
+//! | `event` | fields |
+//! |---|---|
+//! | `phase` | `phase`: what the node is doing (`uploading`, `submitting`, `waiting for a task slot`, ...) |
+//! | `submitting` | a paid Run is about to be sent |
+//! | `run_refused` | `reason`: the server refused the Run for a limit; nothing started |
+//! | `task_started` | `taskid`, `socketaccesstoken`: a Run was accepted |
+//! | `task_status` | `status`: the task's status (`task_queue` ... `task_postprocess_end`, `task_cancel`) |
+//! | `log` | `line`, `stderr`: a log line of the task |
+//! | `transfer` | `file`, `done`, `total` (null when unknown): bytes moved |
+//! | `task_stopped` | `taskid`, `how` (`cancelled`, `killed`, `already ended`, `could not be stopped: ...`) |
+//!
+//! A host adds its own fields beside them (the editor: `kind` and `node`). Readers ignore
+//! events and fields they do not know.
 
 use std::sync::Arc;
+
+use serde::Serialize;
 
 use super::HowStopped;
 use crate::api::{TaskHandle, TaskStatus};
 
-/// Something a running node reports.
-#[derive(Debug, Clone, PartialEq)]
+/// Something a running node reports. Serialised as the [event contract](self) says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {
     /// The node entered a phase (`uploading`, `submitting`, `waiting`, `downloading`, ...).
-    Phase(String),
+    Phase {
+        /// The phase, in words.
+        phase: String,
+    },
     /// A paid Run is about to be sent. A host that journals must record it before returning
     /// (see [`ProgressSink::record`]): if no `TaskStarted` or `RunRefused` follows, the Run's
     /// outcome is unknown.
@@ -23,7 +51,10 @@ pub enum NodeEvent {
     /// A remote task was accepted: its handle is known and must not be lost.
     TaskStarted(TaskHandle),
     /// The remote task's status changed.
-    TaskStatus(TaskStatus),
+    TaskStatus {
+        /// The new status.
+        status: TaskStatus,
+    },
     /// A log line of the remote task.
     Log {
         /// The line.
@@ -44,9 +75,18 @@ pub enum NodeEvent {
     TaskStopped {
         /// The task's id.
         taskid: String,
-        /// What the stop did.
+        /// What the stop did, in words.
+        #[serde(serialize_with = "in_words")]
         how: HowStopped,
     },
+}
+
+/// A value as its `Display` writes it.
+fn in_words<S: serde::Serializer>(
+    value: &impl std::fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 type Record = dyn Fn(NodeEvent) -> Result<(), String> + Send + Sync;
@@ -90,7 +130,9 @@ impl ProgressSink {
 
     /// Reports a phase.
     pub fn phase(&self, phase: impl Into<String>) {
-        self.emit(NodeEvent::Phase(phase.into()));
+        self.emit(NodeEvent::Phase {
+            phase: phase.into(),
+        });
     }
 }
 
@@ -103,5 +145,47 @@ impl Default for ProgressSink {
 impl std::fmt::Debug for ProgressSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ProgressSink")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_is_one_object_named_by_its_event_field() {
+        let shown = |event: NodeEvent| serde_json::to_value(event).expect("serialisable");
+        assert_eq!(
+            shown(NodeEvent::TaskStatus {
+                status: TaskStatus::Start
+            }),
+            serde_json::json!({"event": "task_status", "status": "task_start"})
+        );
+        assert_eq!(
+            shown(NodeEvent::TaskStarted(TaskHandle {
+                taskid: "7".into(),
+                socketaccesstoken: "t".into(),
+            })),
+            serde_json::json!({"event": "task_started", "taskid": "7", "socketaccesstoken": "t"})
+        );
+        assert_eq!(
+            shown(NodeEvent::TaskStopped {
+                taskid: "7".into(),
+                how: HowStopped::NotStopped {
+                    error: "timeout".into()
+                },
+            }),
+            serde_json::json!({"event": "task_stopped", "taskid": "7", "how": "could not be stopped: timeout"})
+        );
+        assert_eq!(
+            shown(NodeEvent::Submitting),
+            serde_json::json!({"event": "submitting"})
+        );
+        assert_eq!(
+            shown(NodeEvent::Phase {
+                phase: "uploading".into()
+            }),
+            serde_json::json!({"event": "phase", "phase": "uploading"})
+        );
     }
 }

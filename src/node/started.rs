@@ -57,10 +57,32 @@ pub async fn find_started_task(
             reason: "the node does not say what it sent".into(),
         };
     };
-    client
-        .find_run(&run.model, &run.parameters, sent_at, claimed)
+    look_for_lost_run(client, &run.model, &run.parameters, sent_at, claimed)
         .await
         .unwrap_or_else(|error| RunLookup::CannotTell {
             reason: error.to_string(),
         })
 }
+
+/// Task/List's verdict on a Run of `model` with `parameters` sent at `sent_at` whose answer
+/// was lost, other than the `claimed` tasks: the one place that decides, for a node that lost
+/// the answer just now and for a run that finds the loss in its journal. "Not created" only
+/// when the task is not listed a second time either, [`NOT_LISTED_YET`] later: a new task
+/// may take a moment to be listed, and sending again on a first miss could pay twice.
+pub async fn look_for_lost_run(
+    client: &Client,
+    model: &str,
+    parameters: &serde_json::Map<String, serde_json::Value>,
+    sent_at: std::time::SystemTime,
+    claimed: &std::collections::HashSet<String>,
+) -> Result<RunLookup, crate::api::Error> {
+    let lookup = client.find_run(model, parameters, sent_at, claimed).await?;
+    if !matches!(lookup, RunLookup::NotCreated { .. }) {
+        return Ok(lookup);
+    }
+    tokio::time::sleep(NOT_LISTED_YET).await;
+    client.find_run(model, parameters, sent_at, claimed).await
+}
+
+/// How long a Run that seems not to have created a task is given to show up in Task/List.
+pub const NOT_LISTED_YET: std::time::Duration = std::time::Duration::from_secs(2);

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};
 
 use crate::api::{Error as ApiError, RunLookup, TaskHandle, TaskStatus};
-use crate::node::{AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask};
+use crate::node::{
+    look_for_lost_run, AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask,
+};
 
 /// The output of every node that starts a task: its handle, known the moment it is accepted.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -143,7 +145,8 @@ async fn reconcile(
     for _ in 0..MAX_RESENDS {
         ctx.progress
             .phase("the Run's answer was lost: looking for its task");
-        match look_for_task(ctx, model, parameters, sent_at).await {
+        let claimed = ctx.tasks.claimed();
+        match look_for_lost_run(&ctx.client, model, parameters, sent_at, &claimed).await {
             Ok(RunLookup::Found { handle, .. }) => {
                 ctx.progress.emit(NodeEvent::Log {
                     line: format!(
@@ -176,34 +179,9 @@ async fn reconcile(
     Err(lost)
 }
 
-/// Task/List's verdict on a Run sent at `sent_at`; "not created" only when the task is not
-/// listed a second time either, [`NOT_LISTED_YET`] later.
-async fn look_for_task(
-    ctx: &NodeContext,
-    model: &str,
-    parameters: &Map<String, Value>,
-    sent_at: SystemTime,
-) -> Result<RunLookup, ApiError> {
-    let lookup = ctx
-        .client
-        .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
-        .await?;
-    if !matches!(lookup, RunLookup::NotCreated { .. }) {
-        return Ok(lookup);
-    }
-    // A task may take a moment to be listed: look once more before paying again.
-    tokio::time::sleep(NOT_LISTED_YET).await;
-    ctx.client
-        .find_run(model, parameters, sent_at, &ctx.tasks.claimed())
-        .await
-}
-
 /// How many times a Run whose answer was lost, and which provably created nothing, is sent
 /// again within one node run; past that the run stops and a rerun settles it.
 const MAX_RESENDS: usize = 3;
-
-/// How long a Run that seems not to have created a task is given to show up in Task/List.
-const NOT_LISTED_YET: Duration = Duration::from_secs(2);
 
 /// The lost answer, with why the task list could not settle it and how to check by hand.
 fn cannot_tell(lost: ApiError, model: &str, reason: &str) -> ApiError {
@@ -228,7 +206,9 @@ fn cannot_tell(lost: ApiError, model: &str, reason: &str) -> ApiError {
 /// while the request was out.
 async fn accepted(ctx: &NodeContext, handle: TaskHandle) -> Result<StartedTask, NodeError> {
     ctx.progress.emit(NodeEvent::TaskStarted(handle.clone()));
-    ctx.progress.emit(NodeEvent::TaskStatus(TaskStatus::Queue));
+    ctx.progress.emit(NodeEvent::TaskStatus {
+        status: TaskStatus::Queue,
+    });
     if ctx.cancel.is_cancelled() {
         let stopped = stop_owned_task(ctx, &handle).await;
         return Err(NodeError::Cancelled {

@@ -86,7 +86,7 @@ impl TypedNode for TaskWait {
                             stderr: false,
                         });
                     }
-                    progress.emit(NodeEvent::TaskStatus(status))
+                    progress.emit(NodeEvent::TaskStatus { status })
                 }
                 TaskEvent::Log { line, stderr } => progress.emit(NodeEvent::Log { line, stderr }),
                 TaskEvent::SocketLost { reason } => progress.emit(NodeEvent::Log {

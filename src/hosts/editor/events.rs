@@ -1,4 +1,5 @@
-//! Run events as the page reads them: one JSON object per [`RunEvent`], tagged by `kind`.
+//! Run events as the page reads them: one JSON object per [`RunEvent`], tagged by `kind`; a
+//! node's own events keep the contract's shape ([`NodeEvent`]'s `event` and fields).
 
 use serde_json::{json, Value};
 
@@ -29,30 +30,16 @@ pub fn event_json(event: &RunEvent) -> Value {
     }
 }
 
+/// A node's event in the contract's shape ([`NodeEvent`]), with the page's `kind` (the
+/// event's name) and the node's id beside its fields.
 fn progress_json(node: &str, event: &NodeEvent) -> Value {
-    match event {
-        NodeEvent::Phase(phase) => json!({ "kind": "phase", "node": node, "phase": phase }),
-        NodeEvent::Submitting => json!({ "kind": "phase", "node": node, "phase": "submitting" }),
-        NodeEvent::RunRefused { reason } => {
-            json!({ "kind": "run_refused", "node": node, "reason": reason })
-        }
-        // The socket token is left out: the page needs the id only.
-        NodeEvent::TaskStarted(task) => {
-            json!({ "kind": "task_started", "node": node, "taskid": task.taskid })
-        }
-        NodeEvent::TaskStatus(status) => {
-            json!({ "kind": "task_status", "node": node, "status": status.to_string() })
-        }
-        NodeEvent::Log { line, stderr } => {
-            json!({ "kind": "log", "node": node, "line": line, "stderr": stderr })
-        }
-        NodeEvent::Transfer { file, done, total } => json!({
-            "kind": "transfer", "node": node, "file": file, "done": done, "total": total
-        }),
-        NodeEvent::TaskStopped { taskid, how } => {
-            json!({ "kind": "task_stopped", "node": node, "taskid": taskid, "how": how.to_string() })
-        }
+    let mut value = serde_json::to_value(event).unwrap_or_else(|_| json!({}));
+    if let Value::Object(fields) = &mut value {
+        let kind = fields.get("event").cloned().unwrap_or(Value::Null);
+        fields.insert("kind".into(), kind);
+        fields.insert("node".into(), json!(node));
     }
+    value
 }
 
 #[cfg(test)]
@@ -70,7 +57,7 @@ mod tests {
         };
         assert_eq!(
             event_json(&event),
-            json!({ "kind": "task_stopped", "node": "wait", "taskid": "7", "how": "killed" })
+            json!({ "event": "task_stopped", "kind": "task_stopped", "node": "wait", "taskid": "7", "how": "killed" })
         );
     }
 }

@@ -73,6 +73,10 @@ export function fold(state: RunState, event: RunEvent): RunState {
       node.phase = String(event.phase);
       node.status = node.phase;
       break;
+    case "submitting":
+      node.phase = "submitting";
+      node.status = node.phase;
+      break;
     case "run_refused":
       node.status = `waiting for a task slot (${String(event.reason)})`;
       break;
