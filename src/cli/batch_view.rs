@@ -97,7 +97,7 @@ impl fmt::Display for BatchTally {
                 self.refusals
             )?;
         }
-        write!(f, ", spent {}", super::run::money(spent))
+        write!(f, ", spent {}", super::money::money(spent))
     }
 }
 

@@ -8,6 +8,7 @@ mod emulator;
 mod exec;
 mod exec_events;
 mod export;
+mod money;
 mod nodes;
 mod progress;
 mod run;

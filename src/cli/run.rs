@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::money::money;
 use super::progress::Renderer;
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
@@ -368,25 +369,5 @@ fn print_summary(report: &RunReport) {
             "journal: {} (run the same command again to resume)",
             journal.display()
         );
-    }
-}
-
-/// A cost as Wiro bills it (dollars, at most six decimals), without float noise.
-pub(crate) fn money(amount: f64) -> String {
-    let text = format!("{amount:.6}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("${text}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::money;
-
-    #[test]
-    fn costs_print_without_float_noise() {
-        assert_eq!(money(0.3 + 0.3 + 0.3), "$0.9");
-        assert_eq!(money(0.00351), "$0.00351");
-        assert_eq!(money(0.0), "$0");
-        assert_eq!(money(2.0), "$2");
     }
 }
