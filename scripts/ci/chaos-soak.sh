@@ -10,4 +10,4 @@
 # Reuses the debug build `cargo test` made; takes about a minute and a half on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo test --test chaos_soak -- --ignored --nocapture
+cargo test --test it chaos_soak:: -- --ignored --nocapture

@@ -3,8 +3,7 @@
 //! `CI` is set (CI must run it); elsewhere it says loudly that it was skipped.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use std::process::Stdio;
 
 use common::*;

@@ -10,8 +10,7 @@
 //! Ignored by `cargo test` (it takes minutes); `scripts/ci/chaos-soak.sh` runs it. Set
 //! `WIRO_SOAK_SEED` to replay a soak; the seed used is printed either way.
 
-mod common;
-
+use crate::common;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

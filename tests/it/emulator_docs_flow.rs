@@ -2,8 +2,7 @@
 //! body, poll Task/Detail, download the output and find the promised video in it.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;

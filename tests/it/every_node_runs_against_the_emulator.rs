@@ -2,8 +2,7 @@
 //! An engine that found the nodes through the registry can run each one against the emulator,
 //! with inputs and outputs as plain JSON.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};

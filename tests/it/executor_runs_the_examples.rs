@@ -2,8 +2,7 @@
 //! The executor runs the shipped examples end to end on the emulator: text to video at the
 //! requested size, image to video from an uploaded image, and a batch in parallel.
 
-mod common;
-
+use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 

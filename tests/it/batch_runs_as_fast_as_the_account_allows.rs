@@ -3,8 +3,7 @@
 //! so the Run waits for one of the batch's own tasks to end and is sent again. Every chain
 //! finishes, each Run is accepted exactly once, and the run learns the limit and says so.
 
-mod common;
-
+use crate::common;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::emulator::EmulatorConfig;

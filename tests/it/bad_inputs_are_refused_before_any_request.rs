@@ -3,8 +3,7 @@
 //! would: every one exits 2 with a message that names the field or the rule, and not one
 //! request reaches the server — nothing is spent on a mistake.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 use std::process::Stdio;
 

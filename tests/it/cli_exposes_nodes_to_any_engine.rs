@@ -2,8 +2,7 @@
 //! `wiro-nodes nodes`, `schema`, `node exec` and `emulator`: what an external engine or a shell
 //! uses without linking Rust.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 use std::process::Stdio;
 

@@ -2,8 +2,7 @@
 //! Every client operation against the emulator: folder, upload, run, detail by id and token,
 //! wait (socket), download, kill, cancel, tool detail.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use wiro_nodes::api::{TaskLookup, TaskStatus};

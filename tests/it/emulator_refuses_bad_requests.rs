@@ -3,8 +3,7 @@
 //! Kill/Cancel on the wrong kind of task, and uploads of the wrong type or size.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use bytes::Bytes;
 use common::*;
 use serde_json::{json, Value};

@@ -3,8 +3,7 @@
 //! (and only once, however many identical Runs were lost), a Run cut before the task was
 //! created is shown as not created, and a listing that fails says it cannot tell.
 
-mod common;
-
+use crate::common;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 

@@ -3,8 +3,7 @@
 //! the same Run and both lose its answer are paid once each: sharing a claim book, their Runs
 //! leave one at a time and each adopts its own task, never the other's.
 
-mod common;
-
+use crate::common;
 use serde_json::{json, Value};
 use wiro_nodes::emulator::{EmulatorConfig, Fault, Operation};
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::api::{Client, ClientConfig, Credentials, LocalFile};
 use wiro_nodes::graph::{Executor, NodeOutcome, RunOptions, RunReport, Workflow};
-use wiro_nodes::node::{NodeContext, NodeError, PortKind, Registry, TypedNode};
+use wiro_nodes::node::{NodeContext, NodeError, NodeRegistration, PortKind, Registry, TypedNode};
 
 /// Nothing to configure.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -89,7 +89,6 @@ impl TypedNode for LookAlike {
         })
     }
 }
-wiro_nodes::register_node!(LookAlike);
 
 /// A file a custom node wrote, declared as the shared `LocalFile` type.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -124,7 +123,17 @@ impl TypedNode for WriteNote {
         })
     }
 }
-wiro_nodes::register_node!(WriteNote);
+
+/// The crate's node types and this file's, listed by hand rather than through `inventory`, so
+/// that the other tests of this binary see only the crate's.
+fn registry() -> Registry {
+    let mine = [
+        NodeRegistration::of::<LookAlike>(),
+        NodeRegistration::of::<WriteNote>(),
+        NodeRegistration::of::<PaidWithoutHandle>(),
+    ];
+    Registry::from_registrations(wiro_nodes::nodes::all().iter().chain(mine.iter()))
+}
 
 /// A client no test request reaches: these nodes never call the API.
 fn offline_client() -> Client {
@@ -144,7 +153,7 @@ async fn run(type_id: &str, out: &std::path::Path) -> RunReport {
         output_dir: out.to_owned(),
         ..RunOptions::default()
     };
-    Executor::new(Registry::from_inventory(), offline_client(), options)
+    Executor::new(registry(), offline_client(), options)
         .run(&workflow, CancellationToken::new(), |_| {})
         .await
         .unwrap()
@@ -152,7 +161,7 @@ async fn run(type_id: &str, out: &std::path::Path) -> RunReport {
 
 #[test]
 fn look_alike_outputs_declare_no_kind_and_a_real_local_file_does() {
-    let registry = Registry::from_inventory();
+    let registry = registry();
     let look_alike = registry.get("test/look-alike").unwrap().spec();
     assert_eq!(look_alike.kinds.iter().count(), 0, "{:?}", look_alike.kinds);
     let note = registry.get("test/write-note").unwrap().spec();
@@ -204,7 +213,6 @@ impl TypedNode for PaidWithoutHandle {
         panic!("a paid node without a declared task handle must never run");
     }
 }
-wiro_nodes::register_node!(PaidWithoutHandle);
 
 #[test]
 fn a_paid_node_that_declares_no_task_handle_is_refused_before_it_runs() {
@@ -213,6 +221,6 @@ fn a_paid_node_that_declares_no_task_handle_is_refused_before_it_runs() {
         "nodes": [{ "id": "n", "type": "test/paid-without-handle", "inputs": {} }]
     }))
     .unwrap();
-    let problems = wiro_nodes::graph::validate(&workflow, &Registry::from_inventory()).unwrap_err();
+    let problems = wiro_nodes::graph::validate(&workflow, &registry()).unwrap_err();
     assert_eq!(problems[0].rule, "node-contract", "{problems:#?}");
 }

@@ -3,8 +3,7 @@
 //! same figure the run is then charged, and `--max-cost` refusing a run that would cost more —
 //! with nothing sent but the price look-ups.
 
-mod common;
-
+use crate::common;
 use std::process::Stdio;
 
 use tokio_util::sync::CancellationToken;

@@ -4,8 +4,7 @@
 //! local "metadata" server counts zero requests. The normal chain still downloads its video.
 #![cfg(feature = "cli")]
 
-mod common;
-
+use crate::common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

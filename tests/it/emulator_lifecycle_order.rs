@@ -2,8 +2,7 @@
 //! registration gets the current state first; a failing task shows stderr and ends unpaid.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use common::*;

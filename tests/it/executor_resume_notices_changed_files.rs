@@ -2,8 +2,7 @@
 //! A resumed run notices the files around it: a changed input image is uploaded (and animated)
 //! anew, and a deleted download is fetched again without paying for a new task.
 
-mod common;
-
+use crate::common;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::emulator::Operation;
 use wiro_nodes::graph::{Executor, NodeOutcome, RunOptions, RunReport};

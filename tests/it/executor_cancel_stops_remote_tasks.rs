@@ -2,8 +2,7 @@
 //! Cancelling a run — or dropping its future — stops the remote task it owns: Cancel while
 //! queued, Kill while running; the report says which.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;

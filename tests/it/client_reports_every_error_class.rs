@@ -1,8 +1,7 @@
 #![cfg(feature = "emulator")]
 //! Each documented failure reaches the caller as the variant it is, with the server's words.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 
 use wiro_nodes::api::{Client, ClientConfig, Credentials, Error, TaskLookup};

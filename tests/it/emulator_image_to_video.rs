@@ -2,8 +2,7 @@
 //! File/Upload or as a file part of a multipart Run.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

@@ -2,8 +2,7 @@
 //! Retries: safe operations retry transient failures honouring Retry-After; a Run or an Upload
 //! is never sent twice; the wait survives a dropped socket; a download survives a dropped body.
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};

@@ -3,8 +3,7 @@
 //! Task/InputOutputDelete removes a finished task's files from the CDN, once or twice, and
 //! refuses a task that is still running or does not exist.
 
-mod common;
-
+use crate::common;
 use wiro_nodes::api::{Error, TaskListQuery, TaskLookup};
 use wiro_nodes::emulator::EmulatorConfig;
 

@@ -2,8 +2,7 @@
 //! Tool/Detail publishes PixVerse's price list; the estimate a client makes from it before
 //! a Run is what the emulator charges for the successful task, and a failed task costs 0.
 
-mod common;
-
+use crate::common;
 use serde_json::json;
 use wiro_nodes::api::{estimate, Estimate};
 

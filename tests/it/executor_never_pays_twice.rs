@@ -4,8 +4,7 @@
 //! made, and never sent again when the list cannot tell; a refused Run is sent again, a task
 //! stopped by Ctrl-C is replaced once, and a finished run costs nothing more.
 
-mod common;
-
+use crate::common;
 use tokio_util::sync::CancellationToken;
 use wiro_nodes::api::TaskStatus;
 use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle, Fault, Operation};

@@ -1,8 +1,7 @@
 //! Each injected fault, as a client sees it from the outside, and the counters behind them.
 #![cfg(feature = "emulator")]
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
 use common::*;

@@ -3,8 +3,7 @@
 //! workflow with live events and a downloadable video.
 #![cfg(feature = "editor")]
 
-mod common;
-
+use crate::common;
 use common::*;
 use futures_util::StreamExt;
 use serde_json::{json, Value};

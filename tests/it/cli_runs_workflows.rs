@@ -3,8 +3,7 @@
 //! problems of an invalid workflow at once with nothing sent, Ctrl-C stopping the remote task,
 //! and a killed run resuming the same task instead of paying again.
 
-mod common;
-
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,8 +2,7 @@
 //! `wiro-nodes node exec` as an engine's process step: JSON progress lines with the task id
 //! first, `--check` that sends nothing, and SIGTERM stopping the remote task (exit 143).
 
-mod common;
-
+use crate::common;
 use std::process::Stdio;
 use std::time::Duration;
 
