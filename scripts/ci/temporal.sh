@@ -8,7 +8,8 @@
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
 # gives one workflow, the cancelled workflow's remote tasks end cancelled/killed, and a
 # workflow that would fetch from this machine's loopback fails on the worker with no request
-# reaching a local "metadata" server.
+# reaching a local "metadata" server, and two identical Runs of one workflow whose answers are
+# both lost adopt a task each (two Runs accepted, two distinct tasks).
 #
 # Skip only with WIRO_SKIP_TEMPORAL=1. Needs python3 (with venv) and curl.
 set -euo pipefail
@@ -243,5 +244,34 @@ print("the worker refused:", node["message"][:160])
 EOF
 [[ "$(cat "$WORK/metadata.count")" == 0 ]] || fail "$(cat "$WORK/metadata.count") request(s) reached the metadata server"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback"
+say "paid once: two identical Runs of one workflow, both answers lost, adopt a task each"
+"$BIN" emulator --speed 5 --fault run=drop:2 >"$WORK/emulator2.env" 2>"$WORK/emulator2.log" &
+PIDS+=($!)
+wait_for 30 "the second emulator" "[[ -f \"$WORK/emulator2.env\" && \$(wc -l <\"$WORK/emulator2.env\") -ge 4 ]]"
+(
+  # shellcheck disable=SC1091
+  source "$WORK/emulator2.env"
+  exec "$BIN" worker --temporal "$ADDR" --task-queue pay-once --out "$WORK/w3"
+) >"$WORK/worker3.log" 2>&1 &
+PIDS+=($!)
+cat >"$WORK/twice.json" <<'EOF'
+{"version": 1, "description": "the same video twice, on purpose", "nodes": [
+ {"id": "first", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "a red kite", "quality": "360p"}},
+ {"id": "second", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "a red kite", "quality": "360p"}}]}
+EOF
+TID=$("$BIN" submit "$WORK/twice.json" --temporal "$ADDR" --task-queue pay-once)
+timeout 120 "$BIN" result "$TID" --temporal "$ADDR" --json >"$WORK/twice-report.json" \
+  || { cat "$WORK/twice-report.json"; fail "the two identical Runs did not both finish"; }
+python3 - "$WORK/twice-report.json" <<'EOF'
+import json, sys
+nodes = json.load(open(sys.argv[1]))["nodes"]
+tasks = [n["outputs"]["task"]["taskid"] for n in nodes]
+assert len(set(tasks)) == 2, f"both nodes hold one task: {tasks}"
+print("each node adopted its own task:", tasks)
+EOF
+STATS2=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator2.env")/emulator/stats
+accepted2=$(curl -sf "$STATS2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs_accepted"])')
+[[ "$accepted2" == 2 ]] || fail "the second emulator accepted $accepted2 Runs, expected 2 (one per intent)"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -77,6 +77,10 @@ impl GraphWorkflow {
         let mut running: Vec<Running<'_>> = Vec::new();
         // The scheduler's own copy of each node's state; `set` keeps the report in step.
         let mut states = vec![NodeState::Pending; count];
+        // The paid node whose Run is being sent, if any: Runs leave one at a time, as they
+        // do locally, so each submit knows every task the others started or adopted and a
+        // lost answer is never matched to another node's task.
+        let mut submitting: Option<usize> = None;
         loop {
             let cancelled = ctx.cancellation_token().is_cancelled();
             let mut progressed = true;
@@ -112,13 +116,17 @@ impl GraphWorkflow {
                         progressed = true;
                         continue;
                     }
+                    let node = &workflow.nodes[position];
+                    let paid = registry()
+                        .get(&node.type_id)
+                        .is_some_and(|target| target.spec().spends_money);
                     if !deps.iter().all(|&d| states[d] == NodeState::Finished)
                         || running.len() >= limit
+                        || (paid && submitting.is_some())
                     {
                         continue;
                     }
                     progressed = true;
-                    let node = &workflow.nodes[position];
                     let inputs = match resolve_inputs(&node.inputs, &workflow, deps, |source| {
                         outputs[source].as_ref()
                     }) {
@@ -128,9 +136,6 @@ impl GraphWorkflow {
                             continue;
                         }
                     };
-                    let paid = registry()
-                        .get(&node.type_id)
-                        .is_some_and(|target| target.spec().spends_money);
                     let claimed = if paid {
                         claimed_tasks(&workflow, &outputs)
                     } else {
@@ -144,6 +149,9 @@ impl GraphWorkflow {
                         claimed,
                     };
                     set(ctx, &mut states, position, NodeState::Running, None);
+                    if paid {
+                        submitting = Some(position);
+                    }
                     running.push(Box::pin(run_node(ctx, position, call, paid)));
                 }
             }
@@ -152,6 +160,9 @@ impl GraphWorkflow {
             }
             let ((position, outcome), _, rest) = select_all(running).await;
             running = rest;
+            if submitting == Some(position) {
+                submitting = None;
+            }
             match outcome {
                 Outcome::Finished(done) => {
                     states[position] = NodeState::Finished;
