@@ -1,26 +1,6 @@
 //! Progress from a running node: its phase, log lines, task and transfer news — and the one
 //! JSON shape they travel in, for every host that streams them (`node exec --progress json`,
-//! the editor's event socket).
-//!
-//! # The event contract
-//!
-//! Each event is one JSON object whose `event` field names it; the other fields are the
-//! variant's (`NodeEvent::TaskStatus { status }` is `{"event": "task_status", "status":
-//! "task_start"}`):
-//!
-//! | `event` | fields |
-//! |---|---|
-//! | `phase` | `phase`: what the node is doing (`uploading`, `submitting`, `waiting for a task slot`, ...) |
-//! | `submitting` | a paid Run is about to be sent |
-//! | `run_refused` | `reason`: the server refused the Run for a limit; nothing started |
-//! | `task_started` | `taskid`, `socketaccesstoken`: a Run was accepted |
-//! | `task_status` | `status`: the task's status (`task_queue` ... `task_postprocess_end`, `task_cancel`) |
-//! | `log` | `line`, `stderr`: a log line of the task |
-//! | `transfer` | `file`, `done`, `total` (null when unknown): bytes moved |
-//! | `task_stopped` | `taskid`, `how` (`cancelled`, `killed`, `already ended`, `could not be stopped: ...`) |
-//!
-//! A host adds its own fields beside them (the editor: `kind` and `node`). Readers ignore
-//! events and fields they do not know.
+//! the editor's event socket): see [`NodeEvent`].
 
 use std::sync::Arc;
 
@@ -29,7 +9,27 @@ use serde::Serialize;
 use super::HowStopped;
 use crate::api::{TaskHandle, TaskStatus};
 
-/// Something a running node reports. Serialised as the [event contract](self) says.
+/// Something a running node reports.
+///
+/// # The event contract (JSON)
+///
+/// Each event is one JSON object whose `event` field names it; the other fields are the
+/// variant's (`NodeEvent::TaskStatus { status }` is `{"event": "task_status", "status":
+/// "task_start"}`):
+///
+/// | `event` | fields |
+/// |---|---|
+/// | `phase` | `phase`: what the node is doing (`uploading`, `submitting`, `waiting for a task slot`, ...) |
+/// | `submitting` | a paid Run is about to be sent |
+/// | `run_refused` | `reason`: the server refused the Run for a limit; nothing started |
+/// | `task_started` | `taskid`, `socketaccesstoken`: a Run was accepted |
+/// | `task_status` | `status`: the task's status (`task_queue` ... `task_postprocess_end`, `task_cancel`) |
+/// | `log` | `line`, `stderr`: a log line of the task |
+/// | `transfer` | `file`, `done`, `total` (null when unknown): bytes moved |
+/// | `task_stopped` | `taskid`, `how` (`cancelled`, `killed`, `already ended`, `could not be stopped: ...`) |
+///
+/// A host adds its own fields beside them (the editor: `kind` and `node`). Readers ignore
+/// events and fields they do not know.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {

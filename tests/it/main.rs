@@ -1,6 +1,8 @@
 //! The integration tests: one module per behaviour a user relies on, all in one binary
 //! (one link instead of one per file), sharing the helpers in `common`.
 
+// The helpers start emulators: only the modules that need the emulator use them.
+#[cfg(feature = "emulator")]
 mod common;
 
 mod bad_inputs_are_refused_before_any_request;
