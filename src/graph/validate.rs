@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Reference, Workflow, WORKFLOW_VERSION};
-use crate::node::{PortKind, PortType, Registry, Walls};
+use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
+use crate::node::{InputProblem, NodeSpec, PortKind, PortType, Registry, Walls};
 
 /// One thing wrong with a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,6 +30,11 @@ impl WorkflowProblem {
             rule: rule.to_owned(),
             message,
         }
+    }
+
+    /// A node's input problem, placed at that node.
+    fn of_input(node: &str, problem: InputProblem) -> Self {
+        Self::new(Some(node), &problem.path, &problem.rule, problem.message)
     }
 }
 
@@ -69,12 +74,7 @@ pub fn validate_for_run(
             continue;
         };
         for problem in target.check_local(files, &node.inputs) {
-            problems.push(WorkflowProblem::new(
-                Some(&node.id),
-                &problem.path,
-                &problem.rule,
-                problem.message,
-            ));
+            problems.push(WorkflowProblem::of_input(&node.id, problem));
         }
     }
     match structural {
@@ -91,6 +91,21 @@ pub fn validate_for_run(
 /// ports, edge types, each node's literal inputs (schema and rules), missing inputs, cycles.
 pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<WorkflowProblem>> {
     let mut problems = Vec::new();
+    check_document(workflow, &mut problems);
+    let index = index_node_ids(workflow, &mut problems);
+    let depends_on: Vec<BTreeSet<usize>> = (0..workflow.nodes.len())
+        .map(|position| check_node(workflow, registry, &index, position, &mut problems))
+        .collect();
+    let order = run_order(workflow, &depends_on, &mut problems);
+    if problems.is_empty() {
+        Ok(Plan { depends_on, order })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The document as a whole: a format version this crate reads, and at least one node.
+fn check_document(workflow: &Workflow, problems: &mut Vec<WorkflowProblem>) {
     if workflow.version != WORKFLOW_VERSION {
         problems.push(WorkflowProblem::new(
             None,
@@ -110,7 +125,14 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             "the workflow has no nodes".into(),
         ));
     }
+}
 
+/// Where each node id sits in the workflow, for references to find; reports ids that are
+/// malformed or used twice (a repeated id keeps its last position).
+fn index_node_ids<'w>(
+    workflow: &'w Workflow,
+    problems: &mut Vec<WorkflowProblem>,
+) -> BTreeMap<&'w str, usize> {
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for (position, node) in workflow.nodes.iter().enumerate() {
         let id_ok = !node.id.is_empty()
@@ -135,94 +157,135 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             ));
         }
     }
+    index
+}
 
-    let mut depends_on = vec![BTreeSet::new(); workflow.nodes.len()];
-    for (position, node) in workflow.nodes.iter().enumerate() {
-        let here = Some(node.id.as_str());
-        let Some(target) = registry.get(&node.type_id) else {
+/// One node's problems, in the order they are listed: its type and contract, its references
+/// and the edges they make, then its literal inputs (missing ones among them). Returns the
+/// nodes it takes inputs from.
+fn check_node(
+    workflow: &Workflow,
+    registry: &Registry,
+    index: &BTreeMap<&str, usize>,
+    position: usize,
+    problems: &mut Vec<WorkflowProblem>,
+) -> BTreeSet<usize> {
+    let node = &workflow.nodes[position];
+    let Some(target) = registry.get(&node.type_id) else {
+        problems.push(unknown_type(node, registry));
+        // Without a spec its references and inputs cannot be judged.
+        return BTreeSet::new();
+    };
+    check_node_contract(node, target.spec(), problems);
+    let depends_on = check_references(workflow, registry, index, position, target.spec(), problems);
+    for problem in target.check_inputs(&node.inputs, &node.linked_ports()) {
+        problems.push(WorkflowProblem::of_input(&node.id, problem));
+    }
+    depends_on
+}
+
+/// A node whose type the registry does not hold, naming the types it does.
+fn unknown_type(node: &WorkflowNode, registry: &Registry) -> WorkflowProblem {
+    WorkflowProblem::new(
+        Some(&node.id),
+        "",
+        "unknown-type",
+        format!(
+            "unknown node type {:?}; known types: {}",
+            node.type_id,
+            registry
+                .specs()
+                .map(|s| s.type_id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
+/// A node that spends money must declare exactly one task-handle output, the place the
+/// journal records the task it starts.
+fn check_node_contract(node: &WorkflowNode, spec: &NodeSpec, problems: &mut Vec<WorkflowProblem>) {
+    if spec.spends_money && spec.kinds.ports(PortKind::StartedTask).count() != 1 {
+        problems.push(WorkflowProblem::new(
+            Some(&node.id),
+            "",
+            "node-contract",
+            format!(
+                "{} spends money but does not declare exactly one TaskHandle output, so the task it starts could not be journaled; it is not run",
+                spec.type_id
+            ),
+        ));
+    }
+}
+
+/// The node's references, port by port: each well-formed, to another node in the workflow,
+/// and fitting the input it feeds. Returns the nodes they refer to.
+fn check_references(
+    workflow: &Workflow,
+    registry: &Registry,
+    index: &BTreeMap<&str, usize>,
+    position: usize,
+    spec: &NodeSpec,
+    problems: &mut Vec<WorkflowProblem>,
+) -> BTreeSet<usize> {
+    let node = &workflow.nodes[position];
+    let here = Some(node.id.as_str());
+    let mut depends_on = BTreeSet::new();
+    for (port, reference) in node.references() {
+        let reference = match reference {
+            Ok(reference) => reference,
+            Err(message) => {
+                problems.push(WorkflowProblem::new(here, &port, "reference", message));
+                continue;
+            }
+        };
+        let Some(&source_position) = index.get(reference.node.as_str()) else {
             problems.push(WorkflowProblem::new(
                 here,
-                "",
-                "unknown-type",
+                &port,
+                "reference",
                 format!(
-                    "unknown node type {:?}; known types: {}",
-                    node.type_id,
-                    registry
-                        .specs()
-                        .map(|s| s.type_id)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{reference} refers to node {:?}, which is not in the workflow",
+                    reference.node
                 ),
             ));
             continue;
         };
-        let spec = target.spec();
-        if spec.spends_money && spec.kinds.ports(PortKind::StartedTask).count() != 1 {
+        if source_position == position {
             problems.push(WorkflowProblem::new(
-                here,
-                "",
-                "node-contract",
-                format!(
-                    "{} spends money but does not declare exactly one TaskHandle output, so the task it starts could not be journaled; it is not run",
-                    spec.type_id
-                ),
-            ));
-        }
-        for (port, reference) in node.references() {
-            let reference = match reference {
-                Ok(reference) => reference,
-                Err(message) => {
-                    problems.push(WorkflowProblem::new(here, &port, "reference", message));
-                    continue;
-                }
-            };
-            let Some(&source_position) = index.get(reference.node.as_str()) else {
-                problems.push(WorkflowProblem::new(
-                    here,
-                    &port,
-                    "reference",
-                    format!(
-                        "{reference} refers to node {:?}, which is not in the workflow",
-                        reference.node
-                    ),
-                ));
-                continue;
-            };
-            if source_position == position {
-                problems.push(WorkflowProblem::new(
-                    here,
-                    &port,
-                    "cycle",
-                    format!("{reference} refers to the node itself"),
-                ));
-                continue;
-            }
-            depends_on[position].insert(source_position);
-            let source = &workflow.nodes[source_position];
-            let Some(source_node) = registry.get(&source.type_id) else {
-                continue; // its unknown type is reported at its own node
-            };
-            check_edge(
-                &mut problems,
                 here,
                 &port,
-                &reference,
-                source_node.spec(),
-                spec,
-                node,
-            );
-        }
-        for problem in target.check_inputs(&node.inputs, &node.linked_ports()) {
-            problems.push(WorkflowProblem::new(
-                here,
-                &problem.path,
-                &problem.rule,
-                problem.message,
+                "cycle",
+                format!("{reference} refers to the node itself"),
             ));
+            continue;
         }
+        depends_on.insert(source_position);
+        let source = &workflow.nodes[source_position];
+        let Some(source_node) = registry.get(&source.type_id) else {
+            continue; // its unknown type is reported at its own node
+        };
+        check_edge(
+            problems,
+            here,
+            &port,
+            &reference,
+            source_node.spec(),
+            spec,
+            node,
+        );
     }
+    depends_on
+}
 
-    let order = match topological_order(&depends_on) {
+/// The order the nodes run in; when the references form a cycle, every node on or behind
+/// it is reported and the order is empty.
+fn run_order(
+    workflow: &Workflow,
+    depends_on: &[BTreeSet<usize>],
+    problems: &mut Vec<WorkflowProblem>,
+) -> Vec<usize> {
+    match topological_order(depends_on) {
         Ok(order) => order,
         Err(in_cycle) => {
             let names: Vec<&str> = in_cycle
@@ -239,11 +302,6 @@ pub fn validate(workflow: &Workflow, registry: &Registry) -> Result<Plan, Vec<Wo
             }
             Vec::new()
         }
-    };
-    if problems.is_empty() {
-        Ok(Plan { depends_on, order })
-    } else {
-        Err(problems)
     }
 }
 
@@ -253,9 +311,9 @@ fn check_edge(
     here: Option<&str>,
     port: &str,
     reference: &Reference,
-    source: &crate::node::NodeSpec,
-    target: &crate::node::NodeSpec,
-    node: &super::WorkflowNode,
+    source: &NodeSpec,
+    target: &NodeSpec,
+    node: &WorkflowNode,
 ) {
     let Some(given) = PortType::of(&source.outputs, &reference.port, &reference.path) else {
         let what = if source.output_ports().contains(&reference.port.as_str()) {
