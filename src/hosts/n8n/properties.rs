@@ -3,6 +3,8 @@
 //! area, connectable ports (a task handle, output files) take the previous item's field, and
 //! optional empty-by-default inputs go into an "Options" collection, as n8n nodes do.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -81,6 +83,8 @@ pub fn fields(spec: &NodeSpec) -> Vec<Field> {
         .collect()
 }
 
+/// One input port as a field: where the bridge reads it and the n8n property, whose kind
+/// follows the port's JSON type (structured, enum, boolean, number, else string).
 fn field(root: &Value, port: &str, declared: &Value, schema: &Value, required: bool) -> Field {
     let kind = PortType::of(root, port, &[]);
     let types = kind
@@ -97,86 +101,24 @@ fn field(root: &Value, port: &str, declared: &Value, schema: &Value, required: b
     } else {
         Source::Value
     };
-    let description = declared
-        .get("description")
-        .or_else(|| schema.get("description"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .replace('\n', " ");
-    let title = declared
-        .get("title")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| display_name(port));
     let mut property = Map::new();
-    property.insert("displayName".into(), title.into());
+    property.insert("displayName".into(), title(port, declared).into());
     property.insert("name".into(), port.into());
     if structured {
-        let connectable = kind.as_ref().is_some_and(|k| {
-            k.name.is_some() || k.items.as_ref().is_some_and(|i| i.name.is_some())
-        });
-        let default = if connectable {
-            // The previous node's output of the same name: ports with one meaning share names
-            // (`task`, `outputs`), so a chain works with no expressions typed by hand.
-            format!("={{{{ $json.{port} }}}}")
-        } else {
-            match default.filter(|d| !d.is_null()) {
-                Some(value) => serde_json::to_string_pretty(value).unwrap_or_default(),
-                None if types.contains("array") => "[]".into(),
-                None => "{}".into(),
-            }
-        };
-        property.insert("type".into(), "json".into());
-        property.insert("default".into(), default.into());
+        json_property(&mut property, port, kind.as_ref(), &types, default);
     } else if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        let options: Vec<Value> = values
-            .iter()
-            .filter(|value| !value.is_null())
-            .map(|value| json!({"name": option_name(value), "value": value}))
-            .collect();
-        let default = default
-            .filter(|d| !d.is_null())
-            .or_else(|| values.iter().find(|v| !v.is_null()))
-            .cloned()
-            .unwrap_or(Value::Null);
-        property.insert("type".into(), "options".into());
-        property.insert("options".into(), options.into());
-        property.insert("default".into(), default);
+        options_property(&mut property, values, default);
     } else if types.contains("boolean") {
-        let default = default.and_then(Value::as_bool).unwrap_or(false);
-        property.insert("type".into(), "boolean".into());
-        property.insert("default".into(), default.into());
+        boolean_property(&mut property, default);
     } else if types.contains("integer") || types.contains("number") {
-        let mut options = Map::new();
-        for (keyword, option) in [("minimum", "minValue"), ("maximum", "maxValue")] {
-            if let Some(bound) = schema.get(keyword) {
-                options.insert(option.into(), bound.clone());
-            }
-        }
-        if !types.contains("number") {
-            options.insert("numberPrecision".into(), 0.into());
-        }
-        let default = default
-            .filter(|d| d.is_number())
-            .or_else(|| schema.get("minimum"))
-            .cloned()
-            .unwrap_or_else(|| 0.into());
-        property.insert("type".into(), "number".into());
-        property.insert("default".into(), default);
-        if !options.is_empty() {
-            property.insert("typeOptions".into(), options.into());
-        }
+        number_property(&mut property, schema, &types, default);
     } else {
-        let default = default.and_then(Value::as_str).unwrap_or_default();
-        property.insert("type".into(), "string".into());
-        property.insert("default".into(), default.into());
-        if schema.get("x-ui-widget").and_then(Value::as_str) == Some("textarea") {
-            property.insert("typeOptions".into(), json!({"rows": 4}));
-        }
+        string_property(&mut property, schema, default);
     }
     if required {
         property.insert("required".into(), true.into());
     }
+    let description = description(declared, schema);
     if !description.is_empty() {
         property.insert("description".into(), description.into());
     }
@@ -184,6 +126,115 @@ fn field(root: &Value, port: &str, declared: &Value, schema: &Value, required: b
         port: port.to_owned(),
         source,
         property: property.into(),
+    }
+}
+
+/// The port's `title`, else its name made readable.
+fn title(port: &str, declared: &Value) -> String {
+    declared
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| display_name(port))
+}
+
+/// The port's description on one line, or empty when it has none.
+fn description(declared: &Value, schema: &Value) -> String {
+    declared
+        .get("description")
+        .or_else(|| schema.get("description"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .replace('\n', " ")
+}
+
+/// An object, a list or anything: a JSON parameter. A connectable port (a task handle, output
+/// files) defaults to the previous item's field of the same name.
+fn json_property(
+    property: &mut Map<String, Value>,
+    port: &str,
+    kind: Option<&PortType>,
+    types: &BTreeSet<String>,
+    default: Option<&Value>,
+) {
+    let connectable = kind
+        .is_some_and(|k| k.name.is_some() || k.items.as_ref().is_some_and(|i| i.name.is_some()));
+    let default = if connectable {
+        // The previous node's output of the same name: ports with one meaning share names
+        // (`task`, `outputs`), so a chain works with no expressions typed by hand.
+        format!("={{{{ $json.{port} }}}}")
+    } else {
+        match default.filter(|d| !d.is_null()) {
+            Some(value) => serde_json::to_string_pretty(value).unwrap_or_default(),
+            None if types.contains("array") => "[]".into(),
+            None => "{}".into(),
+        }
+    };
+    property.insert("type".into(), "json".into());
+    property.insert("default".into(), default.into());
+}
+
+/// An enum: a list of options (`null` is left out), defaulting to the schema's default or
+/// else the first option.
+fn options_property(property: &mut Map<String, Value>, values: &[Value], default: Option<&Value>) {
+    let options: Vec<Value> = values
+        .iter()
+        .filter(|value| !value.is_null())
+        .map(|value| json!({"name": option_name(value), "value": value}))
+        .collect();
+    let default = default
+        .filter(|d| !d.is_null())
+        .or_else(|| values.iter().find(|v| !v.is_null()))
+        .cloned()
+        .unwrap_or(Value::Null);
+    property.insert("type".into(), "options".into());
+    property.insert("options".into(), options.into());
+    property.insert("default".into(), default);
+}
+
+/// A boolean: a switch, off unless the schema says otherwise.
+fn boolean_property(property: &mut Map<String, Value>, default: Option<&Value>) {
+    let default = default.and_then(Value::as_bool).unwrap_or(false);
+    property.insert("type".into(), "boolean".into());
+    property.insert("default".into(), default.into());
+}
+
+/// A number, with the schema's range; an integer takes no decimals. Without a default it
+/// starts at the minimum, so the first value shown is a valid one.
+fn number_property(
+    property: &mut Map<String, Value>,
+    schema: &Value,
+    types: &BTreeSet<String>,
+    default: Option<&Value>,
+) {
+    let mut options = Map::new();
+    for (keyword, option) in [("minimum", "minValue"), ("maximum", "maxValue")] {
+        if let Some(bound) = schema.get(keyword) {
+            options.insert(option.into(), bound.clone());
+        }
+    }
+    if !types.contains("number") {
+        options.insert("numberPrecision".into(), 0.into());
+    }
+    let default = default
+        .filter(|d| d.is_number())
+        .or_else(|| schema.get("minimum"))
+        .cloned()
+        .unwrap_or_else(|| 0.into());
+    property.insert("type".into(), "number".into());
+    property.insert("default".into(), default);
+    if !options.is_empty() {
+        property.insert("typeOptions".into(), options.into());
+    }
+}
+
+/// Text, in a text area when the schema asks for one (`x-ui-widget: textarea`).
+fn string_property(property: &mut Map<String, Value>, schema: &Value, default: Option<&Value>) {
+    let default = default.and_then(Value::as_str).unwrap_or_default();
+    property.insert("type".into(), "string".into());
+    property.insert("default".into(), default.into());
+    if schema.get("x-ui-widget").and_then(Value::as_str) == Some("textarea") {
+        property.insert("typeOptions".into(), json!({"rows": 4}));
     }
 }
 
