@@ -24,6 +24,7 @@ mod error;
 mod fetch_rules;
 mod file_sink;
 mod operations;
+mod partial_download;
 mod prices;
 mod resolve;
 mod retry;
