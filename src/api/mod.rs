@@ -29,6 +29,7 @@ mod prices;
 mod resolve;
 mod retry;
 pub mod signing;
+mod task_socket;
 pub(crate) mod tls;
 mod wait;
 pub mod wire;

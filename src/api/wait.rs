@@ -1,15 +1,15 @@
 //! Waiting for a task: live events from the WebSocket, with Task/Detail polling as the
 //! fallback and as a slow side check. A socket that fails or drops never fails the wait.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::wire::{SocketFrame, Task, TaskHandle, TaskInfoRequest, TaskStatus};
-use super::{tls, Client, Error, Result, TaskLookup};
+use super::task_socket::{follow_socket, SocketMessage};
+use super::wire::{SocketFrame, Task, TaskHandle, TaskStatus};
+use super::{Client, Error, Result, TaskLookup};
 
 /// How to wait for a task.
 #[derive(Debug, Clone)]
@@ -72,11 +72,6 @@ pub enum TaskEvent {
     },
 }
 
-enum SocketMessage {
-    Frame(SocketFrame),
-    Closed(String),
-}
-
 impl Client {
     /// Waits until the task ends and returns its final record when it succeeded.
     ///
@@ -87,9 +82,8 @@ impl Client {
         &self,
         handle: &TaskHandle,
         options: &WaitOptions,
-        mut on_event: impl FnMut(TaskEvent) + Send,
+        on_event: impl FnMut(TaskEvent) + Send,
     ) -> Result<Task> {
-        let taskid = handle.taskid.clone();
         let (sender, mut frames) = mpsc::unbounded_channel();
         let socket = (options.use_socket && !handle.socketaccesstoken.is_empty()).then(|| {
             let url = self.config().socket_url.clone();
@@ -97,121 +91,220 @@ impl Client {
             // Aborted when dropped, so an abandoned wait leaves no socket open.
             AbortOnDropHandle::new(tokio::spawn(follow_socket(url, token, sender)))
         });
-        let mut socket_live = socket.is_some();
-        let mut socket_heard = false;
-
-        let mut status: Option<TaskStatus> = None;
-        let mut printed_log = 0usize;
-        let mut last_socket_line: Option<String> = None;
-        let mut active = Duration::ZERO;
-        let mut last_tick = Instant::now();
-        let mut poll_every = options.min_poll;
-        let mut next_poll = Instant::now();
-
+        let mut waiting = Waiting::new(handle.taskid.clone(), options, socket.is_some(), on_event);
         loop {
-            let now = Instant::now();
-            if !status.as_ref().is_some_and(TaskStatus::is_queued) {
-                active += now - last_tick;
-            }
-            last_tick = now;
-            if let Some(limit) = options.deadline {
-                if active >= limit {
-                    return Err(Error::WaitTimeout {
-                        taskid,
-                        waited: active,
-                        status: status
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "unknown".into()),
-                    });
-                }
-            }
-            let wake = match options.deadline {
-                Some(limit) if !status.as_ref().is_some_and(TaskStatus::is_queued) => {
-                    next_poll.min(now + (limit - active))
-                }
-                _ => next_poll,
-            };
-
+            let wake = waiting.wake_time()?;
             tokio::select! {
-                message = frames.recv(), if socket_live => match message {
-                    Some(SocketMessage::Frame(frame)) => {
-                        let kind = TaskStatus::parse(&frame.kind);
-                        if matches!(kind, TaskStatus::Other(_)) {
-                            continue; // `connected` and frame types this crate does not know
-                        }
-                        socket_heard = true;
-                        if matches!(kind, TaskStatus::Output | TaskStatus::Error) {
-                            let line = frame.message_text();
-                            if !line.is_empty() {
-                                let line_text = line.clone();
-                                on_event(TaskEvent::Log { line, stderr: kind == TaskStatus::Error });
-                                if kind == TaskStatus::Output {
-                                    // `debugoutput` repeats these lines: a later poll goes on
-                                    // after the last one shown.
-                                    last_socket_line = Some(line_text);
-                                }
-                            }
-                        }
-                        if status.as_ref() != Some(&kind) {
-                            on_event(TaskEvent::Status { status: kind.clone(), source: EventSource::Socket });
-                            status = Some(kind.clone());
-                        }
-                        if kind.is_terminal() {
-                            // The socket says it ended: the record says how.
-                            next_poll = Instant::now();
-                            poll_every = options.min_poll;
-                        } else if next_poll > Instant::now() + options.side_check {
-                            next_poll = Instant::now() + options.side_check;
-                        }
-                    }
-                    closed => {
-                        socket_live = false;
-                        if status.as_ref().is_some_and(TaskStatus::is_terminal) {
-                            continue; // the socket closes after the last frame, as it should
-                        }
-                        let reason = match closed {
-                            Some(SocketMessage::Closed(reason)) if !reason.is_empty() => reason,
-                            _ => "the socket closed".to_owned(),
-                        };
-                        on_event(TaskEvent::SocketLost { reason });
-                        poll_every = options.min_poll;
-                        next_poll = Instant::now();
-                    }
+                message = frames.recv(), if waiting.socket_live => match message {
+                    Some(SocketMessage::Frame(frame)) => waiting.on_frame(frame),
+                    closed => waiting.on_socket_closed(closed),
                 },
                 _ = tokio::time::sleep_until(wake.into()) => {
-                    if Instant::now() < next_poll {
+                    if Instant::now() < waiting.next_poll {
                         continue; // the deadline check at the top of the loop decides
                     }
-                    match self.task_detail(TaskLookup::from(handle)).await {
-                        Ok(task) => {
-                            if !socket_heard || !socket_live {
-                                if let Some(last) = last_socket_line.take() {
-                                    printed_log = lines_through(&task, &last).unwrap_or(printed_log);
-                                }
-                                printed_log = emit_new_log_lines(&task, printed_log, &mut on_event);
-                            }
-                            if status.as_ref() != Some(&task.status) {
-                                on_event(TaskEvent::Status { status: task.status.clone(), source: EventSource::Poll });
-                                status = Some(task.status.clone());
-                                poll_every = options.min_poll;
-                            } else {
-                                poll_every = (poll_every.mul_f64(1.5)).min(options.max_poll);
-                            }
-                            if task.is_terminal() {
-                                return outcome(task);
-                            }
-                        }
-                        Err(error) if error.is_transient() => {
-                            tracing::warn!(taskid, %error, "Task/Detail failed; still waiting");
-                            poll_every = (poll_every * 2).min(options.max_poll);
-                        }
-                        Err(error) => return Err(with_task(error, &taskid)),
+                    let answer = self.task_detail(TaskLookup::from(handle)).await;
+                    if let ControlFlow::Break(end) = waiting.on_poll(answer) {
+                        return end;
                     }
-                    let pause = if socket_live && socket_heard { options.side_check } else { poll_every };
-                    next_poll = Instant::now() + pause;
                 }
             }
         }
+    }
+}
+
+/// A wait's deadline, which counts only the time the task spent out of the queue.
+struct Deadline {
+    limit: Option<Duration>,
+    /// Time waited while the task was not queued.
+    active: Duration,
+    last_tick: Instant,
+}
+
+impl Deadline {
+    /// Starts counting now, towards `limit` if there is one.
+    fn new(limit: Option<Duration>) -> Self {
+        Self {
+            limit,
+            active: Duration::ZERO,
+            last_tick: Instant::now(),
+        }
+    }
+
+    /// Counts the time since the last tick unless the task was `queued`. Gives the time
+    /// counted as `Err` once it reaches the limit; else when to wake at the latest: at
+    /// `next_poll`, or at the deadline when that comes first (never while queued, since
+    /// queued time does not bring it closer).
+    fn tick(&mut self, queued: bool, next_poll: Instant) -> std::result::Result<Instant, Duration> {
+        let now = Instant::now();
+        if !queued {
+            self.active += now - self.last_tick;
+        }
+        self.last_tick = now;
+        if let Some(limit) = self.limit {
+            if self.active >= limit {
+                return Err(self.active);
+            }
+        }
+        Ok(match self.limit {
+            Some(limit) if !queued => next_poll.min(now + (limit - self.active)),
+            _ => next_poll,
+        })
+    }
+}
+
+/// One wait: what it knows of the task, what it has shown, and when it polls next.
+struct Waiting<'a, F> {
+    taskid: String,
+    options: &'a WaitOptions,
+    on_event: F,
+    deadline: Deadline,
+    /// The socket may still bring frames.
+    socket_live: bool,
+    /// The socket has told of the task, so it is the one showing the log.
+    socket_heard: bool,
+    status: Option<TaskStatus>,
+    /// How many `debugoutput` lines were shown.
+    printed_log: usize,
+    /// The last output line the socket showed, which `debugoutput` repeats.
+    last_socket_line: Option<String>,
+    poll_every: Duration,
+    next_poll: Instant,
+}
+
+impl<'a, F: FnMut(TaskEvent)> Waiting<'a, F> {
+    fn new(taskid: String, options: &'a WaitOptions, socket_live: bool, on_event: F) -> Self {
+        Self {
+            taskid,
+            options,
+            on_event,
+            deadline: Deadline::new(options.deadline),
+            socket_live,
+            socket_heard: false,
+            status: None,
+            printed_log: 0,
+            last_socket_line: None,
+            poll_every: options.min_poll,
+            next_poll: Instant::now(),
+        }
+    }
+
+    /// When to wake next, or [`Error::WaitTimeout`] when the deadline has passed.
+    fn wake_time(&mut self) -> Result<Instant> {
+        let queued = self.status.as_ref().is_some_and(TaskStatus::is_queued);
+        self.deadline
+            .tick(queued, self.next_poll)
+            .map_err(|waited| Error::WaitTimeout {
+                taskid: self.taskid.clone(),
+                waited,
+                status: self
+                    .status
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "unknown".into()),
+            })
+    }
+
+    /// Tells of `status` when it is new; says whether it was.
+    fn show_status(&mut self, status: &TaskStatus, source: EventSource) -> bool {
+        if self.status.as_ref() == Some(status) {
+            return false;
+        }
+        (self.on_event)(TaskEvent::Status {
+            status: status.clone(),
+            source,
+        });
+        self.status = Some(status.clone());
+        true
+    }
+
+    /// A frame from the socket: its log line and status are shown, and a poll comes soon
+    /// after an end to learn how the task ended.
+    fn on_frame(&mut self, frame: SocketFrame) {
+        let kind = TaskStatus::parse(&frame.kind);
+        if matches!(kind, TaskStatus::Other(_)) {
+            return; // `connected` and frame types this crate does not know
+        }
+        self.socket_heard = true;
+        if matches!(kind, TaskStatus::Output | TaskStatus::Error) {
+            let line = frame.message_text();
+            if !line.is_empty() {
+                let line_text = line.clone();
+                (self.on_event)(TaskEvent::Log {
+                    line,
+                    stderr: kind == TaskStatus::Error,
+                });
+                if kind == TaskStatus::Output {
+                    // `debugoutput` repeats these lines: a later poll goes on
+                    // after the last one shown.
+                    self.last_socket_line = Some(line_text);
+                }
+            }
+        }
+        self.show_status(&kind, EventSource::Socket);
+        if kind.is_terminal() {
+            // The socket says it ended: the record says how.
+            self.next_poll = Instant::now();
+            self.poll_every = self.options.min_poll;
+        } else if self.next_poll > Instant::now() + self.options.side_check {
+            self.next_poll = Instant::now() + self.options.side_check;
+        }
+    }
+
+    /// The socket's last message (`None` when it went without one): polling takes over.
+    fn on_socket_closed(&mut self, closed: Option<SocketMessage>) {
+        self.socket_live = false;
+        if self.status.as_ref().is_some_and(TaskStatus::is_terminal) {
+            return; // the socket closes after the last frame, as it should
+        }
+        let reason = match closed {
+            Some(SocketMessage::Closed(reason)) if !reason.is_empty() => reason,
+            _ => "the socket closed".to_owned(),
+        };
+        (self.on_event)(TaskEvent::SocketLost { reason });
+        self.poll_every = self.options.min_poll;
+        self.next_poll = Instant::now();
+    }
+
+    /// A Task/Detail answer: breaks with the outcome once the task has ended (or the poll
+    /// failed for good), else sets the next poll, backing off while nothing changes.
+    fn on_poll(&mut self, answer: Result<Task>) -> ControlFlow<Result<Task>> {
+        match answer {
+            Ok(task) => {
+                if !self.socket_heard || !self.socket_live {
+                    self.show_polled_log(&task);
+                }
+                if self.show_status(&task.status, EventSource::Poll) {
+                    self.poll_every = self.options.min_poll;
+                } else {
+                    self.poll_every = (self.poll_every.mul_f64(1.5)).min(self.options.max_poll);
+                }
+                if task.is_terminal() {
+                    return ControlFlow::Break(outcome(task));
+                }
+            }
+            Err(error) if error.is_transient() => {
+                tracing::warn!(taskid = self.taskid, %error, "Task/Detail failed; still waiting");
+                self.poll_every = (self.poll_every * 2).min(self.options.max_poll);
+            }
+            Err(error) => return ControlFlow::Break(Err(with_task(error, &self.taskid))),
+        }
+        let pause = if self.socket_live && self.socket_heard {
+            self.options.side_check
+        } else {
+            self.poll_every
+        };
+        self.next_poll = Instant::now() + pause;
+        ControlFlow::Continue(())
+    }
+
+    /// Shows the polled record's log lines not shown yet, going on after the last line the
+    /// socket showed.
+    fn show_polled_log(&mut self, task: &Task) {
+        if let Some(last) = self.last_socket_line.take() {
+            self.printed_log = lines_through(task, &last).unwrap_or(self.printed_log);
+        }
+        self.printed_log = emit_new_log_lines(task, self.printed_log, &mut self.on_event);
     }
 }
 
@@ -305,71 +398,4 @@ fn with_task(error: Error, taskid: &str) -> Error {
         },
         other => other,
     }
-}
-
-/// Connects, registers with `task_info`, and forwards frames until the task ends or the
-/// socket goes; the last message is always `Closed`.
-async fn follow_socket(url: String, token: String, sender: mpsc::UnboundedSender<SocketMessage>) {
-    let reason = match run_socket(&url, &token, &sender).await {
-        Ok(()) => String::new(),
-        Err(reason) => reason,
-    };
-    let _ = sender.send(SocketMessage::Closed(reason));
-}
-
-async fn run_socket(
-    url: &str,
-    token: &str,
-    sender: &mpsc::UnboundedSender<SocketMessage>,
-) -> std::result::Result<(), String> {
-    let connector = tls::socket_config()
-        .map(tokio_tungstenite::Connector::Rustls)
-        .map_err(|e| e.to_string())?;
-    // Status frames are small: a 4 KiB read buffer (it grows for a bigger frame) instead of
-    // tungstenite's 128 KiB keeps a thousand open waits from holding 128 MB.
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0);
-    let connect =
-        tokio_tungstenite::connect_async_tls_with_config(url, Some(config), false, Some(connector));
-    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(10), connect)
-        .await
-        .map_err(|_| format!("connecting to {url} timed out"))?
-        .map_err(|e| format!("connecting to {url}: {e}"))?;
-    let register =
-        serde_json::to_string(&TaskInfoRequest::new(token)).map_err(|e| e.to_string())?;
-    socket
-        .send(Message::text(register))
-        .await
-        .map_err(|e| format!("registering: {e}"))?;
-    while let Some(message) = socket.next().await {
-        let text = match message.map_err(|e| format!("socket dropped: {e}"))? {
-            Message::Text(text) => text,
-            Message::Close(frame) => {
-                return Err(frame
-                    .map(|f| format!("socket closed: {}", f.reason))
-                    .unwrap_or_else(|| "socket closed".into()))
-            }
-            _ => continue,
-        };
-        let Ok(frame) = serde_json::from_str::<SocketFrame>(&text) else {
-            continue;
-        };
-        if frame.tasktoken.as_deref().is_some_and(|t| t != token) {
-            continue;
-        }
-        if frame.result == Some(false)
-            && matches!(TaskStatus::parse(&frame.kind), TaskStatus::Other(_))
-        {
-            return Err(format!(
-                "the socket refused the task: {}",
-                frame.message_text()
-            ));
-        }
-        let terminal = TaskStatus::parse(&frame.kind).is_terminal();
-        if sender.send(SocketMessage::Frame(frame)).is_err() || terminal {
-            return Ok(());
-        }
-    }
-    Err("socket closed".into())
 }
