@@ -1,94 +1,27 @@
-//! `Client`: the typed Wiro operations, signed, with timeouts, and retries only where they are
-//! safe (a Run or an Upload is never sent twice once a byte may have reached the server).
-
-use std::path::Path;
+//! `Client`: the transport every Wiro operation goes through — signed requests, timeouts, and
+//! retries only where they are safe (a Run or an Upload is never sent twice once a byte may
+//! have reached the server). The operations themselves live in [`operations`](super::operations).
 
 use reqwest::header::LOCATION;
 use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
-use tokio_util::io::ReaderStream;
+use serde_json::Value;
 
 use super::answer::{parse_answer, retry_after};
 use super::resolve::SystemResolver;
 use super::retry::Retries;
 use super::signing::{auth_headers, NonceSource};
-use super::wire::{
-    upload_content_type, FileList, Folder, RunAccepted, Task, TaskHandle, TaskList, UploadedFile,
-    MAX_UPLOAD_BYTES,
-};
+use super::wire::Task;
 use super::{tls, ClientConfig, Error, FetchRules, Result};
 
 /// Whether an operation may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Repeat {
+pub(super) enum Repeat {
     /// Reads and idempotent changes (Task/Detail, Kill, Cancel): retried on transient errors.
     Safe,
     /// Spends money or stores data (Run, Upload): retried only when the connection could not
     /// even be opened, so no byte can have reached the server.
     Never,
-}
-
-/// How to find a task with Task/Detail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskLookup {
-    /// By the task's id.
-    Id(String),
-    /// By its `socketaccesstoken`.
-    Token(String),
-}
-
-impl From<&str> for TaskLookup {
-    fn from(taskid: &str) -> Self {
-        TaskLookup::Id(taskid.to_owned())
-    }
-}
-
-impl From<&String> for TaskLookup {
-    fn from(taskid: &String) -> Self {
-        TaskLookup::Id(taskid.clone())
-    }
-}
-
-impl From<&TaskHandle> for TaskLookup {
-    fn from(handle: &TaskHandle) -> Self {
-        if handle.taskid.is_empty() {
-            TaskLookup::Token(handle.socketaccesstoken.clone())
-        } else {
-            TaskLookup::Id(handle.taskid.clone())
-        }
-    }
-}
-
-/// What [`Client::stop_task`] did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StopOutcome {
-    /// The task was queued and is now cancelled.
-    Cancelled(Task),
-    /// The task was running and is now killed.
-    Killed(Task),
-    /// The task had already ended; nothing was done.
-    AlreadyEnded(Task),
-}
-
-impl StopOutcome {
-    /// `cancelled`, `killed` or `already ended`.
-    pub fn how(&self) -> &'static str {
-        match self {
-            StopOutcome::Cancelled(_) => "cancelled",
-            StopOutcome::Killed(_) => "killed",
-            StopOutcome::AlreadyEnded(_) => "already ended",
-        }
-    }
-
-    /// The task's record after the stop.
-    pub fn task(&self) -> &Task {
-        match self {
-            StopOutcome::Cancelled(task)
-            | StopOutcome::Killed(task)
-            | StopOutcome::AlreadyEnded(task) => task,
-        }
-    }
 }
 
 /// A Wiro API client. Cheap to clone; clones share connections and the nonce counter.
@@ -166,174 +99,6 @@ impl Client {
         &self.inner.http
     }
 
-    /// `POST /File/FolderCreate`: a folder for uploads, optionally inside `parent`.
-    pub async fn folder_create(&self, name: &str, parent: Option<&str>) -> Result<Folder> {
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid {
-            return Err(Error::invalid(
-                "name",
-                format!("{name:?} must be letters, digits, '-' or '_' (and not empty)"),
-            ));
-        }
-        let mut body = json!({ "name": name });
-        if let Some(parent) = parent {
-            body["parentid"] = json!(parent);
-        }
-        let list: FileList<Folder> = self
-            .send("File/FolderCreate", Repeat::Safe, || {
-                Ok(self.post("File/FolderCreate").json(&body))
-            })
-            .await?;
-        first_of(list.list, "File/FolderCreate")
-    }
-
-    /// `POST /File/Upload`: streams a local file (never held in memory) into the project's
-    /// storage, optionally into `folder`. Files over 100 MB or of a type Wiro refuses are
-    /// rejected before anything is sent. Never retried once the upload has begun.
-    pub async fn upload(&self, path: &Path, folder: Option<&str>) -> Result<UploadedFile> {
-        let file_name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .ok_or_else(|| Error::invalid("file", format!("{} has no file name", path.display())))?
-            .to_owned();
-        let content_type = upload_content_type(&file_name).ok_or_else(|| {
-            Error::invalid(
-                "file",
-                format!(
-                    "{file_name}: this type is not accepted by File/Upload (images jpg png gif webp heic, video mp4 webm mov, audio mp3 wav m4a, documents pdf csv docx xlsx pptx txt md epub, zip)"
-                ),
-            )
-        })?;
-        let metadata = tokio::fs::metadata(path)
-            .await
-            .map_err(|source| Error::io(path, source))?;
-        if !metadata.is_file() {
-            return Err(Error::invalid(
-                "file",
-                format!("{} is not a file", path.display()),
-            ));
-        }
-        let size = metadata.len();
-        if size > MAX_UPLOAD_BYTES {
-            return Err(Error::invalid(
-                "file",
-                format!(
-                    "{file_name} is {size} bytes; File/Upload takes at most {MAX_UPLOAD_BYTES} bytes (100 MB)"
-                ),
-            ));
-        }
-        let list: FileList<UploadedFile> = self
-            .send("File/Upload", Repeat::Never, || {
-                let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
-                let stream = ReaderStream::new(tokio::fs::File::from_std(file));
-                let part = reqwest::multipart::Part::stream_with_length(
-                    reqwest::Body::wrap_stream(stream),
-                    size,
-                )
-                .file_name(file_name.clone())
-                .mime_str(content_type)
-                .map_err(|problem| Error::invalid("file", problem.to_string()))?;
-                let mut form = reqwest::multipart::Form::new().part("file", part);
-                if let Some(folder) = folder {
-                    form = form.text("folderid", folder.to_owned());
-                }
-                Ok(self.post("File/Upload").multipart(form))
-            })
-            .await?;
-        first_of(list.list, "File/Upload")
-    }
-
-    /// `POST /Run/{owner}/{model}`: starts a task and returns its handle as soon as it is
-    /// accepted. Values are sent as strings, as the docs do. **Costs money; never retried**
-    /// once a byte may have reached the server.
-    pub async fn run(&self, model: &str, parameters: &Map<String, Value>) -> Result<TaskHandle> {
-        let slug = model_slug(model)?;
-        let body: Map<String, Value> = parameters
-            .iter()
-            .map(|(name, value)| (name.clone(), wire_value(value)))
-            .collect();
-        let operation = format!("Run/{slug}");
-        let accepted: RunAccepted = self
-            .send(&operation, Repeat::Never, || {
-                Ok(self.post(&operation).json(&body))
-            })
-            .await?;
-        if accepted.taskid.is_empty() {
-            return Err(Error::OutcomeUnknown {
-                operation,
-                message: format!("the Run was accepted but no taskid came back ({accepted:?})"),
-                source: None,
-            });
-        }
-        Ok(accepted.into())
-    }
-
-    /// `POST /Task/Detail`: the task's current record.
-    pub async fn task_detail(&self, lookup: impl Into<TaskLookup>) -> Result<Task> {
-        let body = match lookup.into() {
-            TaskLookup::Id(taskid) => json!({ "taskid": taskid }),
-            TaskLookup::Token(token) => json!({ "tasktoken": token }),
-        };
-        self.task_call("Task/Detail", body).await
-    }
-
-    /// `POST /Task/Kill`: stops a running task. Returns the task record.
-    pub async fn task_kill(&self, taskid: &str) -> Result<Task> {
-        self.task_call("Task/Kill", json!({ "taskid": taskid }))
-            .await
-    }
-
-    /// `POST /Task/Cancel`: removes a task that is still queued. Returns the task record.
-    pub async fn task_cancel(&self, taskid: &str) -> Result<Task> {
-        self.task_call("Task/Cancel", json!({ "taskid": taskid }))
-            .await
-    }
-
-    /// Stops a task whatever its state: Cancel while queued, Kill once running.
-    /// Takes an id, a token (`TaskLookup::Token`) or a [`TaskHandle`]; the id comes from the
-    /// task's record, so a handle that only has a token can be stopped too.
-    pub async fn stop_task(&self, task: impl Into<TaskLookup>) -> Result<StopOutcome> {
-        let task = self.task_detail(task).await?;
-        let taskid = task.id.clone();
-        let taskid = taskid.as_str();
-        if task.is_terminal() {
-            return Ok(StopOutcome::AlreadyEnded(task));
-        }
-        if task.status.is_queued() {
-            match self.task_cancel(taskid).await {
-                Ok(task) => return Ok(StopOutcome::Cancelled(task)),
-                // It left the queue meanwhile: kill it instead.
-                Err(Error::Rejected { .. }) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        match self.task_kill(taskid).await {
-            Ok(task) => Ok(StopOutcome::Killed(task)),
-            // It ended meanwhile.
-            Err(Error::Rejected { .. }) => {
-                let task = self.task_detail(TaskLookup::Id(taskid.to_owned())).await?;
-                Ok(StopOutcome::AlreadyEnded(task))
-            }
-            Err(other) => Err(other),
-        }
-    }
-
-    /// `POST /Tool/Detail`: a model's description and parameter list, as the server gives it.
-    pub async fn tool_detail(&self, model: &str) -> Result<Value> {
-        let slug = model_slug(model)?;
-        let (owner, project) = slug.split_once('/').unwrap_or((slug, ""));
-        let body = json!({ "slugowner": owner, "slugproject": project });
-        let answer: Map<String, Value> = self
-            .send("Tool/Detail", Repeat::Safe, || {
-                Ok(self.post("Tool/Detail").json(&body))
-            })
-            .await?;
-        Ok(Value::Object(answer))
-    }
-
     /// Sends a read or an idempotent change (retried like Task/Detail) and parses its answer.
     /// For operations written in other files of this module.
     pub(super) async fn send_safe<T: DeserializeOwned>(
@@ -347,18 +112,7 @@ impl Client {
         .await
     }
 
-    async fn task_call(&self, operation: &str, body: Value) -> Result<Task> {
-        let list: TaskList = self
-            .send(operation, Repeat::Safe, || {
-                Ok(self.post(operation).json(&body))
-            })
-            .await?;
-        let mut task = first_of(list.tasklist, operation)?;
-        self.seal_outputs(&mut task);
-        Ok(task)
-    }
-
-    fn post(&self, operation: &str) -> RequestBuilder {
+    pub(super) fn post(&self, operation: &str) -> RequestBuilder {
         self.inner.http.post(self.endpoint(operation))
     }
 
@@ -369,7 +123,7 @@ impl Client {
     }
 
     /// Sends one operation, signing each try afresh, retrying as `repeat` allows.
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         operation: &str,
         repeat: Repeat,
@@ -451,7 +205,7 @@ fn may_have_taken_effect(operation: &str, error: Error) -> Error {
     }
 }
 
-fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {
+pub(super) fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {
     list.into_iter().next().ok_or_else(|| Error::Protocol {
         operation: operation.into(),
         status: 200,
@@ -492,6 +246,7 @@ pub(super) fn wire_value(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn slugs_must_be_owner_and_model() {

@@ -35,13 +35,15 @@ mod wait;
 pub mod wire;
 
 pub use address::inside_network;
-pub use client::{Client, StopOutcome, TaskLookup};
+pub use client::Client;
 pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};
 pub use error::{Error, Result};
 pub use fetch_rules::{AllowedHost, FetchRules, SealKey};
-pub use operations::{RunLookup, TaskListPage, TaskListQuery, FIND_RUN_CLOCK_MARGIN};
+pub use operations::{
+    RunLookup, StopOutcome, TaskListPage, TaskListQuery, TaskLookup, FIND_RUN_CLOCK_MARGIN,
+};
 pub use prices::{estimate, Estimate};
 pub use wait::{EventSource, TaskEvent, WaitOptions};
 pub use wire::{ModelDetail, ModelParameter, OutputFile, PriceTier, Task, TaskHandle, TaskStatus};
