@@ -99,8 +99,8 @@ impl Client {
         &self.inner.http
     }
 
-    /// Sends a read or an idempotent change (retried like Task/Detail) and parses its answer.
-    /// For operations written in other files of this module.
+    /// Sends a read or an idempotent change (retried like Task/Detail) and parses its answer:
+    /// the short way for an operation with a JSON body.
     pub(super) async fn send_safe<T: DeserializeOwned>(
         &self,
         operation: &str,
@@ -112,6 +112,7 @@ impl Client {
         .await
     }
 
+    /// A POST of `operation` to the API, not signed yet ([`Client::send`] signs each try).
     pub(super) fn post(&self, operation: &str) -> RequestBuilder {
         self.inner.http.post(self.endpoint(operation))
     }
@@ -205,6 +206,8 @@ fn may_have_taken_effect(operation: &str, error: Error) -> Error {
     }
 }
 
+/// The first record of an answer's list; an empty list from a successful answer is a
+/// protocol error naming the operation.
 pub(super) fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {
     list.into_iter().next().ok_or_else(|| Error::Protocol {
         operation: operation.into(),

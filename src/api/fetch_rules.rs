@@ -36,7 +36,7 @@ impl AllowedHost {
     /// The host and port of a URL, exactly (the scheme's default port when none is written).
     fn of_url(url: &Url) -> Option<Self> {
         Some(Self {
-            host: url.host_str()?.to_owned(),
+            host: name_of(url.host_str()?),
             port: url.port_or_known_default(),
         })
     }
@@ -80,9 +80,16 @@ impl FromStr for AllowedHost {
         // Written as a URL writes it, so that `127.1`, `0x7f000001` and `LocalHost` compare
         // equal to the addresses fetches will name.
         let url = Url::parse(&format!("http://{host}/")).map_err(|_| problem())?;
-        let host = url.host_str().ok_or_else(problem)?.to_owned();
+        let host = name_of(url.host_str().ok_or_else(problem)?);
         Ok(Self { host, port })
     }
+}
+
+/// A host as every comparison here takes it: as the URL parser wrote it (lowercase, IPv4
+/// dotted), without the trailing dot of a fully qualified name (`localhost.` is `localhost`,
+/// and resolves the same).
+fn name_of(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_owned()
 }
 
 impl fmt::Display for AllowedHost {
@@ -262,7 +269,7 @@ impl FetchRules {
     /// configured API and socket hosts and the hosts the operator allowed (their ports are
     /// judged by [`FetchRules::check_hop`] before the name is looked up).
     pub(crate) fn may_resolve_anywhere(&self, name: &str) -> bool {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let name = name_of(&name.to_ascii_lowercase());
         self.allowed
             .iter()
             .chain(&self.api)
@@ -350,6 +357,11 @@ mod tests {
         assert!(rules.check_source("http://127.0.0.1:9000/x", None).is_ok());
         let hop = |url: &str| rules.check_hop(&Url::parse(url).unwrap());
         assert!(hop("http://localhost:9001/").is_ok());
+        assert!(
+            hop("http://localhost.:9002/").is_err(),
+            "a trailing dot is the same name"
+        );
+        assert!(hop("http://LOCALHOST.:9001/").is_ok());
         assert!(hop("http://localhost:9002/")
             .unwrap_err()
             .contains("allowed only as localhost:9001"));

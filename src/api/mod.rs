@@ -45,5 +45,7 @@ pub use operations::{
     RunLookup, StopOutcome, TaskListPage, TaskListQuery, TaskLookup, FIND_RUN_CLOCK_MARGIN,
 };
 pub use prices::{estimate, Estimate};
+#[cfg(feature = "emulator")]
+pub(crate) use resolve::SystemResolver;
 pub use wait::{EventSource, TaskEvent, WaitOptions};
 pub use wire::{ModelDetail, ModelParameter, OutputFile, PriceTier, Task, TaskHandle, TaskStatus};

@@ -135,7 +135,12 @@ impl Settings {
             .and_then(|text| text.parse::<f64>().ok())
             .filter(|speed| *speed > 0.0)
             .unwrap_or(EMBEDDED_SPEED);
-        let emulator = Emulator::start(EmulatorConfig::with_speed(speed))
+        // The hosts the operator let the workflow reach are the webhooks' too.
+        let emulator_config = EmulatorConfig {
+            allow_callbacks: self.allow_fetch.clone(),
+            ..EmulatorConfig::with_speed(speed)
+        };
+        let emulator = Emulator::start(emulator_config)
             .await
             .map_err(|e| BackendError::Emulator(e.to_string()))?;
         eprintln!(

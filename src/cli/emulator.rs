@@ -51,6 +51,10 @@ pub(crate) struct EmulatorArgs {
     /// Seeds --chaos, to replay a soak's faults; a random seed (printed) when not given.
     #[arg(long, requires = "chaos")]
     chaos_seed: Option<u64>,
+    /// Let a Run's callbackUrl name HOST (every port) or HOST:PORT inside this machine's
+    /// network; by default webhooks go to public addresses only. Repeatable.
+    #[arg(long = "allow-callback", value_name = "HOST[:PORT]")]
+    allow_callbacks: Vec<crate::api::AllowedHost>,
 }
 
 pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
@@ -73,6 +77,7 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
             seed: args.chaos_seed.unwrap_or_else(|| fastrand::u64(..)),
             ..chaos
         }),
+        allow_callbacks: args.allow_callbacks,
     };
     let chaos = config.chaos.clone();
     let handle = match Emulator::start(config).await {

@@ -1,31 +1,64 @@
 //! The `callbackUrl` webhook: when a task ends, its Task/Detail body is POSTed there.
 //! Failures are logged and otherwise ignored, as a webhook sender does.
+//!
+//! A Run's parameters come from a workflow someone else may have written, so the webhook is
+//! held to the client's walls: no address inside this machine's network unless its host was
+//! allowed, judged on the literal and on what the name resolves to, no redirect, no proxy.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::tls;
 use crate::api::wire::Task;
+use crate::api::{tls, AllowedHost, FetchRules, SealKey, SystemResolver};
 
 use super::answer::detail_body;
 
-/// The webhook client, with the api layer's TLS setup (rustls, `ring`, webpki roots).
-pub(crate) fn build_client() -> Option<reqwest::Client> {
-    let tls = tls::client_config(&[]).ok()?;
-    reqwest::Client::builder()
-        .use_preconfigured_tls((*tls).clone())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .ok()
+/// The webhook client and the rules its addresses are held to.
+#[derive(Debug, Clone)]
+pub(crate) struct Webhooks {
+    client: reqwest::Client,
+    rules: Arc<FetchRules>,
 }
 
-/// Sends the final record of a task to `url` in the background.
-pub(crate) fn send(client: Option<reqwest::Client>, url: String, task: Task) {
+/// The webhook client, with the api layer's TLS setup (rustls, `ring`, webpki roots) and its
+/// resolver, allowing `allowed` hosts inside this machine's network.
+pub(crate) fn build_client(allowed: &[AllowedHost]) -> Option<Webhooks> {
+    let tls = tls::client_config(&[]).ok()?;
+    // Seals play no part here: nothing is fetched from the API's outputs.
+    let rules = Arc::new(FetchRules::new(
+        allowed.to_vec(),
+        &[],
+        SealKey::from_bytes([0; 32]),
+    ));
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls((*tls).clone())
+        .timeout(Duration::from_secs(10))
+        .dns_resolver(Arc::new(SystemResolver::new(rules.clone())))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .ok()?;
+    Some(Webhooks { client, rules })
+}
+
+/// Sends the final record of a task to `url` in the background, when the walls allow it.
+pub(crate) fn send(webhooks: Option<Webhooks>, url: String, task: Task) {
     let body = detail_body(task);
     tokio::spawn(async move {
-        let Some(client) = client else {
+        let Some(Webhooks { client, rules }) = webhooks else {
             tracing::warn!(%url, "callback not sent: the HTTP client could not be built");
             return;
         };
+        let allowed = reqwest::Url::parse(&url)
+            .map_err(|error| error.to_string())
+            .and_then(|parsed| match parsed.scheme() {
+                "http" | "https" => rules.check_hop(&parsed),
+                other => Err(format!("{other}:// is not a webhook address")),
+            });
+        if let Err(reason) = allowed {
+            tracing::warn!(%url, %reason, "callback not sent");
+            return;
+        }
         match client.post(&url).json(&body).send().await {
             Ok(answer) if answer.status().is_success() => {
                 tracing::debug!(%url, "callback delivered");

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use super::chaos::Chaos;
 use super::faults::FaultSpec;
+use crate::api::AllowedHost;
 
 /// The documented demo API key the emulator accepts by default.
 pub const DEMO_API_KEY: &str = "wiro-emulator-key";
@@ -49,6 +50,9 @@ pub struct EmulatorConfig {
     pub faults: Vec<FaultSpec>,
     /// Random faults for soak tests, drawn for requests that no armed fault took.
     pub chaos: Option<Chaos>,
+    /// Hosts a Run's `callbackUrl` may name besides public ones: a workflow's author picks
+    /// that URL, so by default the emulator never posts into this machine's network.
+    pub allow_callbacks: Vec<AllowedHost>,
 }
 
 impl Default for EmulatorConfig {
@@ -64,6 +68,7 @@ impl Default for EmulatorConfig {
             balance: None,
             faults: Vec::new(),
             chaos: None,
+            allow_callbacks: Vec::new(),
         }
     }
 }

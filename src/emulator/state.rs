@@ -96,7 +96,7 @@ pub(crate) struct Shared {
     pub clips: ClipCache,
     /// Run slots when `max_running` is set.
     pub slots: Option<Arc<Semaphore>>,
-    callbacks: OnceLock<Option<reqwest::Client>>,
+    callbacks: OnceLock<Option<super::callback::Webhooks>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -132,9 +132,9 @@ impl Shared {
     }
 
     /// The client that sends `callbackUrl` webhooks, built on first use.
-    pub fn callback_client(&self) -> Option<reqwest::Client> {
+    pub fn callback_client(&self) -> Option<super::callback::Webhooks> {
         self.callbacks
-            .get_or_init(super::callback::build_client)
+            .get_or_init(|| super::callback::build_client(&self.config.allow_callbacks))
             .clone()
     }
 

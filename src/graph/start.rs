@@ -64,11 +64,14 @@ impl ActiveRun<'_> {
             }
             Some(Resume::OutcomeUnknown { message, sent_at }) => {
                 // Every task that already belongs to a node: this run's, and the journal's.
-                let mut claimed = self.tasks.claimed();
-                claimed.extend(self.journal.task_ids());
-                let client = &self.executor.client;
-                let lookup =
-                    find_started_task(client, target.as_ref(), &inputs, sent_at, &claimed).await;
+                let lookup = match self.tasks.claimed() {
+                    Ok(mut claimed) => {
+                        claimed.extend(self.journal.task_ids());
+                        let client = &self.executor.client;
+                        find_started_task(client, target.as_ref(), &inputs, sent_at, &claimed).await
+                    }
+                    Err(reason) => RunLookup::CannotTell { reason },
+                };
                 match lookup {
                     RunLookup::Found { handle: task, .. } => {
                         self.journal.record(

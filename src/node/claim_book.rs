@@ -56,15 +56,20 @@ impl ClaimBook {
         .map_err(std::io::Error::other)?
     }
 
-    /// Every task a process of the book holds.
-    pub fn claimed(&self) -> HashSet<String> {
-        std::fs::read_to_string(self.dir.join(TASKS_FILE))
-            .unwrap_or_default()
+    /// Every task a process of the book holds. `Err` when the book cannot be read: then no
+    /// one can tell which tasks are free to adopt.
+    pub fn claimed(&self) -> std::io::Result<HashSet<String>> {
+        let text = match std::fs::read_to_string(self.dir.join(TASKS_FILE)) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => return Err(error),
+        };
+        Ok(text
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty())
             .map(str::to_owned)
-            .collect()
+            .collect())
     }
 
     /// Writes down that a process holds `taskid`, on disk before it returns.
@@ -120,7 +125,7 @@ mod tests {
         waiting.await.unwrap().unwrap();
         first.claim("42").unwrap();
         assert_eq!(
-            first.claimed(),
+            first.claimed().unwrap(),
             ["41".to_owned(), "42".to_owned()].into_iter().collect()
         );
     }

@@ -13,7 +13,7 @@ use crate::api::Error as ApiError;
 pub enum Fate {
     /// Nothing was started, and the same request may succeed later: the account's limit on
     /// active tasks (code 96) or on requests (HTTP 429), a connection that never opened, a
-    /// server or transfer that failed for now.
+    /// server, an unreadable answer (not a refusal) or a transfer that failed for now.
     TryAgainLater,
     /// Nothing is left started: the inputs or the request were refused, it was never sent,
     /// or the task it started was stopped (not billed). Trying again is a new intent, and
@@ -54,6 +54,8 @@ impl NodeError {
 /// The fate of one failed API operation.
 fn api_fate(error: &ApiError) -> Fate {
     match error {
+        // A 4xx the client could not read is still a refusal: the same request fails again.
+        ApiError::Protocol { status, .. } if (400..500).contains(status) => Fate::NothingStarted,
         ApiError::ConcurrencyLimit { .. }
         | ApiError::RateLimited { .. }
         | ApiError::Connection { .. }
@@ -108,6 +110,13 @@ mod tests {
             error: "timeout".into(),
         });
         assert_eq!(not_stopped.fate(), Fate::MayHaveStarted);
+        let unreadable_refusal = NodeError::Api(ApiError::Protocol {
+            operation: "Run/a/b".into(),
+            status: 413,
+            problem: "not JSON".into(),
+            snippet: "<html>".into(),
+        });
+        assert_eq!(unreadable_refusal.fate(), Fate::NothingStarted);
         assert!(!NodeError::Panicked("boom".into())
             .fate()
             .leaves_nothing_started());

@@ -264,7 +264,8 @@ impl TaskSlots {
 
     /// Claims a task a Run of this process just started or adopted, here and in the shared
     /// claim book, while the [`Sending`] guard is held. `Err` when the book cannot be
-    /// written: the node fails rather than let another process adopt the same task.
+    /// written: the caller keeps the task (it is paid for) and says that another process
+    /// could take it for a lost answer of its own.
     pub fn claim_shared(&self, taskid: &str) -> Result<(), String> {
         self.claim(taskid);
         match &self.inner.book {
@@ -277,12 +278,16 @@ impl TaskSlots {
 
     /// Every task this run started or adopted (in any process sharing its claim book), so a
     /// lost Run's answer is never matched to a task that already belongs to another node.
-    pub fn claimed(&self) -> HashSet<String> {
+    /// `Err` when the shared claim book cannot be read.
+    pub fn claimed(&self) -> Result<HashSet<String>, String> {
         let mut claimed = self.state().claimed.clone();
         if let Some(book) = &self.inner.book {
-            claimed.extend(book.claimed());
+            let shared = book
+                .claimed()
+                .map_err(|error| format!("claim book {}: {error}", book.dir().display()))?;
+            claimed.extend(shared);
         }
-        claimed
+        Ok(claimed)
     }
 
     /// How many of the run's tasks are active now.

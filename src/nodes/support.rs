@@ -145,7 +145,10 @@ async fn reconcile(
     for _ in 0..MAX_RESENDS {
         ctx.progress
             .phase("the Run's answer was lost: looking for its task");
-        let claimed = ctx.tasks.claimed();
+        let claimed = match ctx.tasks.claimed() {
+            Ok(claimed) => claimed,
+            Err(reason) => return Err(cannot_tell(lost, model, &reason)),
+        };
         match look_for_lost_run(&ctx.client, model, parameters, sent_at, &claimed).await {
             Ok(RunLookup::Found { handle, .. }) => {
                 ctx.progress.emit(NodeEvent::Log {

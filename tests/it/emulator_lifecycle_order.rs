@@ -178,7 +178,8 @@ async fn a_failing_task_shows_stderr_and_ends_with_pexit_1_and_no_cost() {
 async fn a_successful_task_is_billed_and_reported_to_its_callback() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let callback_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let hook = listener.local_addr().unwrap();
+    let callback_url = format!("http://{hook}/hook");
     let received = tokio::spawn(async move {
         let (mut connection, _) = listener.accept().await.unwrap();
         let mut request = Vec::new();
@@ -205,9 +206,11 @@ async fn a_successful_task_is_billed_and_reported_to_its_callback() {
             }
         }
     });
+    // The hook listens on this machine: allowed by name, as an operator would.
     let emulator = start(EmulatorConfig {
         speed: 1000.0,
         balance: Some(10.0),
+        allow_callbacks: vec![hook.to_string().parse().unwrap()],
         ..EmulatorConfig::default()
     })
     .await;

@@ -1,7 +1,8 @@
 //! A workflow someone else wrote cannot make this machine fetch from its own network: every
 //! spelling of a loopback address, a redirect into loopback, a name that resolves to loopback,
-//! `file://` and `ftp://` are refused through `run`, `node exec` and the client itself, and a
-//! local "metadata" server counts zero requests. The normal chain still downloads its video.
+//! `file://` and `ftp://` are refused through `run`, `node exec`, the client itself and the
+//! emulator's webhooks, and a local "metadata" server counts zero requests. The normal chain
+//! still downloads its video.
 #![cfg(feature = "cli")]
 
 use crate::common;
@@ -287,4 +288,22 @@ async fn allowing_a_host_by_name_lets_a_workflow_fetch_from_it() {
     let fetched = std::fs::read(ran.dir.path().join("out/grab-notes.txt")).expect("downloaded");
     assert_eq!(fetched, b"secret");
     assert_eq!(metadata.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_runs_callback_url_into_this_machine_is_never_posted() {
+    let metadata = Server::metadata().await;
+    let emulator = emulator(wiro_nodes::emulator::EmulatorConfig::with_speed(500.0)).await;
+    let http = hostile_urls(metadata.port).into_iter();
+    for url in http.filter(|url| url.starts_with("http://")) {
+        let (taskid, _) = common::run(&emulator, t2v(json!({ "callbackUrl": url }))).await;
+        wait_end(&emulator, &taskid).await;
+    }
+    // Webhooks leave in the background when a task ends: give them time to arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        metadata.requests(),
+        0,
+        "no webhook reached the metadata server"
+    );
 }

@@ -35,6 +35,8 @@ pub fn event_json(event: &RunEvent) -> Value {
 fn progress_json(node: &str, event: &NodeEvent) -> Value {
     let mut value = serde_json::to_value(event).unwrap_or_else(|_| json!({}));
     if let Value::Object(fields) = &mut value {
+        // The page needs a task's id only: its socket token stays on the server.
+        fields.remove("socketaccesstoken");
         let kind = fields.get("event").cloned().unwrap_or(Value::Null);
         fields.insert("kind".into(), kind);
         fields.insert("node".into(), json!(node));

@@ -42,6 +42,9 @@ fn claimed_tasks(workflow: &Workflow, outputs: &[Option<Value>]) -> Vec<String> 
         .collect()
 }
 
+/// The patch that made a workflow's paid Runs leave one at a time.
+const PAID_RUNS_ONE_AT_A_TIME: &str = "paid-runs-one-at-a-time";
+
 pub(super) fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::from_inventory)
@@ -79,7 +82,9 @@ impl GraphWorkflow {
         let mut states = vec![NodeState::Pending; count];
         // The paid node whose Run is being sent, if any: Runs leave one at a time, as they
         // do locally, so each submit knows every task the others started or adopted and a
-        // lost answer is never matched to another node's task.
+        // lost answer is never matched to another node's task. Behind a patch marker: a
+        // history recorded before this rule replays as it ran.
+        let one_run_at_a_time = ctx.patched(PAID_RUNS_ONE_AT_A_TIME);
         let mut submitting: Option<usize> = None;
         loop {
             let cancelled = ctx.cancellation_token().is_cancelled();
@@ -122,7 +127,7 @@ impl GraphWorkflow {
                         .is_some_and(|target| target.spec().spends_money);
                     if !deps.iter().all(|&d| states[d] == NodeState::Finished)
                         || running.len() >= limit
-                        || (paid && submitting.is_some())
+                        || (paid && one_run_at_a_time && submitting.is_some())
                     {
                         continue;
                     }
