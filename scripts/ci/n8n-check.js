@@ -120,15 +120,23 @@ async function stats(url) {
   return answer.json();
 }
 
-/** `n8n execute --rawOutput` prints log lines, then the run data as pretty JSON. */
+/**
+ * `n8n execute --rawOutput` prints log lines, then the run data as pretty JSON, and may print
+ * more log lines after it (the task runner registers when it likes): the run data is the
+ * object that starts at a line's `{` and ends at a line's `}`.
+ */
 function runData(file) {
   const text = fs.readFileSync(file, 'utf8');
+  const ends = [];
+  for (let end = text.indexOf('\n}'); end !== -1; end = text.indexOf('\n}', end + 1)) ends.push(end + 2);
   for (let start = text.indexOf('{\n'); start !== -1; start = text.indexOf('{\n', start + 1)) {
-    try {
-      const data = JSON.parse(text.slice(start));
-      if (data && data.data && data.data.resultData) return data;
-    } catch (_) {
-      // Not the start of the run data: keep looking.
+    for (const end of ends.filter((end) => end > start).reverse()) {
+      try {
+        const data = JSON.parse(text.slice(start, end));
+        if (data && data.data && data.data.resultData) return data;
+      } catch (_) {
+        // Not the run data's bounds: keep looking.
+      }
     }
   }
   return fail(`no run data in ${file}:\n${text.slice(-2000)}`);
