@@ -263,22 +263,50 @@ fn log_sink(label: String) -> ProgressSink {
 /// activity has one attempt): nothing started and worth another try comes back as
 /// [`failure::NOT_STARTED`] (the workflow sends the Run again after a pause), nothing started
 /// for good as [`failure::FAILED`], and what may have started a task as
-/// [`failure::OUTCOME_UNKNOWN`]. A free node's passing failures are Temporal's to retry.
+/// [`failure::OUTCOME_UNKNOWN`]. A free node's passing failures are Temporal's to retry. A
+/// cancelled node is a cancellation, unless it is a paid node whose task could not be
+/// stopped: that one fails, and its message names the task.
 fn activity_error(error: NodeError, paid: bool) -> ActivityError {
-    if matches!(error, NodeError::Cancelled { .. }) {
-        return ActivityError::cancelled();
-    }
     let message = error.to_string();
-    match (error.fate(), paid) {
-        (Fate::TryAgainLater, true) => fail(failure::NOT_STARTED, message),
-        (Fate::NothingStarted, true) => fail(failure::FAILED, message),
-        (Fate::MayHaveStarted, true) => fail(failure::OUTCOME_UNKNOWN, message),
-        (Fate::TryAgainLater, false) => ActivityError::application(
+    match reply(&error, paid) {
+        Reply::Cancelled => ActivityError::cancelled(),
+        Reply::Fails(kind) => fail(kind, message),
+        Reply::Retries => ActivityError::application(
             ApplicationFailure::builder(message)
                 .type_name(failure::RETRYABLE.to_owned())
                 .build(),
         ),
-        (_, false) => fail(failure::FAILED, message),
+    }
+}
+
+/// How a node's failure goes back to the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// The node was cancelled, and left nothing running that only it knows of.
+    Cancelled,
+    /// A failure of this type, not retried by Temporal.
+    Fails(&'static str),
+    /// A failure Temporal retries with backoff.
+    Retries,
+}
+
+fn reply(error: &NodeError, paid: bool) -> Reply {
+    let fate = error.fate();
+    if matches!(error, NodeError::Cancelled { .. }) {
+        // A paid node's task that could not be stopped may still run, and this failure's
+        // message is the only place that names it: it goes back as a failure, not lost in
+        // a plain cancellation.
+        if paid && fate == Fate::MayHaveStarted {
+            return Reply::Fails(failure::FAILED);
+        }
+        return Reply::Cancelled;
+    }
+    match (fate, paid) {
+        (Fate::TryAgainLater, true) => Reply::Fails(failure::NOT_STARTED),
+        (Fate::NothingStarted, true) => Reply::Fails(failure::FAILED),
+        (Fate::MayHaveStarted, true) => Reply::Fails(failure::OUTCOME_UNKNOWN),
+        (Fate::TryAgainLater, false) => Reply::Retries,
+        (_, false) => Reply::Fails(failure::FAILED),
     }
 }
 
@@ -294,4 +322,35 @@ fn fail(kind: &str, message: String) -> ActivityError {
 
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{HowStopped, StoppedTask};
+
+    #[test]
+    fn a_paid_task_that_could_not_be_stopped_comes_back_named_not_as_a_cancellation() {
+        let cancelled = |how| NodeError::Cancelled {
+            stopped: Some(StoppedTask {
+                taskid: "7".into(),
+                how,
+            }),
+        };
+        let not_stopped = cancelled(HowStopped::NotStopped {
+            error: "timeout".into(),
+        });
+        assert_eq!(reply(&not_stopped, true), Reply::Fails(failure::FAILED));
+        assert!(not_stopped.to_string().contains("task 7"), "{not_stopped}");
+        assert_eq!(
+            reply(&cancelled(HowStopped::Killed), true),
+            Reply::Cancelled
+        );
+        assert_eq!(reply(&not_stopped, false), Reply::Cancelled);
+        let limit = NodeError::Api(ApiError::ConcurrencyLimit {
+            message: "full".into(),
+        });
+        assert_eq!(reply(&limit, true), Reply::Fails(failure::NOT_STARTED));
+        assert_eq!(reply(&limit, false), Reply::Retries);
+    }
 }
