@@ -290,11 +290,43 @@ fn typed_spec<T: TypedNode>() -> NodeSpec {
     }
 }
 
-/// The JSON Schema (2020-12) of a type, as a JSON value.
+/// The JSON Schema (2020-12) of a type, as a JSON value, in standard keywords only: the
+/// `format`s schemars writes for Rust's number types (`uint32`, `double`, ...) become the
+/// `minimum` and `maximum` they stand for.
 pub fn schema_value<S: JsonSchema>() -> Value {
-    schemars::SchemaGenerator::default()
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(schemars::transform::RecursiveTransform(standard_numbers))
+        .into_generator()
         .into_root_schema_for::<S>()
         .to_value()
+}
+
+/// Replaces the `format` schemars writes for Rust's number types (`uint32`, `uint64`,
+/// `double`, ...), which no standard defines and a strict validator (Ajv's default) refuses,
+/// with the bounds it stands for: `minimum` / `maximum` where the schema does not set
+/// tighter ones already.
+fn standard_numbers(schema: &mut schemars::Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let bounds: (Option<i64>, Option<u64>) = match object.get("format").and_then(Value::as_str) {
+        Some("uint8") => (Some(0), Some(u64::from(u8::MAX))),
+        Some("uint16") => (Some(0), Some(u64::from(u16::MAX))),
+        Some("uint32") => (Some(0), Some(u64::from(u32::MAX))),
+        Some("uint64" | "uint") => (Some(0), None),
+        Some("int8") => (Some(i64::from(i8::MIN)), Some(i8::MAX as u64)),
+        Some("int16") => (Some(i64::from(i16::MIN)), Some(i16::MAX as u64)),
+        Some("int32") => (Some(i64::from(i32::MIN)), Some(i32::MAX as u64)),
+        Some("int64" | "int" | "double" | "float") => (None, None),
+        _ => return,
+    };
+    object.remove("format");
+    if let (Some(minimum), false) = (bounds.0, object.contains_key("minimum")) {
+        object.insert("minimum".into(), minimum.into());
+    }
+    if let (Some(maximum), false) = (bounds.1, object.contains_key("maximum")) {
+        object.insert("maximum".into(), maximum.into());
+    }
 }
 
 #[async_trait]

@@ -252,3 +252,63 @@ fn input_schemas_mean_the_same_as_draft_7() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The formats JSON Schema 2020-12 defines (its format vocabulary).
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// Every `format` in `value`, with where it stands.
+fn formats(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("format", Value::String(format)) => {
+                        found.push((at.to_owned(), format.clone()))
+                    }
+                    _ => formats(child, &format!("{at}/{key}"), found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                formats(item, &format!("{at}/{index}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_published_format_is_a_standard_one_so_strict_validators_take_the_schemas() {
+    let mut odd = Vec::new();
+    for (name, schema) in exported() {
+        let mut found = Vec::new();
+        formats(&schema, &name, &mut found);
+        odd.extend(
+            found
+                .into_iter()
+                .filter(|(_, format)| !STANDARD_FORMATS.contains(&format.as_str())),
+        );
+    }
+    assert!(odd.is_empty(), "formats no standard defines: {odd:?}");
+}
