@@ -113,9 +113,7 @@ impl Command {
             _ => true,
         }
     }
-}
 
-impl Command {
     /// Whether the command only prints (a listing, a schema, a check): it may end at once when
     /// the reader of its output goes away (`wiro-nodes nodes | head`), as `ls` does. Commands
     /// that run tasks keep going, so they can stop what they started.

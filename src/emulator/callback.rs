@@ -49,13 +49,7 @@ pub(crate) fn send(webhooks: Option<Webhooks>, url: String, task: Task) {
             tracing::warn!(%url, "callback not sent: the HTTP client could not be built");
             return;
         };
-        let allowed = reqwest::Url::parse(&url)
-            .map_err(|error| error.to_string())
-            .and_then(|parsed| match parsed.scheme() {
-                "http" | "https" => rules.check_hop(&parsed),
-                other => Err(format!("{other}:// is not a webhook address")),
-            });
-        if let Err(reason) = allowed {
+        if let Err(reason) = rules.check_address(&url) {
             tracing::warn!(%url, %reason, "callback not sent");
             return;
         }

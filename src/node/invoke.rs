@@ -1,6 +1,7 @@
 //! `invoke`: the one way a host runs a single node — `node exec`, a Temporal activity, the
-//! executor, an MCP tool call. The inputs are judged first (schema, the node's rules, and the
-//! walls: files it may read, URLs it may fetch), so nothing is sent for a problem; then the
+//! executor, an MCP tool call. The inputs are judged first (the walls: files it may read, URLs
+//! it may fetch; then, in the node's `run`, the schema and its rules), so nothing is sent for
+//! a problem; then the
 //! node runs in its context; a node that panics comes back as [`NodeError::Panicked`] (what
 //! it did remotely is unknown), never as a host that falls over. What a failure left behind
 //! is the error's [`fate`](NodeError::fate).
@@ -28,12 +29,15 @@ pub fn check(node: &dyn Node, walls: &Walls, inputs: &Value) -> Vec<InputProblem
     problems
 }
 
-/// Runs `node` on `inputs` in `ctx`: [`check`]ed first against the context's walls, then run;
-/// a panic is caught and reported as [`NodeError::Panicked`].
+/// Runs `node` on `inputs` in `ctx`: the walls of the context judged first (the node's own
+/// `run` judges the schema and rules, so they are not checked twice), then run; a panic is
+/// caught and reported as [`NodeError::Panicked`].
 pub async fn invoke(node: &dyn Node, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError> {
-    let problems = check(node, &ctx.walls(), &inputs);
-    if !problems.is_empty() {
-        return Err(NodeError::InvalidInputs(problems));
+    if let Value::Object(map) = &inputs {
+        let problems = node.check_local(&ctx.walls(), map);
+        if !problems.is_empty() {
+            return Err(NodeError::InvalidInputs(problems));
+        }
     }
     match AssertUnwindSafe(node.run(ctx, inputs)).catch_unwind().await {
         Ok(result) => result,
