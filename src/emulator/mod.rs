@@ -49,6 +49,9 @@ mod faults;
 mod gate;
 mod image_size;
 mod lifecycle;
+// Used by the outputs of the models described as data (next commit).
+#[allow(dead_code)]
+mod media;
 mod memory;
 mod parameter_list;
 mod prices;
