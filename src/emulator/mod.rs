@@ -28,7 +28,10 @@
 //! - `state`: files, folders, faults, counters; `task_book`: tasks and the balance;
 //!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters; `prices`: what a
 //!   clip costs and the `dynamicprice` table Tool/Detail publishes;
-//! - `catalog`: known models, parameter checks, Tool descriptions; `lifecycle`: drives a task;
+//! - `catalog`: PixVerse v4's models, parameter checks, Tool descriptions; `described`: the
+//!   other models as data (`models/*.json`: their Tool/Detail and how they are emulated);
+//!   `outputs`: what a described model's Run makes (by `media`: PNG, WAV) and costs;
+//!   `lifecycle`: drives a task;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
 //! - `video`: the in-process MP4 encoder, `clips`: its cache on disk, `memory`: giving freed
@@ -45,14 +48,18 @@ mod catalog;
 mod chaos;
 mod clips;
 mod config;
+// Served by Tool/List and Tool/Detail in the next commit.
+#[allow(dead_code)]
+mod described;
 mod faults;
 mod gate;
 mod image_size;
 mod lifecycle;
-// Used by the outputs of the models described as data (next commit).
-#[allow(dead_code)]
 mod media;
 mod memory;
+// Called by the Run route once it checks the described models' bodies (being written).
+#[allow(dead_code)]
+mod outputs;
 mod parameter_list;
 mod prices;
 mod routes;
