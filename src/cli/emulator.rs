@@ -55,6 +55,10 @@ pub(crate) struct EmulatorArgs {
     /// network; by default webhooks go to public addresses only. Repeatable.
     #[arg(long = "allow-callback", value_name = "HOST[:PORT]")]
     allow_callbacks: Vec<crate::api::AllowedHost>,
+    /// Add N generated models to Tool/List and Tool/Detail (varied parameter types, the
+    /// same every time), e.g. to time `catalog sync --all` on a large catalog.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    synthetic_models: usize,
 }
 
 pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
@@ -78,6 +82,7 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
             ..chaos
         }),
         allow_callbacks: args.allow_callbacks,
+        synthetic_models: args.synthetic_models,
     };
     let chaos = config.chaos.clone();
     let handle = match Emulator::start(config).await {

@@ -150,6 +150,8 @@ impl Model {
             "id": self.slug(),
             "slugowner": self.owner,
             "slugproject": self.project,
+            "cleanslugowner": self.owner.to_ascii_lowercase(),
+            "cleanslugproject": self.project,
             "title": self.title,
             "description": self.description,
             "categories": ["video-generation"],

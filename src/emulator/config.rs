@@ -1,5 +1,5 @@
 //! `EmulatorConfig`: where the emulator listens, which project it pretends to be, and how it
-//! behaves (speed, limits, balance, faults).
+//! behaves (speed, limits, balance, faults, generated models).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -53,6 +53,9 @@ pub struct EmulatorConfig {
     /// Hosts a Run's `callbackUrl` may name besides public ones: a workflow's author picks
     /// that URL, so by default the emulator never posts into this machine's network.
     pub allow_callbacks: Vec<AllowedHost>,
+    /// Generated models added to Tool/List and Tool/Detail after the real ones (varied
+    /// parameter types, the same every time), to measure reading a large catalog.
+    pub synthetic_models: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -69,6 +72,7 @@ impl Default for EmulatorConfig {
             faults: Vec::new(),
             chaos: None,
             allow_callbacks: Vec::new(),
+            synthetic_models: 0,
         }
     }
 }
@@ -102,6 +106,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("balance", &self.balance)
             .field("faults", &self.faults)
             .field("chaos", &self.chaos)
+            .field("synthetic_models", &self.synthetic_models)
             .finish()
     }
 }

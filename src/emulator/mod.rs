@@ -30,8 +30,9 @@
 //!   clip costs and the `dynamicprice` table Tool/Detail publishes;
 //! - `catalog`: PixVerse v4's models, parameter checks, Tool descriptions; `described`: the
 //!   other models as data (`models/*.json`: their Tool/Detail and how they are emulated);
-//!   `outputs`: what a described model's Run makes (by `media`: PNG, WAV) and costs;
-//!   `lifecycle`: drives a task;
+//!   `synthetic`: generated models for benchmarks; `directory`: all of them for Tool/List and
+//!   Tool/Detail; `outputs`: what a described model's Run makes (by `media`: PNG, WAV) and
+//!   costs; `lifecycle`: drives a task;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
 //! - `video`: the in-process MP4 encoder, `clips`: its cache on disk, `memory`: giving freed
@@ -48,9 +49,8 @@ mod catalog;
 mod chaos;
 mod clips;
 mod config;
-// Served by Tool/List and Tool/Detail in the next commit.
-#[allow(dead_code)]
 mod described;
+mod directory;
 mod faults;
 mod gate;
 mod image_size;
@@ -66,6 +66,7 @@ mod routes;
 mod socket;
 mod state;
 mod stats;
+mod synthetic;
 mod task_book;
 pub mod video;
 

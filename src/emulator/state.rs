@@ -16,6 +16,7 @@ use crate::api::wire::{Folder, Task, TaskStatus};
 use super::basics::{lock, now_secs, random_hex};
 use super::clips::{Clip, ClipCache};
 use super::config::EmulatorConfig;
+use super::directory::Directory;
 use super::faults::{Fault, FaultSpec, Operation};
 use super::stats::Stats;
 use super::task_book::TaskBook;
@@ -96,6 +97,8 @@ pub(crate) struct Shared {
     pub clips: ClipCache,
     /// Run slots when `max_running` is set.
     pub slots: Option<Arc<Semaphore>>,
+    /// The models Tool/List and Tool/Detail describe (besides PixVerse v4's).
+    pub directory: Directory,
     callbacks: OnceLock<Option<super::callback::Webhooks>>,
 }
 
@@ -113,6 +116,7 @@ impl Shared {
         let balance = config.balance;
         let run_slots = config.max_running;
         let chaos_seed = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
+        let directory = Directory::new(config.synthetic_models);
         Self {
             config,
             origin,
@@ -127,6 +131,7 @@ impl Shared {
             shutdown,
             clips: ClipCache::default(),
             slots: run_slots.map(|n| Arc::new(Semaphore::new(n))),
+            directory,
             callbacks: OnceLock::new(),
         }
     }

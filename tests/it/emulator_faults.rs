@@ -263,7 +263,9 @@ async fn every_operation_is_counted_even_when_a_fault_answers() {
     assert_eq!(code(&answer), 0);
     assert_eq!(post(&emulator, "Tool/List", json!({})).await.0, 500);
     let (_, answer) = post(&emulator, "Tool/List", json!({})).await;
-    assert_eq!(answer["tool"].as_array().unwrap().len(), 2);
+    // PixVerse v4's two models, then the nine described as data.
+    assert_eq!(answer["tool"].as_array().unwrap().len(), 11);
+    assert_eq!(answer["tool"][0]["slugproject"], "text-to-video-v4");
     assert_eq!(post(&emulator, "Tool/Detail", json!({})).await.0, 500);
     let (_, answer) = post(
         &emulator,
