@@ -28,6 +28,10 @@ pub(crate) struct EditorArgs {
 }
 
 pub(crate) async fn serve(args: EditorArgs) -> u8 {
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     let backend = match backend::connect(&args.fetch).await {
         Ok(backend) => backend,
         Err(error) => {
@@ -39,6 +43,7 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
     config.addr = args.addr;
     config.workspace = args.dir;
     config.out_dir = args.out;
+    config.registry = registry;
     if backend.is_emulator() {
         config.backend = "embedded emulator".into();
     }

@@ -15,8 +15,8 @@ use super::exec_events::{ProgressFormat, Reporter};
 use super::signals::{self, StopSignal};
 use super::{backend, EXIT_FAILED, EXIT_INVALID};
 use crate::node::{
-    ClaimBook, Fate, FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, Registry,
-    TaskSlots, Walls,
+    ClaimBook, Fate, FileAccess, InputProblem, NodeContext, NodeError, ProgressSink, TaskSlots,
+    Walls,
 };
 
 /// Arguments of `wiro-nodes node exec`.
@@ -60,9 +60,12 @@ fn read_inputs(text: &str) -> Result<Value, String> {
 
 pub(crate) async fn exec(args: ExecArgs) -> u8 {
     let report = Reporter::new(args.progress);
-    let registry = Registry::from_inventory();
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     let Some(node) = registry.get(&args.type_id).cloned() else {
-        let known = registry.specs().map(|s| s.type_id).collect::<Vec<_>>();
+        let known = registry.type_ids().collect::<Vec<_>>();
         let problem = InputProblem::new(
             "",
             "node-type",

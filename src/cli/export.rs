@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use super::EXIT_FAILED;
 use crate::hosts::n8n::{Package, PACKAGE_NAME};
-use crate::node::Registry;
 
 /// What to export.
 #[derive(Debug, clap::Subcommand)]
@@ -22,7 +21,10 @@ pub(crate) enum ExportCommand {
 pub(crate) fn export(command: ExportCommand) -> u8 {
     match command {
         ExportCommand::N8n { dir } => {
-            let registry = Registry::from_inventory();
+            let registry = match super::registry::registry_or_exit() {
+                Ok(registry) => registry,
+                Err(code) => return code,
+            };
             let package = Package::generate(&registry);
             if let Err(error) = package.write_to(&dir) {
                 eprintln!("error: {error}");

@@ -3,6 +3,7 @@
 
 mod backend;
 mod batch_view;
+mod catalog;
 mod editor;
 mod emulator;
 mod exec;
@@ -11,6 +12,7 @@ mod export;
 mod money;
 mod nodes;
 mod progress;
+mod registry;
 mod run;
 mod signals;
 #[cfg(feature = "temporal")]
@@ -35,6 +37,10 @@ pub const EXIT_TERMINATED: u8 = 143;
 #[derive(Debug, Parser)]
 #[command(name = "wiro-nodes", version, about)]
 pub struct Cli {
+    /// The model catalog to read node types from (written by `catalog sync`); by default
+    /// `wiro-catalog.json` in the working folder, when it exists.
+    #[arg(long, global = true, env = "WIRO_CATALOG", value_name = "FILE")]
+    catalog: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,6 +75,11 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Serve the browser workflow editor on 127.0.0.1 and print its address.
     Editor(editor::EditorArgs),
+    /// Read Wiro's models into the catalog file, list it, show what changed.
+    Catalog {
+        #[command(subcommand)]
+        command: catalog::CatalogCommand,
+    },
     /// Generate a package that runs the nodes inside another engine.
     Export {
         #[command(subcommand)]
@@ -107,6 +118,7 @@ impl Command {
             | Command::Nodes { .. }
             | Command::Schema { .. }
             | Command::Node { .. }
+            | Command::Catalog { .. }
             | Command::Export { .. } => false,
             Command::Run(_) | Command::Emulator(_) | Command::Editor(_) => true,
             #[cfg(feature = "temporal")]
@@ -141,6 +153,7 @@ fn end_quietly_on_closed_pipe() {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    registry::use_catalog(cli.catalog.clone());
     if cli.command.only_prints() {
         end_quietly_on_closed_pipe();
     }
@@ -182,6 +195,7 @@ pub fn main() -> ExitCode {
             Command::Emulator(args) => emulator::serve(args).await,
             Command::Editor(args) => editor::serve(args).await,
             Command::Export { command } => export::export(command),
+            Command::Catalog { command } => catalog::catalog(command, cli.catalog.as_deref()).await,
             #[cfg(feature = "temporal")]
             Command::Worker(args) => temporal::worker(args).await,
             #[cfg(feature = "temporal")]

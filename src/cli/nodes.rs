@@ -6,10 +6,13 @@ use serde_json::{json, Value};
 
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::{node_schema_document, schema_file_text, schema_files};
-use crate::node::{NodeSpec, PortDescription, Registry};
+use crate::node::{NodeSpec, PortDescription};
 
 pub(crate) fn list(as_json: bool) -> u8 {
-    let registry = Registry::from_inventory();
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     if as_json {
         let nodes: Vec<Value> = registry.specs().map(summary).collect();
         println!(
@@ -67,7 +70,10 @@ fn summary(spec: &NodeSpec) -> Value {
 }
 
 pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
-    let registry = Registry::from_inventory();
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     if let Some(dir) = write {
         if let Err(error) = std::fs::create_dir_all(dir) {
             eprintln!("error: {}: {error}", dir.display());
@@ -95,11 +101,7 @@ pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
         None => {
             eprintln!(
                 "error: unknown node type {type_id:?}; known types: {}",
-                registry
-                    .specs()
-                    .map(|s| s.type_id)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                registry.type_ids().collect::<Vec<_>>().join(", ")
             );
             EXIT_INVALID
         }

@@ -13,7 +13,6 @@ use crate::graph::{
     price_workflow, validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport,
     Workflow, WorkflowPrice,
 };
-use crate::node::Registry;
 
 /// The workflow to run or check, with what its user adds on the command line.
 #[derive(Debug, clap::Args)]
@@ -134,7 +133,10 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let registry = Registry::from_inventory();
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     match validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules())) {
         Ok(_) => {
             println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len());
@@ -172,7 +174,10 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         eprintln!("error: {problem}; nothing was sent");
         return EXIT_INVALID;
     }
-    let registry = Registry::from_inventory();
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     if let Err(problems) =
         validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules()))
     {

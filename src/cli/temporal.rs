@@ -11,7 +11,6 @@ use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::{
     self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
 };
-use crate::node::Registry;
 
 /// Where the Temporal server is, and which queue and namespace.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,6 +77,10 @@ pub(crate) async fn worker(args: WorkerArgs) -> u8 {
         eprintln!("error: a worker needs WIRO_API_KEY (and WIRO_API_SECRET) in its environment; for an emulator also WIRO_BASE_URL and WIRO_SOCKET_URL (`wiro-nodes emulator` prints them)");
         return EXIT_INVALID;
     }
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     let connected = match super::backend::Settings::from_env(&args.fetch) {
         Ok(settings) => settings.connect().await,
         Err(error) => Err(error),
@@ -90,17 +93,14 @@ pub(crate) async fn worker(args: WorkerArgs) -> u8 {
         }
     };
     let identity = client::identity();
+    crate::hosts::temporal::use_registry(registry.clone());
     let host = NodeHost {
-        registry: Registry::from_inventory(),
+        registry,
         client: wiro,
         output_root: args.out.clone(),
         input_dir: args.input_dir.clone(),
         identity: identity.clone(),
     };
-    if let Err(error) = host.check() {
-        eprintln!("error: {error}");
-        return EXIT_INVALID;
-    }
     match run_worker(&args.temporal, host).await {
         Ok(()) => 0,
         Err(error) => {
@@ -160,7 +160,11 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
-    if let Err(problems) = validate(&workflow, &Registry::from_inventory()) {
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
+    if let Err(problems) = validate(&workflow, &registry) {
         eprintln!(
             "{}: the workflow is invalid; nothing was submitted:",
             args.file.display()

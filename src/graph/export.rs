@@ -46,7 +46,7 @@ pub fn schema_files(registry: &Registry) -> BTreeMap<String, Value> {
     let mut files = BTreeMap::new();
     let mut index = Vec::new();
     for spec in registry.specs() {
-        let file = schema_file_name(spec.type_id);
+        let file = schema_file_name(&spec.type_id);
         index.push(json!({
             "type": spec.type_id,
             "version": spec.version,

@@ -104,7 +104,7 @@ impl ActiveRun<'_> {
     fn key(&self, target: &dyn Node, inputs: &Value) -> String {
         let spec = target.spec();
         input_key(
-            spec.type_id,
+            &spec.type_id,
             spec.version,
             &serde_json::json!({
                                 "server": server_identity(&self.executor.client.config().base_url),

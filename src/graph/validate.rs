@@ -193,11 +193,7 @@ fn unknown_type(node: &WorkflowNode, registry: &Registry) -> WorkflowProblem {
         format!(
             "unknown node type {:?}; known types: {}",
             node.type_id,
-            registry
-                .specs()
-                .map(|s| s.type_id)
-                .collect::<Vec<_>>()
-                .join(", ")
+            registry.type_ids().collect::<Vec<_>>().join(", ")
         ),
     )
 }

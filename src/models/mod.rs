@@ -29,6 +29,7 @@
 //!
 //! - [`pixverse`]: PixVerse v4 text-to-video and image-to-video.
 
+pub mod catalog;
 mod known;
 pub mod pixverse;
 
@@ -75,6 +76,27 @@ pub trait ModelParameters:
 
     /// The parameters as the wire wants them: a JSON object whose values are all strings ("5", "false", "" for an unset seed/style).
     fn to_wire(&self) -> serde_json::Map<String, serde_json::Value>;
+}
+
+// Messages repeat values cut to a readable length, in every layer above this one.
+
+/// How long a value may be when a message repeats it.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` cut to `limit` characters, with how much was left out: a 50 MB prompt must not come
+/// back whole in an error message.
+pub fn cut(text: &str, limit: usize) -> String {
+    let count = text.chars().count();
+    if count <= limit {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(limit).collect();
+    format!("{kept}… ({} more characters)", count - limit)
+}
+
+/// A JSON value as a message shows it: compact, cut to a readable length.
+pub fn shown(value: &serde_json::Value) -> String {
+    cut(&value.to_string(), SHOWN_CHARS)
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod claim_book;
 mod context;
 mod error;
 mod fate;
+mod input_check;
 mod invoke;
 mod port_kind;
 mod port_type;
@@ -49,13 +50,14 @@ pub use claim_book::{ClaimBook, SendingLock};
 pub use context::NodeContext;
 pub use error::{HowStopped, NodeError, StoppedTask};
 pub use fate::Fate;
+pub use input_check::InputCheck;
 pub use invoke::{check, invoke};
 pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use price_book::PriceBook;
 pub use problem::{cut, shown, InputProblem};
 pub use progress::{NodeEvent, ProgressSink};
-pub use registry::{NodeRegistration, Registry};
+pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{
     ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,

@@ -17,6 +17,11 @@ impl PriceBook {
     /// not known yet (`run.unknown`) is unknown, and says so.
     pub async fn estimate(&mut self, client: &Client, run: &PricedRun) -> Estimate {
         let key = run.model.to_ascii_lowercase();
+        if let Some(published) = &run.published {
+            self.details
+                .entry(key.clone())
+                .or_insert_with(|| Ok(ModelDetail::clone(published)));
+        }
         if !self.details.contains_key(&key) {
             let detail = client
                 .model_detail(&run.model)

@@ -46,24 +46,7 @@ impl From<crate::models::ParameterProblem> for InputProblem {
     }
 }
 
-/// How long a value may be when a message repeats it.
-const SHOWN_CHARS: usize = 80;
-
-/// `text` cut to `limit` characters, with how much was left out: a 50 MB prompt must not come
-/// back whole in an error message.
-pub fn cut(text: &str, limit: usize) -> String {
-    let count = text.chars().count();
-    if count <= limit {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(limit).collect();
-    format!("{kept}… ({} more characters)", count - limit)
-}
-
-/// A JSON value as a message shows it: compact, cut to a readable length.
-pub fn shown(value: &serde_json::Value) -> String {
-    cut(&value.to_string(), SHOWN_CHARS)
-}
+pub use crate::models::{cut, shown};
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! The registry: node types register themselves with `inventory`; engines look them up by id.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -57,10 +58,32 @@ macro_rules! register_node {
     };
 }
 
+/// Where node types come from besides `inventory`: a set of nodes described by data, such as
+/// the model catalog ([`crate::models::catalog::Catalog`]). A source hands out each node with
+/// its id; building a node must be cheap (its spec and validator are built when first asked
+/// for), because a registry holds every node of every source.
+pub trait NodeSource {
+    /// What the source is, for logs: `catalog wiro-catalog.json`.
+    fn source_name(&self) -> String;
+
+    /// Every node of the source, with its type id.
+    fn source_nodes(&self) -> Vec<(String, Arc<dyn Node>)>;
+}
+
 /// Node types by id, built once.
+///
+/// # Where node types come from
+///
+/// A registry is built from **`inventory`** (every [`TypedNode`] linked into the program and
+/// registered with [`register_node!`](crate::register_node)), then **sources** are added with
+/// [`Registry::with_source`]: node types described by data, such as the model catalog. A type
+/// id is never served twice: an id already present wins (so a hand-written node, with its
+/// cross-field rules, wins over a catalog entry of the same model), and the skipped entry is
+/// logged. Every host reads the one registry, so a catalog model is a node like any other:
+/// no host has code for where a node came from.
 #[derive(Clone, Default)]
 pub struct Registry {
-    nodes: BTreeMap<&'static str, Arc<dyn Node>>,
+    nodes: BTreeMap<Cow<'static, str>, Arc<dyn Node>>,
 }
 
 impl Registry {
@@ -82,9 +105,42 @@ impl Registry {
                 );
                 continue;
             }
-            nodes.insert(registration.type_id, registration.build());
+            nodes.insert(Cow::Borrowed(registration.type_id), registration.build());
         }
         Self { nodes }
+    }
+
+    /// This registry plus the nodes of `source` whose ids it does not hold yet.
+    pub fn with_source(mut self, source: &dyn NodeSource) -> Self {
+        for (type_id, node) in source.source_nodes() {
+            if self.nodes.contains_key(type_id.as_str()) {
+                tracing::debug!(
+                    type_id,
+                    source = source.source_name(),
+                    "a registered node type wins over the source's entry"
+                );
+                continue;
+            }
+            self.nodes.insert(Cow::Owned(type_id), node);
+        }
+        self
+    }
+
+    /// The node types that `keep` accepts, by id.
+    pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|(id, _)| keep(id))
+                .map(|(id, node)| (id.clone(), node.clone()))
+                .collect(),
+        }
+    }
+
+    /// Every node type's id, in order.
+    pub fn type_ids(&self) -> impl Iterator<Item = &str> {
+        self.nodes.keys().map(|id| id.as_ref())
     }
 
     /// The node type with this id.
@@ -113,8 +169,48 @@ impl Registry {
     }
 }
 
+/// Whether `type_id` matches a pattern where `*` stands for any run of characters
+/// (`pixverse/*`, `*/text-to-video-*`, `wiro/chat`); letter case is ignored.
+pub fn matches_pattern(pattern: &str, type_id: &str) -> bool {
+    let (pattern, text) = (pattern.to_ascii_lowercase(), type_id.to_ascii_lowercase());
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return text == pattern;
+    }
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.nodes.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn patterns_match_with_stars_in_any_letter_case() {
+        assert!(matches_pattern("pixverse/*", "PixVerse/text-to-video-v5"));
+        assert!(matches_pattern(
+            "*/text-to-video-*",
+            "pixverse/text-to-video-v5"
+        ));
+        assert!(matches_pattern("wiro/chat", "wiro/chat"));
+        assert!(!matches_pattern("wiro/chat", "wiro/chat-2"));
+        assert!(!matches_pattern("a*a", "a"));
+        assert!(matches_pattern("*", "anything/at-all"));
     }
 }

@@ -1,5 +1,7 @@
 //! `NodeSpec`: what a node type is — its permanent id, version, texts and port schemas.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -10,15 +12,15 @@ use super::{PortKinds, PortType};
 pub struct NodeSpec {
     /// The permanent type id saved in workflows, e.g. `wiro/task.wait`.
     #[serde(rename = "type")]
-    pub type_id: &'static str,
+    pub type_id: Cow<'static, str>,
     /// The version of the node's contract; bumped when ports change incompatibly.
     pub version: u32,
     /// A short title for palettes and forms.
-    pub title: &'static str,
+    pub title: Cow<'static, str>,
     /// Where the node sits in a palette: `files`, `models`, `tasks`, `outputs`.
-    pub category: &'static str,
+    pub category: Cow<'static, str>,
     /// What the node does.
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
     /// Running it starts a paid task: engines must not re-run it casually.
     pub spends_money: bool,
     /// It moves file bytes through this machine (an upload, a download): engines bound how

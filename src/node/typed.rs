@@ -10,7 +10,9 @@ use serde::de::{Deserialize, DeserializeOwned};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{InputProblem, NodeContext, NodeError, NodeSpec, PortKind, PortKinds, Walls};
+use super::{
+    InputCheck, InputProblem, NodeContext, NodeError, NodeSpec, PortKind, PortKinds, Walls,
+};
 
 /// A node written with typed ports. Each field of `Input`/`Output` is a port; its doc comment
 /// is the port's description; enums, defaults and ranges live in the types.
@@ -127,6 +129,9 @@ pub struct PricedRun {
     pub parameters: Map<String, Value>,
     /// Parameters whose values come from other nodes: a price that depends on one is unknown.
     pub unknown: Vec<String>,
+    /// The model's published prices, when the node carries them (a catalog model read them
+    /// with its parameters): pricing it then needs no request.
+    pub published: Option<std::sync::Arc<crate::api::ModelDetail>>,
 }
 
 impl PricedRun {
@@ -140,6 +145,7 @@ impl PricedRun {
                 .map(|(port, value)| (port.clone(), value.clone()))
                 .collect(),
             unknown: linked.iter().cloned().collect(),
+            published: None,
         }
     }
 }
@@ -185,7 +191,7 @@ pub trait Node: Send + Sync {
 pub(crate) struct Typed<T: TypedNode> {
     node: T,
     spec: OnceLock<NodeSpec>,
-    validator: OnceLock<Option<jsonschema::Validator>>,
+    check: InputCheck,
 }
 
 impl<T: TypedNode> Typed<T> {
@@ -193,74 +199,9 @@ impl<T: TypedNode> Typed<T> {
         Self {
             node: T::default(),
             spec: OnceLock::new(),
-            validator: OnceLock::new(),
+            check: InputCheck::default(),
         }
     }
-
-    fn validator(&self) -> Option<&jsonschema::Validator> {
-        self.validator
-            .get_or_init(|| {
-                // Compiled as draft 7: the schemas are 2020-12 documents written only with
-                // keywords draft 7 shares, meaning the same (a test holds them to that), and
-                // draft 7's meta-schema, which every build checks the schema against, compiles
-                // in a fraction of 2020-12's: that was most of a process's first input check.
-                match jsonschema::options()
-                    .with_draft(jsonschema::Draft::Draft7)
-                    .should_validate_formats(true)
-                    .build(&self.spec().inputs)
-                {
-                    Ok(validator) => Some(validator),
-                    Err(error) => {
-                        // A schema derived from Rust types always compiles; if not, the node
-                        // still checks its typed input before running.
-                        tracing::error!(node = T::TYPE_ID, %error, "input schema does not compile");
-                        None
-                    }
-                }
-            })
-            .as_ref()
-    }
-}
-
-/// A schema error in the user's words: a length as a count against the limit ("is 2,049
-/// characters long; at most 2,048"), anything else with the value cut to a readable length
-/// (the validator would repeat a 50 MB prompt whole) and the rule's limit whole.
-fn schema_message(error: &jsonschema::ValidationError) -> String {
-    use jsonschema::error::ValidationErrorKind;
-    let length = || {
-        error
-            .instance()
-            .as_str()
-            .map_or(0, |text| text.chars().count() as u64)
-    };
-    match error.kind() {
-        ValidationErrorKind::MaxLength { limit } => format!(
-            "is {} characters long; at most {}",
-            grouped(length()),
-            grouped(*limit)
-        ),
-        ValidationErrorKind::MinLength { limit } => format!(
-            "is {} characters long; at least {}",
-            grouped(length()),
-            grouped(*limit)
-        ),
-        _ => error
-            .masked_with(super::shown(error.instance()))
-            .to_string(),
-    }
-}
-
-/// `2049` as `2,049`.
-fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
-    for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
 }
 
 /// The spec of a typed node, from its types and constants.
@@ -277,11 +218,11 @@ fn typed_spec<T: TypedNode>() -> NodeSpec {
         );
     }
     NodeSpec {
-        type_id: T::TYPE_ID,
+        type_id: T::TYPE_ID.into(),
         version: T::VERSION,
-        title: T::TITLE,
-        category: T::CATEGORY,
-        description: T::DESCRIPTION,
+        title: T::TITLE.into(),
+        category: T::CATEGORY.into(),
+        description: T::DESCRIPTION.into(),
         spends_money: T::SPENDS_MONEY,
         transfers_files: T::TRANSFERS_FILES,
         inputs,
@@ -340,66 +281,7 @@ impl<T: TypedNode> Node for Typed<T> {
         inputs: &Map<String, Value>,
         linked: &BTreeSet<String>,
     ) -> Vec<InputProblem> {
-        let ports: BTreeSet<&str> = self.spec().input_ports().into_iter().collect();
-        let mut problems: Vec<InputProblem> = inputs
-            .keys()
-            .chain(linked.iter())
-            .filter(|name| !ports.contains(name.as_str()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|name| {
-                InputProblem::new(
-                    name.as_str(),
-                    "unknown-input",
-                    format!(
-                        "{} has no input {name:?}; its inputs are: {}",
-                        T::TYPE_ID,
-                        self.spec().input_ports().join(", ")
-                    ),
-                )
-            })
-            .collect();
-        let literal: Map<String, Value> = inputs
-            .iter()
-            .filter(|(name, _)| !linked.contains(*name))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect();
-        if let Some(validator) = self.validator() {
-            let instance = Value::Object(literal.clone());
-            for error in validator.iter_errors(&instance) {
-                let schema_path = error.schema_path().as_str();
-                // Cross-field rules come from `check_partial`, in better words.
-                if schema_path.starts_with("/allOf") {
-                    continue;
-                }
-                let (path, rule) = match error.kind() {
-                    jsonschema::error::ValidationErrorKind::Required { property } => {
-                        let name = property.as_str().unwrap_or_default().to_owned();
-                        if linked.contains(&name) {
-                            continue;
-                        }
-                        (name, "required".to_owned())
-                    }
-                    _ => (
-                        error
-                            .instance_path()
-                            .as_str()
-                            .trim_start_matches('/')
-                            .to_owned(),
-                        schema_path
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    ),
-                };
-                let message = match rule.as_str() {
-                    "required" => format!("input {path:?} is required"),
-                    _ => schema_message(&error),
-                };
-                problems.push(InputProblem::new(path, rule, message));
-            }
-        }
+        let (mut problems, literal) = self.check.problems(self.spec(), inputs, linked);
         problems.extend(T::check_partial(&literal));
         problems
     }

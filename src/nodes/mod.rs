@@ -15,7 +15,9 @@
 //! | `wiro/task.list` | lists recent tasks, optionally of one model |
 //! | `wiro/task.files.delete` | deletes a finished task's files from Wiro's storage |
 //! | `wiro/output.download` | downloads output files |
+//! | *`owner/model`* | every model of a catalog file ([`CatalogNode`]): typed inputs from the model's published parameters |
 
+mod catalog_model;
 mod file_upload;
 mod folder_create;
 mod model_detail;
@@ -32,6 +34,7 @@ mod task_list;
 mod task_wait;
 mod upload_checks;
 
+pub use catalog_model::CatalogNode;
 pub use file_upload::{FileUpload, FileUploadInput, FileUploadOutput};
 pub use folder_create::{FolderCreate, FolderCreateInput, FolderCreateOutput};
 pub use model_detail::{ModelDetailInput, ModelDetailNode, ModelDetailOutput};

@@ -49,17 +49,17 @@ fn every_node_type_gets_an_n8n_node_listed_in_the_manifest() {
         .collect();
     assert_eq!(listed.len(), registry.len());
     for spec in registry.specs() {
-        let class = n8n::class_name(spec.type_id);
+        let class = n8n::class_name(&spec.type_id);
         let path = format!("dist/nodes/{class}/{class}.node.js");
         assert!(listed.contains(&path.as_str()), "{path} is not listed");
         let file = package.file(&path).unwrap();
         assert!(file.contains(&format!("module.exports = {{ {class} }};")));
         let description = constant(file, "description");
-        assert_eq!(description["name"], n8n::node_name(spec.type_id));
+        assert_eq!(description["name"], n8n::node_name(&spec.type_id));
         assert_eq!(description["version"], spec.version);
         assert_eq!(description["credentials"][0]["name"], CREDENTIALS_NAME);
         let plan = constant(file, "plan");
-        assert_eq!(plan["type"], spec.type_id);
+        assert_eq!(plan["type"], spec.type_id.as_ref());
         assert_eq!(
             plan["inputs"].as_array().unwrap().len(),
             spec.input_ports().len(),

@@ -248,7 +248,7 @@ fn input_schemas_mean_the_same_as_draft_7() {
     let registry = Registry::from_inventory();
     let mut problems = Vec::new();
     for spec in registry.specs() {
-        draft7_problems(&spec.inputs, spec.type_id, &mut problems);
+        draft7_problems(&spec.inputs, &spec.type_id, &mut problems);
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }

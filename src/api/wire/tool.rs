@@ -90,6 +90,9 @@ pub struct ModelParameter {
     /// The largest value (or length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<WireNumber>,
+    /// The distance between allowed values of a `range` or `number`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<WireNumber>,
     /// Fields the server sent that this crate does not model (description, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,

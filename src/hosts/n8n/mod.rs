@@ -73,7 +73,7 @@ impl Package {
         let mut files = Vec::new();
         let mut node_files = Vec::new();
         for spec in registry.specs() {
-            let class = class_name(spec.type_id);
+            let class = class_name(&spec.type_id);
             let path = format!("dist/nodes/{class}/{class}.node.js");
             files.push(PackageFile {
                 path: path.clone(),

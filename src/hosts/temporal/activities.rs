@@ -1,5 +1,6 @@
-//! A worker's activities: every node type of the registry, each as an activity named by its
-//! type id, run with the worker's own client (credentials from its environment).
+//! A worker's activities: one activity, [`NODE_ACTIVITY`], runs any node type of the worker's
+//! registry (the call names the type), with the worker's own client (credentials from its
+//! environment); another stops a task a cancelled workflow had started.
 //!
 //! An activity heartbeats while its node runs, so a worker that dies is noticed within the
 //! heartbeat timeout and the activity is tried again elsewhere — except a paid submit, which
@@ -7,7 +8,7 @@
 //! a heartbeat's answer and cancels the node, which stops its remote task before returning.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -28,8 +29,8 @@ use crate::node::{
 /// How often a running activity heartbeats (and so notices a cancellation).
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 
-/// At most this many node types can be hosted by one worker.
-pub const MAX_NODE_TYPES: usize = 32;
+/// The name of the activity that runs a node: any node type, named by the call.
+pub const NODE_ACTIVITY: &str = "wiro.node";
 
 /// What a worker's activities run with.
 #[derive(Debug, Clone)]
@@ -46,30 +47,20 @@ pub struct NodeHost {
     pub identity: String,
 }
 
-/// The type ids of the registry, in a fixed order: activity `I` hosts the `I`-th.
-fn type_ids() -> &'static [&'static str] {
-    static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        Registry::from_inventory()
-            .specs()
-            .map(|spec| spec.type_id)
-            .collect()
-    })
-}
+/// The activity that runs one node of any type the worker's registry holds (the call's
+/// `type_id`): a worker hosts every node type, the catalog's hundreds of models included.
+pub struct NodeActivity;
 
-/// The activity hosting the `I`-th node type of the registry.
-pub struct NodeActivity<const I: usize>;
-
-impl<const I: usize> ActivityDefinition for NodeActivity<I> {
+impl ActivityDefinition for NodeActivity {
     type Input = NodeCall;
     type Output = NodeDone;
 
     fn name(&self) -> &str {
-        type_ids().get(I).copied().unwrap_or("wiro/unhosted")
+        NODE_ACTIVITY
     }
 }
 
-impl<const I: usize> ExecutableActivity for NodeActivity<I> {
+impl ExecutableActivity for NodeActivity {
     type Implementer = NodeHost;
     const REQUIRES_INSTANCE: bool = true;
 
@@ -139,38 +130,14 @@ impl ExecutableActivity for StopTask {
     }
 }
 
-macro_rules! register_each {
-    ($defs:ident, $host:ident, $count:expr, [$($index:literal)*]) => {
-        $(
-            if $index < $count {
-                $defs.register_activity::<NodeActivity<$index>>($host.clone());
-            }
-        )*
-    };
-}
-
 impl ActivityImplementer for NodeHost {
     fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {
         defs.register_activity::<StopTask>(self.clone());
-        let count = type_ids().len().min(MAX_NODE_TYPES);
-        register_each!(defs, self, count, [
-            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-        ]);
+        defs.register_activity::<NodeActivity>(self);
     }
 }
 
 impl NodeHost {
-    /// Refuses a registry this worker cannot host in full.
-    pub fn check(&self) -> Result<(), String> {
-        if type_ids().len() > MAX_NODE_TYPES {
-            return Err(format!(
-                "{} node types are registered; a worker hosts at most {MAX_NODE_TYPES}",
-                type_ids().len()
-            ));
-        }
-        Ok(())
-    }
-
     /// The folder a workflow execution's files go to on this worker.
     pub fn output_dir(&self, run: &str) -> PathBuf {
         absolute(&self.output_root.join(safe_file_name(run)))

@@ -20,7 +20,7 @@ use temporalio_sdk::{
     WorkflowCancellationToken, WorkflowContext,
 };
 
-use super::activities::STOP_TASK;
+use super::activities::{NODE_ACTIVITY, STOP_TASK};
 use super::failure;
 use super::messages::{NodeCall, NodeDone, NodeState};
 use super::workflow::{report_state, GraphWorkflow};
@@ -43,7 +43,11 @@ const NODE_TIMEOUT: Duration = Duration::from_secs(26 * 3600);
 /// The first and the longest pause before a paid Run refused for lack of a slot is sent again.
 const SLOT_WAIT: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
 
-/// An activity by its name: the node type id.
+/// The patch that made every node one activity, [`NODE_ACTIVITY`], instead of one activity per
+/// node type: a history recorded before it replays with the activity names it scheduled.
+const ONE_NODE_ACTIVITY: &str = "one-node-activity";
+
+/// An activity by its name: [`NODE_ACTIVITY`] (before [`ONE_NODE_ACTIVITY`], the node type id).
 struct NodeActivityCall(String);
 
 impl ActivityDefinition for NodeActivityCall {
@@ -121,7 +125,12 @@ pub(super) async fn run_node(
     call: NodeCall,
     paid: bool,
 ) -> (usize, Outcome) {
-    let activity = || NodeActivityCall(call.type_id.clone());
+    let name = if ctx.patched(ONE_NODE_ACTIVITY) {
+        NODE_ACTIVITY.to_owned()
+    } else {
+        call.type_id.clone()
+    };
+    let activity = || NodeActivityCall(name.clone());
     if !paid {
         let result = ctx
             .execute_activity(activity(), call.clone(), node_options())

@@ -25,7 +25,7 @@ pub use activities::NodeHost;
 pub use calls::RECONCILE_HOOK;
 pub use client::{connect, workflow_id, Submitted};
 pub use messages::{NodeCall, NodeDone, NodeLine, NodeState, Report, WorkflowInput};
-pub use workflow::GraphWorkflow;
+pub use workflow::{use_registry, GraphWorkflow};
 
 /// The task queue workers poll and submissions go to unless told otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "wiro-nodes";

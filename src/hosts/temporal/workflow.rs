@@ -45,8 +45,19 @@ fn claimed_tasks(workflow: &Workflow, outputs: &[Option<Value>]) -> Vec<String> 
 /// The patch that made a workflow's paid Runs leave one at a time.
 const PAID_RUNS_ONE_AT_A_TIME: &str = "paid-runs-one-at-a-time";
 
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// Sets the node types this process's workflows run (static nodes and a catalog's models);
+/// call it before the worker starts. Without it, workflows see the static node types. Every
+/// worker of a task queue must use the same catalog: a workflow validates its document
+/// against it, on every worker that replays it.
+pub fn use_registry(registry: Registry) {
+    if REGISTRY.set(registry).is_err() {
+        tracing::warn!("the workflows' node types were set already; keeping the first");
+    }
+}
+
 pub(super) fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::from_inventory)
 }
 

@@ -1,0 +1,252 @@
+//! One model of the catalog: its slugs, texts, parameter definitions as Wiro sent them, price
+//! rules and when it was read; and what is derived from them (its node type id, typed fields,
+//! input schema and wire mapping), computed once when first asked for.
+
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::field::Field;
+use crate::api::{ModelDetail, ModelParameter};
+use crate::models::ParameterProblem;
+
+/// A model as the catalog file keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogModel {
+    /// The node type id: `<cleanslugowner>/<cleanslugproject>`, lowercased.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// The owner as Wiro spells it (may hold capitals and spaces).
+    pub slugowner: String,
+    /// The project as Wiro spells it.
+    pub slugproject: String,
+    /// The URL-safe owner, used to run the model.
+    pub cleanslugowner: String,
+    /// The URL-safe project, used to run the model.
+    pub cleanslugproject: String,
+    /// The model's title.
+    #[serde(default)]
+    pub title: String,
+    /// What the model does, as Wiro describes it.
+    #[serde(default)]
+    pub description: String,
+    /// Wiro's categories (`text-to-video`, `llm`, ...).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// When Tool/Detail was read (RFC 3339, UTC).
+    pub read_at: String,
+    /// The parameter definitions exactly as Tool/Detail sent them (`null` when the model
+    /// publishes none).
+    pub parameters: Value,
+    /// The price rules as Tool/Detail sent them: `dynamicprice`, `cps`, `approximatelycost`.
+    #[serde(default)]
+    pub prices: Map<String, Value>,
+    /// The input schema derived from `parameters` when the catalog was written, for people
+    /// reviewing a catalog and its diffs; the node is built from `parameters` again on load.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub inputs: Value,
+    #[serde(skip)]
+    derived: OnceLock<Derived>,
+}
+
+/// What a model's definitions mean, computed once.
+#[derive(Debug, Clone)]
+struct Derived {
+    detail: Arc<ModelDetail>,
+    fields: Vec<Field>,
+    problem: Option<String>,
+}
+
+impl CatalogModel {
+    /// A model from its Tool/List `summary` and Tool/Detail `answer`, read at `read_at`.
+    pub fn from_answers(summary: &Value, answer: &Value, read_at: &str) -> Result<Self, String> {
+        let tool = match answer.get("tool") {
+            Some(Value::Array(tools)) => tools.first().cloned().unwrap_or(Value::Null),
+            Some(tool @ Value::Object(_)) => tool.clone(),
+            _ => answer.clone(),
+        };
+        let text = |key: &str| -> String {
+            [&tool, summary]
+                .iter()
+                .find_map(|source| match source.get(key)? {
+                    Value::String(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+                    Value::Number(number) => Some(number.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let (slugowner, slugproject) = (text("slugowner"), text("slugproject"));
+        if slugowner.is_empty() || slugproject.is_empty() {
+            return Err("the answer names no slugowner and slugproject".into());
+        }
+        let clean = |key: &str, raw: &str| {
+            let given = text(key);
+            clean_slug(if given.is_empty() { raw } else { &given })
+        };
+        let (cleanslugowner, cleanslugproject) = (
+            clean("cleanslugowner", &slugowner),
+            clean("cleanslugproject", &slugproject),
+        );
+        let categories = match tool.get("categories").or_else(|| summary.get("categories")) {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect(),
+            Some(Value::String(text)) => {
+                serde_json::from_str::<Vec<String>>(text).unwrap_or_else(|_| vec![text.clone()])
+            }
+            _ => Vec::new(),
+        };
+        let prices = ["dynamicprice", "cps", "approximatelycost"]
+            .iter()
+            .filter_map(|key| Some(((*key).to_owned(), tool.get(*key)?.clone())))
+            .collect();
+        let mut model = Self {
+            type_id: format!("{cleanslugowner}/{cleanslugproject}").to_ascii_lowercase(),
+            slugowner,
+            slugproject,
+            cleanslugowner,
+            cleanslugproject,
+            title: text("title"),
+            description: text("description"),
+            categories,
+            read_at: read_at.to_owned(),
+            parameters: tool.get("parameters").cloned().unwrap_or(Value::Null),
+            prices,
+            inputs: Value::Null,
+            derived: OnceLock::new(),
+        };
+        model.inputs = model.input_schema();
+        Ok(model)
+    }
+
+    /// The slug a Run is sent to: the clean one, which is URL-safe.
+    pub fn run_slug(&self) -> String {
+        format!("{}/{}", self.cleanslugowner, self.cleanslugproject)
+    }
+
+    /// A title for palettes: Wiro's, or the slug.
+    pub fn display_title(&self) -> String {
+        if self.title.is_empty() {
+            format!("{}/{}", self.slugowner, self.slugproject)
+        } else {
+            self.title.clone()
+        }
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            let mut tool = self.prices.clone();
+            tool.insert("parameters".into(), self.parameters.clone());
+            tool.insert("title".into(), self.title.clone().into());
+            let (detail, problem) =
+                match ModelDetail::from_answer(&self.run_slug(), &Value::Object(tool)) {
+                    Ok(detail) => (detail, None),
+                    Err(problem) => (empty_detail(&self.run_slug()), Some(problem)),
+                };
+            let mut fields: Vec<Field> = Vec::new();
+            for parameter in &detail.parameters {
+                if let Some(field) = Field::read(parameter) {
+                    if fields.iter().all(|known| known.id != field.id) {
+                        fields.push(field);
+                    }
+                }
+            }
+            let problem = problem.or_else(|| {
+                self.parameters
+                    .is_null()
+                    .then(|| "the model publishes no parameters".to_owned())
+            });
+            Derived {
+                detail: Arc::new(detail),
+                fields,
+                problem,
+            }
+        })
+    }
+
+    /// The typed fields, one per parameter (the first of two with one id).
+    pub fn fields(&self) -> &[Field] {
+        &self.derived().fields
+    }
+
+    /// The parameters and prices as [`ModelDetail`] reads them (for pricing).
+    pub fn detail(&self) -> &Arc<ModelDetail> {
+        &self.derived().detail
+    }
+
+    /// Why the model cannot be a typed node (its parameters are not published, or cannot be
+    /// read); `None` when it can.
+    pub fn untyped_because(&self) -> Option<&str> {
+        self.derived().problem.as_deref()
+    }
+
+    /// The input schema derived from the parameters.
+    pub fn input_schema(&self) -> Value {
+        super::schema::input_schema(&self.display_title(), self.fields())
+    }
+
+    /// The Run body for typed inputs.
+    pub fn to_wire(&self, inputs: &Map<String, Value>) -> Map<String, Value> {
+        super::wire::to_wire(self.fields(), inputs)
+    }
+
+    /// The typed inputs of a Run body, or every problem a server would refuse it for.
+    pub fn from_wire(
+        &self,
+        body: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Vec<ParameterProblem>> {
+        super::wire::from_wire(self.fields(), body)
+    }
+
+    /// What a Run of this model makes, guessed from its categories and parameters, for
+    /// descriptions: `video`, `images`, `audio`, `text` or `files`.
+    pub fn output_kind(&self) -> &'static str {
+        let words = self.categories.join(" ").to_ascii_lowercase()
+            + " "
+            + &self.cleanslugproject.to_ascii_lowercase();
+        if words.contains("video") {
+            "video"
+        } else if ["speech", "audio", "music", "tts", "voice"]
+            .iter()
+            .any(|w| words.contains(w))
+        {
+            "audio"
+        } else if ["llm", "chat", "text-generation", "language"]
+            .iter()
+            .any(|w| words.contains(w))
+        {
+            "text"
+        } else if words.contains("image") {
+            "images"
+        } else {
+            "files"
+        }
+    }
+}
+
+fn empty_detail(model: &str) -> ModelDetail {
+    ModelDetail {
+        model: model.to_owned(),
+        title: None,
+        parameters: Vec::<ModelParameter>::new(),
+        dynamicprice: Vec::new(),
+        cps: None,
+        approximatelycost: None,
+    }
+}
+
+/// A slug made URL-safe as Wiro's clean slugs are: lowercase, runs of anything but letters,
+/// digits, `.` and `_` as one `-`.
+pub fn clean_slug(raw: &str) -> String {
+    let mut clean = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            clean.push(c.to_ascii_lowercase());
+        } else if !clean.ends_with('-') {
+            clean.push('-');
+        }
+    }
+    clean.trim_matches('-').to_owned()
+}

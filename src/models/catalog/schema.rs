@@ -1,0 +1,146 @@
+//! A catalog model's input schema: JSON Schema 2020-12 with real types, derived from its
+//! [`Field`]s, so every form, validator and host reads a catalog model as it reads a
+//! hand-written node.
+
+use serde_json::{json, Map, Value};
+
+use super::field::{Field, FieldKind, FilesForm};
+
+/// The keyword holding a parameter as Wiro describes it (`id`, `type`, the `wire` name, and
+/// what this crate noted about it).
+pub const WIRO_PARAMETER_KEY: &str = "x-wiro-parameter";
+
+/// The keyword holding the labels of an `enum`'s values, where a label says more than its
+/// value.
+pub const ENUM_LABELS_KEY: &str = "x-enum-labels";
+
+/// The schema of the input object of a model with these fields.
+pub fn input_schema(title: &str, fields: &[Field]) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in fields {
+        properties.insert(field.id.clone(), property(field));
+        if field.required {
+            required.push(Value::String(field.id.clone()));
+        }
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": format!("{title}: inputs"),
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// The schema of one field.
+fn property(field: &Field) -> Value {
+    let mut schema = Map::new();
+    schema.insert("title".into(), field.title.clone().into());
+    let mut description = field.description.clone();
+    for note in &field.notes {
+        if !description.is_empty() {
+            description.push(' ');
+        }
+        description.push_str(&format!("(Note: {note}.)"));
+    }
+    if !description.is_empty() {
+        schema.insert("description".into(), description.into());
+    }
+    let mut set = |key: &str, value: Value| {
+        schema.insert(key.to_owned(), value);
+    };
+    match &field.kind {
+        FieldKind::Text {
+            multiline,
+            min_length,
+            max_length,
+        } => {
+            set("type", "string".into());
+            if let Some(low) = min_length {
+                set("minLength", (*low).into());
+            }
+            if let Some(high) = max_length {
+                set("maxLength", (*high).into());
+            }
+            if *multiline {
+                set("x-ui-widget", "textarea".into());
+            }
+        }
+        FieldKind::Integer {
+            minimum,
+            maximum,
+            step,
+        } => {
+            set("type", "integer".into());
+            if let Some(low) = minimum {
+                set("minimum", (*low).into());
+            }
+            if let Some(high) = maximum {
+                set("maximum", (*high).into());
+            }
+            if let Some(step) = step {
+                set("multipleOf", (*step).into());
+            }
+        }
+        FieldKind::Number {
+            minimum,
+            maximum,
+            step,
+        } => {
+            set("type", "number".into());
+            for (key, bound) in [
+                ("minimum", minimum),
+                ("maximum", maximum),
+                ("multipleOf", step),
+            ] {
+                if let Some(number) = bound.and_then(serde_json::Number::from_f64) {
+                    set(key, Value::Number(number));
+                }
+            }
+        }
+        FieldKind::Choice { options } => {
+            set("type", "string".into());
+            set(
+                "enum",
+                options
+                    .iter()
+                    .map(|(value, _)| Value::String(value.clone()))
+                    .collect(),
+            );
+            if options.iter().any(|(value, label)| value != label) {
+                let labels: Map<String, Value> = options
+                    .iter()
+                    .map(|(value, label)| (value.clone(), label.clone().into()))
+                    .collect();
+                set(super::schema::ENUM_LABELS_KEY, Value::Object(labels));
+            }
+        }
+        FieldKind::Switch { .. } => set("type", "boolean".into()),
+        FieldKind::File => {
+            set("type", "string".into());
+            set("format", "uri".into());
+            set("x-ui-widget", "file-url".into());
+        }
+        FieldKind::Files { form } => {
+            set("type", "array".into());
+            let mut item = json!({ "type": "string", "format": "uri" });
+            if *form == FilesForm::CommaSeparated {
+                item["pattern"] = "^[^,]*$".into();
+            }
+            set("items", item);
+            set("x-ui-widget", "file-urls".into());
+        }
+        FieldKind::Unknown { .. } => set("type", "string".into()),
+    }
+    if let Some(default) = &field.default {
+        set("default", default.clone());
+    }
+    let mut wiro = json!({ "id": field.id, "type": field.type_name });
+    if field.wire != field.id {
+        wiro["wire"] = field.wire.clone().into();
+    }
+    set(WIRO_PARAMETER_KEY, wiro);
+    Value::Object(schema)
+}

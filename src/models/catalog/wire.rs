@@ -1,0 +1,292 @@
+//! The one mapping between a catalog node's typed inputs and the Run body Wiro reads, both
+//! ways: numbers and switches as strings, files as `{id}Url` (comma-separated for several) or
+//! a list; and back, for a server (the emulator) or a reconciliation reading a sent body.
+
+use serde_json::{Map, Number, Value};
+
+use super::field::{is_multiple, Field, FieldKind, FilesForm};
+use crate::models::ParameterProblem;
+
+/// The Run body for typed `inputs` (ports without a field are left out; so are absent ones:
+/// the model uses its defaults).
+pub fn to_wire(fields: &[Field], inputs: &Map<String, Value>) -> Map<String, Value> {
+    let mut body = Map::new();
+    for field in fields {
+        let Some(value) = inputs.get(&field.id) else {
+            continue;
+        };
+        body.insert(field.wire.clone(), wire_value(field, value));
+    }
+    body
+}
+
+/// One typed value as the wire spells it.
+fn wire_value(field: &Field, value: &Value) -> Value {
+    match (&field.kind, value) {
+        (FieldKind::Switch { on, off }, Value::Bool(flag)) => {
+            Value::String(if *flag { on.clone() } else { off.clone() })
+        }
+        (FieldKind::Files { form }, Value::Array(urls)) => match form {
+            FilesForm::CommaSeparated => Value::String(
+                urls.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            FilesForm::List => value.clone(),
+        },
+        (_, Value::String(_)) => value.clone(),
+        (_, Value::Number(number)) => Value::String(number.to_string()),
+        (_, Value::Bool(flag)) => Value::String(flag.to_string()),
+        (_, Value::Null) => Value::String(String::new()),
+        (_, other) => other.clone(),
+    }
+}
+
+/// The typed inputs of a Run `body`, and every problem a server would refuse it for: a
+/// missing required parameter, a value of the wrong type, out of range or not offered.
+/// Parameters the model does not have are ignored, as Wiro does.
+pub fn from_wire(
+    fields: &[Field],
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, Vec<ParameterProblem>> {
+    let mut inputs = Map::new();
+    let mut problems = Vec::new();
+    for field in fields {
+        let sent = body
+            .get(&field.wire)
+            .or_else(|| body.get(&field.id))
+            .filter(|value| !is_empty(value));
+        let Some(sent) = sent else {
+            if field.required {
+                problems.push(ParameterProblem::new(
+                    &field.id,
+                    "required",
+                    "is required; this model cannot run without it",
+                ));
+            }
+            continue;
+        };
+        match typed_value(field, sent) {
+            Some(value) => match problem(field, &value) {
+                None => {
+                    inputs.insert(field.id.clone(), value);
+                }
+                Some((rule, message)) => {
+                    problems.push(ParameterProblem::new(&field.id, rule, message))
+                }
+            },
+            None => problems.push(ParameterProblem::new(
+                &field.id,
+                "type",
+                format!("{} is not {}", crate::models::shown(sent), expected(field)),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(problems)
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(text) => text.trim().is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// A loose value (a wire string, a number as text, a published default) in the field's type;
+/// `None` when it cannot be read as one.
+pub(super) fn typed_value(field: &Field, value: &Value) -> Option<Value> {
+    let text = || match value {
+        Value::String(text) => Some(text.trim().to_owned()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    };
+    match &field.kind {
+        FieldKind::Integer { .. } => match value {
+            Value::Number(number) if number.is_i64() || number.is_u64() => Some(value.clone()),
+            _ => {
+                let text = text()?;
+                let parsed = text.parse::<i64>().ok().or_else(|| {
+                    let float = text.parse::<f64>().ok()?;
+                    (float.fract() == 0.0 && float.abs() < 9e15).then_some(float as i64)
+                })?;
+                Some(Value::from(parsed))
+            }
+        },
+        FieldKind::Number { .. } => {
+            let number = match value {
+                Value::Number(number) => number.as_f64()?,
+                _ => text()?.parse::<f64>().ok()?,
+            };
+            // A whole number stays an integer in JSON: `2`, not `2.0`.
+            if number.fract() == 0.0 && number.abs() < 9e15 {
+                Some(Value::from(number as i64))
+            } else {
+                Number::from_f64(number).map(Value::Number)
+            }
+        }
+        FieldKind::Switch { on, off } => match value {
+            Value::Bool(flag) => Some(Value::Bool(*flag)),
+            _ => {
+                let text = text()?;
+                if text.eq_ignore_ascii_case(on) {
+                    Some(Value::Bool(true))
+                } else if text.eq_ignore_ascii_case(off) {
+                    Some(Value::Bool(false))
+                } else {
+                    None
+                }
+            }
+        },
+        FieldKind::Files { .. } => match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(|url| Value::String(url.trim().to_owned()))
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Array),
+            Value::String(text) => Some(Value::Array(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty())
+                    .map(|url| Value::String(url.to_owned()))
+                    .collect(),
+            )),
+            _ => None,
+        },
+        FieldKind::Text { .. }
+        | FieldKind::Choice { .. }
+        | FieldKind::File
+        | FieldKind::Unknown { .. } => match value {
+            Value::String(text) => Some(Value::String(text.clone())),
+            Value::Number(_) | Value::Bool(_) => text().map(Value::String),
+            _ => None,
+        },
+    }
+}
+
+/// The value is one the field allows.
+pub(super) fn fits(field: &Field, value: &Value) -> bool {
+    problem(field, value).is_none()
+}
+
+/// The rule a typed value breaks, and why, in the words the node's schema would use.
+fn problem(field: &Field, value: &Value) -> Option<(&'static str, String)> {
+    let shown = crate::models::shown(value);
+    match &field.kind {
+        FieldKind::Integer {
+            minimum,
+            maximum,
+            step,
+        } => range_problem(
+            value.as_i64()? as f64,
+            minimum.map(|n| n as f64),
+            maximum.map(|n| n as f64),
+            step.map(|n| n as f64),
+        ),
+        FieldKind::Number {
+            minimum,
+            maximum,
+            step,
+        } => range_problem(value.as_f64()?, *minimum, *maximum, *step),
+        FieldKind::Choice { options } => {
+            let text = value.as_str()?;
+            if options.iter().any(|(allowed, _)| allowed == text) {
+                return None;
+            }
+            let allowed: Vec<&str> = options.iter().map(|(value, _)| value.as_str()).collect();
+            Some((
+                "enum",
+                format!(
+                    "{shown} is not one of the offered values: {}",
+                    allowed.join(", ")
+                ),
+            ))
+        }
+        FieldKind::Text {
+            min_length,
+            max_length,
+            ..
+        } => {
+            let length = value.as_str()?.chars().count() as u64;
+            if let Some(high) = max_length.filter(|high| length > *high) {
+                return Some((
+                    "maxLength",
+                    format!("is {length} characters long; at most {high}"),
+                ));
+            }
+            if let Some(low) = min_length.filter(|low| length < *low) {
+                return Some((
+                    "minLength",
+                    format!("is {length} characters long; at least {low}"),
+                ));
+            }
+            None
+        }
+        FieldKind::Files {
+            form: FilesForm::CommaSeparated,
+        } => value
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|url| url.contains(','))
+            .then(|| {
+                (
+                    "pattern",
+                    "a URL holds a comma, which this model's list of URLs cannot carry".to_owned(),
+                )
+            }),
+        FieldKind::Switch { .. }
+        | FieldKind::File
+        | FieldKind::Files { .. }
+        | FieldKind::Unknown { .. } => None,
+    }
+}
+
+/// The bound or step `number` breaks, in the words the node's schema would use.
+fn range_problem(
+    number: f64,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    step: Option<f64>,
+) -> Option<(&'static str, String)> {
+    if let Some(low) = minimum.filter(|low| number < *low) {
+        return Some((
+            "minimum",
+            format!("{number} is less than the minimum of {low}"),
+        ));
+    }
+    if let Some(high) = maximum.filter(|high| number > *high) {
+        return Some((
+            "maximum",
+            format!("{number} is greater than the maximum of {high}"),
+        ));
+    }
+    if let Some(step) = step.filter(|step| !is_multiple(number, *step)) {
+        return Some((
+            "multipleOf",
+            format!("{number} is not a multiple of {step}"),
+        ));
+    }
+    None
+}
+
+/// What a field takes, for a type error.
+fn expected(field: &Field) -> &'static str {
+    match field.kind {
+        FieldKind::Integer { .. } => "a whole number",
+        FieldKind::Number { .. } => "a number",
+        FieldKind::Switch { .. } => "a yes/no value the model knows",
+        FieldKind::Files { .. } => "a list of URLs",
+        _ => "text",
+    }
+}
