@@ -25,6 +25,30 @@ pub struct LocalFile {
     pub contenttype: String,
 }
 
+impl LocalFile {
+    /// Writes `text` into `dir` as `file_name` (made safe with [`safe_file_name`]): through a
+    /// temporary file renamed into place, as downloads are. For answers that come as text.
+    pub async fn write_text(dir: &Path, file_name: &str, text: &str) -> Result<Self> {
+        let path = dir.join(safe_file_name(file_name));
+        let partial = dir.join(format!(".{}.part", safe_file_name(file_name)));
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|error| Error::io(dir, error))?;
+        tokio::fs::write(&partial, text.as_bytes())
+            .await
+            .map_err(|error| Error::io(&partial, error))?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(|error| Error::io(&path, error))?;
+        Ok(Self {
+            path,
+            size: text.len() as u64,
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            contenttype: "text/plain; charset=utf-8".into(),
+        })
+    }
+}
+
 /// How far a download has come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadProgress {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::EXIT_FAILED;
 use crate::hosts::n8n::{Package, PACKAGE_NAME};
+use crate::node::{matches_pattern, Registry};
 
 /// What to export.
 #[derive(Debug, clap::Subcommand)]
@@ -15,16 +16,27 @@ pub(crate) enum ExportCommand {
         /// The folder to write (created if missing; a folder holding an earlier export is
         /// refreshed, any other non-empty folder refused).
         dir: PathBuf,
+        /// Only the catalog models whose type id matches (`*` for any characters, e.g.
+        /// `pixverse/*`); repeatable. Without it, every catalog model. The built-in node types
+        /// are always exported.
+        #[arg(long = "models", value_name = "PATTERN")]
+        models: Vec<String>,
     },
 }
 
 pub(crate) fn export(command: ExportCommand) -> u8 {
     match command {
-        ExportCommand::N8n { dir } => {
+        ExportCommand::N8n { dir, models } => {
             let registry = match super::registry::registry_or_exit() {
                 Ok(registry) => registry,
                 Err(code) => return code,
             };
+            let built_in = Registry::from_inventory();
+            let registry = registry.filtered(|type_id| {
+                built_in.get(type_id).is_some()
+                    || models.is_empty()
+                    || models.iter().any(|pattern| matches_pattern(pattern, type_id))
+            });
             let package = Package::generate(&registry);
             if let Err(error) = package.write_to(&dir) {
                 eprintln!("error: {error}");

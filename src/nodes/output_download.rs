@@ -41,7 +41,7 @@ impl TypedNode for OutputDownload {
     const TITLE: &'static str = "Download outputs";
     const CATEGORY: &'static str = "outputs";
     const TRANSFERS_FILES: bool = true;
-    const DESCRIPTION: &'static str = "Downloads output files to local disk: streamed in constant memory, resumed after a dropped connection, size-checked, renamed into place when complete.";
+    const DESCRIPTION: &'static str = "Downloads output files to local disk: streamed in constant memory, resumed after a dropped connection, size-checked, renamed into place when complete. A chat model's text answer is saved as a .txt file.";
 
     /// A literal URL must be one this host may fetch (see [`crate::api::FetchRules`]): an
     /// output the API handed out (sealed), or on an allowed host. Outputs that come from other
@@ -55,8 +55,13 @@ impl TypedNode for OutputDownload {
             let Some(output) = output.as_object().filter(|o| !o.contains_key("$from")) else {
                 continue;
             };
-            let Some(url) = output.get("url").and_then(Value::as_str) else {
-                continue; // the schema check names a missing or odd URL
+            // A text answer has no URL: nothing is fetched for it.
+            let Some(url) = output
+                .get("url")
+                .and_then(Value::as_str)
+                .filter(|url| !url.is_empty())
+            else {
+                continue; // the schema check names an odd URL
             };
             let seal = output.get("seal").and_then(Value::as_str);
             if let Err(reason) = walls.fetch.check_source(url, seal) {
@@ -82,6 +87,11 @@ impl TypedNode for OutputDownload {
         let mut files = Vec::with_capacity(input.outputs.len());
         let mut taken = std::collections::HashSet::new();
         for output in &input.outputs {
+            if let (Some(text), true) = (output.text_answer(), output.url.is_empty()) {
+                let name = distinct_name(&format!("{prefix}{}", text_file_name(output)), &mut taken);
+                files.push(LocalFile::write_text(&directory, &name, text).await?);
+                continue;
+            }
             let name = distinct_name(
                 &format!("{prefix}{}", safe_file_name(&output.name)),
                 &mut taken,
@@ -105,6 +115,17 @@ impl TypedNode for OutputDownload {
         }
         Ok(OutputDownloadOutput { files })
     }
+}
+
+/// The file a text answer is saved as: the output's name (or `answer`) ending in `.txt`.
+fn text_file_name(output: &OutputFile) -> String {
+    let name = safe_file_name(&output.name);
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ if output.name.trim().is_empty() => "answer",
+        _ => &name,
+    };
+    format!("{stem}.txt")
 }
 
 /// `name`, or `stem-2.ext`, `stem-3.ext`, ... when an earlier output of this call took it.

@@ -51,8 +51,13 @@ fn yes() -> bool {
 pub struct TaskWaitOutput {
     /// The final record (status, cost, timings).
     pub task: Task,
-    /// The files it made: connect to `wiro/output.download`.
+    /// The files it made: connect to `wiro/output.download` (which also saves text
+    /// answers as `.txt` files).
     pub outputs: Vec<OutputFile>,
+    /// What a chat model answered, as text (several answers one after another); absent when
+    /// the task made only files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 #[async_trait]
@@ -124,7 +129,13 @@ impl TypedNode for TaskWait {
             }
             .into());
         }
+        let answers: Vec<&str> = task
+            .outputs
+            .iter()
+            .filter_map(OutputFile::text_answer)
+            .collect();
         Ok(TaskWaitOutput {
+            text: (!answers.is_empty()).then(|| answers.join("\n\n")),
             outputs: task.outputs.clone(),
             task,
         })

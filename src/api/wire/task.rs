@@ -69,6 +69,16 @@ pub struct OutputFile {
 }
 
 impl OutputFile {
+    /// The text a chat model answered with: Wiro puts it in the output's
+    /// `content.message` (or `content` itself when that is text), with no file to download.
+    pub fn text_answer(&self) -> Option<&str> {
+        match self.extra.get("content")? {
+            Value::String(text) => Some(text),
+            Value::Object(content) => content.get("message")?.as_str(),
+            _ => None,
+        }
+    }
+
     /// The announced size in bytes, when the server gave a readable one.
     pub fn size_bytes(&self) -> Option<u64> {
         self.size.as_ref().and_then(WireNumber::as_u64)

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::names::display_name;
+use crate::models::catalog::ENUM_LABELS_KEY;
 use crate::node::{NodeSpec, PortType};
 
 /// The name of the collection that holds optional inputs.
@@ -107,7 +108,8 @@ fn field(root: &Value, port: &str, declared: &Value, schema: &Value, required: b
     if structured {
         json_property(&mut property, port, kind.as_ref(), &types, default);
     } else if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        options_property(&mut property, values, default);
+        let labels = schema.get(ENUM_LABELS_KEY).and_then(Value::as_object);
+        options_property(&mut property, values, labels, default);
     } else if types.contains("boolean") {
         boolean_property(&mut property, default);
     } else if types.contains("integer") || types.contains("number") {
@@ -176,11 +178,25 @@ fn json_property(
 
 /// An enum: a list of options (`null` is left out), defaulting to the schema's default or
 /// else the first option.
-fn options_property(property: &mut Map<String, Value>, values: &[Value], default: Option<&Value>) {
+fn options_property(
+    property: &mut Map<String, Value>,
+    values: &[Value],
+    labels: Option<&Map<String, Value>>,
+    default: Option<&Value>,
+) {
+    let label = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|text| labels?.get(text)?.as_str())
+            .map(str::to_owned)
+    };
     let options: Vec<Value> = values
         .iter()
         .filter(|value| !value.is_null())
-        .map(|value| json!({"name": option_name(value), "value": value}))
+        .map(|value| {
+            let name = label(value).unwrap_or_else(|| option_name(value));
+            json!({"name": name, "value": value})
+        })
         .collect();
     let default = default
         .filter(|d| !d.is_null())
