@@ -35,7 +35,9 @@ pub(crate) fn export(command: ExportCommand) -> u8 {
             let registry = registry.filtered(|type_id| {
                 built_in.get(type_id).is_some()
                     || models.is_empty()
-                    || models.iter().any(|pattern| matches_pattern(pattern, type_id))
+                    || models
+                        .iter()
+                        .any(|pattern| matches_pattern(pattern, type_id))
             });
             let package = Package::generate(&registry);
             if let Err(error) = package.write_to(&dir) {

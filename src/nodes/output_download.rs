@@ -88,7 +88,8 @@ impl TypedNode for OutputDownload {
         let mut taken = std::collections::HashSet::new();
         for output in &input.outputs {
             if let (Some(text), true) = (output.text_answer(), output.url.is_empty()) {
-                let name = distinct_name(&format!("{prefix}{}", text_file_name(output)), &mut taken);
+                let name =
+                    distinct_name(&format!("{prefix}{}", text_file_name(output)), &mut taken);
                 files.push(LocalFile::write_text(&directory, &name, text).await?);
                 continue;
             }
