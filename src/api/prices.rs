@@ -121,11 +121,16 @@ pub fn estimate(detail: &ModelDetail, parameters: &Map<String, Value>) -> Estima
             reason: "no tier applies".into(),
         };
     };
-    price_of(detail, tier, candidates.len())
+    price_of(detail, tier, candidates.len(), parameters)
 }
 
 /// The estimate from the tier that applies.
-fn price_of(detail: &ModelDetail, tier: &PriceTier, equally_specific: usize) -> Estimate {
+fn price_of(
+    detail: &ModelDetail,
+    tier: &PriceTier,
+    equally_specific: usize,
+    parameters: &Map<String, Value>,
+) -> Estimate {
     let condition = if tier.inputs.is_empty() {
         "every run".to_owned()
     } else {
@@ -169,6 +174,16 @@ fn price_of(detail: &ModelDetail, tier: &PriceTier, equally_specific: usize) -> 
         };
     }
     let unit = unit_of(method);
+    if method.eq_ignore_ascii_case("cpo") {
+        if let Some((name, count)) = output_count(detail, parameters) {
+            return Estimate::Known {
+                usd: price * count as f64,
+                basis: format!(
+                    "dynamicprice: ${price} per output for {condition}, × {count} outputs ({name}){ties}"
+                ),
+            };
+        }
+    }
     match positive(detail.approximatelycost.as_ref()) {
         Some(usd) => Estimate::Known {
             usd,
@@ -183,6 +198,31 @@ fn price_of(detail: &ModelDetail, tier: &PriceTier, equally_specific: usize) -> 
             ),
         },
     }
+}
+
+/// The parameter that says how many outputs a run makes (`numberOfOutputs`, `num_images`,
+/// ...), and its value for this run (or the model's default).
+fn output_count(detail: &ModelDetail, parameters: &Map<String, Value>) -> Option<(String, u64)> {
+    const NAMES: [&str; 6] = [
+        "numberofoutputs",
+        "numoutputs",
+        "outputcount",
+        "numberofimages",
+        "numimages",
+        "samples",
+    ];
+    let parameter = detail.parameters.iter().find(|parameter| {
+        let name: String = parameter
+            .id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        NAMES.contains(&name.as_str())
+    })?;
+    let value = value_for(&parameter.id, detail, parameters)?;
+    let count = text(&value).parse::<f64>().ok()?;
+    (count >= 1.0 && count.fract() == 0.0).then(|| (parameter.id.clone(), count as u64))
 }
 
 /// Whether every input of `tier` equals the run's value (or the model's default).

@@ -7,6 +7,7 @@ mod common;
 
 mod bad_inputs_are_refused_before_any_request;
 mod batch_runs_as_fast_as_the_account_allows;
+mod catalog_models_are_typed_nodes;
 mod chaos_soak;
 mod cli_exposes_nodes_to_any_engine;
 mod cli_runs_workflows;

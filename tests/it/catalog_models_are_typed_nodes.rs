@@ -1,0 +1,231 @@
+#![cfg(feature = "cli")]
+//! The catalog: `catalog sync --all` reads every model the server publishes into a file; its
+//! models become typed paid nodes of the same registry (hand-written nodes win), checked
+//! before any Run and priced from the file; `catalog diff` names what changed.
+
+use crate::common;
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+use wiro_nodes::emulator::Operation;
+use wiro_nodes::graph::{price_workflow, Workflow};
+use wiro_nodes::models::catalog::{diff, sync, Catalog, CatalogModel, SyncScope};
+use wiro_nodes::node::Registry;
+
+async fn synced(emulator: &wiro_nodes::emulator::EmulatorHandle) -> Catalog {
+    let mut catalog = Catalog::new("");
+    let report = sync(&common::client(emulator), &mut catalog, &SyncScope::All, 4)
+        .await
+        .unwrap();
+    assert!(report.failed.is_empty(), "{report:?}");
+    catalog
+}
+
+#[tokio::test]
+async fn every_published_model_becomes_a_node_and_hand_written_ones_win() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    let ids: Vec<&str> = catalog.models.iter().map(|m| m.type_id.as_str()).collect();
+    for id in [
+        "pixverse/text-to-video-v4",
+        "pixverse/text-to-video-v5",
+        "acme-labs/frames-to-video",
+        "wiro/image-studio",
+        "wiro/chat",
+        "wiro/unpublished",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let unpublished = catalog.model("wiro/unpublished").unwrap();
+    assert!(unpublished.untyped_because().is_some());
+
+    let registry = Registry::from_inventory().with_source(&catalog);
+    assert!(
+        registry.get("wiro/unpublished").is_none(),
+        "no typed node without parameters"
+    );
+    let hand_written = Registry::from_inventory();
+    assert_eq!(
+        registry.get("pixverse/text-to-video-v4").unwrap().spec(),
+        hand_written
+            .get("pixverse/text-to-video-v4")
+            .unwrap()
+            .spec(),
+        "the hand-written PixVerse v4 node, with its rules, wins over its catalog entry"
+    );
+    let v5 = registry.get("pixverse/text-to-video-v5").unwrap().spec();
+    assert!(v5.spends_money);
+    assert_eq!(v5.output_ports(), ["task"]);
+    let inputs = &v5.inputs["properties"];
+    assert_eq!(inputs["seed"]["type"], "integer");
+    assert_eq!(inputs["seed"]["maximum"], 2147483647);
+    assert_eq!(inputs["Watermark"]["type"], "boolean");
+    assert_eq!(inputs["Watermark"]["default"], false);
+    assert_eq!(inputs["audio"]["type"], "boolean");
+    assert_eq!(v5.required_inputs(), ["prompt"]);
+    let frames = registry.get("acme-labs/frames-to-video").unwrap().spec();
+    assert_eq!(frames.inputs["properties"]["firstFrame"]["format"], "uri");
+    assert_eq!(frames.inputs["properties"]["duration"]["default"], 5);
+    assert_eq!(frames.inputs["properties"]["motion"]["multipleOf"], 0.05);
+    let studio = registry.get("wiro/image-studio").unwrap().spec();
+    assert_eq!(studio.inputs["properties"]["width"]["multipleOf"], 64);
+    assert_eq!(studio.inputs["properties"]["tint"]["type"], "string");
+}
+
+#[tokio::test]
+async fn every_catalog_schema_accepts_its_defaults_in_a_stock_validator() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    for model in catalog
+        .models
+        .iter()
+        .filter(|m| m.untyped_because().is_none())
+    {
+        let schema = model.input_schema();
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{}: {e}", model.type_id));
+        let mut defaults = serde_json::Map::new();
+        for (port, property) in schema["properties"].as_object().unwrap() {
+            if let Some(default) = property.get("default") {
+                defaults.insert(port.clone(), default.clone());
+            }
+        }
+        let problems: Vec<String> = validator
+            .iter_errors(&Value::Object(defaults))
+            .filter(|e| !e.to_string().contains("is a required property"))
+            .map(|e| e.to_string())
+            .collect();
+        assert!(problems.is_empty(), "{}: {problems:?}", model.type_id);
+    }
+}
+
+#[tokio::test]
+async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_changes() {
+    let emulator = common::fast_emulator().await;
+    let mut catalog = synced(&emulator).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("wiro-catalog.json");
+    catalog.save(&path).unwrap();
+    let loaded = Catalog::load(&path).unwrap();
+    assert_eq!(loaded.models.len(), catalog.models.len());
+    let before = catalog.model("pixverse/text-to-video-v5").unwrap();
+    let after = loaded.model("pixverse/text-to-video-v5").unwrap();
+    assert_eq!(before.input_schema(), after.input_schema());
+    assert!(diff(&catalog, &loaded).is_empty());
+
+    // Months later: 1080p is gone, 4k appeared, the seed is no longer offered.
+    let mut changed: CatalogModel = CatalogModel::clone(after);
+    let text = changed
+        .parameters
+        .to_string()
+        .replace(r#""value":"1080p""#, r#""value":"4k""#);
+    changed.parameters = serde_json::from_str(&text).unwrap();
+    for group in changed.parameters.as_array_mut().unwrap() {
+        group["items"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|item| item["id"] != "seed");
+    }
+    let changed = CatalogModel::from_answers(
+        &json!({"slugowner": changed.slugowner, "slugproject": changed.slugproject,
+                "cleanslugowner": changed.cleanslugowner, "cleanslugproject": changed.cleanslugproject}),
+        &json!({"tool": [{"parameters": changed.parameters, "dynamicprice": changed.prices["dynamicprice"]}]}),
+        "2027-03-01T00:00:00Z",
+    )
+    .unwrap();
+    let mut later = loaded.clone();
+    later.upsert(changed);
+    let changes = diff(&loaded, &later);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let details = changes[0].details.join("\n");
+    for expected in [
+        "lost parameter seed",
+        "quality: gained option \"4k\"",
+        "quality: lost option \"1080p\"",
+    ] {
+        assert!(
+            details.contains(expected),
+            "{expected} missing in:\n{details}"
+        );
+    }
+}
+
+fn workflow(nodes: Value) -> Workflow {
+    serde_json::from_value(json!({ "version": 1, "nodes": nodes })).unwrap()
+}
+
+#[tokio::test]
+async fn catalog_prices_come_from_the_file_with_no_request() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    let registry = Registry::from_inventory().with_source(&catalog);
+    let flow = workflow(json!([
+        {"id": "clip", "type": "pixverse/text-to-video-v5",
+         "inputs": {"prompt": "a fox", "quality": "720p", "duration": "8"}},
+        {"id": "pics", "type": "wiro/image-studio",
+         "inputs": {"prompt": "a fox", "numberOfOutputs": 3}}
+    ]));
+    let details_before = emulator.stats().requests(Operation::ToolDetail);
+    let price = price_workflow(&flow, &registry, &common::client(&emulator)).await;
+    assert_eq!(
+        emulator.stats().requests(Operation::ToolDetail),
+        details_before,
+        "the catalog carries the prices"
+    );
+    let clip = price.nodes.iter().find(|n| n.node == "clip").unwrap();
+    assert!(clip.estimate.usd().is_some(), "{price:?}");
+    let pics = price.nodes.iter().find(|n| n.node == "pics").unwrap();
+    assert!(
+        (pics.estimate.usd().unwrap() - 0.06).abs() < 1e-9,
+        "3 outputs at $0.02 each: {pics:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_option_or_an_out_of_range_number_is_refused_before_any_request() {
+    let emulator = common::fast_emulator().await;
+    let mut catalog = synced(&emulator).await;
+    let folder = tempfile::tempdir().unwrap();
+    let catalog_path = folder.path().join("models.json");
+    catalog.save(&catalog_path).unwrap();
+    let flow = folder.path().join("flow.json");
+    std::fs::write(
+        &flow,
+        json!({"version": 1, "nodes": [
+            {"id": "clip", "type": "pixverse/text-to-video-v5",
+             "inputs": {"prompt": "a fox", "quality": "4k"}},
+            {"id": "pics", "type": "wiro/image-studio",
+             "inputs": {"prompt": "a fox", "numberOfOutputs": 9, "width": 1000}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let output = common::binary_for(&emulator)
+        .arg("run")
+        .arg(&flow)
+        .arg("--catalog")
+        .arg(&catalog_path)
+        .arg("--out")
+        .arg(folder.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "node \"clip\", input \"quality\"",
+        "node \"pics\", input \"numberOfOutputs\"",
+        "node \"pics\", input \"width\"",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected} missing in:\n{stderr}"
+        );
+    }
+    assert_eq!(emulator.stats().runs_accepted, 0);
+}
