@@ -5,6 +5,8 @@
 //! `dynamicprice` and `parameters` may be JSON arrays or strings holding one; parameters may
 //! come flat or in groups with `items`; numbers may be strings.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -135,8 +137,18 @@ impl ModelDetail {
         let Value::Object(tool) = tool else {
             return Err(format!("`tool` is not an object: {tool}"));
         };
-        let parameters = read_parameters(tool.get("parameters"))?;
-        let dynamicprice: Vec<PriceTier> = match json_or_text(tool.get("dynamicprice")) {
+        Self::from_fields(model, |key| tool.get(key))
+    }
+
+    /// Reads a model from its fields, as `field` finds them (a Tool/Detail `tool` object, or
+    /// a catalog entry): no field is copied to read it.
+    pub fn from_fields<'a>(
+        model: &str,
+        field: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Result<Self, String> {
+        let tool = field;
+        let parameters = read_parameters(tool("parameters"))?;
+        let dynamicprice: Vec<PriceTier> = match json_or_text(tool("dynamicprice")).map(Cow::into_owned) {
             None => Vec::new(),
             Some(Value::Array(tiers)) => tiers
                 .into_iter()
@@ -148,7 +160,7 @@ impl ModelDetail {
             Some(other) => return Err(format!("dynamicprice is not a list of tiers: {other}")),
         };
         let number = |name: &str| -> Option<WireNumber> {
-            match tool.get(name)? {
+            match tool(name)? {
                 Value::String(text) if text.trim().is_empty() => None,
                 Value::String(text) => Some(WireNumber::new(text.trim())),
                 Value::Number(number) => Some(WireNumber::new(number.to_string())),
@@ -157,7 +169,7 @@ impl ModelDetail {
         };
         let title = ["title", "name"]
             .iter()
-            .find_map(|key| tool.get(*key)?.as_str())
+            .find_map(|key| tool(*key)?.as_str())
             .filter(|title| !title.is_empty())
             .map(str::to_owned);
         Ok(Self {
@@ -177,7 +189,7 @@ impl ModelDetail {
 }
 
 /// A value that may be JSON or a string holding JSON; `null`, `""` and `"null"` are `None`.
-fn json_or_text(value: Option<&Value>) -> Option<Value> {
+fn json_or_text(value: Option<&Value>) -> Option<Cow<'_, Value>> {
     match value? {
         Value::Null => None,
         Value::String(text) => {
@@ -185,15 +197,18 @@ fn json_or_text(value: Option<&Value>) -> Option<Value> {
             if text.is_empty() || text == "null" {
                 return None;
             }
-            serde_json::from_str(text).ok()
+            serde_json::from_str(text).ok().map(Cow::Owned)
         }
-        other => Some(other.clone()),
+        other => Some(Cow::Borrowed(other)),
     }
 }
 
 /// Parameters flat, or in groups whose `items` hold them, or as a string of either.
 fn read_parameters(value: Option<&Value>) -> Result<Vec<ModelParameter>, String> {
-    let Some(Value::Array(entries)) = json_or_text(value) else {
+    let Some(entries) = json_or_text(value) else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(entries) = entries.as_ref() else {
         return Ok(Vec::new());
     };
     let mut parameters = Vec::new();
@@ -201,7 +216,7 @@ fn read_parameters(value: Option<&Value>) -> Result<Vec<ModelParameter>, String>
         match entry.get("items") {
             Some(Value::Array(items)) if entry.get("id").is_none() => {
                 for item in items {
-                    parameters.push(parameter(item.clone())?);
+                    parameters.push(parameter(item)?);
                 }
             }
             _ => parameters.push(parameter(entry)?),
@@ -210,15 +225,15 @@ fn read_parameters(value: Option<&Value>) -> Result<Vec<ModelParameter>, String>
     Ok(parameters)
 }
 
-fn parameter(value: Value) -> Result<ModelParameter, String> {
-    serde_json::from_value(value).map_err(|problem| format!("parameters: {problem}"))
+fn parameter(value: &Value) -> Result<ModelParameter, String> {
+    ModelParameter::deserialize(value).map_err(|problem| format!("parameters: {problem}"))
 }
 
 fn object_or_json_text<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Map<String, Value>, D::Error> {
     let value = Option::<Value>::deserialize(deserializer)?;
-    match json_or_text(value.as_ref()) {
+    match json_or_text(value.as_ref()).map(Cow::into_owned) {
         None => Ok(Map::new()),
         Some(Value::Object(map)) => Ok(map),
         Some(Value::Array(list)) if list.is_empty() => Ok(Map::new()),
@@ -241,7 +256,7 @@ fn options<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<ParameterOption>, D::Error> {
     let value = Option::<Value>::deserialize(deserializer)?;
-    let Some(Value::Array(entries)) = json_or_text(value.as_ref()) else {
+    let Some(Value::Array(entries)) = json_or_text(value.as_ref()).map(Cow::into_owned) else {
         return Ok(Vec::new());
     };
     entries

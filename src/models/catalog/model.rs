@@ -43,8 +43,9 @@ pub struct CatalogModel {
     #[serde(default)]
     pub prices: Map<String, Value>,
     /// The input schema derived from `parameters` when the catalog was written, for people
-    /// reviewing a catalog and its diffs; the node is built from `parameters` again on load.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
+    /// reviewing a catalog and its diffs; the node is built from `parameters` again on load
+    /// (so it is skipped when reading).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Value::is_null")]
     pub inputs: Value,
     #[serde(skip)]
     derived: OnceLock<Derived>,
@@ -137,14 +138,14 @@ impl CatalogModel {
 
     fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| {
-            let mut tool = self.prices.clone();
-            tool.insert("parameters".into(), self.parameters.clone());
-            tool.insert("title".into(), self.title.clone().into());
-            let (detail, problem) =
-                match ModelDetail::from_answer(&self.run_slug(), &Value::Object(tool)) {
-                    Ok(detail) => (detail, None),
-                    Err(problem) => (empty_detail(&self.run_slug()), Some(problem)),
-                };
+            let field = |key: &str| match key {
+                "parameters" => Some(&self.parameters),
+                _ => self.prices.get(key),
+            };
+            let (detail, problem) = match ModelDetail::from_fields(&self.run_slug(), field) {
+                Ok(detail) => (detail, None),
+                Err(problem) => (empty_detail(&self.run_slug()), Some(problem)),
+            };
             let mut fields: Vec<Field> = Vec::new();
             for parameter in &detail.parameters {
                 if let Some(field) = Field::read(parameter) {
