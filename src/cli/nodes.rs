@@ -82,7 +82,11 @@ pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
         let files = schema_files(&registry);
         for (name, value) in &files {
             let path = dir.join(name);
-            if let Err(error) = std::fs::write(&path, schema_file_text(value)) {
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, schema_file_text(value)));
+            if let Err(error) = written {
                 eprintln!("error: {}: {error}", path.display());
                 return EXIT_FAILED;
             }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::Workflow;
+use crate::node::vocabulary::{meta_schema, META_SCHEMA_FILE};
 use crate::node::{schema_value, NodeSpec, Registry};
 
 /// The file name of a node type's schema: `wiro/task.wait` → `wiro.task.wait.json`.
@@ -21,7 +22,7 @@ pub fn node_schema_document(spec: &NodeSpec) -> Value {
         "title": spec.title,
         "category": spec.category,
         "description": spec.description,
-                "spends_money": spec.spends_money,
+        "spends_money": spec.spends_money,
         "transfers_files": spec.transfers_files,
         "kinds": spec.kinds,
         "inputs": spec.inputs,
@@ -41,7 +42,8 @@ pub fn workflow_schema() -> Value {
     schema
 }
 
-/// Every exported file by name: `index.json`, `workflow.schema.json`, one per node type.
+/// Every exported file by its path in the schema folder: `index.json`, `workflow.schema.json`,
+/// one per node type, and the meta-schema of our keywords ([`META_SCHEMA_FILE`]).
 pub fn schema_files(registry: &Registry) -> BTreeMap<String, Value> {
     let mut files = BTreeMap::new();
     let mut index = Vec::new();
@@ -59,9 +61,10 @@ pub fn schema_files(registry: &Registry) -> BTreeMap<String, Value> {
     }
     files.insert(
         "index.json".into(),
-        json!({ "workflow": "workflow.schema.json", "nodes": index }),
+        json!({ "workflow": "workflow.schema.json", "vocabulary": META_SCHEMA_FILE, "nodes": index }),
     );
     files.insert("workflow.schema.json".into(), workflow_schema());
+    files.insert(META_SCHEMA_FILE.into(), meta_schema());
     files
 }
 

@@ -10,7 +10,8 @@
 //!   palette, and JSON Schemas (2020-12) of its input and output objects. Each property is a
 //!   port. Shared port types (`TaskHandle`, `Task`, `OutputFile`, `UploadedFile`, `Folder`,
 //!   `LocalFile`) carry their name in [`PORT_TYPE_KEY`] (`x-port-type`); an edge may join an
-//!   output to an input of the same type ([`PortType::fits`]).
+//!   output to an input of the same type ([`PortType::fits`]). Our `x-` keywords form a
+//!   JSON Schema vocabulary, described by a published meta-schema ([`vocabulary`]).
 //! - **Which outputs need care**: [`NodeSpec::kinds`] names, per output port, a [`PortKind`]
 //!   read from the declared type, never from a value's shape: the paid task the node started
 //!   (`started_task`), task records with their cost (`task_record`), files it wrote
@@ -44,6 +45,7 @@ mod spec;
 mod started;
 mod task_slots;
 mod typed;
+pub mod vocabulary;
 mod walls;
 
 pub use claim_book::{ClaimBook, SendingLock};

@@ -231,9 +231,10 @@ fn typed_spec<T: TypedNode>() -> NodeSpec {
     }
 }
 
-/// The JSON Schema (2020-12) of a type, as a JSON value, in standard keywords only: the
-/// `format`s schemars writes for Rust's number types (`uint32`, `double`, ...) become the
-/// `minimum` and `maximum` they stand for.
+/// The JSON Schema (2020-12) of a type, as a JSON value, in standard keywords and the
+/// annotations of our [`vocabulary`](super::vocabulary) only: the `format`s schemars writes for
+/// Rust's number types (`uint32`, `double`, ...) become the `minimum` and `maximum` they stand
+/// for.
 pub fn schema_value<S: JsonSchema>() -> Value {
     schemars::generate::SchemaSettings::draft2020_12()
         .with_transform(schemars::transform::RecursiveTransform(standard_numbers))

@@ -77,15 +77,19 @@ async fn schema_prints_one_node_and_writes_the_committed_files() {
         .await
         .unwrap();
     assert!(output.status.success());
-    for entry in std::fs::read_dir(root.join("node-schemas")).unwrap() {
-        let entry = entry.unwrap();
-        let written = std::fs::read_to_string(dir.path().join(entry.file_name())).unwrap();
-        assert_eq!(
-            written,
-            std::fs::read_to_string(entry.path()).unwrap(),
-            "{:?}",
-            entry.file_name()
-        );
+    let committed = root.join("node-schemas");
+    let mut folders = vec![committed.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(&committed).unwrap();
+            let written = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert_eq!(written, std::fs::read_to_string(&path).unwrap(), "{name:?}");
+        }
     }
     let unknown = common::binary()
         .args(["schema", "wiro/nope"])

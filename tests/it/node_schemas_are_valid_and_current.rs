@@ -9,12 +9,25 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use wiro_nodes::graph::{schema_file_text, schema_files};
+use wiro_nodes::node::vocabulary::{self, META_SCHEMA_FILE};
 use wiro_nodes::node::Registry;
 
 fn exported() -> Vec<(String, Value)> {
     schema_files(&Registry::from_inventory())
         .into_iter()
         .collect()
+}
+
+/// Every file under `dir`, by its path from there (`meta/wiro-nodes-vocabulary.json`).
+fn files_under(dir: &Path, prefix: &str, found: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.path().is_dir() {
+            files_under(&entry.path(), &format!("{name}/"), found);
+        } else {
+            found.insert(name);
+        }
+    }
 }
 
 #[test]
@@ -28,13 +41,8 @@ fn committed_schema_files_match_the_code() {
         }
     }
     let expected: BTreeSet<String> = exported().into_iter().map(|(name, _)| name).collect();
-    let present: BTreeSet<String> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut present = BTreeSet::new();
+    files_under(&dir, "", &mut present);
     let extra: Vec<&String> = present.difference(&expected).collect();
     assert!(
         stale.is_empty() && extra.is_empty(),
@@ -47,6 +55,7 @@ fn every_schema_is_valid_2020_12() {
     for (name, document) in exported() {
         let schemas: Vec<&Value> = match name.as_str() {
             "index.json" => continue,
+            META_SCHEMA_FILE => vec![&document],
             "workflow.schema.json" => vec![&document],
             _ => vec![&document["inputs"], &document["outputs"]],
         };
@@ -60,6 +69,67 @@ fn every_schema_is_valid_2020_12() {
             }
         }
     }
+}
+
+/// Every `x-` keyword in `schema`, with where it stands (values of `enum`, `const`,
+/// `default` and `examples` are data, not schemas, and the names under `properties` and
+/// `$defs` are names, not keywords).
+fn x_keywords(schema: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key.starts_with("x-") {
+                    found.push((at.to_owned(), key.clone()));
+                    continue;
+                }
+                if matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+                    continue;
+                }
+                match (key.as_str(), value) {
+                    ("properties" | "$defs" | "patternProperties", Value::Object(children)) => {
+                        for (name, child) in children {
+                            x_keywords(child, &format!("{at}/{key}/{name}"), found);
+                        }
+                    }
+                    _ => x_keywords(value, &format!("{at}/{key}"), found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                x_keywords(item, &format!("{at}/{index}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_x_keyword_is_in_the_vocabulary_and_its_value_has_the_declared_shape() {
+    let meta = jsonschema::draft202012::new(&vocabulary::meta_schema()).unwrap();
+    let mut unknown = Vec::new();
+    for (name, document) in exported() {
+        let schemas: Vec<&Value> = match name.as_str() {
+            "index.json" | META_SCHEMA_FILE => continue,
+            "workflow.schema.json" => vec![&document],
+            _ => vec![&document["inputs"], &document["outputs"]],
+        };
+        for schema in schemas {
+            let mut found = Vec::new();
+            x_keywords(schema, &name, &mut found);
+            unknown.extend(
+                found
+                    .into_iter()
+                    .filter(|(_, keyword)| vocabulary::keyword(keyword).is_none()),
+            );
+            let errors: Vec<String> = meta.iter_errors(schema).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{name}: {errors:?}");
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "keywords not in node::vocabulary::KEYWORDS: {unknown:?}"
+    );
 }
 
 fn pixverse_input_schema() -> Value {

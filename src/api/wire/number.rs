@@ -95,10 +95,12 @@ impl schemars::JsonSchema for WireNumber {
         "WireNumber".into()
     }
 
+    /// A string or a number, as `anyOf` rather than a `type` list: strict validators (Ajv's
+    /// default) warn on a list of types other than `[T, "null"]`.
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "description": "A number as the server sent it: usually a string such as \"6.0000\".",
-            "type": ["string", "number"]
+            "anyOf": [{ "type": "string" }, { "type": "number" }]
         })
     }
 }
