@@ -14,11 +14,25 @@ pub(crate) fn list(as_json: bool) -> u8 {
         Err(code) => return code,
     };
     if as_json {
-        let nodes: Vec<Value> = registry.specs().map(summary).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&nodes).unwrap_or_default()
-        );
+        // Written node by node: a catalog of hundreds of models is never held as one text.
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut written = write!(out, "[");
+        for (position, spec) in registry.specs().enumerate() {
+            let separator = if position == 0 { "\n" } else { ",\n" };
+            written = written
+                .and_then(|()| write!(out, "{separator}"))
+                .and_then(|()| {
+                    serde_json::to_writer_pretty(&mut out, &summary(spec)).map_err(Into::into)
+                });
+        }
+        if let Err(error) = written
+            .and_then(|()| writeln!(out, "\n]"))
+            .and_then(|()| out.flush())
+        {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
         return 0;
     }
     for spec in registry.specs() {

@@ -89,6 +89,14 @@ pub const KEYWORDS: &[Keyword] = &[
         shape: || json!({ "type": "object", "additionalProperties": { "type": "string" } }),
     },
     Keyword {
+        name: "x-step",
+        description: "A number's allowed values are whole multiples of this fraction (0.05, 0.1). \
+                      Written instead of `multipleOf` for fractional steps, which stock validators \
+                      judge in binary floating point (0.7 is not a multiple of 0.1 there); the \
+                      node checks it with decimal tolerance.",
+        shape: || json!({ "type": "number", "exclusiveMinimum": 0 }),
+    },
+    Keyword {
         name: "x-wiro-parameter",
         description: "The model parameter this field stands for, as Wiro's Tool/Detail \
                       describes it: its id and type there, the field a Run sends (wire) when \

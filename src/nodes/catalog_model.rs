@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
-use crate::models::catalog::{Catalog, CatalogModel};
+use crate::models::catalog::{off_step, Catalog, CatalogModel};
 use crate::node::{
     schema_value, InputCheck, InputProblem, Node, NodeContext, NodeError, NodeSource, NodeSpec,
     PortKinds, PricedRun, Walls,
@@ -106,7 +106,13 @@ impl Node for CatalogNode {
                 ),
             )];
         }
-        self.check.problems(self.spec(), inputs, linked).0
+        let (mut problems, literal) = self.check.problems(self.spec(), inputs, linked);
+        problems.extend(
+            off_step(self.model.fields(), &literal)
+                .into_iter()
+                .map(InputProblem::from),
+        );
+        problems
     }
 
     fn sent_run(&self, inputs: &Value) -> Option<PricedRun> {

@@ -66,7 +66,7 @@ async fn every_published_model_becomes_a_node_and_hand_written_ones_win() {
     let frames = registry.get("acme-labs/frames-to-video").unwrap().spec();
     assert_eq!(frames.inputs["properties"]["firstFrame"]["format"], "uri");
     assert_eq!(frames.inputs["properties"]["duration"]["default"], 5);
-    assert_eq!(frames.inputs["properties"]["motion"]["multipleOf"], 0.05);
+    assert_eq!(frames.inputs["properties"]["motion"]["x-step"], 0.05);
     let studio = registry.get("wiro/image-studio").unwrap().spec();
     assert_eq!(studio.inputs["properties"]["width"]["multipleOf"], 64);
     assert_eq!(studio.inputs["properties"]["tint"]["type"], "string");

@@ -148,17 +148,18 @@ impl ModelDetail {
     ) -> Result<Self, String> {
         let tool = field;
         let parameters = read_parameters(tool("parameters"))?;
-        let dynamicprice: Vec<PriceTier> = match json_or_text(tool("dynamicprice")).map(Cow::into_owned) {
-            None => Vec::new(),
-            Some(Value::Array(tiers)) => tiers
-                .into_iter()
-                .map(serde_json::from_value)
-                .collect::<Result<_, _>>()
-                .map_err(|problem| format!("dynamicprice: {problem}"))?,
-            Some(Value::Object(tier)) => vec![serde_json::from_value(Value::Object(tier))
-                .map_err(|problem| format!("dynamicprice: {problem}"))?],
-            Some(other) => return Err(format!("dynamicprice is not a list of tiers: {other}")),
-        };
+        let dynamicprice: Vec<PriceTier> =
+            match json_or_text(tool("dynamicprice")).map(Cow::into_owned) {
+                None => Vec::new(),
+                Some(Value::Array(tiers)) => tiers
+                    .into_iter()
+                    .map(serde_json::from_value)
+                    .collect::<Result<_, _>>()
+                    .map_err(|problem| format!("dynamicprice: {problem}"))?,
+                Some(Value::Object(tier)) => vec![serde_json::from_value(Value::Object(tier))
+                    .map_err(|problem| format!("dynamicprice: {problem}"))?],
+                Some(other) => return Err(format!("dynamicprice is not a list of tiers: {other}")),
+            };
         let number = |name: &str| -> Option<WireNumber> {
             match tool(name)? {
                 Value::String(text) if text.trim().is_empty() => None,
@@ -169,7 +170,7 @@ impl ModelDetail {
         };
         let title = ["title", "name"]
             .iter()
-            .find_map(|key| tool(*key)?.as_str())
+            .find_map(|key| tool(key)?.as_str())
             .filter(|title| !title.is_empty())
             .map(str::to_owned);
         Ok(Self {

@@ -10,6 +10,9 @@ use super::field::{Field, FieldKind, FilesForm};
 /// what this crate noted about it).
 pub const WIRO_PARAMETER_KEY: &str = "x-wiro-parameter";
 
+/// The keyword holding a fractional step of a number (see [`crate::node::vocabulary`]).
+pub const STEP_KEY: &str = "x-step";
+
 /// The keyword holding the labels of an `enum`'s values, where a label says more than its
 /// value.
 pub const ENUM_LABELS_KEY: &str = "x-enum-labels";
@@ -90,11 +93,13 @@ fn property(field: &Field) -> Value {
             step,
         } => {
             set("type", "number".into());
-            for (key, bound) in [
-                ("minimum", minimum),
-                ("maximum", maximum),
-                ("multipleOf", step),
-            ] {
+            // A fractional step is no `multipleOf`: stock validators judge that in binary
+            // floating point, where 0.7 is no multiple of 0.1. The node checks it instead.
+            let step_key = match step {
+                Some(step) if step.fract() == 0.0 => "multipleOf",
+                _ => STEP_KEY,
+            };
+            for (key, bound) in [("minimum", minimum), ("maximum", maximum), (step_key, step)] {
                 if let Some(number) = bound.and_then(serde_json::Number::from_f64) {
                     set(key, Value::Number(number));
                 }

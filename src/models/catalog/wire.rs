@@ -43,6 +43,31 @@ fn wire_value(field: &Field, value: &Value) -> Value {
     }
 }
 
+/// The inputs among `inputs` that are off their field's fractional step (0.33 where the step
+/// is 0.05): a rule the schema states only as an annotation (`x-step`), since stock
+/// validators judge fractional `multipleOf` in binary floating point.
+pub fn off_step(fields: &[Field], inputs: &Map<String, Value>) -> Vec<ParameterProblem> {
+    fields
+        .iter()
+        .filter_map(|field| {
+            let FieldKind::Number {
+                step: Some(step), ..
+            } = field.kind
+            else {
+                return None;
+            };
+            let number = inputs.get(&field.id)?.as_f64()?;
+            (!is_multiple(number, step)).then(|| {
+                ParameterProblem::new(
+                    &field.id,
+                    "multipleOf",
+                    format!("{number} is not a multiple of {step}"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The typed inputs of a Run `body`, and every problem a server would refuse it for: a
 /// missing required parameter, a value of the wrong type, out of range or not offered.
 /// Parameters the model does not have are ignored, as Wiro does.
