@@ -55,6 +55,7 @@ export function App() {
   const flow = useReactFlow();
   const openInput = useRef<HTMLInputElement>(null);
 
+  const paletteNodes = useMemo(() => catalog?.nodes ?? [], [catalog]);
   const specs = useMemo(() => new Map((catalog?.nodes ?? []).map((spec) => [spec.type, spec])), [catalog]);
   const say = (text: string, kind: "info" | "error" = "info") => setNotice({ text, kind });
 
@@ -111,6 +112,12 @@ export function App() {
     setSelection({ kind: "node", id });
     fitSoon();
   };
+
+  // The palette keeps one callback for its whole life, so typing in it or editing the
+  // workflow never redraws its entries.
+  const addRef = useRef(addNode);
+  addRef.current = addNode;
+  const onPaletteAdd = useCallback((spec: NodeSpec) => addRef.current(spec), []);
 
   const load = (next: Workflow) => {
     setWorkflow(next);
@@ -337,7 +344,7 @@ export function App() {
           {notice.text}
         </div>
       )}
-      <Palette nodes={catalog?.nodes ?? []} onAdd={addNode} />
+      <Palette nodes={paletteNodes} onAdd={onPaletteAdd} />
       <main className="canvas">
         <ReactFlow
           nodes={nodes}
@@ -384,6 +391,7 @@ export function App() {
             />
             <button
               className="danger small"
+              data-testid="delete-node"
               onClick={() => {
                 setWorkflow(removeNode(workflow, selectedNode.id));
                 setSelection(null);
