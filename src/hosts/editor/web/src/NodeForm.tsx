@@ -1,54 +1,24 @@
 // A node's form: the stock renderer (@rjsf/core) over the node's input schema exactly as the
 // server publishes it, validated by Ajv's JSON Schema 2020-12 class. Nothing here names a
-// node: the uiSchema is derived from schema hints (`x-ui-widget`), the cross-field rules come
-// out of the schema's `allOf` if/then entries with their titles, and inputs fed by an edge are
-// shown as links instead of fields.
+// node: the uiSchema is derived from schema hints (uiHints.ts: `x-ui-widget`, `x-enum-labels`,
+// number limits; the extra widgets are in widgets.tsx), the cross-field rules come out of the
+// schema's `allOf` if/then entries with their titles, and inputs fed by an edge are shown as
+// links instead of fields.
 
 import { useMemo } from "react";
 import Form from "@rjsf/core";
 import { customizeValidator } from "@rjsf/validator-ajv8";
-import type { ErrorSchema, FieldProps, RJSFSchema, RJSFValidationError, UiSchema, WidgetProps } from "@rjsf/utils";
+import type { ErrorSchema, FieldProps, RJSFSchema, RJSFValidationError, UiSchema } from "@rjsf/utils";
 import Ajv2020 from "ajv/dist/2020";
-import { api, type JsonObject, type NodeSpec, type Problem, type WorkflowNode } from "./api";
+import type { JsonObject, NodeSpec, Problem, WorkflowNode } from "./api";
+import { fieldHints } from "./uiHints";
+import { FileUrlsWidget, FileUrlWidget, LocalFileWidget, StepNumberWidget } from "./widgets";
 import { referenceText } from "./workflow";
 
 const validator = customizeValidator({ AjvClass: Ajv2020 });
 
-/** `x-ui-widget` values the page has a widget for, by the stock renderer's widget names. */
-const WIDGETS: Record<string, string> = { textarea: "textarea", "local-file": "localFile" };
-
-function LocalFileWidget(props: WidgetProps) {
-  const { id, value, onChange, required, disabled, readonly, placeholder } = props;
-  const choose = async (files: FileList | null) => {
-    const file = files?.[0];
-    if (!file) return;
-    const stored = await api.storeFile(file);
-    onChange(stored.path);
-  };
-  return (
-    <div className="local-file">
-      <input
-        id={id}
-        className="form-control"
-        type="text"
-        value={typeof value === "string" ? value : ""}
-        required={required}
-        disabled={disabled || readonly}
-        placeholder={placeholder || "a path in the workspace, or choose a file"}
-        onChange={(event) => onChange(event.target.value === "" ? undefined : event.target.value)}
-      />
-      <label className="file-button">
-        Choose file…
-        <input
-          type="file"
-          data-testid="local-file-input"
-          disabled={disabled || readonly}
-          onChange={(event) => void choose(event.target.files)}
-        />
-      </label>
-    </div>
-  );
-}
+/** The widgets schema hints name (uiHints.ts), beside the stock ones. */
+const WIDGETS = { localFile: LocalFileWidget, fileUrl: FileUrlWidget, fileUrls: FileUrlsWidget, stepNumber: StepNumberWidget };
 
 function LinkedField(props: FieldProps) {
   const options = (props.uiSchema?.["ui:options"] ?? {}) as { reference?: string; unlink?: () => void };
@@ -77,14 +47,7 @@ function uiSchemaFor(spec: NodeSpec, node: WorkflowNode, unlink: (port: string) 
       ui[port] = { "ui:field": "linked", "ui:options": { reference, unlink: () => unlink(port) } };
       continue;
     }
-    const field: UiSchema = {};
-    const hint = property["x-ui-widget"];
-    if (typeof hint === "string" && WIDGETS[hint]) field["ui:widget"] = WIDGETS[hint];
-    // The stock select labels a null choice "null"; an optional enum's null means "none".
-    const choices = property.enum;
-    if (Array.isArray(choices) && choices.includes(null)) {
-      field["ui:enumNames"] = choices.map((choice) => (choice === null ? "none" : String(choice)));
-    }
+    const field = fieldHints(property);
     if (Object.keys(field).length) ui[port] = field;
   }
   return ui;
@@ -152,7 +115,7 @@ export function NodeForm(props: {
       transformErrors={transformErrors}
       extraErrors={extraErrors}
       fields={{ linked: LinkedField }}
-      widgets={{ localFile: LocalFileWidget }}
+      widgets={WIDGETS}
       onChange={(event) => onChange((event.formData ?? {}) as JsonObject, linked)}
     />
   );
