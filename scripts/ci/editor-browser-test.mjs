@@ -1,7 +1,10 @@
 // The editor in real headless Chromium, driven by UI actions only (puppeteer-core):
 // build upload → image-to-video → wait → download, see a refused edge, see a cross-field rule
 // on the form and fix it, run to a playing video, cancel a second run and see its task
-// killed, save the workflow. Called by scripts/ci/editor.sh, which checks the rest.
+// killed, save the workflow. Then the model catalog (hundreds of node types): the palette's
+// search narrows them to a few, a catalog model's form shows its option labels, limits, URL
+// inputs and switches, and image-studio → wait → download and chat → wait → download run to
+// PNG and text files. Called by scripts/ci/editor.sh, which checks the rest.
 //
 // Arguments come from the environment: EDITOR_URL, CHROMIUM, PUPPETEER_DIR, MEADOW (an image
 // path), ARTIFACTS (screenshot folder), SECRETS (strings the page must never see, ':'-joined).
@@ -76,6 +79,40 @@ try {
     await page.click(`[data-testid="node-${id}"] .card-title`);
     await page.waitForFunction((id) => document.querySelector('[data-testid="node-id"]')?.value === id, {}, id);
   };
+  const searchPalette = async (query) => {
+    await page.$eval('[data-testid="palette-search"]', (input) => input.select());
+    await page.type('[data-testid="palette-search"]', query);
+  };
+  const clearSearch = async () => {
+    if (await page.$('[data-testid="palette-search-clear"]')) await page.click('[data-testid="palette-search-clear"]');
+    await waitText('[data-testid="palette-summary"]', /node types$/);
+  };
+  // Models start folded: a node type is found with the search box, as a person would.
+  const addFromPalette = async (type, query = type) => {
+    await searchPalette(query);
+    await page.waitForFunction((query) => document.querySelector('[data-testid="palette-summary"]')?.dataset.query === query, {}, query);
+    await page.click(`[data-testid="palette-${type}"]`);
+    await clearSearch();
+  };
+  // Waits until `count` nodes are measured, inside the canvas, and the view has stopped moving
+  // (two polls with the same transform): handles are read from the screen.
+  const settle = (count) =>
+    page.waitForFunction(
+      (count) => {
+        const canvas = document.querySelector(".canvas").getBoundingClientRect();
+        const nodes = [...document.querySelectorAll(".react-flow__node")];
+        const inside = nodes.length === count && nodes.every((node) => {
+          const box = node.getBoundingClientRect();
+          return box.width > 0 && box.left >= canvas.left && box.right <= canvas.right && getComputedStyle(node).visibility === "visible";
+        });
+        const transform = document.querySelector(".react-flow__viewport").style.transform;
+        const still = window.__lastTransform === transform;
+        window.__lastTransform = transform;
+        return inside && still;
+      },
+      { polling: 100, timeout: 10000 },
+      count,
+    );
   const selectByText = async (selector, label) => {
     const value = await page.$eval(
       selector,
@@ -89,8 +126,34 @@ try {
   step(`open ${url.replace(/token=.*/, "token=…")}`);
   await page.goto(url, { waitUntil: "networkidle0" });
   await page.waitForSelector('[data-testid="palette-wiro/file.upload"]');
-  const palette = await page.$$eval(".palette-item", (items) => items.length);
-  step(`palette lists ${palette} node types`);
+  const total = Number((await text('[data-testid="palette-summary"]')).match(/^(\d+) node types$/)?.[1]);
+  const models = Number(await text('[data-testid="palette-count-models"]'));
+  const drawn = await page.$$eval(".palette-item", (items) => items.length);
+  step(`palette: ${total} node types, ${models} models (folded), ${drawn} entries drawn`);
+  if (!(models >= 300)) throw new Error(`the palette lists ${models} models, not the catalog's 300+`);
+  if ((await page.$eval('[data-testid="palette-fold-models"]', (b) => b.getAttribute("aria-expanded"))) !== "false")
+    throw new Error("hundreds of models do not start folded");
+  if (drawn > 40) throw new Error(`the palette draws ${drawn} entries with the models folded`);
+  result.paletteNodeTypes = total;
+
+  step('search the palette for "studio image": words in any order');
+  const typed = Date.now();
+  await searchPalette("studio image");
+  await page.waitForFunction(() => document.querySelector('[data-testid="palette-summary"]')?.dataset.query === "studio image");
+  await waitText('[data-testid="palette-summary"]', /^[1-5] of \d+ match$/);
+  result.searchMs = Date.now() - typed;
+  const found = await page.$$eval(".palette-item", (items) => items.map((item) => item.dataset.testid));
+  step(`${total} node types narrow to ${found.length} in ${result.searchMs} ms: ${found.join(", ")}`);
+  if (found[0] !== "palette-wiro/image-studio") throw new Error(`the best match is ${found[0]}`);
+  await shot("00-palette-search.png");
+  await clearSearch();
+  step("unfold the models: a page of entries is drawn, the rest behind 'show more'");
+  await page.click('[data-testid="palette-fold-models"]');
+  await page.waitForSelector('[data-testid="palette-more-models"]');
+  const unfolded = await page.$$eval(".palette-item", (items) => items.length);
+  if (unfolded > 100) throw new Error(`unfolding the models draws ${unfolded} entries`);
+  await page.click('[data-testid="palette-fold-models"]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="palette-more-models"]'));
 
   // The API refuses calls without the token, even from the page's own origin.
   const without = await page.evaluate(async () => (await fetch("/api/nodes")).status);
@@ -99,26 +162,10 @@ try {
 
   step("add upload, image-to-video, wait, download from the palette");
   for (const type of ["wiro/file.upload", "pixverse/image-to-video-v4", "wiro/task.wait", "wiro/output.download"]) {
-    await page.click(`[data-testid="palette-${type}"]`);
+    await addFromPalette(type);
   }
   await page.waitForSelector('[data-testid="node-download"]');
-  // Handles are read from the screen: wait until every node is measured, inside the canvas,
-  // and the view has stopped moving (two polls with the same transform).
-  await page.waitForFunction(
-    () => {
-      const canvas = document.querySelector(".canvas").getBoundingClientRect();
-      const nodes = [...document.querySelectorAll(".react-flow__node")];
-      const inside = nodes.length === 4 && nodes.every((node) => {
-        const box = node.getBoundingClientRect();
-        return box.width > 0 && box.left >= canvas.left && box.right <= canvas.right && getComputedStyle(node).visibility === "visible";
-      });
-      const transform = document.querySelector(".react-flow__viewport").style.transform;
-      const still = window.__lastTransform === transform;
-      window.__lastTransform = transform;
-      return inside && still;
-    },
-    { polling: 100, timeout: 10000 },
-  );
+  await settle(4);
 
   step("a string output dropped on a TaskHandle input is refused");
   await drag('[data-testid="out-upload-url"]', '[data-testid="in-wait-task"]');
@@ -236,6 +283,107 @@ try {
   await roundTrip(process.env.SAVED_PATH, "saved.json", "reopened.json");
   step("open examples/image-to-video.json, visit every form, save as example.json");
   await roundTrip(process.env.EXAMPLE, "image-to-video.json", "example.json");
+
+  // The model catalog ---------------------------------------------------------------------
+  const clearCanvas = async () => {
+    const ids = await page.$$eval(".card", (cards) => cards.map((card) => card.dataset.testid.slice("node-".length)));
+    for (const id of ids) {
+      await selectNode(id);
+      await page.click('[data-testid="delete-node"]');
+    }
+    await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length === 0);
+  };
+  const attributes = (selector) =>
+    page.$eval(selector, (input) => ({ type: input.type, min: input.min, max: input.max, step: input.step }));
+  const help = (id) => text(`#root_${id}__help`).catch(() => "");
+  const setNumber = async (selector, value) => {
+    await page.$eval(selector, (input) => input.select());
+    await page.type(selector, String(value));
+  };
+
+  step("a catalog model's form: frames-to-video's first frame is a URL input");
+  await clearCanvas();
+  await addFromPalette("acme-labs/frames-to-video", "frames video");
+  await selectNode("frames-to-video");
+  const frame = await attributes("#root_firstFrame");
+  if (frame.type !== "url") throw new Error(`firstFrame is a ${frame.type} input, not a URL input`);
+  step("a file-urls input is a list of URL inputs: add one");
+  await addFromPalette("synthetic-lab/model-0003");
+  await selectNode("model-0003");
+  await page.click('[data-testid="file-urls-add-root_combinefileinput3"]');
+  const listed = await attributes("#root_combinefileinput3_0");
+  if (listed.type !== "url") throw new Error(`a file-urls entry is a ${listed.type} input`);
+  await clearCanvas();
+
+  step("image-studio: labelled styles, size limits in the form, its price on the card");
+  await addFromPalette("wiro/image-studio", "image studio");
+  await selectNode("image-studio");
+  const styleLabels = await page.$eval("#root_style", (select) => [...select.options].map((option) => option.textContent.trim()));
+  if (!["None", "Photo", "Watercolour", "Pixel art"].every((label) => styleLabels.includes(label)))
+    throw new Error(`the style options read ${styleLabels}`);
+  const width = await attributes("#root_width");
+  if (width.min !== "256" || width.max !== "1536" || width.step !== "64")
+    throw new Error(`width takes ${JSON.stringify(width)}, not 256..1536 by 64`);
+  if (!/from 256 to 1536, in steps of 64/.test(await help("width"))) throw new Error(`width's help reads ${await help("width")}`);
+  if (!/from 1 to 4/.test(await help("numberOfOutputs"))) throw new Error("numberOfOutputs shows no limits");
+  step(`styles ${styleLabels.join(" / ")}; width ${width.min}..${width.max} step ${width.step}`);
+  await page.type("#root_prompt", "A lighthouse at dawn");
+  await setNumber("#root_numberOfOutputs", 2);
+  await setNumber("#root_width", 256);
+  await setNumber("#root_height", 256);
+  await selectByText("#root_style", "Watercolour");
+  await addFromPalette("wiro/task.wait");
+  await addFromPalette("wiro/output.download");
+  await settle(3);
+  await drag('[data-testid="out-image-studio-task"]', '[data-testid="in-wait-task"]');
+  await drag('[data-testid="out-wait-outputs"]', '[data-testid="in-download-outputs"]');
+  await page.waitForFunction(() => document.querySelectorAll(".react-flow__edge").length === 2, { timeout: 5000 });
+  await waitText('[data-testid="problem-count"]', /^valid$/);
+  await waitText('[data-testid="node-image-studio"] [data-testid="price"]', /^\$0\.04$/);
+  await selectNode("image-studio");
+  await shot("05-catalog-model.png");
+  const runToFiles = async (pattern, count, name) => {
+    const started = Date.now();
+    const before = await text(".run-summary strong");
+    await page.click('[data-testid="run"]');
+    await page.waitForFunction(
+      (before) =>
+        document.querySelector(".run-summary strong")?.textContent !== before &&
+        /^(succeeded|failed|cancelled)$/.test(document.querySelector('[data-testid="run-outcome"]')?.textContent ?? ""),
+      { timeout: 180000, polling: 200 },
+      before,
+    );
+    const outcome = (await text('[data-testid="run-outcome"]')).trim();
+    const names = await page.$$eval('[data-testid="output-link"]', (items) => items.map((item) => item.textContent));
+    if (outcome !== "succeeded") {
+      await shot(`failed-${name}.png`);
+      throw new Error(`the ${name} run ${outcome}: ${await text('[data-testid="run-panel"]')}`);
+    }
+    const matching = names.filter((file) => pattern.test(file));
+    if (matching.length !== count) throw new Error(`the ${name} run lists ${names}, not ${count} ${pattern} files`);
+    result[`${name}RunSeconds`] = (Date.now() - started) / 1000;
+    step(`the ${name} run finished in ${result[`${name}RunSeconds`].toFixed(1)} s: ${matching.join(", ")}`);
+  };
+  step("run image-studio → wait → download: 2 PNG files");
+  await runToFiles(/\.png$/i, 2, "imageStudio");
+  await shot("06-catalog-run.png");
+
+  step("chat → wait → download: a switch for stream, a text file");
+  await clearCanvas();
+  await addFromPalette("wiro/chat", "chat");
+  await selectNode("chat");
+  const stream = await attributes("#root_stream");
+  if (stream.type !== "checkbox") throw new Error(`stream is a ${stream.type} input, not a switch`);
+  if (!/from 0 to 2/.test(await help("temperature"))) throw new Error("temperature shows no limits");
+  await page.type("#root_prompt", "Say hello to the meadow");
+  await addFromPalette("wiro/task.wait");
+  await addFromPalette("wiro/output.download");
+  await settle(3);
+  await drag('[data-testid="out-chat-task"]', '[data-testid="in-wait-task"]');
+  await drag('[data-testid="out-wait-outputs"]', '[data-testid="in-download-outputs"]');
+  await page.waitForFunction(() => document.querySelectorAll(".react-flow__edge").length === 2, { timeout: 5000 });
+  await waitText('[data-testid="problem-count"]', /^valid$/);
+  await runToFiles(/\.txt$/i, 1, "chat");
 
   const seen = await page.evaluate(async (token) => {
     const headers = { "x-wiro-editor-token": token };

@@ -5,6 +5,8 @@
 #   3. puppeteer-core drives the page by UI actions (scripts/ci/editor-browser-test.mjs):
 #      build upload → image-to-video → wait → download, a refused edge, a rule error fixed,
 #      a run to a ~5 s video playing in the page, a cancelled run whose task is killed, save;
+#      then with a model catalog of 300+ models (synced from the emulator's synthetic ones):
+#      the palette's search, a catalog model's form, image-studio and chat runs to files;
 #   4. the saved file runs with `wiro-nodes run` (on the embedded emulator, no credentials).
 # Installs Debian's chromium (apt-get) and puppeteer-core (npm) when missing; npm's cache and
 # puppeteer-core live in $WIRO_CACHE (default ~/.cache/wiro-nodes), outside the clone.
@@ -93,17 +95,23 @@ wait_for_line() { # FILE PATTERN: waits (up to 60 s) for a line, prints it
 #    must never reach the page), and the test can ask the emulator what became of a task.
 # Half speed: a task runs for about 5 s, so the test cancels it while it runs (it waits for
 # task_start in the page first), never after it ended, even on a slow machine.
-say "starting the emulator"
-"$BIN" emulator --speed 0.5 >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
+# 300 synthetic models beside its own: the editor offers hundreds of node types.
+say "starting the emulator (300 synthetic models)"
+"$BIN" emulator --speed 0.5 --synthetic-models 300 >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 PIDS+=($!)
 wait_for_line "$WORK/emulator.out" '^export WIRO_API_SECRET=' >/dev/null
 EMULATOR_ENV=$(grep '^export ' "$WORK/emulator.out")
 KEY=$(sed -n 's/^export WIRO_API_KEY=//p' "$WORK/emulator.out" | tr -d "'\"")
 SECRET=$(sed -n 's/^export WIRO_API_SECRET=//p' "$WORK/emulator.out" | tr -d "'\"")
 
-say "starting the editor (workspace $WORK/ws)"
+say "syncing the model catalog from the emulator"
+CATALOG=$WORK/catalog.json
+(eval "$EMULATOR_ENV" && "$BIN" catalog sync --all --catalog "$CATALOG" >"$WORK/sync.out")
+tail -1 "$WORK/sync.out"
+
+say "starting the editor (workspace $WORK/ws, catalog $CATALOG)"
 mkdir -p "$WORK/ws"
-(eval "$EMULATOR_ENV" && exec "$BIN" editor --dir "$WORK/ws" --out "$WORK/ws/out") >"$WORK/editor.out" 2>"$WORK/editor.err" &
+(eval "$EMULATOR_ENV" && exec "$BIN" editor --catalog "$CATALOG" --dir "$WORK/ws" --out "$WORK/ws/out") >"$WORK/editor.out" 2>"$WORK/editor.err" &
 PIDS+=($!)
 URL=$(wait_for_line "$WORK/editor.out" '^Workflow editor: http' | sed 's/^Workflow editor: //')
 ORIGIN=${URL%%/#*}
