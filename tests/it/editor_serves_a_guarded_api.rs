@@ -264,3 +264,68 @@ async fn a_run_streams_its_events_and_serves_the_video() {
     let (_, _, seconds, _) = mp4_facts(&bytes);
     assert!((seconds - 5.0).abs() < 0.5, "{seconds}");
 }
+
+#[tokio::test]
+async fn catalog_models_are_offered_and_priced_from_the_catalog() {
+    use wiro_nodes::models::catalog::{sync, Catalog, SyncScope};
+    use wiro_nodes::node::Registry;
+
+    let emulator = fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::new("");
+    sync(&client(&emulator), &mut catalog, &SyncScope::All, 4)
+        .await
+        .unwrap();
+    let mut config = EditorConfig::new(client(&emulator));
+    config.workspace = dir.path().to_path_buf();
+    config.out_dir = dir.path().join("out");
+    config.registry = Registry::from_inventory().with_source(&catalog);
+    let editor = Editor::start(config).await.unwrap();
+    let get = |path: &str| {
+        http()
+            .get(format!("{}{path}", base(&editor)))
+            .header(TOKEN_HEADER, editor.token())
+            .send()
+    };
+    let nodes: Value = get("/api/nodes").await.unwrap().json().await.unwrap();
+    let studio = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["type"] == "wiro/image-studio")
+        .expect("the catalog's image-studio is offered");
+    assert_eq!(studio["category"], "models");
+    assert_eq!(studio["spends_money"], true);
+    let style = &studio["inputs"]["properties"]["style"];
+    assert_eq!(
+        style["x-enum-labels"]["watercolor"], "Watercolour",
+        "{style}"
+    );
+    assert!(studio["ports"]["outputs"][0]["name"] == "task");
+
+    let workflow = json!({
+        "version": 1,
+        "nodes": [
+            { "id": "images", "type": "wiro/image-studio",
+              "inputs": { "prompt": "a lighthouse", "numberOfOutputs": 2, "width": 256, "height": 256 } },
+            { "id": "wait", "type": "wiro/task.wait", "inputs": { "task": { "$from": "images.task" } } }
+        ]
+    });
+    let answer: Value = http()
+        .post(format!("{}/api/validate", base(&editor)))
+        .header(TOKEN_HEADER, editor.token())
+        .json(&workflow)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["problems"], json!([]), "{answer}");
+    let estimate = &answer["price"]["nodes"][0]["estimate"];
+    assert_eq!(estimate["kind"], "known", "{answer}");
+    assert!(
+        (estimate["usd"].as_f64().unwrap() - 0.04).abs() < 1e-9,
+        "{answer}"
+    );
+}
