@@ -13,7 +13,7 @@ mod reference;
 mod report;
 mod resume;
 mod running;
-mod schedule;
+pub(crate) mod schedule;
 mod start;
 mod validate;
 mod workflow;

@@ -42,11 +42,12 @@ pub(crate) enum SkipReason {
 pub(crate) struct Schedule<'a> {
     plan: &'a Plan,
     states: Vec<NodeState>,
-    /// Which nodes take a local slot while they run (they move file bytes).
-    takes_slot: Vec<bool>,
-    /// Running nodes that hold a local slot.
-    running: usize,
-    limit: usize,
+    /// The kind of slot each node takes while it runs, if any (an index into `limits`).
+    slot_of: Vec<Option<usize>>,
+    /// Running nodes holding a slot of each kind.
+    running: Vec<usize>,
+    /// How many slots of each kind there are.
+    limits: Vec<usize>,
     /// Each node's place in `plan.order`: the sets below hold places, so their first entry is
     /// the node that comes first in plan order.
     place: Vec<usize>,
@@ -56,8 +57,8 @@ pub(crate) struct Schedule<'a> {
     inputs_not_done: Vec<usize>,
     /// Pending nodes.
     pending: BTreeSet<usize>,
-    /// Pending nodes whose inputs are all done, which take a slot when they run.
-    ready_for_slot: BTreeSet<usize>,
+    /// Pending nodes whose inputs are all done, which take a slot of each kind when they run.
+    ready_for_slot: Vec<BTreeSet<usize>>,
     /// Pending nodes whose inputs are all done, which take no slot.
     ready: BTreeSet<usize>,
     /// Pending nodes with an input that failed or was skipped.
@@ -68,6 +69,20 @@ impl<'a> Schedule<'a> {
     /// Every node pending; at most `limit` (at least one) of the nodes for which
     /// `takes_slot` is true running at once, and any number of the others.
     pub(crate) fn new(plan: &'a Plan, limit: usize, takes_slot: impl Fn(usize) -> bool) -> Self {
+        Self::with_slots(plan, vec![limit], |position| {
+            takes_slot(position).then_some(0)
+        })
+    }
+
+    /// Every node pending; slots of several kinds: a node for which `slot_of` gives `Some(k)`
+    /// waits for one of the `limits[k]` (at least one) slots of kind `k`; the others run at
+    /// once. (A Temporal workflow bounds file movers with one kind, and lets paid Runs leave
+    /// one at a time with another.)
+    pub(crate) fn with_slots(
+        plan: &'a Plan,
+        limits: Vec<usize>,
+        slot_of: impl Fn(usize) -> Option<usize>,
+    ) -> Self {
         let count = plan.depends_on.len();
         let mut place = vec![0; count];
         for (at, &position) in plan.order.iter().enumerate() {
@@ -79,7 +94,9 @@ impl<'a> Schedule<'a> {
                 consumers[input].push(position);
             }
         }
-        let takes_slot: Vec<bool> = (0..count).map(takes_slot).collect();
+        let slot_of: Vec<Option<usize>> = (0..count)
+            .map(|position| slot_of(position).filter(|kind| *kind < limits.len()))
+            .collect();
         let mut schedule = Self {
             plan,
             states: vec![NodeState::Pending; count],
@@ -87,12 +104,12 @@ impl<'a> Schedule<'a> {
             consumers,
             inputs_not_done: plan.depends_on.iter().map(BTreeSet::len).collect(),
             pending: (0..plan.order.len()).collect(),
-            ready_for_slot: BTreeSet::new(),
+            ready_for_slot: vec![BTreeSet::new(); limits.len()],
             ready: BTreeSet::new(),
             blocked: BTreeSet::new(),
-            takes_slot,
-            running: 0,
-            limit: limit.max(1),
+            slot_of,
+            running: vec![0; limits.len()],
+            limits: limits.into_iter().map(|limit| limit.max(1)).collect(),
         };
         for position in 0..count {
             if schedule.inputs_not_done[position] == 0 {
@@ -109,12 +126,18 @@ impl<'a> Schedule<'a> {
             // Every pending node is skipped, in plan order.
             self.pending.first().copied()
         } else {
-            let startable = self.ready.first().copied().into_iter().chain(
-                self.ready_for_slot
-                    .first()
-                    .copied()
-                    .filter(|_| self.running < self.limit),
-            );
+            let with_free_slot = self
+                .ready_for_slot
+                .iter()
+                .enumerate()
+                .filter(|(kind, _)| self.running[*kind] < self.limits[*kind])
+                .filter_map(|(_, ready)| ready.first().copied());
+            let startable = self
+                .ready
+                .first()
+                .copied()
+                .into_iter()
+                .chain(with_free_slot);
             startable.chain(self.blocked.first().copied()).min()
         }?;
         let position = self.plan.order[first];
@@ -156,8 +179,8 @@ impl<'a> Schedule<'a> {
     pub(crate) fn running(&mut self, position: usize) {
         self.forget_pending(position);
         self.states[position] = NodeState::Running;
-        if self.takes_slot[position] {
-            self.running += 1;
+        if let Some(kind) = self.slot_of[position] {
+            self.running[kind] += 1;
         }
     }
 
@@ -182,8 +205,8 @@ impl<'a> Schedule<'a> {
     }
 
     fn leave(&mut self, position: usize, state: NodeState) {
-        if self.states[position] == NodeState::Running && self.takes_slot[position] {
-            self.running -= 1;
+        if let (NodeState::Running, Some(kind)) = (&self.states[position], self.slot_of[position]) {
+            self.running[kind] -= 1;
         }
         self.forget_pending(position);
         let finished = matches!(state, NodeState::Done(_));
@@ -208,11 +231,10 @@ impl<'a> Schedule<'a> {
     /// which cannot be: a failed input is never done).
     fn make_ready(&mut self, position: usize) {
         let place = self.place[position];
-        if self.takes_slot[position] {
-            self.ready_for_slot.insert(place);
-        } else {
-            self.ready.insert(place);
-        }
+        match self.slot_of[position] {
+            Some(kind) => self.ready_for_slot[kind].insert(place),
+            None => self.ready.insert(place),
+        };
     }
 
     /// The node is no longer pending: out of every set of pending nodes.
@@ -220,7 +242,9 @@ impl<'a> Schedule<'a> {
         let place = self.place[position];
         if self.pending.remove(&place) {
             self.ready.remove(&place);
-            self.ready_for_slot.remove(&place);
+            for ready in &mut self.ready_for_slot {
+                ready.remove(&place);
+            }
             self.blocked.remove(&place);
         }
     }
@@ -296,7 +320,9 @@ mod tests {
             let ready = inputs
                 .iter()
                 .all(|&input| matches!(schedule.states[input], NodeState::Done(_)));
-            if ready && (!schedule.takes_slot[position] || schedule.running < schedule.limit) {
+            let slot_free = schedule.slot_of[position]
+                .is_none_or(|kind| schedule.running[kind] < schedule.limits[kind]);
+            if ready && slot_free {
                 return Some(Next::Start(position));
             }
         }
@@ -364,5 +390,27 @@ mod tests {
             .map(|&input| 1 + depth(depends_on, input))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn slots_of_two_kinds_bound_their_own_nodes_only() {
+        // 0, 1 and 2 are independent: 0 and 1 take kind 1 (one at a time), 2 kind 0.
+        let plan = Plan {
+            depends_on: vec![BTreeSet::new(); 3],
+            order: vec![0, 1, 2],
+        };
+        let mut schedule =
+            Schedule::with_slots(&plan, vec![4, 1], |p| Some(if p < 2 { 1 } else { 0 }));
+        assert_eq!(schedule.next(false), Some(Next::Start(0)));
+        schedule.running(0);
+        assert_eq!(
+            schedule.next(false),
+            Some(Next::Start(2)),
+            "1 waits for 0's slot, 2 does not"
+        );
+        schedule.running(2);
+        assert_eq!(schedule.next(false), None);
+        schedule.done(0, json!({}));
+        assert_eq!(schedule.next(false), Some(Next::Start(1)));
     }
 }

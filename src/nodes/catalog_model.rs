@@ -41,7 +41,15 @@ impl CatalogNode {
 
     fn build_spec(&self) -> NodeSpec {
         let model = &self.model;
-        let outputs = schema_value::<StartedTask>();
+        // Every catalog node has the same output: generated once, not per model.
+        static OUTPUTS: OnceLock<(Value, PortKinds)> = OnceLock::new();
+        let (outputs, kinds) = OUTPUTS
+            .get_or_init(|| {
+                let outputs = schema_value::<StartedTask>();
+                let kinds = PortKinds::declared(&outputs, true);
+                (outputs, kinds)
+            })
+            .clone();
         let mut description = model.description.trim().to_owned();
         if !description.is_empty() && !description.ends_with('.') {
             description.push('.');
@@ -69,7 +77,7 @@ impl CatalogNode {
             spends_money: true,
             transfers_files: false,
             inputs: model.input_schema(),
-            kinds: PortKinds::declared(&outputs, true),
+            kinds,
             outputs,
         }
     }

@@ -43,19 +43,15 @@ const NODE_TIMEOUT: Duration = Duration::from_secs(26 * 3600);
 /// The first and the longest pause before a paid Run refused for lack of a slot is sent again.
 const SLOT_WAIT: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
 
-/// The patch that made every node one activity, [`NODE_ACTIVITY`], instead of one activity per
-/// node type: a history recorded before it replays with the activity names it scheduled.
-const ONE_NODE_ACTIVITY: &str = "one-node-activity";
-
-/// An activity by its name: [`NODE_ACTIVITY`] (before [`ONE_NODE_ACTIVITY`], the node type id).
-struct NodeActivityCall(String);
+/// The activity that runs any node: [`NODE_ACTIVITY`], named by the call's type id.
+struct NodeActivityCall;
 
 impl ActivityDefinition for NodeActivityCall {
     type Input = NodeCall;
     type Output = NodeDone;
 
     fn name(&self) -> &str {
-        &self.0
+        NODE_ACTIVITY
     }
 }
 
@@ -125,12 +121,7 @@ pub(super) async fn run_node(
     call: NodeCall,
     paid: bool,
 ) -> (usize, Outcome) {
-    let name = if ctx.patched(ONE_NODE_ACTIVITY) {
-        NODE_ACTIVITY.to_owned()
-    } else {
-        call.type_id.clone()
-    };
-    let activity = || NodeActivityCall(name.clone());
+    let activity = || NodeActivityCall;
     if !paid {
         let result = ctx
             .execute_activity(activity(), call.clone(), node_options())

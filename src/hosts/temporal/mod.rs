@@ -33,8 +33,11 @@ pub const DEFAULT_TASK_QUEUE: &str = "wiro-nodes";
 /// The Temporal namespace used unless told otherwise.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-/// The workflow type name, as Temporal's history and UI show it.
-pub const WORKFLOW_TYPE: &str = "wiro.workflow";
+/// The workflow type name, as Temporal's history and UI show it. `.2`: the workflow is driven
+/// by `graph::Schedule` and runs every node through one activity, so its histories differ
+/// from the first type's; a worker of this build serves only this type (let workflows of
+/// the first type end on the workers that started them).
+pub const WORKFLOW_TYPE: &str = "wiro.workflow.2";
 
 /// Activity failure types a worker reports, which the workflow acts on.
 pub mod failure {

@@ -17,6 +17,7 @@ use temporalio_sdk::{
 
 use super::calls::{run_node, stop_started_tasks, Outcome};
 use super::messages::{NodeCall, NodeLine, NodeState, Report, WorkflowInput};
+use crate::graph::schedule::{Next, Schedule, SkipReason};
 use crate::graph::{resolve_inputs, validate, Workflow};
 use crate::node::Registry;
 
@@ -30,20 +31,23 @@ pub struct GraphWorkflow {
 type Running<'a> = Pin<Box<dyn Future<Output = (usize, Outcome)> + 'a>>;
 
 /// The tasks the workflow's paid nodes started so far, read from their declared ports.
-fn claimed_tasks(workflow: &Workflow, outputs: &[Option<Value>]) -> Vec<String> {
+fn claimed_tasks(workflow: &Workflow, schedule: &Schedule<'_>) -> Vec<String> {
     workflow
         .nodes
         .iter()
-        .zip(outputs)
-        .filter_map(|(node, outputs)| {
+        .enumerate()
+        .filter_map(|(position, node)| {
             let spec = registry().get(&node.type_id)?.spec();
-            Some(spec.kinds.started_task(outputs.as_ref()?)?.taskid)
+            Some(spec.kinds.started_task(schedule.output(position)?)?.taskid)
         })
         .collect()
 }
 
-/// The patch that made a workflow's paid Runs leave one at a time.
-const PAID_RUNS_ONE_AT_A_TIME: &str = "paid-runs-one-at-a-time";
+/// The kinds of slot a node waits for: file movers share the document's concurrency, and
+/// paid Runs leave one at a time (so each submit knows every task the others started, and a
+/// lost answer is never matched to another node's task). API calls and waits take none.
+const FILE_SLOTS: usize = 0;
+const RUN_SLOT: usize = 1;
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
 
@@ -65,7 +69,7 @@ pub(super) fn registry() -> &'static Registry {
 impl GraphWorkflow {
     /// Validates the document (an invalid one fails the workflow before any activity), then
     /// runs it. A cancelled run ends as cancelled, with the report as its details.
-    #[run(name = "wiro.workflow")]
+    #[run(name = "wiro.workflow.2")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
         input: WorkflowInput,
@@ -85,104 +89,83 @@ impl GraphWorkflow {
         let run_id = ctx.workflow_id().to_owned();
         ctx.state_mut(|state| state.report = initial_report(&run_id, &workflow));
         let ctx = &*ctx;
-        let limit = input.concurrency.max(1);
-        let count = workflow.nodes.len();
-        let mut outputs: Vec<Option<Value>> = vec![None; count];
+        let spec = |position: usize| {
+            registry()
+                .get(&workflow.nodes[position].type_id)
+                .map(|node| node.spec())
+        };
+        let paid: Vec<bool> = (0..workflow.nodes.len())
+            .map(|position| spec(position).is_some_and(|spec| spec.spends_money))
+            .collect();
+        // The same rule as the local executor's (graph::Schedule), deterministic and free
+        // of I/O, with one more kind of slot for paid Runs.
+        let mut schedule = Schedule::with_slots(&plan, vec![input.concurrency, 1], |position| {
+            if paid[position] {
+                Some(RUN_SLOT)
+            } else {
+                spec(position)
+                    .is_some_and(|spec| spec.transfers_files)
+                    .then_some(FILE_SLOTS)
+            }
+        });
         let mut running: Vec<Running<'_>> = Vec::new();
-        // The scheduler's own copy of each node's state; `set` keeps the report in step.
-        let mut states = vec![NodeState::Pending; count];
-        // The paid node whose Run is being sent, if any: Runs leave one at a time, as they
-        // do locally, so each submit knows every task the others started or adopted and a
-        // lost answer is never matched to another node's task. Behind a patch marker: a
-        // history recorded before this rule replays as it ran.
-        let one_run_at_a_time = ctx.patched(PAID_RUNS_ONE_AT_A_TIME);
-        let mut submitting: Option<usize> = None;
         loop {
             let cancelled = ctx.cancellation_token().is_cancelled();
-            let mut progressed = true;
-            while progressed {
-                progressed = false;
-                for &position in &plan.order {
-                    if states[position] != NodeState::Pending {
+            while let Some(next) = schedule.next(cancelled) {
+                let position = match next {
+                    Next::Skip(position, reason) => {
+                        schedule.skipped(position);
+                        let because = match reason {
+                            SkipReason::InputDidNotFinish(input) => format!(
+                                "input node {:?} did not finish",
+                                workflow.nodes[input].id
+                            ),
+                            SkipReason::Cancelled => "the run was cancelled".to_owned(),
+                        };
+                        report_state(ctx, position, NodeState::Skipped, Some(because));
                         continue;
                     }
-                    let deps = &plan.depends_on[position];
-                    let blocker = deps.iter().find(|&&d| {
-                        matches!(
-                            states[d],
-                            NodeState::Failed | NodeState::Skipped | NodeState::Cancelled
-                        )
-                    });
-                    let skip = match blocker {
-                        Some(&d) => Some(format!(
-                            "input node {:?} did not finish",
-                            workflow.nodes[d].id
-                        )),
-                        None if cancelled => Some("the run was cancelled".to_owned()),
-                        None => None,
-                    };
-                    if let Some(because) = skip {
-                        set(
-                            ctx,
-                            &mut states,
-                            position,
-                            NodeState::Skipped,
-                            Some(because),
-                        );
-                        progressed = true;
+                    Next::Start(position) => position,
+                };
+                let node = &workflow.nodes[position];
+                let resolved = resolve_inputs(
+                    &node.inputs,
+                    &workflow,
+                    schedule.inputs_of(position),
+                    |source| schedule.output(source),
+                );
+                let inputs = match resolved {
+                    Ok(inputs) => Value::Object(inputs),
+                    Err(message) => {
+                        schedule.failed(position);
+                        report_state(ctx, position, NodeState::Failed, Some(message));
                         continue;
                     }
-                    let node = &workflow.nodes[position];
-                    let paid = registry()
-                        .get(&node.type_id)
-                        .is_some_and(|target| target.spec().spends_money);
-                    if !deps.iter().all(|&d| states[d] == NodeState::Finished)
-                        || running.len() >= limit
-                        || (paid && one_run_at_a_time && submitting.is_some())
-                    {
-                        continue;
-                    }
-                    progressed = true;
-                    let inputs = match resolve_inputs(&node.inputs, &workflow, deps, |source| {
-                        outputs[source].as_ref()
-                    }) {
-                        Ok(inputs) => Value::Object(inputs),
-                        Err(message) => {
-                            set(ctx, &mut states, position, NodeState::Failed, Some(message));
-                            continue;
-                        }
-                    };
-                    let claimed = if paid {
-                        claimed_tasks(&workflow, &outputs)
-                    } else {
-                        Vec::new()
-                    };
-                    let call = NodeCall {
-                        run: run_id.clone(),
-                        node: node.id.clone(),
-                        type_id: node.type_id.clone(),
-                        inputs,
-                        claimed,
-                    };
-                    set(ctx, &mut states, position, NodeState::Running, None);
-                    if paid {
-                        submitting = Some(position);
-                    }
-                    running.push(Box::pin(run_node(ctx, position, call, paid)));
-                }
+                };
+                let claimed = if paid[position] {
+                    claimed_tasks(&workflow, &schedule)
+                } else {
+                    Vec::new()
+                };
+                let call = NodeCall {
+                    run: run_id.clone(),
+                    node: node.id.clone(),
+                    type_id: node.type_id.clone(),
+                    inputs,
+                    claimed,
+                };
+                schedule.running(position);
+                report_state(ctx, position, NodeState::Running, None);
+                running.push(Box::pin(run_node(ctx, position, call, paid[position])));
             }
             if running.is_empty() {
                 break;
             }
             let ((position, outcome), _, rest) = select_all(running).await;
             running = rest;
-            if submitting == Some(position) {
-                submitting = None;
-            }
             match outcome {
                 Outcome::Finished(done) => {
-                    states[position] = NodeState::Finished;
-                    outputs[position] = Some(done.outputs.clone());
+                    schedule.done(position, done.outputs.clone());
                     ctx.state_mut(|s| {
                         let line = &mut s.report.nodes[position];
                         line.state = NodeState::Finished;
@@ -192,9 +175,13 @@ impl GraphWorkflow {
                     });
                 }
                 Outcome::Failed(message) => {
-                    set(ctx, &mut states, position, NodeState::Failed, Some(message))
+                    schedule.failed(position);
+                    report_state(ctx, position, NodeState::Failed, Some(message));
                 }
-                Outcome::Cancelled => set(ctx, &mut states, position, NodeState::Cancelled, None),
+                Outcome::Cancelled => {
+                    schedule.failed(position);
+                    report_state(ctx, position, NodeState::Cancelled, None);
+                }
             }
         }
         let cancelled = ctx.cancellation_token().is_cancelled();
@@ -232,18 +219,6 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
             .collect(),
         cancelled: false,
     }
-}
-
-/// Sets a node's state in the scheduler's copy and in the report.
-pub(super) fn set(
-    ctx: &WorkflowContext<GraphWorkflow>,
-    states: &mut [NodeState],
-    position: usize,
-    state: NodeState,
-    message: Option<String>,
-) {
-    states[position] = state;
-    report_state(ctx, position, state, message);
 }
 
 /// Sets a node's state in the report only (a running node's own changes).

@@ -154,6 +154,14 @@ impl CatalogModel {
                     }
                 }
             }
+            // A file parameter whose `{id}Url` twin is listed as a parameter of its own takes
+            // its URL in `{id}`: the twin's field sends `{id}Url`, and no wire name is used twice.
+            let ids: Vec<String> = fields.iter().map(|field| field.id.clone()).collect();
+            for field in &mut fields {
+                if field.wire != field.id && ids.contains(&field.wire) {
+                    field.wire = field.id.clone();
+                }
+            }
             let problem = problem.or_else(|| {
                 self.parameters
                     .is_null()
