@@ -368,9 +368,12 @@ try {
   await runToFiles(/\.png$/i, 2, "imageStudio");
   await shot("06-catalog-run.png");
 
-  step("chat → wait → download: a switch for stream, a text file");
+  step("chat → wait → download: Enter in the search box adds the best match; a switch for stream");
   await clearCanvas();
-  await addFromPalette("wiro/chat", "chat");
+  await searchPalette("chat");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('[data-testid="node-chat"]');
+  await clearSearch();
   await selectNode("chat");
   const stream = await attributes("#root_stream");
   if (stream.type !== "checkbox") throw new Error(`stream is a ${stream.type} input, not a switch`);

@@ -1,12 +1,13 @@
 // Every node type the server publishes, grouped by category: a search box (words in any
 // order, in the title, type id or description), categories that fold (a large one, such as
 // hundreds of catalog models, starts folded), and at most a page of entries drawn per
-// category, so the palette stays quick with hundreds of node types.
+// category, so the palette stays quick with hundreds of node types. Enter in the search box
+// adds the best match; Escape clears it.
 
 import { memo, useDeferredValue, useMemo, useState } from "react";
 import type { NodeSpec } from "./api";
 import { PriceBadge } from "./NodeCard";
-import { prepare, search, words, type Group } from "./paletteSearch";
+import { best, prepare, search, words, type Group } from "./paletteSearch";
 
 /** A category with more entries than this starts folded. */
 const FOLD_OVER = 30;
@@ -92,6 +93,10 @@ export const Palette = memo(function Palette({ nodes, onAdd }: { nodes: NodeSpec
           onChange={(event) => setQuery(event.target.value)}
           onKeyDown={(event) => {
             if (event.key === "Escape") setQuery("");
+            if (event.key !== "Enter" || words(query).length === 0) return;
+            // Enter adds the best match for what is typed now (the list may lag a key behind).
+            const first = best(entries, query);
+            if (first) onAdd(first.spec);
           }}
         />
         {query && (
