@@ -284,6 +284,14 @@ try {
   step("open examples/image-to-video.json, visit every form, save as example.json");
   await roundTrip(process.env.EXAMPLE, "image-to-video.json", "example.json");
 
+  step("a file naming a node type this editor lacks opens with a notice naming it");
+  const missing = join(mkdtempSync(join(tmpdir(), "wiro-editor-")), "missing.json");
+  writeFileSync(missing, JSON.stringify({ version: 1, nodes: [{ id: "gone", type: "nobody/retired-model", inputs: {} }] }));
+  await (await page.$('[data-testid="open-input"]')).uploadFile(missing);
+  await waitText('[data-testid="notice"]', /cannot draw nobody\/retired-model/);
+  await (await page.$('[data-testid="open-input"]')).uploadFile(process.env.EXAMPLE);
+  await waitText('[data-testid="notice"]', /^opened image-to-video\.json$/);
+
   // The model catalog ---------------------------------------------------------------------
   const clearCanvas = async () => {
     const ids = await page.$$eval(".card", (cards) => cards.map((card) => card.dataset.testid.slice("node-".length)));

@@ -230,7 +230,14 @@ export function App() {
       const answer = await api.open(await file.text());
       load(answer.workflow);
       setSaveName(file.name.replace(/[^A-Za-z0-9._-]/g, "-"));
-      say(`opened ${file.name}`);
+      // A node whose type this editor does not offer (e.g. a model missing from its catalog)
+      // cannot be drawn; say so instead of leaving it out silently.
+      const unknown = [...new Set(answer.workflow.nodes.map((node) => node.type).filter((type) => !specs.has(type)))];
+      if (unknown.length) {
+        say(`opened ${file.name}, but cannot draw ${unknown.join(", ")}: not a node type here (sync the model catalog, or start the editor with --catalog)`, "error");
+      } else {
+        say(`opened ${file.name}`);
+      }
     } catch (error) {
       say((error as Error).message, "error");
     }
