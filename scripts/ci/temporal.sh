@@ -4,6 +4,11 @@
 # (text-to-video -> wait -> download) during which one worker is killed with SIGKILL, and a
 # second workflow that is cancelled.
 #
+# Then a crash test (issue 25): a Temporal server on a database file, an emulator whose first
+# Runs answer 2.5 s late, one worker killed with SIGKILL while a Run is in flight, the server
+# killed and restarted on its database, a second worker killed during downloads: all 24 chains
+# finish, the emulator accepted exactly 24 Runs, every file verifies.
+#
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
 # gives one workflow, the cancelled workflow's remote tasks end cancelled/killed, and a
@@ -273,5 +278,92 @@ STATS2=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator2.env"
 accepted2=$(curl -sf "$STATS2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs_accepted"])')
 [[ "$accepted2" == 2 ]] || fail "the second emulator accepted $accepted2 Runs, expected 2 (one per intent)"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+cat >"$WORK/crash_batch.py" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["nodes"] = doc["nodes"][:3 * int(sys.argv[3])]
+for node in doc["nodes"]:
+    if node["type"].startswith("pixverse/"):
+        node["inputs"]["prompt"] += " (crash test)"
+doc["description"] = "chains through crashes"
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+cat >"$WORK/crash_check.py" <<'PY'
+import json, sys
+report, chains = json.load(open(sys.argv[1])), int(sys.argv[2])
+bad = [n for n in report["nodes"] if n["state"] != "finished"]
+assert not bad, f"nodes not finished: {bad[:3]}"
+urls = {n["id"]: [o["url"] for o in n["outputs"]["outputs"]]
+        for n in report["nodes"] if n["type"] == "wiro/task.wait"}
+rows = []
+for node in report["nodes"]:
+    if node["type"] == "wiro/output.download":
+        served = urls[node["id"].replace("save", "wait")]
+        for f, url in zip(node["outputs"]["files"], served):
+            rows.append(f'{f["path"]}\t{f["sha256"]}\t{url}')
+assert len(rows) == chains, f"{len(rows)} files for {chains} chains"
+open(sys.argv[3], "w").write("\n".join(rows) + "\n")
+print(f"{len(rows)} files verified against the report")
+PY
+say "crash: a Temporal server on a database file, an emulator whose first Runs answer 2.5 s late, one worker"
+CPORT=$(free_port)
+CADDR=127.0.0.1:$CPORT
+CHTTP=$(free_port)
+CMETRICS=$(free_port)
+start_crash_server() {
+  "$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$CPORT" --headless --db-filename "$WORK/crash.db" \
+    --http-port "$CHTTP" --metrics-port "$CMETRICS" --log-level warn \
+    --dynamic-config-value frontend.enableServerVersionCheck=false >>"$WORK/temporal-crash.log" 2>&1 &
+  CSERVER=$!
+  PIDS+=("$CSERVER")
+  wait_for 60 "the crash test's Temporal server" "\"$TEMPORAL\" operator cluster health --address $CADDR >/dev/null 2>&1"
+}
+start_crash_server
+CRASH_CHAINS=24
+"$BIN" emulator --speed 0.6 --max-running 5 --fault run=slow@2500:12 >"$WORK/emulator3.env" 2>"$WORK/emulator3.log" &
+PIDS+=($!)
+wait_for 30 "the third emulator" "[[ -f \"$WORK/emulator3.env\" && \$(wc -l <\"$WORK/emulator3.env\") -ge 4 ]]"
+STATS3=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator3.env")/emulator/stats
+counter3() { curl -sf "$STATS3" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
+crash_worker() {
+  (
+    # shellcheck disable=SC1091
+    source "$WORK/emulator3.env"
+    exec "$BIN" worker --temporal "$CADDR" --task-queue crash --out "$WORK/crash-out"
+  ) >>"$WORK/worker-crash-$1.log" 2>&1 &
+  CRASH_WORKER=$!
+  PIDS+=("$CRASH_WORKER")
+}
+crash_worker a
+python3 "$WORK/crash_batch.py" "$WORK/batch.json" "$WORK/crash.json" "$CRASH_CHAINS"
+XID=$("$BIN" submit "$WORK/crash.json" --temporal "$CADDR" --task-queue crash --concurrency 4)
+# The third Run is held 2.5 s by the emulator: kill the only worker while it is in flight.
+wait_for 120 "a third Run in flight" "[[ \$(counter3 'requests.get(\"run\", 0)') -ge 3 ]]"
+kill -9 "$CRASH_WORKER"
+say "worker a killed with a Run in flight ($(counter3 'requests.get("run", 0)') Run requests, $(counter3 runs_accepted) accepted)"
+crash_worker b
+sleep 3
+say "killing the Temporal server (kill -9) and restarting it on its database"
+kill -9 "$CSERVER"
+sleep 1
+start_crash_server
+crash_progress() { "$BIN" status "$XID" --temporal "$CADDR" --json 2>/dev/null | python3 -c "$1" 2>/dev/null || echo -1; }
+wait_for 300 "a first download of the crash batch" "[[ \$(crash_progress '$downloaded') -ge 1 ]]"
+kill -9 "$CRASH_WORKER"
+say "worker b killed during downloads ($(crash_progress "$downloaded") done); worker c takes over"
+crash_worker c
+timeout 600 "$BIN" result "$XID" --temporal "$CADDR" --json >"$WORK/crash-report.json" \
+  || { cat "$WORK/crash-report.json"; fail "the crash batch did not succeed"; }
+python3 "$WORK/crash_check.py" "$WORK/crash-report.json" "$CRASH_CHAINS" "$WORK/crash-files.tsv"
+accepted3=$(counter3 runs_accepted)
+[[ "$accepted3" == "$CRASH_CHAINS" ]] || fail "the crash emulator accepted $accepted3 Runs, expected exactly $CRASH_CHAINS"
+while IFS=$'\t' read -r path sha url; do
+  [[ -f "$path" ]] || fail "missing file $path"
+  on_disk=$(sha256sum "$path" | cut -d' ' -f1)
+  served=$(curl -sf "$url" | sha256sum | cut -d' ' -f1)
+  [[ "$on_disk" == "$sha" && "$sha" == "$served" ]] || fail "$path: sha256 $on_disk, report $sha, served $served"
+done <"$WORK/crash-files.tsv"
+say "crash: all $CRASH_CHAINS chains finished through two killed workers and a restarted server, with exactly $CRASH_CHAINS Runs; every file verifies"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

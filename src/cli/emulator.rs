@@ -55,8 +55,8 @@ pub(crate) struct EmulatorArgs {
     /// network; by default webhooks go to public addresses only. Repeatable.
     #[arg(long = "allow-callback", value_name = "HOST[:PORT]")]
     allow_callbacks: Vec<crate::api::AllowedHost>,
-    /// Add N generated models to Tool/List and Tool/Detail (varied parameter types, the
-    /// same every time), e.g. to time `catalog sync --all` on a large catalog.
+    /// Add N generated models to Tool/List and Tool/Detail, runnable too (varied parameter
+    /// types, the same every time), e.g. to time `catalog sync --all` on a large catalog.
     #[arg(long, value_name = "N", default_value_t = 0)]
     synthetic_models: usize,
 }

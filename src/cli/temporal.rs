@@ -52,9 +52,13 @@ pub(crate) struct SubmitArgs {
     /// Set an input: NODE.INPUT=VALUE (part of the document, so of the workflow id).
     #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
     set: Vec<String>,
-    /// At most this many nodes run at once.
+    /// At most this many uploads and downloads run at once (paid Runs leave one at a time).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// How long the workflow looks for the task of a Run whose answer was lost (a worker
+    /// died while sending) before the node fails saying the task may exist, in minutes.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    reconcile_minutes: u64,
 }
 
 /// Arguments of `wiro-nodes status|cancel|result`.
@@ -184,6 +188,7 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     let input = WorkflowInput {
         workflow,
         concurrency: args.concurrency,
+        reconcile_minutes: args.reconcile_minutes,
     };
     match client::submit(&connection, &args.temporal.task_queue, input).await {
         Ok(Submitted::Started(id)) => {

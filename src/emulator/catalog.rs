@@ -54,15 +54,6 @@ pub(crate) fn find(owner: &str, project: &str) -> Option<&'static Model> {
     })
 }
 
-/// The slugs of every known model, for error messages.
-pub(crate) fn slugs() -> String {
-    MODELS
-        .iter()
-        .map(Model::slug)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// What a valid Run will make.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {

@@ -54,7 +54,8 @@ pub struct EmulatorConfig {
     /// that URL, so by default the emulator never posts into this machine's network.
     pub allow_callbacks: Vec<AllowedHost>,
     /// Generated models added to Tool/List and Tool/Detail after the real ones (varied
-    /// parameter types, the same every time), to measure reading a large catalog.
+    /// parameter types, the same every time; Run runs them too), to measure reading a large
+    /// catalog.
     pub synthetic_models: usize,
 }
 

@@ -1,9 +1,16 @@
 //! Every model Tool/List and Tool/Detail know: PixVerse v4's two (typed, in `catalog`), the
 //! described ones (data, in `described`) and the generated ones (`synthetic`), with the
 //! list's filters (`search`, `slugowner`, `categories`, `tags`), order (`sort`, `order`)
-//! and paging (`start`, `limit`), all read loosely as Wiro does.
+//! and paging (`start`, `limit`), all read loosely as Wiro does. Each described model also
+//! keeps the [`CatalogModel`] a client would derive from its own Tool/Detail answer, built on
+//! first use: a Run's body is checked with it, so the emulator and its clients read the
+//! definitions the same way.
 
-use serde_json::{Map, Value};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{json, Map, Value};
+
+use crate::models::catalog::CatalogModel;
 
 use super::answer::text_field;
 use super::catalog::{self, MODELS};
@@ -13,7 +20,22 @@ use super::synthetic::synthetic_models;
 /// The described and generated models of one emulator.
 #[derive(Debug)]
 pub(crate) struct Directory {
-    models: Vec<EmulatedModel>,
+    models: Vec<Entry>,
+}
+
+/// One described or generated model, and what clients derive from it (built on first use:
+/// a large synthetic catalog is mostly listed, rarely run).
+#[derive(Debug)]
+struct Entry {
+    model: Arc<EmulatedModel>,
+    catalog: OnceLock<Result<Arc<CatalogModel>, String>>,
+}
+
+/// A model a Run can be sent to: how it is emulated and how its definitions read.
+#[derive(Debug, Clone)]
+pub(crate) struct Runnable {
+    pub model: Arc<EmulatedModel>,
+    pub catalog: Arc<CatalogModel>,
 }
 
 /// One page of Tool/List: how many models matched, and those on the page.
@@ -26,16 +48,42 @@ pub(crate) struct Page {
 impl Directory {
     /// The described models plus `synthetic` generated ones.
     pub fn new(synthetic: usize) -> Self {
-        let mut models = described().to_vec();
-        models.extend(synthetic_models(synthetic));
+        let models = described()
+            .iter()
+            .cloned()
+            .chain(synthetic_models(synthetic))
+            .map(|model| Entry {
+                model: Arc::new(model),
+                catalog: OnceLock::new(),
+            })
+            .collect();
         Self { models }
+    }
+
+    fn entry(&self, owner: &str, project: &str) -> Option<&Entry> {
+        self.models
+            .iter()
+            .find(|entry| entry.model.is_named(owner, project))
     }
 
     /// The described or generated model named by raw or clean slugs, in any letter case.
     pub fn find(&self, owner: &str, project: &str) -> Option<&EmulatedModel> {
-        self.models
-            .iter()
-            .find(|model| model.is_named(owner, project))
+        self.entry(owner, project).map(|entry| entry.model.as_ref())
+    }
+
+    /// The described or generated model a Run names, with the [`CatalogModel`] its own
+    /// Tool/Detail answer makes; `None` for a model it does not know, `Some(Err)` when its
+    /// answer cannot be read as a client would (a broken model file).
+    pub fn runnable(&self, owner: &str, project: &str) -> Option<Result<Runnable, String>> {
+        let entry = self.entry(owner, project)?;
+        let catalog = entry.catalog.get_or_init(|| {
+            let tool = entry.model.detail();
+            CatalogModel::from_answers(&tool, &json!({ "tool": [tool] }), "emulated").map(Arc::new)
+        });
+        Some(catalog.clone().map(|catalog| Runnable {
+            model: Arc::clone(&entry.model),
+            catalog,
+        }))
     }
 
     /// The Tool/Detail MODEL object of any known model.
@@ -45,13 +93,21 @@ impl Directory {
             .or_else(|| self.find(owner, project).map(EmulatedModel::detail))
     }
 
+    /// The raw slug (`slugowner/slugproject`) of the model `owner/project` names, raw or
+    /// clean, in any letter case; `None` for a model it does not know.
+    pub fn raw_slug(&self, owner: &str, project: &str) -> Option<String> {
+        catalog::find(owner, project)
+            .map(catalog::Model::slug)
+            .or_else(|| self.find(owner, project).map(EmulatedModel::slug))
+    }
+
     /// A few slugs for an error message, and how many more there are.
     pub fn some_slugs(&self) -> String {
         const SHOWN: usize = 12;
         let all: Vec<String> = MODELS
             .iter()
             .map(catalog::Model::slug)
-            .chain(self.models.iter().map(EmulatedModel::slug))
+            .chain(self.models.iter().map(|entry| entry.model.slug()))
             .collect();
         let mut text = all
             .iter()
@@ -82,7 +138,7 @@ impl Directory {
         let mut tools: Vec<Value> = MODELS
             .iter()
             .map(catalog::Model::summary)
-            .chain(self.models.iter().map(EmulatedModel::summary))
+            .chain(self.models.iter().map(|entry| entry.model.summary()))
             .filter(|tool| {
                 let field = |name: &str| tool.get(name).and_then(Value::as_str).unwrap_or_default();
                 let owner_fits = owner.as_deref().is_none_or(|owner| {
@@ -203,6 +259,34 @@ mod tests {
         assert_eq!(page[0], "wiro/speech");
         let (_, empty) = list(&directory, json!({"start": "50"}));
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn every_model_is_runnable_with_the_fields_its_detail_publishes() {
+        let directory = Directory::new(8);
+        for entry in &directory.models {
+            let slug = entry.model.slug();
+            let (owner, project) = slug.split_once('/').unwrap();
+            let runnable = directory.runnable(owner, project).unwrap().unwrap();
+            assert_eq!(runnable.catalog.fields().len(), entry.model.items().count());
+            let again = directory.runnable(owner, project).unwrap().unwrap();
+            assert!(Arc::ptr_eq(&runnable.catalog, &again.catalog), "built once");
+        }
+        let frames = directory.runnable("ACME-LABS", "Frames-To-Video").unwrap();
+        assert_eq!(frames.unwrap().catalog.fields()[0].wire, "firstFrameUrl");
+        assert!(directory.runnable("pixverse", "text-to-video-v4").is_none());
+        assert_eq!(
+            directory
+                .raw_slug("acme-labs", "FRAMES-TO-VIDEO")
+                .as_deref(),
+            Some("Acme Labs/frames to video")
+        );
+        assert_eq!(
+            directory
+                .raw_slug("pixverse", "text-to-video-v4")
+                .as_deref(),
+            Some("PixVerse/text-to-video-v4")
+        );
     }
 
     #[test]

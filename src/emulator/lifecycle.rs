@@ -3,28 +3,24 @@
 //! task_start → task_output… → task_output_full → task_end → task_postprocess_start →
 //! task_postprocess_end`. A failing task writes `task_error` lines instead of finishing its
 //! output and ends with `pexit "1"`; Kill and Cancel end it at `task_cancel` (see
-//! `routes/tasks.rs`), after which this driver only stops.
+//! `routes/tasks.rs`), after which this driver only stops. What the task makes is its
+//! [`Work`]: the same phases for PixVerse v4's clip and for every described model.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::AbortOnDropHandle;
 
 use crate::api::wire::{OutputFile, Task, TaskStatus, WireNumber};
 
-use super::basics::{lock, now_secs, random_hex};
+use super::basics::{lock, now_secs};
 use super::callback;
-use super::catalog::Plan;
 use super::faults::Fault;
-use super::image_size::dimensions;
 use super::state::Shared;
 use super::task_book::TaskEntry;
-use super::video::VideoSpec;
+use super::work::{store, Made, Work};
 
-/// Frames per second of every output clip.
-pub(crate) const FPS: u32 = 24;
 /// Progress lines written while a task runs.
 const OUTPUT_LINES: u32 = 5;
 
@@ -40,11 +36,11 @@ mod phase_ms {
     pub const POSTPROCESS: f64 = 300.0;
 }
 
-/// Why a task fails on purpose.
-pub(crate) fn failure_reason(plan: &Plan, fault: Option<Fault>) -> Option<&'static str> {
+/// Why a task fails on purpose: a fault says so, or its prompt asks for it.
+pub(crate) fn failure_reason(work: &Work, fault: Option<Fault>) -> Option<&'static str> {
     if fault == Some(Fault::TaskFails) {
         Some("a run=fail fault was injected")
-    } else if plan.prompt.contains("[emulator:fail]") {
+    } else if work.prompt().contains("[emulator:fail]") {
         Some("the prompt asks for it with [emulator:fail]")
     } else {
         None
@@ -55,7 +51,7 @@ pub(crate) fn failure_reason(plan: &Plan, fault: Option<Fault>) -> Option<&'stat
 pub(crate) async fn drive(
     shared: Arc<Shared>,
     id: String,
-    plan: Plan,
+    work: Work,
     fail: Option<&'static str>,
     stop: CancellationToken,
 ) {
@@ -64,7 +60,7 @@ pub(crate) async fn drive(
         id: &id,
         stop: &stop,
     };
-    if let Some((record, callback)) = driver.run(&plan, fail).await {
+    if let Some((record, callback)) = driver.run(&work, fail).await {
         ended(&shared, &record, callback);
     }
 }
@@ -135,7 +131,7 @@ impl Driver<'_> {
         })
     }
 
-    async fn run(&self, plan: &Plan, fail: Option<&str>) -> Option<(Task, Option<String>)> {
+    async fn run(&self, work: &Work, fail: Option<&str>) -> Option<(Task, Option<String>)> {
         self.pause(phase_ms::QUEUE).await?;
         let _slot = match &self.shared.slots {
             Some(slots) => tokio::select! {
@@ -158,86 +154,83 @@ impl Driver<'_> {
             entry.record.starttime = Some(WireNumber::from(now_secs()));
             entry.publish(TaskStatus::Start, Value::Null);
         })?;
-
-        let spec = self.video_spec(plan);
-        // The encoder stops when the task is killed: dropping the handle aborts it (a cached
-        // clip in progress for another task is not affected: the cache's cell is shared, not
-        // the spawned task).
-        let clip = (fail.is_none()).then(|| {
-            let shared = Arc::clone(self.shared);
-            AbortOnDropHandle::new(tokio::spawn(async move { shared.clips.get(spec).await }))
-        });
+        // Dropping `making` (the task killed, the emulator stopping) stops the work.
+        let making = fail.is_none().then(|| work.start(self.shared, self.id));
         self.pause(phase_ms::START).await?;
-
-        let frames = spec.seconds * spec.fps;
         let lines = if fail.is_some() { 2 } else { OUTPUT_LINES };
         for line in 1..=lines {
-            let frame = frames * line / OUTPUT_LINES;
-            self.log(
-                TaskStatus::Output,
-                format!("generating frame {frame}/{frames}"),
-            )?;
+            let text = work.progress(self.shared, self.id, line, OUTPUT_LINES);
+            self.log(TaskStatus::Output, text)?;
             self.pause(phase_ms::OUTPUT_LINE).await?;
         }
-
-        let outcome = match (fail, clip) {
+        let outcome = match (fail, making) {
             (Some(reason), _) => Err(format!(
                 "RuntimeError: the emulated model failed on purpose: {reason}"
             )),
-            (None, Some(clip)) => tokio::select! {
-                done = clip => done
-                    .map_err(|problem| format!("the encoder task failed: {problem}"))
-                    .and_then(|encoded| encoded.map_err(|problem| format!("VideoError: {problem}"))),
+            (None, Some(making)) => tokio::select! {
+                done = making => done
+                    .map_err(|problem| format!("the output task failed: {problem}"))
+                    .and_then(|made| made),
                 _ = self.stop.cancelled() => return None,
             },
-            (None, None) => Err("no clip was started".into()),
+            (None, None) => Err("no work was started".into()),
         };
         match outcome {
-            Ok(clip) => {
-                let full =
-                    self.update(|entry| entry.record.debugoutput.clone().unwrap_or_default())?;
-                self.publish(TaskStatus::OutputFull, json!(full))?;
-                self.pause(phase_ms::END).await?;
-                self.publish(TaskStatus::End, Value::Null)?;
-                self.pause(phase_ms::POSTPROCESS).await?;
-                self.publish(TaskStatus::PostprocessStart, Value::Null)?;
-                self.pause(phase_ms::POSTPROCESS).await?;
-                let size = clip.len;
-                let url = self.shared.store_clip("0.mp4", "video/mp4", clip);
-                let mut extra = Map::new();
-                extra.insert("parentid".into(), json!(random_hex(32)));
-                let output = OutputFile {
-                    id: random_hex(32),
-                    name: "0.mp4".into(),
-                    contenttype: "video/mp4".into(),
-                    size: Some(WireNumber::from(size)),
-                    url,
-                    seal: None,
-                    extra,
-                };
-                self.finish(started, Ok(output))
+            Ok(made) => self.succeed(started, made).await,
+            Err(line) => self.fail(started, line).await,
+        }
+    }
+
+    /// The phases after a success: the full log, the end, post-processing, the outputs.
+    async fn succeed(&self, started: Instant, made: Made) -> Option<(Task, Option<String>)> {
+        let full = self.update(|entry| entry.record.debugoutput.clone().unwrap_or_default())?;
+        self.publish(TaskStatus::OutputFull, json!(full))?;
+        self.pause(phase_ms::END).await?;
+        self.publish(TaskStatus::End, Value::Null)?;
+        self.pause(phase_ms::POSTPROCESS).await?;
+        self.publish(TaskStatus::PostprocessStart, Value::Null)?;
+        self.pause(phase_ms::POSTPROCESS).await?;
+        if self.stop.is_cancelled() {
+            return None;
+        }
+        match store(self.shared, made).await {
+            Ok(outputs) => {
+                let urls: Vec<String> = outputs.iter().map(|output| output.url.clone()).collect();
+                let done = self.finish(started, Ok(outputs));
+                if done.is_none() {
+                    // Killed while its files were being stored: nobody will ever see them.
+                    for url in urls.iter().filter(|url| !url.is_empty()) {
+                        self.shared.remove_file_by_url(url);
+                    }
+                }
+                done
             }
             Err(line) => {
                 self.log(TaskStatus::Error, line)?;
-                self.pause(phase_ms::OUTPUT_LINE).await?;
-                let full =
-                    self.update(|entry| entry.record.debugerror.clone().unwrap_or_default())?;
-                self.publish(TaskStatus::ErrorFull, json!(full))?;
-                self.pause(phase_ms::END).await?;
-                self.publish(TaskStatus::End, Value::Null)?;
-                self.pause(phase_ms::POSTPROCESS).await?;
-                self.publish(TaskStatus::PostprocessStart, Value::Null)?;
-                self.pause(phase_ms::POSTPROCESS).await?;
                 self.finish(started, Err(()))
             }
         }
+    }
+
+    /// The phases after a failure: the error line, the full error log, the end.
+    async fn fail(&self, started: Instant, line: String) -> Option<(Task, Option<String>)> {
+        self.log(TaskStatus::Error, line)?;
+        self.pause(phase_ms::OUTPUT_LINE).await?;
+        let full = self.update(|entry| entry.record.debugerror.clone().unwrap_or_default())?;
+        self.publish(TaskStatus::ErrorFull, json!(full))?;
+        self.pause(phase_ms::END).await?;
+        self.publish(TaskStatus::End, Value::Null)?;
+        self.pause(phase_ms::POSTPROCESS).await?;
+        self.publish(TaskStatus::PostprocessStart, Value::Null)?;
+        self.pause(phase_ms::POSTPROCESS).await?;
+        self.finish(started, Err(()))
     }
 
     /// Ends the task at `task_postprocess_end`: paid and with its output, or failed and free.
     fn finish(
         &self,
         started: Instant,
-        output: Result<OutputFile, ()>,
+        outputs: Result<Vec<OutputFile>, ()>,
     ) -> Option<(Task, Option<String>)> {
         let mut book = lock(&self.shared.tasks);
         let entry = book.by_id.get_mut(self.id)?;
@@ -248,8 +241,8 @@ impl Driver<'_> {
         let record = &mut entry.record;
         record.endtime = Some(WireNumber::from(now_secs()));
         record.elapsedseconds = Some(WireNumber::new(format!("{elapsed:.4}")));
-        let charged = match output {
-            Ok(output) => {
+        let charged = match outputs {
+            Ok(outputs) => {
                 let price = entry.price;
                 record.pexit = Some(WireNumber::new("0"));
                 record.totalcost = Some(WireNumber::new(format!("{price:.12}")));
@@ -257,7 +250,7 @@ impl Driver<'_> {
                     "{:.12}",
                     price / elapsed.max(0.001)
                 )));
-                record.outputs = vec![output];
+                record.outputs = outputs;
                 price
             }
             Err(()) => {
@@ -267,7 +260,11 @@ impl Driver<'_> {
             }
         };
         let outputs = serde_json::to_value(&record.outputs).unwrap_or(Value::Null);
-        for output in &record.outputs {
+        for output in record
+            .outputs
+            .iter()
+            .filter(|output| !output.url.is_empty())
+        {
             self.shared.output_ended(&output.url);
         }
         entry.publish(TaskStatus::PostprocessEnd, outputs);
@@ -276,26 +273,5 @@ impl Driver<'_> {
             *balance -= charged;
         }
         Some(done)
-    }
-
-    fn video_spec(&self, plan: &Plan) -> VideoSpec {
-        let image = plan
-            .input_image_url
-            .as_deref()
-            .and_then(|url| self.shared.file_by_url(url))
-            .and_then(|file| file.body.in_memory().and_then(|bytes| dimensions(bytes)));
-        let (width, height) = plan.frame_size(image);
-        let seed = plan.seed.map(u64::from).unwrap_or_else(|| {
-            // No seed given: one derived from the task id, so a task's clip never changes.
-            let id: u64 = self.id.parse().unwrap_or(0);
-            id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33
-        });
-        VideoSpec {
-            width,
-            height,
-            seconds: plan.seconds,
-            fps: FPS,
-            seed,
-        }
     }
 }

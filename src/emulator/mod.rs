@@ -32,7 +32,8 @@
 //!   other models as data (`models/*.json`: their Tool/Detail and how they are emulated);
 //!   `synthetic`: generated models for benchmarks; `directory`: all of them for Tool/List and
 //!   Tool/Detail; `outputs`: what a described model's Run makes (by `media`: PNG, WAV) and
-//!   costs; `lifecycle`: drives a task;
+//!   costs; `work`: what a task makes (PixVerse's clip or a described model's outputs);
+//!   `lifecycle`: drives a task through its statuses;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
 //! - `video`: the in-process MP4 encoder, `clips`: its cache on disk, `memory`: giving freed
@@ -57,8 +58,6 @@ mod image_size;
 mod lifecycle;
 mod media;
 mod memory;
-// Called by the Run route once it checks the described models' bodies (being written).
-#[allow(dead_code)]
 mod outputs;
 mod parameter_list;
 mod prices;
@@ -69,6 +68,7 @@ mod stats;
 mod synthetic;
 mod task_book;
 pub mod video;
+mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

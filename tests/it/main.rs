@@ -25,6 +25,7 @@ mod emulator_faults;
 mod emulator_image_to_video;
 mod emulator_lifecycle_order;
 mod emulator_refuses_bad_requests;
+mod emulator_runs_catalog_models;
 mod emulator_serves_the_model_catalog;
 mod every_node_runs_against_the_emulator;
 mod executor_cancel_stops_remote_tasks;

@@ -4,7 +4,7 @@
 //! Two steps, so the Run route and the task driver each take the part they need:
 //! [`make_outputs`] renders (CPU work: call it on a blocking thread) and
 //! [`store_outputs`] puts files under `/cdn` and answers the task's `outputs` records;
-//! [`make_and_store`] does both. The price of a Run is [`EmulatedModel::price`] of its
+//! [`render`] is the first on a blocking thread, clips encoded, for a running task. The price of a Run is [`EmulatedModel::price`] of its
 //! [`EmulatedModel::plan`].
 
 pub(crate) mod plan;
@@ -154,21 +154,29 @@ pub(crate) async fn store_outputs(
     Ok(outputs)
 }
 
-/// [`make_outputs`] on a blocking thread, then [`store_outputs`]: what a finished task of a
-/// described model hands out.
-pub(crate) async fn make_and_store(
+/// [`make_outputs`] on a blocking thread, with every clip encoded into the shared cache:
+/// what a running task of a described model makes, ready for [`store_outputs`] once the task
+/// ends. Nothing is stored yet, so a task killed meanwhile leaves no file behind.
+pub(crate) async fn render(
     shared: &Shared,
-    model: &EmulatedModel,
-    parameters: &Map<String, Value>,
+    model: Arc<EmulatedModel>,
+    parameters: Map<String, Value>,
     fallback_seed: u64,
-) -> Result<Vec<OutputFile>, String> {
-    let model = Arc::new(model.clone());
-    let parameters = parameters.clone();
+) -> Result<Vec<MadeOutput>, String> {
     let made =
         tokio::task::spawn_blocking(move || make_outputs(&model, &parameters, fallback_seed))
             .await
             .map_err(|problem| format!("the output renderer failed: {problem}"))??;
-    store_outputs(shared, made).await
+    for output in &made {
+        if let MadeBody::Video(spec) = &output.body {
+            shared
+                .clips
+                .get(*spec)
+                .await
+                .map_err(|problem| format!("VideoError: {problem}"))?;
+        }
+    }
+    Ok(made)
 }
 
 #[cfg(test)]
@@ -266,17 +274,21 @@ mod tests {
             "http://emulator".into(),
             CancellationToken::new(),
         );
+        let store = |owner: &str, project: &str, parameters: Map<String, Value>| {
+            let model = Arc::new(model(owner, project).clone());
+            let shared = &shared;
+            async move {
+                let made = render(shared, model, parameters, 1).await.unwrap();
+                store_outputs(shared, made).await.unwrap()
+            }
+        };
         let frames = run(json!({"duration": 2, "firstFrame": "a", "lastFrame": "b"}));
-        let clip = make_and_store(&shared, model("acme-labs", "frames-to-video"), &frames, 1)
-            .await
-            .unwrap();
+        let clip = store("acme-labs", "frames-to-video", frames).await;
         assert_eq!(clip[0].contenttype, "video/mp4");
         let served = shared.file_by_url(&clip[0].url).unwrap();
         assert_eq!(Some(served.body.len()), clip[0].size_bytes());
 
-        let collage = make_and_store(&shared, model("wiro", "collage"), &Map::new(), 1)
-            .await
-            .unwrap();
+        let collage = store("wiro", "collage", Map::new()).await;
         let served = shared.file_by_url(&collage[0].url).unwrap();
         assert_eq!(served.content_type, "image/png");
         assert_eq!(
@@ -285,9 +297,7 @@ mod tests {
         );
 
         let chat = run(json!({"prompt": "hello"}));
-        let answer = make_and_store(&shared, model("wiro", "chat"), &chat, 1)
-            .await
-            .unwrap();
+        let answer = store("wiro", "chat", chat).await;
         let record = serde_json::to_value(&answer[0]).unwrap();
         assert!(record["content"]["message"]
             .as_str()

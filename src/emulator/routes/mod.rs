@@ -13,6 +13,8 @@
 mod cdn;
 mod files;
 mod run;
+mod run_admission;
+mod run_body;
 mod task_files;
 mod task_list;
 mod tasks;

@@ -3,8 +3,8 @@
 //!
 //! Body: `{"type": "model", "sort": "id", "order": "DESC", "start": "0", "limit": "20",
 //! "modelName"?: "owner/model"}`; numbers may be strings. Tasks are sorted by id (`order`
-//! `ASC` reverses it; other `sort` fields are read as `id`); `modelName` matches
-//! case-insensitively. The answer is `{"result", "errors", "total", "tasklist"}` with the
+//! `ASC` reverses it; other `sort` fields are read as `id`); `modelName` names the model by
+//! its raw or clean slugs, in any letter case, as a Run may have. The answer is `{"result", "errors", "total", "tasklist"}` with the
 //! records Task/Detail gives, `total` counting every task that matched.
 
 use std::sync::Arc;
@@ -43,7 +43,13 @@ pub(crate) async fn list(
         (Ok(start), Ok(limit)) => (start, limit),
         (Err(answer), _) | (_, Err(answer)) => return answer,
     };
-    let model = text_field(&request, "modelName");
+    let model = text_field(&request, "modelName").map(|name| {
+        // The raw slug tasks are recorded under, whichever slug the caller uses.
+        name.trim()
+            .split_once('/')
+            .and_then(|(owner, project)| shared.directory.raw_slug(owner, project))
+            .unwrap_or(name)
+    });
     let ascending =
         text_field(&request, "order").is_some_and(|order| order.eq_ignore_ascii_case("asc"));
     let mut tasks: Vec<Task> = {
@@ -83,7 +89,7 @@ fn count(request: &Map<String, Value>, name: &str, default: usize) -> Result<usi
     }
 }
 
-/// Whether the task ran `owner/model`, compared case-insensitively.
+/// Whether the task ran the model of raw slug `model`, compared case-insensitively.
 fn of_model(record: &Task, model: &str) -> bool {
     let field = |name: &str| record.extra.get(name).and_then(Value::as_str).unwrap_or("");
     format!("{}/{}", field("modelslugowner"), field("modelslugproject"))

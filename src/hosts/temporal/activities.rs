@@ -7,9 +7,10 @@
 //! the workflow schedules with one attempt. A cancellation request reaches the activity with
 //! a heartbeat's answer and cancels the node, which stops its remote task before returning.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
 use temporalio_common::ActivityDefinition;
@@ -20,10 +21,11 @@ use temporalio_sdk::ApplicationFailure;
 use tokio_util::sync::CancellationToken;
 
 use super::failure;
-use super::messages::{NodeCall, NodeDone};
-use crate::api::{safe_file_name, Client, Error as ApiError};
+use super::messages::{NodeCall, NodeDone, ReconcileCall, Reconciled};
+use crate::api::{safe_file_name, Client, Error as ApiError, RunLookup};
 use crate::node::{
-    Fate, FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry, TaskSlots,
+    look_for_lost_run, Fate, FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry,
+    TaskSlots,
 };
 
 /// How often a running activity heartbeats (and so notices a cancellation).
@@ -82,6 +84,45 @@ impl ExecutableActivity for NodeActivity {
     }
 }
 
+/// The activity that looks for the task of a paid node's Run whose answer was lost, with
+/// Task/List: found (adopted), provably not created (read twice), or cannot tell yet. A read:
+/// Temporal may retry it on any worker.
+pub struct ReconcileRun;
+
+/// The name of [`ReconcileRun`].
+pub const RECONCILE_RUN: &str = "wiro.reconcile";
+
+impl ActivityDefinition for ReconcileRun {
+    type Input = ReconcileCall;
+    type Output = Reconciled;
+
+    fn name(&self) -> &str {
+        RECONCILE_RUN
+    }
+}
+
+impl ExecutableActivity for ReconcileRun {
+    type Implementer = NodeHost;
+    const REQUIRES_INSTANCE: bool = true;
+
+    fn definition() -> Self {
+        Self
+    }
+
+    fn execute(
+        host: Option<Arc<NodeHost>>,
+        _ctx: ActivityContext,
+        call: ReconcileCall,
+    ) -> BoxFuture<'static, Result<Reconciled, ActivityError>> {
+        Box::pin(async move {
+            let Some(host) = host else {
+                return Err(fail(failure::FAILED, "the worker has no node host".into()));
+            };
+            Ok(host.reconcile(call).await)
+        })
+    }
+}
+
 /// The activity that stops a task a cancelled workflow had started: Cancel while queued, Kill
 /// once running, nothing when it already ended. Its result says which.
 pub struct StopTask;
@@ -133,11 +174,62 @@ impl ExecutableActivity for StopTask {
 impl ActivityImplementer for NodeHost {
     fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {
         defs.register_activity::<StopTask>(self.clone());
+        defs.register_activity::<ReconcileRun>(self.clone());
         defs.register_activity::<NodeActivity>(self);
     }
 }
 
 impl NodeHost {
+    /// Task/List's verdict on a paid node's lost Run (see [`ReconcileRun`]).
+    async fn reconcile(&self, lost: ReconcileCall) -> Reconciled {
+        let call = &lost.call;
+        let Some(node) = self.registry.get(&call.type_id) else {
+            return Reconciled::CannotTell {
+                reason: format!("this worker has no node type {:?}", call.type_id),
+            };
+        };
+        let Some(run) = node.sent_run(&call.inputs) else {
+            return Reconciled::CannotTell {
+                reason: "the node does not say which Run it sends".into(),
+            };
+        };
+        let claimed: HashSet<String> = call.claimed.iter().cloned().collect();
+        let scheduled = UNIX_EPOCH + Duration::from_millis(lost.scheduled_at_ms);
+        let label = format!("{}/{}", call.run, call.node);
+        match look_for_lost_run(
+            &self.client,
+            &run.model,
+            &run.parameters,
+            scheduled,
+            &claimed,
+        )
+        .await
+        {
+            Ok(RunLookup::Found { handle, .. }) => {
+                match node.spec().kinds.outputs_for_started_task(&handle) {
+                    Some(outputs) => {
+                        tracing::info!(node = label, taskid = handle.taskid, "lost Run found: task adopted");
+                        Reconciled::Found {
+                            outputs,
+                            worker: self.identity.clone(),
+                        }
+                    }
+                    None => Reconciled::CannotTell {
+                        reason: format!(
+                            "task {} matches, but the node's outputs cannot be made from its handle",
+                            handle.taskid
+                        ),
+                    },
+                }
+            }
+            Ok(RunLookup::NotCreated { .. }) => Reconciled::NotCreated,
+            Ok(RunLookup::CannotTell { reason }) => Reconciled::CannotTell { reason },
+            Err(error) => Reconciled::CannotTell {
+                reason: error.to_string(),
+            },
+        }
+    }
+
     /// The folder a workflow execution's files go to on this worker.
     pub fn output_dir(&self, run: &str) -> PathBuf {
         absolute(&self.output_root.join(safe_file_name(run)))

@@ -7,8 +7,9 @@
 //! - a Run whose answer is lost is looked up by its activity with Task/List, as the local
 //!   executor does: its task adopted, or, provably not created, the Run sent once more;
 //! - a Run whose outcome stays unknown (the list could not tell, or the worker was lost while
-//!   sending) is never sent again by the workflow: the node fails and says how to check
-//!   ([`RECONCILE_HOOK`]);
+//!   sending) is looked for by the workflow itself ([`reconcile`](super::reconcile)), on
+//!   durable timers, for a bounded time; it is sent again only when provably not created, and
+//!   after that time the node fails and says how to check ([`RECONCILE_HOOK`]);
 //! - every other node heartbeats and is retried with backoff, on any worker.
 
 use std::time::Duration;
@@ -23,6 +24,7 @@ use temporalio_sdk::{
 use super::activities::{NODE_ACTIVITY, STOP_TASK};
 use super::failure;
 use super::messages::{NodeCall, NodeDone, NodeState};
+use super::reconcile::{after_lost_answer, AfterLoss};
 use super::workflow::{report_state, GraphWorkflow};
 use crate::api::TaskHandle;
 
@@ -120,6 +122,7 @@ pub(super) async fn run_node(
     position: usize,
     call: NodeCall,
     paid: bool,
+    reconcile_for: Duration,
 ) -> (usize, Outcome) {
     let activity = || NodeActivityCall;
     if !paid {
@@ -137,9 +140,24 @@ pub(super) async fn run_node(
             line.state = NodeState::Running;
             line.submits = submits;
         });
+        let scheduled_at = ctx.workflow_time().unwrap_or(std::time::UNIX_EPOCH);
         let result = ctx
             .execute_activity(activity(), call.clone(), submit_options())
             .await;
+        if let Err(error) = &result {
+            if failure_type(error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some()
+            {
+                let lost = describe(error);
+                match after_lost_answer(ctx, position, &call, scheduled_at, reconcile_for, &lost)
+                    .await
+                {
+                    AfterLoss::Adopted(done) => return (position, Outcome::Finished(done)),
+                    AfterLoss::SendAgain => continue,
+                    AfterLoss::GaveUp(message) => return (position, Outcome::Failed(message)),
+                    AfterLoss::Cancelled => return (position, Outcome::Cancelled),
+                }
+            }
+        }
         let not_started =
             matches!(&result, Err(error) if failure_type(error) == Some(failure::NOT_STARTED));
         if !not_started {
@@ -165,15 +183,8 @@ fn outcome(result: Result<NodeDone, ActivityExecutionError>, paid: bool) -> Outc
     if error.as_cancelled().is_some() {
         return Outcome::Cancelled;
     }
-    let message = describe(&error);
-    if paid
-        && (failure_type(&error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some())
-    {
-        return Outcome::Failed(format!(
-            "the Run may have been accepted but its answer was lost ({message}); the workflow does not send it again — {RECONCILE_HOOK}"
-        ));
-    }
-    Outcome::Failed(message)
+    let _ = paid; // a paid node's lost answer was reconciled before this
+    Outcome::Failed(describe(&error))
 }
 
 /// The failure type a worker gave the activity's error, if any.

@@ -11,13 +11,52 @@ use crate::graph::Workflow;
 pub struct WorkflowInput {
     /// The workflow document, with `--set` values already applied.
     pub workflow: Workflow,
-    /// At most this many nodes run at once (0 counts as 1).
+    /// At most this many uploads and downloads run at once (0 counts as 1).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// How long a Run whose answer was lost is looked for (Task/List, on durable timers)
+    /// before its node fails saying the task may exist, in minutes.
+    #[serde(default = "default_reconcile_minutes")]
+    pub reconcile_minutes: u64,
 }
 
 fn default_concurrency() -> usize {
     8
+}
+
+fn default_reconcile_minutes() -> u64 {
+    30
+}
+
+/// A paid node whose Run's answer was lost (its worker died, it timed out), to be looked for
+/// with Task/List: its call, and when the workflow scheduled the submit (the Run left after
+/// that), in Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconcileCall {
+    /// The submit's call, with the tasks the workflow already holds.
+    pub call: NodeCall,
+    /// When the submit was scheduled, by the workflow's clock.
+    pub scheduled_at_ms: u64,
+}
+
+/// What Task/List says about a lost Run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Reconciled {
+    /// The Run created this task: the node's outputs, with it adopted.
+    Found {
+        /// The node's outputs (its task handle).
+        outputs: Value,
+        /// The worker that found it.
+        worker: String,
+    },
+    /// The listing covers the window, read twice, and holds no such task: send it again.
+    NotCreated,
+    /// The listing cannot tell yet.
+    CannotTell {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One node, as the workflow asks a worker to run it.

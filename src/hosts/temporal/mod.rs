@@ -19,6 +19,7 @@ pub mod activities;
 mod calls;
 pub mod client;
 pub mod messages;
+mod reconcile;
 pub mod workflow;
 
 pub use activities::NodeHost;

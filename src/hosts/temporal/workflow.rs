@@ -108,6 +108,7 @@ impl GraphWorkflow {
                     .then_some(FILE_SLOTS)
             }
         });
+        let reconcile_for = std::time::Duration::from_secs(input.reconcile_minutes * 60);
         let mut running: Vec<Running<'_>> = Vec::new();
         loop {
             let cancelled = ctx.cancellation_token().is_cancelled();
@@ -116,10 +117,9 @@ impl GraphWorkflow {
                     Next::Skip(position, reason) => {
                         schedule.skipped(position);
                         let because = match reason {
-                            SkipReason::InputDidNotFinish(input) => format!(
-                                "input node {:?} did not finish",
-                                workflow.nodes[input].id
-                            ),
+                            SkipReason::InputDidNotFinish(input) => {
+                                format!("input node {:?} did not finish", workflow.nodes[input].id)
+                            }
                             SkipReason::Cancelled => "the run was cancelled".to_owned(),
                         };
                         report_state(ctx, position, NodeState::Skipped, Some(because));
@@ -156,7 +156,13 @@ impl GraphWorkflow {
                 };
                 schedule.running(position);
                 report_state(ctx, position, NodeState::Running, None);
-                running.push(Box::pin(run_node(ctx, position, call, paid[position])));
+                running.push(Box::pin(run_node(
+                    ctx,
+                    position,
+                    call,
+                    paid[position],
+                    reconcile_for,
+                )));
             }
             if running.is_empty() {
                 break;
