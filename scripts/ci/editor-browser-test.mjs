@@ -372,8 +372,20 @@ try {
     result[`${name}RunSeconds`] = (Date.now() - started) / 1000;
     step(`the ${name} run finished in ${result[`${name}RunSeconds`].toFixed(1)} s: ${matching.join(", ")}`);
   };
-  step("run image-studio → wait → download: 2 PNG files");
+  step("run image-studio → wait → download: 2 PNG files, shown in the page at the size asked");
   await runToFiles(/\.png$/i, 2, "imageStudio");
+  const pictures = await page.waitForFunction(
+    () => {
+      const images = [...document.querySelectorAll('[data-testid="image"]')];
+      return images.length === 2 && images.every((image) => image.complete && image.naturalWidth > 0)
+        ? images.map((image) => `${image.naturalWidth}x${image.naturalHeight}`)
+        : false;
+    },
+    { timeout: 10000, polling: 100 },
+  );
+  const sizes = await pictures.jsonValue();
+  if (!sizes.every((size) => size === "256x256")) throw new Error(`the pictures are ${sizes}, not 256x256`);
+  step(`the page shows both pictures: ${sizes.join(", ")}`);
   await shot("06-catalog-run.png");
 
   step("chat → wait → download: Enter in the search box adds the best match; a switch for stream");

@@ -1,5 +1,5 @@
 // The run: each node's status, task, bytes and log lines; what was spent; the finished video
-// and the output files.
+// (or pictures, or sound, as catalog models make) and the output files.
 
 import { withToken, type Workflow } from "./api";
 import { bytes, money, type RunState } from "./runState";
@@ -7,6 +7,8 @@ import { bytes, money, type RunState } from "./runState";
 export function RunPanel({ run, workflow }: { run: RunState; workflow: Workflow }) {
   const ids = Object.keys(run.nodes).length ? Object.keys(run.nodes) : workflow.nodes.map((node) => node.id);
   const video = run.files.find((file) => /\.(mp4|webm|mov)$/i.test(file.name));
+  const images = run.files.filter((file) => /\.(png|jpe?g|gif|webp)$/i.test(file.name));
+  const sound = run.files.find((file) => /\.(wav|mp3|m4a|ogg)$/i.test(file.name));
   return (
     <section className="run-panel" data-testid="run-panel">
       <div className="run-nodes">
@@ -70,8 +72,18 @@ export function RunPanel({ run, workflow }: { run: RunState; workflow: Workflow 
       <div className="run-outputs">
         {video ? (
           <video key={`${run.run}-${video.url}`} data-testid="video" src={withToken(video.url)} controls preload="metadata" />
+        ) : images.length > 0 ? (
+          <div className="run-images">
+            {images.map((file) => (
+              <a key={`${run.run}-${file.url}`} href={withToken(file.url)} target="_blank" rel="noreferrer">
+                <img data-testid="image" src={withToken(file.url)} alt={file.name} title={file.name} />
+              </a>
+            ))}
+          </div>
+        ) : sound ? (
+          <audio key={`${run.run}-${sound.url}`} data-testid="audio" src={withToken(sound.url)} controls preload="metadata" />
         ) : (
-          <div className="video-placeholder">the finished video plays here</div>
+          <div className="video-placeholder">the finished video, pictures or sound show here</div>
         )}
         <ul className="files">
           {run.files.map((file) => (
