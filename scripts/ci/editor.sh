@@ -6,7 +6,8 @@
 #      build upload → image-to-video → wait → download, a refused edge, a rule error fixed,
 #      a run to a ~5 s video playing in the page, a cancelled run whose task is killed, save;
 #      then with a model catalog of 300+ models (synced from the emulator's synthetic ones):
-#      the palette's search, a catalog model's form, image-studio and chat runs to files;
+#      the palette's search, a catalog model's form, image-studio and chat runs to files
+#      (the 2 pictures shown in the page at the size asked);
 #   4. the saved file runs with `wiro-nodes run` (on the embedded emulator, no credentials).
 # Installs Debian's chromium (apt-get) and puppeteer-core (npm) when missing; npm's cache and
 # puppeteer-core live in $WIRO_CACHE (default ~/.cache/wiro-nodes), outside the clone.
