@@ -302,8 +302,10 @@ for node in report["nodes"]:
         for f, url in zip(node["outputs"]["files"], served):
             rows.append(f'{f["path"]}\t{f["sha256"]}\t{url}')
 assert len(rows) == chains, f"{len(rows)} files for {chains} chains"
+lost = [n["id"] for n in report["nodes"] if "answer was lost" in (n.get("message") or "")]
+assert lost, "no node reconciled a lost answer: the worker was not killed while a Run was in flight"
 open(sys.argv[3], "w").write("\n".join(rows) + "\n")
-print(f"{len(rows)} files verified against the report")
+print(f"{len(rows)} files in the report; reconciled by the workflow after a lost answer: {lost}")
 PY
 say "crash: a Temporal server on a database file, an emulator whose first Runs answer 2.5 s late, one worker"
 CPORT=$(free_port)

@@ -229,3 +229,115 @@ async fn a_wrong_option_or_an_out_of_range_number_is_refused_before_any_request(
     }
     assert_eq!(emulator.stats().runs_accepted, 0);
 }
+
+/// Typed inputs for each emulated model: small sizes and short lengths, files as URLs.
+fn inputs_for(type_id: &str, image: &str) -> Option<Value> {
+    Some(match type_id {
+        "pixverse/text-to-video-v5" => {
+            json!({"prompt": "a fox", "quality": "360p", "audio": true, "Watermark": false})
+        }
+        "acme-labs/frames-to-video" => {
+            json!({"firstFrame": image, "lastFrame": image, "duration": 2, "motion": 0.35})
+        }
+        "wiro/image-studio" => json!({"prompt": "a fox", "numberOfOutputs": 2,
+                                      "width": 256, "height": 320, "guidance": 7.5}),
+        "wiro/collage" => json!({"inputImage": [image, image], "layout": "row"}),
+        "wiro/storyboard-video" => json!({"referenceImages": [image, image], "prompt": "a fox"}),
+        "wiro/speech" => json!({"text": "A fox runs.", "speed": 1.5}),
+        "wiro/chat" => json!({"prompt": "Name a fox.", "temperature": 0.7, "stream": false}),
+        "wiro/legacy-upscaler" => json!({"inputImageUrl": image, "scale": "2"}),
+        _ => return None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_per_emulated_model_runs_end_to_end_with_typed_inputs() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    let registry = Registry::from_inventory().with_source(&catalog);
+    let client = common::client(&emulator);
+    let image = common::finished_video(&client).await.url; // any public URL the server serves
+    let mut nodes = Vec::new();
+    let mut expected = Vec::new();
+    for model in catalog
+        .models
+        .iter()
+        .filter(|m| registry.get(&m.type_id).is_some())
+    {
+        let Some(inputs) = inputs_for(&model.type_id, &image) else {
+            continue;
+        };
+        let id = model.type_id.replace(['/', '-'], "_");
+        nodes.push(json!({"id": format!("{id}_run"), "type": model.type_id, "inputs": inputs}));
+        nodes.push(json!({"id": format!("{id}_wait"), "type": "wiro/task.wait",
+            "inputs": {"task": {"$from": format!("{id}_run.task")}, "poll_seconds": 0.05}}));
+        nodes.push(
+            json!({"id": format!("{id}_save"), "type": "wiro/output.download",
+            "inputs": {"outputs": {"$from": format!("{id}_wait.outputs")}}}),
+        );
+        expected.push((id, model.type_id.clone()));
+    }
+    assert_eq!(
+        expected.len(),
+        8,
+        "every runnable emulated model has inputs here"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let report =
+        wiro_nodes::graph::Executor::new(registry, client, common::run_options(out.path()))
+            .run(&workflow(Value::Array(nodes)), Default::default(), |_| {})
+            .await
+            .unwrap();
+    assert!(report.succeeded(), "{report:#?}");
+    let outputs = |node: &str| {
+        report
+            .nodes
+            .iter()
+            .find(|n| n.id == node)
+            .and_then(|n| n.outputs.clone())
+            .unwrap()
+    };
+    for (id, type_id) in &expected {
+        let files = outputs(&format!("{id}_save"))["files"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let types: Vec<&str> = files
+            .iter()
+            .map(|f| f["contenttype"].as_str().unwrap())
+            .collect();
+        let wanted = match type_id.as_str() {
+            "wiro/image-studio" => vec!["image/png", "image/png"],
+            "wiro/collage" | "wiro/legacy-upscaler" => vec!["image/png"],
+            "wiro/speech" => vec!["audio/wav"],
+            "wiro/chat" => vec!["text/plain; charset=utf-8"],
+            _ => vec!["video/mp4"],
+        };
+        assert_eq!(types, wanted, "{type_id}: {files:?}");
+        for file in &files {
+            let path = file["path"].as_str().unwrap();
+            let bytes = std::fs::read(path).unwrap();
+            assert_eq!(bytes.len() as u64, file["size"].as_u64().unwrap(), "{path}");
+            if type_id == "wiro/image-studio" {
+                let size = imagesize::blob_size(&bytes).unwrap();
+                assert_eq!((size.width, size.height), (256, 320), "{path}");
+            }
+        }
+        if type_id == "wiro/chat" {
+            let answer = outputs(&format!("{id}_wait"))["text"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let saved = std::fs::read_to_string(files[0]["path"].as_str().unwrap()).unwrap();
+            assert!(
+                !answer.is_empty() && answer == saved,
+                "{answer:?} / {saved:?}"
+            );
+        }
+    }
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        9,
+        "one Run per model, plus the image's"
+    );
+}
