@@ -7,7 +7,8 @@
 # Then a crash test (issue 25): a Temporal server on a database file, an emulator whose first
 # Runs answer 2.5 s late, one worker killed with SIGKILL while a Run is in flight, the server
 # killed and restarted on its database, a second worker killed during downloads: all 24 chains
-# finish, the emulator accepted exactly 24 Runs, every file verifies.
+# finish, the emulator accepted exactly 24 Runs, every file verifies. Then catalog models
+# (synced from that emulator) run on Temporal: several PNGs, and a chat answer as text.
 #
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
@@ -278,6 +279,16 @@ STATS2=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator2.env"
 accepted2=$(curl -sf "$STATS2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs_accepted"])')
 [[ "$accepted2" == 2 ]] || fail "the second emulator accepted $accepted2 Runs, expected 2 (one per intent)"
 
+cat >"$WORK/catalog_check.py" <<'PY'
+import json, sys
+nodes = {n["id"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+pngs = nodes["pics_save"]["outputs"]["files"]
+assert [f["contenttype"] for f in pngs] == ["image/png", "image/png"], pngs
+answer = nodes["ask_wait"]["outputs"]["text"]
+text_file = nodes["ask_save"]["outputs"]["files"][0]
+assert text_file["path"].endswith(".txt") and open(text_file["path"]).read() == answer, text_file
+print(f"2 PNGs and the answer {answer[:60]!r} as text and as {text_file['path'].rsplit('/', 1)[-1]}")
+PY
 cat >"$WORK/crash_batch.py" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -326,6 +337,13 @@ CRASH_CHAINS=24
 PIDS+=($!)
 wait_for 30 "the third emulator" "[[ -f \"$WORK/emulator3.env\" && \$(wc -l <\"$WORK/emulator3.env\") -ge 4 ]]"
 STATS3=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator3.env")/emulator/stats
+# The models the emulator publishes, as a catalog every later command and worker reads.
+(
+  # shellcheck disable=SC1091
+  source "$WORK/emulator3.env"
+  "$BIN" catalog sync --all --catalog "$WORK/catalog.json" >/dev/null
+)
+export WIRO_CATALOG="$WORK/catalog.json"
 counter3() { curl -sf "$STATS3" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
 crash_worker() {
   (
@@ -367,5 +385,20 @@ while IFS=$'\t' read -r path sha url; do
 done <"$WORK/crash-files.tsv"
 say "crash: all $CRASH_CHAINS chains finished through two killed workers and a restarted server, with exactly $CRASH_CHAINS Runs; every file verifies"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "catalog models on Temporal: wiro/image-studio (2 PNGs) and wiro/chat (a text answer) from the synced catalog"
+cat >"$WORK/catalog-flow.json" <<'JSON'
+{"version": 1, "description": "catalog models on Temporal", "nodes": [
+ {"id": "pics", "type": "wiro/image-studio", "inputs": {"prompt": "a paper boat", "numberOfOutputs": 2, "width": 256, "height": 256}},
+ {"id": "pics_wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "pics.task"}, "poll_seconds": 1}},
+ {"id": "pics_save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "pics_wait.outputs"}}},
+ {"id": "ask", "type": "wiro/chat", "inputs": {"prompt": "Name a paper boat.", "temperature": 0.7}},
+ {"id": "ask_wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "ask.task"}, "poll_seconds": 1}},
+ {"id": "ask_save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "ask_wait.outputs"}}}]}
+JSON
+KID=$("$BIN" submit "$WORK/catalog-flow.json" --temporal "$CADDR" --task-queue crash)
+timeout 180 "$BIN" result "$KID" --temporal "$CADDR" --json >"$WORK/catalog-report.json" \
+  || { cat "$WORK/catalog-report.json"; fail "the catalog workflow did not succeed"; }
+python3 "$WORK/catalog_check.py" "$WORK/catalog-report.json"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -341,3 +341,39 @@ async fn a_workflow_per_emulated_model_runs_end_to_end_with_typed_inputs() {
         "one Run per model, plus the image's"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_exec_runs_a_catalog_model_from_wiro_catalog_and_refuses_a_bad_option_first() {
+    let emulator = common::fast_emulator().await;
+    let mut catalog = synced(&emulator).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("catalog.json");
+    catalog.save(&path).unwrap();
+    let exec = |inputs: &str| {
+        let mut command = common::binary_for(&emulator);
+        command
+            .env("WIRO_CATALOG", &path)
+            .args(["node", "exec", "wiro/chat", "--inputs", inputs])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let refused = exec(r#"{"prompt": "hi", "temperature": 3}"#)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("temperature"), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 0);
+
+    let started = exec(r#"{"prompt": "Name a fox."}"#).output().await.unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let outputs: Value = serde_json::from_slice(&started.stdout).unwrap();
+    assert!(outputs["task"]["taskid"].is_string(), "{outputs}");
+    assert_eq!(emulator.stats().runs_accepted, 1);
+}
