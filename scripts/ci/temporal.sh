@@ -10,6 +10,9 @@
 # finish, the emulator accepted exactly 24 Runs, every file verifies. Then catalog models
 # (synced from that emulator) run on Temporal: several PNGs, and a chat answer as text.
 #
+# A cancelled workflow is resumed (`submit --resume`): only its killed tasks are sent again;
+# a finished one resumed takes everything over and sends nothing.
+#
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
 # gives one workflow, the cancelled workflow's remote tasks end cancelled/killed, and a
@@ -213,6 +216,29 @@ after=$(counter cancelled)
 [[ $((after - before)) == 3 ]] || fail "the emulator counted $((after - before)) stopped tasks, expected 3"
 [[ "$(counter runs_accepted)" == $((CHAINS + 3)) ]] || fail "unexpected Runs: $(counter runs_accepted)"
 
+say "resume: the cancelled workflow resumed; its killed tasks (not billed) are sent again, nothing else"
+RID=$("$BIN" submit "$WORK/cancel.json" --temporal "$ADDR" --resume "$CID")
+[[ "$RID" == "$CID-r1" ]] || fail "the resumed execution is $RID, expected $CID-r1"
+[[ "$("$BIN" submit "$WORK/cancel.json" --temporal "$ADDR" --resume "$CID")" == "$RID" ]] \
+  || fail "resuming twice started two executions"
+timeout 300 "$BIN" result "$RID" --temporal "$ADDR" --json >"$WORK/resume-report.json" \
+  || { cat "$WORK/resume-report.json"; fail "the resumed workflow did not succeed"; }
+[[ "$(counter runs_accepted)" == $((CHAINS + 6)) ]] || fail "resuming sent $(($(counter runs_accepted) - CHAINS - 3)) Runs, expected 3 (one per killed task)"
+cat >"$WORK/resume_check.py" <<'PY'
+import json, sys
+report, old = json.load(open(sys.argv[1])), sys.argv[2]
+taken = [n["id"] for n in report["nodes"] if n.get("message") == f"taken over from {old}"]
+assert len(taken) == len(report["nodes"]), f"not every node was taken over: {report['nodes']}"
+print(f"all {len(taken)} nodes taken over from {old}")
+PY
+say "resume of a finished execution: everything is taken over, no Run is sent"
+R2=$("$BIN" submit "$WORK/cancel.json" --temporal "$ADDR" --resume "$RID")
+[[ "$R2" == "$CID-r2" ]] || fail "the second resume is $R2, expected $CID-r2"
+timeout 120 "$BIN" result "$R2" --temporal "$ADDR" --json >"$WORK/resume2-report.json" \
+  || { cat "$WORK/resume2-report.json"; fail "the second resume did not succeed"; }
+python3 "$WORK/resume_check.py" "$WORK/resume2-report.json" "$RID"
+[[ "$(counter runs_accepted)" == $((CHAINS + 6)) ]] || fail "a resume of a finished execution sent a Run"
+
 say "walls: a workflow whose download names this machine's loopback is refused by the worker"
 MPORT=$(free_port)
 python3 - "$MPORT" "$WORK/metadata.count" <<'EOF' &
@@ -400,5 +426,5 @@ timeout 180 "$BIN" result "$KID" --temporal "$CADDR" --json >"$WORK/catalog-repo
   || { cat "$WORK/catalog-report.json"; fail "the catalog workflow did not succeed"; }
 python3 "$WORK/catalog_check.py" "$WORK/catalog-report.json"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a cancelled workflow stopped its 3 tasks; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

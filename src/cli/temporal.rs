@@ -59,6 +59,13 @@ pub(crate) struct SubmitArgs {
     /// died while sending) before the node fails saying the task may exist, in minutes.
     #[arg(long, default_value_t = 30, value_name = "MINUTES")]
     reconcile_minutes: u64,
+    /// Resume a failed or cancelled execution of this same document: a new execution takes
+    /// over the nodes that finished there and the tasks it started (nothing finished runs
+    /// again, no started task is paid again); a Run sent there without an answer is looked
+    /// for with Task/List before it is sent again. Needs a worker running (the old
+    /// execution's state is read from it).
+    #[arg(long, value_name = "WORKFLOW_ID")]
+    resume: Option<String>,
 }
 
 /// Arguments of `wiro-nodes status|cancel|result`.
@@ -168,16 +175,19 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    if let Err(problems) = validate(&workflow, &registry) {
-        eprintln!(
-            "{}: the workflow is invalid; nothing was submitted:",
-            args.file.display()
-        );
-        for problem in problems {
-            eprintln!("  - {problem}");
+    let plan = match validate(&workflow, &registry) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            eprintln!(
+                "{}: the workflow is invalid; nothing was submitted:",
+                args.file.display()
+            );
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
+            return EXIT_INVALID;
         }
-        return EXIT_INVALID;
-    }
+    };
     let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
         Ok(connection) => connection,
         Err(error) => {
@@ -185,10 +195,45 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    let resume = match &args.resume {
+        None => None,
+        Some(old) => {
+            let paid: Vec<bool> = workflow
+                .nodes
+                .iter()
+                .map(|node| {
+                    registry
+                        .get(&node.type_id)
+                        .is_some_and(|n| n.spec().spends_money)
+                })
+                .collect();
+            let mut consumers = vec![Vec::new(); workflow.nodes.len()];
+            for (position, inputs) in plan.depends_on.iter().enumerate() {
+                for &input in inputs {
+                    consumers[input].push(position);
+                }
+            }
+            match client::resume_from(&connection, old, &workflow, &paid, &consumers).await {
+                Ok(resume) => {
+                    eprintln!(
+                        "resuming {old}: {} finished node(s) taken over, {} lost Run(s) looked for before sending again",
+                        resume.finished.len(),
+                        resume.lost.len()
+                    );
+                    Some(resume)
+                }
+                Err(error) => {
+                    eprintln!("error: {error}; nothing was submitted");
+                    return EXIT_INVALID;
+                }
+            }
+        }
+    };
     let input = WorkflowInput {
         workflow,
         concurrency: args.concurrency,
         reconcile_minutes: args.reconcile_minutes,
+        resume,
     };
     match client::submit(&connection, &args.temporal.task_queue, input).await {
         Ok(Submitted::Started(id)) => {

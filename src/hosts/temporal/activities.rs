@@ -24,8 +24,8 @@ use super::failure;
 use super::messages::{NodeCall, NodeDone, ReconcileCall, Reconciled};
 use crate::api::{safe_file_name, Client, Error as ApiError, RunLookup};
 use crate::node::{
-    look_for_lost_run, Fate, FileAccess, NodeContext, NodeError, NodeEvent, ProgressSink, Registry,
-    TaskSlots,
+    ended_without_result, look_for_lost_run, Fate, FileAccess, NodeContext, NodeError, NodeEvent,
+    ProgressSink, Registry, TaskSlots,
 };
 
 /// How often a running activity heartbeats (and so notices a cancellation).
@@ -123,6 +123,47 @@ impl ExecutableActivity for ReconcileRun {
     }
 }
 
+/// The activity that asks whether a task an earlier execution started ended without a result
+/// (cancelled or failed: not billed), before a resumed execution takes it over. A read.
+pub struct TaskEnded;
+
+/// The name of [`TaskEnded`].
+pub const TASK_ENDED: &str = "wiro.task-ended";
+
+impl ActivityDefinition for TaskEnded {
+    type Input = crate::api::TaskHandle;
+    /// How it ended without a result (`cancelled`, `failed`), or `None`.
+    type Output = Option<String>;
+
+    fn name(&self) -> &str {
+        TASK_ENDED
+    }
+}
+
+impl ExecutableActivity for TaskEnded {
+    type Implementer = NodeHost;
+    const REQUIRES_INSTANCE: bool = true;
+
+    fn definition() -> Self {
+        Self
+    }
+
+    fn execute(
+        host: Option<Arc<NodeHost>>,
+        _ctx: ActivityContext,
+        task: crate::api::TaskHandle,
+    ) -> BoxFuture<'static, Result<Option<String>, ActivityError>> {
+        Box::pin(async move {
+            let Some(host) = host else {
+                return Err(fail(failure::FAILED, "the worker has no node host".into()));
+            };
+            Ok(ended_without_result(&host.client, &task)
+                .await
+                .map(|ended| ended.to_string()))
+        })
+    }
+}
+
 /// The activity that stops a task a cancelled workflow had started: Cancel while queued, Kill
 /// once running, nothing when it already ended. Its result says which.
 pub struct StopTask;
@@ -175,6 +216,7 @@ impl ActivityImplementer for NodeHost {
     fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {
         defs.register_activity::<StopTask>(self.clone());
         defs.register_activity::<ReconcileRun>(self.clone());
+        defs.register_activity::<TaskEnded>(self.clone());
         defs.register_activity::<NodeActivity>(self);
     }
 }

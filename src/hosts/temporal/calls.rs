@@ -123,6 +123,7 @@ pub(super) async fn run_node(
     call: NodeCall,
     paid: bool,
     reconcile_for: Duration,
+    lost_since: Option<std::time::SystemTime>,
 ) -> (usize, Outcome) {
     let activity = || NodeActivityCall;
     if !paid {
@@ -130,6 +131,17 @@ pub(super) async fn run_node(
             .execute_activity(activity(), call.clone(), node_options())
             .await;
         return (position, outcome(result, false));
+    }
+    // A Run an earlier execution sent without getting its answer: its task is looked for
+    // before anything is sent.
+    if let Some(since) = lost_since {
+        let lost = "an earlier execution sent it and did not get its answer";
+        match after_lost_answer(ctx, position, &call, since, reconcile_for, lost).await {
+            AfterLoss::Adopted(done) => return (position, Outcome::Finished(done)),
+            AfterLoss::SendAgain => {}
+            AfterLoss::GaveUp(message) => return (position, Outcome::Failed(message)),
+            AfterLoss::Cancelled => return (position, Outcome::Cancelled),
+        }
     }
     let mut pause = SLOT_WAIT.0;
     let mut submits = 0;

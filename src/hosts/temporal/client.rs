@@ -9,7 +9,7 @@ use temporalio_client::{
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
 };
 
-use super::messages::{Report, WorkflowInput};
+use super::messages::{CarriedNode, NodeState, Report, Resume, WorkflowInput};
 use super::workflow::GraphWorkflow;
 use crate::graph::{input_key, Workflow};
 
@@ -64,7 +64,10 @@ pub async fn submit(
     task_queue: &str,
     input: WorkflowInput,
 ) -> Result<Submitted, String> {
-    let id = workflow_id(&input.workflow);
+    let id = match &input.resume {
+        Some(resume) => resumed_id(&resume.from, &workflow_id(&input.workflow))?,
+        None => workflow_id(&input.workflow),
+    };
     let options = WorkflowStartOptions::new(task_queue, id.clone())
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
@@ -76,6 +79,73 @@ pub async fn submit(
         Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(Submitted::AlreadyThere(id)),
         Err(error) => Err(format!("could not start workflow {id}: {error}")),
     }
+}
+
+/// The id of the execution that resumes `old`, an execution of the document whose id is
+/// `base`: `base-r1`, then `base-r2` for a resume of that one. The same resume twice gives
+/// the same id, so it starts once.
+pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
+    let round = if old == base {
+        0
+    } else {
+        old.strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix("-r"))
+            .and_then(|round| round.parse::<u32>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{old} ran another document: --resume takes an execution of this very document (with the same --set values), whose id is {base} or {base}-rN"
+                )
+            })?
+    };
+    Ok(format!("{base}-r{}", round + 1))
+}
+
+/// What a new execution of `workflow` takes over from `old`, a closed execution of it: the
+/// nodes that finished there (a paid node whose task was not waited to its end is checked by
+/// the workflow first), and the paid nodes whose Run left without an answer (looked for
+/// before sending again). `paid` and `consumers` are by node position.
+pub async fn resume_from(
+    client: &Client,
+    old: &str,
+    workflow: &Workflow,
+    paid: &[bool],
+    consumers: &[Vec<usize>],
+) -> Result<Resume, String> {
+    resumed_id(old, &workflow_id(workflow))?;
+    if matches!(status(client, old).await?, WorkflowExecutionStatus::Running) {
+        return Err(format!(
+            "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
+        ));
+    }
+    let report = progress(client, old).await?;
+    let same_nodes = report.nodes.len() == workflow.nodes.len()
+        && report
+            .nodes
+            .iter()
+            .zip(&workflow.nodes)
+            .all(|(line, node)| line.id == node.id && line.type_id == node.type_id);
+    if !same_nodes {
+        return Err(format!("{old}'s nodes are not this document's"));
+    }
+    let finished = |position: usize| report.nodes[position].state == NodeState::Finished;
+    let mut resume = Resume {
+        from: old.to_owned(),
+        started_at_ms: report.started_at_ms,
+        ..Resume::default()
+    };
+    for (position, line) in report.nodes.iter().enumerate() {
+        match (&line.outputs, finished(position)) {
+            (Some(outputs), true) => resume.finished.push(CarriedNode {
+                node: line.id.clone(),
+                outputs: outputs.clone(),
+                check_task: paid[position]
+                    && !consumers[position].iter().all(|&later| finished(later)),
+            }),
+            _ if paid[position] && line.submits > 0 => resume.lost.push(line.id.clone()),
+            _ => {}
+        }
+    }
+    Ok(resume)
 }
 
 fn handle(client: &Client, id: &str) -> WorkflowHandle<Client, GraphWorkflow> {
@@ -145,6 +215,15 @@ mod tests {
         );
         assert_eq!(workflow_id(&one), workflow_id(&two));
         assert!(workflow_id(&one).starts_with("wiro-"));
+    }
+
+    #[test]
+    fn a_resume_of_a_resume_counts_up_and_another_documents_run_is_refused() {
+        assert_eq!(resumed_id("wiro-abc", "wiro-abc").unwrap(), "wiro-abc-r1");
+        assert_eq!(resumed_id("wiro-abc-r1", "wiro-abc").unwrap(), "wiro-abc-r2");
+        let refused = resumed_id("wiro-def", "wiro-abc").unwrap_err();
+        assert!(refused.contains("another document"), "{refused}");
+        assert!(resumed_id("wiro-abc-rx", "wiro-abc").is_err());
     }
 
     #[test]

@@ -18,6 +18,37 @@ pub struct WorkflowInput {
     /// before its node fails saying the task may exist, in minutes.
     #[serde(default = "default_reconcile_minutes")]
     pub reconcile_minutes: u64,
+    /// What an earlier, failed or cancelled execution of the same document leaves this one
+    /// (`submit --resume`): nothing finished is run again, no started task is paid again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+}
+
+/// What a resumed execution takes over from the one it resumes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The execution it resumes.
+    pub from: String,
+    /// Nodes that finished there, with their outputs.
+    pub finished: Vec<CarriedNode>,
+    /// Paid nodes that sent a Run there without getting its answer: their task is looked for
+    /// (Task/List) before a Run is sent again.
+    pub lost: Vec<String>,
+    /// When that execution started (Unix milliseconds): the lost Runs left after it.
+    pub started_at_ms: u64,
+}
+
+/// A node that finished in the execution being resumed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarriedNode {
+    /// The node's id.
+    pub node: String,
+    /// Its outputs there.
+    pub outputs: Value,
+    /// A paid node whose task was not waited to its end there: ask whether it ended without
+    /// a result (cancelled, failed: not billed) before taking it over; such a node runs again.
+    #[serde(default)]
+    pub check_task: bool,
 }
 
 fn default_concurrency() -> usize {
@@ -159,6 +190,9 @@ pub struct Report {
     pub nodes: Vec<NodeLine>,
     /// Whether the run was cancelled.
     pub cancelled: bool,
+    /// When the execution started, by the workflow's clock (Unix milliseconds).
+    #[serde(default)]
+    pub started_at_ms: u64,
 }
 
 impl Report {
@@ -215,6 +249,7 @@ mod tests {
                 line(NodeState::Skipped),
             ],
             cancelled: false,
+            started_at_ms: 0,
         };
         assert_eq!(
             report.summary(),

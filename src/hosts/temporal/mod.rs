@@ -25,7 +25,9 @@ pub mod workflow;
 pub use activities::NodeHost;
 pub use calls::RECONCILE_HOOK;
 pub use client::{connect, workflow_id, Submitted};
-pub use messages::{NodeCall, NodeDone, NodeLine, NodeState, Report, WorkflowInput};
+pub use messages::{
+    CarriedNode, NodeCall, NodeDone, NodeLine, NodeState, Report, Resume, WorkflowInput,
+};
 pub use workflow::{use_registry, GraphWorkflow};
 
 /// The task queue workers poll and submissions go to unless told otherwise.

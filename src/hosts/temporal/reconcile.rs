@@ -10,10 +10,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use temporalio_common::{ActivityDefinition, RetryPolicy};
 use temporalio_sdk::{ActivityOptions, TimerResult, WorkflowContext};
 
-use super::activities::RECONCILE_RUN;
+use super::activities::{RECONCILE_RUN, TASK_ENDED};
 use super::calls::RECONCILE_HOOK;
 use super::messages::{NodeCall, NodeDone, NodeState, ReconcileCall, Reconciled};
 use super::workflow::{report_state, GraphWorkflow};
+use crate::api::TaskHandle;
 
 /// The first and the longest pause between two looks when the list cannot tell yet.
 const LOOK_AGAIN: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(120));
@@ -40,6 +41,30 @@ impl ActivityDefinition for ReconcileRunCall {
     fn name(&self) -> &str {
         RECONCILE_RUN
     }
+}
+
+/// The [`TASK_ENDED`] activity, as the workflow calls it.
+struct TaskEndedCall;
+
+impl ActivityDefinition for TaskEndedCall {
+    type Input = TaskHandle;
+    type Output = Option<String>;
+
+    fn name(&self) -> &str {
+        TASK_ENDED
+    }
+}
+
+/// How a task an earlier execution started ended without a result (it was not billed), or
+/// `None` when it did not, or when that cannot be told now (the wait that follows will tell).
+pub(super) async fn ended_without_result(
+    ctx: &WorkflowContext<GraphWorkflow>,
+    task: &TaskHandle,
+) -> Option<String> {
+    ctx.execute_activity(TaskEndedCall, task.clone(), look_options())
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Looks for the task of `call`'s Run, scheduled at `scheduled_at`, for at most `give_up_after`.

@@ -16,7 +16,8 @@ use temporalio_sdk::{
 };
 
 use super::calls::{run_node, stop_started_tasks, Outcome};
-use super::messages::{NodeCall, NodeLine, NodeState, Report, WorkflowInput};
+use super::messages::{NodeCall, NodeLine, NodeState, Report, Resume, WorkflowInput};
+use super::reconcile::ended_without_result;
 use crate::graph::schedule::{Next, Schedule, SkipReason};
 use crate::graph::{resolve_inputs, validate, Workflow};
 use crate::node::Registry;
@@ -87,7 +88,14 @@ impl GraphWorkflow {
             }
         };
         let run_id = ctx.workflow_id().to_owned();
-        ctx.state_mut(|state| state.report = initial_report(&run_id, &workflow));
+        let started_at_ms = ctx
+            .workflow_time()
+            .and_then(|now| now.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |since| since.as_millis() as u64);
+        ctx.state_mut(|state| {
+            state.report = initial_report(&run_id, &workflow);
+            state.report.started_at_ms = started_at_ms;
+        });
         let ctx = &*ctx;
         let spec = |position: usize| {
             registry()
@@ -109,6 +117,10 @@ impl GraphWorkflow {
             }
         });
         let reconcile_for = std::time::Duration::from_secs(input.reconcile_minutes * 60);
+        let lost_since = match &input.resume {
+            Some(resume) => take_over(ctx, &workflow, &mut schedule, resume).await,
+            None => Vec::new(),
+        };
         let mut running: Vec<Running<'_>> = Vec::new();
         loop {
             let cancelled = ctx.cancellation_token().is_cancelled();
@@ -162,6 +174,7 @@ impl GraphWorkflow {
                     call,
                     paid[position],
                     reconcile_for,
+                    lost_since.get(position).copied().flatten(),
                 )));
             }
             if running.is_empty() {
@@ -211,6 +224,55 @@ impl GraphWorkflow {
     }
 }
 
+/// Takes over what the execution being resumed finished: each finished node is done here with
+/// its outputs (a paid node whose task was not waited to its end there is checked first: a
+/// task that ended without a result was not billed, and its node runs again). Gives, by
+/// position, when each lost Run left (its task is looked for before sending again).
+async fn take_over(
+    ctx: &WorkflowContext<GraphWorkflow>,
+    workflow: &Workflow,
+    schedule: &mut Schedule<'_>,
+    resume: &Resume,
+) -> Vec<Option<std::time::SystemTime>> {
+    let position_of = |id: &str| workflow.nodes.iter().position(|node| node.id == id);
+    for carried in &resume.finished {
+        let Some(position) = position_of(&carried.node) else {
+            continue;
+        };
+        if carried.check_task {
+            let task = registry()
+                .get(&workflow.nodes[position].type_id)
+                .and_then(|node| node.spec().kinds.started_task(&carried.outputs));
+            if let Some(task) = task {
+                if let Some(how) = ended_without_result(ctx, &task).await {
+                    let message = format!(
+                        "its task {} in {} {how} (not billed): it runs again",
+                        task.taskid, resume.from
+                    );
+                    report_state(ctx, position, NodeState::Pending, Some(message));
+                    continue;
+                }
+            }
+        }
+        schedule.done(position, carried.outputs.clone());
+        ctx.state_mut(|s| {
+            let line = &mut s.report.nodes[position];
+            line.state = NodeState::Finished;
+            line.outputs = Some(carried.outputs.clone());
+            line.message = Some(format!("taken over from {}", resume.from));
+            line.submits = u32::from(carried.check_task);
+        });
+    }
+    let since = std::time::UNIX_EPOCH + std::time::Duration::from_millis(resume.started_at_ms);
+    let mut lost = vec![None; workflow.nodes.len()];
+    for id in &resume.lost {
+        if let Some(position) = position_of(id) {
+            lost[position] = Some(since);
+        }
+    }
+    lost
+}
+
 fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
     Report {
         workflow_id: run_id.to_owned(),
@@ -224,6 +286,7 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
             })
             .collect(),
         cancelled: false,
+        started_at_ms: 0,
     }
 }
 
