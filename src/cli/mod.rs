@@ -13,6 +13,7 @@ mod money;
 mod nodes;
 mod progress;
 mod registry;
+mod rows;
 mod run;
 mod signals;
 #[cfg(feature = "temporal")]

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::money::money;
 use super::progress::Renderer;
+use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
 use crate::graph::{
@@ -27,6 +28,8 @@ pub(crate) struct WorkflowArgs {
     /// only files inside its own folder, so a shared workflow cannot upload your other files.
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<PathBuf>,
+    #[command(flatten)]
+    rows: RowsArgs,
     #[command(flatten)]
     fetch: backend::FetchArgs,
 }
@@ -137,9 +140,22 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    match validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules())) {
+    let walls = options.walls(settings.fetch_rules());
+    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, &walls) {
+        Ok(applied) => applied,
+        Err(code) => return code,
+    };
+    match validate_for_run(&workflow, &registry, &walls) {
         Ok(_) => {
-            println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len());
+            match &table {
+                Some(table) => println!(
+                    "{}: valid ({} rows of {} nodes each)",
+                    file.display(),
+                    table.rows.len(),
+                    workflow.nodes.len() / table.rows.len().max(1)
+                ),
+                None => println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len()),
+            }
             // The price comes from the server's published list (Tool/Detail): nothing else
             // is sent.
             match settings.connect().await {
@@ -178,9 +194,12 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    if let Err(problems) =
-        validate_for_run(&workflow, &registry, &options.walls(settings.fetch_rules()))
-    {
+    let walls = options.walls(settings.fetch_rules());
+    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, &walls) {
+        Ok(applied) => applied,
+        Err(code) => return code,
+    };
+    if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
         print_problems(file, &problems);
         return EXIT_INVALID;
     }
@@ -192,7 +211,15 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         }
     };
     let price = price_workflow(&workflow, &registry, &backend.client).await;
-    eprint!("{}", price_lines(&price));
+    match &table {
+        // A table's price is its total: a line per row's node would bury it.
+        Some(table) => eprint!(
+            "{}",
+            price_lines(&WorkflowPrice { nodes: Vec::new() })
+                + &table_price_line(&price, table.rows.len())
+        ),
+        None => eprint!("{}", price_lines(&price)),
+    }
     if let Some(cap) = args.max_cost {
         if let Err(refusal) = within_cap(&price, cap) {
             eprintln!("error: {refusal}; nothing was sent but the price look-ups");
@@ -224,7 +251,12 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     drop(backend);
     match result {
         Ok(report) => {
-            if args.json {
+            let rows_failed = table
+                .as_ref()
+                .and_then(|_| rows::finish(&args.out, &report, args.json));
+            if table.is_some() {
+                // The results table says it per row; no node-by-node summary of every row.
+            } else if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -243,6 +275,8 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
                 signal
                     .get()
                     .map_or(EXIT_CANCELLED, |signal| signal.exit_code())
+            } else if let Some(code) = rows_failed {
+                code
             } else if report.succeeded() {
                 0
             } else {
@@ -291,6 +325,22 @@ fn price_lines(price: &WorkflowPrice) -> String {
         None => lines.push_str("estimated price: unknown (see above)\n"),
     }
     lines
+}
+
+/// The total of a table's rows.
+fn table_price_line(price: &WorkflowPrice, rows: usize) -> String {
+    match price.total() {
+        _ if price.nodes.is_empty() => String::new(),
+        Some(total) => format!(
+            "estimated price of the {rows} rows: {} if every paid task succeeds (failed tasks are not billed)\n",
+            money(total)
+        ),
+        None => format!(
+            "estimated price of the {rows} rows: unknown ({} paid node(s) without a known price, e.g. {})\n",
+            price.unknown().count(),
+            price.unknown().next().map_or("", |node| node.node.as_str())
+        ),
+    }
 }
 
 /// Whether the estimate fits under `--max-cost`; if not, why, and how to go on.

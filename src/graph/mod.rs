@@ -12,6 +12,7 @@ mod price;
 mod reference;
 mod report;
 mod resume;
+pub mod rows;
 mod running;
 pub(crate) mod schedule;
 mod start;

@@ -40,5 +40,6 @@ mod node_schemas_are_valid_and_current;
 mod parallel_steps_pay_once;
 mod readme_matches_the_crate;
 mod registry_finds_every_node;
+mod rows_run_through_one_workflow;
 mod the_price_is_known_before_paying;
 mod workflow_validation_lists_every_problem;

@@ -220,7 +220,10 @@ mod tests {
     #[test]
     fn a_resume_of_a_resume_counts_up_and_another_documents_run_is_refused() {
         assert_eq!(resumed_id("wiro-abc", "wiro-abc").unwrap(), "wiro-abc-r1");
-        assert_eq!(resumed_id("wiro-abc-r1", "wiro-abc").unwrap(), "wiro-abc-r2");
+        assert_eq!(
+            resumed_id("wiro-abc-r1", "wiro-abc").unwrap(),
+            "wiro-abc-r2"
+        );
         let refused = resumed_id("wiro-def", "wiro-abc").unwrap_err();
         assert!(refused.contains("another document"), "{refused}");
         assert!(resumed_id("wiro-abc-rx", "wiro-abc").is_err());

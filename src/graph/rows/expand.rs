@@ -1,0 +1,238 @@
+//! One workflow over a table: every row becomes a copy of the flow whose node ids start with
+//! the row's name (`row-0007-video`), its cells set on the inputs their columns name, its
+//! references kept inside the row, and its downloads in the row's folder (`row-0007/`). The
+//! copies run as one workflow, so they share the account's task slots, the journal (a row
+//! that changed runs again alone) and one price.
+
+use serde_json::Value;
+
+use super::table::{Cell, Table};
+use crate::graph::{Workflow, WorkflowNode};
+use crate::node::Registry;
+
+/// The name of the row starting on `line`: its node ids' prefix and its files' folder.
+pub fn row_name(line: usize) -> String {
+    format!("row-{line:04}")
+}
+
+/// The row line and the flow's node id of an expanded node id (`row-0007-video` → 7, `video`).
+pub fn split_row(id: &str) -> Option<(usize, &str)> {
+    let rest = id.strip_prefix("row-")?;
+    let (line, node) = rest.split_once('-')?;
+    Some((line.parse().ok()?, node))
+}
+
+/// A column as the flow knows it.
+struct Column {
+    node: usize,
+    input: String,
+    /// The input takes text only: a cell is never read as JSON.
+    text_only: bool,
+}
+
+/// The flow once per row of `table`, as one workflow. Fails, naming every column the flow
+/// does not have (a node, or an input of that node).
+pub fn expand(
+    flow: &Workflow,
+    table: &Table,
+    registry: &Registry,
+) -> Result<Workflow, Vec<String>> {
+    let columns = columns(flow, table, registry)?;
+    let mut nodes = Vec::with_capacity(flow.nodes.len() * table.rows.len());
+    for row in &table.rows {
+        let name = row_name(row.line);
+        let mut copies: Vec<WorkflowNode> = flow.nodes.clone();
+        for (column, cell) in columns.iter().zip(&row.cells) {
+            let Some(cell) = cell else { continue };
+            let value = match cell {
+                Cell::Json(value) => value.clone(),
+                Cell::Text(text) if column.text_only => Value::String(text.clone()),
+                Cell::Text(text) => {
+                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+                }
+            };
+            copies[column.node]
+                .inputs
+                .insert(column.input.clone(), value);
+        }
+        for mut node in copies {
+            node.id = format!("{name}-{}", node.id);
+            for value in node.inputs.values_mut() {
+                inside_row(value, &name);
+            }
+            let downloads_files = registry.get(&node.type_id).is_some_and(|target| {
+                let spec = target.spec();
+                spec.transfers_files && spec.input_ports().contains(&"directory")
+            });
+            if downloads_files {
+                let folder = match node.inputs.get("directory").and_then(Value::as_str) {
+                    Some(sub) if !sub.is_empty() => format!("{name}/{sub}"),
+                    _ => name.clone(),
+                };
+                node.inputs
+                    .insert("directory".into(), Value::String(folder));
+            }
+            nodes.push(node);
+        }
+    }
+    Ok(Workflow {
+        nodes,
+        ..flow.clone()
+    })
+}
+
+fn columns(
+    flow: &Workflow,
+    table: &Table,
+    registry: &Registry,
+) -> Result<Vec<Column>, Vec<String>> {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for name in &table.columns {
+        let Some((node_id, input)) = name.split_once('.') else {
+            problems.push(format!("column {name:?} is not NODE.INPUT"));
+            continue;
+        };
+        let Some(node) = flow.nodes.iter().position(|node| node.id == node_id) else {
+            let ids: Vec<&str> = flow.nodes.iter().map(|node| node.id.as_str()).collect();
+            problems.push(format!(
+                "column {name:?}: the workflow has no node {node_id:?}; its nodes are: {}",
+                ids.join(", ")
+            ));
+            continue;
+        };
+        let type_id = &flow.nodes[node].type_id;
+        let Some(target) = registry.get(type_id) else {
+            continue; // the workflow's own check names an unknown type
+        };
+        let spec = target.spec();
+        if !spec.input_ports().contains(&input) {
+            problems.push(format!(
+                "column {name:?}: node {node_id:?} ({type_id}) has no input {input:?}; its inputs are: {}",
+                spec.input_ports().join(", ")
+            ));
+            continue;
+        }
+        let text_only = spec.inputs["properties"][input]["type"] == "string";
+        found.push(Column {
+            node,
+            input: input.to_owned(),
+            text_only,
+        });
+    }
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(problems)
+    }
+}
+
+/// References (`{"$from": "video.task"}`) point at the same row's nodes.
+fn inside_row(value: &mut Value, row: &str) {
+    match value {
+        Value::Object(object) => {
+            if let (1, Some(Value::String(target))) = (object.len(), object.get("$from")) {
+                let renamed = format!("{row}-{target}");
+                object.insert("$from".into(), Value::String(renamed));
+                return;
+            }
+            object.values_mut().for_each(|v| inside_row(v, row));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| inside_row(v, row)),
+        _ => {}
+    }
+}
+
+/// A problem's place, for a person: `row 7, column video.prompt` (the column when the input
+/// is one of the table's), or `row 7, node "video", input "quality"`.
+pub fn describe_place(table: &Table, node_id: &str, path: &str) -> Option<(usize, String)> {
+    let (line, node) = split_row(node_id)?;
+    let input = path.split('/').next().unwrap_or_default();
+    let column = format!("{node}.{input}");
+    let place = if table.columns.contains(&column) {
+        format!("row {line}, column {column}")
+    } else if input.is_empty() {
+        format!("row {line}, node {node:?}")
+    } else {
+        format!("row {line}, node {node:?}, input {path:?}")
+    };
+    Some((line, place))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use serde_json::Map;
+
+    use super::super::table::Row;
+    use super::*;
+
+    /// The inputs of a node, as `Map`, for tests.
+    fn inputs(workflow: &Workflow, id: &str) -> Map<String, Value> {
+        workflow
+            .nodes
+            .iter()
+            .find(|node| node.id == id)
+            .map(|node| node.inputs.clone())
+            .unwrap()
+    }
+
+    fn flow() -> Workflow {
+        serde_json::from_value(json!({"version": 1, "nodes": [
+            {"id": "video", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "x"}},
+            {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}}},
+            {"id": "save", "type": "wiro/output.download",
+             "inputs": {"outputs": {"$from": "wait.outputs"}}}
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_row_is_a_copy_with_its_cells_references_and_folder() {
+        let table = Table {
+            columns: vec!["video.prompt".into(), "video.seed".into()],
+            rows: vec![
+                Row {
+                    line: 2,
+                    cells: vec![
+                        Some(Cell::Text("123".into())),
+                        Some(Cell::Text("42".into())),
+                    ],
+                },
+                Row {
+                    line: 3,
+                    cells: vec![None, None],
+                },
+            ],
+        };
+        let expanded = expand(&flow(), &table, &Registry::from_inventory()).unwrap();
+        assert_eq!(expanded.nodes.len(), 6);
+        let first = inputs(&expanded, "row-0002-video");
+        assert_eq!(first["prompt"], "123", "a text input keeps digits as text");
+        assert_eq!(first["seed"], 42, "other inputs read the cell as JSON");
+        assert_eq!(inputs(&expanded, "row-0003-video")["prompt"], "x");
+        assert_eq!(
+            inputs(&expanded, "row-0003-wait")["task"]["$from"],
+            "row-0003-video.task"
+        );
+        assert_eq!(inputs(&expanded, "row-0002-save")["directory"], "row-0002");
+        assert_eq!(split_row("row-0002-save"), Some((2, "save")));
+    }
+
+    #[test]
+    fn unknown_columns_are_named_with_what_exists() {
+        let table = Table {
+            columns: vec!["clip.prompt".into(), "video.colour".into(), "nodot".into()],
+            rows: Vec::new(),
+        };
+        let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("no node \"clip\""), "{}", problems[0]);
+        assert!(
+            problems[1].contains("no input \"colour\""),
+            "{}",
+            problems[1]
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! The results table of a run over rows: per row its number, outcome, task ids, cost and
+//! files (or the error), as `results.csv`, or `results.jsonl`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::expand::split_row;
+use crate::graph::{NodeOutcome, RunReport};
+
+/// How one row ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowResult {
+    /// The row's line in the table.
+    pub row: usize,
+    /// `done` (every node finished, now or in an earlier run), `failed`, `cancelled` or
+    /// `skipped`.
+    pub outcome: &'static str,
+    /// The remote tasks its nodes started or waited for.
+    pub tasks: Vec<String>,
+    /// What its tasks were charged, in dollars.
+    pub cost: f64,
+    /// The files it wrote.
+    pub files: Vec<PathBuf>,
+    /// The first node that failed, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Each row's result, in row order.
+pub fn row_results(report: &RunReport) -> Vec<RowResult> {
+    let mut rows: BTreeMap<usize, RowResult> = BTreeMap::new();
+    let mut charged: BTreeMap<usize, BTreeMap<&str, f64>> = BTreeMap::new();
+    for node in &report.nodes {
+        let Some((line, id)) = split_row(&node.id) else {
+            continue;
+        };
+        let row = rows.entry(line).or_insert_with(|| RowResult {
+            row: line,
+            outcome: "done",
+            tasks: Vec::new(),
+            cost: 0.0,
+            files: Vec::new(),
+            error: None,
+        });
+        for task in &node.tasks {
+            if !row.tasks.contains(task) {
+                row.tasks.push(task.clone());
+            }
+        }
+        for (task, cost) in &node.charged {
+            charged.entry(line).or_default().insert(task, *cost);
+        }
+        row.files.extend(node.files.iter().cloned());
+        let (outcome, error) = match &node.outcome {
+            NodeOutcome::Finished | NodeOutcome::Resumed => continue,
+            NodeOutcome::Failed(why) => ("failed", Some(format!("{id}: {why}"))),
+            NodeOutcome::Cancelled => ("cancelled", None),
+            NodeOutcome::Skipped(why) => ("skipped", Some(format!("{id}: {why}"))),
+        };
+        // A failure says most; a skip follows from it.
+        let rank = |o: &str| {
+            ["done", "skipped", "cancelled", "failed"]
+                .iter()
+                .position(|k| *k == o)
+        };
+        if rank(outcome) > rank(row.outcome) {
+            row.outcome = outcome;
+            row.error = error.or(row.error.take());
+        }
+    }
+    for (line, costs) in charged {
+        if let Some(row) = rows.get_mut(&line) {
+            row.cost = costs.values().fold(0.0, |total, cost| total + cost);
+        }
+    }
+    rows.into_values().collect()
+}
+
+/// Writes `results.csv` (or `results.jsonl` when `json`) into `out`; file paths are written
+/// relative to `out`. Gives the file written.
+pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::Result<PathBuf> {
+    let relative = |path: &Path| path.strip_prefix(out).unwrap_or(path).display().to_string();
+    let mut text = String::new();
+    if json {
+        for result in results {
+            let mut line = serde_json::to_value(result).unwrap_or_default();
+            line["files"] = result.files.iter().map(|f| relative(f)).collect();
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+    } else {
+        text.push_str("row,outcome,tasks,cost,files,error\n");
+        for result in results {
+            let files: Vec<String> = result.files.iter().map(|f| relative(f)).collect();
+            let fields = [
+                result.row.to_string(),
+                result.outcome.to_owned(),
+                result.tasks.join(" "),
+                format!("{:.4}", result.cost),
+                files.join(" "),
+                result.error.clone().unwrap_or_default(),
+            ];
+            let quoted: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            text.push_str(&quoted.join(","));
+            text.push('\n');
+        }
+    }
+    let path = out.join(if json { "results.jsonl" } else { "results.csv" });
+    std::fs::create_dir_all(out)?;
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}

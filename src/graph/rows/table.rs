@@ -1,0 +1,219 @@
+//! A table of inputs as people export it: CSV (a BOM, quoted commas, quotes and newlines),
+//! TSV, or JSON Lines; each column named `NODE.INPUT`, each row remembered by its line in
+//! the file so every message can name it.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+/// One cell: text from CSV/TSV (typed later, by the input's schema), or a JSON value from
+/// JSON Lines. An empty cell is `None`: the flow keeps its own value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text, as written.
+    Text(String),
+    /// A JSON value.
+    Json(Value),
+}
+
+/// One row: the line it starts on in the file, and a cell per column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Its line in the file (the header is line 1 of a CSV).
+    pub line: usize,
+    /// A cell per column, `None` when empty.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// A table of inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The column names, `NODE.INPUT`.
+    pub columns: Vec<String>,
+    /// The rows, in file order.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Reads `path`: `.jsonl`/`.ndjson` as JSON Lines, `.tsv`/`.tab` as tab-separated, anything
+    /// else as CSV. The error names the file, the line and what is wrong.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|error| format!("cannot read the table {}: {error}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            format!(
+                "the table {} is not UTF-8 (byte {} is not): save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)",
+                path.display(),
+                error.utf8_error().valid_up_to()
+            )
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let table = match extension.as_str() {
+            "jsonl" | "ndjson" => json_lines(text),
+            "tsv" | "tab" => delimited(text, '\t'),
+            _ => delimited(text, ','),
+        };
+        table.map_err(|problem| format!("the table {}: {problem}", path.display()))
+    }
+}
+
+/// CSV as RFC 4180 writes it (and spreadsheets export it): fields split by `separator`,
+/// quoted fields may hold separators, newlines and doubled quotes.
+fn delimited(text: &str, separator: char) -> Result<Table, String> {
+    let records = records(text, separator)?;
+    let mut records = records.into_iter();
+    let Some((_, header)) = records.next() else {
+        return Err("it is empty: the first line names the columns (NODE.INPUT)".into());
+    };
+    let columns: Vec<String> = header
+        .into_iter()
+        .map(|name| name.trim().to_owned())
+        .collect();
+    let mut rows = Vec::new();
+    for (line, fields) in records {
+        if fields.len() == 1 && fields[0].is_empty() {
+            continue; // a blank line
+        }
+        if fields.len() != columns.len() {
+            return Err(format!(
+                "row {line} has {} cells; the header has {} columns",
+                fields.len(),
+                columns.len()
+            ));
+        }
+        let cells = fields
+            .into_iter()
+            .map(|field| (!field.is_empty()).then_some(Cell::Text(field)))
+            .collect();
+        rows.push(Row { line, cells });
+    }
+    Ok(Table { columns, rows })
+}
+
+/// The records of a delimited text, each with the line it starts on.
+fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let mut records = Vec::new();
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let (mut line, mut start) = (1, 1);
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => {
+                if c == '\n' {
+                    line += 1;
+                }
+                field.push(c);
+            }
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, c) if c == separator => fields.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                fields.push(std::mem::take(&mut field));
+                records.push((start, std::mem::take(&mut fields)));
+                line += 1;
+                start = line;
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(format!("a quote opened on line {start} is never closed"));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        records.push((start, fields));
+    }
+    Ok(records)
+}
+
+/// One JSON object per line, keys `NODE.INPUT`; the columns are every key seen, in order.
+fn json_lines(text: &str) -> Result<Table, String> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let object: Map<String, Value> = serde_json::from_str(line)
+            .map_err(|error| format!("line {} is not a JSON object: {error}", index + 1))?;
+        for key in object.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+        objects.push((index + 1, object));
+    }
+    let rows = objects
+        .into_iter()
+        .map(|(line, object)| Row {
+            line,
+            cells: columns
+                .iter()
+                .map(|column| match object.get(column) {
+                    None | Some(Value::Null) => None,
+                    Some(value) => Some(Cell::Json(value.clone())),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Table { columns, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_as_spreadsheets_export_it() {
+        let text = "\u{feff}video.prompt,video.quality\r\n\"a fox, running\",720p\r\n\"she said \"\"hi\"\"\nand left\",\r\nÇa va — naïve,360p\r\n";
+        let table = delimited(text.trim_start_matches('\u{feff}'), ',').unwrap();
+        assert_eq!(table.columns, ["video.prompt", "video.quality"]);
+        assert_eq!(table.rows.len(), 3);
+        assert_eq!(
+            table.rows[0].cells[0],
+            Some(Cell::Text("a fox, running".into()))
+        );
+        assert_eq!(
+            table.rows[1].cells[0],
+            Some(Cell::Text("she said \"hi\"\nand left".into()))
+        );
+        assert_eq!(
+            table.rows[1].cells[1], None,
+            "an empty cell keeps the flow's value"
+        );
+        assert_eq!((table.rows[1].line, table.rows[2].line), (3, 5));
+        assert_eq!(
+            table.rows[2].cells[0],
+            Some(Cell::Text("Ça va — naïve".into()))
+        );
+    }
+
+    #[test]
+    fn ragged_rows_and_open_quotes_are_named() {
+        let ragged = delimited("a.b,c.d\n1,2\n3\n", ',').unwrap_err();
+        assert!(ragged.contains("row 3 has 1 cells"), "{ragged}");
+        let open = delimited("a.b\n\"never closed\n", ',').unwrap_err();
+        assert!(open.contains("line 2"), "{open}");
+    }
+
+    #[test]
+    fn json_lines_keep_their_types() {
+        let table = json_lines("{\"v.n\": 3, \"v.p\": \"x\"}\n\n{\"v.p\": null}\n").unwrap();
+        assert_eq!(table.columns, ["v.n", "v.p"]);
+        assert_eq!(table.rows[0].cells[0], Some(Cell::Json(3.into())));
+        assert_eq!(table.rows[1].cells, [None, None]);
+        assert_eq!(table.rows[1].line, 3);
+    }
+}

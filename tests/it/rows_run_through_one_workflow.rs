@@ -1,0 +1,116 @@
+#![cfg(feature = "cli")]
+//! `run --rows TABLE`: a spreadsheet's CSV (a BOM, quoted commas, UTF-8) runs the flow once per
+//! row at the account's limit, with a results table; an impossible row or a price over
+//! `--max-cost` sends nothing; running again pays for nothing, and a changed row runs alone.
+
+use crate::common;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use wiro_nodes::emulator::EmulatorConfig;
+
+const FLOW: &str = r#"{"version": 1, "nodes": [
+ {"id": "video", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "x", "quality": "360p", "duration": 5}},
+ {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}, "poll_seconds": 0.05}},
+ {"id": "save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "wait.outputs"}}}]}"#;
+
+/// A 12-row table as a spreadsheet exports it.
+fn table(changed_row: Option<usize>) -> String {
+    let mut text = String::from("\u{feff}video.prompt,video.seed\r\n");
+    for row in 0..12 {
+        let prompt = match changed_row {
+            Some(changed) if changed == row => format!("\"a new prompt, row {row}\""),
+            _ => format!("\"a fox, scene {row} — « naïve »\""),
+        };
+        text.push_str(&format!("{prompt},{row}\r\n"));
+    }
+    text
+}
+
+async fn run(
+    emulator: &wiro_nodes::emulator::EmulatorHandle,
+    dir: &Path,
+    rows: &str,
+    extra: &[&str],
+) -> Output {
+    common::binary_for(emulator)
+        .current_dir(dir)
+        .args(["run", "flow.json", "--rows", rows, "--out", "out"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_nothing() {
+    let emulator = common::emulator(EmulatorConfig {
+        max_running: Some(4),
+        ..EmulatorConfig::with_speed(200.0)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    let output = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 12);
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let lines: Vec<&str> = results.lines().collect();
+    assert_eq!(lines.len(), 13, "a header and 12 rows:\n{results}");
+    assert!(lines[1].starts_with("2,done,"), "{results}");
+    for row in 2..=13 {
+        let folder = dir.path().join(format!("out/row-{row:04}"));
+        let files: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+        assert_eq!(files.len(), 1, "{}", folder.display());
+    }
+
+    // The same command again: every row is in the journal, nothing is sent.
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 12, "nothing is paid twice");
+
+    // One row's prompt changed: that row alone runs again.
+    std::fs::write(dir.path().join("table.csv"), table(Some(5))).unwrap();
+    let changed = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        changed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        13,
+        "only the changed row ran"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impossible_row_or_a_total_over_max_cost_sends_nothing() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "video.prompt,video.quality\nfox,360p\n\"fox, again\",4k\n",
+    )
+    .unwrap();
+    let refused = run(&emulator, dir.path(), "bad.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("row 3, column video.quality"), "{stderr}");
+
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "1.00"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("exceeds --max-cost"), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 0);
+}
