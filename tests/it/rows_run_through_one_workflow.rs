@@ -48,6 +48,7 @@ async fn run(
 async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_nothing() {
     let emulator = common::emulator(EmulatorConfig {
         max_running: Some(4),
+        max_queued: Some(0),
         ..EmulatorConfig::with_speed(200.0)
     })
     .await;
@@ -113,4 +114,56 @@ async fn an_impossible_row_or_a_total_over_max_cost_sends_nothing() {
     assert_eq!(capped.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("exceeds --max-cost"), "{stderr}");
     assert_eq!(emulator.stats().runs_accepted, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_killed_halfway_resumes_with_one_run_per_row_overall() {
+    let emulator = common::emulator(EmulatorConfig {
+        max_running: Some(4),
+        max_queued: Some(0),
+        ..EmulatorConfig::with_speed(10.0)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    let mut first = common::binary_for(&emulator)
+        .current_dir(dir.path())
+        .args(["run", "flow.json", "--rows", "table.csv", "--out", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emulator.stats().runs_accepted < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run did not get going"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.start_kill().unwrap(); // SIGKILL: no chance to tidy up
+    first.wait().await.unwrap();
+    let killed_at = emulator.stats().runs_accepted;
+    assert!(killed_at < 12, "killed halfway: {killed_at} Runs so far");
+    let second = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        12,
+        "one Run per row overall"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    assert_eq!(
+        results
+            .lines()
+            .filter(|line| line.contains(",done,"))
+            .count(),
+        12,
+        "{results}"
+    );
 }
