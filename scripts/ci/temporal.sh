@@ -315,6 +315,17 @@ text_file = nodes["ask_save"]["outputs"]["files"][0]
 assert text_file["path"].endswith(".txt") and open(text_file["path"]).read() == answer, text_file
 print(f"2 PNGs and the answer {answer[:60]!r} as text and as {text_file['path'].rsplit('/', 1)[-1]}")
 PY
+cat >"$WORK/rows_check.py" <<'PY'
+import json, sys
+nodes = json.load(open(sys.argv[1]))["nodes"]
+saves = [n for n in nodes if n["type"] == "wiro/output.download"]
+assert [n["id"] for n in saves] == ["row-0002-save0", "row-0003-save0", "row-0004-save0"], [n["id"] for n in saves]
+for node in saves:
+    row = node["id"][:8]
+    paths = [f["path"] for f in node["outputs"]["files"]]
+    assert len(paths) == 1 and f"/{row}/" in paths[0], paths
+print("3 rows, each file in its row's folder")
+PY
 cat >"$WORK/crash_batch.py" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -426,5 +437,15 @@ timeout 180 "$BIN" result "$KID" --temporal "$CADDR" --json >"$WORK/catalog-repo
   || { cat "$WORK/catalog-report.json"; fail "the catalog workflow did not succeed"; }
 python3 "$WORK/catalog_check.py" "$WORK/catalog-report.json"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "rows on Temporal: submit --rows runs a 3-row table as one durable batch"
+python3 "$WORK/crash_batch.py" "$WORK/batch.json" "$WORK/one-chain.json" 1
+printf 'video.prompt,video.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\n' >"$WORK/rows.csv"
+runs_before=$(counter3 runs_accepted)
+SID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/rows.csv" --temporal "$CADDR" --task-queue crash)
+timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json >"$WORK/rows-report.json" \
+  || { cat "$WORK/rows-report.json"; fail "the rows batch did not succeed"; }
+python3 "$WORK/rows_check.py" "$WORK/rows-report.json"
+[[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -141,7 +141,7 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         Err(code) => return code,
     };
     let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, &walls) {
+    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
         Ok(applied) => applied,
         Err(code) => return code,
     };
@@ -195,7 +195,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         Err(code) => return code,
     };
     let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, &walls) {
+    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
         Ok(applied) => applied,
         Err(code) => return code,
     };

@@ -59,6 +59,8 @@ pub(crate) struct SubmitArgs {
     /// died while sending) before the node fails saying the task may exist, in minutes.
     #[arg(long, default_value_t = 30, value_name = "MINUTES")]
     reconcile_minutes: u64,
+    #[command(flatten)]
+    rows: super::rows::RowsArgs,
     /// Resume a failed or cancelled execution of this same document: a new execution takes
     /// over the nodes that finished there and the tasks it started (nothing finished runs
     /// again, no started task is paid again); a Run sent there without an answer is looked
@@ -173,6 +175,10 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     };
     let registry = match super::registry::registry_or_exit() {
         Ok(registry) => registry,
+        Err(code) => return code,
+    };
+    let (workflow, _table) = match super::rows::apply(&args.rows, workflow, &registry, None) {
+        Ok(applied) => applied,
         Err(code) => return code,
     };
     let plan = match validate(&workflow, &registry) {
