@@ -439,7 +439,7 @@ python3 "$WORK/catalog_check.py" "$WORK/catalog-report.json"
 
 say "rows on Temporal: submit --rows runs a 3-row table as one durable batch"
 python3 "$WORK/crash_batch.py" "$WORK/batch.json" "$WORK/one-chain.json" 1
-printf 'video.prompt,video.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\n' >"$WORK/rows.csv"
+printf 'video0.prompt,video0.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\n' >"$WORK/rows.csv"
 runs_before=$(counter3 runs_accepted)
 SID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/rows.csv" --temporal "$CADDR" --task-queue crash)
 timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json >"$WORK/rows-report.json" \
