@@ -141,10 +141,11 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         Err(code) => return code,
     };
     let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
-        Ok(applied) => applied,
-        Err(code) => return code,
-    };
+    let (workflow, table) =
+        match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
+            Ok(applied) => applied,
+            Err(code) => return code,
+        };
     match validate_for_run(&workflow, &registry, &walls) {
         Ok(_) => {
             match &table {
@@ -195,10 +196,11 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         Err(code) => return code,
     };
     let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) = match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
-        Ok(applied) => applied,
-        Err(code) => return code,
-    };
+    let (workflow, table) =
+        match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
+            Ok(applied) => applied,
+            Err(code) => return code,
+        };
     if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
         print_problems(file, &problems);
         return EXIT_INVALID;
