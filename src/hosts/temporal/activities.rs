@@ -84,133 +84,97 @@ impl ExecutableActivity for NodeActivity {
     }
 }
 
-/// The activity that looks for the task of a paid node's Run whose answer was lost, with
-/// Task/List: found (adopted), provably not created (read twice), or cannot tell yet. A read:
-/// Temporal may retry it on any worker.
-pub struct ReconcileRun;
+/// Declares an activity that runs on the worker's [`NodeHost`]: its name, input and output,
+/// and what it does with the host and its input.
+macro_rules! host_activity {
+    (
+        $(#[$doc:meta])* $activity:ident,
+        $(#[$name_doc:meta])* $name:ident = $id:literal,
+        |$host:ident, $input:ident: $input_type:ty| -> $output:ty $body:block
+    ) => {
+        $(#[$doc])*
+        pub struct $activity;
 
-/// The name of [`ReconcileRun`].
-pub const RECONCILE_RUN: &str = "wiro.reconcile";
+        $(#[$name_doc])*
+        pub const $name: &str = $id;
 
-impl ActivityDefinition for ReconcileRun {
-    type Input = ReconcileCall;
-    type Output = Reconciled;
+        impl ActivityDefinition for $activity {
+            type Input = $input_type;
+            type Output = $output;
 
-    fn name(&self) -> &str {
-        RECONCILE_RUN
-    }
-}
-
-impl ExecutableActivity for ReconcileRun {
-    type Implementer = NodeHost;
-    const REQUIRES_INSTANCE: bool = true;
-
-    fn definition() -> Self {
-        Self
-    }
-
-    fn execute(
-        host: Option<Arc<NodeHost>>,
-        _ctx: ActivityContext,
-        call: ReconcileCall,
-    ) -> BoxFuture<'static, Result<Reconciled, ActivityError>> {
-        Box::pin(async move {
-            let Some(host) = host else {
-                return Err(fail(failure::FAILED, "the worker has no node host".into()));
-            };
-            Ok(host.reconcile(call).await)
-        })
-    }
-}
-
-/// The activity that asks whether a task an earlier execution started ended without a result
-/// (cancelled or failed: not billed), before a resumed execution takes it over. A read.
-pub struct TaskEnded;
-
-/// The name of [`TaskEnded`].
-pub const TASK_ENDED: &str = "wiro.task-ended";
-
-impl ActivityDefinition for TaskEnded {
-    type Input = crate::api::TaskHandle;
-    /// How it ended without a result (`cancelled`, `failed`), or `None`.
-    type Output = Option<String>;
-
-    fn name(&self) -> &str {
-        TASK_ENDED
-    }
-}
-
-impl ExecutableActivity for TaskEnded {
-    type Implementer = NodeHost;
-    const REQUIRES_INSTANCE: bool = true;
-
-    fn definition() -> Self {
-        Self
-    }
-
-    fn execute(
-        host: Option<Arc<NodeHost>>,
-        _ctx: ActivityContext,
-        task: crate::api::TaskHandle,
-    ) -> BoxFuture<'static, Result<Option<String>, ActivityError>> {
-        Box::pin(async move {
-            let Some(host) = host else {
-                return Err(fail(failure::FAILED, "the worker has no node host".into()));
-            };
-            Ok(ended_without_result(&host.client, &task)
-                .await
-                .map(|ended| ended.to_string()))
-        })
-    }
-}
-
-/// The activity that stops a task a cancelled workflow had started: Cancel while queued, Kill
-/// once running, nothing when it already ended. Its result says which.
-pub struct StopTask;
-
-/// The name of [`StopTask`].
-pub const STOP_TASK: &str = "wiro.stop-task";
-
-impl ActivityDefinition for StopTask {
-    type Input = crate::api::TaskHandle;
-    type Output = String;
-
-    fn name(&self) -> &str {
-        STOP_TASK
-    }
-}
-
-impl ExecutableActivity for StopTask {
-    type Implementer = NodeHost;
-    const REQUIRES_INSTANCE: bool = true;
-
-    fn definition() -> Self {
-        Self
-    }
-
-    fn execute(
-        host: Option<Arc<NodeHost>>,
-        _ctx: ActivityContext,
-        task: crate::api::TaskHandle,
-    ) -> BoxFuture<'static, Result<String, ActivityError>> {
-        Box::pin(async move {
-            let Some(host) = host else {
-                return Err(fail(failure::FAILED, "the worker has no node host".into()));
-            };
-            match host.client.stop_task(&task).await {
-                Ok(outcome) => {
-                    tracing::info!(taskid = task.taskid, how = outcome.how(), "task stopped");
-                    Ok(outcome.how().to_owned())
-                }
-                Err(error) => Err(ActivityError::application(
-                    ApplicationFailure::builder(format!("task {}: {error}", task.taskid))
-                        .type_name(failure::RETRYABLE.to_owned())
-                        .build(),
-                )),
+            fn name(&self) -> &str {
+                $name
             }
-        })
-    }
+        }
+
+        impl ExecutableActivity for $activity {
+            type Implementer = NodeHost;
+            const REQUIRES_INSTANCE: bool = true;
+
+            fn definition() -> Self {
+                Self
+            }
+
+            fn execute(
+                host: Option<Arc<NodeHost>>,
+                _ctx: ActivityContext,
+                $input: $input_type,
+            ) -> BoxFuture<'static, Result<$output, ActivityError>> {
+                Box::pin(async move {
+                    let Some($host) = host else {
+                        return Err(fail(failure::FAILED, "the worker has no node host".into()));
+                    };
+                    $body
+                })
+            }
+        }
+    };
 }
+
+host_activity!(
+    /// The activity that looks for the task of a paid node's Run whose answer was lost, with
+    /// Task/List: found (adopted), provably not created (read twice), or cannot tell yet. A
+    /// read: Temporal may retry it on any worker.
+    ReconcileRun,
+    /// The name of [`ReconcileRun`].
+    RECONCILE_RUN = "wiro.reconcile",
+    |host, call: ReconcileCall| -> Reconciled { Ok(host.reconcile(call).await) }
+);
+
+host_activity!(
+    /// The activity that asks whether a task an earlier execution started ended without a
+    /// result (cancelled or failed: not billed), before a resumed execution takes it over: how
+    /// it ended (`cancelled`, `failed`), or `None`. A read.
+    TaskEnded,
+    /// The name of [`TaskEnded`].
+    TASK_ENDED = "wiro.task-ended",
+    |host, task: crate::api::TaskHandle| -> Option<String> {
+        Ok(ended_without_result(&host.client, &task)
+            .await
+            .map(|ended| ended.to_string()))
+    }
+);
+
+host_activity!(
+    /// The activity that stops a task a cancelled workflow had started: Cancel while queued,
+    /// Kill once running, nothing when it already ended. Its result says which.
+    StopTask,
+    /// The name of [`StopTask`].
+    STOP_TASK = "wiro.stop-task",
+    |host, task: crate::api::TaskHandle| -> String {
+        match host.client.stop_task(&task).await {
+            Ok(outcome) => {
+                tracing::info!(taskid = task.taskid, how = outcome.how(), "task stopped");
+                Ok(outcome.how().to_owned())
+            }
+            Err(error) => Err(ActivityError::application(
+                ApplicationFailure::builder(format!("task {}: {error}", task.taskid))
+                    .type_name(failure::RETRYABLE.to_owned())
+                    .build(),
+            )),
+        }
+    }
+);
 
 impl ActivityImplementer for NodeHost {
     fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {

@@ -7,7 +7,7 @@
 //! - a Run whose answer is lost is looked up by its activity with Task/List, as the local
 //!   executor does: its task adopted, or, provably not created, the Run sent once more;
 //! - a Run whose outcome stays unknown (the list could not tell, or the worker was lost while
-//!   sending) is looked for by the workflow itself ([`reconcile`](super::reconcile)), on
+//!   sending) is looked for by the workflow itself (module `reconcile`), on
 //!   durable timers, for a bounded time; it is sent again only when provably not created, and
 //!   after that time the node fails and says how to check ([`RECONCILE_HOOK`]);
 //! - every other node heartbeats and is retried with backoff, on any worker.

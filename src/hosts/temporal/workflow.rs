@@ -2,7 +2,7 @@
 //! executor's meaning — validation before anything starts, `$from` references, independent
 //! nodes concurrently within a bound, a failed node skipping what depends on it, and
 //! cancellation that stops remote tasks. How each node is called (the money rules) is in
-//! [`calls`](super::calls).
+//! `calls`.
 
 use std::future::Future;
 use std::pin::Pin;
