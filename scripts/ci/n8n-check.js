@@ -108,6 +108,17 @@ function fixtures(dir, fastEnvFile, slowEnvFile) {
     ]),
     ['Video', VIDEO, fromItem],
   ]));
+  // Two catalog models, exported from the emulator's synced catalog.
+  write('workflows/pictures.json', onFast('wiroE2eCat0001', 'wiro e2e catalog pictures', [
+    ['Pictures', 'CUSTOM.wiroImageStudio', { prompt: 'A paper boat on a pond', numberOfOutputs: 2, width: 256, height: 256 }],
+    WAIT,
+    DOWNLOAD,
+  ]));
+  write('workflows/chat.json', onFast('wiroE2eCat0002', 'wiro e2e catalog chat', [
+    ['Ask', 'CUSTOM.wiroChat', { prompt: 'Name a paper boat.' }],
+    WAIT,
+    DOWNLOAD,
+  ]));
   write('workflows/cancel.json', chain('wiroE2eCan0001', 'wiro e2e cancel', 'wiroSlowEmu01', 'Wiro emulator (slow)', [
     ['Video', VIDEO, { prompt: 'A lighthouse in a storm, to be cancelled', quality: '360p', duration: 5 }],
     WAIT,
@@ -235,6 +246,29 @@ async function refused(outputFile, statsUrl, runsBefore) {
   console.log(`n8n-check: ok: refused before any Run: ${line.trim()}`);
 }
 
+/** A catalog model's run: two PNGs from image-studio, or chat's answer as text and a file. */
+async function catalog(rawFile, statsUrl, runsAfter, kind) {
+  const result = runData(rawFile).data.resultData;
+  if (result.error) fail(`the ${kind} execution failed: ${JSON.stringify(result.error).slice(0, 800)}`);
+  const item = (name) => result.runData[name][0].data.main[0][0];
+  const download = item('Download');
+  const files = download.json.files || [];
+  if (kind === 'pictures') {
+    const types = files.map((f) => f.contenttype);
+    if (types.length !== 2 || !types.every((t) => t === 'image/png')) fail(`image-studio gave ${JSON.stringify(types)}, not 2 PNGs`);
+    const binaries = Object.values(download.binary || {});
+    if (!binaries.some((b) => b.mimeType === 'image/png')) fail(`no PNG in the binary data: ${JSON.stringify(download.binary)}`);
+  } else {
+    const answer = item('Wait').json.text;
+    if (!answer) fail(`the Wait item has no text answer: ${JSON.stringify(item('Wait').json).slice(0, 400)}`);
+    const saved = files[0] && fs.readFileSync(files[0].path, 'utf8');
+    if (!files[0].path.endsWith('.txt') || saved !== answer) fail(`the answer was not saved as its .txt file: ${JSON.stringify(files)}`);
+  }
+  const counters = await stats(statsUrl);
+  if (counters.runs_accepted !== runsAfter) fail(`${kind}: the emulator accepted ${counters.runs_accepted} Runs, expected ${runsAfter}`);
+  console.log(`n8n-check: ok: catalog ${kind}: ${files.map((f) => path.basename(f.path)).join(', ')}; one Run`);
+}
+
 const RUNNING = new Set(['task_start', 'task_output', 'task_output_full', 'task_error', 'task_error_full']);
 
 async function until(statsUrl, seconds, what, test) {
@@ -275,6 +309,7 @@ const commands = {
   success: () => success(args[0], args[1]),
   fanout: () => fanout(args[0], args[1], Number(args[2])),
   refused: () => refused(args[0], args[1], Number(args[2])),
+  catalog: () => catalog(args[0], args[1], Number(args[2]), args[3]),
   running: () => running(args[0], Number(args[1])),
   killed: () => killed(args[0], Number(args[1])),
 };

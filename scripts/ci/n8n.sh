@@ -8,6 +8,8 @@
 #     `n8n execute --rawOutput`: success, the MP4 in the binary data, exactly one Run; then two
 #     prompts fan out to two tasks and two MP4s, and a list holding one impossible item is
 #     refused with our message before any Run;
+#     two catalog models (synced from the emulator, exported with --models) run too: 2 PNGs,
+#     and a chat answer as the Wait's text and a .txt file;
 #  4. runs a second workflow with `n8n execute-batch`, and once its task runs and the Wait node
 #     follows it, sends n8n SIGTERM: n8n cancels the execution (ActiveExecutions.stopExecution,
 #     as the editor's Stop button does), the node sends its `wiro-nodes node exec` SIGTERM, and
@@ -98,8 +100,14 @@ stats_url() { sed -n 's|^export WIRO_BASE_URL=\(.*\)/v1$|\1/emulator/stats|p' "$
 FAST_STATS=$(stats_url fast)
 SLOW_STATS=$(stats_url slow)
 
-step "generating the package: wiro-nodes export n8n"
-"$BIN" export n8n "$WORK/n8n-nodes-wiro" >/dev/null
+step "syncing the fast emulator's catalog; generating the package with two of its models: wiro-nodes export n8n --models"
+(set -a; . "$WORK/fast.env"; set +a; "$BIN" catalog sync --all --catalog "$WORK/catalog.json" >/dev/null)
+"$BIN" export n8n "$WORK/n8n-nodes-wiro" --catalog "$WORK/catalog.json" --models wiro/image-studio --models wiro/chat >/dev/null
+for node in WiroImageStudio WiroChat; do
+  [[ -d "$WORK/n8n-nodes-wiro/dist/nodes/$node" ]] || { echo "n8n.sh: FAIL: the package lacks $node"; exit 1; }
+done
+[[ ! -d "$WORK/n8n-nodes-wiro/dist/nodes/WiroPixverseTextToVideoV5" ]] || { echo "n8n.sh: FAIL: --models let text-to-video-v5 in"; exit 1; }
+[[ -f "$WORK/n8n-nodes-wiro/dist/wiro-catalog.json" ]] || { echo "n8n.sh: FAIL: the package carries no catalog"; exit 1; }
 ls "$WORK/n8n-nodes-wiro/dist/nodes" | sed 's/^/    /'
 
 # --- 3. n8n, private and quiet ---------------------------------------------------------------
@@ -121,7 +129,7 @@ unset WIRO_API_KEY WIRO_API_SECRET WIRO_BASE_URL WIRO_SOCKET_URL
 
 CHECK="$ROOT/scripts/ci/n8n-check.js"
 "$NODE24_BIN/node" "$CHECK" fixtures "$WORK" "$WORK/fast.env" "$WORK/slow.env"
-step "importing the credentials and four workflows into a private n8n ($N8N_USER_FOLDER)"
+step "importing the credentials and six workflows into a private n8n ($N8N_USER_FOLDER)"
 timeout 300 "$N8N" import:credentials --input="$WORK/credentials.json" >"$WORK/import.log" 2>&1 || { cat "$WORK/import.log"; exit 1; }
 timeout 300 "$N8N" import:workflow --separate --input="$WORK/workflows" >>"$WORK/import.log" 2>&1 || { cat "$WORK/import.log"; exit 1; }
 
@@ -142,6 +150,15 @@ if timeout 600 "$N8N" execute --id=wiroE2eRef0001 --rawOutput >"$WORK/refuse.out
   echo "n8n.sh: FAIL: n8n ran a list with an impossible item"; tail -c 4000 "$WORK/refuse.out"; exit 1
 fi
 "$NODE24_BIN/node" "$CHECK" refused "$WORK/refuse.out" "$FAST_STATS" 3
+
+step "n8n execute: catalog models — image-studio (2 PNGs) and chat (a text answer)"
+for kind in pictures:wiroE2eCat0001:4 chat:wiroE2eCat0002:5; do
+  IFS=: read -r name id runs <<<"$kind"
+  if ! timeout 600 "$N8N" execute --id="$id" --rawOutput >"$WORK/$name.out" 2>"$WORK/$name.err"; then
+    echo "n8n.sh: FAIL: n8n execute ($name) failed"; tail -c 4000 "$WORK/$name.err"; tail -c 4000 "$WORK/$name.out"; exit 1
+  fi
+  "$NODE24_BIN/node" "$CHECK" catalog "$WORK/$name.out" "$FAST_STATS" "$runs" "$name"
+done
 
 step "cancelling an execution mid-wait: n8n execute-batch on the slow emulator, then SIGTERM"
 # Not under `timeout`: it would pass the signal to the whole process group, our child

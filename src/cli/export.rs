@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::EXIT_FAILED;
 use crate::hosts::n8n::{Package, PACKAGE_NAME};
+use crate::models::catalog::DEFAULT_CATALOG_FILE;
 use crate::node::{matches_pattern, Registry};
 
 /// What to export.
@@ -24,6 +25,27 @@ pub(crate) enum ExportCommand {
     },
 }
 
+/// The exported catalog models' definitions, as `dist/wiro-catalog.json` in the package (the
+/// bridge hands it to every `node exec`); no file when no catalog model is exported.
+fn write_package_catalog(dir: &std::path::Path, registry: &Registry) -> Result<(), String> {
+    let path = dir.join("dist").join(DEFAULT_CATALOG_FILE);
+    let Some(mut catalog) = super::registry::catalog()? else {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    };
+    let built_in = Registry::from_inventory();
+    catalog.models.retain(|model| {
+        registry.get(&model.type_id).is_some()
+            && built_in.get(&model.type_id).is_none()
+            && !model.parameters.is_null()
+    });
+    if catalog.models.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    }
+    catalog.save(&path)
+}
+
 pub(crate) fn export(command: ExportCommand) -> u8 {
     match command {
         ExportCommand::N8n { dir, models } => {
@@ -41,6 +63,10 @@ pub(crate) fn export(command: ExportCommand) -> u8 {
             });
             let package = Package::generate(&registry);
             if let Err(error) = package.write_to(&dir) {
+                eprintln!("error: {error}");
+                return EXIT_FAILED;
+            }
+            if let Err(error) = write_package_catalog(&dir, &registry) {
                 eprintln!("error: {error}");
                 return EXIT_FAILED;
             }

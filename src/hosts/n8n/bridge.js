@@ -41,6 +41,16 @@ function nodeError(ctx, message, extra) {
   return error;
 }
 
+/**
+ * The catalog the package was exported with (its catalog models' definitions), when it holds
+ * any: every `node exec` reads it, so the child knows those node types as the package does.
+ * It ships with the package; neither a workflow nor n8n's environment picks another.
+ */
+const CATALOG = path.join(__dirname, 'wiro-catalog.json');
+function catalogArgs() {
+  return fs.existsSync(CATALOG) ? ['--catalog', CATALOG] : [];
+}
+
 /** The program to run: from the credentials, else $WIRO_NODES_BIN, else `wiro-nodes`. */
 function program(credentials) {
   const named = String((credentials && credentials.binaryPath) || '').trim();
@@ -285,7 +295,7 @@ async function runNode(ctx, plan) {
 
   const checks = await pool(
     inputs.map((input) => () =>
-      runChild(bin, ['node', 'exec', plan.type, '--inputs', '@-', '--check', '--progress', 'json'], input, env),
+      runChild(bin, [...catalogArgs(), 'node', 'exec', plan.type, '--inputs', '@-', '--check', '--progress', 'json'], input, env),
     ),
     CONCURRENCY,
   );
@@ -311,7 +321,7 @@ async function runNode(ctx, plan) {
       // Every item of the execution shares one claim book: their paid Runs leave one at a
       // time, and a lost answer is never taken for a task another item holds.
       const claims = path.join(executionDir(ctx), 'claims');
-      const args = ['node', 'exec', plan.type, '--inputs', '@-', '--out', dir, '--claims', claims,
+      const args = [...catalogArgs(), 'node', 'exec', plan.type, '--inputs', '@-', '--out', dir, '--claims', claims,
         '--progress', 'json'];
       return { run: await runChild(bin, args, input, env, signal) };
     }),
