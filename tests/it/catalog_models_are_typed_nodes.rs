@@ -377,3 +377,27 @@ async fn node_exec_runs_a_catalog_model_from_wiro_catalog_and_refuses_a_bad_opti
     assert!(outputs["task"]["taskid"].is_string(), "{outputs}");
     assert_eq!(emulator.stats().runs_accepted, 1);
 }
+
+#[tokio::test]
+async fn n8n_options_of_a_catalog_model_show_its_labels() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    let registry = Registry::from_inventory().with_source(&catalog);
+    let spec = registry.get("wiro/image-studio").unwrap().spec();
+    let (properties, _) = wiro_nodes::hosts::n8n::properties(spec);
+    let style = properties
+        .iter()
+        .flat_map(|p| match p["options"].as_array() {
+            Some(inner) if p["type"] == "collection" => inner.clone(),
+            _ => vec![p.clone()],
+        })
+        .find(|p| p["name"] == "style")
+        .expect("a style property");
+    let watercolour = style["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|option| option["value"] == "watercolor")
+        .unwrap();
+    assert_eq!(watercolour["name"], "Watercolour", "{style:#}");
+}
