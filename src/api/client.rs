@@ -218,6 +218,20 @@ pub(super) fn first_of<T>(list: Vec<T>, operation: &str) -> Result<T> {
 }
 
 /// Checks an `owner/model` slug before it becomes part of a path.
+/// A slug made URL-safe as Wiro's clean slugs are: lowercase, runs of anything but letters,
+/// digits, `.` and `_` as one `-` (`Acme Labs` is `acme-labs`).
+pub fn clean_slug(raw: &str) -> String {
+    let mut clean = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            clean.push(c.to_ascii_lowercase());
+        } else if !clean.ends_with('-') {
+            clean.push('-');
+        }
+    }
+    clean.trim_matches('-').to_owned()
+}
+
 pub(super) fn model_slug(model: &str) -> Result<&str> {
     let part_ok = |part: &str| {
         !part.is_empty()

@@ -35,7 +35,7 @@ mod wait;
 pub mod wire;
 
 pub use address::inside_network;
-pub use client::Client;
+pub use client::{clean_slug, Client};
 pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
 pub use credentials::{Credentials, Secret};
 pub use download::{safe_file_name, DownloadProgress, LocalFile};

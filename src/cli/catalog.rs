@@ -24,6 +24,10 @@ pub(crate) enum CatalogCommand {
         /// Read every model Tool/List lists; models no longer listed leave the catalog.
         #[arg(long, conflicts_with = "models")]
         all: bool,
+        /// Sync even when the catalog was read from another server (e.g. the embedded
+        /// emulator, when WIRO_API_KEY is not set, over a catalog of the real API).
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         fetch: FetchArgs,
     },
@@ -55,6 +59,7 @@ pub(crate) async fn catalog(command: CatalogCommand, path: Option<&Path>) -> u8 
             models,
             search,
             all,
+            replace,
             fetch,
         } => {
             let scope = match (all, search) {
@@ -68,7 +73,7 @@ pub(crate) async fn catalog(command: CatalogCommand, path: Option<&Path>) -> u8 
                     return EXIT_INVALID;
                 }
             };
-            sync_file(&path, &scope, &fetch).await
+            sync_file(&path, &scope, &fetch, replace).await
         }
         CatalogCommand::List { json } => match existing(&path) {
             Ok(catalog) => {
@@ -96,8 +101,8 @@ pub(crate) async fn catalog(command: CatalogCommand, path: Option<&Path>) -> u8 
                         .iter()
                         .map(|m| format!("{}/{}", m.slugowner, m.slugproject))
                         .collect();
+                    // Empty: a model that can no longer be read shows as removed.
                     let mut fresh = Catalog::new(&current.server);
-                    fresh.models = current.models.clone();
                     if let Err(code) = read(&mut fresh, &SyncScope::Models(slugs), &fetch).await {
                         return code;
                     }
@@ -125,7 +130,7 @@ fn existing(path: &Path) -> Result<Catalog, u8> {
     })
 }
 
-async fn sync_file(path: &Path, scope: &SyncScope, fetch: &FetchArgs) -> u8 {
+async fn sync_file(path: &Path, scope: &SyncScope, fetch: &FetchArgs, replace: bool) -> u8 {
     let mut catalog = if path.exists() {
         match existing(path) {
             Ok(catalog) => catalog,
@@ -137,6 +142,16 @@ async fn sync_file(path: &Path, scope: &SyncScope, fetch: &FetchArgs) -> u8 {
     let before = catalog.clone();
     if let Err(code) = read(&mut catalog, scope, fetch).await {
         return code;
+    }
+    let server_changed = !before.server.is_empty() && before.server != catalog.server;
+    if server_changed && !replace {
+        eprintln!(
+            "error: {} was read from {}; this sync read from {} (no WIRO_API_KEY: the embedded emulator?). Nothing was written; pass --replace to sync it from there anyway, or --catalog for another file",
+            path.display(),
+            before.server,
+            catalog.server
+        );
+        return EXIT_INVALID;
     }
     if let Err(problem) = catalog.save(path) {
         eprintln!("error: {problem}");

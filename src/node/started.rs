@@ -33,6 +33,11 @@ pub async fn ended_without_result(
     task: &TaskHandle,
 ) -> Option<EndedWithoutResult> {
     let record = client.task_detail(TaskLookup::from(task)).await.ok()?;
+    // Only a record that charged nothing may be run again: a task billed for whatever
+    // reason is not a free retry.
+    if record.total_cost().is_some_and(|cost| cost > 0.0) {
+        return None;
+    }
     if record.status == TaskStatus::Cancel {
         Some(EndedWithoutResult::Cancelled)
     } else if record.is_terminal() && !record.succeeded() {

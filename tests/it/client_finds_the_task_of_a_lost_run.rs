@@ -152,3 +152,30 @@ async fn a_listing_that_fails_cannot_tell() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn a_lost_run_of_a_model_whose_raw_slug_has_spaces_finds_its_task() {
+    // Clients run it by its clean slug; its task records name the raw one (`Acme Labs`).
+    let emulator = common::fast_emulator().await;
+    let client = common::client(&emulator);
+    let model = "acme-labs/frames-to-video";
+    let frame = common::finished_video(&client).await.url;
+    let parameters: serde_json::Map<String, serde_json::Value> = serde_json::json!({
+        "firstFrameUrl": frame, "lastFrameUrl": frame, "duration": "2"
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    let sent_at = SystemTime::now();
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let lost = client.run(model, &parameters).await.unwrap_err();
+    assert!(matches!(lost, Error::OutcomeUnknown { .. }), "{lost}");
+    let lookup = client
+        .find_run(model, &parameters, sent_at, &HashSet::new())
+        .await
+        .unwrap();
+    assert!(
+        matches!(lookup, RunLookup::Found { .. }),
+        "the task of a lost Run is found, not sent again: {lookup:?}"
+    );
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use super::task_list::{task_parameters, TaskListPage, TaskListQuery};
-use crate::api::client::{model_slug, wire_value};
+use crate::api::client::{clean_slug, model_slug, wire_value};
 use crate::api::wire::{Task, TaskHandle, WireNumber};
 use crate::api::{Client, Result};
 
@@ -248,12 +248,19 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// A record that names its model must name this one (the server filtered already).
+    /// A record that names its model must name this one (the server filtered already). Raw
+    /// and clean slugs are the same model (`Acme Labs/frames to video` is
+    /// `acme-labs/frames-to-video`): compared clean, or a lost Run of a model whose raw slug
+    /// holds spaces would never find its task, and be sent again.
     fn same_model(&self, task: &Task) -> bool {
         let field = |name: &str| task.extra.get(name).and_then(Value::as_str);
+        let clean_model = |model: &str| {
+            let (owner, project) = model.split_once('/').unwrap_or((model, ""));
+            format!("{}/{}", clean_slug(owner), clean_slug(project))
+        };
         match (field("modelslugowner"), field("modelslugproject")) {
             (Some(owner), Some(project)) => {
-                format!("{owner}/{project}").eq_ignore_ascii_case(self.model)
+                clean_model(&format!("{owner}/{project}")) == clean_model(self.model)
             }
             _ => true,
         }

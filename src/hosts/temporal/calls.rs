@@ -135,16 +135,16 @@ pub(super) async fn run_node(
     // A Run an earlier execution sent without getting its answer: its task is looked for
     // before anything is sent.
     if let Some(since) = lost_since {
+        note_lost_run(ctx, position, since);
         let lost = "an earlier execution sent it and did not get its answer";
         match after_lost_answer(ctx, position, &call, since, reconcile_for, lost).await {
-            AfterLoss::Adopted(done) => return (position, Outcome::Finished(done)),
             AfterLoss::SendAgain => {}
-            AfterLoss::GaveUp(message) => return (position, Outcome::Failed(message)),
-            AfterLoss::Cancelled => return (position, Outcome::Cancelled),
+            ended => return (position, after_loss_outcome(ended)),
         }
     }
     let mut pause = SLOT_WAIT.0;
     let mut submits = 0;
+    let mut sent_again = 0;
     loop {
         submits += 1;
         ctx.state_mut(|s| {
@@ -160,13 +160,24 @@ pub(super) async fn run_node(
             if failure_type(error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some()
             {
                 let lost = describe(error);
+                note_lost_run(ctx, position, scheduled_at);
                 match after_lost_answer(ctx, position, &call, scheduled_at, reconcile_for, &lost)
                     .await
                 {
-                    AfterLoss::Adopted(done) => return (position, Outcome::Finished(done)),
-                    AfterLoss::SendAgain => continue,
-                    AfterLoss::GaveUp(message) => return (position, Outcome::Failed(message)),
-                    AfterLoss::Cancelled => return (position, Outcome::Cancelled),
+                    AfterLoss::SendAgain if sent_again < MAX_SENT_AGAIN => {
+                        sent_again += 1;
+                        continue;
+                    }
+                    AfterLoss::SendAgain => {
+                        return (
+                            position,
+                            Outcome::Failed(format!(
+                                "{} Runs of this node lost their answers and none was found: not sent again — {RECONCILE_HOOK}",
+                                sent_again + 1
+                            )),
+                        )
+                    }
+                    ended => return (position, after_loss_outcome(ended)),
                 }
             }
         }
@@ -184,6 +195,40 @@ pub(super) async fn run_node(
             return (position, Outcome::Cancelled);
         }
         pause = (pause * 2).min(SLOT_WAIT.1);
+    }
+}
+
+/// How many times a node's Run is sent again after its answer was lost and Task/List said it
+/// created nothing: a cap, so a server that lists new tasks late cannot make a loop of Runs.
+const MAX_SENT_AGAIN: u32 = 2;
+
+/// Notes in the report that a Run of this node scheduled at `scheduled_at` lost its answer (the
+/// earliest such time is kept, for a resume's look), and that the node may hold a task.
+fn note_lost_run(
+    ctx: &WorkflowContext<GraphWorkflow>,
+    position: usize,
+    scheduled_at: std::time::SystemTime,
+) {
+    let ms = scheduled_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    ctx.state_mut(|s| {
+        let line = &mut s.report.nodes[position];
+        line.lost_since_ms = Some(line.lost_since_ms.map_or(ms, |earlier| earlier.min(ms)));
+        line.submits = line.submits.max(1);
+    });
+}
+
+/// A node's outcome after its lost Run's task was looked for. A cancellation while looking
+/// is a failure that names the possible task: cancelling cannot stop a task nobody found.
+fn after_loss_outcome(ended: AfterLoss) -> Outcome {
+    match ended {
+        AfterLoss::Adopted(done) => Outcome::Finished(done),
+        AfterLoss::GaveUp(message) => Outcome::Failed(message),
+        AfterLoss::Cancelled => Outcome::Failed(format!(
+            "the run was cancelled while the task of a Run whose answer was lost was looked for: it may exist and run on — {RECONCILE_HOOK}"
+        )),
+        AfterLoss::SendAgain => Outcome::Failed("internal: sent again".into()),
     }
 }
 

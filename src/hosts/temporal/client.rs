@@ -9,7 +9,7 @@ use temporalio_client::{
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
 };
 
-use super::messages::{CarriedNode, NodeState, Report, Resume, WorkflowInput};
+use super::messages::{CarriedNode, LostRun, NodeState, Report, Resume, WorkflowInput};
 use super::workflow::GraphWorkflow;
 use crate::graph::{input_key, Workflow};
 
@@ -141,7 +141,12 @@ pub async fn resume_from(
                 check_task: paid[position]
                     && !consumers[position].iter().all(|&later| finished(later)),
             }),
-            _ if paid[position] && line.submits > 0 => resume.lost.push(line.id.clone()),
+            _ if paid[position] && (line.submits > 0 || line.lost_since_ms.is_some()) => {
+                resume.lost.push(LostRun {
+                    node: line.id.clone(),
+                    since_ms: line.lost_since_ms.unwrap_or(report.started_at_ms),
+                })
+            }
             _ => {}
         }
     }

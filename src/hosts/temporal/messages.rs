@@ -31,11 +31,20 @@ pub struct Resume {
     pub from: String,
     /// Nodes that finished there, with their outputs.
     pub finished: Vec<CarriedNode>,
-    /// Paid nodes that sent a Run there without getting its answer: their task is looked for
-    /// (Task/List) before a Run is sent again.
-    pub lost: Vec<String>,
+    /// Paid nodes that sent a Run there (or in an execution it resumed) without getting its
+    /// answer: their task is looked for (Task/List) before a Run is sent again.
+    pub lost: Vec<LostRun>,
     /// When that execution started (Unix milliseconds): the lost Runs left after it.
     pub started_at_ms: u64,
+}
+
+/// A paid node whose Run's answer was lost in an earlier execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LostRun {
+    /// The node's id.
+    pub node: String,
+    /// When its earliest lost Run was scheduled (Unix ms): the look starts there.
+    pub since_ms: u64,
 }
 
 /// A node that finished in the execution being resumed.
@@ -175,6 +184,10 @@ pub struct NodeLine {
     /// have been accepted).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub submits: u32,
+    /// When the earliest Run of this node whose answer was lost was scheduled (Unix ms), in
+    /// this execution or one it resumed: a later look for its task starts there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_since_ms: Option<u64>,
 }
 
 fn is_zero(count: &u32) -> bool {

@@ -84,6 +84,9 @@ pub(super) async fn after_lost_answer(
             .map_or(0, |since| since.as_millis() as u64),
     };
     let mut pause = LOOK_AGAIN.0;
+    // A new task may take a while to be listed: "not created" counts only when a second
+    // look, a durable pause later, says it too.
+    let mut not_created_once = false;
     loop {
         report_state(
             ctx,
@@ -104,7 +107,11 @@ pub(super) async fn after_lost_answer(
                     output_dir: String::new(),
                 })
             }
-            Ok(Reconciled::NotCreated) => return AfterLoss::SendAgain,
+            Ok(Reconciled::NotCreated) if not_created_once => return AfterLoss::SendAgain,
+            Ok(Reconciled::NotCreated) => {
+                not_created_once = true;
+                "no such task is listed yet; looking once more".to_owned()
+            }
             Ok(Reconciled::CannotTell { reason }) => reason,
             Err(error) if error.as_cancelled().is_some() => return AfterLoss::Cancelled,
             Err(error) => error.to_string(),

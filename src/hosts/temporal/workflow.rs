@@ -263,11 +263,11 @@ async fn take_over(
             line.submits = u32::from(carried.check_task);
         });
     }
-    let since = std::time::UNIX_EPOCH + std::time::Duration::from_millis(resume.started_at_ms);
     let mut lost = vec![None; workflow.nodes.len()];
-    for id in &resume.lost {
-        if let Some(position) = position_of(id) {
-            lost[position] = Some(since);
+    for run in &resume.lost {
+        if let Some(position) = position_of(&run.node) {
+            lost[position] =
+                Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(run.since_ms));
         }
     }
     lost

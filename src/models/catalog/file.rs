@@ -79,10 +79,16 @@ impl Catalog {
             Some(path) => Self::load(path).map(Some),
             None => {
                 let default = Path::new(DEFAULT_CATALOG_FILE);
-                if default.is_file() {
-                    Self::load(default).map(Some)
-                } else {
-                    Ok(None)
+                if !default.is_file() {
+                    return Ok(None);
+                }
+                // Nobody asked for this file: one that cannot be read is said, and left out.
+                match Self::load(default) {
+                    Ok(catalog) => Ok(Some(catalog)),
+                    Err(problem) => {
+                        eprintln!("warning: {problem}; going on without a catalog (name one with --catalog)");
+                        Ok(None)
+                    }
                 }
             }
         }

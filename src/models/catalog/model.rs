@@ -154,14 +154,11 @@ impl CatalogModel {
                     }
                 }
             }
-            // A file parameter whose `{id}Url` twin is listed as a parameter of its own takes
-            // its URL in `{id}`: the twin's field sends `{id}Url`, and no wire name is used twice.
+            // A file parameter whose `{id}Url` twin is listed as a parameter of its own: the
+            // twin takes the URL, and the file slot (`{id}`, a multipart file) is left out, so
+            // no wire name is used twice and no URL goes where a file is expected.
             let ids: Vec<String> = fields.iter().map(|field| field.id.clone()).collect();
-            for field in &mut fields {
-                if field.wire != field.id && ids.contains(&field.wire) {
-                    field.wire = field.id.clone();
-                }
-            }
+            fields.retain(|field| field.wire == field.id || !ids.contains(&field.wire));
             let problem = problem.or_else(|| {
                 self.parameters
                     .is_null()
@@ -246,16 +243,4 @@ fn empty_detail(model: &str) -> ModelDetail {
     }
 }
 
-/// A slug made URL-safe as Wiro's clean slugs are: lowercase, runs of anything but letters,
-/// digits, `.` and `_` as one `-`.
-pub fn clean_slug(raw: &str) -> String {
-    let mut clean = String::with_capacity(raw.len());
-    for c in raw.trim().chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-            clean.push(c.to_ascii_lowercase());
-        } else if !clean.ends_with('-') {
-            clean.push('-');
-        }
-    }
-    clean.trim_matches('-').to_owned()
-}
+pub use crate::api::clean_slug;

@@ -227,7 +227,7 @@ fn the_schema_refuses_out_of_range_numbers_and_options_not_offered() {
 }
 
 #[test]
-fn a_file_parameter_with_a_url_twin_of_its_own_sends_its_url_under_its_id() {
+fn a_file_parameter_with_a_url_twin_of_its_own_leaves_the_url_to_the_twin() {
     let summary = json!({"slugowner": "a", "slugproject": "b"});
     let detail = json!({"tool": [{"parameters": [
         {"id": "inputImage", "type": "fileinput"},
@@ -235,5 +235,5 @@ fn a_file_parameter_with_a_url_twin_of_its_own_sends_its_url_under_its_id() {
     ]}]});
     let model = super::CatalogModel::from_answers(&summary, &detail, "now").unwrap();
     let wires: Vec<&str> = model.fields().iter().map(|f| f.wire.as_str()).collect();
-    assert_eq!(wires, ["inputImage", "inputImageUrl"]);
+    assert_eq!(wires, ["inputImageUrl"]);
 }

@@ -67,9 +67,11 @@ pub async fn sync(
         });
     }
     let mut results = Vec::new();
+    let mut lost_reads = 0;
     while let Some(joined) = reads.join_next().await {
-        if let Ok(result) = joined {
-            results.push(result);
+        match joined {
+            Ok(result) => results.push(result),
+            Err(_) => lost_reads += 1,
         }
     }
     results.sort_by_key(|(position, _)| *position);
@@ -84,6 +86,12 @@ pub async fn sync(
             }
             Err(failure) => report.failed.push(failure),
         }
+    }
+    if lost_reads > 0 {
+        report.failed.push((
+            "(some models)".into(),
+            format!("{lost_reads} reads ended abnormally"),
+        ));
     }
     if *scope == SyncScope::All && report.failed.is_empty() {
         let before = catalog.models.len();
@@ -109,9 +117,10 @@ async fn list(client: &Client, search: Option<&str>) -> Result<Vec<Value>, ApiEr
             Some(Value::String(t)) => t.trim().parse().ok(),
             _ => None,
         };
-        let short = (page.len() as u64) < PAGE;
+        // A server may cap `limit` below ours: only an empty page or the total ends the list.
+        let empty = page.is_empty();
         models.extend(page);
-        if short || total.is_some_and(|total| models.len() as u64 >= total) {
+        if empty || total.is_some_and(|total| models.len() as u64 >= total) {
             return Ok(models);
         }
     }
