@@ -1,10 +1,15 @@
-//! The nodes on Temporal: every node type of the registry as an activity, one durable workflow
-//! per workflow document, and the client side that submits, follows and cancels it.
+//! The nodes on Temporal: every node type of the registry through one activity, one durable
+//! workflow per workflow document, and the client side that submits, follows, cancels and
+//! resumes it.
 //!
-//! - [`activities`] — a worker's activities: one per node type, named by its type id.
-//! - [`workflow`] — [`GraphWorkflow`]: validates a document, then runs its nodes with the
-//!   local executor's meaning (`$from` references, bounded concurrency, cancellation that
-//!   stops remote tasks), mapping the money rules onto activity options.
+//! - [`activities`] — a worker's activities: `wiro.node` runs any node type (the call names
+//!   it); `wiro.reconcile` looks for a lost Run's task; `wiro.task-ended` and `wiro.stop-task`
+//!   ask after and stop a task.
+//! - [`workflow`] — [`GraphWorkflow`]: validates a document, then runs its nodes on the local
+//!   executor's scheduler (`graph::Schedule`: `$from` references, bounded file movers, paid
+//!   Runs one at a time, cancellation that stops remote tasks), taking over what a resumed
+//!   execution finished.
+//! - `reconcile` — a Run whose answer was lost, looked for by the workflow on durable timers.
 //! - `calls` — how the workflow calls each node: one attempt for a paid Run, a durable
 //!   timer after a code-96 refusal, retries with heartbeats for the rest.
 //! - [`messages`] — what travels through Temporal's history: the workflow's input, each
