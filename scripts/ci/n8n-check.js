@@ -3,6 +3,9 @@
 //   node n8n-check.js success RAW_OUTPUT STATS_URL      asserts the generate run and one Run
 //   node n8n-check.js fanout RAW_OUTPUT STATS_URL RUNS  two prompts → two tasks, two MP4s
 //   node n8n-check.js refused OUTPUT STATS_URL RUNS     one bad item stops all, no Run sent
+//   node n8n-check.js package PKG BUILT_IN_PKG MODEL... the package's catalog nodes are MODELs
+//                                                       exactly; their selects show the labels
+//   node n8n-check.js catalog RAW_OUTPUT STATS_URL RUNS KIND  a catalog model's run (pictures|chat)
 //   node n8n-check.js running STATS_URL SECONDS         waits until a task runs and is followed
 //   node n8n-check.js killed STATS_URL SECONDS          waits until that task was stopped, asserts it
 'use strict';
@@ -246,27 +249,101 @@ async function refused(outputFile, statsUrl, runsBefore) {
   console.log(`n8n-check: ok: refused before any Run: ${line.trim()}`);
 }
 
+/** The nodes of a package as n8n loads them, by type id (a node's subtitle is its type). */
+function loadNodes(pkg) {
+  const nodes = new Map();
+  for (const dir of fs.readdirSync(path.join(pkg, 'dist/nodes'))) {
+    const mod = require(path.resolve(pkg, 'dist/nodes', dir, `${dir}.node.js`));
+    const { description } = new mod[dir]();
+    nodes.set(description.subtitle, description);
+  }
+  return nodes;
+}
+
+/** The n8n property named `name`, top level or inside a collection. */
+function property(description, name) {
+  for (const p of description.properties) {
+    if (p.name === name) return p;
+    const inner = p.type === 'collection' && (p.options || []).find((o) => o.name === name);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/**
+ * `export n8n --models MODEL...`: the package holds the built-in nodes plus exactly those
+ * catalog models, carries their definitions, and n8n shows a select's labels, not its values.
+ */
+function packageCheck(pkg, builtInPkg, ...models) {
+  const wanted = [...models].sort();
+  const nodes = loadNodes(pkg);
+  const types = [...nodes.keys()].sort();
+  const expected = [...new Set([...loadNodes(builtInPkg).keys(), ...wanted])].sort();
+  if (JSON.stringify(types) !== JSON.stringify(expected)) {
+    fail(`the package holds ${JSON.stringify(types)}, expected the built-in nodes and ${JSON.stringify(wanted)}`);
+  }
+  const catalog = JSON.parse(fs.readFileSync(path.join(pkg, 'dist/wiro-catalog.json'), 'utf8'));
+  const carried = catalog.models.map((m) => m.type).sort();
+  if (JSON.stringify(carried) !== JSON.stringify(wanted)) fail(`the package carries ${JSON.stringify(carried)}`);
+  if (fs.existsSync(path.join(builtInPkg, 'dist/wiro-catalog.json'))) fail('a package of built-in nodes carries a catalog');
+  // Every option whose label differs from its value (x-enum-labels) shows that label in n8n.
+  const shown = [];
+  for (const model of catalog.models) {
+    for (const field of (model.parameters || []).flatMap((group) => group.items || [])) {
+      const prop = property(nodes.get(model.type), field.id);
+      if (!prop || prop.type !== 'options') continue;
+      for (const { label, value } of field.options || []) {
+        if (label === value) continue;
+        const option = prop.options.find((o) => o.value === value);
+        if (!option || option.name !== label) fail(`${model.type} ${field.id}: n8n shows ${JSON.stringify(option)} for ${value}, not ${JSON.stringify(label)}`);
+        shown.push(`${value} → ${label}`);
+      }
+    }
+  }
+  if (!shown.some((s) => s === 'watercolor → Watercolour')) fail(`no select label differing from its value was checked: ${shown}`);
+  console.log(`n8n-check: ok: catalog nodes ${wanted.join(', ')} and no other (${types.length} nodes); labels shown: ${shown.length} (${shown.slice(0, 3).join(', ')}, ...)`);
+}
+
 /** A catalog model's run: two PNGs from image-studio, or chat's answer as text and a file. */
 async function catalog(rawFile, statsUrl, runsAfter, kind) {
   const result = runData(rawFile).data.resultData;
   if (result.error) fail(`the ${kind} execution failed: ${JSON.stringify(result.error).slice(0, 800)}`);
-  const item = (name) => result.runData[name][0].data.main[0][0];
+  const item = (name) => {
+    const items = ((((result.runData[name] || [])[0] || {}).data || {}).main || [])[0];
+    if (!items || items.length !== 1) fail(`${kind}: node ${name} gave ${items ? items.length : 0} items, not 1`);
+    return items[0];
+  };
   const download = item('Download');
   const files = download.json.files || [];
+  const binaries = Object.values(download.binary || {});
+  const sha256 = (bytes) => require('crypto').createHash('sha256').update(bytes).digest('hex');
   if (kind === 'pictures') {
+    const asked = item('Wait').json.task.parameters;
+    if (asked.numberOfOutputs !== '2' || asked.width !== '256' || asked.height !== '256') {
+      fail(`the Run did not get the node's inputs: ${JSON.stringify(asked)}`);
+    }
     const types = files.map((f) => f.contenttype);
     if (types.length !== 2 || !types.every((t) => t === 'image/png')) fail(`image-studio gave ${JSON.stringify(types)}, not 2 PNGs`);
-    const binaries = Object.values(download.binary || {});
-    if (!binaries.some((b) => b.mimeType === 'image/png')) fail(`no PNG in the binary data: ${JSON.stringify(download.binary)}`);
+    if (binaries.length !== 2) fail(`${binaries.length} binary properties, not 2: ${JSON.stringify(download.binary)}`);
+    binaries.forEach((binary, index) => {
+      const bytes = storedBinary(binary);
+      if (binary.mimeType !== 'image/png' || bytes.subarray(1, 4).toString('latin1') !== 'PNG') fail(`binary ${index} is not a PNG`);
+      if (sha256(bytes) !== files[index].sha256) fail(`binary ${index} is not ${files[index].path}`);
+    });
   } else {
     const answer = item('Wait').json.text;
-    if (!answer) fail(`the Wait item has no text answer: ${JSON.stringify(item('Wait').json).slice(0, 400)}`);
-    const saved = files[0] && fs.readFileSync(files[0].path, 'utf8');
+    if (typeof answer !== 'string' || !answer) fail(`the Wait item has no text answer: ${JSON.stringify(item('Wait').json).slice(0, 400)}`);
+    const saved = files.length === 1 && fs.readFileSync(files[0].path, 'utf8');
     if (!files[0].path.endsWith('.txt') || saved !== answer) fail(`the answer was not saved as its .txt file: ${JSON.stringify(files)}`);
+    const binary = binaries.length === 1 && binaries[0];
+    if (!binary || !binary.mimeType.startsWith('text/plain') || !binary.fileName.endsWith('.txt') || storedBinary(binary).toString('utf8') !== answer) {
+      fail(`the binary data is not the answer as a .txt: ${JSON.stringify(download.binary)}`);
+    }
   }
   const counters = await stats(statsUrl);
   if (counters.runs_accepted !== runsAfter) fail(`${kind}: the emulator accepted ${counters.runs_accepted} Runs, expected ${runsAfter}`);
-  console.log(`n8n-check: ok: catalog ${kind}: ${files.map((f) => path.basename(f.path)).join(', ')}; one Run`);
+  const names = binaries.map((b) => `${b.fileName} (${b.mimeType})`).join(', ');
+  console.log(`n8n-check: ok: catalog ${kind}: ${names} in the binary data; exactly 1 Run`);
 }
 
 const RUNNING = new Set(['task_start', 'task_output', 'task_output_full', 'task_error', 'task_error_full']);
@@ -309,6 +386,7 @@ const commands = {
   success: () => success(args[0], args[1]),
   fanout: () => fanout(args[0], args[1], Number(args[2])),
   refused: () => refused(args[0], args[1], Number(args[2])),
+  package: () => packageCheck(...args),
   catalog: () => catalog(args[0], args[1], Number(args[2]), args[3]),
   running: () => running(args[0], Number(args[1])),
   killed: () => killed(args[0], Number(args[1])),

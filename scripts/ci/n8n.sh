@@ -8,8 +8,9 @@
 #     `n8n execute --rawOutput`: success, the MP4 in the binary data, exactly one Run; then two
 #     prompts fan out to two tasks and two MP4s, and a list holding one impossible item is
 #     refused with our message before any Run;
-#     two catalog models (synced from the emulator, exported with --models) run too: 2 PNGs,
-#     and a chat answer as the Wait's text and a .txt file;
+#     two catalog models (synced from the emulator, exported with --models; the package holds
+#     no other and shows select labels) run too, each exactly one Run: image-studio's 2 PNGs in
+#     the binary data, and a chat answer as the Wait's text and a .txt file (binary data too);
 #  4. runs a second workflow with `n8n execute-batch`, and once its task runs and the Wait node
 #     follows it, sends n8n SIGTERM: n8n cancels the execution (ActiveExecutions.stopExecution,
 #     as the editor's Stop button does), the node sends its `wiro-nodes node exec` SIGTERM, and
@@ -100,14 +101,14 @@ stats_url() { sed -n 's|^export WIRO_BASE_URL=\(.*\)/v1$|\1/emulator/stats|p' "$
 FAST_STATS=$(stats_url fast)
 SLOW_STATS=$(stats_url slow)
 
+CHECK="$ROOT/scripts/ci/n8n-check.js"
 step "syncing the fast emulator's catalog; generating the package with two of its models: wiro-nodes export n8n --models"
 (set -a; . "$WORK/fast.env"; set +a; "$BIN" catalog sync --all --catalog "$WORK/catalog.json" >/dev/null)
-"$BIN" export n8n "$WORK/n8n-nodes-wiro" --catalog "$WORK/catalog.json" --models wiro/image-studio --models wiro/chat >/dev/null
-for node in WiroImageStudio WiroChat; do
-  [[ -d "$WORK/n8n-nodes-wiro/dist/nodes/$node" ]] || { echo "n8n.sh: FAIL: the package lacks $node"; exit 1; }
-done
-[[ ! -d "$WORK/n8n-nodes-wiro/dist/nodes/WiroPixverseTextToVideoV5" ]] || { echo "n8n.sh: FAIL: --models let text-to-video-v5 in"; exit 1; }
-[[ -f "$WORK/n8n-nodes-wiro/dist/wiro-catalog.json" ]] || { echo "n8n.sh: FAIL: the package carries no catalog"; exit 1; }
+"$BIN" export n8n "$WORK/n8n-nodes-wiro" --catalog "$WORK/catalog.json" --models 'wiro/image-studio' --models 'wiro/chat' >/dev/null
+# The same catalog with no model chosen gives the built-in nodes: the package must hold those
+# plus the two models, no other (not pixverse/text-to-video-v5), and show select labels.
+"$BIN" export n8n "$WORK/built-in-only" --catalog "$WORK/catalog.json" --models 'none/none' >/dev/null
+"$NODE24_BIN/node" "$CHECK" package "$WORK/n8n-nodes-wiro" "$WORK/built-in-only" wiro/image-studio wiro/chat
 ls "$WORK/n8n-nodes-wiro/dist/nodes" | sed 's/^/    /'
 
 # --- 3. n8n, private and quiet ---------------------------------------------------------------
@@ -127,7 +128,6 @@ export N8N_GRACEFUL_SHUTDOWN_TIMEOUT=60 N8N_SENTRY_DSN= N8N_FRONTEND_SENTRY_DSN=
 export WIRO_NODES_BIN="$BIN" WIRO_NODES_OUT="$WORK/out"
 unset WIRO_API_KEY WIRO_API_SECRET WIRO_BASE_URL WIRO_SOCKET_URL
 
-CHECK="$ROOT/scripts/ci/n8n-check.js"
 "$NODE24_BIN/node" "$CHECK" fixtures "$WORK" "$WORK/fast.env" "$WORK/slow.env"
 step "importing the credentials and six workflows into a private n8n ($N8N_USER_FOLDER)"
 timeout 300 "$N8N" import:credentials --input="$WORK/credentials.json" >"$WORK/import.log" 2>&1 || { cat "$WORK/import.log"; exit 1; }
