@@ -31,9 +31,6 @@ use crate::node::{
 /// How often a running activity heartbeats (and so notices a cancellation).
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 
-/// The name of the activity that runs a node: any node type, named by the call.
-pub const NODE_ACTIVITY: &str = "wiro.node";
-
 /// What a worker's activities run with.
 #[derive(Debug, Clone)]
 pub struct NodeHost {
@@ -49,48 +46,13 @@ pub struct NodeHost {
     pub identity: String,
 }
 
-/// The activity that runs one node of any type the worker's registry holds (the call's
-/// `type_id`): a worker hosts every node type, the catalog's hundreds of models included.
-pub struct NodeActivity;
-
-impl ActivityDefinition for NodeActivity {
-    type Input = NodeCall;
-    type Output = NodeDone;
-
-    fn name(&self) -> &str {
-        NODE_ACTIVITY
-    }
-}
-
-impl ExecutableActivity for NodeActivity {
-    type Implementer = NodeHost;
-    const REQUIRES_INSTANCE: bool = true;
-
-    fn definition() -> Self {
-        Self
-    }
-
-    fn execute(
-        host: Option<Arc<NodeHost>>,
-        ctx: ActivityContext,
-        call: NodeCall,
-    ) -> BoxFuture<'static, Result<NodeDone, ActivityError>> {
-        Box::pin(async move {
-            let Some(host) = host else {
-                return Err(fail(failure::FAILED, "the worker has no node host".into()));
-            };
-            host.run(ctx, call).await
-        })
-    }
-}
-
 /// Declares an activity that runs on the worker's [`NodeHost`]: its name, input and output,
-/// and what it does with the host and its input.
+/// and what it does with the host, the activity's context and its input.
 macro_rules! host_activity {
     (
         $(#[$doc:meta])* $activity:ident,
         $(#[$name_doc:meta])* $name:ident = $id:literal,
-        |$host:ident, $input:ident: $input_type:ty| -> $output:ty $body:block
+        |$host:ident, $ctx:ident, $input:ident: $input_type:ty| -> $output:ty $body:block
     ) => {
         $(#[$doc])*
         pub struct $activity;
@@ -117,7 +79,7 @@ macro_rules! host_activity {
 
             fn execute(
                 host: Option<Arc<NodeHost>>,
-                _ctx: ActivityContext,
+                $ctx: ActivityContext,
                 $input: $input_type,
             ) -> BoxFuture<'static, Result<$output, ActivityError>> {
                 Box::pin(async move {
@@ -132,13 +94,22 @@ macro_rules! host_activity {
 }
 
 host_activity!(
+    /// The activity that runs one node of any type the worker's registry holds (the call's
+    /// `type_id`): a worker hosts every node type, the catalog's hundreds of models included.
+    NodeActivity,
+    /// The name of [`NodeActivity`]: any node type, named by the call.
+    NODE_ACTIVITY = "wiro.node",
+    |host, ctx, call: NodeCall| -> NodeDone { host.run(ctx, call).await }
+);
+
+host_activity!(
     /// The activity that looks for the task of a paid node's Run whose answer was lost, with
     /// Task/List: found (adopted), provably not created (read twice), or cannot tell yet. A
     /// read: Temporal may retry it on any worker.
     ReconcileRun,
     /// The name of [`ReconcileRun`].
     RECONCILE_RUN = "wiro.reconcile",
-    |host, call: ReconcileCall| -> Reconciled { Ok(host.reconcile(call).await) }
+    |host, _ctx, call: ReconcileCall| -> Reconciled { Ok(host.reconcile(call).await) }
 );
 
 host_activity!(
@@ -148,7 +119,7 @@ host_activity!(
     TaskEnded,
     /// The name of [`TaskEnded`].
     TASK_ENDED = "wiro.task-ended",
-    |host, task: crate::api::TaskHandle| -> Option<String> {
+    |host, _ctx, task: crate::api::TaskHandle| -> Option<String> {
         Ok(ended_without_result(&host.client, &task)
             .await
             .map(|ended| ended.to_string()))
@@ -161,7 +132,7 @@ host_activity!(
     StopTask,
     /// The name of [`StopTask`].
     STOP_TASK = "wiro.stop-task",
-    |host, task: crate::api::TaskHandle| -> String {
+    |host, _ctx, task: crate::api::TaskHandle| -> String {
         match host.client.stop_task(&task).await {
             Ok(outcome) => {
                 tracing::info!(taskid = task.taskid, how = outcome.how(), "task stopped");

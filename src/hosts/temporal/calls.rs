@@ -15,13 +15,13 @@
 use std::time::Duration;
 
 use temporalio_common::error::IncomingError;
-use temporalio_common::{ActivityDefinition, RetryPolicy};
+use temporalio_common::RetryPolicy;
 use temporalio_sdk::{
     ActivityCancellationType, ActivityExecutionError, ActivityOptions, TimerResult,
     WorkflowCancellationToken, WorkflowContext,
 };
 
-use super::activities::{NODE_ACTIVITY, STOP_TASK};
+use super::activities::{NodeActivity, StopTask};
 use super::failure;
 use super::messages::{NodeCall, NodeDone, NodeState};
 use super::reconcile::{after_lost_answer, AfterLoss};
@@ -44,18 +44,6 @@ const NODE_TIMEOUT: Duration = Duration::from_secs(26 * 3600);
 
 /// The first and the longest pause before a paid Run refused for lack of a slot is sent again.
 const SLOT_WAIT: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
-
-/// The activity that runs any node: [`NODE_ACTIVITY`], named by the call's type id.
-struct NodeActivityCall;
-
-impl ActivityDefinition for NodeActivityCall {
-    type Input = NodeCall;
-    type Output = NodeDone;
-
-    fn name(&self) -> &str {
-        NODE_ACTIVITY
-    }
-}
 
 /// How a node's activity ended.
 pub(super) enum Outcome {
@@ -91,7 +79,7 @@ pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
             // The run is cancelled; this cleanup must still run.
             .cancellation_token(WorkflowCancellationToken::new())
             .build();
-        let how = match ctx.execute_activity(StopTaskCall, task, options).await {
+        let how = match ctx.execute_activity(StopTask, task, options).await {
             Ok(how) => format!("the run was cancelled: its task was {how}"),
             Err(error) => format!(
                 "the run was cancelled; stopping its task failed: {}",
@@ -101,18 +89,6 @@ pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
         ctx.state_mut(|s| s.report.nodes[position].message = Some(how));
     });
     futures_util::future::join_all(stops).await;
-}
-
-/// The [`STOP_TASK`] activity, as the workflow calls it.
-struct StopTaskCall;
-
-impl ActivityDefinition for StopTaskCall {
-    type Input = crate::api::TaskHandle;
-    type Output = String;
-
-    fn name(&self) -> &str {
-        STOP_TASK
-    }
 }
 
 /// Runs one node: a paid one with one attempt per Run (sent again only when nothing was
@@ -125,12 +101,11 @@ pub(super) async fn run_node(
     reconcile_for: Duration,
     lost_since: Option<std::time::SystemTime>,
 ) -> (usize, Outcome) {
-    let activity = || NodeActivityCall;
     if !paid {
         let result = ctx
-            .execute_activity(activity(), call.clone(), node_options())
+            .execute_activity(NodeActivity, call.clone(), node_options())
             .await;
-        return (position, outcome(result, false));
+        return (position, outcome(result));
     }
     // A Run an earlier execution sent without getting its answer: its task is looked for
     // before anything is sent.
@@ -154,7 +129,7 @@ pub(super) async fn run_node(
         });
         let scheduled_at = ctx.workflow_time().unwrap_or(std::time::UNIX_EPOCH);
         let result = ctx
-            .execute_activity(activity(), call.clone(), submit_options())
+            .execute_activity(NodeActivity, call.clone(), submit_options())
             .await;
         if let Err(error) = &result {
             if failure_type(error) == Some(failure::OUTCOME_UNKNOWN) || error.as_timeout().is_some()
@@ -184,7 +159,7 @@ pub(super) async fn run_node(
         let not_started =
             matches!(&result, Err(error) if failure_type(error) == Some(failure::NOT_STARTED));
         if !not_started {
-            return (position, outcome(result, true));
+            return (position, outcome(result));
         }
         let reason = result
             .err()
@@ -232,7 +207,7 @@ fn after_loss_outcome(ended: AfterLoss) -> Outcome {
     }
 }
 
-fn outcome(result: Result<NodeDone, ActivityExecutionError>, paid: bool) -> Outcome {
+fn outcome(result: Result<NodeDone, ActivityExecutionError>) -> Outcome {
     let error = match result {
         Ok(done) => return Outcome::Finished(done),
         Err(error) => error,
@@ -240,7 +215,7 @@ fn outcome(result: Result<NodeDone, ActivityExecutionError>, paid: bool) -> Outc
     if error.as_cancelled().is_some() {
         return Outcome::Cancelled;
     }
-    let _ = paid; // a paid node's lost answer was reconciled before this
+    // A paid node's lost answer was looked for before this (`after_lost_answer`).
     Outcome::Failed(describe(&error))
 }
 

@@ -1,16 +1,16 @@
 //! A paid node's Run whose answer was lost (its worker died while sending, the submit timed
 //! out, the answer never came): the workflow itself asks Task/List, through the
-//! [`RECONCILE_RUN`] activity, until it can tell. Found: the task is adopted, waited for and
-//! paid once. Provably not created (the list covers the window, read twice): the Run is sent
+//! `wiro.reconcile` activity ([`ReconcileRun`]), until it can tell. Found: the task is
+//! adopted, waited for and paid once. Provably not created (the list covers the window, read twice): the Run is sent
 //! again. Cannot tell yet: asked again on a durable timer, with backoff, for a bounded time;
 //! only then does the node fail, saying how to check.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use temporalio_common::{ActivityDefinition, RetryPolicy};
+use temporalio_common::RetryPolicy;
 use temporalio_sdk::{ActivityOptions, TimerResult, WorkflowContext};
 
-use super::activities::{RECONCILE_RUN, TASK_ENDED};
+use super::activities::{ReconcileRun, TaskEnded};
 use super::calls::RECONCILE_HOOK;
 use super::messages::{NodeCall, NodeDone, NodeState, ReconcileCall, Reconciled};
 use super::workflow::{report_state, GraphWorkflow};
@@ -31,37 +31,13 @@ pub(super) enum AfterLoss {
     Cancelled,
 }
 
-/// The [`RECONCILE_RUN`] activity, as the workflow calls it.
-struct ReconcileRunCall;
-
-impl ActivityDefinition for ReconcileRunCall {
-    type Input = ReconcileCall;
-    type Output = Reconciled;
-
-    fn name(&self) -> &str {
-        RECONCILE_RUN
-    }
-}
-
-/// The [`TASK_ENDED`] activity, as the workflow calls it.
-struct TaskEndedCall;
-
-impl ActivityDefinition for TaskEndedCall {
-    type Input = TaskHandle;
-    type Output = Option<String>;
-
-    fn name(&self) -> &str {
-        TASK_ENDED
-    }
-}
-
 /// How a task an earlier execution started ended without a result (it was not billed), or
 /// `None` when it did not, or when that cannot be told now (the wait that follows will tell).
 pub(super) async fn ended_without_result(
     ctx: &WorkflowContext<GraphWorkflow>,
     task: &TaskHandle,
 ) -> Option<String> {
-    ctx.execute_activity(TaskEndedCall, task.clone(), look_options())
+    ctx.execute_activity(TaskEnded, task.clone(), look_options())
         .await
         .ok()
         .flatten()
@@ -97,7 +73,7 @@ pub(super) async fn after_lost_answer(
             )),
         );
         let verdict = ctx
-            .execute_activity(ReconcileRunCall, lost_call.clone(), look_options())
+            .execute_activity(ReconcileRun, lost_call.clone(), look_options())
             .await;
         let reason = match verdict {
             Ok(Reconciled::Found { outputs, worker }) => {
