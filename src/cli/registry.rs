@@ -9,6 +9,7 @@ use crate::models::catalog::Catalog;
 use crate::node::Registry;
 
 static CATALOG_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+static CATALOG: OnceLock<Result<Option<Catalog>, String>> = OnceLock::new();
 static REGISTRY: OnceLock<Result<Registry, String>> = OnceLock::new();
 
 /// Remembers the catalog the command line named (once, before any command runs).
@@ -16,9 +17,12 @@ pub(super) fn use_catalog(path: Option<PathBuf>) {
     let _ = CATALOG_PATH.set(path);
 }
 
-/// The catalog the command line named, or the default file when it exists.
+/// The catalog the command line named, or the default file when it exists; read once (its
+/// models are shared, so a copy is cheap).
 pub(super) fn catalog() -> Result<Option<Catalog>, String> {
-    Catalog::discover(CATALOG_PATH.get().and_then(|path| path.as_deref()))
+    CATALOG
+        .get_or_init(|| Catalog::discover(CATALOG_PATH.get().and_then(|path| path.as_deref())))
+        .clone()
 }
 
 /// The registry: static node types, then the catalog's models (a static node wins over a

@@ -10,10 +10,12 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
+use crate::graph::rows::Table;
 use crate::graph::{
     price_workflow, validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport,
     Workflow, WorkflowPrice,
 };
+use crate::node::{Registry, Walls};
 
 /// The workflow to run or check, with what its user adds on the command line.
 #[derive(Debug, clap::Args)]
@@ -64,9 +66,9 @@ impl WorkflowArgs {
         Ok((workflow, options))
     }
 
-    /// The workflow, its run options and the server settings, or the exit status after
-    /// saying why not.
-    fn prepare(&self) -> Result<(Workflow, RunOptions, backend::Settings), u8> {
+    /// The workflow (once per row of `--rows`), its run options, the server settings, the
+    /// node types and the walls, or the exit status after saying why not.
+    fn prepare(&self) -> Result<Prepared, u8> {
         let (workflow, options) = self.load().map_err(|error| {
             eprintln!("error: {error}");
             EXIT_INVALID
@@ -75,8 +77,28 @@ impl WorkflowArgs {
             eprintln!("error: {error}");
             error.exit_code()
         })?;
-        Ok((workflow, options, settings))
+        let registry = super::registry::registry_or_exit()?;
+        let walls = options.walls(settings.fetch_rules());
+        let (workflow, table) = rows::apply(&self.rows, workflow, &registry, Some(&walls))?;
+        Ok(Prepared {
+            workflow,
+            table,
+            options,
+            settings,
+            registry,
+            walls,
+        })
     }
+}
+
+/// What `run` and `validate` work on.
+struct Prepared {
+    workflow: Workflow,
+    table: Option<Table>,
+    options: RunOptions,
+    settings: backend::Settings,
+    registry: Registry,
+    walls: Walls,
 }
 
 /// Arguments of `wiro-nodes run`.
@@ -132,20 +154,17 @@ fn print_problems(file: &Path, problems: &[crate::graph::WorkflowProblem]) {
 
 pub(crate) async fn validate(args: ValidateArgs) -> u8 {
     let file = &args.workflow.file;
-    let (workflow, options, settings) = match args.workflow.prepare() {
+    let Prepared {
+        workflow,
+        table,
+        settings,
+        registry,
+        walls,
+        ..
+    } = match args.workflow.prepare() {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let registry = match super::registry::registry_or_exit() {
-        Ok(registry) => registry,
-        Err(code) => return code,
-    };
-    let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) =
-        match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
-            Ok(applied) => applied,
-            Err(code) => return code,
-        };
     match validate_for_run(&workflow, &registry, &walls) {
         Ok(_) => {
             match &table {
@@ -182,25 +201,22 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
 
 pub(crate) async fn run(args: RunArgs) -> u8 {
     let file = &args.workflow.file;
-    let (workflow, options, settings) = match args.workflow.prepare() {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
     // Checked before any server is contacted or started.
     if let Err(problem) = check_out_folder(&args.out) {
         eprintln!("error: {problem}; nothing was sent");
         return EXIT_INVALID;
     }
-    let registry = match super::registry::registry_or_exit() {
-        Ok(registry) => registry,
+    let Prepared {
+        workflow,
+        table,
+        options,
+        settings,
+        registry,
+        walls,
+    } = match args.workflow.prepare() {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let walls = options.walls(settings.fetch_rules());
-    let (workflow, table) =
-        match rows::apply(&args.workflow.rows, workflow, &registry, Some(&walls)) {
-            Ok(applied) => applied,
-            Err(code) => return code,
-        };
     if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
         print_problems(file, &problems);
         return EXIT_INVALID;

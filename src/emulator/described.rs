@@ -107,6 +107,15 @@ pub(crate) struct EmulatedModel {
     pub emulated: Emulated,
 }
 
+/// The described model named `owner/project` (raw or clean slugs, any case), for tests.
+#[cfg(test)]
+pub(crate) fn named(owner: &str, project: &str) -> &'static EmulatedModel {
+    described()
+        .iter()
+        .find(|model| model.is_named(owner, project))
+        .unwrap_or_else(|| panic!("no described model {owner}/{project}"))
+}
+
 /// The models of the embedded files. A file that does not read is left out and logged; the
 /// tests read every one, so that never ships.
 pub(crate) fn described() -> &'static [EmulatedModel] {
@@ -249,12 +258,7 @@ mod tests {
 
     #[test]
     fn the_api_traps_are_there() {
-        let find = |owner: &str, project: &str| {
-            described()
-                .iter()
-                .find(|model| model.is_named(owner, project))
-                .unwrap_or_else(|| panic!("{owner}/{project}"))
-        };
+        let find = named;
         let frames = find("ACME-LABS", "Frames To Video");
         assert_eq!(frames.slug(), "Acme Labs/frames to video");
         assert!(find("acme labs", "frames-to-video").is_named("acme-labs", "frames-to-video"));

@@ -182,17 +182,11 @@ pub(crate) async fn render(
 #[cfg(test)]
 mod tests {
     use super::super::config::EmulatorConfig;
-    use super::super::described::described;
     use super::super::image_size::dimensions;
     use super::*;
     use tokio_util::sync::CancellationToken;
 
-    fn model(owner: &str, project: &str) -> &'static EmulatedModel {
-        described()
-            .iter()
-            .find(|model| model.is_named(owner, project))
-            .unwrap()
-    }
+    use super::super::described::named as model;
 
     fn run(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap()

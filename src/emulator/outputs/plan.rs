@@ -142,16 +142,10 @@ fn clamp(value: f64, least: u32, most: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::described::described;
     use super::*;
     use serde_json::json;
 
-    fn model(owner: &str, project: &str) -> &'static EmulatedModel {
-        described()
-            .iter()
-            .find(|model| model.is_named(owner, project))
-            .unwrap()
-    }
+    use super::super::super::described::named as model;
 
     fn run(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap()

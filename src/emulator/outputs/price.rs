@@ -75,15 +75,12 @@ impl EmulatedModel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::described::described;
+    use super::super::super::described::named;
     use super::*;
     use serde_json::json;
 
     fn price(owner: &str, project: &str, run: Value) -> f64 {
-        let model = described()
-            .iter()
-            .find(|model| model.is_named(owner, project))
-            .unwrap();
+        let model = named(owner, project);
         let run = run.as_object().cloned().unwrap();
         model.price(&run, &model.plan(&run, 0))
     }

@@ -119,7 +119,7 @@ fn property(field: &Field) -> Value {
                     .iter()
                     .map(|(value, label)| (value.clone(), label.clone().into()))
                     .collect();
-                set(super::schema::ENUM_LABELS_KEY, Value::Object(labels));
+                set(ENUM_LABELS_KEY, Value::Object(labels));
             }
         }
         FieldKind::Switch { .. } => set("type", "boolean".into()),
