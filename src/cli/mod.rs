@@ -9,6 +9,7 @@ mod emulator;
 mod exec;
 mod exec_events;
 mod export;
+mod mcp;
 mod money;
 mod nodes;
 mod progress;
@@ -76,6 +77,9 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Serve the browser workflow editor on 127.0.0.1 and print its address.
     Editor(editor::EditorArgs),
+    /// Serve the node types as tools for AI agents (Model Context Protocol), over stdio or
+    /// --http.
+    Mcp(mcp::McpArgs),
     /// Read Wiro's models into the catalog file, list it, show what changed.
     Catalog {
         #[command(subcommand)]
@@ -121,7 +125,7 @@ impl Command {
             | Command::Node { .. }
             | Command::Catalog { .. }
             | Command::Export { .. } => false,
-            Command::Run(_) | Command::Emulator(_) | Command::Editor(_) => true,
+            Command::Run(_) | Command::Emulator(_) | Command::Editor(_) | Command::Mcp(_) => true,
             #[cfg(feature = "temporal")]
             _ => true,
         }
@@ -195,6 +199,7 @@ pub fn main() -> ExitCode {
             } => exec::exec(args).await,
             Command::Emulator(args) => emulator::serve(args).await,
             Command::Editor(args) => editor::serve(args).await,
+            Command::Mcp(args) => mcp::serve(args).await,
             Command::Export { command } => export::export(command),
             Command::Catalog { command } => catalog::catalog(command, cli.catalog.as_deref()).await,
             #[cfg(feature = "temporal")]

@@ -19,7 +19,7 @@ mod api;
 mod assets;
 mod catalog;
 mod events;
-pub mod guard;
+pub use super::guard;
 mod hub;
 mod run;
 

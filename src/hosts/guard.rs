@@ -1,12 +1,15 @@
-//! The API guard: only this machine's pages that know the token may call the API.
+//! The guard of our local servers (the editor, the MCP server): only callers on this machine
+//! that know the token may reach what spends money.
 //!
 //! Three checks, so that another local user, another local page, or a public page whose name
-//! was rebound to 127.0.0.1 (DNS rebinding) cannot drive the editor:
-//! - the `Host` must be the address the editor listens on (`127.0.0.1:PORT`, `localhost:PORT`);
-//! - an `Origin`, when the browser sends one, must be that same address;
-//! - every `/api/` call carries the random token printed at start, in the
-//!   `x-wiro-editor-token` header or (for `<video>`, links and the WebSocket, which cannot set
-//!   headers) a `token` query parameter. No cookie: cookies are shared by every port of a host.
+//! was rebound to 127.0.0.1 (DNS rebinding) cannot drive the server:
+//! - the `Host` must be the address the server listens on (`127.0.0.1:PORT`, `localhost:PORT`);
+//! - an `Origin`, when a browser sends one, must be that same address;
+//! - every call under the protected path (`/api/` for the editor, `/mcp` for the MCP server)
+//!   carries the random token printed at start: in the `x-wiro-editor-token` header, as
+//!   `Authorization: Bearer TOKEN` (what MCP clients send), or (for `<video>`, links and the
+//!   WebSocket, which cannot set headers) a `token` query parameter. No cookie: cookies are
+//!   shared by every port of a host.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,11 +27,17 @@ pub const TOKEN_HEADER: &str = "x-wiro-editor-token";
 pub struct Guard {
     token: String,
     hosts: Vec<String>,
+    protected: &'static str,
 }
 
 impl Guard {
-    /// A guard for an editor listening on `addr` with this token.
+    /// A guard for an editor listening on `addr` with this token: its `/api/` needs the token.
     pub fn new(token: String, addr: SocketAddr) -> Self {
+        Self::protecting("/api/", token, addr)
+    }
+
+    /// A guard for a server listening on `addr` whose paths under `protected` need `token`.
+    pub fn protecting(protected: &'static str, token: String, addr: SocketAddr) -> Self {
         let port = addr.port();
         let mut hosts = vec![addr.to_string()];
         if addr.ip().is_loopback() {
@@ -39,7 +48,11 @@ impl Guard {
             ]);
         }
         hosts.dedup();
-        Self { token, hosts }
+        Self {
+            token,
+            hosts,
+            protected,
+        }
     }
 
     /// Why `request` is refused, or `None` when it may pass.
@@ -52,7 +65,7 @@ impl Guard {
         if !host.is_some_and(|host| self.hosts.iter().any(|known| known == host)) {
             return Some((
                 StatusCode::MISDIRECTED_REQUEST,
-                "this Host is not the editor's",
+                "this Host is not the server's",
             ));
         }
         if let Some(origin) = request.headers().get(header::ORIGIN) {
@@ -68,10 +81,10 @@ impl Guard {
                 ));
             }
         }
-        if request.uri().path().starts_with("/api/") && !self.has_token(request) {
+        if request.uri().path().starts_with(self.protected) && !self.has_token(request) {
             return Some((
                 StatusCode::UNAUTHORIZED,
-                "the editor's token is missing or wrong",
+                "the server's token is missing or wrong",
             ));
         }
         None
@@ -81,8 +94,9 @@ impl Guard {
         let from_header = request
             .headers()
             .get(TOKEN_HEADER)
+            .or_else(|| request.headers().get(header::AUTHORIZATION))
             .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+            .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).to_owned());
         // The token is hex: it needs no percent-decoding.
         let from_query = || {
             request

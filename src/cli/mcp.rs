@@ -1,0 +1,126 @@
+//! `wiro-nodes mcp`: the nodes as tools for AI agents, over stdio (what desktop clients start)
+//! or Streamable HTTP (`--http`, on 127.0.0.1 with a token).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{backend, signals, EXIT_FAILED, EXIT_INVALID};
+use crate::hosts::mcp::{self, McpConfig};
+use crate::node::matches_pattern;
+
+/// Arguments of `wiro-nodes mcp`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct McpArgs {
+    /// Serve Streamable HTTP on ADDR instead of stdio (127.0.0.1:0 picks a free port); the
+    /// URL, token included, is printed on stdout.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0")]
+    http: Option<SocketAddr>,
+    /// The HTTP token (a fresh random one by default).
+    #[arg(long, env = "WIRO_MCP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Offer only the node types matching one of these patterns (`*` for any characters,
+    /// comma-separated: `pixverse/*,wiro/file.upload`). All of them by default.
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    tools: Vec<String>,
+    /// The folder uploads may read files from; paths outside it are refused.
+    #[arg(long, default_value = ".")]
+    files: PathBuf,
+    /// Where outputs are downloaded (one folder per task) and the journal is kept.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Seconds a call waits for its task before answering with the task to follow.
+    #[arg(long, default_value_t = 40)]
+    wait_seconds: u64,
+    /// A budget in dollars for every Run this server starts; a price above what is left, or
+    /// unknown, sends nothing.
+    #[arg(long, value_name = "USD")]
+    max_cost: Option<f64>,
+    /// Seconds within which a call repeated with the same tool and arguments answers with
+    /// the first call's task instead of paying again.
+    #[arg(long, default_value_t = 600)]
+    repeat_window_seconds: u64,
+    #[command(flatten)]
+    fetch: backend::FetchArgs,
+}
+
+pub(crate) async fn serve(args: McpArgs) -> u8 {
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
+    let registry = if args.tools.is_empty() {
+        registry
+    } else {
+        registry.filtered(|id| {
+            args.tools
+                .iter()
+                .any(|pattern| matches_pattern(pattern, id))
+        })
+    };
+    if registry.is_empty() {
+        eprintln!(
+            "error: no node type matches --tools {}",
+            args.tools.join(",")
+        );
+        return EXIT_INVALID;
+    }
+    if args.max_cost.is_some_and(|usd| usd.is_nan() || usd < 0.0) {
+        eprintln!("error: --max-cost must be a number of dollars, 0 or more");
+        return EXIT_INVALID;
+    }
+    let backend = match backend::connect(&args.fetch).await {
+        Ok(backend) => backend,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return error.exit_code();
+        }
+    };
+    let mut config = McpConfig::new(backend.client.clone(), registry);
+    config.files_dir = args.files;
+    config.out_dir = args.out;
+    config.wait = Duration::from_secs(args.wait_seconds.max(1));
+    config.max_cost_usd = args.max_cost;
+    config.repeat_window = Duration::from_secs(args.repeat_window_seconds);
+    if backend.is_emulator() {
+        config.backend = "embedded emulator".into();
+    }
+    let Some(addr) = args.http else {
+        // stdout is the protocol's: everything else goes to stderr.
+        eprintln!("wiro-nodes MCP server on stdio ({})", config.backend);
+        return match mcp::serve_stdio(config).await {
+            Ok(()) => 0,
+            Err(error) => {
+                eprintln!("error: {error}");
+                EXIT_FAILED
+            }
+        };
+    };
+    let server = match mcp::serve_http(config, addr, args.token).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("error: could not serve MCP on {addr}: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    if !server.addr().ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, reachable from other machines; anyone with the token can spend money",
+            server.addr()
+        );
+    }
+    println!("MCP server: {}", server.url());
+    println!("(or {} with the header: Authorization: Bearer <token>; keep the token to yourself; Ctrl-C stops)", server.endpoint());
+    let _ = std::io::stdout().flush();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (watcher, _) = signals::watch(
+        stop.clone(),
+        "Stopping the MCP server; tasks it started go on and are in its journal",
+    );
+    stop.cancelled().await;
+    watcher.abort();
+    drop(server);
+    drop(backend);
+    0
+}

@@ -1,0 +1,172 @@
+//! The MCP server: every node type of the registry a tool for AI agents, over the Model
+//! Context Protocol (stdio, or Streamable HTTP behind the [guard](crate::hosts::guard)), on the
+//! official Rust SDK (`rmcp`). It speaks the 2026-07-28 revision and the initialize-era ones
+//! clients still use.
+//!
+//! An adapter like the other hosts: tools are the node specs ([`tools`]), a call is
+//! [`node::invoke`](crate::node::invoke), and the money rules are asked of the node layer and
+//! of the user:
+//! - **before a Run**, the inputs are checked (schema, rules, walls) and priced; the user is
+//!   asked through the client (elicitation: a question over the session, or an
+//!   `input_required` round on 2026-07-28); a client that cannot ask must pass
+//!   `max_cost_usd`, and a price above it, or unknown, sends nothing (`consent`);
+//! - a server-wide budget (`--max-cost`) caps everything this server starts;
+//! - **one Run per intent**: a call repeated with the same tool and arguments within the
+//!   repeat window answers with the first call's task ([`journal`]);
+//! - a paid call waits a bounded time with progress, then answers with the task and the tool
+//!   that waits again; a dropped connection ends the wait, never the task (`follow`);
+//! - results are files under the output folder, returned as resource links readable through
+//!   `resources/read` (`outputs`), never as base64 in a tool result.
+
+mod consent;
+mod follow;
+mod handler;
+mod http;
+pub mod journal;
+mod outputs;
+mod paid;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::api::{Client, Estimate};
+use crate::node::{FileAccess, Node, PriceBook, Registry, Walls};
+
+pub use handler::WiroMcp;
+pub use http::{serve_http, HttpServer};
+
+/// How the MCP server runs.
+#[derive(Clone)]
+pub struct McpConfig {
+    /// The API client (real credentials, or the embedded emulator's).
+    pub client: Client,
+    /// The node types offered as tools (already narrowed by `--tools`).
+    pub registry: Registry,
+    /// The folder uploads may read from: an agent's paths are judged against it.
+    pub files_dir: PathBuf,
+    /// Where outputs are downloaded and the journal is kept.
+    pub out_dir: PathBuf,
+    /// How long a call waits for a task before answering with the task to follow.
+    pub wait: Duration,
+    /// A budget in dollars for everything this server starts; `None` for no budget.
+    pub max_cost_usd: Option<f64>,
+    /// A call repeated with the same tool and arguments within this time answers with the
+    /// first call's task instead of starting another.
+    pub repeat_window: Duration,
+    /// What the backend is, in words (`api.wiro.ai`, `embedded emulator`).
+    pub backend: String,
+}
+
+impl McpConfig {
+    /// A configuration with the defaults: the working folder for files, `out/` for outputs,
+    /// a 40 s wait (under the 60 s many clients allow a call), no budget, a 10 minute window.
+    pub fn new(client: Client, registry: Registry) -> Self {
+        Self {
+            client,
+            registry,
+            files_dir: PathBuf::from("."),
+            out_dir: PathBuf::from("out"),
+            wait: Duration::from_secs(40),
+            max_cost_usd: None,
+            repeat_window: Duration::from_secs(600),
+            backend: "api.wiro.ai".into(),
+        }
+    }
+
+    /// What a tool call may reach: files inside the files folder, URLs the API handed out.
+    pub fn walls(&self) -> Walls {
+        Walls {
+            input_dir: self.files_dir.clone(),
+            access: FileAccess::inside([&self.files_dir]),
+            fetch: self.client.fetch_rules().clone(),
+        }
+    }
+}
+
+/// The state every session of one server shares: the tools, the journal, the budget.
+pub(crate) struct Host {
+    config: McpConfig,
+    tools: tools::ToolBook,
+    journal: journal::Journal,
+    consent: consent::Consent,
+    prices: tokio::sync::Mutex<PriceBook>,
+    /// What each task started by this server run set aside from the budget.
+    held: Mutex<HashMap<String, consent::Reserved>>,
+    /// The node that downloads outputs (every host's download: walls, fetch rules, `.txt`).
+    download: Arc<dyn Node>,
+}
+
+impl Host {
+    /// A host over `config`, its journal read from the output folder.
+    pub(crate) fn open(config: McpConfig) -> std::io::Result<Arc<Self>> {
+        std::fs::create_dir_all(&config.out_dir)?;
+        let journal = journal::Journal::open(&config.out_dir.join(journal::FILE_NAME))?;
+        let tools = tools::ToolBook::new(&config.registry);
+        let consent = consent::Consent::new(config.max_cost_usd);
+        let download = Registry::from_inventory()
+            .get("wiro/output.download")
+            .cloned()
+            .ok_or_else(|| std::io::Error::other("the download node is not linked in"))?;
+        Ok(Arc::new(Self {
+            config,
+            tools,
+            journal,
+            consent,
+            prices: tokio::sync::Mutex::new(PriceBook::default()),
+            held: Mutex::new(HashMap::new()),
+            download,
+        }))
+    }
+
+    /// The node that downloads outputs.
+    fn download_node(&self) -> Arc<dyn Node> {
+        Arc::clone(&self.download)
+    }
+
+    /// What a call of `node` with `inputs` will cost.
+    async fn price(&self, node: &dyn Node, inputs: &serde_json::Value) -> Estimate {
+        paid::price_of(self, node, inputs).await
+    }
+
+    /// Keeps what `taskid`'s Run set aside until the task ends.
+    fn hold(&self, taskid: &str, reserved: consent::Reserved) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.insert(taskid.to_owned(), reserved);
+    }
+
+    /// A task has ended: journaled, and a Run that was not billed gives back what it set
+    /// aside.
+    fn settle(&self, record: &journal::TaskRecord, report: &follow::RunReport) {
+        if let Err(error) = self.journal.ended(report) {
+            tracing::warn!(%error, task = record.handle.taskid, "the end of a task could not be journaled");
+        }
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&record.handle.taskid);
+        if let Some(reserved) = held {
+            if report.state != follow::RunState::Completed {
+                self.consent.give_back(reserved);
+            }
+        }
+    }
+}
+
+/// Serves one client over stdin and stdout until it leaves.
+pub async fn serve_stdio(config: McpConfig) -> std::io::Result<()> {
+    use rmcp::ServiceExt;
+    let host = Host::open(config)?;
+    let service = WiroMcp::new(host)
+        .serve(rmcp::transport::io::stdio())
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    service
+        .waiting()
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(())
+}

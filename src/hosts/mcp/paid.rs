@@ -1,0 +1,246 @@
+//! A call of a paid tool: checked, priced, accepted by the user (or under the call's cap),
+//! journaled, sent once, then followed. Nothing is sent for a refused input, a declined
+//! price, a price above a cap or the budget, or a call repeated within the window.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::service::RequestContext;
+use rmcp::RoleServer;
+use serde_json::{Map, Value};
+
+use super::consent::{Asking, Consent};
+use super::follow::{follow, RunReport};
+use super::journal::{call_key, Earlier};
+use super::tools::CAP;
+use super::Host;
+use crate::api::{Estimate, TaskHandle};
+use crate::node::{Node, NodeContext, NodeError, NodeEvent, PortKind, ProgressSink};
+
+/// A refusal: an error result whose text says why and that nothing was sent.
+pub(crate) fn refused(why: impl Into<String>) -> CallToolResponse {
+    CallToolResponse::Complete(CallToolResult::error(vec![ContentBlock::text(why.into())]))
+}
+
+/// Runs the paid `node` for the call `tool` with `arguments`.
+pub(crate) async fn call(
+    host: &Arc<Host>,
+    tool: &str,
+    node: Arc<dyn Node>,
+    mut arguments: Map<String, Value>,
+    request: &CallToolRequestParams,
+    ctx: &RequestContext<RoleServer>,
+) -> CallToolResponse {
+    let cap = match arguments.remove(CAP) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|usd| usd >= 0.0) => n.as_f64(),
+        Some(other) => {
+            return refused(format!(
+                "{CAP}: must be a number of dollars, 0 or more (got {other}); nothing was sent"
+            ))
+        }
+    };
+    let inputs = Value::Object(arguments);
+    let problems = crate::node::check(node.as_ref(), &host.config.walls(), &inputs);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return refused(format!(
+            "invalid arguments for {tool}; nothing was sent:\n{}",
+            lines.join("\n")
+        ));
+    }
+    let key = call_key(tool, &inputs);
+    match host.journal.earlier(&key, host.config.repeat_window) {
+        Some(Earlier::Task(record)) => {
+            let mut report = follow(host, *record, host.config.wait, ctx).await;
+            report.repeated = true;
+            return CallToolResponse::Complete(report.into_result());
+        }
+        Some(Earlier::Unknown { at_ms }) => {
+            return refused(format!(
+                "the same call sent a Run at {at_ms} ms after the epoch and its answer was lost (the server stopped); to never pay twice nothing was sent again. Look for the task in Wiro's dashboard, or call again with other arguments."
+            ))
+        }
+        None => {}
+    }
+    let price = host.price(node.as_ref(), &inputs).await;
+    if let Some(why) = host.consent.refusal(&price, cap) {
+        return refused(why);
+    }
+    let title = node.spec().title.to_string();
+    let summary = summary(&inputs);
+    let accepted = match (&request.request_state, Asking::of(ctx)) {
+        (Some(state), _) => host
+            .consent
+            .answer_of_round(state, &key, request.input_responses.as_ref()),
+        (None, Asking::InRounds) => {
+            return CallToolResponse::InputRequired(
+                host.consent.ask_in_round(&key, &title, &price, &summary),
+            )
+        }
+        (None, Asking::InSession) => Consent::ask_in_session(ctx, &title, &price, &summary).await,
+        (None, Asking::No) => match cap {
+            Some(_) => Ok(true),
+            None => Err(format!(
+                "this client cannot ask the user to accept a price; pass {CAP} (the most this call may spend, in dollars). Price: {}. Nothing was sent.",
+                price_words(&price)
+            )),
+        },
+    };
+    match accepted {
+        Ok(true) => {}
+        Ok(false) => return refused("the user declined the price; nothing was sent"),
+        Err(why) => return refused(why),
+    }
+    let reserved = match host.consent.reserve(&price, cap) {
+        Ok(reserved) => reserved,
+        Err(why) => return refused(why),
+    };
+    // The Run goes on in its own task: a client that leaves while it is being sent must not
+    // cut it off between the server accepting it and the journal recording its task.
+    let started = tokio::spawn(start(
+        Arc::clone(host),
+        tool.to_owned(),
+        node,
+        key,
+        inputs,
+        price.usd(),
+    ));
+    let record = match started.await {
+        Ok(Ok(record)) => record,
+        Ok(Err(error)) => {
+            if error.fate().leaves_nothing_started() {
+                host.consent.give_back(reserved);
+            }
+            return refused(format!("{tool}: {error}"));
+        }
+        Err(join) => return refused(format!("{tool}: the Run's task ended abnormally: {join}")),
+    };
+    host.hold(&record.handle.taskid, reserved);
+    let report = follow(host, record, host.config.wait, ctx).await;
+    CallToolResponse::Complete(report.into_result())
+}
+
+/// Sends the Run: journaled as being sent, then its task journaled the moment it is known.
+async fn start(
+    host: Arc<Host>,
+    tool: String,
+    node: Arc<dyn Node>,
+    key: String,
+    inputs: Value,
+    price_usd: Option<f64>,
+) -> Result<super::journal::TaskRecord, NodeError> {
+    let journal_failed = |error: std::io::Error| {
+        NodeError::Panicked(format!(
+            "the journal ({}) could not be written: {error}; nothing was sent",
+            host.journal.path().display()
+        ))
+    };
+    host.journal.sending(&key, &tool).map_err(journal_failed)?;
+    let recorder = {
+        let (host, key, tool) = (Arc::clone(&host), key.clone(), tool.clone());
+        ProgressSink::recording(move |event| match event {
+            NodeEvent::TaskStarted(task) => host
+                .journal
+                .started(&key, &tool, &task, price_usd)
+                .map(drop)
+                .map_err(|error| error.to_string()),
+            _ => Ok(()),
+        })
+    };
+    let mut ctx = NodeContext::new(
+        super::tools::tool_name(&node.spec().type_id),
+        host.config.client.clone(),
+        &host.config.files_dir,
+    );
+    let walls = host.config.walls();
+    ctx.file_access = walls.access;
+    ctx.output_dir = host.config.out_dir.clone();
+    ctx.progress = recorder;
+    let outputs = match crate::node::invoke(node.as_ref(), &ctx, inputs).await {
+        Ok(outputs) => outputs,
+        Err(error) => {
+            if error.fate().leaves_nothing_started() {
+                let _ = host.journal.not_started(&key);
+            }
+            return Err(error);
+        }
+    };
+    let handle = started_task(node.as_ref(), &outputs)
+        .ok_or_else(|| NodeError::Panicked("the node gave no task handle for its Run".into()))?;
+    match host.journal.task(&handle.taskid) {
+        Some(record) => Ok(record),
+        // A node that did not report its task as an event: record it now.
+        None => host
+            .journal
+            .started(&key, &tool, &handle, price_usd)
+            .map_err(journal_failed),
+    }
+}
+
+/// The task a paid node's outputs hold, on its `started_task` port.
+fn started_task(node: &dyn Node, outputs: &Value) -> Option<TaskHandle> {
+    let port = node.spec().kinds.ports(PortKind::StartedTask).next()?;
+    serde_json::from_value(outputs.get(port)?.clone()).ok()
+}
+
+/// The settings of a call in a line: each argument, long texts cut.
+fn summary(inputs: &Value) -> String {
+    let Value::Object(map) = inputs else {
+        return String::new();
+    };
+    map.iter()
+        .map(|(name, value)| {
+            format!(
+                "{name}: {}",
+                crate::node::cut(&crate::node::shown(value), 80)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A price in words.
+fn price_words(price: &Estimate) -> String {
+    match price {
+        Estimate::Known { usd, basis } => format!("about ${usd:.4} ({basis})"),
+        Estimate::Unknown { reason } => format!("unknown before running ({reason})"),
+    }
+}
+
+/// The report of [`FOLLOW`] for a task this server started.
+pub(crate) async fn follow_again(
+    host: &Arc<Host>,
+    task_id: &str,
+    wait: Option<u64>,
+    ctx: &RequestContext<RoleServer>,
+) -> CallToolResponse {
+    let Some(record) = host.journal.task(task_id) else {
+        return refused(format!(
+            "task {task_id:?} was not started by this server's calls; only those can be followed"
+        ));
+    };
+    let wait = wait.map_or(host.config.wait, std::time::Duration::from_secs);
+    let report: RunReport = follow(host, record, wait, ctx).await;
+    CallToolResponse::Complete(report.into_result())
+}
+
+/// Prices a call of a paid node from the model's published prices.
+pub(crate) async fn price_of(host: &Host, node: &dyn Node, inputs: &Value) -> Estimate {
+    let Value::Object(map) = inputs else {
+        return Estimate::Unknown {
+            reason: "the arguments are not an object".into(),
+        };
+    };
+    let Some(run) = node.priced_run(map, &BTreeSet::new()) else {
+        return Estimate::Unknown {
+            reason: "the model is not known before running".into(),
+        };
+    };
+    host.prices
+        .lock()
+        .await
+        .estimate(&host.config.client, &run)
+        .await
+}
