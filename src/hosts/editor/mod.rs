@@ -21,6 +21,7 @@ mod catalog;
 mod events;
 pub mod guard;
 mod hub;
+mod rows;
 mod run;
 
 use std::net::SocketAddr;
@@ -181,6 +182,7 @@ fn router(state: Arc<AppState>, guard: guard::Guard) -> Router {
             post(api::store_file).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/api/output/{*path}", get(api::output))
+        .route("/api/rows", post(rows::check_table))
         .route("/api/run", post(run::start))
         .route("/api/run/cancel", post(run::cancel))
         .route("/api/events", get(run::events))
