@@ -42,7 +42,7 @@ pub async fn start(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let table = request.rows.is_some();
+    let table = request.rows.clone();
     let workflow = match request.rows {
         // The table's check is the whole workflow's: every row, before anything runs.
         Some(table) => match rows::expanded(&state, workflow, table).await {
@@ -52,8 +52,8 @@ pub async fn start(
         None => workflow,
     };
     let checked = match table {
-        true => Ok(()), // checked whole with its rows above
-        false => validate_for_run(&workflow, &state.registry, &state.walls()).map(drop),
+        Some(_) => Ok(()), // checked whole with its rows above
+        None => validate_for_run(&workflow, &state.registry, &state.walls()).map(drop),
     };
     if let Err(problems) = checked {
         return (
@@ -73,7 +73,8 @@ pub async fn start(
         "run": run,
         "nodes": workflow.nodes.iter().map(|n| &n.id).collect::<Vec<_>>(),
     });
-    if table {
+    if let Some(table) = &table {
+        started["table"] = json!(table);
         started["rows"] = rows::row_nodes(&workflow);
     }
     state.hub.publish(&started);
@@ -98,7 +99,7 @@ pub async fn start(
         let end = match result {
             Ok(report) => {
                 let mut end = finished_json(run, &report, &state.out_dir);
-                if table {
+                if table.is_some() {
                     let out_dir = &state.out_dir;
                     let summed = rows::finish(out_dir, &report, |file| output_file(out_dir, file));
                     if let (Value::Object(end), Value::Object(summed)) = (&mut end, summed) {
