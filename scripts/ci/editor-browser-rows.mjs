@@ -1,7 +1,8 @@
 // The editor's browser test, its rows part (called by editor-browser-test.mjs with its page and
 // helpers): a text-to-video flow over a table of inputs. A pasted table with an impossible row
 // is refused before anything runs, naming the row and the column as the CLI does; a 3-row CSV
-// chosen with the file picker shows its total price, runs, and ends with 3 rows done, 3 files
+// chosen with the file picker shows its total price, is refused under a smaller max cost, runs,
+// and ends with 3 rows done, 3 files
 // and a results.csv to download.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ const FLOW = {
 /** Three rows as a spreadsheet exports them: a BOM, a quoted comma, UTF-8. */
 const TABLE = '\ufeffvideo.prompt,video.seed\r\n"a fox, running",1\r\nÇa va — naïve,2\r\nthe sea at dusk,3\r\n';
 
-export async function rowsSteps({ page, step, shot, text, waitText, result }) {
+export async function rowsSteps({ page, step, shot, text, waitText, forgive, result }) {
   const folder = mkdtempSync(join(tmpdir(), "wiro-editor-rows-"));
   writeFileSync(join(folder, "rows-flow.json"), JSON.stringify(FLOW, null, 2));
   writeFileSync(join(folder, "products.csv"), TABLE);
@@ -49,6 +50,14 @@ export async function rowsSteps({ page, step, shot, text, waitText, result }) {
   await waitText('[data-testid="table-total"]', /total \$1\.35/);
   await waitText('[data-testid="row-3"]', /Ça va — naïve/);
   await waitText('[data-testid="run"]', /^Run 3 rows$/);
+  step("a max cost of $1 under the $1.35 total refuses the run; cleared, it runs");
+  await page.type('[data-testid="max-cost"]', "1");
+  await page.click('[data-testid="run"]');
+  await waitText('[data-testid="notice"]', /the estimated price \$1\.35 exceeds the max cost \$1; .*nothing was sent but the price look-ups/);
+  forgive(/status of 422/);
+  await page.$eval('[data-testid="max-cost"]', (input) => input.select());
+  await page.keyboard.press("Backspace");
+  await page.waitForFunction(() => document.querySelector('[data-testid="max-cost"]').value === "");
   const started = Date.now();
   await page.click('[data-testid="run"]');
   await waitText('[data-testid="row-2"] [data-testid="row-status"]', /running|done/, 60000);

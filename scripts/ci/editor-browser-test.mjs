@@ -130,7 +130,13 @@ try {
   step(`open ${url.replace(/token=.*/, "token=…")}`);
   await page.goto(url, { waitUntil: "networkidle0" });
   await page.waitForSelector('[data-testid="palette-wiro/file.upload"]');
-  const helpers = { page, step, shot, text, waitText, drag, selectNode, selectByText, searchPalette, clearSearch, addFromPalette, settle, result };
+  // An error the browser logs for a call the test expected to be refused is not the page's.
+  const forgive = (pattern) => {
+    const kept = problems.filter((problem) => !pattern.test(problem));
+    problems.length = 0;
+    problems.push(...kept);
+  };
+  const helpers = { page, step, shot, text, waitText, drag, selectNode, selectByText, searchPalette, clearSearch, addFromPalette, settle, forgive, result };
   await paletteSteps(helpers);
 
   // The API refuses calls without the token, even from the page's own origin.

@@ -1,6 +1,6 @@
 //! The editor runs a table of rows through the open workflow as `run --rows` does: every row
 //! is checked before anything runs (a refused row named by its row and column, in the CLI's
-//! words), the table's total price is shown, each row ends with its task, cost and files,
+//! words), the table's total price is shown and capped by a max cost, each row ends with its task, cost and files,
 //! `results.csv` can be downloaded, and the same table again pays for nothing.
 #![cfg(feature = "editor")]
 
@@ -122,6 +122,21 @@ async fn a_table_is_checked_whole_and_priced_before_anything_runs() {
     assert_eq!(check["rows"][1]["cells"]["video.prompt"], "Ça va — naïve");
     let total = check["total"].as_f64().expect("the table's total price");
     assert!((total - 3.0 * 0.45).abs() < 1e-9, "{check}");
+
+    let (status, capped) = post(
+        &editor,
+        "/api/run",
+        json!({ "workflow": flow(), "rows": "uploads/table.csv", "max_cost": 1.0 }),
+    )
+    .await;
+    assert_eq!(status, 422, "{capped}");
+    assert!(
+        capped["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the estimated price $1.35 exceeds the max cost $1;"),
+        "{capped}"
+    );
 
     let (_, outside) = post(
         &editor,

@@ -17,7 +17,9 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::event_json;
 use super::{rows, AppState};
-use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport};
+use crate::graph::{
+    price_workflow, usd, validate_for_run, Executor, OverCap, RunError, RunEvent, RunReport,
+};
 
 /// What `POST /api/run` takes.
 #[derive(Debug, Deserialize)]
@@ -30,6 +32,10 @@ pub struct RunRequest {
     /// `wiro-nodes run --rows`: every row is checked before anything runs.
     #[serde(default)]
     rows: Option<String>,
+    /// Refuse to start when the estimated price exceeds this many dollars (or a price is
+    /// unknown), as `--max-cost`: nothing is sent but the price look-ups.
+    #[serde(default)]
+    max_cost: Option<f64>,
 }
 
 /// `POST /api/run`: validates, then starts the run and answers its id; its events go to
@@ -61,6 +67,26 @@ pub async fn start(
             Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
         )
             .into_response();
+    }
+    if let Some(cap) = request.max_cost {
+        let price = price_workflow(&workflow, &state.registry, &state.client).await;
+        if let Some(over) = price.over_cap(cap) {
+            let why = match over {
+                OverCap::Unknown { node } => format!(
+                    "the price of node {node:?} is unknown, so the run might cost more than the max cost {}; clear the max cost to go on anyway",
+                    usd(cap)
+                ),
+                OverCap::Above { total } => format!(
+                    "the estimated price {} exceeds the max cost {}; raise the cap or make the run cheaper",
+                    usd(total),
+                    usd(cap)
+                ),
+            };
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{why}; nothing was sent but the price look-ups"),
+            );
+        }
     }
     let Some((run, cancel)) = state.hub.begin() else {
         return refuse(

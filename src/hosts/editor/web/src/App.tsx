@@ -56,6 +56,7 @@ export function App() {
   // The rows panel and the table loaded for the open workflow (checked by the server).
   const [showRows, setShowRows] = useState(false);
   const [table, setTable] = useState<TableCheck | null>(null);
+  const [maxCost, setMaxCost] = useState("");
   const flow = useReactFlow();
   const openInput = useRef<HTMLInputElement>(null);
 
@@ -304,7 +305,8 @@ export function App() {
 
   const start = async () => {
     try {
-      await api.run(workflow, fresh, runsTable ? table.table : undefined);
+      const cap = runsTable && maxCost.trim() !== "" ? Number(maxCost) : undefined;
+      await api.run(workflow, fresh, runsTable ? table.table : undefined, cap);
       say(runsTable ? `run of ${table.rows.length} rows started` : "run started");
     } catch (error) {
       if (error instanceof ApiError && Array.isArray(error.body.problems)) {
@@ -481,6 +483,8 @@ export function App() {
         <RowsPanel
           table={table}
           run={run}
+          maxCost={maxCost}
+          onMaxCost={setMaxCost}
           onLoad={(file) => void loadTable(file)}
           onClose={() => {
             setTable(null);

@@ -23,11 +23,16 @@ function cellText(value: Json | undefined): string {
 export function RowsPanel({
   table,
   run,
+  maxCost,
+  onMaxCost,
   onLoad,
   onClose,
 }: {
   table: TableCheck | null;
   run: RunState;
+  /** Dollars the table's run may cost at most (as `--max-cost`); empty for no cap. */
+  maxCost: string;
+  onMaxCost: (text: string) => void;
   onLoad: (file: File) => void;
   onClose: () => void;
 }) {
@@ -74,6 +79,21 @@ export function RowsPanel({
                   {" "}
                   · total {typeof table.total === "number" ? money(table.total) : "price unknown"}
                 </span>
+              )}
+              {passed && (
+                <label className="max-cost" title="Refuse to start when the estimate is above this (or unknown); nothing is sent but the price look-ups">
+                  {" "}
+                  · max $
+                  <input
+                    type="number"
+                    min="0"
+                    step="any"
+                    value={maxCost}
+                    placeholder="no cap"
+                    onChange={(event) => onMaxCost(event.target.value)}
+                    data-testid="max-cost"
+                  />
+                </label>
               )}
               {!passed && (
                 <span className="error-text" data-testid="table-refused">

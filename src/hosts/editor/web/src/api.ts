@@ -149,7 +149,8 @@ export const api = {
     return call<{ path: string }>("POST", "/api/files", form);
   },
   rows: (workflow: Workflow, table: string) => call<TableCheck>("POST", "/api/rows", { workflow, table }),
-  run: (workflow: Workflow, fresh: boolean, rows?: string) => call<{ run: number }>("POST", "/api/run", { workflow, fresh, rows }),
+  run: (workflow: Workflow, fresh: boolean, rows?: string, max_cost?: number) =>
+    call<{ run: number }>("POST", "/api/run", { workflow, fresh, rows, max_cost }),
   cancel: () => call<{ cancelled: boolean }>("POST", "/api/run/cancel"),
 };
 
