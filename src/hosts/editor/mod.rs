@@ -1,6 +1,7 @@
 //! The browser workflow editor: a local server that embeds a page drawn from the node specs
 //! alone — palette, forms from each node's input schema, a canvas whose edges are checked with
-//! the shared port types, open/save in the CLI's format, validation, and runs with live status.
+//! the shared port types, open/save in the CLI's format, validation, and runs with live status,
+//! of the workflow or of a table of rows through it (`wiro-nodes run --rows` in the browser).
 //!
 //! ```no_run
 //! # async fn demo(client: wiro_nodes::api::Client) -> std::io::Result<()> {

@@ -50,13 +50,6 @@ pub struct TableCheck {
     expanded: Option<Workflow>,
 }
 
-impl TableCheck {
-    /// Whether every row and the table itself passed.
-    fn passed(&self) -> bool {
-        self.expanded.is_some()
-    }
-}
-
 /// Reads the table at `table` (relative to the workspace), expands `flow` over its rows and
 /// checks the whole, as the CLI does before the first Run.
 fn check(
@@ -195,14 +188,9 @@ pub async fn expanded(
     flow: Workflow,
     table: String,
 ) -> Result<Workflow, Response> {
-    let check = check_in_background(state, flow, table).await?;
-    if check.passed() {
-        return check.expanded.ok_or_else(|| {
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the checked table went missing",
-            )
-        });
+    let mut check = check_in_background(state, flow, table).await?;
+    if let Some(expanded) = check.expanded.take() {
+        return Ok(expanded);
     }
     let mut problems = check.problems;
     problems.extend(check.rows.into_iter().flat_map(|row| row.problems));

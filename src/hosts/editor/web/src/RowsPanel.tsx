@@ -8,6 +8,9 @@ import { withToken, type Json, type TableCheck } from "./api";
 import { rowViews } from "./rowsState";
 import { money, type RunState } from "./runState";
 
+/** Rows drawn at most: a table of thousands runs whole, its results table lists every row. */
+const ROWS_DRAWN = 500;
+
 /** A pasted table as a file the server reads by its ending: JSON Lines, TSV or CSV. */
 export function pastedFile(text: string): File {
   const first = text.split(/\r?\n/).find((line) => line.trim() !== "") ?? "";
@@ -172,7 +175,7 @@ export function RowsPanel({
               </tr>
             </thead>
             <tbody>
-              {table.rows.map((row) => {
+              {table.rows.slice(0, ROWS_DRAWN).map((row) => {
                 const view = views.get(row.row);
                 const status = view?.status ?? (row.problems.length ? "refused" : "ready");
                 return (
@@ -207,6 +210,18 @@ export function RowsPanel({
               })}
             </tbody>
           </table>
+        )}
+        {table && table.rows.length > ROWS_DRAWN && (
+          <>
+            <p className="muted">
+              … and {table.rows.length - ROWS_DRAWN} more rows, not drawn; every row is in results.csv when the run ends.
+            </p>
+            <ul className="problems">
+              {table.rows.slice(ROWS_DRAWN).flatMap((row) => row.problems).map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          </>
         )}
       </div>
     </section>
