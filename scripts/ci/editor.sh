@@ -5,6 +5,8 @@
 #   3. puppeteer-core drives the page by UI actions (scripts/ci/editor-browser-test.mjs):
 #      build upload → image-to-video → wait → download, a refused edge, a rule error fixed,
 #      a run to a ~5 s video playing in the page, a cancelled run whose task is killed, save;
+#      a table of rows (a pasted one with an impossible row refused, naming row and column;
+#      a 3-row CSV run to 3 rows done, 3 files and results.csv);
 #      then with a model catalog of 300+ models (synced from the emulator's synthetic ones):
 #      the palette's search, a catalog model's form, image-studio and chat runs to files
 #      (the 2 pictures shown in the page at the size asked);

@@ -12,8 +12,8 @@ use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
 use crate::graph::rows::Table;
 use crate::graph::{
-    price_workflow, validate_for_run, Executor, NodeOutcome, RunError, RunOptions, RunReport,
-    Workflow, WorkflowPrice,
+    price_workflow, validate_for_run, Executor, NodeOutcome, OverCap, RunError, RunOptions,
+    RunReport, Workflow, WorkflowPrice,
 };
 use crate::node::{Registry, Walls};
 
@@ -363,20 +363,17 @@ fn table_price_line(price: &WorkflowPrice, rows: usize) -> String {
 
 /// Whether the estimate fits under `--max-cost`; if not, why, and how to go on.
 fn within_cap(price: &WorkflowPrice, cap: f64) -> Result<(), String> {
-    if let Some(node) = price.unknown().next() {
-        return Err(format!(
-            "--max-cost {}: the price of node {:?} is unknown, so the run might cost more; run without --max-cost to go on anyway",
+    match price.over_cap(cap) {
+        None => Ok(()),
+        Some(OverCap::Unknown { node }) => Err(format!(
+            "--max-cost {}: the price of node {node:?} is unknown, so the run might cost more; run without --max-cost to go on anyway",
             money(cap),
-            node.node
-        ));
-    }
-    match price.total() {
-        Some(total) if total > cap + 1e-9 => Err(format!(
+        )),
+        Some(OverCap::Above { total }) => Err(format!(
             "the estimated price {} exceeds --max-cost {}; raise the cap or make the workflow cheaper",
             money(total),
             money(cap)
         )),
-        _ => Ok(()),
     }
 }
 

@@ -40,6 +40,42 @@ impl WorkflowPrice {
             .iter()
             .filter(|node| node.estimate.usd().is_none())
     }
+
+    /// Why a run at this price may not start under a spending cap of `cap` dollars (`run
+    /// --max-cost`, the editor's max cost); `None` when it may. Each host says it in its words.
+    pub fn over_cap(&self, cap: f64) -> Option<OverCap> {
+        if let Some(node) = self.unknown().next() {
+            return Some(OverCap::Unknown {
+                node: node.node.clone(),
+            });
+        }
+        match self.total() {
+            Some(total) if total > cap + 1e-9 => Some(OverCap::Above { total }),
+            _ => None,
+        }
+    }
+}
+
+/// Why a run does not fit under a spending cap.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverCap {
+    /// A paid node's price is unknown, so the run might cost more.
+    Unknown {
+        /// The node.
+        node: String,
+    },
+    /// The estimated total is above the cap.
+    Above {
+        /// The estimate, in dollars.
+        total: f64,
+    },
+}
+
+/// A cost as Wiro bills it (dollars, at most six decimals), without float noise: `$0.9`.
+pub fn usd(amount: f64) -> String {
+    let text = format!("{amount:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("${text}")
 }
 
 /// Estimates every paid node of `workflow`. Sends only Tool/Detail, once per model.
@@ -76,4 +112,51 @@ pub async fn price_workflow(
         });
     }
     WorkflowPrice { nodes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(estimates: &[Option<f64>]) -> WorkflowPrice {
+        let nodes = estimates
+            .iter()
+            .enumerate()
+            .map(|(index, usd)| NodePrice {
+                node: format!("n{index}"),
+                model: None,
+                estimate: match usd {
+                    Some(usd) => Estimate::Known {
+                        usd: *usd,
+                        basis: "test".into(),
+                    },
+                    None => Estimate::Unknown {
+                        reason: "test".into(),
+                    },
+                },
+            })
+            .collect();
+        WorkflowPrice { nodes }
+    }
+
+    #[test]
+    fn a_cap_refuses_a_dearer_run_or_an_unknown_price() {
+        assert_eq!(price(&[Some(0.45), Some(0.45)]).over_cap(0.9), None);
+        assert_eq!(
+            price(&[Some(0.45), Some(0.45)]).over_cap(0.5),
+            Some(OverCap::Above { total: 0.9 })
+        );
+        assert_eq!(
+            price(&[Some(0.45), None]).over_cap(100.0),
+            Some(OverCap::Unknown { node: "n1".into() })
+        );
+    }
+
+    #[test]
+    fn costs_print_without_float_noise() {
+        assert_eq!(usd(0.3 + 0.3 + 0.3), "$0.9");
+        assert_eq!(usd(0.00351), "$0.00351");
+        assert_eq!(usd(0.0), "$0");
+        assert_eq!(usd(2.0), "$2");
+    }
 }

@@ -8,23 +8,7 @@ use common::*;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-use wiro_nodes::hosts::editor::{Editor, EditorConfig, EditorHandle, TOKEN_HEADER};
-
-async fn editor(
-    emulator: &wiro_nodes::emulator::EmulatorHandle,
-    dir: &std::path::Path,
-) -> EditorHandle {
-    let mut config = EditorConfig::new(client(emulator));
-    config.workspace = dir.to_path_buf();
-    config.out_dir = dir.join("out");
-    Editor::start(config)
-        .await
-        .expect("the editor starts on 127.0.0.1")
-}
-
-fn base(editor: &EditorHandle) -> String {
-    format!("http://{}", editor.addr())
-}
+use wiro_nodes::hosts::editor::{Editor, EditorConfig, TOKEN_HEADER};
 
 fn flow() -> Value {
     json!({
@@ -45,7 +29,7 @@ async fn the_api_refuses_a_missing_token_a_foreign_host_and_a_foreign_origin() {
     let dir = tempfile::tempdir().unwrap();
     let editor = editor(&emulator, dir.path()).await;
     let http = http();
-    let url = format!("{}/api/nodes", base(&editor));
+    let url = format!("{}/api/nodes", editor_base(&editor));
     let status = |request: reqwest::RequestBuilder| async move {
         request.send().await.unwrap().status().as_u16()
     };
@@ -93,7 +77,7 @@ async fn the_api_refuses_a_missing_token_a_foreign_host_and_a_foreign_origin() {
     );
     // The page itself carries no secret and loads without the token.
     let page = http
-        .get(format!("{}/", base(&editor)))
+        .get(format!("{}/", editor_base(&editor)))
         .send()
         .await
         .unwrap();
@@ -112,7 +96,7 @@ async fn the_catalog_and_session_never_show_credentials() {
     let http = http();
     for path in ["/api/nodes", "/api/session"] {
         let text = http
-            .get(format!("{}{path}", base(&editor)))
+            .get(format!("{}{path}", editor_base(&editor)))
             .header(TOKEN_HEADER, editor.token())
             .send()
             .await
@@ -139,7 +123,7 @@ async fn validation_names_the_rule_on_its_node_and_field() {
     workflow["nodes"][0]["inputs"]["quality"] = json!("1080p");
     workflow["nodes"][0]["inputs"]["duration"] = json!(8);
     let answer: Value = http()
-        .post(format!("{}/api/validate", base(&editor)))
+        .post(format!("{}/api/validate", editor_base(&editor)))
         .header(TOKEN_HEADER, editor.token())
         .json(&workflow)
         .send()
@@ -172,7 +156,7 @@ async fn a_run_that_would_fetch_from_this_machine_is_refused_before_any_request(
              "inputs": {"outputs": [{"url": url, "name": "loot.txt"}]}}
         ]});
         let answer = http()
-            .post(format!("{}/api/run", base(&editor)))
+            .post(format!("{}/api/run", editor_base(&editor)))
             .header(TOKEN_HEADER, editor.token())
             .json(&json!({ "workflow": workflow }))
             .send()
@@ -198,7 +182,7 @@ async fn a_saved_workflow_is_what_the_cli_reads() {
     let editor = editor(&emulator, dir.path()).await;
     let http = http();
     let saved = http
-        .post(format!("{}/api/save", base(&editor)))
+        .post(format!("{}/api/save", editor_base(&editor)))
         .header(TOKEN_HEADER, editor.token())
         .json(&json!({ "name": "flow.json", "workflow": flow() }))
         .send()
@@ -209,7 +193,7 @@ async fn a_saved_workflow_is_what_the_cli_reads() {
     let read = wiro_nodes::graph::Workflow::from_json(&text).unwrap();
     assert_eq!(serde_json::to_value(&read).unwrap(), flow());
     let escaping = http
-        .post(format!("{}/api/save", base(&editor)))
+        .post(format!("{}/api/save", editor_base(&editor)))
         .header(TOKEN_HEADER, editor.token())
         .json(&json!({ "name": "../flow.json", "workflow": flow() }))
         .send()
@@ -229,7 +213,7 @@ async fn a_run_streams_its_events_and_serves_the_video() {
         .await
         .expect("the event socket opens");
     let started = http
-        .post(format!("{}/api/run", base(&editor)))
+        .post(format!("{}/api/run", editor_base(&editor)))
         .header(TOKEN_HEADER, editor.token())
         .json(&json!({ "workflow": flow() }))
         .send()
@@ -252,7 +236,7 @@ async fn a_run_streams_its_events_and_serves_the_video() {
     assert!(kinds.iter().any(|k| k == "transfer"), "{kinds:?}");
     let file = &end["files"][0];
     assert_eq!(file["name"], "download-0.mp4");
-    let url = format!("{}{}", base(&editor), file["url"].as_str().unwrap());
+    let url = format!("{}{}", editor_base(&editor), file["url"].as_str().unwrap());
     assert_eq!(http.get(&url).send().await.unwrap().status().as_u16(), 401);
     let video = http
         .get(format!("{url}?token={}", editor.token()))
@@ -283,7 +267,7 @@ async fn catalog_models_are_offered_and_priced_from_the_catalog() {
     let editor = Editor::start(config).await.unwrap();
     let get = |path: &str| {
         http()
-            .get(format!("{}{path}", base(&editor)))
+            .get(format!("{}{path}", editor_base(&editor)))
             .header(TOKEN_HEADER, editor.token())
             .send()
     };
@@ -312,7 +296,7 @@ async fn catalog_models_are_offered_and_priced_from_the_catalog() {
         ]
     });
     let answer: Value = http()
-        .post(format!("{}/api/validate", base(&editor)))
+        .post(format!("{}/api/validate", editor_base(&editor)))
         .header(TOKEN_HEADER, editor.token())
         .json(&workflow)
         .send()

@@ -224,7 +224,7 @@ pub async fn output(
 }
 
 /// `root/relative` when `relative` stays inside `root` (no `..`, no absolute path).
-fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+pub(super) fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
     let relative = Path::new(relative);
     relative
         .components()

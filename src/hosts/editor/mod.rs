@@ -1,6 +1,7 @@
 //! The browser workflow editor: a local server that embeds a page drawn from the node specs
 //! alone — palette, forms from each node's input schema, a canvas whose edges are checked with
-//! the shared port types, open/save in the CLI's format, validation, and runs with live status.
+//! the shared port types, open/save in the CLI's format, validation, and runs with live status,
+//! of the workflow or of a table of rows through it (`wiro-nodes run --rows` in the browser).
 //!
 //! ```no_run
 //! # async fn demo(client: wiro_nodes::api::Client) -> std::io::Result<()> {
@@ -21,6 +22,7 @@ mod catalog;
 mod events;
 pub use super::guard;
 mod hub;
+mod rows;
 mod run;
 
 use std::net::SocketAddr;
@@ -181,6 +183,7 @@ fn router(state: Arc<AppState>, guard: guard::Guard) -> Router {
             post(api::store_file).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/api/output/{*path}", get(api::output))
+        .route("/api/rows", post(rows::check_table))
         .route("/api/run", post(run::start))
         .route("/api/run/cancel", post(run::cancel))
         .route("/api/events", get(run::events))

@@ -16,8 +16,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::api::{parse_workflow, refuse};
 use super::events::event_json;
-use super::AppState;
-use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport};
+use super::{rows, AppState};
+use crate::graph::{
+    price_workflow, usd, validate_for_run, Executor, OverCap, RunError, RunEvent, RunReport,
+};
 
 /// What `POST /api/run` takes.
 #[derive(Debug, Deserialize)]
@@ -26,10 +28,18 @@ pub struct RunRequest {
     /// Forget the journal and run every node again, as `--fresh`.
     #[serde(default)]
     fresh: bool,
+    /// Run the workflow once per row of this table (relative to the workspace), as
+    /// `wiro-nodes run --rows`: every row is checked before anything runs.
+    #[serde(default)]
+    rows: Option<String>,
+    /// Refuse to start when the estimated price exceeds this many dollars (or a price is
+    /// unknown), as `--max-cost`: nothing is sent but the price look-ups.
+    #[serde(default)]
+    max_cost: Option<f64>,
 }
 
 /// `POST /api/run`: validates, then starts the run and answers its id; its events go to
-/// `/api/events`. An invalid workflow answers its problems and sends nothing.
+/// `/api/events`. An invalid workflow (or table) answers its problems and sends nothing.
 pub async fn start(
     State(state): State<Arc<AppState>>,
     Json(request): Json<RunRequest>,
@@ -38,12 +48,45 @@ pub async fn start(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    if let Err(problems) = validate_for_run(&workflow, &state.registry, &state.walls()) {
+    let table = request.rows.clone();
+    let workflow = match request.rows {
+        // The table's check is the whole workflow's: every row, before anything runs.
+        Some(table) => match rows::expanded(&state, workflow, table).await {
+            Ok(expanded) => expanded,
+            Err(refusal) => return refusal,
+        },
+        None => workflow,
+    };
+    let checked = match table {
+        Some(_) => Ok(()), // checked whole with its rows above
+        None => validate_for_run(&workflow, &state.registry, &state.walls()).map(drop),
+    };
+    if let Err(problems) = checked {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
         )
             .into_response();
+    }
+    if let Some(cap) = request.max_cost {
+        let price = price_workflow(&workflow, &state.registry, &state.client).await;
+        if let Some(over) = price.over_cap(cap) {
+            let why = match over {
+                OverCap::Unknown { node } => format!(
+                    "the price of node {node:?} is unknown, so the run might cost more than the max cost {}; clear the max cost to go on anyway",
+                    usd(cap)
+                ),
+                OverCap::Above { total } => format!(
+                    "the estimated price {} exceeds the max cost {}; raise the cap or make the run cheaper",
+                    usd(total),
+                    usd(cap)
+                ),
+            };
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{why}; nothing was sent but the price look-ups"),
+            );
+        }
     }
     let Some((run, cancel)) = state.hub.begin() else {
         return refuse(
@@ -51,11 +94,16 @@ pub async fn start(
             "a run is going on: cancel it or wait for its end",
         );
     };
-    state.hub.publish(&json!({
+    let mut started = json!({
         "kind": "run_started",
         "run": run,
         "nodes": workflow.nodes.iter().map(|n| &n.id).collect::<Vec<_>>(),
-    }));
+    });
+    if let Some(table) = &table {
+        started["table"] = json!(table);
+        started["rows"] = rows::row_nodes(&workflow);
+    }
+    state.hub.publish(&started);
     let options = state.run_options(request.fresh);
     let executor = Executor::new(state.registry.clone(), state.client.clone(), options);
     let task_state = Arc::clone(&state);
@@ -75,7 +123,17 @@ pub async fn start(
         };
         let result = executor.run(&workflow, cancel, on_event).await;
         let end = match result {
-            Ok(report) => finished_json(run, &report, &state.out_dir),
+            Ok(report) => {
+                let mut end = finished_json(run, &report, &state.out_dir);
+                if table.is_some() {
+                    let out_dir = &state.out_dir;
+                    let summed = rows::finish(out_dir, &report, |file| output_file(out_dir, file));
+                    if let (Value::Object(end), Value::Object(summed)) = (&mut end, summed) {
+                        end.extend(summed);
+                    }
+                }
+                end
+            }
             Err(RunError::Invalid(problems)) => {
                 json!({ "kind": "run_invalid", "run": run, "problems": problems })
             }
@@ -99,14 +157,7 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
     let files: Vec<Value> = report
         .files()
         .iter()
-        .filter_map(|file| {
-            let relative = file.strip_prefix(out_dir).ok()?;
-            let url: Vec<String> = relative
-                .components()
-                .map(|part| url_segment(&part.as_os_str().to_string_lossy()))
-                .collect();
-            Some(json!({ "name": relative, "url": format!("/api/output/{}", url.join("/")) }))
-        })
+        .filter_map(|file| output_file(out_dir, file))
         .collect();
     json!({
         "kind": "run_finished",
@@ -121,6 +172,17 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
         "files": files,
         "report": report,
     })
+}
+
+/// A file in the output folder as the page links it: its name there and its URL; `None`
+/// for a file outside the folder.
+fn output_file(out_dir: &Path, file: &Path) -> Option<Value> {
+    let relative = file.strip_prefix(out_dir).ok()?;
+    let url: Vec<String> = relative
+        .components()
+        .map(|part| url_segment(&part.as_os_str().to_string_lossy()))
+        .collect();
+    Some(json!({ "name": relative, "url": format!("/api/output/{}", url.join("/")) }))
 }
 
 /// `text` percent-encoded for a URL path segment (unreserved characters stay).

@@ -359,3 +359,24 @@ pub fn executor(emulator: &EmulatorHandle, out: &std::path::Path) -> wiro_nodes:
         run_options(out),
     )
 }
+
+/// An editor on 127.0.0.1 that runs on `emulator`, with `dir` as its workspace and `dir/out`
+/// as its output folder.
+#[cfg(feature = "editor")]
+pub async fn editor(
+    emulator: &EmulatorHandle,
+    dir: &std::path::Path,
+) -> wiro_nodes::hosts::editor::EditorHandle {
+    let mut config = wiro_nodes::hosts::editor::EditorConfig::new(client(emulator));
+    config.workspace = dir.to_path_buf();
+    config.out_dir = dir.join("out");
+    wiro_nodes::hosts::editor::Editor::start(config)
+        .await
+        .expect("the editor starts on 127.0.0.1")
+}
+
+/// The editor's address, `http://127.0.0.1:PORT`.
+#[cfg(feature = "editor")]
+pub fn editor_base(editor: &wiro_nodes::hosts::editor::EditorHandle) -> String {
+    format!("http://{}", editor.addr())
+}

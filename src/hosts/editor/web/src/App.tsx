@@ -14,11 +14,12 @@ import {
   type IsValidConnection,
   type NodeChange,
 } from "@xyflow/react";
-import { api, ApiError, eventsUrl, type Catalog, type JsonObject, type NodeSpec, type Problem, type Session, type Validation, type Workflow } from "./api";
+import { api, ApiError, eventsUrl, type Catalog, type JsonObject, type NodeSpec, type Problem, type Session, type TableCheck, type Validation, type Workflow } from "./api";
 import { NodeCard, type CardNode } from "./NodeCard";
 import { NodeForm } from "./NodeForm";
 import { Palette } from "./Palette";
 import { EdgeEditor, NodeIdField, WorkflowSummary } from "./Inspector";
+import { RowsPanel } from "./RowsPanel";
 import { RunPanel } from "./RunPanel";
 import { emptyRun, fold, money, type RunState } from "./runState";
 import {
@@ -52,6 +53,10 @@ export function App() {
   const [notice, setNotice] = useState<Notice>(null);
   const [saveName, setSaveName] = useState("workflow.json");
   const [fresh, setFresh] = useState(false);
+  // The rows panel and the table loaded for the open workflow (checked by the server).
+  const [showRows, setShowRows] = useState(false);
+  const [table, setTable] = useState<TableCheck | null>(null);
+  const [maxCost, setMaxCost] = useState("");
   const flow = useReactFlow();
   const openInput = useRef<HTMLInputElement>(null);
 
@@ -99,6 +104,16 @@ export function App() {
     }, 250);
     return () => window.clearTimeout(timer);
   }, [workflow]);
+
+  // The table is checked again whenever the workflow changes: its rows run through this one.
+  const tablePath = table?.table;
+  useEffect(() => {
+    if (!tablePath || workflow.nodes.length === 0) return;
+    const timer = window.setTimeout(() => {
+      api.rows(workflow, tablePath).then(setTable, (error: Error) => say(error.message, "error"));
+    }, 250);
+    return () => window.clearTimeout(timer);
+  }, [workflow, tablePath]);
 
   const fitSoon = useCallback(() => {
     window.requestAnimationFrame(() => void flow.fitView({ padding: 0.12, maxZoom: 1 }));
@@ -268,10 +283,31 @@ export function App() {
     say(answer.problems.length ? `${answer.problems.length} problem(s)` : "valid: ready to run");
   };
 
+  // A table is stored in the workspace's uploads/ (as any chosen file), then checked whole.
+  const loadTable = async (file: File) => {
+    try {
+      const stored = await api.storeFile(file);
+      const check = await api.rows(workflow, stored.path);
+      setTable(check);
+      const refused = check.rows.filter((row) => row.problems.length > 0).length;
+      if (check.problems.length || refused) {
+        say(`${file.name}: the table cannot run; nothing was sent`, "error");
+      } else {
+        say(`${file.name}: ${check.rows.length} rows, every one valid`);
+      }
+    } catch (error) {
+      say((error as Error).message, "error");
+    }
+  };
+  const runsTable = showRows && table !== null;
+  // The server refuses such a table too; the button says it first.
+  const tableRefused = runsTable && (table.rows.length === 0 || table.problems.length > 0 || table.rows.some((row) => row.problems.length > 0));
+
   const start = async () => {
     try {
-      await api.run(workflow, fresh);
-      say("run started");
+      const cap = runsTable && maxCost.trim() !== "" ? Number(maxCost) : undefined;
+      await api.run(workflow, fresh, runsTable ? table.table : undefined, cap);
+      say(runsTable ? `run of ${table.rows.length} rows started` : "run started");
     } catch (error) {
       if (error instanceof ApiError && Array.isArray(error.body.problems)) {
         setProblems(error.body.problems as unknown as Problem[]);
@@ -335,8 +371,11 @@ export function App() {
         <label className="fresh" title="Forget the journal and run every node again (submits new, paid tasks)">
           <input type="checkbox" checked={fresh} onChange={(event) => setFresh(event.target.checked)} /> fresh
         </label>
-        <button className="primary" onClick={() => void start()} disabled={run.active} data-testid="run">
-          Run
+        <button className={showRows ? "active" : ""} onClick={() => setShowRows(!showRows)} data-testid="rows-toggle" title="Run this workflow once per row of a table (CSV, TSV, JSON Lines)">
+          Rows
+        </button>
+        <button className="primary" onClick={() => void start()} disabled={run.active || tableRefused} data-testid="run">
+          {runsTable ? `Run ${table.rows.length} rows` : "Run"}
         </button>
         <button className="danger" onClick={() => void cancel()} disabled={!run.active} data-testid="cancel">
           Cancel
@@ -440,7 +479,21 @@ export function App() {
           <WorkflowSummary workflow={workflow} problems={problems} onPick={(id) => setSelection({ kind: "node", id })} setWorkflow={setWorkflow} />
         )}
       </aside>
-      <RunPanel run={run} workflow={workflow} />
+      {showRows ? (
+        <RowsPanel
+          table={table}
+          run={run}
+          maxCost={maxCost}
+          onMaxCost={setMaxCost}
+          onLoad={(file) => void loadTable(file)}
+          onClose={() => {
+            setTable(null);
+            setShowRows(false);
+          }}
+        />
+      ) : (
+        <RunPanel run={run} workflow={workflow} />
+      )}
     </div>
   );
 }

@@ -88,7 +88,7 @@ export function RunPanel({ run, workflow }: { run: RunState; workflow: Workflow 
         <ul className="files">
           {run.files.map((file) => (
             <li key={file.url}>
-              <a href={withToken(file.url, "&download=1")} download data-testid="output-link">
+              <a href={withToken(file.url, "&download=true")} download data-testid="output-link">
                 {file.name}
               </a>
             </li>

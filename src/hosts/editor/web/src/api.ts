@@ -114,6 +114,27 @@ export type Validation = {
   total?: number | null;
 };
 
+/** One row of a table, as the server read it: its line in the file, its cells, and why it
+ * cannot run (each line as `wiro-nodes run --rows` prints it; empty when it can). */
+export interface TableRow {
+  row: number;
+  cells: JsonObject;
+  problems: string[];
+}
+
+/** A table checked against the open workflow, every row, before anything runs. */
+export interface TableCheck {
+  /** Where it is stored, relative to the workspace (what a run names). */
+  table: string;
+  columns: string[];
+  rows: TableRow[];
+  /** Problems of the table as a whole, in the CLI's words. */
+  problems: string[];
+  /** The price of every row, when the table passed; null when a price is unknown. */
+  total?: number | null;
+  paid_nodes?: number;
+}
+
 export const api = {
   session: () => call<Session>("GET", "/api/session"),
   nodes: () => call<Catalog>("GET", "/api/nodes"),
@@ -127,7 +148,9 @@ export const api = {
     form.append("file", file, file.name);
     return call<{ path: string }>("POST", "/api/files", form);
   },
-  run: (workflow: Workflow, fresh: boolean) => call<{ run: number }>("POST", "/api/run", { workflow, fresh }),
+  rows: (workflow: Workflow, table: string) => call<TableCheck>("POST", "/api/rows", { workflow, table }),
+  run: (workflow: Workflow, fresh: boolean, rows?: string, max_cost?: number) =>
+    call<{ run: number }>("POST", "/api/run", { workflow, fresh, rows, max_cost }),
   cancel: () => call<{ cancelled: boolean }>("POST", "/api/run/cancel"),
 };
 

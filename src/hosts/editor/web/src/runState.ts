@@ -12,6 +12,8 @@ export interface NodeRun {
   log: string[];
   message?: string;
   elapsed?: number;
+  /** What its task records say was charged, by task id. */
+  charged?: Record<string, number>;
 }
 
 export interface RunFile {
@@ -19,8 +21,24 @@ export interface RunFile {
   url: string;
 }
 
+/** How a row of a table ended, as the results table says it. */
+export interface RowResult {
+  row: number;
+  outcome: string;
+  tasks: string[];
+  cost: number;
+  files: RunFile[];
+  error?: string;
+}
+
 export interface RunState {
   run: number;
+  /** A run over a table: the table, and each row's line with its nodes' ids. */
+  table?: string;
+  rows?: { row: number; nodes: string[] }[];
+  /** At a table's end: each row's result and the results table to download. */
+  rowResults?: RowResult[];
+  results?: RunFile;
   active: boolean;
   outcome?: string;
   spent: number;
@@ -42,7 +60,16 @@ export function fold(state: RunState, event: RunEvent): RunState {
   if (event.kind === "run_started") {
     const nodes: Record<string, NodeRun> = {};
     for (const id of (event.nodes as string[]) ?? []) nodes[id] = { state: "pending", log: [] };
-    return { run: Number(event.run), active: true, spent: 0, nodes, files: [], stopped: [] };
+    return {
+      run: Number(event.run),
+      active: true,
+      spent: 0,
+      nodes,
+      files: [],
+      stopped: [],
+      table: event.table as string | undefined,
+      rows: event.rows as RunState["rows"],
+    };
   }
   if (event.kind === "spent") return { ...state, spent: Number(event.amount) };
   if (event.kind === "run_finished") {
@@ -53,6 +80,9 @@ export function fold(state: RunState, event: RunEvent): RunState {
       spent: Number(event.spent),
       files: (event.files as RunFile[]) ?? [],
       stopped: (event.stopped as { taskid: string; how: string }[]) ?? [],
+      rowResults: event.rows as RowResult[] | undefined,
+      results: event.results as RunFile | undefined,
+      error: event.results_error as string | undefined,
     };
   }
   if (event.kind === "run_invalid" || event.kind === "run_error") {
@@ -102,6 +132,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
       node.state = "finished";
       node.elapsed = Number(event.elapsed);
       node.status = `in ${node.elapsed.toFixed(1)} s`;
+      node.charged = event.charged as Record<string, number>;
       break;
     case "failed":
       node.state = node.stopped ? "cancelled" : "failed";
