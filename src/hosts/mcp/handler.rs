@@ -73,12 +73,18 @@ impl ServerHandler for WiroMcp {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(
-            self.host.tools.list().to_vec(),
-        ))
+        let cursor = request.and_then(|request| request.cursor);
+        let (tools, next) = self
+            .host
+            .tools
+            .page(cursor.as_deref())
+            .map_err(|why| ErrorData::invalid_params(why, None))?;
+        let mut result = ListToolsResult::with_all_items(tools.to_vec());
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn call_tool(

@@ -24,6 +24,9 @@ pub const CAP: &str = "max_cost_usd";
 
 /// The longest tool name many clients accept (`^[A-Za-z0-9_-]{1,64}$`).
 const MAX_NAME: usize = 64;
+/// Tools per page of `tools/list`: a catalog of hundreds of models in one answer passes the
+/// 1 MiB a client takes in one message (the Python SDK's limit for a server-sent event).
+pub const PAGE: usize = 64;
 
 /// The tool name of a node type: `wiro/file.upload` → `wiro_file_upload`,
 /// `pixverse/text-to-video-v5` → `pixverse_text-to-video-v5`. Only letters, digits, `_` and
@@ -158,6 +161,23 @@ impl ToolBook {
             tools.extend(own_tools());
             tools
         })
+    }
+
+    /// One page of [`ToolBook::list`]: the tools from `cursor` (the position, as the previous
+    /// page's `nextCursor` said; the start when `None`) and the cursor of the next page.
+    pub fn page(&self, cursor: Option<&str>) -> Result<(&[Tool], Option<String>), String> {
+        let all = self.list();
+        let start = match cursor {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .ok()
+                .filter(|start| *start <= all.len())
+                .ok_or_else(|| format!("{cursor:?} is not a cursor this server gave"))?,
+        };
+        let end = (start + PAGE).min(all.len());
+        let next = (end < all.len()).then(|| end.to_string());
+        Ok((&all[start..end], next))
     }
 
     /// The node types whose id, title, description or category hold the most of `words`.
@@ -341,6 +361,29 @@ mod tests {
         );
         let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
         assert_eq!(&names[names.len() - 3..], &[FIND, FOLLOW, STOP]);
+    }
+
+    #[test]
+    fn pages_cover_every_tool_once() {
+        let registry = Registry::from_inventory();
+        let book = ToolBook::new(&registry);
+        let (mut seen, mut cursor) = (Vec::new(), None);
+        loop {
+            let (tools, next) = book.page(cursor.as_deref()).expect("a page");
+            assert!(tools.len() <= PAGE);
+            seen.extend(tools.iter().map(|tool| tool.name.to_string()));
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let all: Vec<String> = book
+            .list()
+            .iter()
+            .map(|tool| tool.name.to_string())
+            .collect();
+        assert_eq!(seen, all);
+        assert!(book.page(Some("not a cursor")).is_err());
     }
 
     #[test]
