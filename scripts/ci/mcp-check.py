@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 
 from mcp import Client, types
+from mcp.client import advertise
 from mcp.client.stdio import StdioServerParameters
 
 BIN = os.environ["BIN"]
@@ -157,6 +158,55 @@ async def stop_a_task(server, label, mode="auto"):
     check(stats(SLOW)["cancelled"] >= 1, f"{label}: the emulator saw the task stopped")
 
 
+async def tasks_extension(url, label):
+    """With the Tasks extension a paid call answers at once with a task whose statusMessage
+    follows Wiro; tasks/cancel stops the Wiro task. (The SDK has no tasks client yet: the
+    requests go through its session raw.)"""
+    tasks = advertise("io.modelcontextprotocol/tasks")
+    async with Client(url, elicitation_callback=accept, mode="legacy", extensions=[tasks]) as client:
+        await client.list_tools()
+        send = client.session._dispatcher.send_raw_request
+        cancelled_before = stats(SLOW)["cancelled"]
+        created = await send("tools/call", {"name": PAID, "arguments": dict(ARGS, seed=123)})
+        task_id = created.get("taskId")
+        check(created.get("resultType") == "task" and created.get("status") == "working",
+              f"{label}: a paid call answers at once with a task ({task_id})")
+        got = {}
+        for _ in range(150):
+            got = await send("tasks/get", {"taskId": task_id})
+            if "status: " in (got.get("statusMessage") or ""):
+                break
+            await asyncio.sleep(0.2)
+        check("status: " in got.get("statusMessage", ""), f"{label}: its statusMessage follows Wiro ({got.get('statusMessage')!r})")
+        await send("tasks/cancel", {"taskId": task_id})
+        for _ in range(150):
+            got = await send("tasks/get", {"taskId": task_id})
+            if got["status"] in ("completed", "failed", "cancelled"):
+                break
+            await asyncio.sleep(0.2)
+        check(got["status"] == "cancelled", f"{label}: tasks/cancel ends it cancelled")
+        check(stats(SLOW)["cancelled"] == cancelled_before + 1, f"{label}: the Wiro task was stopped")
+
+
+async def restarted(emulator, name, label):
+    """A restarted server still answers for the tasks in its journal, and pays nothing again."""
+    async with Client(stdio_server(emulator, name), elicitation_callback=accept) as client:
+        await client.list_tools()
+        first = await client.call_tool(PAID, dict(ARGS, seed=5))
+    before = stats(emulator)["runs_accepted"]
+    async with Client(stdio_server(emulator, name), elicitation_callback=accept) as client:
+        await client.list_tools()
+        followed = await client.call_tool("wiro_follow_task", {"task_id": first.structured_content["task_id"]})
+        check(followed.structured_content["state"] == "completed" and len(followed.structured_content["files"]) == 1,
+              f"{label}: a restarted server follows the task it started before")
+        again = await client.call_tool(PAID, dict(ARGS, seed=5))
+        check(again.structured_content["repeated"], f"{label}: and a repeated call finds the first task")
+        resources = await client.list_resources()
+        check(any(r.uri == followed.structured_content["files"][0]["uri"] for r in resources.resources),
+              f"{label}: its files are listed as resources")
+    check(stats(emulator)["runs_accepted"] == before, f"{label}: nothing was paid again")
+
+
 def refused_requests(url):
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
     def status(target, headers):
@@ -174,6 +224,8 @@ def refused_requests(url):
 async def main():
     print("mcp-check: stdio, 2026-07-28 (input_required rounds)", flush=True)
     await money_rules(stdio_server(FAST, "stdio"), "stdio")
+    print("mcp-check: a restarted server (stdio)", flush=True)
+    await restarted(FAST, "stdio-restart", "restart")
     fast, fast_url = start_http(FAST, "http")
     slow, slow_url = start_http(SLOW, "http-slow", "--wait-seconds", "2")
     try:
@@ -187,6 +239,8 @@ async def main():
             legacy.kill()
         print("mcp-check: stopping a task (slow emulator)", flush=True)
         await stop_a_task(slow_url, "http")
+        print("mcp-check: the Tasks extension (slow emulator)", flush=True)
+        await tasks_extension(slow_url, "tasks")
         refused_requests(fast_url)
     finally:
         fast.kill()

@@ -83,9 +83,11 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
     config.wait = Duration::from_secs(args.wait_seconds.max(1));
     config.max_cost_usd = args.max_cost;
     config.repeat_window = Duration::from_secs(args.repeat_window_seconds);
-    if backend.is_emulator() {
-        config.backend = "embedded emulator".into();
-    }
+    config.backend = if backend.is_emulator() {
+        "embedded emulator".into()
+    } else {
+        backend.client.config().base_url.clone()
+    };
     let Some(addr) = args.http else {
         // stdout is the protocol's: everything else goes to stderr.
         eprintln!("wiro-nodes MCP server on stdio ({})", config.backend);

@@ -160,18 +160,39 @@ impl RunReport {
 }
 
 /// Waits up to `wait` for `record`'s task (progress goes to the client when it asked for
-/// it), downloads what it made, journals its end, and reports.
+/// it), downloads what it made, journals its end, and reports. The client leaving ends the
+/// wait, not the task.
 pub(crate) async fn follow(
     host: &Arc<Host>,
     record: TaskRecord,
     wait: Duration,
     ctx: &RequestContext<RoleServer>,
 ) -> RunReport {
+    let progress = Progress::start(ctx);
+    let report = watch(
+        host,
+        record,
+        Some(wait),
+        progress.sender(),
+        ctx.ct.cancelled(),
+    )
+    .await;
+    progress.finish().await;
+    report
+}
+
+/// Follows `record`'s task until it ends, `wait` passes (no limit when `None`) or `until`
+/// resolves, sending each status and log line to `lines`; then downloads, journals, reports.
+pub(crate) async fn watch(
+    host: &Arc<Host>,
+    record: TaskRecord,
+    wait: Option<Duration>,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+    until: impl std::future::Future<Output = ()>,
+) -> RunReport {
     if let Some(report) = &record.ended {
         return report.clone();
     }
-    let progress = Progress::start(ctx);
-    let events = progress.sender();
     let options = WaitOptions::default();
     let waiting = host
         .config
@@ -184,15 +205,15 @@ pub(crate) async fn follow(
                     format!("live updates lost ({reason}); polling")
                 }
             };
-            let _ = events.send(line);
+            let _ = lines.send(line);
         });
+    let limit = wait.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
     let outcome = tokio::select! {
-        outcome = tokio::time::timeout(wait, waiting) => outcome,
-        _ = ctx.ct.cancelled() => {
+        outcome = tokio::time::timeout(limit, waiting) => outcome,
+        _ = until => {
             return RunReport::working(&record, Some("the client stopped waiting".into()));
         }
     };
-    progress.finish().await;
     let report = match outcome {
         Err(_elapsed) => return RunReport::working(&record, None),
         Ok(Ok(task)) => match download(host, &record.handle, &task).await {

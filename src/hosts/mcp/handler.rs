@@ -57,6 +57,7 @@ impl ServerHandler for WiroMcp {
             .enable_tools()
             .enable_resources()
             .enable_logging()
+            .enable_tasks()
             .build();
         let mut info = ServerConfig::new(capabilities).with_instructions(format!(
             "Wiro's AI models as tools (backend: {}). Paid tools start a Run that costs money: \
@@ -148,6 +149,33 @@ impl ServerHandler for WiroMcp {
             .read_output(&request.uri)
             .await
             .map(ReadResourceResponse::from)
+    }
+
+    async fn get_task(
+        &self,
+        request: rmcp::model::GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetTaskResult, ErrorData> {
+        let task = self.host.tasks.get_task(&request.task_id)?;
+        Ok(rmcp::model::GetTaskResult::new(task))
+    }
+
+    async fn update_task(
+        &self,
+        request: rmcp::model::UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.host
+            .tasks
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: rmcp::model::CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.host.tasks.cancel_task(&request.task_id)
     }
 
     #[allow(deprecated)]

@@ -14,7 +14,8 @@
 //! - **one Run per intent**: a call repeated with the same tool and arguments within the
 //!   repeat window answers with the first call's task ([`journal`]);
 //! - a paid call waits a bounded time with progress, then answers with the task and the tool
-//!   that waits again; a dropped connection ends the wait, never the task (`follow`);
+//!   that waits again; a dropped connection ends the wait, never the task (`follow`); a
+//!   client with the Tasks extension gets an MCP task at once instead (`tasks`);
 //! - results are files under the output folder, returned as resource links readable through
 //!   `resources/read` (`outputs`), never as base64 in a tool result.
 
@@ -25,6 +26,7 @@ mod http;
 pub mod journal;
 mod outputs;
 mod paid;
+mod tasks;
 pub mod tools;
 
 use std::collections::HashMap;
@@ -97,6 +99,8 @@ pub(crate) struct Host {
     held: Mutex<HashMap<String, consent::Reserved>>,
     /// The node that downloads outputs (every host's download: walls, fetch rules, `.txt`).
     download: Arc<dyn Node>,
+    /// The MCP tasks of clients that use the Tasks extension.
+    tasks: rmcp::task_manager::TaskManager,
 }
 
 impl Host {
@@ -118,6 +122,7 @@ impl Host {
             prices: tokio::sync::Mutex::new(PriceBook::default()),
             held: Mutex::new(HashMap::new()),
             download,
+            tasks: rmcp::task_manager::TaskManager::new(),
         }))
     }
 

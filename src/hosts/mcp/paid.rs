@@ -97,16 +97,23 @@ pub(crate) async fn call(
         Ok(reserved) => reserved,
         Err(why) => return refused(why),
     };
+    if super::tasks::wanted(ctx) {
+        let run = super::tasks::AcceptedRun {
+            tool: tool.to_owned(),
+            node,
+            key,
+            inputs,
+            price_usd: price.usd(),
+            reserved,
+        };
+        return CallToolResponse::Task(super::tasks::start(host, run));
+    }
     // The Run goes on in its own task: a client that leaves while it is being sent must not
     // cut it off between the server accepting it and the journal recording its task.
-    let started = tokio::spawn(start(
-        Arc::clone(host),
-        tool.to_owned(),
-        node,
-        key,
-        inputs,
-        price.usd(),
-    ));
+    let started = tokio::spawn({
+        let (host, tool, price_usd) = (Arc::clone(host), tool.to_owned(), price.usd());
+        async move { send(&host, &tool, node, &key, inputs, price_usd).await }
+    });
     let record = match started.await {
         Ok(Ok(record)) => record,
         Ok(Err(error)) => {
@@ -123,11 +130,11 @@ pub(crate) async fn call(
 }
 
 /// Sends the Run: journaled as being sent, then its task journaled the moment it is known.
-async fn start(
-    host: Arc<Host>,
-    tool: String,
+pub(crate) async fn send(
+    host: &Arc<Host>,
+    tool: &str,
     node: Arc<dyn Node>,
-    key: String,
+    key: &str,
     inputs: Value,
     price_usd: Option<f64>,
 ) -> Result<super::journal::TaskRecord, NodeError> {
@@ -137,9 +144,9 @@ async fn start(
             host.journal.path().display()
         ))
     };
-    host.journal.sending(&key, &tool).map_err(journal_failed)?;
+    host.journal.sending(key, tool).map_err(journal_failed)?;
     let recorder = {
-        let (host, key, tool) = (Arc::clone(&host), key.clone(), tool.clone());
+        let (host, key, tool) = (Arc::clone(host), key.to_owned(), tool.to_owned());
         ProgressSink::recording(move |event| match event {
             NodeEvent::TaskStarted(task) => host
                 .journal
@@ -162,7 +169,7 @@ async fn start(
         Ok(outputs) => outputs,
         Err(error) => {
             if error.fate().leaves_nothing_started() {
-                let _ = host.journal.not_started(&key);
+                let _ = host.journal.not_started(key);
             }
             return Err(error);
         }
@@ -174,7 +181,7 @@ async fn start(
         // A node that did not report its task as an event: record it now.
         None => host
             .journal
-            .started(&key, &tool, &handle, price_usd)
+            .started(key, tool, &handle, price_usd)
             .map_err(journal_failed),
     }
 }
