@@ -112,8 +112,14 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
             server.addr()
         );
     }
-    println!("MCP server: {}", server.url());
-    println!("(or {} with the header: Authorization: Bearer <token>; keep the token to yourself; Ctrl-C stops)", server.endpoint());
+    // Whoever started the server may stop reading its output: that must not stop it.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "MCP server: {}", server.url());
+    let _ = writeln!(
+        out,
+        "(or {} with the header: Authorization: Bearer <token>; keep the token to yourself; Ctrl-C stops)",
+        server.endpoint()
+    );
     let _ = std::io::stdout().flush();
     let stop = tokio_util::sync::CancellationToken::new();
     let (watcher, _) = signals::watch(

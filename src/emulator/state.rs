@@ -195,6 +195,12 @@ impl Shared {
     pub fn output_ended(&self, url: &str) {
         if let Some(path) = self.cdn_path(url) {
             lock(&self.unnoticed_outputs).insert(path.to_owned(), Instant::now());
+            let since_epoch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| {
+                    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+                });
+            lock(&self.stats).ended_unix_micros.push(since_epoch);
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Stats {
     /// (`task_postprocess_end` published) to the first request for its file, in arrival order.
     /// How late a client noticed the end.
     pub notice_micros: Vec<u64>,
+    /// For each task output: when its task's end was published, in microseconds since the
+    /// Unix epoch, in order (a client on the same machine measures how late it heard of it).
+    pub ended_unix_micros: Vec<u64>,
     /// The most clips that were being encoded at once.
     pub encoders_peak: u64,
 }
@@ -39,7 +42,7 @@ impl Stats {
 
     /// The counters as JSON, as `GET /emulator/stats` serves them: `runs_accepted`,
     /// `runs_refused_concurrency`, `runs_refused_balance`, `succeeded`, `failed`, `cancelled`,
-    /// `notice_micros`, `encoders_peak`, and `requests` and `faults` by operation name.
+    /// `notice_micros`, `ended_unix_micros`, `encoders_peak`, and `requests` and `faults` by operation name.
     pub fn to_json(&self) -> serde_json::Value {
         let by_name =
             |counts: &BTreeMap<Operation, u64>| -> serde_json::Map<String, serde_json::Value> {
@@ -56,6 +59,7 @@ impl Stats {
             "failed": self.failed,
             "cancelled": self.cancelled,
             "notice_micros": self.notice_micros,
+            "ended_unix_micros": self.ended_unix_micros,
             "encoders_peak": self.encoders_peak,
             "requests": by_name(&self.requests),
             "faults": by_name(&self.faults),
