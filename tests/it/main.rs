@@ -35,6 +35,7 @@ mod executor_reads_declared_ports_not_shapes;
 mod executor_resume_notices_changed_files;
 mod executor_runs_the_examples;
 mod hostile_fetches_reach_nothing;
+mod mcp_tools_keep_the_money_rules;
 mod n8n_package_carries_its_catalog;
 mod n8n_package_is_generated_from_the_specs;
 mod node_exec_reports_to_engines;
