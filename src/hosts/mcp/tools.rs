@@ -2,7 +2,7 @@
 //! output schemas and a description that says what it costs; and three of the server's own
 //! (find a model, follow a task, stop a task). Listed in a fixed order: by type id, then ours.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::follow::RunReport;
-use crate::node::{schema_value, NodeSpec, Registry};
+use crate::node::{schema_value, Node, NodeSpec, Registry};
 
 /// The tool that finds models by words and returns their schemas.
 pub const FIND: &str = "wiro_find_models";
@@ -155,7 +155,7 @@ impl ToolBook {
                 .into_iter()
                 .filter_map(|(name, type_id)| {
                     let node = self.registry.get(type_id)?;
-                    Some(node_tool(name, node.spec()))
+                    Some(node_tool(name, node.as_ref()))
                 })
                 .collect();
             tools.extend(own_tools());
@@ -220,7 +220,8 @@ impl ToolBook {
 }
 
 /// The tool of one node type.
-fn node_tool(name: &str, spec: &NodeSpec) -> Tool {
+fn node_tool(name: &str, node: &dyn Node) -> Tool {
+    let spec = node.spec();
     let output = if spec.spends_money {
         schema_value::<RunReport>()
     } else {
@@ -228,7 +229,7 @@ fn node_tool(name: &str, spec: &NodeSpec) -> Tool {
     };
     let mut tool = Tool::new(
         name.to_owned(),
-        description(spec),
+        description(spec, published_price(node)),
         Arc::new(input_schema(spec)),
     );
     tool.title = Some(spec.title.to_string());
@@ -242,13 +243,30 @@ fn node_tool(name: &str, spec: &NodeSpec) -> Tool {
     tool
 }
 
+/// A paid node's price with its default settings, when its model's prices came with it (a
+/// catalog model): no request is made to list tools.
+fn published_price(node: &dyn Node) -> Option<String> {
+    if !node.spec().spends_money {
+        return None;
+    }
+    let run = node.priced_run(&Map::new(), &BTreeSet::new())?;
+    let detail = run.published.as_ref()?;
+    match crate::api::estimate(detail, &run.parameters) {
+        crate::api::Estimate::Known { usd, .. } => Some(format!(
+            "With the default settings a Run costs about ${usd:.4}."
+        )),
+        crate::api::Estimate::Unknown { .. } => None,
+    }
+}
+
 /// A node's description, and for a paid node what calling it does with money.
-fn description(spec: &NodeSpec) -> String {
+fn description(spec: &NodeSpec, price: Option<String>) -> String {
     if !spec.spends_money {
         return spec.description.to_string();
     }
+    let price = price.unwrap_or_else(|| "Its price depends on the settings.".into());
     format!(
-        "{} Costs money: each call starts one paid Run on Wiro. Before it is sent the user is \
+        "{} {price} Costs money: each call starts one paid Run on Wiro. Before it is sent the user is \
          asked to accept its price; a client that cannot ask must pass `{CAP}` (dollars) and a \
          price above it, or unknown, sends nothing. The call waits a while, then answers with \
          the task and its files, or with the task to follow with `{FOLLOW}`. The same call \
