@@ -59,6 +59,10 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(emulator.stats().runs_accepted, 12);
+    assert!(
+        stderr.contains("rows: 12/12 done, 0 failed, 0 in flight"),
+        "the progress line counts rows: {stderr}"
+    );
     let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
     let lines: Vec<&str> = results.lines().collect();
     assert_eq!(lines.len(), 13, "a header and 12 rows:\n{results}");
