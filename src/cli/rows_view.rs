@@ -108,12 +108,8 @@ mod tests {
 
     fn ended(row: usize, outcome: &'static str, cost: f64) -> RowResult {
         RowResult {
-            row,
-            outcome,
-            tasks: Vec::new(),
             cost,
-            files: Vec::new(),
-            error: None,
+            ..RowResult::new(row, outcome)
         }
     }
 

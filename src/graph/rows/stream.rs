@@ -19,8 +19,8 @@ use super::results::{row_results, RowResult};
 use crate::graph::executor::{ActiveRun, Shared};
 use crate::graph::journal::JOURNAL_FILE;
 use crate::graph::resume::SharedJournal;
-use crate::graph::{validate, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
-use crate::node::{TaskSlots, TaskSlotsReport};
+use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
+use crate::node::{TaskSlots, TaskSlotsReport, Walls};
 
 /// Rows waiting for a task slot besides those whose tasks are active: a slot that frees is
 /// taken by a row that is already there.
@@ -48,8 +48,9 @@ impl Executor {
     /// in flight at a time, sharing the task slots, the file slots (`concurrency`), the
     /// journal (one Run per row overall; a changed row runs again alone) and `cancel`. Each
     /// row's result goes to `on_row` as it ends. Check the table first (every row, with
-    /// [`validate_for_run`](crate::graph::validate_for_run)): a row found invalid here fails
-    /// alone. Every way out first waits for the running nodes to stop.
+    /// [`validate_for_run`](crate::graph::validate_for_run), so that an impossible row refuses
+    /// the table before the first Run): a row found invalid here fails alone, sending nothing.
+    /// Every way out first waits for the running nodes to stop.
     pub async fn run_rows(
         &self,
         rows: &TableFlow<'_>,
@@ -69,6 +70,7 @@ impl Executor {
             files: Some(Arc::new(Semaphore::new(self.options.concurrency.max(1)))),
             emit: Arc::new(on_event),
         };
+        let walls = self.options.walls(self.client.fetch_rules().clone());
         let cancel = cancel.child_token();
         let mut results = Vec::with_capacity(rows.len());
         let mut failure = None;
@@ -76,7 +78,7 @@ impl Executor {
         let mut next = 0;
         loop {
             while next < rows.len() && in_flight.len() < self.rows_window(&shared.tasks) {
-                in_flight.push(self.run_row(rows, next, &shared, &cancel));
+                in_flight.push(self.run_row(rows, next, &shared, &walls, &cancel));
                 next += 1;
             }
             let Some(ended) = in_flight.next().await else {
@@ -124,11 +126,23 @@ impl Executor {
         rows: &TableFlow<'_>,
         index: usize,
         shared: &Shared,
+        walls: &Walls,
         cancel: &CancellationToken,
     ) -> Result<RowResult, RunError> {
         let workflow = rows.row(index);
-        // The table was checked whole before the first Run; the structure gives the order.
-        let plan = validate(&workflow, &self.registry).map_err(RunError::Invalid)?;
+        let line = rows.table().rows[index].line;
+        // The caller checked the table before the first Run; a row that does not pass here
+        // fails alone, sending nothing.
+        let plan = match validate_for_run(&workflow, &self.registry, walls) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let described: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return Ok(RowResult {
+                    error: Some(described.join("; ")),
+                    ..RowResult::new(line, "failed")
+                });
+            }
+        };
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
         let driven = run.drive().await;
         let cancelled = run.cancel.is_cancelled();
@@ -145,14 +159,7 @@ impl Executor {
         };
         // A valid flow has a node, so the row has its result.
         let result = row_results(&report).into_iter().next();
-        Ok(result.unwrap_or_else(|| RowResult {
-            row: rows.table().rows[index].line,
-            outcome: "done",
-            tasks: Vec::new(),
-            cost: 0.0,
-            files: Vec::new(),
-            error: None,
-        }))
+        Ok(result.unwrap_or_else(|| RowResult::new(line, "done")))
     }
 
     /// Every `--rerun` names a node of some row (`row-0007-video`).
