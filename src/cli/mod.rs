@@ -15,6 +15,7 @@ mod nodes;
 mod progress;
 mod registry;
 mod rows;
+mod rows_view;
 mod run;
 mod signals;
 #[cfg(feature = "temporal")]

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::batch_view::{BatchTally, BATCH_VIEW_FROM};
+use super::rows_view::RowsTally;
+use crate::graph::rows::RowResult;
 use crate::graph::{RunEvent, Workflow};
 use crate::node::NodeEvent;
 
@@ -21,9 +23,34 @@ pub(crate) struct Renderer {
 
 /// A big batch's one line: a spinner on a terminal, or a plain line every few seconds.
 struct Batch {
-    tally: BatchTally,
+    tally: Tally,
     bar: Option<ProgressBar>,
     last_line: Option<Instant>,
+}
+
+/// What a batch's line counts: the nodes of one big workflow, or the rows of a table.
+enum Tally {
+    Nodes(BatchTally),
+    Rows(RowsTally),
+}
+
+impl Tally {
+    /// Counts one event; true when it is worth showing at once (a failure).
+    fn count(&mut self, event: &RunEvent) -> bool {
+        match self {
+            Tally::Nodes(tally) => tally.count(event),
+            Tally::Rows(tally) => tally.count(event),
+        }
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tally::Nodes(tally) => tally.fmt(f),
+            Tally::Rows(tally) => tally.fmt(f),
+        }
+    }
 }
 
 /// How often the plain batch line is printed.
@@ -35,23 +62,8 @@ impl Renderer {
         let width = workflow.nodes.iter().map(|n| n.id.len()).max().unwrap_or(4);
         let terminal = std::io::stderr().is_terminal();
         if workflow.nodes.len() > BATCH_VIEW_FROM {
-            let bar = terminal.then(|| {
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                bar.set_style(spinner_style());
-                bar.set_prefix("batch");
-                bar.enable_steady_tick(Duration::from_millis(120));
-                bar
-            });
-            let batch = Batch {
-                tally: BatchTally::new(workflow.nodes.len()),
-                bar,
-                last_line: None,
-            };
-            return Self {
-                bars: None,
-                batch: Some(Mutex::new(batch)),
-                width,
-            };
+            let tally = Tally::Nodes(BatchTally::new(workflow.nodes.len()));
+            return Self::batch(tally, width, terminal);
         }
         let bars = terminal.then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
@@ -69,6 +81,47 @@ impl Renderer {
             bars,
             batch: None,
             width,
+        }
+    }
+
+    /// One line of row counts for a run over a table of `rows` rows (failures shown whole).
+    pub(crate) fn for_rows(rows: usize) -> Self {
+        let width = "row-0000-".len() + 8;
+        Self::batch(
+            Tally::Rows(RowsTally::new(rows)),
+            width,
+            std::io::stderr().is_terminal(),
+        )
+    }
+
+    fn batch(tally: Tally, width: usize, terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(spinner_style());
+            bar.set_prefix("batch");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let batch = Batch {
+            tally,
+            bar,
+            last_line: None,
+        };
+        Self {
+            bars: None,
+            batch: Some(Mutex::new(batch)),
+            width,
+        }
+    }
+
+    /// Counts a row of a table that ended (see [`Renderer::for_rows`]).
+    pub(crate) fn row_ended(&self, result: &RowResult) {
+        if let Some(batch) = &self.batch {
+            let mut batch = batch.lock().unwrap_or_else(|p| p.into_inner());
+            if let Tally::Rows(tally) = &mut batch.tally {
+                tally.row_ended(result);
+            }
+            batch.refresh();
         }
     }
 
@@ -125,6 +178,11 @@ impl Batch {
                 }
             }
         }
+        self.refresh();
+    }
+
+    /// Redraws the line: at once on a terminal, every few seconds otherwise.
+    fn refresh(&mut self) {
         match &self.bar {
             Some(bar) => bar.set_message(self.tally.to_string()),
             None => {

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
-use crate::graph::rows::{describe_place, expand, row_results, write_results, Table};
-use crate::graph::{validate, validate_for_run, RunReport, Workflow, WorkflowProblem};
+use crate::graph::rows::{describe_place, write_results, RowResult, Table, TableFlow};
+use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice, WorkflowProblem};
 use crate::node::{Registry, Walls};
 
 /// The table options of `run` and `validate`.
@@ -24,17 +25,19 @@ pub(crate) struct RowsArgs {
     pub skip_invalid_rows: bool,
 }
 
-/// The workflow to check and run: the flow itself, or once per row of the table (the rows
-/// that pass their checks, with `--skip-invalid-rows`). Problems are printed, each naming its
-/// row and column; the error is the exit status.
-pub(crate) fn apply(
+/// The table to run the flow over, if `--rows` names one: every row checked against the
+/// schemas and rules (and, with `walls`, the local files) before anything is sent; the rows
+/// that pass, with `--skip-invalid-rows`. Problems are printed, each naming its row and
+/// column; the error is the exit status. Each row's copy of the flow is made, checked and
+/// dropped in turn, so a big table is checked in little memory.
+pub(crate) fn check(
     args: &RowsArgs,
-    flow: Workflow,
+    flow: &Workflow,
     registry: &Registry,
     walls: Option<&Walls>,
-) -> Result<(Workflow, Option<Table>), u8> {
+) -> Result<Option<Table>, u8> {
     let Some(path) = &args.rows else {
-        return Ok((flow, None));
+        return Ok(None);
     };
     let refuse = |lines: &[String]| {
         eprintln!(
@@ -47,17 +50,22 @@ pub(crate) fn apply(
         EXIT_INVALID
     };
     let mut table = Table::read(path).map_err(|problem| refuse(&[problem]))?;
-    let expanded = expand(&flow, &table, registry).map_err(|problems| refuse(&problems))?;
-    // Without walls (a Temporal submit: the workers judge files and fetches), the schemas
-    // and rules alone.
-    let checked = match walls {
-        Some(walls) => validate_for_run(&expanded, registry, walls).map(drop),
-        None => validate(&expanded, registry).map(drop),
-    };
-    let problems = match checked {
-        Ok(()) => return Ok((expanded, Some(table))),
-        Err(problems) => problems,
-    };
+    let rows = TableFlow::new(flow, &table, registry).map_err(|problems| refuse(&problems))?;
+    let mut problems = Vec::new();
+    for row in rows.rows() {
+        // Without walls (a Temporal submit: the workers judge files and fetches), the schemas
+        // and rules alone.
+        let checked = match walls {
+            Some(walls) => validate_for_run(&row, registry, walls).map(drop),
+            None => validate(&row, registry).map(drop),
+        };
+        if let Err(found) = checked {
+            problems.extend(found);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(Some(table));
+    }
     let (by_row, outside) = by_row(&table, &problems);
     if !outside.is_empty() || !args.skip_invalid_rows {
         let mut lines = outside;
@@ -74,8 +82,7 @@ pub(crate) fn apply(
         eprintln!("  - {line}");
     }
     table.rows.retain(|row| !by_row.contains_key(&row.line));
-    let expanded = expand(&flow, &table, registry).map_err(|problems| refuse(&problems))?;
-    Ok((expanded, Some(table)))
+    Ok(Some(table))
 }
 
 /// The problems of each row, in words naming row and column; and those of no row.
@@ -95,7 +102,9 @@ fn by_row(
                 .entry(line)
                 .or_default()
                 .push(format!("{place}: {} [{}]", problem.message, problem.rule)),
-            None => outside.push(problem.to_string()),
+            // A problem of no row (the flow's format, say) is the same in every row: once.
+            None if !outside.contains(&problem.to_string()) => outside.push(problem.to_string()),
+            None => {}
         }
     }
     (rows, outside)
@@ -103,9 +112,8 @@ fn by_row(
 
 /// Writes the results table into `out` and says how the rows ended; the exit status (1 when
 /// a row failed, naming the results file).
-pub(crate) fn finish(out: &Path, report: &RunReport, json: bool) -> Option<u8> {
-    let results = row_results(report);
-    let path = match write_results(out, &results, json) {
+pub(crate) fn finish(out: &Path, results: &[RowResult], json: bool) -> Option<u8> {
+    let path = match write_results(out, results, json) {
         Ok(path) => path,
         Err(error) => {
             eprintln!(
@@ -118,8 +126,9 @@ pub(crate) fn finish(out: &Path, report: &RunReport, json: bool) -> Option<u8> {
     let failed = results.iter().filter(|row| row.outcome != "done").count();
     let spent = results.iter().fold(0.0, |total, row| total + row.cost);
     eprintln!(
-        "rows: {} done, {failed} not done, ${spent:.4} charged; results in {}",
+        "rows: {} done, {failed} not done, {} charged; results in {}",
         results.len() - failed,
+        money(spent),
         path.display()
     );
     (failed > 0).then(|| {
@@ -129,4 +138,20 @@ pub(crate) fn finish(out: &Path, report: &RunReport, json: bool) -> Option<u8> {
         );
         EXIT_FAILED
     })
+}
+
+/// The price of a table: its rows' total, one line (a line per row's node would bury it).
+pub(crate) fn price_line(price: &WorkflowPrice, rows: usize) -> String {
+    match price.total() {
+        _ if price.nodes.is_empty() => String::new(),
+        Some(total) => format!(
+            "estimated price of the {rows} rows: {} if every paid task succeeds (failed tasks are not billed)\n",
+            money(total)
+        ),
+        None => format!(
+            "estimated price of the {rows} rows: unknown ({} paid node(s) without a known price, e.g. {})\n",
+            price.unknown().count(),
+            price.unknown().next().map_or("", |node| node.node.as_str())
+        ),
+    }
 }

@@ -10,9 +10,10 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
-use crate::graph::rows::Table;
+use crate::graph::rows::{Table, TableFlow};
 use crate::graph::{
-    price_workflow, validate_for_run, Executor, NodeOutcome, OverCap, RunError, RunOptions,
+    price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
+    RunOptions,
     RunReport, Workflow, WorkflowPrice,
 };
 use crate::node::{Registry, Walls};
@@ -66,8 +67,8 @@ impl WorkflowArgs {
         Ok((workflow, options))
     }
 
-    /// The workflow (once per row of `--rows`), its run options, the server settings, the
-    /// node types and the walls, or the exit status after saying why not.
+    /// The workflow (and the table of `--rows`, every row checked), its run options, the
+    /// server settings, the node types and the walls, or the exit status after saying why not.
     fn prepare(&self) -> Result<Prepared, u8> {
         let (workflow, options) = self.load().map_err(|error| {
             eprintln!("error: {error}");
@@ -79,7 +80,7 @@ impl WorkflowArgs {
         })?;
         let registry = super::registry::registry_or_exit()?;
         let walls = options.walls(settings.fetch_rules());
-        let (workflow, table) = rows::apply(&self.rows, workflow, &registry, Some(&walls))?;
+        let table = rows::check(&self.rows, &workflow, &registry, Some(&walls))?;
         Ok(Prepared {
             workflow,
             table,
@@ -93,7 +94,9 @@ impl WorkflowArgs {
 
 /// What `run` and `validate` work on.
 struct Prepared {
+    /// The flow (run once per row of `table`, when there is one).
     workflow: Workflow,
+    /// The table of `--rows`, every row checked.
     table: Option<Table>,
     options: RunOptions,
     settings: backend::Settings,
@@ -165,38 +168,57 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    match validate_for_run(&workflow, &registry, &walls) {
-        Ok(_) => {
-            match &table {
-                Some(table) => println!(
-                    "{}: valid ({} rows of {} nodes each)",
-                    file.display(),
-                    table.rows.len(),
-                    workflow.nodes.len() / table.rows.len().max(1)
-                ),
-                None => println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len()),
-            }
-            // The price comes from the server's published list (Tool/Detail): nothing else
-            // is sent.
-            match settings.connect().await {
-                Ok(backend) => {
-                    print!(
-                        "{}",
-                        price_lines(&price_workflow(&workflow, &registry, &backend.client).await)
-                    );
-                    0
-                }
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    error.exit_code()
-                }
-            }
-        }
-        Err(problems) => {
+    // A table's rows were checked, each, when it was read.
+    if table.is_none() {
+        if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
             print_problems(file, &problems);
-            EXIT_INVALID
+            return EXIT_INVALID;
         }
     }
+    match &table {
+        Some(table) => println!(
+            "{}: valid ({} rows of {} nodes each)",
+            file.display(),
+            table.rows.len(),
+            workflow.nodes.len()
+        ),
+        None => println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len()),
+    }
+    // The price comes from the server's published list (Tool/Detail): nothing else is sent.
+    let backend = match settings.connect().await {
+        Ok(backend) => backend,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return error.exit_code();
+        }
+    };
+    match &table {
+        Some(table) => {
+            let rows = match table_flow(&workflow, table, &registry) {
+                Ok(rows) => rows,
+                Err(code) => return code,
+            };
+            let price = price_workflows(rows.rows(), &registry, &backend.client).await;
+            print!("{}", rows::price_line(&price, rows.len()));
+        }
+        None => print!(
+            "{}",
+            price_lines(&price_workflow(&workflow, &registry, &backend.client).await)
+        ),
+    }
+    0
+}
+
+/// The flow over a table whose columns were checked already.
+fn table_flow<'a>(
+    workflow: &'a Workflow,
+    table: &'a Table,
+    registry: &Registry,
+) -> Result<TableFlow<'a>, u8> {
+    TableFlow::new(workflow, table, registry).map_err(|problems| {
+        eprintln!("error: {}", problems.join("; "));
+        EXIT_INVALID
+    })
 }
 
 pub(crate) async fn run(args: RunArgs) -> u8 {
@@ -217,10 +239,20 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
-        print_problems(file, &problems);
-        return EXIT_INVALID;
-    }
+    // A table's rows were checked, each, when it was read.
+    let rows = match &table {
+        Some(table) => match table_flow(&workflow, table, &registry) {
+            Ok(rows) => Some(rows),
+            Err(code) => return code,
+        },
+        None => {
+            if let Err(problems) = validate_for_run(&workflow, &registry, &walls) {
+                print_problems(file, &problems);
+                return EXIT_INVALID;
+            }
+            None
+        }
+    };
     let backend = match settings.connect().await {
         Ok(backend) => backend,
         Err(error) => {
@@ -228,16 +260,19 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             return error.exit_code();
         }
     };
-    let price = price_workflow(&workflow, &registry, &backend.client).await;
-    match &table {
+    let price = match &rows {
         // A table's price is its total: a line per row's node would bury it.
-        Some(table) => eprint!(
-            "{}",
-            price_lines(&WorkflowPrice { nodes: Vec::new() })
-                + &table_price_line(&price, table.rows.len())
-        ),
-        None => eprint!("{}", price_lines(&price)),
-    }
+        Some(rows) => {
+            let price = price_workflows(rows.rows(), &registry, &backend.client).await;
+            eprint!("{}", rows::price_line(&price, rows.len()));
+            price
+        }
+        None => {
+            let price = price_workflow(&workflow, &registry, &backend.client).await;
+            eprint!("{}", price_lines(&price));
+            price
+        }
+    };
     if let Some(cap) = args.max_cost {
         if let Err(refusal) = within_cap(&price, cap) {
             eprintln!("error: {refusal}; nothing was sent but the price look-ups");
@@ -259,22 +294,45 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         cancel.clone(),
         "Stopping: cancelling queued tasks and killing running ones (press Ctrl-C again to quit at once)...",
     );
-    let renderer = Arc::new(Renderer::new(&workflow));
+    let code = match &rows {
+        Some(rows) => run_table(&executor, rows, &cancel, &args).await,
+        None => run_flow(&executor, &workflow, &cancel, &args, &price).await,
+    };
+    watcher.abort();
+    drop(backend);
+    match code {
+        Outcome::Cancelled => signal
+            .get()
+            .map_or(EXIT_CANCELLED, |signal| signal.exit_code()),
+        Outcome::Exit(code) => code,
+    }
+}
+
+/// How a run ended, for its exit status.
+enum Outcome {
+    /// Stopped by a signal (its exit status) or a dropped run.
+    Cancelled,
+    /// This exit status.
+    Exit(u8),
+}
+
+/// Runs one workflow, shows it node by node and prints the summary (or the JSON report).
+async fn run_flow(
+    executor: &Executor,
+    workflow: &Workflow,
+    cancel: &CancellationToken,
+    args: &RunArgs,
+    price: &WorkflowPrice,
+) -> Outcome {
+    let renderer = Arc::new(Renderer::new(workflow));
     let events = Arc::clone(&renderer);
     let result = executor
-        .run(&workflow, cancel.clone(), move |event| events.show(&event))
+        .run(workflow, cancel.clone(), move |event| events.show(&event))
         .await;
-    watcher.abort();
     renderer.finish();
-    drop(backend);
     match result {
         Ok(report) => {
-            let rows_failed = table
-                .as_ref()
-                .and_then(|_| rows::finish(&args.out, &report, args.json));
-            if table.is_some() {
-                // The results table says it per row; no node-by-node summary of every row.
-            } else if args.json {
+            if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -290,22 +348,57 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
                 }
             }
             if report.cancelled {
-                signal
-                    .get()
-                    .map_or(EXIT_CANCELLED, |signal| signal.exit_code())
-            } else if let Some(code) = rows_failed {
-                code
+                Outcome::Cancelled
             } else if report.succeeded() {
-                0
+                Outcome::Exit(0)
             } else {
-                EXIT_FAILED
+                Outcome::Exit(EXIT_FAILED)
             }
         }
-        Err(RunError::Invalid(problems)) => {
+        Err(error) => Outcome::Exit(run_error(&args.workflow.file, error)),
+    }
+}
+
+/// Runs the flow once per row, streamed, with one line of row counts; writes the results
+/// table (the results say it per row: no node-by-node summary).
+async fn run_table(
+    executor: &Executor,
+    rows: &TableFlow<'_>,
+    cancel: &CancellationToken,
+    args: &RunArgs,
+) -> Outcome {
+    let renderer = Arc::new(Renderer::for_rows(rows.len()));
+    let (events, ended) = (Arc::clone(&renderer), Arc::clone(&renderer));
+    let result = executor
+        .run_rows(
+            rows,
+            cancel.clone(),
+            move |event| events.show(&event),
+            move |row| ended.row_ended(row),
+        )
+        .await;
+    renderer.finish();
+    match result {
+        Ok(report) => {
+            let failed = rows::finish(&args.out, &report.rows, args.json);
+            if report.cancelled {
+                Outcome::Cancelled
+            } else {
+                Outcome::Exit(failed.unwrap_or(0))
+            }
+        }
+        Err(error) => Outcome::Exit(run_error(&args.workflow.file, error)),
+    }
+}
+
+/// Says why a run could not go on; its exit status.
+fn run_error(file: &Path, error: RunError) -> u8 {
+    match error {
+        RunError::Invalid(problems) => {
             print_problems(file, &problems);
             EXIT_INVALID
         }
-        Err(error) => {
+        error => {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
@@ -343,22 +436,6 @@ fn price_lines(price: &WorkflowPrice) -> String {
         None => lines.push_str("estimated price: unknown (see above)\n"),
     }
     lines
-}
-
-/// The total of a table's rows.
-fn table_price_line(price: &WorkflowPrice, rows: usize) -> String {
-    match price.total() {
-        _ if price.nodes.is_empty() => String::new(),
-        Some(total) => format!(
-            "estimated price of the {rows} rows: {} if every paid task succeeds (failed tasks are not billed)\n",
-            money(total)
-        ),
-        None => format!(
-            "estimated price of the {rows} rows: unknown ({} paid node(s) without a known price, e.g. {})\n",
-            price.unknown().count(),
-            price.unknown().next().map_or("", |node| node.node.as_str())
-        ),
-    }
 }
 
 /// Whether the estimate fits under `--max-cost`; if not, why, and how to go on.

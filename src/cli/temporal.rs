@@ -177,8 +177,17 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    let (workflow, _table) = match super::rows::apply(&args.rows, workflow, &registry, None) {
-        Ok(applied) => applied,
+    // A table runs as one durable document: the flow once per row.
+    let workflow = match super::rows::check(&args.rows, &workflow, &registry, None) {
+        Ok(None) => workflow,
+        Ok(Some(table)) => match crate::graph::rows::expand(&workflow, &table, &registry) {
+            Ok(expanded) => expanded,
+            Err(problems) => {
+                // `check` matched the columns already: this does not happen.
+                eprintln!("error: {}", problems.join("; "));
+                return EXIT_INVALID;
+            }
+        },
         Err(code) => return code,
     };
     let plan = match validate(&workflow, &registry) {

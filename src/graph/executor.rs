@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::journal::JOURNAL_FILE;
@@ -100,6 +101,9 @@ pub(super) struct ActiveRun<'a> {
     pub(super) journal: SharedJournal,
     pub(super) running: RunningNodes,
     pub(super) tasks: TaskSlots,
+    /// File slots shared with other runs (the rows of a table): a node that moves files
+    /// takes one before it starts, on top of its place in `schedule`.
+    pub(super) shared_files: Option<Arc<Semaphore>>,
     pub(super) file_access: FileAccess,
     pub(super) cancel: CancellationToken,
     pub(super) emit: Emit,
@@ -159,9 +163,13 @@ impl Executor {
             self,
             workflow,
             &plan,
-            journal,
+            Shared {
+                journal,
+                tasks: TaskSlots::new(self.options.max_tasks),
+                files: None,
+                emit: Arc::new(on_event),
+            },
             cancel.child_token(),
-            Arc::new(on_event),
         );
         let driven = run.drive().await;
         let cancelled = run.cancel.is_cancelled();
@@ -186,15 +194,30 @@ impl Executor {
     }
 }
 
+/// What a run shares with the runs beside it (the rows of a table share one of each).
+#[derive(Clone)]
+pub(super) struct Shared {
+    pub(super) journal: SharedJournal,
+    pub(super) tasks: TaskSlots,
+    /// The file slots, when they are shared; `None`: the run's schedule alone bounds them.
+    pub(super) files: Option<Arc<Semaphore>>,
+    pub(super) emit: Emit,
+}
+
 impl<'a> ActiveRun<'a> {
-    fn new(
+    pub(super) fn new(
         executor: &'a Executor,
         workflow: &'a Workflow,
         plan: &'a Plan,
-        journal: SharedJournal,
+        shared: Shared,
         cancel: CancellationToken,
-        emit: Emit,
     ) -> Self {
+        let Shared {
+            journal,
+            tasks,
+            files,
+            emit,
+        } = shared;
         let count = workflow.nodes.len();
         Self {
             executor,
@@ -213,7 +236,8 @@ impl<'a> ActiveRun<'a> {
             keys: vec![String::new(); count],
             journal,
             running: RunningNodes::new(cancel.clone()),
-            tasks: TaskSlots::new(executor.options.max_tasks),
+            tasks,
+            shared_files: files,
             file_access: executor.options.file_access(),
             cancel,
             emit,
@@ -221,7 +245,7 @@ impl<'a> ActiveRun<'a> {
     }
 
     /// Starts what can start and finishes what comes back, until nothing runs.
-    async fn drive(&mut self) -> Result<(), RunError> {
+    pub(super) async fn drive(&mut self) -> Result<(), RunError> {
         loop {
             while let Some(next) = self.schedule.next(self.cancel.is_cancelled()) {
                 match next {

@@ -80,7 +80,10 @@ pub struct JournalEntry {
 pub struct Journal {
     path: PathBuf,
     file: File,
-    latest: HashMap<(String, String), JournalEntry>,
+    /// Each node and key's last entry, as its line: a big table's journal holds every row's
+    /// outputs, which as text take a fraction of the memory they take as values. A line is
+    /// read again when it is asked for (once per node and run).
+    latest: HashMap<(Box<str>, Box<str>), Box<str>>,
 }
 
 impl Journal {
@@ -119,7 +122,8 @@ impl Journal {
                 }
                 valid_length += line.len() as u64;
                 if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
-                    latest.insert((entry.node.clone(), entry.key.clone()), entry);
+                    let text = line.trim_end_matches(['\n', '\r']);
+                    latest.insert((entry.node.into(), entry.key.into()), text.into());
                 }
                 line.clear();
             }
@@ -139,28 +143,35 @@ impl Journal {
         &self.path
     }
 
+    /// The last entry for this node with these inputs.
+    fn latest_entry(&self, node: &str, key: &str) -> Option<JournalEntry> {
+        let line = self.latest.get(&(Box::from(node), Box::from(key)))?;
+        // Every line kept was read as an entry (or written from one) already.
+        serde_json::from_str(line).ok()
+    }
+
     /// The last thing recorded for this node with these inputs.
-    pub fn latest(&self, node: &str, key: &str) -> Option<&JournalEvent> {
-        self.latest
-            .get(&(node.to_owned(), key.to_owned()))
-            .map(|entry| &entry.event)
+    pub fn latest(&self, node: &str, key: &str) -> Option<JournalEvent> {
+        self.latest_entry(node, key).map(|entry| entry.event)
     }
 
     /// When the last thing for this node with these inputs was recorded (unix milliseconds).
     pub fn latest_at(&self, node: &str, key: &str) -> Option<u64> {
-        self.latest
-            .get(&(node.to_owned(), key.to_owned()))
-            .map(|entry| entry.at)
+        self.latest_entry(node, key).map(|entry| entry.at)
     }
 
     /// Every task id the journal holds as started: tasks that belong to some node already.
     pub fn task_ids(&self) -> std::collections::HashSet<String> {
         self.latest
             .values()
-            .filter_map(|entry| match &entry.event {
-                JournalEvent::TaskStarted { task } => Some(task.taskid.clone()),
-                _ => None,
-            })
+            // Only a started task's line is read again.
+            .filter(|line| line.contains("\"task_started\""))
+            .filter_map(
+                |line| match serde_json::from_str::<JournalEntry>(line).ok()?.event {
+                    JournalEvent::TaskStarted { task } => Some(task.taskid),
+                    _ => None,
+                },
+            )
             .collect()
     }
 
@@ -177,14 +188,15 @@ impl Journal {
                 .unwrap_or(0),
             event,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
+        let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+        line.push('\n');
+        self.file.write_all(line.as_bytes())?;
         if sync {
             self.file.sync_data()?;
         }
+        line.pop();
         self.latest
-            .insert((entry.node.clone(), entry.key.clone()), entry);
+            .insert((entry.node.into(), entry.key.into()), line.into());
         Ok(())
     }
 }
@@ -257,7 +269,7 @@ mod tests {
             .unwrap();
         drop(journal);
         let journal = Journal::open(&path, false).unwrap();
-        assert_eq!(journal.latest("gen", "k"), Some(&JournalEvent::Submitting));
+        assert_eq!(journal.latest("gen", "k"), Some(JournalEvent::Submitting));
     }
 
     #[test]
@@ -299,7 +311,7 @@ mod tests {
         let journal = Journal::open(&path, false).unwrap();
         assert_eq!(
             journal.latest("gen", "k"),
-            Some(&JournalEvent::TaskStarted { task })
+            Some(JournalEvent::TaskStarted { task })
         );
         assert_eq!(journal.latest("gen", "other"), None);
         drop(journal);

@@ -84,8 +84,40 @@ pub async fn price_workflow(
     registry: &Registry,
     client: &Client,
 ) -> WorkflowPrice {
+    let mut nodes = Vec::new();
+    price_into(
+        &mut PriceBook::default(),
+        workflow,
+        registry,
+        client,
+        &mut nodes,
+    )
+    .await;
+    WorkflowPrice { nodes }
+}
+
+/// Estimates every paid node of each workflow (a table's rows, made one at a time), as one
+/// price. Sends only Tool/Detail, once per model.
+pub async fn price_workflows(
+    workflows: impl IntoIterator<Item = Workflow>,
+    registry: &Registry,
+    client: &Client,
+) -> WorkflowPrice {
     let mut book = PriceBook::default();
     let mut nodes = Vec::new();
+    for workflow in workflows {
+        price_into(&mut book, &workflow, registry, client, &mut nodes).await;
+    }
+    WorkflowPrice { nodes }
+}
+
+async fn price_into(
+    book: &mut PriceBook,
+    workflow: &Workflow,
+    registry: &Registry,
+    client: &Client,
+    nodes: &mut Vec<NodePrice>,
+) {
     for node in &workflow.nodes {
         let Some(target) = registry.get(&node.type_id) else {
             continue;
@@ -111,7 +143,6 @@ pub async fn price_workflow(
             estimate,
         });
     }
-    WorkflowPrice { nodes }
 }
 
 #[cfg(test)]

@@ -137,10 +137,8 @@ impl SharedJournal {
     pub(crate) fn resume(&self, node: &str, key: &str, spends_money: bool) -> Option<Resume> {
         let journal = lock(self.0.as_ref()?);
         match journal.latest(node, key)? {
-            JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs.clone())),
-            JournalEvent::TaskStarted { task } if spends_money => {
-                Some(Resume::TaskSubmitted(task.clone()))
-            }
+            JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
+            JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),
                         JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
                 message: format!(
                     "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {node} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio::sync::Semaphore;
 use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -41,15 +42,30 @@ impl RunningNodes {
         }
     }
 
-    /// Runs `node` on `inputs` in its own task.
+    /// Runs `node` on `inputs` in its own task; with `file_slot`, once it holds one of those
+    /// slots (shared with other runs), which it keeps until it comes back.
     pub(crate) fn spawn(
         &mut self,
         position: usize,
         node: Arc<dyn Node>,
         ctx: NodeContext,
         inputs: Value,
+        file_slot: Option<Arc<Semaphore>>,
     ) {
         let handle = self.set.spawn(async move {
+            let _slot = match file_slot {
+                Some(slots) => tokio::select! {
+                    slot = slots.acquire_owned() => slot.ok(),
+                    _ = ctx.cancel.cancelled() => {
+                        return Completion {
+                            position,
+                            result: Err(NodeError::Cancelled { stopped: None }),
+                            elapsed: Duration::ZERO,
+                        };
+                    }
+                },
+                None => None,
+            };
             let started = Instant::now();
             let result = crate::node::invoke(node.as_ref(), &ctx, inputs).await;
             Completion {

@@ -133,7 +133,12 @@ impl ActiveRun<'_> {
         };
         self.keys[position] = key;
         self.schedule.running(position);
-        self.running.spawn(position, target, ctx, inputs);
+        let file_slot = self
+            .shared_files
+            .as_ref()
+            .filter(|_| target.spec().transfers_files)
+            .map(Arc::clone);
+        self.running.spawn(position, target, ctx, inputs, file_slot);
     }
 
     /// Gives a paid node the task an earlier run started, on its declared TaskHandle port.

@@ -59,6 +59,10 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(emulator.stats().runs_accepted, 12);
+    assert!(
+        stderr.contains("rows: 12/12 done, 0 failed, 0 in flight"),
+        "the progress line counts rows: {stderr}"
+    );
     let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
     let lines: Vec<&str> = results.lines().collect();
     assert_eq!(lines.len(), 13, "a header and 12 rows:\n{results}");
@@ -165,5 +169,36 @@ async fn a_table_killed_halfway_resumes_with_one_run_per_row_overall() {
             .count(),
         12,
         "{results}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_row_does_not_stop_the_others_and_the_results_say_which() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na fox\n\"a fox [emulator:fail]\"\na hare\n",
+    )
+    .unwrap();
+    let output = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("results.csv"), "names the results: {stderr}");
+    assert!(
+        stderr.contains("rows: 2/3 done, 1 failed"),
+        "the progress line: {stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let outcomes: Vec<&str> = results
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(outcomes, ["done", "failed", "done"], "{results}");
+    assert!(
+        std::fs::read_dir(dir.path().join("out/row-0004")).is_ok(),
+        "the row after the failed one has its file"
     );
 }

@@ -1,8 +1,8 @@
 //! One workflow over a table: every row becomes a copy of the flow whose node ids start with
 //! the row's name (`row-0007-video`), its cells set on the inputs their columns name, its
 //! references kept inside the row, and its downloads in the row's folder (`row-0007/`). The
-//! copies run as one workflow, so they share the account's task slots, the journal (a row
-//! that changed runs again alone) and one price.
+//! copies share the account's task slots, the journal (a row that changed runs again alone)
+//! and one price; [`TableFlow`] makes each copy when it is needed.
 
 use serde_json::Value;
 
@@ -23,6 +23,7 @@ pub fn split_row(id: &str) -> Option<(usize, &str)> {
 }
 
 /// A column as the flow knows it.
+#[derive(Debug)]
 struct Column {
     node: usize,
     input: String,
@@ -30,19 +31,73 @@ struct Column {
     text_only: bool,
 }
 
-/// The flow once per row of `table`, as one workflow. Fails, naming every column the flow
-/// does not have (a node, or an input of that node).
-pub fn expand(
-    flow: &Workflow,
-    table: &Table,
-    registry: &Registry,
-) -> Result<Workflow, Vec<String>> {
-    let columns = columns(flow, table, registry)?;
-    let mut nodes = Vec::with_capacity(flow.nodes.len() * table.rows.len());
-    for row in &table.rows {
+/// The flow over a table, ready to give each row's copy of the flow on demand: the columns
+/// are matched with the flow's inputs once, and a row's copy exists only while it is used, so
+/// a run (or a check) of ten thousand rows never holds the table's every node at once.
+#[derive(Debug)]
+pub struct TableFlow<'a> {
+    flow: &'a Workflow,
+    table: &'a Table,
+    columns: Vec<Column>,
+    /// For each node of the flow, whether it downloads files (into the row's folder).
+    downloads: Vec<bool>,
+}
+
+impl<'a> TableFlow<'a> {
+    /// The flow over `table`. Fails, naming every column the flow does not have (a node, or
+    /// an input of that node).
+    pub fn new(
+        flow: &'a Workflow,
+        table: &'a Table,
+        registry: &Registry,
+    ) -> Result<Self, Vec<String>> {
+        let columns = columns(flow, table, registry)?;
+        let downloads = flow
+            .nodes
+            .iter()
+            .map(|node| {
+                registry.get(&node.type_id).is_some_and(|target| {
+                    let spec = target.spec();
+                    spec.transfers_files && spec.input_ports().contains(&"directory")
+                })
+            })
+            .collect();
+        Ok(Self {
+            flow,
+            table,
+            columns,
+            downloads,
+        })
+    }
+
+    /// The table.
+    pub fn table(&self) -> &'a Table {
+        self.table
+    }
+
+    /// The flow.
+    pub fn flow(&self) -> &'a Workflow {
+        self.flow
+    }
+
+    /// How many rows the table has.
+    pub fn len(&self) -> usize {
+        self.table.rows.len()
+    }
+
+    /// The table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.table.rows.is_empty()
+    }
+
+    /// The copy of the flow for the row at `index` (in table order, not its line): node ids
+    /// prefixed by [`row_name`], its cells set, references kept inside the row, downloads in
+    /// the row's folder.
+    pub fn row(&self, index: usize) -> Workflow {
+        let row = &self.table.rows[index];
         let name = row_name(row.line);
-        let mut copies: Vec<WorkflowNode> = flow.nodes.clone();
-        for (column, cell) in columns.iter().zip(&row.cells) {
+        let mut copies: Vec<WorkflowNode> = self.flow.nodes.clone();
+        for (column, cell) in self.columns.iter().zip(&row.cells) {
             let Some(cell) = cell else { continue };
             let value = match cell {
                 Cell::Json(value) => value.clone(),
@@ -55,16 +110,12 @@ pub fn expand(
                 .inputs
                 .insert(column.input.clone(), value);
         }
-        for mut node in copies {
+        for (node, downloads) in copies.iter_mut().zip(&self.downloads) {
             node.id = format!("{name}-{}", node.id);
             for value in node.inputs.values_mut() {
                 inside_row(value, &name);
             }
-            let downloads_files = registry.get(&node.type_id).is_some_and(|target| {
-                let spec = target.spec();
-                spec.transfers_files && spec.input_ports().contains(&"directory")
-            });
-            if downloads_files {
+            if *downloads {
                 let folder = match node.inputs.get("directory").and_then(Value::as_str) {
                     Some(sub) if !sub.is_empty() => format!("{name}/{sub}"),
                     _ => name.clone(),
@@ -72,8 +123,32 @@ pub fn expand(
                 node.inputs
                     .insert("directory".into(), Value::String(folder));
             }
-            nodes.push(node);
         }
+        Workflow {
+            version: self.flow.version,
+            description: None,
+            nodes: copies,
+        }
+    }
+
+    /// Every row's copy of the flow, in table order, one at a time.
+    pub fn rows(&self) -> impl Iterator<Item = Workflow> + '_ {
+        (0..self.len()).map(|index| self.row(index))
+    }
+}
+
+/// The flow once per row of `table`, as one workflow (for hosts that run one document, such
+/// as Temporal; `run --rows` streams the rows through [`TableFlow`] instead). Fails, naming
+/// every column the flow does not have (a node, or an input of that node).
+pub fn expand(
+    flow: &Workflow,
+    table: &Table,
+    registry: &Registry,
+) -> Result<Workflow, Vec<String>> {
+    let rows = TableFlow::new(flow, table, registry)?;
+    let mut nodes = Vec::with_capacity(flow.nodes.len() * table.rows.len());
+    for row in rows.rows() {
+        nodes.extend(row.nodes);
     }
     Ok(Workflow {
         nodes,

@@ -2,14 +2,19 @@
 //! inputs (`NODE.INPUT`, as `--set` does) runs the flow once per row, checked whole before the
 //! first Run, with one results table.
 //!
-//! A table is read by [`Table::read`], turned into one workflow by [`expand`] (each row a copy
-//! of the flow, its node ids prefixed by [`row_name`]), run like any workflow, and summed up
-//! per row by [`row_results`] and [`write_results`].
+//! A table is read by [`Table::read`] and matched with the flow by [`TableFlow`], which gives
+//! each row's copy of the flow (its node ids prefixed by [`row_name`]) when it is needed.
+//! [`Executor::run_rows`](crate::graph::Executor::run_rows) streams the rows through the
+//! executor, a window at a time, and gives each row's [`RowResult`]; [`write_results`] writes
+//! the results table. [`expand`] makes the whole table one workflow, for hosts that run one
+//! document, and [`row_results`] sums such a run up per row.
 
 mod expand;
 mod results;
+mod stream;
 mod table;
 
-pub use expand::{describe_place, expand, row_name, split_row};
+pub use expand::{describe_place, expand, row_name, split_row, TableFlow};
 pub use results::{row_results, write_results, RowResult};
+pub use stream::RowsReport;
 pub use table::{Cell, Row, Table};

@@ -28,6 +28,20 @@ pub struct RowResult {
     pub error: Option<String>,
 }
 
+impl RowResult {
+    /// The row on `line`, with this outcome and nothing else yet.
+    pub fn new(line: usize, outcome: &'static str) -> Self {
+        Self {
+            row: line,
+            outcome,
+            tasks: Vec::new(),
+            cost: 0.0,
+            files: Vec::new(),
+            error: None,
+        }
+    }
+}
+
 /// Each row's result, in row order.
 pub fn row_results(report: &RunReport) -> Vec<RowResult> {
     let mut rows: BTreeMap<usize, RowResult> = BTreeMap::new();
@@ -36,14 +50,9 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
         let Some((line, id)) = split_row(&node.id) else {
             continue;
         };
-        let row = rows.entry(line).or_insert_with(|| RowResult {
-            row: line,
-            outcome: "done",
-            tasks: Vec::new(),
-            cost: 0.0,
-            files: Vec::new(),
-            error: None,
-        });
+        let row = rows
+            .entry(line)
+            .or_insert_with(|| RowResult::new(line, "done"));
         for task in &node.tasks {
             if !row.tasks.contains(task) {
                 row.tasks.push(task.clone());

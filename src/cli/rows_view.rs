@@ -1,0 +1,152 @@
+//! The line of a run over a table: rows done, failed, in flight, waiting for a task slot and
+//! not started yet, and what the ended rows were charged.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::graph::rows::{split_row, RowResult};
+use crate::graph::RunEvent;
+use crate::node::NodeEvent;
+
+/// The counts of a running table, kept per row (never per node).
+#[derive(Debug, Default)]
+pub(crate) struct RowsTally {
+    total: usize,
+    done: usize,
+    failed: usize,
+    /// Rows that started and have not ended, by line.
+    in_flight: BTreeSet<usize>,
+    /// Rows whose Run waits for one of the account's task slots, by line.
+    waiting_for_slot: BTreeSet<usize>,
+    charged: f64,
+}
+
+impl RowsTally {
+    /// A table of `total` rows.
+    pub(crate) fn new(total: usize) -> Self {
+        Self {
+            total,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one event of a row's node; true when it is worth showing at once (a failure).
+    pub(crate) fn count(&mut self, event: &RunEvent) -> bool {
+        let (node, urgent) = match event {
+            RunEvent::Progress { node, event } => {
+                if let Some((line, _)) = split_row(node) {
+                    match event {
+                        NodeEvent::Phase { phase } if phase == "waiting for a task slot" => {
+                            self.waiting_for_slot.insert(line);
+                        }
+                        NodeEvent::Submitting => {
+                            self.waiting_for_slot.remove(&line);
+                        }
+                        _ => {}
+                    }
+                }
+                (node, false)
+            }
+            RunEvent::Failed { node, .. } => (node, true),
+            RunEvent::Started { node, .. }
+            | RunEvent::Resumed { node, .. }
+            | RunEvent::Finished { node, .. }
+            | RunEvent::Skipped { node, .. } => (node, false),
+        };
+        if let Some((line, _)) = split_row(node) {
+            self.in_flight.insert(line);
+            if urgent {
+                self.waiting_for_slot.remove(&line);
+            }
+        }
+        urgent
+    }
+
+    /// Counts a row that ended.
+    pub(crate) fn row_ended(&mut self, result: &RowResult) {
+        self.in_flight.remove(&result.row);
+        self.waiting_for_slot.remove(&result.row);
+        if result.outcome == "done" {
+            self.done += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.charged += result.cost;
+    }
+}
+
+impl fmt::Display for RowsTally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ended = self.done + self.failed;
+        let not_started = self.total.saturating_sub(ended + self.in_flight.len());
+        write!(
+            f,
+            "rows: {}/{} done, {} failed, {} in flight ({} waiting for a task slot), {} not started, spent {}",
+            self.done,
+            self.total,
+            self.failed,
+            self.in_flight.len(),
+            self.waiting_for_slot.len(),
+            not_started,
+            super::money::money(self.charged)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::api::TaskHandle;
+
+    use super::*;
+
+    fn progress(node: &str, event: NodeEvent) -> RunEvent {
+        RunEvent::Progress {
+            node: node.into(),
+            event,
+        }
+    }
+
+    fn ended(row: usize, outcome: &'static str, cost: f64) -> RowResult {
+        RowResult {
+            cost,
+            ..RowResult::new(row, outcome)
+        }
+    }
+
+    #[test]
+    fn the_line_counts_rows_slots_and_money() {
+        let mut tally = RowsTally::new(10);
+        let waiting = || NodeEvent::Phase {
+            phase: "waiting for a task slot".into(),
+        };
+        for line in [2, 3, 4] {
+            tally.count(&RunEvent::Started {
+                node: format!("row-{line:04}-video"),
+                type_id: "pixverse/text-to-video-v4".into(),
+            });
+            tally.count(&progress(&format!("row-{line:04}-video"), waiting()));
+        }
+        tally.count(&progress("row-0002-video", NodeEvent::Submitting));
+        tally.count(&progress(
+            "row-0002-video",
+            NodeEvent::TaskStarted(TaskHandle {
+                taskid: "7".into(),
+                socketaccesstoken: String::new(),
+            }),
+        ));
+        assert_eq!(
+            tally.to_string(),
+            "rows: 0/10 done, 0 failed, 3 in flight (2 waiting for a task slot), 7 not started, spent $0"
+        );
+        tally.row_ended(&ended(2, "done", 0.45));
+        assert!(tally.count(&RunEvent::Failed {
+            node: "row-0003-video".into(),
+            error: "x".into()
+        }));
+        tally.row_ended(&ended(3, "failed", 0.0));
+        assert_eq!(
+            tally.to_string(),
+            "rows: 1/10 done, 1 failed, 1 in flight (1 waiting for a task slot), 7 not started, spent $0.45"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Running a table: each row's copy of the flow runs as a small run of its own, a window of
+//! rows at a time, all of them sharing the account's task slots, the file slots, the journal
+//! and the cancel. The client holds the rows in flight and each ended row's result, never the
+//! whole table's nodes: a row's states, outputs and reports go when its chain ends.
+//!
+//! The window follows the account: the rows whose tasks may be active (the limit, set or
+//! learned from code 96, else twice the tasks active now), the file slots, and a few rows
+//! waiting for a task slot, so a slot that frees is taken at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::expand::{split_row, TableFlow};
+use super::results::{row_results, RowResult};
+use crate::graph::executor::{ActiveRun, Shared};
+use crate::graph::journal::JOURNAL_FILE;
+use crate::graph::resume::SharedJournal;
+use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
+use crate::node::{TaskSlots, TaskSlotsReport, Walls};
+
+/// Rows waiting for a task slot besides those whose tasks are active: a slot that frees is
+/// taken by a row that is already there.
+const SPARE_ROWS: usize = 16;
+
+/// The most rows in flight when the account's limit is not known (no code 96 yet): an
+/// account that takes every Run is still not handed the whole table at once.
+const MAX_ROWS_UNKNOWN_LIMIT: usize = 256;
+
+/// The end of a run over a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowsReport {
+    /// Each row's result, in table order.
+    pub rows: Vec<RowResult>,
+    /// The run was cancelled.
+    pub cancelled: bool,
+    /// The journal used, if any.
+    pub journal: Option<PathBuf>,
+    /// The paid tasks of every row: refusals, the account's limit, the most active at once.
+    pub tasks: TaskSlotsReport,
+}
+
+impl Executor {
+    /// Runs the flow once per row of `rows`, streaming the rows through: a window of rows is
+    /// in flight at a time, sharing the task slots, the file slots (`concurrency`), the
+    /// journal (one Run per row overall; a changed row runs again alone) and `cancel`. Each
+    /// row's result goes to `on_row` as it ends. Check the table first (every row, with
+    /// [`validate_for_run`](crate::graph::validate_for_run), so that an impossible row refuses
+    /// the table before the first Run): a row found invalid here fails alone, sending nothing.
+    /// Every way out first waits for the running nodes to stop.
+    pub async fn run_rows(
+        &self,
+        rows: &TableFlow<'_>,
+        cancel: CancellationToken,
+        on_event: impl Fn(RunEvent) + Send + Sync + 'static,
+        mut on_row: impl FnMut(&RowResult) + Send,
+    ) -> Result<RowsReport, RunError> {
+        self.check_rerun(rows)?;
+        let journal = SharedJournal::open(
+            &self.options.output_dir.join(JOURNAL_FILE),
+            self.options.journal,
+            self.options.fresh,
+        )?;
+        let shared = Shared {
+            journal,
+            tasks: TaskSlots::new(self.options.max_tasks),
+            files: Some(Arc::new(Semaphore::new(self.options.concurrency.max(1)))),
+            emit: Arc::new(on_event),
+        };
+        let walls = self.options.walls(self.client.fetch_rules().clone());
+        let cancel = cancel.child_token();
+        let mut results = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        let mut in_flight = FuturesUnordered::new();
+        let mut next = 0;
+        loop {
+            while next < rows.len() && in_flight.len() < self.rows_window(&shared.tasks) {
+                in_flight.push(self.run_row(rows, next, &shared, &walls, &cancel));
+                next += 1;
+            }
+            let Some(ended) = in_flight.next().await else {
+                break;
+            };
+            match ended {
+                Ok(result) => {
+                    on_row(&result);
+                    results.push(result);
+                }
+                Err(error) => {
+                    // The journal failed: stop every row (each waits for its nodes), start
+                    // no other, and report this error.
+                    cancel.cancel();
+                    next = rows.len();
+                    failure.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        results.sort_by_key(|result| result.row);
+        Ok(RowsReport {
+            rows: results,
+            cancelled: cancel.is_cancelled(),
+            journal: shared.journal.path(),
+            tasks: shared.tasks.report(),
+        })
+    }
+
+    /// How many rows may be in flight now.
+    fn rows_window(&self, tasks: &TaskSlots) -> usize {
+        let files = self.options.concurrency.max(1);
+        match self.options.max_tasks.or(tasks.report().limit) {
+            Some(limit) => limit + files + SPARE_ROWS,
+            None => (2 * tasks.active() + files + SPARE_ROWS).min(MAX_ROWS_UNKNOWN_LIMIT),
+        }
+    }
+
+    /// Runs the row at `index` to its end; its result. A cancelled run still settles the row
+    /// (every node not started is skipped).
+    async fn run_row(
+        &self,
+        rows: &TableFlow<'_>,
+        index: usize,
+        shared: &Shared,
+        walls: &Walls,
+        cancel: &CancellationToken,
+    ) -> Result<RowResult, RunError> {
+        let workflow = rows.row(index);
+        let line = rows.table().rows[index].line;
+        // The caller checked the table before the first Run; a row that does not pass here
+        // fails alone, sending nothing.
+        let plan = match validate_for_run(&workflow, &self.registry, walls) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let described: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return Ok(RowResult {
+                    error: Some(described.join("; ")),
+                    ..RowResult::new(line, "failed")
+                });
+            }
+        };
+        let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
+        let driven = run.drive().await;
+        let cancelled = run.cancel.is_cancelled();
+        for completion in run.running.stop_all().await {
+            // The run already failed: its error is the one to report.
+            let _ = run.finish(completion);
+        }
+        driven?;
+        let report = RunReport {
+            nodes: run.reports,
+            cancelled,
+            journal: None,
+            tasks: TaskSlotsReport::default(),
+        };
+        // A valid flow has a node, so the row has its result.
+        let result = row_results(&report).into_iter().next();
+        Ok(result.unwrap_or_else(|| RowResult::new(line, "done")))
+    }
+
+    /// Every `--rerun` names a node of some row (`row-0007-video`).
+    fn check_rerun(&self, rows: &TableFlow<'_>) -> Result<(), RunError> {
+        let known = |id: &str| {
+            split_row(id).is_some_and(|(line, node)| {
+                rows.flow().node(node).is_some()
+                    && rows.table().rows.iter().any(|row| row.line == line)
+            })
+        };
+        match self.options.rerun.iter().find(|id| !known(id)) {
+            None => Ok(()),
+            Some(unknown) => Err(RunError::Invalid(vec![WorkflowProblem {
+                node: Some(unknown.clone()),
+                path: String::new(),
+                rule: "rerun".into(),
+                message: "--rerun names a node the table's rows do not have (row-NNNN-NODE)".into(),
+            }])),
+        }
+    }
+}
