@@ -13,8 +13,7 @@ use crate::api::Estimate;
 use crate::graph::rows::{Table, TableFlow};
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
-    RunOptions,
-    RunReport, Workflow, WorkflowPrice,
+    RunOptions, RunReport, Workflow, WorkflowPrice,
 };
 use crate::node::{Registry, Walls};
 

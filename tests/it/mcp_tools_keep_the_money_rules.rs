@@ -174,6 +174,25 @@ async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
     assert_eq!(again["structuredContent"]["task_id"], report["task_id"]);
     assert_eq!(emulator.stats().runs_accepted, 1, "the repeat paid nothing");
 
+    // A client that retries before the first answer came: two identical calls at once.
+    let mut other = Session::open(&server).await;
+    let twice = json!({"prompt": "two at once", "max_cost_usd": 5});
+    let (one, two) = tokio::join!(agent.call(PAID, twice.clone()), other.call(PAID, twice));
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        2,
+        "one Run for the two: {one} {two}"
+    );
+    assert_eq!(
+        one["structuredContent"]["task_id"],
+        two["structuredContent"]["task_id"]
+    );
+    let repeated = [&one, &two]
+        .iter()
+        .filter(|answer| answer["structuredContent"]["repeated"] == true)
+        .count();
+    assert_eq!(repeated, 1);
+
     let followed = agent
         .call("wiro_follow_task", json!({"task_id": "no-such-task"}))
         .await;
@@ -196,7 +215,7 @@ async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
     assert!(text_of(&over).contains("budget"), "{over}");
     assert_eq!(
         emulator.stats().runs_accepted,
-        1,
+        2,
         "past the budget nothing is sent"
     );
 }

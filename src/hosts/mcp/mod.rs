@@ -101,6 +101,8 @@ pub(crate) struct Host {
     download: Arc<dyn Node>,
     /// The MCP tasks of clients that use the Tasks extension.
     tasks: rmcp::task_manager::TaskManager,
+    /// One lock per call key: a call holds its key's until its Run's task is journaled.
+    claims: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Host {
@@ -123,7 +125,19 @@ impl Host {
             held: Mutex::new(HashMap::new()),
             download,
             tasks: rmcp::task_manager::TaskManager::new(),
+            claims: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// Waits until no other call with `key` is being asked about or sent, and holds the key
+    /// until the guard is dropped: two identical calls never both send a Run.
+    async fn claim(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut claims = self.claims.lock().unwrap_or_else(|e| e.into_inner());
+            claims.retain(|_, lock| Arc::strong_count(lock) > 1);
+            Arc::clone(claims.entry(key.to_owned()).or_default())
+        };
+        lock.lock_owned().await
     }
 
     /// The node that downloads outputs.

@@ -51,6 +51,9 @@ pub(crate) async fn call(
         ));
     }
     let key = call_key(tool, &inputs);
+    // One call per intent at a time: the same call sent again while the first is being
+    // asked about or sent waits here, then finds the first call's task in the journal.
+    let claim = host.claim(&key).await;
     match host.journal.earlier(&key, host.config.repeat_window) {
         Some(Earlier::Task(record)) => {
             let mut report = follow(host, *record, host.config.wait, ctx).await;
@@ -105,6 +108,7 @@ pub(crate) async fn call(
             inputs,
             price_usd: price.usd(),
             reserved,
+            claim,
         };
         return CallToolResponse::Task(super::tasks::start(host, run));
     }
@@ -112,7 +116,11 @@ pub(crate) async fn call(
     // cut it off between the server accepting it and the journal recording its task.
     let started = tokio::spawn({
         let (host, tool, price_usd) = (Arc::clone(host), tool.to_owned(), price.usd());
-        async move { send(&host, &tool, node, &key, inputs, price_usd).await }
+        async move {
+            let sent = send(&host, &tool, node, &key, inputs, price_usd).await;
+            drop(claim);
+            sent
+        }
     });
     let record = match started.await {
         Ok(Ok(record)) => record,

@@ -39,6 +39,8 @@ pub(crate) struct AcceptedRun {
     pub inputs: Value,
     pub price_usd: Option<f64>,
     pub reserved: Reserved,
+    /// Held until the Run's task is journaled (see `Host::claim`).
+    pub claim: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// Starts `run` as an MCP task and answers with it.
@@ -68,8 +70,11 @@ async fn operate(
         inputs,
         price_usd,
         reserved,
+        claim,
     } = run;
-    let record = match super::paid::send(&host, &tool, node, &key, inputs, price_usd).await {
+    let sent = super::paid::send(&host, &tool, node, &key, inputs, price_usd).await;
+    drop(claim);
+    let record = match sent {
         Ok(record) => record,
         Err(error) => {
             if error.fate().leaves_nothing_started() {
