@@ -145,6 +145,7 @@ async def money_rules(server, label, mode="auto"):
 
 async def stop_a_task(server, label, mode="auto"):
     """A started task is stopped through the server and ends cancelled."""
+    cancelled_before = stats(SLOW)["cancelled"]
     async with Client(server, elicitation_callback=accept, mode=mode) as client:
         await client.list_tools()
         started = await client.call_tool(PAID, dict(ARGS, seed=99))
@@ -155,7 +156,7 @@ async def stop_a_task(server, label, mode="auto"):
               f"{label}: the stop tool stops it ({stopped.structured_content})")
         followed = await client.call_tool("wiro_follow_task", {"task_id": report["task_id"], "wait_seconds": 30})
         check(followed.structured_content["state"] == "cancelled", f"{label}: the task ends cancelled")
-    check(stats(SLOW)["cancelled"] >= 1, f"{label}: the emulator saw the task stopped")
+    check(stats(SLOW)["cancelled"] == cancelled_before + 1, f"{label}: the emulator saw the task stopped")
 
 
 async def tasks_extension(url, label):

@@ -21,12 +21,15 @@ pub(crate) struct McpArgs {
     #[arg(long, env = "WIRO_MCP_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Offer only the node types matching one of these patterns (`*` for any characters,
-    /// comma-separated: `pixverse/*,wiro/file.upload`). All of them by default.
+    /// comma-separated: `pixverse/*,wiro/file.upload`). By default all of them but those
+    /// that act on any task of the account (task kill, cancel, files delete): name them here
+    /// to offer them; `wiro_stop_task` stops the server's own tasks.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     tools: Vec<String>,
-    /// The folder uploads may read files from; paths outside it are refused.
-    #[arg(long, default_value = ".")]
-    files: PathBuf,
+    /// The folder uploads may read files from; paths outside it are refused. Without it no
+    /// local file is read (an agent's uploads come from URLs only). Not `/` or your home.
+    #[arg(long, value_name = "DIR")]
+    files: Option<PathBuf>,
     /// Where outputs are downloaded (one folder per task) and the journal is kept.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -59,6 +62,17 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
                 .any(|pattern| matches_pattern(pattern, id))
         })
     };
+    if let Some(files) = &args.files {
+        let real = std::fs::canonicalize(files).unwrap_or_else(|_| files.clone());
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        if real.parent().is_none() || Some(&real) == home.as_ref() {
+            eprintln!(
+                "error: --files {}: an agent could upload any file under it; name a folder of its own",
+                files.display()
+            );
+            return EXIT_INVALID;
+        }
+    }
     if registry.is_empty() {
         eprintln!(
             "error: no node type matches --tools {}",
@@ -128,7 +142,7 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
     );
     stop.cancelled().await;
     watcher.abort();
-    drop(server);
+    server.stop().await;
     drop(backend);
     0
 }

@@ -111,7 +111,7 @@ async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files");
     let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
-    config.files_dir = files.clone();
+    config.files_dir = Some(files.clone());
     config.out_dir = dir.path().join("out");
     let server = serve_http(config.clone(), "127.0.0.1:0".parse().unwrap(), None)
         .await
@@ -142,10 +142,29 @@ async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
         )
         .await;
     assert!(text_of(&wrong).contains("duration"), "{wrong}");
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "not for agents").expect("a file outside the files folder");
     let outside = agent
-        .call("wiro_file_upload", json!({"path": "/etc/hostname"}))
+        .call(
+            "wiro_file_upload",
+            json!({"path": secret.display().to_string()}),
+        )
         .await;
-    assert_eq!(outside["isError"], true, "{outside}");
+    assert!(
+        text_of(&outside).contains("is outside the folders"),
+        "{outside}"
+    );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&secret, files.join("link.txt")).expect("a symlink");
+        let linked = agent
+            .call("wiro_file_upload", json!({"path": "link.txt"}))
+            .await;
+        assert!(
+            text_of(&linked).contains("is outside the folders"),
+            "{linked}"
+        );
+    }
     assert_eq!(emulator.stats().runs_accepted, 0, "no refusal sent a Run");
     assert_eq!(emulator.stats().requests(Operation::Upload), 0);
 

@@ -37,9 +37,11 @@ pub enum Asking {
 impl Asking {
     /// How the client of this request can be asked.
     pub fn of(ctx: &RequestContext<RoleServer>) -> Self {
+        // Form elicitation: declared as `form`, or as an empty object (before modes existed).
         let can_elicit = ctx
             .client_capabilities()
-            .is_some_and(|capabilities| capabilities.elicitation.is_some());
+            .and_then(|capabilities| capabilities.elicitation)
+            .is_some_and(|elicitation| elicitation.form.is_some() || elicitation.url.is_none());
         let modern = ctx
             .protocol_version()
             .is_some_and(|version| version.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
@@ -54,6 +56,7 @@ impl Asking {
 /// A question asked in a round, waiting for the retried call.
 struct Asked {
     key: String,
+    usd: Option<f64>,
     at: Instant,
 }
 
@@ -134,6 +137,15 @@ impl Consent {
         Ok(Reserved(usd))
     }
 
+    /// A Run was billed `cost` (Wiro's figure, when it gave one): the budget counts that, not
+    /// the estimate set aside.
+    pub fn billed(&self, reserved: Reserved, cost: Option<f64>) {
+        if let (Some(estimate), Some(cost)) = (reserved.0, cost) {
+            let mut spent = self.spent_usd.lock().unwrap_or_else(|e| e.into_inner());
+            *spent = (*spent - estimate + cost).max(0.0);
+        }
+    }
+
     /// Gives back what was set aside for a Run that was not billed (never sent, failed,
     /// stopped).
     pub fn give_back(&self, reserved: Reserved) {
@@ -207,6 +219,7 @@ impl Consent {
             id.clone(),
             Asked {
                 key: key.to_owned(),
+                usd: price.usd(),
                 at: Instant::now(),
             },
         );
@@ -219,12 +232,13 @@ impl Consent {
     }
 
     /// The user's answer to a round this server asked about the call `key`: `Ok(true)` when
-    /// accepted. A state this server did not hand out, or handed out for other arguments, is
-    /// refused.
+    /// accepted. A state this server did not hand out, handed out for other arguments, or for
+    /// another price than `price` now is refused.
     pub fn answer_of_round(
         &self,
         state: &str,
         key: &str,
+        price: &Estimate,
         responses: Option<&InputResponses>,
     ) -> Result<bool, String> {
         let asked = self
@@ -236,6 +250,9 @@ impl Consent {
             .ok_or("this answer is to no question this server asked (or it is too old); nothing was sent")?;
         if asked.key != key {
             return Err("the arguments changed since the price was asked; nothing was sent".into());
+        }
+        if asked.usd != price.usd() {
+            return Err("the price changed since the user accepted it; nothing was sent (call again to be asked the new price)".into());
         }
         let answer = responses
             .and_then(|responses| responses.get(QUESTION))
@@ -302,26 +319,34 @@ mod tests {
             json!({"action": "accept", "content": {"accept": true}}),
         );
         assert!(consent
-            .answer_of_round(&state, "key-b", Some(&yes))
+            .answer_of_round(&state, "key-b", &known(0.3), Some(&yes))
             .is_err());
         let round = consent.ask_in_round("key-a", "Model", &known(0.3), "prompt: a cat");
         let state = round.request_state.clone().expect("a state");
         assert_eq!(
-            consent.answer_of_round(&state, "key-a", Some(&yes)),
+            consent.answer_of_round(&state, "key-a", &known(0.3), Some(&yes)),
             Ok(true)
         );
         assert!(
             consent
-                .answer_of_round(&state, "key-a", Some(&yes))
+                .answer_of_round(&state, "key-a", &known(0.3), Some(&yes))
                 .is_err(),
             "answered once"
+        );
+        let round = consent.ask_in_round("key-a", "Model", &known(0.3), "");
+        let state = round.request_state.clone().expect("a state");
+        assert!(
+            consent
+                .answer_of_round(&state, "key-a", &known(0.9), Some(&yes))
+                .is_err(),
+            "the price changed since it was accepted"
         );
         let round = consent.ask_in_round("key-a", "Model", &known(0.3), "");
         let state = round.request_state.clone().expect("a state");
         let mut no = InputResponses::new();
         no.insert(QUESTION.into(), json!({"action": "decline"}));
         assert_eq!(
-            consent.answer_of_round(&state, "key-a", Some(&no)),
+            consent.answer_of_round(&state, "key-a", &known(0.3), Some(&no)),
             Ok(false)
         );
     }

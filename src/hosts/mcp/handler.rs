@@ -208,7 +208,7 @@ impl WiroMcp {
                 lines.join("\n")
             ));
         }
-        let mut ctx = NodeContext::new(tool, config.client.clone(), &config.files_dir);
+        let mut ctx = NodeContext::new(tool, config.client.clone(), config.input_dir());
         ctx.file_access = config.walls().access;
         ctx.output_dir = config.out_dir.clone();
         let run = crate::node::invoke(node.as_ref(), &ctx, inputs);

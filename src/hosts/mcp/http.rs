@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -18,6 +19,7 @@ pub struct HttpServer {
     addr: SocketAddr,
     token: String,
     stop: CancellationToken,
+    host: Arc<Host>,
     _serving: tokio_util::task::AbortOnDropHandle<()>,
 }
 
@@ -40,6 +42,12 @@ impl HttpServer {
     /// The token.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Stops serving, then waits (at most two minutes) for Runs being sent to be journaled.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.host.finish_sends(Duration::from_secs(120)).await;
     }
 }
 
@@ -92,6 +100,7 @@ pub async fn serve_http(
         addr,
         token,
         stop,
+        host,
         _serving: tokio_util::task::AbortOnDropHandle::new(serving),
     })
 }

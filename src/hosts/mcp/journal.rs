@@ -1,5 +1,5 @@
 //! The MCP server's journal: every paid call it sent, the task each started and how it ended,
-//! one JSON line per event in `OUT/mcp-journal.jsonl`, synced before the call goes on. A
+//! one JSON line per event in `OUT/.mcp-journal.jsonl`, synced before the call goes on. A
 //! restarted server reads it back, so it still answers for its tasks (follow, stop, files)
 //! and still refuses to pay twice for a call repeated within the window.
 //!
@@ -21,8 +21,9 @@ use sha2::{Digest, Sha256};
 use super::follow::{ReportedFile, RunReport};
 use crate::api::TaskHandle;
 
-/// The journal's file name inside the output folder.
-pub const FILE_NAME: &str = "mcp-journal.jsonl";
+/// The journal's file name inside the output folder: a dot file, a name no download takes
+/// (the download node never writes a name that starts with a dot).
+pub const FILE_NAME: &str = ".mcp-journal.jsonl";
 
 /// SHA-256 of `bytes`, in hex.
 pub(crate) fn digest(bytes: &[u8]) -> String {
@@ -186,20 +187,24 @@ impl Journal {
         &self.path
     }
 
-    /// Writes `line` and syncs it, then applies it.
+    /// Writes `line` and syncs it, then applies it. A started task is applied even when the
+    /// file cannot be written: this server must still answer for it (follow, stop) while it
+    /// runs; the error says what a restart would not know.
     fn write(&self, line: Line) -> std::io::Result<()> {
         let mut text = serde_json::to_string(&line).map_err(std::io::Error::other)?;
         text.push('\n');
-        {
+        let written = {
             let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            file.write_all(text.as_bytes())?;
-            file.sync_data()?;
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_data())
+        };
+        if written.is_ok() || matches!(line, Line::Started { .. }) {
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .apply(line);
         }
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .apply(line);
-        Ok(())
+        written
     }
 
     /// What an earlier call with `key` left, when it was sent within `window`.

@@ -47,8 +47,9 @@ pub struct McpConfig {
     pub client: Client,
     /// The node types offered as tools (already narrowed by `--tools`).
     pub registry: Registry,
-    /// The folder uploads may read from: an agent's paths are judged against it.
-    pub files_dir: PathBuf,
+    /// The folder uploads may read from: an agent's paths are judged against it. `None`: no
+    /// local file may be read (uploads from URLs only).
+    pub files_dir: Option<PathBuf>,
     /// Where outputs are downloaded and the journal is kept.
     pub out_dir: PathBuf,
     /// How long a call waits for a task before answering with the task to follow.
@@ -63,13 +64,12 @@ pub struct McpConfig {
 }
 
 impl McpConfig {
-    /// A configuration with the defaults: the working folder for files, `out/` for outputs,
-    /// a 40 s wait (under the 60 s many clients allow a call), no budget, a 10 minute window.
+    /// A configuration with the defaults: no local files, `out/` for outputs, a 40 s wait (under the 60 s many clients allow a call), no budget, a 10 minute window.
     pub fn new(client: Client, registry: Registry) -> Self {
         Self {
             client,
             registry,
-            files_dir: PathBuf::from("."),
+            files_dir: None,
             out_dir: PathBuf::from("out"),
             wait: Duration::from_secs(40),
             max_cost_usd: None,
@@ -78,13 +78,22 @@ impl McpConfig {
         }
     }
 
-    /// What a tool call may reach: files inside the files folder, URLs the API handed out.
+    /// What a tool call may reach: files inside the files folder (none without one), URLs the
+    /// API handed out.
     pub fn walls(&self) -> Walls {
         Walls {
-            input_dir: self.files_dir.clone(),
-            access: FileAccess::inside([&self.files_dir]),
+            input_dir: self.input_dir(),
+            access: FileAccess::inside(self.files_dir.iter()),
             fetch: self.client.fetch_rules().clone(),
         }
+    }
+
+    /// Where relative paths are read from: the files folder, else the output folder (where
+    /// nothing may be read from: the walls refuse it).
+    pub fn input_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.out_dir.clone())
     }
 }
 
@@ -103,6 +112,12 @@ pub(crate) struct Host {
     tasks: rmcp::task_manager::TaskManager,
     /// One lock per call key: a call holds its key's until its Run's task is journaled.
     claims: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The task slots every call shares; a Run refused for the account's limit fails at once
+    /// (nothing started) instead of waiting past what the client allows.
+    slots: crate::node::TaskSlots,
+    /// Runs being sent: waited for before the server ends, so none is cut off between
+    /// Wiro accepting it and the journal recording its task.
+    inflight: tokio_util::task::TaskTracker,
 }
 
 impl Host {
@@ -126,6 +141,8 @@ impl Host {
             download,
             tasks: rmcp::task_manager::TaskManager::new(),
             claims: Mutex::new(HashMap::new()),
+            slots: crate::node::TaskSlots::returning_refusals(),
+            inflight: tokio_util::task::TaskTracker::new(),
         }))
     }
 
@@ -150,10 +167,35 @@ impl Host {
         paid::price_of(self, node, inputs).await
     }
 
-    /// Keeps what `taskid`'s Run set aside until the task ends.
-    fn hold(&self, taskid: &str, reserved: consent::Reserved) {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.insert(taskid.to_owned(), reserved);
+    /// After a Run was sent (or not): what it set aside is held until its task ends, or
+    /// given back when nothing was started.
+    fn after_send(
+        &self,
+        sent: &Result<journal::TaskRecord, crate::node::NodeError>,
+        reserved: consent::Reserved,
+    ) {
+        match sent {
+            Ok(record) => {
+                let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+                held.insert(record.handle.taskid.clone(), reserved);
+            }
+            Err(error) if error.fate().leaves_nothing_started() => self.consent.give_back(reserved),
+            // Whether a task started is unknown: what was set aside stays spent.
+            Err(_) => {}
+        }
+    }
+
+    /// Waits (at most `limit`) for the Runs being sent, so that each is journaled.
+    pub(crate) async fn finish_sends(&self, limit: Duration) {
+        self.inflight.close();
+        if tokio::time::timeout(limit, self.inflight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "Runs still being sent after {limit:?}; their outcome is in the journal as unknown"
+            );
+        }
     }
 
     /// A task has ended: journaled, and a Run that was not billed gives back what it set
@@ -168,7 +210,9 @@ impl Host {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&record.handle.taskid);
         if let Some(reserved) = held {
-            if report.state != follow::RunState::Completed {
+            if report.state == follow::RunState::Completed {
+                self.consent.billed(reserved, report.cost_usd);
+            } else {
                 self.consent.give_back(reserved);
             }
         }
@@ -179,13 +223,15 @@ impl Host {
 pub async fn serve_stdio(config: McpConfig) -> std::io::Result<()> {
     use rmcp::ServiceExt;
     let host = Host::open(config)?;
-    let service = WiroMcp::new(host)
+    let service = WiroMcp::new(Arc::clone(&host))
         .serve(rmcp::transport::io::stdio())
         .await
         .map_err(|error| std::io::Error::other(error.to_string()))?;
-    service
+    let ended = service
         .waiting()
         .await
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
-    Ok(())
+        .map_err(|error| std::io::Error::other(error.to_string()));
+    // The client left: Runs it started are still journaled before the process ends.
+    host.finish_sends(Duration::from_secs(120)).await;
+    ended.map(drop)
 }

@@ -56,13 +56,15 @@ pub(crate) async fn call(
     let claim = host.claim(&key).await;
     match host.journal.earlier(&key, host.config.repeat_window) {
         Some(Earlier::Task(record)) => {
+            // Following needs no claim: the next identical call need not wait for this one.
+            drop(claim);
             let mut report = follow(host, *record, host.config.wait, ctx).await;
             report.repeated = true;
             return CallToolResponse::Complete(report.into_result());
         }
         Some(Earlier::Unknown { at_ms }) => {
             return refused(format!(
-                "the same call sent a Run at {at_ms} ms after the epoch and its answer was lost (the server stopped); to never pay twice nothing was sent again. Look for the task in Wiro's dashboard, or call again with other arguments."
+                "the same call sent a Run at {at_ms} ms after the epoch and whether Wiro accepted it is not known (its answer was lost); to never pay twice nothing was sent again. Look for the task in Wiro's dashboard, or call again with other arguments."
             ))
         }
         None => {}
@@ -74,9 +76,12 @@ pub(crate) async fn call(
     let title = node.spec().title.to_string();
     let summary = summary(&inputs);
     let accepted = match (&request.request_state, Asking::of(ctx)) {
-        (Some(state), _) => host
-            .consent
-            .answer_of_round(state, &key, request.input_responses.as_ref()),
+        (Some(state), _) => host.consent.answer_of_round(
+            state,
+            &key,
+            &price,
+            request.input_responses.as_ref(),
+        ),
         (None, Asking::InRounds) => {
             return CallToolResponse::InputRequired(
                 host.consent.ask_in_round(&key, &title, &price, &summary),
@@ -114,25 +119,20 @@ pub(crate) async fn call(
     }
     // The Run goes on in its own task: a client that leaves while it is being sent must not
     // cut it off between the server accepting it and the journal recording its task.
-    let started = tokio::spawn({
+    let started = host.inflight.spawn({
         let (host, tool, price_usd) = (Arc::clone(host), tool.to_owned(), price.usd());
         async move {
             let sent = send(&host, &tool, node, &key, inputs, price_usd).await;
             drop(claim);
+            host.after_send(&sent, reserved);
             sent
         }
     });
     let record = match started.await {
         Ok(Ok(record)) => record,
-        Ok(Err(error)) => {
-            if error.fate().leaves_nothing_started() {
-                host.consent.give_back(reserved);
-            }
-            return refused(format!("{tool}: {error}"));
-        }
+        Ok(Err(error)) => return refused(format!("{tool}: {error}")),
         Err(join) => return refused(format!("{tool}: the Run's task ended abnormally: {join}")),
     };
-    host.hold(&record.handle.taskid, reserved);
     let report = follow(host, record, host.config.wait, ctx).await;
     CallToolResponse::Complete(report.into_result())
 }
@@ -167,12 +167,13 @@ pub(crate) async fn send(
     let mut ctx = NodeContext::new(
         super::tools::tool_name(&node.spec().type_id),
         host.config.client.clone(),
-        &host.config.files_dir,
+        host.config.input_dir(),
     );
     let walls = host.config.walls();
     ctx.file_access = walls.access;
     ctx.output_dir = host.config.out_dir.clone();
     ctx.progress = recorder;
+    ctx.tasks = host.slots.clone();
     let outputs = match crate::node::invoke(node.as_ref(), &ctx, inputs).await {
         Ok(outputs) => outputs,
         Err(error) => {
@@ -184,13 +185,22 @@ pub(crate) async fn send(
     };
     let handle = started_task(node.as_ref(), &outputs)
         .ok_or_else(|| NodeError::Panicked("the node gave no task handle for its Run".into()))?;
-    match host.journal.task(&handle.taskid) {
-        Some(record) => Ok(record),
-        // A node that did not report its task as an event: record it now.
-        None => host
-            .journal
-            .started(key, tool, &handle, price_usd)
-            .map_err(journal_failed),
+    if let Some(record) = host.journal.task(&handle.taskid) {
+        return Ok(record);
+    }
+    // The task was accepted but the journal could not record it as it started: try again.
+    // Either way this server answers for it now (follow, stop); only a restart would not.
+    match host.journal.started(key, tool, &handle, price_usd) {
+        Ok(record) => Ok(record),
+        Err(error) => {
+            tracing::error!(task = handle.taskid, %error, "a started task could not be journaled");
+            Ok(super::journal::TaskRecord {
+                handle,
+                tool: tool.to_owned(),
+                price_usd,
+                ended: None,
+            })
+        }
     }
 }
 
@@ -236,7 +246,9 @@ pub(crate) async fn follow_again(
             "task {task_id:?} was not started by this server's calls; only those can be followed"
         ));
     };
-    let wait = wait.map_or(host.config.wait, std::time::Duration::from_secs);
+    let wait = wait.map_or(host.config.wait, |seconds| {
+        std::time::Duration::from_secs(seconds.clamp(1, 600))
+    });
     let report: RunReport = follow(host, record, wait, ctx).await;
     CallToolResponse::Complete(report.into_result())
 }

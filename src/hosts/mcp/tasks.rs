@@ -72,21 +72,23 @@ async fn operate(
         reserved,
         claim,
     } = run;
-    let sent = super::paid::send(&host, &tool, node, &key, inputs, price_usd).await;
+    let sent = host
+        .inflight
+        .track_future(super::paid::send(
+            &host, &tool, node, &key, inputs, price_usd,
+        ))
+        .await;
     drop(claim);
+    host.after_send(&sent, reserved);
     let record = match sent {
         Ok(record) => record,
         Err(error) => {
-            if error.fate().leaves_nothing_started() {
-                host.consent.give_back(reserved);
-            }
             return Err(TaskExit::Error(ErrorData::internal_error(
                 format!("{tool}: {error}"),
                 None,
             )));
         }
     };
-    host.hold(&record.handle.taskid, reserved);
     ctx.set_status_message(format!("task {} started", record.handle.taskid));
     let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
     let status = {
@@ -112,7 +114,15 @@ async fn operate(
     // tasks/cancel: stop the Wiro task, then record how it ended.
     let how = match host.config.client.stop_task(&record.handle).await {
         Ok(outcome) => outcome.how().to_owned(),
-        Err(error) => format!("could not be stopped: {error}"),
+        Err(error) => {
+            return Err(TaskExit::Error(ErrorData::internal_error(
+                format!(
+                    "Wiro task {} could not be stopped ({error}); it may still run: stop it with wiro_stop_task",
+                    record.handle.taskid
+                ),
+                None,
+            )))
+        }
     };
     ctx.set_status_message(format!("task {}: {how}", record.handle.taskid));
     let (lines, _) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -127,6 +137,13 @@ async fn operate(
     drop(status);
     match ended.state {
         RunState::Completed => Ok(ended.into_result()),
-        _ => Err(TaskExit::Cancelled),
+        RunState::Cancelled | RunState::Failed => Err(TaskExit::Cancelled),
+        RunState::Working => Err(TaskExit::Error(ErrorData::internal_error(
+            format!(
+                "Wiro task {} was asked to stop ({how}) but has not ended yet; follow it with wiro_follow_task",
+                ended.task_id
+            ),
+            None,
+        ))),
     }
 }

@@ -22,6 +22,14 @@ pub const STOP: &str = "wiro_stop_task";
 /// The argument of every paid tool that caps what one call may spend, in dollars.
 pub const CAP: &str = "max_cost_usd";
 
+/// Node types that act on any task of the account, not only on the server's own: offered
+/// only when `--tools` names them, and marked destructive.
+pub const ACCOUNT_WIDE: [&str; 3] = [
+    "wiro/task.kill",
+    "wiro/task.cancel",
+    "wiro/task.files.delete",
+];
+
 /// The longest tool name many clients accept (`^[A-Za-z0-9_-]{1,64}$`).
 const MAX_NAME: usize = 64;
 /// Tools per page of `tools/list`: a catalog of hundreds of models in one answer passes the
@@ -236,8 +244,15 @@ fn node_tool(name: &str, node: &dyn Node) -> Tool {
     tool.output_schema = as_object(output).map(Arc::new);
     let mut hints = ToolAnnotations::default();
     hints.title = Some(spec.title.to_string());
-    hints.read_only_hint = Some(!spec.spends_money && spec.category == "tasks");
-    hints.destructive_hint = Some(false);
+    let destructive = ACCOUNT_WIDE.contains(&spec.type_id.as_ref());
+    // Reading a task, listing, waiting: nothing changes. Uploads, downloads, Runs change
+    // something; kill, cancel and delete destroy.
+    let read_only = !spec.spends_money
+        && !spec.transfers_files
+        && !destructive
+        && matches!(spec.category.as_ref(), "tasks" | "models");
+    hints.read_only_hint = Some(read_only);
+    hints.destructive_hint = Some(destructive);
     hints.open_world_hint = Some(true);
     tool.annotations = Some(hints);
     tool
