@@ -4,6 +4,8 @@
 //! reads back; the same call again pays nothing; the server's budget holds.
 //! (scripts/ci/mcp.sh drives the same server with the official Python SDK, both revisions.)
 
+#![cfg(all(feature = "mcp", feature = "emulator"))]
+
 use base64::Engine;
 use serde_json::{json, Value};
 use wiro_nodes::emulator::Operation;
