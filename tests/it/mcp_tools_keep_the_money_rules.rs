@@ -240,3 +240,42 @@ async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
         "past the budget nothing is sent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_answer_was_lost_is_found_not_sent_again() {
+    let emulator = common::fast().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
+    config.out_dir = dir.path().join("out");
+    let call = json!({"prompt": "a lost answer", "max_cost_usd": 5});
+    let server = serve_http(config.clone(), "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the server starts");
+    let first = Session::open(&server).await.call(PAID, call.clone()).await;
+    let task_id = first["structuredContent"]["task_id"].clone();
+    server.stop().await;
+    assert_eq!(emulator.stats().runs_accepted, 1);
+
+    // The server died after Wiro accepted the Run and before its journal said so: keep
+    // the `sending` line, drop what came after.
+    let journal = config.out_dir.join(".mcp-journal.jsonl");
+    let text = std::fs::read_to_string(&journal).expect("the journal");
+    let kept: Vec<&str> = text
+        .lines()
+        .take_while(|line| !line.contains("\"started\""))
+        .collect();
+    assert!(kept.iter().any(|line| line.contains("\"sending\"")));
+    std::fs::write(&journal, kept.join("\n") + "\n").expect("the cut journal");
+
+    let server = serve_http(config, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the server starts again");
+    let again = Session::open(&server).await.call(PAID, call).await;
+    assert_eq!(again["structuredContent"]["task_id"], task_id, "{again}");
+    assert_eq!(again["structuredContent"]["repeated"], true);
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        1,
+        "found in Task/List, not sent again"
+    );
+}

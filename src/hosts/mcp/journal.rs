@@ -273,6 +273,12 @@ impl Journal {
         state.tasks.get(taskid).cloned()
     }
 
+    /// The ids of every task the journal knows.
+    pub fn task_ids(&self) -> std::collections::HashSet<String> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.tasks.keys().cloned().collect()
+    }
+
     /// Every file the journal's tasks brought back.
     pub fn files(&self) -> Vec<ReportedFile> {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -63,9 +63,22 @@ pub(crate) async fn call(
             return CallToolResponse::Complete(report.into_result());
         }
         Some(Earlier::Unknown { at_ms }) => {
-            return refused(format!(
-                "the same call sent a Run at {at_ms} ms after the epoch and whether Wiro accepted it is not known (its answer was lost); to never pay twice nothing was sent again. Look for the task in Wiro's dashboard, or call again with other arguments."
-            ))
+            // The same call sent a Run whose answer was lost (the server stopped meanwhile):
+            // Task/List decides whether it created a task before anything is sent again.
+            match reconcile(host, tool, node.as_ref(), &key, &inputs, at_ms).await {
+                Ok(Some(record)) => {
+                    drop(claim);
+                    let mut report = follow(host, record, host.config.wait, ctx).await;
+                    report.repeated = true;
+                    return CallToolResponse::Complete(report.into_result());
+                }
+                Ok(None) => {} // it created nothing: the call goes on as a new one
+                Err(why) => {
+                    return refused(format!(
+                        "the same call sent a Run at {at_ms} ms after the epoch whose answer was lost, and whether it created a task cannot be told ({why}); to never pay twice nothing was sent. Look for the task in Wiro's dashboard, or call again later."
+                    ))
+                }
+            }
         }
         None => {}
     }
@@ -201,6 +214,42 @@ pub(crate) async fn send(
                 ended: None,
             })
         }
+    }
+}
+
+/// Looks for the task of a Run sent at `at_ms` whose answer was lost: `Some` (journaled now)
+/// when Task/List shows it, `None` when the Run created nothing (journaled: it may be sent
+/// again), an error when the listing cannot tell.
+async fn reconcile(
+    host: &Arc<Host>,
+    tool: &str,
+    node: &dyn Node,
+    key: &str,
+    inputs: &Value,
+    at_ms: u64,
+) -> Result<Option<super::journal::TaskRecord>, String> {
+    let sent_at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
+    // Tasks this server already knows belong to other calls.
+    let claimed = host.journal.task_ids();
+    let client = &host.config.client;
+    match crate::node::find_started_task(client, node, inputs, sent_at, &claimed).await {
+        crate::api::RunLookup::Found { handle, .. } => {
+            let price = host.price(node, inputs).await.usd();
+            match host.journal.started(key, tool, &handle, price) {
+                Ok(record) => Ok(Some(record)),
+                Err(error) => Err(format!(
+                    "the journal could not record task {}: {error}",
+                    handle.taskid
+                )),
+            }
+        }
+        crate::api::RunLookup::NotCreated { .. } => {
+            host.journal
+                .not_started(key)
+                .map_err(|error| error.to_string())?;
+            Ok(None)
+        }
+        crate::api::RunLookup::CannotTell { reason } => Err(reason),
     }
 }
 
