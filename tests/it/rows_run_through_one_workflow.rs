@@ -185,7 +185,10 @@ async fn a_failed_row_does_not_stop_the_others_and_the_results_say_which() {
     let output = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("results.csv"), "names the results: {stderr}");
+    assert!(
+        stderr.contains("results.csv"),
+        "names the results: {stderr}"
+    );
     assert!(
         stderr.contains("rows: 2/3 done, 1 failed"),
         "the progress line: {stderr}"
