@@ -324,7 +324,14 @@ for node in saves:
     row = node["id"][:8]
     paths = [f["path"] for f in node["outputs"]["files"]]
     assert len(paths) == 1 and f"/{row}/" in paths[0], paths
-print("3 rows, each file in its row's folder")
+# The results table, as `run --rows --json` writes it: a line per row, done, its task, its
+# cost and its file in its row's folder.
+results = [json.loads(line) for line in open(sys.argv[2])]
+assert [r["row"] for r in results] == [2, 3, 4], results
+for r in results:
+    assert r["outcome"] == "done" and len(r["tasks"]) == 1 and r["cost"] > 0, r
+    assert r["files"] == [f for f in r["files"] if f.startswith(f"row-{r['row']:04}/")] and r["files"], r
+print("3 rows, each file in its row's folder; the results table says so")
 PY
 cat >"$WORK/crash_batch.py" <<'PY'
 import json, sys
@@ -442,10 +449,10 @@ python3 "$WORK/crash_batch.py" "$WORK/batch.json" "$WORK/one-chain.json" 1
 printf 'video0.prompt,video0.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\n' >"$WORK/rows.csv"
 runs_before=$(counter3 runs_accepted)
 SID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/rows.csv" --temporal "$CADDR" --task-queue crash)
-timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json >"$WORK/rows-report.json" \
+timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json --results "$WORK/rows-results" >"$WORK/rows-report.json" \
   || { cat "$WORK/rows-report.json"; fail "the rows batch did not succeed"; }
-python3 "$WORK/rows_check.py" "$WORK/rows-report.json"
+python3 "$WORK/rows_check.py" "$WORK/rows-report.json" "$WORK/rows-results/results.jsonl"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch and left its results table; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

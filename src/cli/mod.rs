@@ -106,7 +106,7 @@ enum Command {
     Cancel(temporal::IdArgs),
     /// Wait for a submitted workflow to end and print its report.
     #[cfg(feature = "temporal")]
-    Result(temporal::IdArgs),
+    Result(temporal::ResultArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -82,6 +82,18 @@ pub(crate) struct IdArgs {
     json: bool,
 }
 
+/// Arguments of `wiro-nodes result`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResultArgs {
+    #[command(flatten)]
+    id: IdArgs,
+    /// For a table's batch (`submit --rows`): write its results table into DIR, as `run --rows`
+    /// does: DIR/results.csv (results.jsonl with --json), per row its outcome, task ids, cost
+    /// and files (relative to the workflow's folder on the worker) or the error.
+    #[arg(long, value_name = "DIR")]
+    results: Option<PathBuf>,
+}
+
 /// Runs a worker until Ctrl-C: the workflow, and every node type as an activity.
 pub(crate) async fn worker(args: WorkerArgs) -> u8 {
     // Each worker talks to Wiro with its own credentials; an embedded emulator per worker
@@ -319,22 +331,28 @@ pub(crate) async fn cancel(args: IdArgs) -> u8 {
         "cancellation requested for {}; waiting for running nodes to stop their tasks",
         args.id
     );
-    show_result(&connection, &args).await
+    show_result(&connection, &args, None).await
 }
 
-/// Waits for the execution to close and prints its report.
-pub(crate) async fn result(args: IdArgs) -> u8 {
-    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+/// Waits for the execution to close and prints its report (and writes a table's results).
+pub(crate) async fn result(args: ResultArgs) -> u8 {
+    let id = &args.id;
+    let connection = match client::connect(&id.temporal.address, &id.temporal.namespace).await {
         Ok(connection) => connection,
         Err(error) => {
             eprintln!("error: {error}");
             return EXIT_FAILED;
         }
     };
-    show_result(&connection, &args).await
+    show_result(&connection, id, args.results.as_deref()).await
 }
 
-async fn show_result(connection: &temporalio_client::Client, args: &IdArgs) -> u8 {
+/// Prints the report; with `results`, writes the results table of a table's batch there.
+async fn show_result(
+    connection: &temporalio_client::Client,
+    args: &IdArgs,
+    results: Option<&Path>,
+) -> u8 {
     let report = match client::result(connection, &args.id).await {
         Ok(report) => report,
         Err(error) => {
@@ -348,8 +366,21 @@ async fn show_result(connection: &temporalio_client::Client, args: &IdArgs) -> u
         println!("{}: {}", args.id, report.summary());
         print_lines(&report, true);
     }
+    let rows_failed = match results {
+        Some(folder) => {
+            let registry = match super::registry::registry_or_exit() {
+                Ok(registry) => registry,
+                Err(code) => return code,
+            };
+            let rows = crate::hosts::temporal::rows::row_results_of(&report, &registry);
+            super::rows::finish(folder, &rows, args.json)
+        }
+        None => None,
+    };
     if report.cancelled {
         EXIT_CANCELLED
+    } else if let Some(code) = rows_failed {
+        code
     } else if report.succeeded() {
         0
     } else {

@@ -16,6 +16,7 @@
 //!   activity's call and result, and the report.
 //! - [`client`] — connect, submit under an id derived from the document, status, cancel,
 //!   result.
+//! - [`rows`] — a table's batch summed up per row, the results table `run --rows` writes.
 //!
 //! Credentials never travel: each worker reads `WIRO_API_KEY` (and friends) from its own
 //! environment, and nothing in a workflow's input or history carries them.
@@ -25,6 +26,7 @@ mod calls;
 pub mod client;
 pub mod messages;
 mod reconcile;
+pub mod rows;
 pub mod workflow;
 
 pub use activities::NodeHost;

@@ -1,0 +1,116 @@
+//! The results of a table's batch (`submit --rows`: every row's copy of the flow in one
+//! document), as `run --rows` gives them: the report's nodes read through their declared port
+//! kinds, as a local run reads them, and summed up per row by `graph::rows`.
+
+use std::path::{Path, PathBuf};
+
+use super::messages::{NodeLine, NodeState, Report};
+use crate::graph::rows::{row_results, RowResult};
+use crate::graph::{NodeOutcome, NodeReport, RunReport};
+use crate::node::Registry;
+
+/// Each row's result, in row order; files relative to the workflow's folder on the worker
+/// that wrote them (`row-0002/…`, as `run --rows` names them under `--out`).
+pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
+    let nodes = report
+        .nodes
+        .iter()
+        .map(|line| node_report(line, registry))
+        .collect();
+    row_results(&RunReport {
+        nodes,
+        cancelled: report.cancelled,
+        journal: None,
+        tasks: Default::default(),
+    })
+}
+
+/// A node of the report as a local run reports it.
+fn node_report(line: &NodeLine, registry: &Registry) -> NodeReport {
+    let mut node = NodeReport::not_reached(&line.id, &line.type_id);
+    let why = line.message.clone().unwrap_or_default();
+    node.outcome = match line.state {
+        NodeState::Finished => {
+            let target = registry.get(&line.type_id);
+            if let (Some(outputs), Some(target)) = (&line.outputs, target) {
+                node.read_outputs(NodeOutcome::Finished, &target.spec().kinds, outputs);
+            }
+            if let Some(folder) = &line.output_dir {
+                node.files = node
+                    .files
+                    .into_iter()
+                    .map(|file| relative(file, Path::new(folder)))
+                    .collect();
+            }
+            NodeOutcome::Finished
+        }
+        NodeState::Failed => NodeOutcome::Failed(why),
+        NodeState::Cancelled => NodeOutcome::Cancelled,
+        NodeState::Skipped => NodeOutcome::Skipped(why),
+        NodeState::Pending | NodeState::Running | NodeState::WaitingForSlot => {
+            NodeOutcome::Skipped("not reached".into())
+        }
+    };
+    node
+}
+
+fn relative(file: PathBuf, folder: &Path) -> PathBuf {
+    match file.strip_prefix(folder) {
+        Ok(inside) => inside.to_path_buf(),
+        Err(_) => file,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_report_gives_the_rows_results_with_files_in_their_row_folders() {
+        let line = |id: &str, type_id: &str, state, outputs| NodeLine {
+            id: id.into(),
+            type_id: type_id.into(),
+            state,
+            message: (state == NodeState::Failed).then(|| "boom".into()),
+            outputs,
+            worker: None,
+            output_dir: Some("/w/out/wf-1".into()),
+            submits: 0,
+            lost_since_ms: None,
+        };
+        let report = Report {
+            workflow_id: "wf-1".into(),
+            nodes: vec![
+                line(
+                    "row-0002-save",
+                    "wiro/output.download",
+                    NodeState::Finished,
+                    Some(json!({"files": [{"path": "/w/out/wf-1/row-0002/a.mp4",
+                        "size": 3, "sha256": "00", "contenttype": "video/mp4"}]})),
+                ),
+                line(
+                    "row-0003-video",
+                    "pixverse/text-to-video-v4",
+                    NodeState::Failed,
+                    None,
+                ),
+                line(
+                    "row-0003-save",
+                    "wiro/output.download",
+                    NodeState::Skipped,
+                    None,
+                ),
+            ],
+            cancelled: false,
+            started_at_ms: 0,
+        };
+        let results = row_results_of(&report, &Registry::from_inventory());
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].outcome, "done");
+        assert_eq!(results[0].files, [PathBuf::from("row-0002/a.mp4")]);
+        assert_eq!(results[1].outcome, "failed");
+        assert_eq!(results[1].error.as_deref(), Some("video: boom"));
+    }
+}
