@@ -227,6 +227,8 @@ async def main():
     await money_rules(stdio_server(FAST, "stdio"), "stdio")
     print("mcp-check: a restarted server (stdio)", flush=True)
     await restarted(FAST, "stdio-restart", "restart")
+    print("mcp-check: stopping a task over stdio (slow emulator)", flush=True)
+    await stop_a_task(stdio_server(SLOW, "stdio-slow", "--wait-seconds", "2"), "stdio")
     fast, fast_url = start_http(FAST, "http")
     slow, slow_url = start_http(SLOW, "http-slow", "--wait-seconds", "2")
     try:
