@@ -217,7 +217,7 @@ pub(crate) async fn watch(
     let report = match outcome {
         Err(_elapsed) => return RunReport::working(&record, None),
         Ok(Ok(task)) => match download(host, &record.handle, &task).await {
-            Ok((files, text)) => ended(&record, &task, RunState::Completed, files, text, None),
+            Ok((files, text)) => completed(&record, &task, files, text),
             Err(error) => {
                 // The task is done and paid: a failed download is tried again by the next
                 // follow, never by another Run.
@@ -265,24 +265,22 @@ pub(crate) async fn watch(
     report
 }
 
-/// The report on a task that ended with its outputs.
-fn ended(
+/// The report on a task that completed, its outputs downloaded.
+fn completed(
     record: &TaskRecord,
     task: &Task,
-    state: RunState,
     files: Vec<ReportedFile>,
     text: Option<String>,
-    error: Option<String>,
 ) -> RunReport {
     RunReport {
         task_id: record.handle.taskid.clone(),
-        state,
+        state: RunState::Completed,
         status: Some(task.status.to_string()),
         price_usd: record.price_usd,
         cost_usd: task.total_cost(),
         files,
         text,
-        error,
+        error: None,
         repeated: false,
         next: None,
     }

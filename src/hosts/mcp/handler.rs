@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 use super::paid::{self, refused};
 use super::tools::{FindArgs, FollowArgs, StopArgs, Stopped, FIND, FOLLOW, STOP};
 use super::Host;
-use crate::node::NodeContext;
 
 /// The server as one session sees it: a handle on the state all sessions share.
 #[derive(Clone)]
@@ -198,19 +197,12 @@ impl WiroMcp {
         args: Map<String, Value>,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let config = &self.host.config;
         let inputs = Value::Object(args);
-        let problems = crate::node::check(node.as_ref(), &config.walls(), &inputs);
+        let problems = crate::node::check(node.as_ref(), &self.host.walls, &inputs);
         if !problems.is_empty() {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return refused(format!(
-                "invalid arguments for {tool}:\n{}",
-                lines.join("\n")
-            ));
+            return paid::refused_inputs(tool, &problems);
         }
-        let mut ctx = NodeContext::new(tool, config.client.clone(), config.input_dir());
-        ctx.file_access = config.walls().access;
-        ctx.output_dir = config.out_dir.clone();
+        let ctx = self.host.node_context(tool);
         let run = crate::node::invoke(node.as_ref(), &ctx, inputs);
         tokio::select! {
             result = run => match result {

@@ -82,18 +82,15 @@ impl McpConfig {
     /// API handed out.
     pub fn walls(&self) -> Walls {
         Walls {
-            input_dir: self.input_dir(),
+            // Relative paths are read from the files folder; without one, from the output
+            // folder, where the walls let nothing be read.
+            input_dir: self
+                .files_dir
+                .clone()
+                .unwrap_or_else(|| self.out_dir.clone()),
             access: FileAccess::inside(self.files_dir.iter()),
             fetch: self.client.fetch_rules().clone(),
         }
-    }
-
-    /// Where relative paths are read from: the files folder, else the output folder (where
-    /// nothing may be read from: the walls refuse it).
-    pub fn input_dir(&self) -> PathBuf {
-        self.files_dir
-            .clone()
-            .unwrap_or_else(|| self.out_dir.clone())
     }
 }
 
@@ -106,6 +103,8 @@ pub(crate) struct Host {
     prices: tokio::sync::Mutex<PriceBook>,
     /// What each task started by this server run set aside from the budget.
     held: Mutex<HashMap<String, consent::Reserved>>,
+    /// What calls may reach, judged once at start (the files folder resolved once).
+    walls: Walls,
     /// The node that downloads outputs (every host's download: walls, fetch rules, `.txt`).
     download: Arc<dyn Node>,
     /// The MCP tasks of clients that use the Tasks extension.
@@ -132,6 +131,7 @@ impl Host {
             .cloned()
             .ok_or_else(|| std::io::Error::other("the download node is not linked in"))?;
         Ok(Arc::new(Self {
+            walls: config.walls(),
             config,
             tools,
             journal,
@@ -162,9 +162,36 @@ impl Host {
         Arc::clone(&self.download)
     }
 
-    /// What a call of `node` with `inputs` will cost.
+    /// The context a tool call runs a node in: this server's client, walls and folders.
+    fn node_context(&self, node_id: impl Into<String>) -> crate::node::NodeContext {
+        let mut ctx = crate::node::NodeContext::new(
+            node_id,
+            self.config.client.clone(),
+            &self.walls.input_dir,
+        );
+        ctx.file_access = self.walls.access.clone();
+        ctx.output_dir = self.config.out_dir.clone();
+        ctx
+    }
+
+    /// What a call of a paid `node` with `inputs` will cost, from the model's published
+    /// prices (read once per model).
     async fn price(&self, node: &dyn Node, inputs: &serde_json::Value) -> Estimate {
-        paid::price_of(self, node, inputs).await
+        let serde_json::Value::Object(map) = inputs else {
+            return Estimate::Unknown {
+                reason: "the arguments are not an object".into(),
+            };
+        };
+        let Some(run) = node.priced_run(map, &std::collections::BTreeSet::new()) else {
+            return Estimate::Unknown {
+                reason: "the model is not known before running".into(),
+            };
+        };
+        self.prices
+            .lock()
+            .await
+            .estimate(&self.config.client, &run)
+            .await
     }
 
     /// After a Run was sent (or not): what it set aside is held until its task ends, or

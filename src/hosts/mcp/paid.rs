@@ -2,7 +2,6 @@
 //! journaled, sent once, then followed. Nothing is sent for a refused input, a declined
 //! price, a price above a cap or the budget, or a call repeated within the window.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
@@ -16,11 +15,21 @@ use super::journal::{call_key, Earlier};
 use super::tools::CAP;
 use super::Host;
 use crate::api::{Estimate, TaskHandle};
-use crate::node::{Node, NodeContext, NodeError, NodeEvent, PortKind, ProgressSink};
+use crate::node::{InputProblem, Node, NodeError, NodeEvent, PortKind, ProgressSink};
 
 /// A refusal: an error result whose text says why and that nothing was sent.
 pub(crate) fn refused(why: impl Into<String>) -> CallToolResponse {
     CallToolResponse::Complete(CallToolResult::error(vec![ContentBlock::text(why.into())]))
+}
+
+/// The refusal of arguments that break the node's schema, rules or walls: every problem,
+/// each naming its field and rule.
+pub(crate) fn refused_inputs(tool: &str, problems: &[InputProblem]) -> CallToolResponse {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    refused(format!(
+        "invalid arguments for {tool}; nothing was sent:\n{}",
+        lines.join("\n")
+    ))
 }
 
 /// Runs the paid `node` for the call `tool` with `arguments`.
@@ -42,13 +51,9 @@ pub(crate) async fn call(
         }
     };
     let inputs = Value::Object(arguments);
-    let problems = crate::node::check(node.as_ref(), &host.config.walls(), &inputs);
+    let problems = crate::node::check(node.as_ref(), &host.walls, &inputs);
     if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return refused(format!(
-            "invalid arguments for {tool}; nothing was sent:\n{}",
-            lines.join("\n")
-        ));
+        return refused_inputs(tool, &problems);
     }
     let key = call_key(tool, &inputs);
     // One call per intent at a time: the same call sent again while the first is being
@@ -177,14 +182,7 @@ pub(crate) async fn send(
             _ => Ok(()),
         })
     };
-    let mut ctx = NodeContext::new(
-        super::tools::tool_name(&node.spec().type_id),
-        host.config.client.clone(),
-        host.config.input_dir(),
-    );
-    let walls = host.config.walls();
-    ctx.file_access = walls.access;
-    ctx.output_dir = host.config.out_dir.clone();
+    let mut ctx = host.node_context(super::tools::tool_name(&node.spec().type_id));
     ctx.progress = recorder;
     ctx.tasks = host.slots.clone();
     let outputs = match crate::node::invoke(node.as_ref(), &ctx, inputs).await {
@@ -300,23 +298,4 @@ pub(crate) async fn follow_again(
     });
     let report: RunReport = follow(host, record, wait, ctx).await;
     CallToolResponse::Complete(report.into_result())
-}
-
-/// Prices a call of a paid node from the model's published prices.
-pub(crate) async fn price_of(host: &Host, node: &dyn Node, inputs: &Value) -> Estimate {
-    let Value::Object(map) = inputs else {
-        return Estimate::Unknown {
-            reason: "the arguments are not an object".into(),
-        };
-    };
-    let Some(run) = node.priced_run(map, &BTreeSet::new()) else {
-        return Estimate::Unknown {
-            reason: "the model is not known before running".into(),
-        };
-    };
-    host.prices
-        .lock()
-        .await
-        .estimate(&host.config.client, &run)
-        .await
 }
