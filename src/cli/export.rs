@@ -37,7 +37,7 @@ fn write_package_catalog(dir: &std::path::Path, registry: &Registry) -> Result<(
     catalog.models.retain(|model| {
         registry.get(&model.type_id).is_some()
             && built_in.get(&model.type_id).is_none()
-            && !model.parameters.is_null()
+            && !model.publishes_no_parameters()
     });
     if catalog.models.is_empty() {
         let _ = std::fs::remove_file(&path);

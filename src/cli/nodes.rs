@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::{node_schema_document, schema_file_text, schema_files};
@@ -64,23 +64,32 @@ pub(crate) fn list(as_json: bool) -> u8 {
     0
 }
 
-fn summary(spec: &NodeSpec) -> Value {
-    let ports = |ports: Vec<PortDescription>| -> Vec<Value> {
-        ports
-            .into_iter()
-            .map(|p| json!({ "name": p.name, "type": p.type_label, "required": p.required, "description": p.description }))
-            .collect()
-    };
-    json!({
-        "type": spec.type_id,
-        "version": spec.version,
-        "title": spec.title,
-        "category": spec.category,
-        "description": spec.description,
-        "spends_money": spec.spends_money,
-        "inputs": ports(spec.input_port_descriptions()),
-        "outputs": ports(spec.output_port_descriptions()),
-    })
+/// A node type as `nodes --json` lists it: serialized straight from the spec, no JSON value
+/// built in between.
+#[derive(Serialize)]
+struct Summary<'a> {
+    #[serde(rename = "type")]
+    type_id: &'a str,
+    version: u32,
+    title: &'a str,
+    category: &'a str,
+    description: &'a str,
+    spends_money: bool,
+    inputs: Vec<PortDescription>,
+    outputs: Vec<PortDescription>,
+}
+
+fn summary(spec: &NodeSpec) -> Summary<'_> {
+    Summary {
+        type_id: &spec.type_id,
+        version: spec.version,
+        title: &spec.title,
+        category: &spec.category,
+        description: &spec.description,
+        spends_money: spec.spends_money,
+        inputs: spec.input_port_descriptions(),
+        outputs: spec.output_port_descriptions(),
+    }
 }
 
 pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {

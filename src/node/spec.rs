@@ -67,12 +67,13 @@ impl NodeSpec {
     }
 }
 
-/// One port, described for people.
+/// One port, described for people (serialized as `wiro-nodes nodes --json` lists it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortDescription {
     /// The port's name.
     pub name: String,
     /// Its type: a shared type name (`TaskHandle`), `list of OutputFile`, `string`, ...
+    #[serde(rename = "type")]
     pub type_label: String,
     /// A workflow must provide it.
     pub required: bool,

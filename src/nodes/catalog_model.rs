@@ -180,7 +180,7 @@ impl NodeSource for Catalog {
     fn source_nodes(&self) -> Vec<(String, Arc<dyn Node>)> {
         self.models
             .iter()
-            .filter(|model| !model.parameters.is_null())
+            .filter(|model| !model.publishes_no_parameters())
             .map(|model| {
                 let node: Arc<dyn Node> = Arc::new(CatalogNode::new(model.clone()));
                 (model.type_id.clone(), node)

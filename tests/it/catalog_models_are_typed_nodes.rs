@@ -111,19 +111,24 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
     catalog.save(&path).unwrap();
     let loaded = Catalog::load(&path).unwrap();
     assert_eq!(loaded.models.len(), catalog.models.len());
+    // Saved again as read, it is the same file: parameters indented like the rest, every
+    // model's derived schema kept (a model read from a file has none until it is saved).
+    let written = std::fs::read(&path).unwrap();
+    loaded.clone().save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), written);
     let before = catalog.model("pixverse/text-to-video-v5").unwrap();
     let after = loaded.model("pixverse/text-to-video-v5").unwrap();
     assert_eq!(before.input_schema(), after.input_schema());
     assert!(diff(&catalog, &loaded).is_empty());
 
     // Months later: 1080p is gone, 4k appeared, the seed is no longer offered.
-    let mut changed: CatalogModel = CatalogModel::clone(after);
-    let text = changed
-        .parameters
+    let changed: CatalogModel = CatalogModel::clone(after);
+    let mut parameters: serde_json::Value = serde_json::from_str(changed.parameters.get()).unwrap();
+    let text = parameters
         .to_string()
         .replace(r#""value":"1080p""#, r#""value":"4k""#);
-    changed.parameters = serde_json::from_str(&text).unwrap();
-    for group in changed.parameters.as_array_mut().unwrap() {
+    parameters = serde_json::from_str(&text).unwrap();
+    for group in parameters.as_array_mut().unwrap() {
         group["items"]
             .as_array_mut()
             .unwrap()
@@ -132,7 +137,7 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
     let changed = CatalogModel::from_answers(
         &json!({"slugowner": changed.slugowner, "slugproject": changed.slugproject,
                 "cleanslugowner": changed.cleanslugowner, "cleanslugproject": changed.cleanslugproject}),
-        &json!({"tool": [{"parameters": changed.parameters, "dynamicprice": changed.prices["dynamicprice"]}]}),
+        &json!({"tool": [{"parameters": parameters, "dynamicprice": changed.prices["dynamicprice"]}]}),
         "2027-03-01T00:00:00Z",
     )
     .unwrap();

@@ -7,6 +7,7 @@ mod envelope;
 mod file;
 pub(crate) mod lenient;
 mod number;
+mod parameter_list;
 mod socket;
 mod status;
 mod task;
@@ -17,6 +18,7 @@ pub use file::{
     upload_content_type, FileList, Folder, UploadedFile, MAX_UPLOAD_BYTES, UPLOAD_TYPES,
 };
 pub use number::WireNumber;
+pub use parameter_list::read_parameter_list;
 pub use socket::{SocketFrame, TaskInfoRequest};
 pub use status::TaskStatus;
 pub use task::{OutputFile, RunAccepted, Task, TaskHandle, TaskList};

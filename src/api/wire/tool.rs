@@ -60,31 +60,28 @@ pub struct ParameterOption {
     pub value: String,
 }
 
-/// One parameter of a model, as Tool/Detail lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// One parameter of a model, as Tool/Detail lists it; read leniently (numbers and booleans as
+/// strings, options as strings) by one reader, `parameter_list`.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelParameter {
     /// The name the Run sends it under, e.g. `quality` (a `fileinput` named `inputImage` is
     /// sent as `inputImageUrl` when given as a URL).
-    #[serde(default, deserialize_with = "super::lenient::string_or_number")]
+    #[serde(default)]
     pub id: String,
     /// `text`, `textarea`, `select`, `number`, `fileinput`, ...
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "super::lenient::string_or_number"
-    )]
+    #[serde(rename = "type", default)]
     pub kind: String,
     /// What a form shows.
-    #[serde(default, deserialize_with = "super::lenient::string_or_number")]
+    #[serde(default)]
     pub label: String,
     /// The value the model uses when the Run leaves it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// Whether a Run must send it.
-    #[serde(default, deserialize_with = "lenient_bool")]
+    #[serde(default)]
     pub required: bool,
     /// The allowed values of a `select`.
-    #[serde(default, deserialize_with = "options")]
+    #[serde(default)]
     pub options: Vec<ParameterOption>,
     /// The smallest value (or length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,8 +143,18 @@ impl ModelDetail {
         model: &str,
         field: impl Fn(&str) -> Option<&'a Value>,
     ) -> Result<Self, String> {
+        let parameters = super::parameter_list::read_parameter_value(field("parameters"))?;
+        Self::with_parameters(model, parameters, field)
+    }
+
+    /// A model of these parameters, its prices and title read from its fields as `field`
+    /// finds them (`parameters` is not asked for).
+    pub fn with_parameters<'a>(
+        model: &str,
+        parameters: Vec<ModelParameter>,
+        field: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Result<Self, String> {
         let tool = field;
-        let parameters = read_parameters(tool("parameters"))?;
         let dynamicprice: Vec<PriceTier> =
             match json_or_text(tool("dynamicprice")).map(Cow::into_owned) {
                 None => Vec::new(),
@@ -204,32 +211,6 @@ fn json_or_text(value: Option<&Value>) -> Option<Cow<'_, Value>> {
     }
 }
 
-/// Parameters flat, or in groups whose `items` hold them, or as a string of either.
-fn read_parameters(value: Option<&Value>) -> Result<Vec<ModelParameter>, String> {
-    let Some(entries) = json_or_text(value) else {
-        return Ok(Vec::new());
-    };
-    let Value::Array(entries) = entries.as_ref() else {
-        return Ok(Vec::new());
-    };
-    let mut parameters = Vec::new();
-    for entry in entries {
-        match entry.get("items") {
-            Some(Value::Array(items)) if entry.get("id").is_none() => {
-                for item in items {
-                    parameters.push(parameter(item)?);
-                }
-            }
-            _ => parameters.push(parameter(entry)?),
-        }
-    }
-    Ok(parameters)
-}
-
-fn parameter(value: &Value) -> Result<ModelParameter, String> {
-    ModelParameter::deserialize(value).map_err(|problem| format!("parameters: {problem}"))
-}
-
 fn object_or_json_text<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Map<String, Value>, D::Error> {
@@ -242,38 +223,6 @@ fn object_or_json_text<'de, D: serde::Deserializer<'de>>(
             "expected an object of parameter values, got {other}"
         ))),
     }
-}
-
-fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        Some(Value::Bool(flag)) => flag,
-        Some(Value::String(text)) => matches!(text.trim(), "true" | "1" | "yes"),
-        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        _ => false,
-    })
-}
-
-fn options<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<ParameterOption>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    let Some(Value::Array(entries)) = json_or_text(value.as_ref()).map(Cow::into_owned) else {
-        return Ok(Vec::new());
-    };
-    entries
-        .into_iter()
-        .map(|entry| match entry {
-            Value::Object(_) => serde_json::from_value(entry).map_err(serde::de::Error::custom),
-            Value::String(text) => Ok(ParameterOption {
-                label: text.clone(),
-                value: text,
-            }),
-            other => Ok(ParameterOption {
-                label: other.to_string(),
-                value: other.to_string(),
-            }),
-        })
-        .collect()
 }
 
 #[cfg(test)]

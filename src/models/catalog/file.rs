@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::CatalogModel;
 
@@ -98,7 +99,20 @@ impl Catalog {
     /// half a catalog.
     pub fn save(&mut self, path: &Path) -> Result<(), String> {
         self.models.sort_by(|a, b| a.type_id.cmp(&b.type_id));
-        let mut text = serde_json::to_vec_pretty(self).map_err(|error| error.to_string())?;
+        // Through a value, so each model's parameters (kept as the text they were read from)
+        // are indented like the rest and the file diffs well.
+        let mut value = serde_json::to_value(&*self).map_err(|error| error.to_string())?;
+        if let Some(entries) = value.get_mut("models").and_then(Value::as_array_mut) {
+            for (entry, model) in entries.iter_mut().zip(&self.models) {
+                // A model read from a file has no stored schema (it is skipped on load).
+                if let Some(entry) = entry.as_object_mut() {
+                    entry
+                        .entry("inputs")
+                        .or_insert_with(|| model.input_schema());
+                }
+            }
+        }
+        let mut text = serde_json::to_vec_pretty(&value).map_err(|error| error.to_string())?;
         text.push(b'\n');
         let temporary = path.with_extension("json.part");
         std::fs::write(&temporary, &text)

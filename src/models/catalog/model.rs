@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::field::Field;
+use serde_json::value::RawValue;
+
+use crate::api::wire::read_parameter_list;
 use crate::api::{ModelDetail, ModelParameter};
 use crate::models::ParameterProblem;
 
@@ -37,8 +40,9 @@ pub struct CatalogModel {
     /// When Tool/Detail was read (RFC 3339, UTC).
     pub read_at: String,
     /// The parameter definitions exactly as Tool/Detail sent them (`null` when the model
-    /// publishes none).
-    pub parameters: Value,
+    /// publishes none), as JSON text: read into typed parameters when first needed, without a
+    /// JSON value of them in between.
+    pub parameters: Box<RawValue>,
     /// The price rules as Tool/Detail sent them: `dynamicprice`, `cps`, `approximatelycost`.
     #[serde(default)]
     pub prices: Map<String, Value>,
@@ -113,7 +117,10 @@ impl CatalogModel {
             description: text("description"),
             categories,
             read_at: read_at.to_owned(),
-            parameters: tool.get("parameters").cloned().unwrap_or(Value::Null),
+            parameters: serde_json::value::to_raw_value(
+                tool.get("parameters").unwrap_or(&Value::Null),
+            )
+            .map_err(|problem| format!("parameters: {problem}"))?,
             prices,
             inputs: Value::Null,
             derived: OnceLock::new(),
@@ -138,11 +145,12 @@ impl CatalogModel {
 
     fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| {
-            let field = |key: &str| match key {
-                "parameters" => Some(&self.parameters),
-                _ => self.prices.get(key),
-            };
-            let (detail, problem) = match ModelDetail::from_fields(&self.run_slug(), field) {
+            let read = read_parameter_list(self.parameters.get()).and_then(|parameters| {
+                ModelDetail::with_parameters(&self.run_slug(), parameters, |key| {
+                    self.prices.get(key)
+                })
+            });
+            let (detail, problem) = match read {
                 Ok(detail) => (detail, None),
                 Err(problem) => (empty_detail(&self.run_slug()), Some(problem)),
             };
@@ -160,8 +168,7 @@ impl CatalogModel {
             let ids: Vec<String> = fields.iter().map(|field| field.id.clone()).collect();
             fields.retain(|field| field.wire == field.id || !ids.contains(&field.wire));
             let problem = problem.or_else(|| {
-                self.parameters
-                    .is_null()
+                self.publishes_no_parameters()
                     .then(|| "the model publishes no parameters".to_owned())
             });
             Derived {
@@ -170,6 +177,11 @@ impl CatalogModel {
                 problem,
             }
         })
+    }
+
+    /// The model publishes no parameters (`parameters: null`): it is no typed node.
+    pub fn publishes_no_parameters(&self) -> bool {
+        self.parameters.get().trim() == "null"
     }
 
     /// The typed fields, one per parameter (the first of two with one id).

@@ -19,7 +19,7 @@ pub const ENUM_LABELS_KEY: &str = "x-enum-labels";
 
 /// The schema of the input object of a model with these fields.
 pub fn input_schema(title: &str, fields: &[Field]) -> Value {
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(fields.len());
     let mut required = Vec::new();
     for field in fields {
         properties.insert(field.id.clone(), property(field));
@@ -27,19 +27,23 @@ pub fn input_schema(title: &str, fields: &[Field]) -> Value {
             required.push(Value::String(field.id.clone()));
         }
     }
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": format!("{title}: inputs"),
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false,
-    })
+    // Moved in, not through `json!`: that would copy every property once more.
+    let mut schema = Map::with_capacity(6);
+    schema.insert(
+        "$schema".into(),
+        "https://json-schema.org/draft/2020-12/schema".into(),
+    );
+    schema.insert("title".into(), format!("{title}: inputs").into());
+    schema.insert("type".into(), "object".into());
+    schema.insert("properties".into(), Value::Object(properties));
+    schema.insert("required".into(), Value::Array(required));
+    schema.insert("additionalProperties".into(), false.into());
+    Value::Object(schema)
 }
 
 /// The schema of one field.
 fn property(field: &Field) -> Value {
-    let mut schema = Map::new();
+    let mut schema = Map::with_capacity(8);
     schema.insert("title".into(), field.title.clone().into());
     let mut description = field.description.clone();
     for note in &field.notes {
@@ -142,10 +146,12 @@ fn property(field: &Field) -> Value {
     if let Some(default) = &field.default {
         set("default", default.clone());
     }
-    let mut wiro = json!({ "id": field.id, "type": field.type_name });
+    let mut wiro = Map::with_capacity(3);
+    wiro.insert("id".into(), field.id.clone().into());
+    wiro.insert("type".into(), field.type_name.clone().into());
     if field.wire != field.id {
-        wiro["wire"] = field.wire.clone().into();
+        wiro.insert("wire".into(), field.wire.clone().into());
     }
-    set(WIRO_PARAMETER_KEY, wiro);
+    set(WIRO_PARAMETER_KEY, Value::Object(wiro));
     Value::Object(schema)
 }
