@@ -2,13 +2,12 @@
 //! first Run (one impossible row refuses the table, naming its row and column, unless
 //! `--skip-invalid-rows`), and the results table written when the run ends.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
-use crate::graph::rows::{describe_place, write_results, RowResult, Table, TableFlow};
-use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice, WorkflowProblem};
+use crate::graph::rows::{problems_by_row, write_results, RowResult, Table, TableFlow};
+use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
 /// The table options of `run` and `validate`.
@@ -66,7 +65,7 @@ pub(crate) fn check(
     if problems.is_empty() {
         return Ok(Some(table));
     }
-    let (by_row, outside) = by_row(&table, &problems);
+    let (by_row, outside) = problems_by_row(&table, &problems);
     if !outside.is_empty() || !args.skip_invalid_rows {
         let mut lines = outside;
         lines.extend(by_row.into_values().flatten());
@@ -83,31 +82,6 @@ pub(crate) fn check(
     }
     table.rows.retain(|row| !by_row.contains_key(&row.line));
     Ok(Some(table))
-}
-
-/// The problems of each row, in words naming row and column; and those of no row.
-fn by_row(
-    table: &Table,
-    problems: &[WorkflowProblem],
-) -> (BTreeMap<usize, Vec<String>>, Vec<String>) {
-    let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut outside = Vec::new();
-    for problem in problems {
-        let place = problem
-            .node
-            .as_deref()
-            .and_then(|node| describe_place(table, node, &problem.path));
-        match place {
-            Some((line, place)) => rows
-                .entry(line)
-                .or_default()
-                .push(format!("{place}: {} [{}]", problem.message, problem.rule)),
-            // A problem of no row (the flow's format, say) is the same in every row: once.
-            None if !outside.contains(&problem.to_string()) => outside.push(problem.to_string()),
-            None => {}
-        }
-    }
-    (rows, outside)
 }
 
 /// Writes the results table into `out` and says how the rows ended; the exit status (1 when

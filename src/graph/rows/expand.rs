@@ -4,10 +4,12 @@
 //! copies share the account's task slots, the journal (a row that changed runs again alone)
 //! and one price; [`TableFlow`] makes each copy when it is needed.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::table::{Cell, Table};
-use crate::graph::{Workflow, WorkflowNode};
+use crate::graph::{Workflow, WorkflowNode, WorkflowProblem};
 use crate::node::Registry;
 
 /// The name of the row starting on `line`: its node ids' prefix and its files' folder.
@@ -218,9 +220,35 @@ fn inside_row(value: &mut Value, row: &str) {
     }
 }
 
+/// The problems of a table's workflow in words, each row's under its line in the file:
+/// `row 7, column video.quality: ... [rule]`; then those of no row (the flow's own, the same
+/// in every row), once each. How every host words a refused row.
+pub fn problems_by_row(
+    table: &Table,
+    problems: &[WorkflowProblem],
+) -> (BTreeMap<usize, Vec<String>>, Vec<String>) {
+    let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut outside = Vec::new();
+    for problem in problems {
+        let place = problem
+            .node
+            .as_deref()
+            .and_then(|node| describe_place(table, node, &problem.path));
+        match place {
+            Some((line, place)) => rows
+                .entry(line)
+                .or_default()
+                .push(format!("{place}: {} [{}]", problem.message, problem.rule)),
+            None if !outside.contains(&problem.to_string()) => outside.push(problem.to_string()),
+            None => {}
+        }
+    }
+    (rows, outside)
+}
+
 /// A problem's place, for a person: `row 7, column video.prompt` (the column when the input
 /// is one of the table's), or `row 7, node "video", input "quality"`.
-pub fn describe_place(table: &Table, node_id: &str, path: &str) -> Option<(usize, String)> {
+fn describe_place(table: &Table, node_id: &str, path: &str) -> Option<(usize, String)> {
     let (line, node) = split_row(node_id)?;
     let input = path.split('/').next().unwrap_or_default();
     let column = format!("{node}.{input}");

@@ -14,7 +14,7 @@ mod results;
 mod stream;
 mod table;
 
-pub use expand::{describe_place, expand, row_name, split_row, TableFlow};
+pub use expand::{expand, problems_by_row, row_name, split_row, TableFlow};
 pub use results::{row_results, write_results, RowResult};
 pub use stream::RowsReport;
 pub use table::{Cell, Row, Table};

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use super::api::{inside, parse_workflow, refuse};
 use super::AppState;
 use crate::graph::rows::{
-    describe_place, expand, row_results, split_row, write_results, Cell, Table,
+    expand, problems_by_row, row_results, split_row, write_results, Cell, Table,
 };
 use crate::graph::{price_workflow, validate_for_run, RunReport, Workflow};
 use crate::node::{Registry, Walls};
@@ -82,26 +82,15 @@ fn check(
         }
     };
     check.columns = read.columns.clone();
-    let mut by_row: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut by_row = BTreeMap::new();
     match expand(flow, &read, registry) {
         Err(problems) => check.problems = problems,
         Ok(expanded) => match validate_for_run(&expanded, registry, walls) {
             Ok(_) => check.expanded = Some(expanded),
             Err(problems) => {
-                for problem in problems {
-                    let place = problem
-                        .node
-                        .as_deref()
-                        .and_then(|node| describe_place(&read, node, &problem.path));
-                    match place {
-                        // Worded as `wiro-nodes run --rows` words a refused row.
-                        Some((line, place)) => by_row
-                            .entry(line)
-                            .or_default()
-                            .push(format!("{place}: {} [{}]", problem.message, problem.rule)),
-                        None => check.problems.push(problem.to_string()),
-                    }
-                }
+                let (rows, outside) = problems_by_row(&read, &problems);
+                by_row = rows;
+                check.problems.extend(outside);
             }
         },
     }
