@@ -9,16 +9,21 @@ use crate::graph::{node_schema_document, schema_file_text, schema_files};
 use crate::node::{NodeSpec, PortDescription};
 
 pub(crate) fn list(as_json: bool) -> u8 {
-    let registry = match super::registry::registry_or_exit() {
-        Ok(registry) => registry,
-        Err(code) => return code,
-    };
     if as_json {
-        // Written node by node: a catalog of hundreds of models is never held as one text.
+        // Written node by node, each node (and the spec it built) let go once written: a
+        // catalog of hundreds of models is never held as one text, nor as every schema.
+        let registry = match super::registry::new_registry() {
+            Ok(registry) => registry,
+            Err(problem) => {
+                eprintln!("error: {problem}");
+                return EXIT_INVALID;
+            }
+        };
         use std::io::Write;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let mut written = write!(out, "[");
-        for (position, spec) in registry.specs().enumerate() {
+        for (position, node) in registry.into_nodes().enumerate() {
+            let spec = node.spec();
             let separator = if position == 0 { "\n" } else { ",\n" };
             written = written
                 .and_then(|()| write!(out, "{separator}"))
@@ -35,6 +40,10 @@ pub(crate) fn list(as_json: bool) -> u8 {
         }
         return 0;
     }
+    let registry = match super::registry::registry_or_exit() {
+        Ok(registry) => registry,
+        Err(code) => return code,
+    };
     for spec in registry.specs() {
         let money = if spec.spends_money {
             "  (starts a paid task)"

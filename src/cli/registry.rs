@@ -28,15 +28,17 @@ pub(super) fn catalog() -> Result<Option<Catalog>, String> {
 /// The registry: static node types, then the catalog's models (a static node wins over a
 /// catalog model of the same id). The error says which catalog could not be read.
 pub(super) fn registry() -> Result<Registry, String> {
-    REGISTRY
-        .get_or_init(|| {
-            let registry = Registry::from_inventory();
-            Ok(match catalog()? {
-                Some(catalog) => registry.with_source(&catalog),
-                None => registry,
-            })
-        })
-        .clone()
+    REGISTRY.get_or_init(new_registry).clone()
+}
+
+/// A registry of its own, sharing nothing built with [`registry`]'s: for a listing that builds
+/// every node's spec and can let each go once it is written.
+pub(super) fn new_registry() -> Result<Registry, String> {
+    let registry = Registry::from_inventory();
+    Ok(match catalog()? {
+        Some(catalog) => registry.with_source(&catalog),
+        None => registry,
+    })
 }
 
 /// [`registry`], or the exit code after saying why it could not be read.

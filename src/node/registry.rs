@@ -153,6 +153,12 @@ impl Registry {
         self.nodes.values()
     }
 
+    /// Every node type, ordered by id, taken out of the registry: each is dropped (with the
+    /// spec it built) when the caller lets it go.
+    pub fn into_nodes(self) -> impl Iterator<Item = Arc<dyn Node>> {
+        self.nodes.into_values()
+    }
+
     /// Every node type's spec, ordered by id.
     pub fn specs(&self) -> impl Iterator<Item = &NodeSpec> {
         self.nodes.values().map(|node| node.spec())

@@ -60,8 +60,9 @@ pub struct ParameterOption {
     pub value: String,
 }
 
-/// One parameter of a model, as Tool/Detail lists it; read leniently (numbers and booleans as
-/// strings, options as strings) by one reader, `parameter_list`.
+/// One parameter of a model, as Tool/Detail lists it.
+// Read leniently (numbers and booleans as strings, options as strings) by one reader, in
+// `parameter_list`.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelParameter {
     /// The name the Run sends it under, e.g. `quality` (a `fileinput` named `inputImage` is
