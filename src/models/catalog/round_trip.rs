@@ -99,7 +99,13 @@ fn valid_value(rng: &mut fastrand::Rng, field: &Field) -> Value {
             let decimals = step.to_string().split('.').nth(1).map_or(0, str::len);
             serde_json::from_str(&format!("{value:.decimals$}")).unwrap()
         }
-        FieldKind::Choice { options } => json!(options[rng.usize(..options.len())].0),
+        FieldKind::Choice { options, numbers } => {
+            let value = &options[rng.usize(..options.len())].0;
+            match value.parse::<i64>() {
+                Ok(number) if *numbers => json!(number),
+                _ => json!(value),
+            }
+        }
         FieldKind::Switch { .. } => json!(rng.bool()),
         FieldKind::File => url(rng),
         FieldKind::Files { .. } => Value::Array((0..rng.usize(1..4)).map(|_| url(rng)).collect()),
