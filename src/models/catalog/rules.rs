@@ -28,10 +28,10 @@ use crate::models::ParameterProblem;
 /// One rule between parameters, or on one parameter beyond its definition.
 ///
 /// Either `if` and `forbids`: when every parameter of `if` has its value, no parameter of
-/// `forbids` may have its value (each one that does is a problem on that parameter); or
-/// `not_blank`: that text parameter, when given, holds more than white space. Values are
-/// written as the wire or the node spells them (`8` or `"8"`); a parameter left out counts
-/// as its default.
+/// `forbids` may have its value (each one that does is a problem on that parameter; a rule
+/// without `if` never applies); or `not_blank`: that text parameter, when given, holds more
+/// than white space. Values are written as the wire or the node spells them (`8` or `"8"`);
+/// a parameter left out counts as its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRule {
     /// A stable id, reported with every problem: `pixverse/1080p-max-5s`.

@@ -372,3 +372,33 @@ fn expected(field: &Field) -> &'static str {
         _ => "text",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_http_url;
+
+    #[test]
+    fn a_url_to_fetch_needs_an_http_scheme_and_a_host() {
+        for good in [
+            "https://cdn1.wiro.ai/uploads/cat.png",
+            "http://127.0.0.1:8080/file?id=3",
+            "HTTPS://example.com",
+            "http://[::1]:3000/x.png",
+        ] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "cat.png",
+            "/tmp/cat.png",
+            "file:///tmp/cat.png",
+            "ftp://example.com/cat.png",
+            "https://",
+            "https:///cat.png",
+            "https://exa mple.com/",
+            "héllo://x",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
+}
