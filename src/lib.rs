@@ -30,8 +30,9 @@
 //! - [`api`] — the Wiro wire contract: credentials and signing, wire types, the HTTP client
 //!   (timeouts, retries that never repeat a Run or an Upload, typed errors), task events over
 //!   the WebSocket with polling as fallback, streamed and resumable downloads.
-//! - [`models`] — typed parameter sets for PixVerse text-to-video-v4 and image-to-video-v4,
-//!   with their cross-field rules in code and in the schema.
+//! - [`models`] — models as data: the catalog (a model's parameters, schema, wire mapping,
+//!   prices and rules between parameters) and the built-in PixVerse text-to-video-v4 and
+//!   image-to-video-v4, with their cross-field rules in data and in the schema.
 //! - [`node`] — the plugin contract: [`node::TypedNode`], [`node::Node`], [`node::NodeSpec`],
 //!   [`node::NodeContext`] and the `inventory` [`node::Registry`].
 //! - [`nodes`] — one file per node type; each registers itself.

@@ -1,4 +1,5 @@
-//! The models the emulator describes as data: one JSON file per model under `models/`, each
+//! The models the emulator describes as data: the crate's built-in models
+//! ([`crate::models::builtin`], PixVerse v4) and one JSON file per model under `models/`, each
 //! `{"tool": MODEL, "emulated": EMULATED}`. `tool` is the object Tool/Detail answers, word for
 //! word, with the real API's loose typing kept on purpose (numbers as strings, `required` as
 //! `"true"`, `dynamicprice` as an array or as a string holding one, untranslated labels,
@@ -96,6 +97,13 @@ pub(crate) struct Emulated {
     /// `[emulator:fail]` in it fails the task.
     #[serde(default)]
     pub prompt: Option<String>,
+    /// The parameter holding an input image whose shape, the nearest of `aspects`, decides
+    /// a video's aspect ratio (given to the plan as its `aspect` parameter).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The aspect ratios (`"16:9"`, ...) an input image's shape is matched to.
+    #[serde(default)]
+    pub aspects: Vec<String>,
 }
 
 /// A model described as data: its Tool/Detail object and how the emulator runs it.
@@ -116,13 +124,14 @@ pub(crate) fn named(owner: &str, project: &str) -> &'static EmulatedModel {
         .unwrap_or_else(|| panic!("no described model {owner}/{project}"))
 }
 
-/// The models of the embedded files. A file that does not read is left out and logged; the
+/// The models of the built-in and the embedded files. A file that does not read is left out and logged; the
 /// tests read every one, so that never ships.
 pub(crate) fn described() -> &'static [EmulatedModel] {
     static MODELS: std::sync::OnceLock<Vec<EmulatedModel>> = std::sync::OnceLock::new();
     MODELS.get_or_init(|| {
-        FILES
+        crate::models::builtin::FILES
             .iter()
+            .chain(&FILES)
             .filter_map(|(name, text)| match serde_json::from_str(text) {
                 Ok(model) => Some(model),
                 Err(problem) => {
@@ -245,7 +254,10 @@ mod tests {
 
     #[test]
     fn every_file_reads_and_the_client_reads_every_detail() {
-        assert_eq!(described().len(), FILES.len());
+        assert_eq!(
+            described().len(),
+            crate::models::builtin::FILES.len() + FILES.len()
+        );
         for model in described() {
             let detail = json!({"result": true, "errors": [], "tool": [model.detail()]});
             let read = ModelDetail::from_answer(&model.slug(), &detail)

@@ -1,19 +1,19 @@
-//! Every model Tool/List and Tool/Detail know: PixVerse v4's two (typed, in `catalog`), the
-//! described ones (data, in `described`) and the generated ones (`synthetic`), with the
+//! Every model Tool/List and Tool/Detail know: the described ones (data, in `described`:
+//! the crate's built-in PixVerse v4 first) and the generated ones (`synthetic`), with the
 //! list's filters (`search`, `slugowner`, `categories`, `tags`), order (`sort`, `order`)
 //! and paging (`start`, `limit`), all read loosely as Wiro does. Each described model also
 //! keeps the [`CatalogModel`] a client would derive from its own Tool/Detail answer, built on
-//! first use: a Run's body is checked with it, so the emulator and its clients read the
-//! definitions the same way.
+//! first use (for a built-in model, the crate's own entry, with its rules): a Run's body is
+//! checked with it, so the emulator and its clients read the definitions the same way.
 
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{json, Map, Value};
 
+use crate::models::builtin;
 use crate::models::catalog::CatalogModel;
 
 use super::answer::text_field;
-use super::catalog::{self, MODELS};
 use super::described::{as_text, described, EmulatedModel};
 use super::synthetic::synthetic_models;
 
@@ -77,6 +77,9 @@ impl Directory {
     pub fn runnable(&self, owner: &str, project: &str) -> Option<Result<Runnable, String>> {
         let entry = self.entry(owner, project)?;
         let catalog = entry.catalog.get_or_init(|| {
+            if let Some(model) = builtin::model(&entry.model.slug()) {
+                return Ok(Arc::clone(model));
+            }
             let tool = entry.model.detail();
             CatalogModel::from_answers(&tool, &json!({ "tool": [tool] }), "emulated").map(Arc::new)
         });
@@ -88,27 +91,19 @@ impl Directory {
 
     /// The Tool/Detail MODEL object of any known model.
     pub fn detail(&self, owner: &str, project: &str) -> Option<Value> {
-        catalog::find(owner, project)
-            .map(catalog::Model::detail)
-            .or_else(|| self.find(owner, project).map(EmulatedModel::detail))
+        self.find(owner, project).map(EmulatedModel::detail)
     }
 
     /// The raw slug (`slugowner/slugproject`) of the model `owner/project` names, raw or
     /// clean, in any letter case; `None` for a model it does not know.
     pub fn raw_slug(&self, owner: &str, project: &str) -> Option<String> {
-        catalog::find(owner, project)
-            .map(catalog::Model::slug)
-            .or_else(|| self.find(owner, project).map(EmulatedModel::slug))
+        self.find(owner, project).map(EmulatedModel::slug)
     }
 
     /// A few slugs for an error message, and how many more there are.
     pub fn some_slugs(&self) -> String {
         const SHOWN: usize = 12;
-        let all: Vec<String> = MODELS
-            .iter()
-            .map(catalog::Model::slug)
-            .chain(self.models.iter().map(|entry| entry.model.slug()))
-            .collect();
+        let all: Vec<String> = self.models.iter().map(|entry| entry.model.slug()).collect();
         let mut text = all
             .iter()
             .take(SHOWN)
@@ -135,10 +130,10 @@ impl Directory {
                 .collect()
         };
         let (categories, tags) = (wanted("categories"), wanted("tags"));
-        let mut tools: Vec<Value> = MODELS
+        let mut tools: Vec<Value> = self
+            .models
             .iter()
-            .map(catalog::Model::summary)
-            .chain(self.models.iter().map(|entry| entry.model.summary()))
+            .map(|entry| entry.model.summary())
             .filter(|tool| {
                 let field = |name: &str| tool.get(name).and_then(Value::as_str).unwrap_or_default();
                 let owner_fits = owner.as_deref().is_none_or(|owner| {
@@ -274,7 +269,12 @@ mod tests {
         }
         let frames = directory.runnable("ACME-LABS", "Frames-To-Video").unwrap();
         assert_eq!(frames.unwrap().catalog.fields()[0].wire, "firstFrameUrl");
-        assert!(directory.runnable("pixverse", "text-to-video-v4").is_none());
+        let v4 = directory
+            .runnable("pixverse", "TEXT-to-video-v4")
+            .unwrap()
+            .unwrap();
+        assert!(v4.catalog.is_built_in() && !v4.catalog.rules.is_empty());
+        assert!(directory.runnable("pixverse", "text-to-video-v9").is_none());
         assert_eq!(
             directory
                 .raw_slug("acme-labs", "FRAMES-TO-VIDEO")

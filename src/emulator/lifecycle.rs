@@ -4,7 +4,7 @@
 //! task_postprocess_end`. A failing task writes `task_error` lines instead of finishing its
 //! output and ends with `pexit "1"`; Kill and Cancel end it at `task_cancel` (see
 //! `routes/tasks.rs`), after which this driver only stops. What the task makes is its
-//! [`Work`]: the same phases for PixVerse v4's clip and for every described model.
+//! [`Work`]: the same phases for every model.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -159,7 +159,7 @@ impl Driver<'_> {
         self.pause(phase_ms::START).await?;
         let lines = if fail.is_some() { 2 } else { OUTPUT_LINES };
         for line in 1..=lines {
-            let text = work.progress(self.shared, self.id, line, OUTPUT_LINES);
+            let text = work.progress(self.id, line, OUTPUT_LINES);
             self.log(TaskStatus::Output, text)?;
             self.pause(phase_ms::OUTPUT_LINE).await?;
         }

@@ -26,13 +26,12 @@
 //!   `stats`: [`Stats`];
 //! - `basics`: locks, the clock, random ids (a leaf every module may use);
 //! - `state`: files, folders, faults, counters; `task_book`: tasks and the balance;
-//!   `auth`: the signature check; `parameter_list`: Tool/Detail parameters; `prices`: what a
-//!   clip costs and the `dynamicprice` table Tool/Detail publishes;
-//! - `catalog`: PixVerse v4's models, parameter checks, Tool descriptions; `described`: the
-//!   other models as data (`models/*.json`: their Tool/Detail and how they are emulated);
-//!   `synthetic`: generated models for benchmarks; `directory`: all of them for Tool/List and
-//!   Tool/Detail; `outputs`: what a described model's Run makes (by `media`: PNG, WAV) and
-//!   costs; `work`: what a task makes (PixVerse's clip or a described model's outputs);
+//!   `auth`: the signature check;
+//! - `described`: the models as data (the crate's built-in models, PixVerse v4, and
+//!   `models/*.json`: their Tool/Detail and how they are emulated); `synthetic`: generated
+//!   models for benchmarks; `directory`: all of them for Tool/List and Tool/Detail;
+//!   `outputs`: what a model's Run makes (by `media`: PNG, WAV) and costs; `work`: what a
+//!   task makes;
 //!   `lifecycle`: drives a task through its statuses;
 //! - `answer`: JSON answers and body readers; `gate`: the fault and auth check of a request;
 //! - `routes/`: one file per API area; `socket`: the WebSocket; `callback`: webhooks;
@@ -46,7 +45,6 @@ mod answer;
 mod auth;
 mod basics;
 mod callback;
-mod catalog;
 mod chaos;
 mod clips;
 mod config;
@@ -59,8 +57,6 @@ mod lifecycle;
 mod media;
 mod memory;
 mod outputs;
-mod parameter_list;
-mod prices;
 mod routes;
 mod socket;
 mod state;

@@ -79,6 +79,8 @@ pub(crate) fn synthetic_model(n: usize) -> EmulatedModel {
         speed: None,
         seed: None,
         prompt: Some(prompt_id.into()),
+        image: None,
+        aspects: Vec::new(),
     };
     match kind {
         OutputKind::Images => {

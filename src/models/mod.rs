@@ -1,39 +1,31 @@
-//! Typed parameter sets for the models this crate runs on Wiro, with their rules.
+//! The models this crate runs on Wiro, as data: every model is a [`catalog::CatalogModel`]
+//! (its slug, parameter definitions as Tool/Detail states them, the input schema and the Run
+//! body derived from them, its prices, and rules between its parameters), served as a node
+//! type by the one generic `nodes::CatalogNode`.
 //!
-//! Each model is one struct that implements [`ModelParameters`]. The same struct:
-//!
-//! - reads a node's JSON input *and* the all-strings body that Wiro receives (deserialization is
-//!   lenient about `"5"` versus `5`),
-//! - describes itself as a JSON Schema (2020-12) through [`schemars::JsonSchema`], including the
-//!   cross-field rules, so a form renderer or any standard validator sees the same rules,
-//! - checks itself with [`ModelParameters::validate`], which reports every broken rule at once,
-//!   before any money is spent,
-//! - turns itself into the body of `POST /Run/{owner}/{model}` with [`ModelParameters::to_wire`].
+//! Two sources give models: [`builtin`], the models built into the crate (PixVerse v4
+//! text-to-video and image-to-video, with their cross-field rules), which every program has;
+//! and a catalog file a user syncs from Wiro ([`catalog::Catalog`]), which adds the rest.
 //!
 //! ```
-//! use wiro_nodes::models::pixverse::{rules, Duration, Quality, TextToVideoV4};
-//! use wiro_nodes::models::ModelParameters;
+//! use wiro_nodes::models::builtin;
+//! use serde_json::json;
 //!
-//! let mut params = TextToVideoV4::new("a red fox running through fresh snow");
-//! assert!(params.validate().is_ok());
-//! assert_eq!(params.to_wire()["duration"], "5");
-//!
-//! params.quality = Quality::P1080;
-//! params.duration = Duration::Seconds8;
-//! let problems = params.validate().unwrap_err();
+//! let model = builtin::model("PixVerse/text-to-video-v4").expect("built in");
+//! let body = json!({ "prompt": "a red fox", "quality": "1080p", "duration": "8" });
+//! let problems = model.check_wire(body.as_object().unwrap()).unwrap_err();
 //! assert_eq!(problems[0].field, "duration");
-//! assert_eq!(problems[0].rule, rules::MAX_5S_AT_1080P);
+//! assert_eq!(problems[0].rule, "pixverse/1080p-max-5s");
 //! ```
 //!
 //! # Layout
 //!
-//! - [`pixverse`]: PixVerse v4 text-to-video and image-to-video.
+//! - [`catalog`]: a model as data, its typed fields, schema, wire mapping and rules; the
+//!   catalog file and `catalog sync`.
+//! - [`builtin`]: the models built into the crate.
 
+pub mod builtin;
 pub mod catalog;
-mod known;
-pub mod pixverse;
-
-pub use known::check_known_model;
 
 /// One broken rule in a parameter set: which field, which rule, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
@@ -41,41 +33,25 @@ pub use known::check_known_model;
 pub struct ParameterProblem {
     /// The parameter's name as the wire spells it, e.g. `duration`.
     pub field: String,
-    /// A stable id of the broken rule, e.g. `pixverse/1080p-max-5s` or `max-length`.
-    pub rule: &'static str,
+    /// A stable id of the broken rule, e.g. `pixverse/1080p-max-5s` or `maxLength`.
+    pub rule: String,
     /// What is wrong and how to fix it, without the field name in front.
     pub message: String,
 }
 
 impl ParameterProblem {
     /// A problem with `field` that breaks `rule`, explained by `message`.
-    pub fn new(field: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
-            rule,
+            rule: rule.into(),
             message: message.into(),
         }
     }
-}
-
-/// A typed parameter set of one model on Wiro.
-pub trait ModelParameters:
-    serde::Serialize
-    + serde::de::DeserializeOwned
-    + schemars::JsonSchema
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
-    /// The model's slug as Wiro spells it in /Run/{owner}/{model}, e.g. "PixVerse/text-to-video-v4".
-    const SLUG: &'static str;
-
-    /// Every problem at once (per-field limits and cross-field rules); empty Ok means sendable.
-    fn validate(&self) -> Result<(), Vec<ParameterProblem>>;
-
-    /// The parameters as the wire wants them: a JSON object whose values are all strings ("5", "false", "" for an unset seed/style).
-    fn to_wire(&self) -> serde_json::Map<String, serde_json::Value>;
 }
 
 // Messages repeat values cut to a readable length, in every layer above this one.

@@ -59,7 +59,7 @@ pub use port_type::PortType;
 pub use price_book::PriceBook;
 pub use problem::{cut, shown, InputProblem};
 pub use progress::{NodeEvent, ProgressSink};
-pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry};
+pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry, SourceNodes};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{
     ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,

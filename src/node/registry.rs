@@ -7,14 +7,30 @@ use std::sync::Arc;
 use super::typed::Typed;
 use super::{Node, NodeSpec, TypedNode};
 
-/// One node type's registration: its id and how to build it.
+/// A registration of node types: one typed node, or a set of nodes described by data and
+/// built into the program (the built-in models, [`crate::models::builtin`]).
 ///
 /// Submitted with [`register_node!`](crate::register_node); also returned by
 /// [`crate::nodes::all`] for targets where `inventory` cannot work.
 pub struct NodeRegistration {
-    type_id: &'static str,
-    build: fn() -> Arc<dyn Node>,
+    nodes: Registered,
 }
+
+enum Registered {
+    /// One typed node.
+    Typed {
+        type_id: &'static str,
+        build: fn() -> Arc<dyn Node>,
+    },
+    /// Nodes described by data, each with its id.
+    Source {
+        name: &'static str,
+        nodes: SourceNodes,
+    },
+}
+
+/// What a source registration builds: every node with its type id.
+pub type SourceNodes = fn() -> Vec<(String, Arc<dyn Node>)>;
 
 fn build_typed<T: TypedNode>() -> Arc<dyn Node> {
     Arc::new(Typed::<T>::new())
@@ -24,27 +40,46 @@ impl NodeRegistration {
     /// The registration of a typed node.
     pub const fn of<T: TypedNode>() -> Self {
         Self {
-            type_id: T::TYPE_ID,
-            build: build_typed::<T>,
+            nodes: Registered::Typed {
+                type_id: T::TYPE_ID,
+                build: build_typed::<T>,
+            },
         }
     }
 
-    /// The node type's permanent id.
-    pub fn type_id(&self) -> &'static str {
-        self.type_id
+    /// The registration of nodes described by data built into the program, such as the
+    /// built-in models; `nodes` must be cheap (see [`NodeSource`]). A typed node of the same
+    /// id wins over one of these.
+    pub const fn source(name: &'static str, nodes: SourceNodes) -> Self {
+        Self {
+            nodes: Registered::Source { name, nodes },
+        }
     }
 
-    /// A fresh instance of the node.
-    pub fn build(&self) -> Arc<dyn Node> {
-        (self.build)()
+    /// Fresh instances of the node types, with their ids.
+    pub fn build(&self) -> Vec<(Cow<'static, str>, Arc<dyn Node>)> {
+        match &self.nodes {
+            Registered::Typed { type_id, build } => vec![(Cow::Borrowed(*type_id), build())],
+            Registered::Source { nodes, .. } => nodes()
+                .into_iter()
+                .map(|(id, node)| (Cow::Owned(id), node))
+                .collect(),
+        }
     }
 }
 
 impl std::fmt::Debug for NodeRegistration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeRegistration")
-            .field("type_id", &self.type_id)
-            .finish()
+        match &self.nodes {
+            Registered::Typed { type_id, .. } => f
+                .debug_struct("NodeRegistration")
+                .field("type_id", type_id)
+                .finish(),
+            Registered::Source { name, .. } => f
+                .debug_struct("NodeRegistration")
+                .field("source", name)
+                .finish(),
+        }
     }
 }
 
@@ -75,11 +110,12 @@ pub trait NodeSource {
 /// # Where node types come from
 ///
 /// A registry is built from **`inventory`** (every [`TypedNode`] linked into the program and
-/// registered with [`register_node!`](crate::register_node)), then **sources** are added with
-/// [`Registry::with_source`]: node types described by data, such as the model catalog. A type
-/// id is never served twice: an id already present wins (so a hand-written node, with its
-/// cross-field rules, wins over a catalog entry of the same model), and the skipped entry is
-/// logged. Every host reads the one registry, so a catalog model is a node like any other:
+/// registered with [`register_node!`](crate::register_node), and the node types built into it
+/// as data: the built-in models, such as PixVerse v4 with its cross-field rules), then
+/// **sources** are added with [`Registry::with_source`]: node types described by data a user
+/// brings, such as a catalog file. A type id is never served twice: an id already present
+/// wins (so a built-in model wins over a catalog file's entry of the same model), and the
+/// skipped entry is logged. Every host reads the one registry, so a catalog model is a node like any other:
 /// no host has code for where a node came from.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -92,20 +128,25 @@ impl Registry {
         Self::from_registrations(inventory::iter::<NodeRegistration>)
     }
 
-    /// The given node types (the first of two with one id wins).
+    /// The given node types: typed nodes first, then the sources' (the first of two with one
+    /// id wins, so a typed node wins over a source's entry).
     pub fn from_registrations<'a>(
         registrations: impl IntoIterator<Item = &'a NodeRegistration>,
     ) -> Self {
+        let (typed, sources): (Vec<_>, Vec<_>) = registrations
+            .into_iter()
+            .partition(|registration| matches!(registration.nodes, Registered::Typed { .. }));
         let mut nodes = BTreeMap::new();
-        for registration in registrations {
-            if nodes.contains_key(registration.type_id) {
-                tracing::warn!(
-                    type_id = registration.type_id,
-                    "node type registered twice; keeping the first"
-                );
+        for (type_id, node) in typed
+            .into_iter()
+            .chain(sources)
+            .flat_map(NodeRegistration::build)
+        {
+            if nodes.contains_key(&type_id) {
+                tracing::warn!(%type_id, "node type registered twice; keeping the first");
                 continue;
             }
-            nodes.insert(Cow::Borrowed(registration.type_id), registration.build());
+            nodes.insert(type_id, node);
         }
         Self { nodes }
     }

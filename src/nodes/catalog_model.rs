@@ -1,7 +1,9 @@
-//! `CatalogNode`: the one paid node type behind every catalog model. Its input schema comes
-//! from the model's published parameters; it converts typed inputs to the Run body with the
-//! catalog's wire mapping, prices the Run from the model's own price rules, and returns the
-//! task handle as soon as the Run is accepted. A catalog is a [`NodeSource`].
+//! `CatalogNode`: the one paid node type behind every model, built-in (PixVerse v4) or from a
+//! catalog file. Its input schema comes from the model's published parameters and its rules;
+//! it checks inputs against both, converts typed inputs to the Run body with the catalog's
+//! wire mapping, prices the Run from the model's own price rules, and returns the task handle
+//! as soon as the Run is accepted. A catalog is a [`NodeSource`]; the built-in models are
+//! registered with `inventory` like every typed node.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
@@ -10,10 +12,11 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
+use crate::models::builtin;
 use crate::models::catalog::{off_step, Catalog, CatalogModel};
 use crate::node::{
-    schema_value, InputCheck, InputProblem, Node, NodeContext, NodeError, NodeSource, NodeSpec,
-    PortKinds, PricedRun, Walls,
+    schema_value, InputCheck, InputProblem, Node, NodeContext, NodeError, NodeRegistration,
+    NodeSource, NodeSpec, PortKinds, PricedRun, Walls,
 };
 
 /// A catalog model as a node type.
@@ -57,11 +60,15 @@ impl CatalogNode {
         if !description.is_empty() {
             description.push(' ');
         }
+        let source = if model.is_built_in() {
+            "built in".to_owned()
+        } else {
+            format!("from the catalog, read {}", model.read_at)
+        };
         description.push_str(&format!(
-            "Starts Run/{} ({}; from the catalog, read {}) and returns the task handle as soon as it is accepted. Costs money; never sent twice.",
+            "Starts Run/{} ({}; {source}) and returns the task handle as soon as it is accepted. Costs money; never sent twice.",
             model.run_slug(),
             model.output_kind(),
-            model.read_at
         ));
         if let Some(reason) = model.untyped_because() {
             description.push_str(&format!(
@@ -88,7 +95,8 @@ impl CatalogNode {
             model: self.model.run_slug(),
             parameters: self.model.to_wire(inputs),
             unknown: linked.iter().cloned().collect(),
-            published: Some(self.model.detail().clone()),
+            // A built-in model's prices are the server's: its file's are the emulator's list.
+            published: (!self.model.is_built_in()).then(|| self.model.detail().clone()),
         }
     }
 }
@@ -118,6 +126,7 @@ impl Node for CatalogNode {
         problems.extend(
             off_step(self.model.fields(), &literal)
                 .into_iter()
+                .chain(self.model.rule_problems(&literal, linked))
                 .map(InputProblem::from),
         );
         problems
@@ -188,3 +197,14 @@ impl NodeSource for Catalog {
             .collect()
     }
 }
+
+/// The built-in models' nodes ([`builtin`]).
+fn built_in_nodes() -> Vec<(String, Arc<dyn Node>)> {
+    builtin::catalog().source_nodes()
+}
+
+/// The built-in models, registered like every typed node.
+pub(super) const BUILT_IN: NodeRegistration =
+    NodeRegistration::source("built-in models", built_in_nodes);
+
+inventory::submit! { BUILT_IN }

@@ -1,4 +1,5 @@
-//! The node types: one file per node, each registering itself with `inventory`.
+//! The node types: one file per node, each registering itself with `inventory`; every model
+//! (the built-in ones and a catalog file's) is served by one of them, [`CatalogNode`].
 //!
 //! | type id | what it does |
 //! |---|---|
@@ -6,8 +7,8 @@
 //! | `wiro/file.upload` | uploads a local file; its URL feeds model inputs |
 //! | `wiro/model.run` | starts any model; returns the task handle |
 //! | `wiro/model.detail` | a model's parameters and prices, and a run's price before paying |
-//! | `pixverse/text-to-video-v4` | starts PixVerse text-to-video v4 with typed parameters |
-//! | `pixverse/image-to-video-v4` | starts PixVerse image-to-video v4 with typed parameters |
+//! | `pixverse/text-to-video-v4` | starts PixVerse text-to-video v4 with typed parameters (a built-in model, [`CatalogNode`]) |
+//! | `pixverse/image-to-video-v4` | starts PixVerse image-to-video v4 with typed parameters (a built-in model, [`CatalogNode`]) |
 //! | `wiro/task.detail` | reads a task's record |
 //! | `wiro/task.wait` | follows a task to its end |
 //! | `wiro/task.kill` | stops a running task |
@@ -23,8 +24,6 @@ mod folder_create;
 mod model_detail;
 mod model_run;
 mod output_download;
-mod pixverse_image_to_video;
-mod pixverse_text_to_video;
 mod support;
 mod task_cancel;
 mod task_detail;
@@ -40,8 +39,6 @@ pub use folder_create::{FolderCreate, FolderCreateInput, FolderCreateOutput};
 pub use model_detail::{ModelDetailInput, ModelDetailNode, ModelDetailOutput};
 pub use model_run::{ModelRun, ModelRunInput};
 pub use output_download::{OutputDownload, OutputDownloadInput, OutputDownloadOutput};
-pub use pixverse_image_to_video::PixverseImageToVideo;
-pub use pixverse_text_to_video::PixverseTextToVideo;
 pub use support::StartedTask;
 pub use task_cancel::TaskCancel;
 pub use task_detail::{TaskDetail, TaskInput, TaskRecordOutput};
@@ -55,14 +52,14 @@ use crate::node::NodeRegistration;
 /// Every node type of this crate, as a plain list: for an engine that builds its registry by
 /// hand, to offer some node types and not others, or where a linker drops the static
 /// constructors `inventory` relies on. Use with [`crate::node::Registry::from_registrations`].
+/// The built-in models (PixVerse v4) are one registration of several node types.
 pub fn all() -> Vec<NodeRegistration> {
     vec![
         NodeRegistration::of::<FolderCreate>(),
         NodeRegistration::of::<FileUpload>(),
         NodeRegistration::of::<ModelRun>(),
         NodeRegistration::of::<ModelDetailNode>(),
-        NodeRegistration::of::<PixverseTextToVideo>(),
-        NodeRegistration::of::<PixverseImageToVideo>(),
+        catalog_model::BUILT_IN,
         NodeRegistration::of::<TaskDetail>(),
         NodeRegistration::of::<TaskWait>(),
         NodeRegistration::of::<TaskKill>(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
-use crate::models::check_known_model;
+use crate::models::builtin;
 use crate::node::{InputProblem, NodeContext, NodeError, PricedRun, TypedNode};
 
 /// Runs any model.
@@ -79,9 +79,15 @@ impl TypedNode for ModelRun {
     }
 }
 
-/// The rules of a model this crate knows, on its parameters, each at `parameters/FIELD`.
+/// The problems of a built-in model's parameters (its definitions and the rules between
+/// them), each at `parameters/FIELD`; none for any other model (the server judges those).
 fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
-    check_known_model(model, parameters)
+    let Some(model) = builtin::model(model) else {
+        return Vec::new();
+    };
+    model
+        .check_wire(parameters)
+        .err()
         .unwrap_or_default()
         .into_iter()
         .map(|problem| {
@@ -96,3 +102,22 @@ fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<Inp
 }
 
 crate::register_node!(ModelRun);
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_built_in_slug_in_any_case_gets_its_models_rules() {
+        let parameters = json!({ "prompt": "a fox", "quality": "1080p", "duration": "8" });
+        let parameters = parameters.as_object().unwrap();
+        let problems = known_model_problems("pixverse/TEXT-to-video-v4", parameters);
+        assert_eq!(
+            (problems[0].path.as_str(), problems[0].rule.as_str()),
+            ("parameters/duration", "pixverse/1080p-max-5s")
+        );
+        assert!(known_model_problems("someone/else", parameters).is_empty());
+    }
+}

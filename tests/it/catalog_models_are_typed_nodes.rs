@@ -1,6 +1,6 @@
 #![cfg(feature = "cli")]
 //! The catalog: `catalog sync --all` reads every model the server publishes into a file; its
-//! models become typed paid nodes of the same registry (hand-written nodes win), checked
+//! models become typed paid nodes of the same registry (built-in models win), checked
 //! before any Run and priced from the file; `catalog diff` names what changed.
 
 use crate::common;
@@ -22,7 +22,7 @@ async fn synced(emulator: &wiro_nodes::emulator::EmulatorHandle) -> Catalog {
 }
 
 #[tokio::test]
-async fn every_published_model_becomes_a_node_and_hand_written_ones_win() {
+async fn every_published_model_becomes_a_node_and_built_in_ones_win() {
     let emulator = common::fast_emulator().await;
     let catalog = synced(&emulator).await;
     let ids: Vec<&str> = catalog.models.iter().map(|m| m.type_id.as_str()).collect();
@@ -51,7 +51,7 @@ async fn every_published_model_becomes_a_node_and_hand_written_ones_win() {
             .get("pixverse/text-to-video-v4")
             .unwrap()
             .spec(),
-        "the hand-written PixVerse v4 node, with its rules, wins over its catalog entry"
+        "the built-in PixVerse v4 model, with its rules, wins over its catalog entry"
     );
     let v5 = registry.get("pixverse/text-to-video-v5").unwrap().spec();
     assert!(v5.spends_money);

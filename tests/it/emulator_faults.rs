@@ -273,8 +273,12 @@ async fn every_operation_is_counted_even_when_a_fault_answers() {
         json!({"slugowner": "PixVerse", "slugproject": "text-to-video-v4"}),
     )
     .await;
-    let parameters = answer["tool"][0]["parameters"].as_array().unwrap();
-    let quality = parameters.iter().find(|p| p["id"] == "quality").unwrap();
+    let groups = answer["tool"][0]["parameters"].as_array().unwrap();
+    let quality = groups
+        .iter()
+        .flat_map(|group| group["items"].as_array().unwrap())
+        .find(|p| p["id"] == "quality")
+        .unwrap();
     assert_eq!(quality["default"], "540p");
     assert_eq!(quality["options"].as_array().unwrap().len(), 4);
     let stats = emulator.stats();

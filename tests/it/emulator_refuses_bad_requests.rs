@@ -145,9 +145,9 @@ async fn broken_pixverse_rules_are_refused_with_the_field_named_and_no_task_crea
             "duration",
             "pixverse/fast-needs-5s",
         ),
-        (json!({"prompt": "p".repeat(2049)}), "prompt", "max-length"),
-        (json!({"aspectRatio": "2:1"}), "aspectRatio", "one-of"),
-        (json!({"seed": "-1"}), "seed", "range"),
+        (json!({"prompt": "p".repeat(2049)}), "prompt", "maxLength"),
+        (json!({"aspectRatio": "2:1"}), "aspectRatio", "enum"),
+        (json!({"seed": "-1"}), "seed", "minimum"),
     ];
     for (changes, field, rule) in cases {
         let (status, answer) = post(

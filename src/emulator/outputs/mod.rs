@@ -1,5 +1,5 @@
-//! The outputs of a described model's Run, by kind: PNG images, a WAV sound, an H.264 MP4
-//! (through the shared clip cache, like PixVerse v4's), or a text answer with no file.
+//! The outputs of a model's Run, by kind: PNG images, a WAV sound, an H.264 MP4 (through the
+//! shared clip cache), or a text answer with no file.
 //!
 //! Two steps, so the Run route and the task driver each take the part they need:
 //! [`make_outputs`] renders (CPU work: call it on a blocking thread) and
@@ -23,8 +23,8 @@ use super::media::{png::encode_png, wav::encode_wav};
 use super::state::Shared;
 use super::video::VideoSpec;
 
-/// Frames per second of every emulated clip (PixVerse v4's clips use the same rate).
-const FPS: u32 = 24;
+/// Frames per second of every emulated clip.
+pub(crate) const FPS: u32 = 24;
 
 /// One output, rendered but not yet stored.
 #[derive(Debug, Clone, PartialEq)]

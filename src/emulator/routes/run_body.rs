@@ -87,7 +87,7 @@ fn put(parameters: &mut Map<String, Value>, place: Place, value: String) {
     }
 }
 
-/// The body as parameters; `fields` are the model's typed parameters (none for PixVerse v4).
+/// The body as parameters; `fields` are the model's typed parameters.
 pub(super) async fn read_body(
     shared: &Shared,
     request: Request,

@@ -119,8 +119,12 @@ fn field_details(old: &Field, new: &Field, details: &mut Vec<String>) {
             shown(&new.default)
         ));
     }
-    if let (FieldKind::Choice { options: before }, FieldKind::Choice { options: after }) =
-        (&old.kind, &new.kind)
+    if let (
+        FieldKind::Choice {
+            options: before, ..
+        },
+        FieldKind::Choice { options: after, .. },
+    ) = (&old.kind, &new.kind)
     {
         let values = |options: &[(String, String)]| -> BTreeSet<String> {
             options.iter().map(|(value, _)| value.clone()).collect()

@@ -40,6 +40,9 @@ pub enum FieldKind {
     Choice {
         /// Each allowed value with what a form shows for it.
         options: Vec<(String, String)>,
+        /// The values are whole numbers and the node takes them as numbers (`5`, sent as
+        /// `"5"`): a definition says so with `"valuetype": "integer"`.
+        numbers: bool,
     },
     /// A `select` of exactly two values that mean yes and no (`true`/`false`, `on`/`off`):
     /// a boolean, sent as the model's own spelling.
@@ -91,6 +94,9 @@ pub struct Field {
     pub title: String,
     /// Help for forms: the note and description, when they are sentences.
     pub description: String,
+    /// The node takes `null` for it, meaning "not set" (sent as `""`): a definition says so
+    /// with `"nullable": true`.
+    pub nullable: bool,
     /// What this crate had to decide about a definition it found odd, for people.
     pub notes: Vec<String>,
 }
@@ -121,6 +127,7 @@ impl Field {
             default: None,
             title: title(id, &parameter.label),
             description: description(parameter),
+            nullable: parameter.extra.get("nullable") == Some(&Value::Bool(true)),
             notes,
         };
         field.default = field.typed_default(parameter.default.as_ref());
@@ -264,7 +271,19 @@ fn choice(parameter: &ModelParameter, notes: &mut Vec<String>) -> FieldKind {
             type_name: parameter.kind.clone(),
         };
     }
-    FieldKind::Choice { options }
+    let numbers = parameter.extra.get("valuetype").and_then(Value::as_str) == Some("integer");
+    if numbers
+        && options
+            .iter()
+            .any(|(value, _)| value.parse::<i64>().is_err())
+    {
+        notes.push("its values are not all whole numbers: they are taken as text".to_owned());
+        return FieldKind::Choice {
+            options,
+            numbers: false,
+        };
+    }
+    FieldKind::Choice { options, numbers }
 }
 
 /// An untranslated key (`select-model`, `numberofoutputs`): lowercase, no spaces.

@@ -32,6 +32,7 @@ mod file;
 mod model;
 #[cfg(test)]
 mod round_trip;
+mod rules;
 mod schema;
 mod sync;
 mod wire;
@@ -40,6 +41,7 @@ pub use diff::{diff, ModelChange};
 pub use field::{Field, FieldKind, FilesForm};
 pub use file::{Catalog, CATALOG_ENV, DEFAULT_CATALOG_FILE};
 pub use model::{clean_slug, CatalogModel};
+pub use rules::{rule_problems, ModelRule, RULE_ID_KEY};
 pub use schema::{input_schema, ENUM_LABELS_KEY, STEP_KEY, WIRO_PARAMETER_KEY};
 pub use sync::{sync, SyncReport, SyncScope};
-pub use wire::{from_wire, off_step, to_wire};
+pub use wire::{from_wire, off_step, read_wire, to_wire, to_wire_every};

@@ -1,15 +1,17 @@
 //! One model of the catalog: its slugs, texts, parameter definitions as Wiro sent them, price
-//! rules and when it was read; and what is derived from them (its node type id, typed fields,
-//! input schema and wire mapping), computed once when first asked for.
+//! rules, rules between its parameters and when it was read; and what is derived from them
+//! (its node type id, typed fields, input schema and wire mapping), computed once when first
+//! asked for.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::field::Field;
-use serde_json::value::RawValue;
-
+use super::rules::{rule_problems, ModelRule};
 use crate::api::wire::read_parameter_list;
 use crate::api::{ModelDetail, ModelParameter};
 use crate::models::ParameterProblem;
@@ -46,11 +48,18 @@ pub struct CatalogModel {
     /// The price rules as Tool/Detail sent them: `dynamicprice`, `cps`, `approximatelycost`.
     #[serde(default)]
     pub prices: Map<String, Value>,
+    /// Rules between parameters that Tool/Detail has no field for (Wiro states them in free
+    /// text): checked before a Run and written into the input schema.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ModelRule>,
     /// The input schema derived from `parameters` when the catalog was written, for people
     /// reviewing a catalog and its diffs; the node is built from `parameters` again on load
     /// (so it is skipped when reading).
     #[serde(default, skip_deserializing, skip_serializing_if = "Value::is_null")]
     pub inputs: Value,
+    /// Built into the crate ([`crate::models::builtin`]) rather than read from a server.
+    #[serde(skip)]
+    pub(crate) built_in: bool,
     #[serde(skip)]
     derived: OnceLock<Derived>,
 }
@@ -122,7 +131,9 @@ impl CatalogModel {
             )
             .map_err(|problem| format!("parameters: {problem}"))?,
             prices,
+            rules: Vec::new(),
             inputs: Value::Null,
+            built_in: false,
             derived: OnceLock::new(),
         };
         model.inputs = model.input_schema();
@@ -200,14 +211,60 @@ impl CatalogModel {
         self.derived().problem.as_deref()
     }
 
-    /// The input schema derived from the parameters.
+    /// The input schema derived from the parameters, with the rules between them as an
+    /// `allOf` of `if`/`then` blocks.
     pub fn input_schema(&self) -> Value {
-        super::schema::input_schema(&self.display_title(), self.fields())
+        let mut schema = super::schema::input_schema(&self.display_title(), self.fields());
+        let blocks: Vec<Value> = self
+            .rules
+            .iter()
+            .filter_map(|rule| rule.schema_block(self.fields()))
+            .collect();
+        if !blocks.is_empty() {
+            schema["allOf"] = Value::Array(blocks);
+        }
+        schema
     }
 
-    /// The Run body for typed inputs.
+    /// Built into the crate: its node wins over a catalog file's entry of the same model.
+    pub fn is_built_in(&self) -> bool {
+        self.built_in
+    }
+
+    /// The Run body for typed inputs. A built-in model's names every parameter (one left out
+    /// as its default), as this crate has always sent PixVerse v4's; a catalog model's only
+    /// those given (the model uses its defaults).
     pub fn to_wire(&self, inputs: &Map<String, Value>) -> Map<String, Value> {
-        super::wire::to_wire(self.fields(), inputs)
+        if self.built_in {
+            super::wire::to_wire_every(self.fields(), inputs)
+        } else {
+            super::wire::to_wire(self.fields(), inputs)
+        }
+    }
+
+    /// The problems of typed `inputs` with the model's rules; parameters in `unknown`
+    /// (whose values come later) break none.
+    pub fn rule_problems(
+        &self,
+        inputs: &Map<String, Value>,
+        unknown: &BTreeSet<String>,
+    ) -> Vec<ParameterProblem> {
+        rule_problems(&self.rules, self.fields(), inputs, unknown)
+    }
+
+    /// The typed inputs of a Run body, or every problem a server would refuse it for: each
+    /// parameter's definition, then the rules between the readable ones.
+    pub fn check_wire(
+        &self,
+        body: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Vec<ParameterProblem>> {
+        let (inputs, mut problems) = super::wire::read_wire(self.fields(), body);
+        problems.extend(self.rule_problems(&inputs, &BTreeSet::new()));
+        if problems.is_empty() {
+            Ok(inputs)
+        } else {
+            Err(problems)
+        }
     }
 
     /// The typed inputs of a Run body, or every problem a server would refuse it for.

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{from_wire, input_schema, to_wire, Field, FieldKind};
+use super::{from_wire, input_schema, to_wire, to_wire_every, Field, FieldKind};
 
 /// A loose number: sometimes a JSON number, sometimes a string holding it.
 fn loose(rng: &mut fastrand::Rng, number: f64) -> Value {
@@ -16,12 +16,29 @@ fn loose(rng: &mut fastrand::Rng, number: f64) -> Value {
 }
 
 fn definition(rng: &mut fastrand::Rng, index: usize) -> Value {
+    let mut definition = loose_definition(rng, index);
+    // Our own key: the node takes `null` for "not set".
+    if rng.usize(..4) == 0 {
+        definition["nullable"] = json!(true);
+    }
+    definition
+}
+
+fn loose_definition(rng: &mut fastrand::Rng, index: usize) -> Value {
     let id = format!("p{index}{}", ["", "Url", "Count", "_mode"][rng.usize(..4)]);
     let required =
         [json!(true), json!("true"), json!(false), json!("false")][rng.usize(..4)].clone();
     match rng.usize(..9) {
         0 => json!({"id": id, "type": "text", "required": required, "max": loose(rng, 50.0)}),
         1 => json!({"id": id, "type": "textarea", "label": "select-thing"}),
+        2 if rng.bool() => {
+            // Whole numbers the node takes as numbers (our own key).
+            let values: Vec<String> = (0..rng.usize(1..5))
+                .map(|n| (n * 3 + 5).to_string())
+                .collect();
+            json!({"id": id, "type": "select", "valuetype": "integer",
+                   "options": values, "default": values[0]})
+        }
         2 | 3 => {
             let count = rng.usize(1..6);
             let options: Vec<Value> = (0..count)
@@ -63,6 +80,14 @@ fn definition(rng: &mut fastrand::Rng, index: usize) -> Value {
 
 /// A random value the field allows.
 fn valid_value(rng: &mut fastrand::Rng, field: &Field) -> Value {
+    if field.nullable && !field.required && rng.usize(..3) == 0 {
+        return Value::Null;
+    }
+    valid_set_value(rng, field)
+}
+
+/// A random value the field allows, other than `null`.
+fn valid_set_value(rng: &mut fastrand::Rng, field: &Field) -> Value {
     let url =
         |rng: &mut fastrand::Rng| json!(format!("https://cdn.example/f{}.png", rng.u32(..1000)));
     match &field.kind {
@@ -99,7 +124,13 @@ fn valid_value(rng: &mut fastrand::Rng, field: &Field) -> Value {
             let decimals = step.to_string().split('.').nth(1).map_or(0, str::len);
             serde_json::from_str(&format!("{value:.decimals$}")).unwrap()
         }
-        FieldKind::Choice { options } => json!(options[rng.usize(..options.len())].0),
+        FieldKind::Choice { options, numbers } => {
+            let value = &options[rng.usize(..options.len())].0;
+            match value.parse::<i64>() {
+                Ok(number) if *numbers => json!(number),
+                _ => json!(value),
+            }
+        }
         FieldKind::Switch { .. } => json!(rng.bool()),
         FieldKind::File => url(rng),
         FieldKind::Files { .. } => Value::Array((0..rng.usize(1..4)).map(|_| url(rng)).collect()),
@@ -178,7 +209,25 @@ fn random_definitions_round_trip_through_the_wire_and_the_schema() {
         }
         let back =
             from_wire(&fields, &body).unwrap_or_else(|p| panic!("round {round}: {p:?}\n{body:?}"));
-        assert_eq!(back, inputs, "round {round}: {body:?}");
+        // `null` is "not set": it goes as `""` and comes back absent.
+        let set: Map<String, Value> = inputs
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(id, value)| (id.clone(), value.clone()))
+            .collect();
+        assert_eq!(back, set, "round {round}: {body:?}");
+        // A body that names every parameter reads back as the inputs plus the defaults.
+        let every = to_wire_every(&fields, &inputs);
+        assert_eq!(every.len(), fields.len(), "round {round}");
+        let back = from_wire(&fields, &every)
+            .unwrap_or_else(|p| panic!("round {round}: {p:?}\n{every:?}"));
+        let mut expected = set.clone();
+        for field in &fields {
+            if let (false, Some(default)) = (inputs.contains_key(&field.id), &field.default) {
+                expected.insert(field.id.clone(), default.clone());
+            }
+        }
+        assert_eq!(back, expected, "round {round}: {every:?}");
     }
 }
 

@@ -17,6 +17,9 @@ pub const STEP_KEY: &str = "x-step";
 /// value.
 pub const ENUM_LABELS_KEY: &str = "x-enum-labels";
 
+/// What a URL Wiro fetches looks like: `http://` or `https://` (any case), a host, no spaces.
+pub const HTTP_URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+\S*$";
+
 /// The schema of the input object of a model with these fields.
 pub fn input_schema(title: &str, fields: &[Field]) -> Value {
     let mut properties = Map::with_capacity(fields.len());
@@ -109,14 +112,15 @@ fn property(field: &Field) -> Value {
                 }
             }
         }
-        FieldKind::Choice { options } => {
-            set("type", "string".into());
+        FieldKind::Choice { options, numbers } => {
+            let typed = |value: &String| match value.parse::<i64>() {
+                Ok(number) if *numbers => Value::from(number),
+                _ => Value::String(value.clone()),
+            };
+            set("type", if *numbers { "integer" } else { "string" }.into());
             set(
                 "enum",
-                options
-                    .iter()
-                    .map(|(value, _)| Value::String(value.clone()))
-                    .collect(),
+                options.iter().map(|(value, _)| typed(value)).collect(),
             );
             if options.iter().any(|(value, label)| value != label) {
                 let labels: Map<String, Value> = options
@@ -130,6 +134,8 @@ fn property(field: &Field) -> Value {
         FieldKind::File => {
             set("type", "string".into());
             set("format", "uri".into());
+            // Wiro fetches it: only an http(s) address with a host can be fetched.
+            set("pattern", HTTP_URL_PATTERN.into());
             set("x-ui-widget", "file-url".into());
         }
         FieldKind::Files { form } => {
@@ -146,6 +152,18 @@ fn property(field: &Field) -> Value {
     if let Some(default) = &field.default {
         set("default", default.clone());
     }
+    if field.nullable {
+        // `null` is "not set": the model's own default (none) applies.
+        if let Some(kind) = schema.get("type").cloned() {
+            schema.insert("type".into(), json!([kind, "null"]));
+        }
+        if let Some(Value::Array(values)) = schema.get_mut("enum") {
+            values.push(Value::Null);
+        }
+    }
+    let mut set = |key: &str, value: Value| {
+        schema.insert(key.to_owned(), value);
+    };
     let mut wiro = Map::with_capacity(3);
     wiro.insert("id".into(), field.id.clone().into());
     wiro.insert("type".into(), field.type_name.clone().into());

@@ -20,6 +20,21 @@ pub fn to_wire(fields: &[Field], inputs: &Map<String, Value>) -> Map<String, Val
     body
 }
 
+/// The Run body for typed `inputs` that names every parameter, as Wiro's docs write a Run:
+/// one left out is sent as its default, or `""` (none) when it has no default.
+pub fn to_wire_every(fields: &[Field], inputs: &Map<String, Value>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|field| {
+            let value = match inputs.get(&field.id).or(field.default.as_ref()) {
+                Some(value) => wire_value(field, value),
+                None => Value::String(String::new()),
+            };
+            (field.wire.clone(), value)
+        })
+        .collect()
+}
+
 /// One typed value as the wire spells it.
 fn wire_value(field: &Field, value: &Value) -> Value {
     match (&field.kind, value) {
@@ -75,6 +90,21 @@ pub fn from_wire(
     fields: &[Field],
     body: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Vec<ParameterProblem>> {
+    let (inputs, problems) = read_wire(fields, body);
+    if problems.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The typed inputs of a Run `body` that read, and the problems of those that do not (see
+/// [`from_wire`]): rules between parameters can then still judge the readable ones, so every
+/// problem of a body is told at once.
+pub fn read_wire(
+    fields: &[Field],
+    body: &Map<String, Value>,
+) -> (Map<String, Value>, Vec<ParameterProblem>) {
     let mut inputs = Map::new();
     let mut problems = Vec::new();
     for field in fields {
@@ -108,11 +138,7 @@ pub fn from_wire(
             )),
         }
     }
-    if problems.is_empty() {
-        Ok(inputs)
-    } else {
-        Err(problems)
-    }
+    (inputs, problems)
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -188,6 +214,10 @@ pub(super) fn typed_value(field: &Field, value: &Value) -> Option<Value> {
             )),
             _ => None,
         },
+        FieldKind::Choice { numbers: true, .. } => {
+            let text = text()?;
+            text.parse::<i64>().ok().map(Value::from)
+        }
         FieldKind::Text { .. }
         | FieldKind::Choice { .. }
         | FieldKind::File
@@ -223,9 +253,12 @@ fn problem(field: &Field, value: &Value) -> Option<(&'static str, String)> {
             maximum,
             step,
         } => range_problem(value.as_f64()?, *minimum, *maximum, *step),
-        FieldKind::Choice { options } => {
-            let text = value.as_str()?;
-            if options.iter().any(|(allowed, _)| allowed == text) {
+        FieldKind::Choice { options, .. } => {
+            let text = match value {
+                Value::Number(number) => number.to_string(),
+                _ => value.as_str()?.to_owned(),
+            };
+            if options.iter().any(|(allowed, _)| *allowed == text) {
                 return None;
             }
             let allowed: Vec<&str> = options.iter().map(|(value, _)| value.as_str()).collect();
@@ -270,11 +303,35 @@ fn problem(field: &Field, value: &Value) -> Option<(&'static str, String)> {
                     "a URL holds a comma, which this model's list of URLs cannot carry".to_owned(),
                 )
             }),
-        FieldKind::Switch { .. }
-        | FieldKind::File
-        | FieldKind::Files { .. }
-        | FieldKind::Unknown { .. } => None,
+        FieldKind::File => {
+            let url = value.as_str()?;
+            (!is_http_url(url)).then(|| {
+                (
+                    "pattern",
+                    format!("{shown} is not an http(s) URL; give a public http:// or https:// address, such as the url a file upload returns"),
+                )
+            })
+        }
+        FieldKind::Switch { .. } | FieldKind::Files { .. } | FieldKind::Unknown { .. } => None,
     }
+}
+
+/// `http://` or `https://` (any case), then a host, and no white space: the schema's
+/// `HTTP_URL_PATTERN`, for a server that reads a Run body.
+fn is_http_url(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &text[8..]
+    } else if lower.starts_with("http://") {
+        &text[7..]
+    } else {
+        return false;
+    };
+    !text.chars().any(char::is_whitespace)
+        && rest
+            .chars()
+            .next()
+            .is_some_and(|first| !matches!(first, '/' | '?' | '#'))
 }
 
 /// The bound or step `number` breaks, in the words the node's schema would use.
@@ -308,10 +365,40 @@ fn range_problem(
 /// What a field takes, for a type error.
 fn expected(field: &Field) -> &'static str {
     match field.kind {
-        FieldKind::Integer { .. } => "a whole number",
+        FieldKind::Integer { .. } | FieldKind::Choice { numbers: true, .. } => "a whole number",
         FieldKind::Number { .. } => "a number",
         FieldKind::Switch { .. } => "a yes/no value the model knows",
         FieldKind::Files { .. } => "a list of URLs",
         _ => "text",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_http_url;
+
+    #[test]
+    fn a_url_to_fetch_needs_an_http_scheme_and_a_host() {
+        for good in [
+            "https://cdn1.wiro.ai/uploads/cat.png",
+            "http://127.0.0.1:8080/file?id=3",
+            "HTTPS://example.com",
+            "http://[::1]:3000/x.png",
+        ] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "cat.png",
+            "/tmp/cat.png",
+            "file:///tmp/cat.png",
+            "ftp://example.com/cat.png",
+            "https://",
+            "https:///cat.png",
+            "https://exa mple.com/",
+            "héllo://x",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
     }
 }
