@@ -182,7 +182,15 @@ impl<'de> Visitor<'de> for OptionsVisitor {
         if !text.starts_with('[') {
             return Ok(Options(Vec::new()));
         }
-        Ok(serde_json::from_str(text).unwrap_or(Options(Vec::new())))
+        match serde_json::from_str(text) {
+            Ok(options) => Ok(options),
+            // A list held in a string is read as the list is: an option it cannot read is
+            // named; a string that is no JSON at all is no list.
+            Err(problem) if serde_json::from_str::<&RawValue>(text).is_ok() => {
+                Err(de::Error::custom(problem))
+            }
+            Err(_) => Ok(Options(Vec::new())),
+        }
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Options, E> {
@@ -372,6 +380,10 @@ mod tests {
         }
         let problem = read_parameter_list(r#"[{"id": "a", "min": [1]}]"#).unwrap_err();
         assert!(problem.contains("parameters"), "{problem}");
+        let held =
+            json!([{"id": "a", "type": "select", "options": "[{\"label\": {\"en\": \"x\"}}]"}]);
+        let problem = read_parameter_list(&held.to_string()).unwrap_err();
+        assert!(problem.contains("expected a string"), "{problem}");
         let problem = read_parameter_list(r#"["prompt"]"#).unwrap_err();
         assert!(problem.contains("parameter definition"), "{problem}");
     }

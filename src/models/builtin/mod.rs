@@ -101,6 +101,8 @@ fn read(text: &str) -> Result<CatalogModel, String> {
         None => Vec::new(),
     };
     model.built_in = true;
+    // The schema stored with the model was derived before its rules were known.
+    model.inputs = model.input_schema();
     Ok(model)
 }
 
@@ -214,6 +216,23 @@ mod tests {
             ]
         );
         assert_eq!((&wire["seed"], &wire["style"]), (&json!(""), &json!("")));
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_meet_the_rules_and_go_out_whole() {
+        // A spreadsheet writes 8 as 8.0: it is still 8 s at 1080p, refused before sending.
+        let model = model("pixverse/text-to-video-v4").unwrap();
+        let inputs = body(json!({"prompt": "p", "quality": "1080p", "duration": 8.0}));
+        let problems = model.rule_problems(&inputs, &BTreeSet::new());
+        assert!(
+            problems.iter().any(|p| p.rule == "pixverse/1080p-max-5s"),
+            "{problems:?}"
+        );
+        let wire = model.to_wire(&body(json!({"prompt": "p", "duration": 8.0, "seed": 42.0})));
+        assert_eq!(
+            (&wire["duration"], &wire["seed"]),
+            (&json!("8"), &json!("42"))
+        );
     }
 
     #[test]

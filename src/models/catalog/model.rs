@@ -140,9 +140,15 @@ impl CatalogModel {
         Ok(model)
     }
 
-    /// The slug a Run is sent to: the clean one, which is URL-safe.
+    /// The slug a Run is sent to (and Task/List asked with): the clean one, which is URL-safe;
+    /// for a built-in model the raw one, as this crate has always sent it, so a Run whose
+    /// answer an earlier version lost is still looked for under the name it was sent with.
     pub fn run_slug(&self) -> String {
-        format!("{}/{}", self.cleanslugowner, self.cleanslugproject)
+        if self.built_in {
+            format!("{}/{}", self.slugowner, self.slugproject)
+        } else {
+            format!("{}/{}", self.cleanslugowner, self.cleanslugproject)
+        }
     }
 
     /// A title for palettes: Wiro's, or the slug.

@@ -15,7 +15,7 @@ pub fn to_wire(fields: &[Field], inputs: &Map<String, Value>) -> Map<String, Val
         let Some(value) = inputs.get(&field.id) else {
             continue;
         };
-        body.insert(field.wire.clone(), wire_value(field, value));
+        body.insert(field.wire.clone(), typed_wire_value(field, value));
     }
     body
 }
@@ -27,12 +27,25 @@ pub fn to_wire_every(fields: &[Field], inputs: &Map<String, Value>) -> Map<Strin
         .iter()
         .map(|field| {
             let value = match inputs.get(&field.id).or(field.default.as_ref()) {
-                Some(value) => wire_value(field, value),
+                Some(value) => typed_wire_value(field, value),
                 None => Value::String(String::new()),
             };
             (field.wire.clone(), value)
         })
         .collect()
+}
+
+/// A value as the wire spells it, read in the field's type first where it can be: a whole
+/// number written `8.0` goes out as `"8"`, the spelling the model's options and prices use.
+fn typed_wire_value(field: &Field, value: &Value) -> Value {
+    let whole = matches!(
+        field.kind,
+        FieldKind::Integer { .. } | FieldKind::Choice { numbers: true, .. }
+    );
+    match typed_value(field, value).filter(|_| whole) {
+        Some(typed) => wire_value(field, &typed),
+        None => wire_value(field, value),
+    }
 }
 
 /// One typed value as the wire spells it.
@@ -216,7 +229,14 @@ pub(super) fn typed_value(field: &Field, value: &Value) -> Option<Value> {
         },
         FieldKind::Choice { numbers: true, .. } => {
             let text = text()?;
-            text.parse::<i64>().ok().map(Value::from)
+            // `8.0` (a spreadsheet's number) is the whole number 8, as for an integer.
+            text.parse::<i64>()
+                .ok()
+                .or_else(|| {
+                    let float = text.parse::<f64>().ok()?;
+                    (float.fract() == 0.0 && float.abs() < 9e15).then_some(float as i64)
+                })
+                .map(Value::from)
         }
         FieldKind::Text { .. }
         | FieldKind::Choice { .. }
