@@ -336,22 +336,31 @@ fn problem(field: &Field, value: &Value) -> Option<(&'static str, String)> {
     }
 }
 
-/// `http://` or `https://` (any case), then a host, and no white space: the schema's
-/// `HTTP_URL_PATTERN`, for a server that reads a Run body.
+/// `http://` or `https://` (any case), then a host (after any `user@`; an IPv6 literal in
+/// brackets), a port of digits if any, and no white space or control characters: what the
+/// schema's `HTTP_URL_PATTERN` says, and more, for a server that reads a Run body.
 fn is_http_url(text: &str) -> bool {
-    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &text[8..]
-    } else if lower.starts_with("http://") {
-        &text[7..]
-    } else {
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((scheme, rest)) = text.split_once("://") else {
         return false;
     };
-    !text.chars().any(char::is_whitespace)
-        && rest
-            .chars()
-            .next()
-            .is_some_and(|first| !matches!(first, '/' | '?' | '#'))
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, after)| after);
+    let (host, port) = match host_and_port.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':').unwrap_or(after)),
+            None => return false,
+        },
+        None => host_and_port.split_once(':').unwrap_or((host_and_port, "")),
+    };
+    !host.is_empty() && port.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The bound or step `number` breaks, in the words the node's schema would use.
@@ -417,6 +426,9 @@ mod tests {
             "https:///cat.png",
             "https://exa mple.com/",
             "héllo://x",
+            "https://user@/a.png",
+            "https://example.com:port/x.png",
+            "https://example.com/\u{7}bell",
         ] {
             assert!(!is_http_url(bad), "{bad}");
         }
