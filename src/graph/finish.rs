@@ -1,5 +1,6 @@
 //! Finishing a node that came back: its outputs (or failure) into the journal, the report and
-//! the schedule. A paid node's failure is journaled only when it proves nothing is left started.
+//! the schedule. A paid node's Run answer is synced first; its failure is journaled only when it
+//! proves nothing is left started.
 
 use super::executor::ActiveRun;
 use super::journal::JournalEvent;
@@ -22,6 +23,10 @@ impl ActiveRun<'_> {
         let spec = target.spec();
         let key = &self.keys[position];
         self.reports[position].elapsed = elapsed;
+        if spec.spends_money {
+            // The Run's answer reaches the disk before anything uses the node's task.
+            self.journal.settle()?;
+        }
         match result {
             Ok(outputs) => {
                 self.journal.record(

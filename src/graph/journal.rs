@@ -1,9 +1,16 @@
 //! The run journal: an append-only JSON-lines file of what each node did, written the moment
-//! it happens, so a run started again resumes instead of paying again. The steps of a paid Run
-//! are synced to disk before the run goes on; a finished or failed node's line is synced with
-//! the next synced line or when the journal closes (a crash of the process loses none of
-//! them; a power cut could lose such a line, which costs a free node running again, never a
-//! payment).
+//! it happens, so a run started again resumes instead of paying again.
+//!
+//! Every line is written (so a crash of the process loses none) when it happens; what reaches
+//! the disk when is decided by what a power cut could cost:
+//! - a Run about to be sent (`submitting`) is synced before the request leaves, with every
+//!   line before it: a lost answer is then looked for in Task/List, never sent blind;
+//! - a Run's answer (`task_started`, `refused`) is written at once and synced with the next
+//!   Run's `submitting` line, or by [`Journal::settle`], which the executor calls before
+//!   anything uses the node's task. Runs are sent one at a time, so in a busy table one sync
+//!   covers one Run's answer and the next Run's start;
+//! - a finished or failed node's line is synced with the next sync or when the journal closes
+//!   (losing it costs a free node running again, never a payment).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -50,13 +57,11 @@ pub enum JournalEvent {
 }
 
 impl JournalEvent {
-    /// A step of a paid Run, which must be on disk before the run goes on.
-    fn is_paid_step(&self) -> bool {
+    /// A Run's answer, which must be on disk before the run goes on past the node.
+    fn is_run_answer(&self) -> bool {
         matches!(
             self,
-            JournalEvent::Submitting
-                | JournalEvent::Refused { .. }
-                | JournalEvent::TaskStarted { .. }
+            JournalEvent::Refused { .. } | JournalEvent::TaskStarted { .. }
         )
     }
 }
@@ -84,6 +89,10 @@ pub struct Journal {
     /// outputs, which as text take a fraction of the memory they take as values. A line is
     /// read again when it is asked for (once per node and run).
     latest: HashMap<(Box<str>, Box<str>), Box<str>>,
+    /// A Run's answer was written since the last sync: [`Journal::settle`] syncs it.
+    answer_unsynced: bool,
+    /// How many times the journal was synced (what the tests see of the policy).
+    syncs: u64,
 }
 
 impl Journal {
@@ -135,6 +144,8 @@ impl Journal {
             path: path.to_owned(),
             file,
             latest,
+            answer_unsynced: false,
+            syncs: 0,
         })
     }
 
@@ -175,10 +186,12 @@ impl Journal {
             .collect()
     }
 
-    /// Appends an event; a paid Run's step (about to be sent, refused, accepted) is synced
-    /// to disk before returning.
+    /// Appends an event. A Run about to be sent is synced to disk (with every line before it)
+    /// before returning; a Run's answer is owed a sync, paid by the next `submitting` line or
+    /// by [`Journal::settle`].
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
-        let sync = event.is_paid_step();
+        let sync = matches!(event, JournalEvent::Submitting);
+        let answer = event.is_run_answer();
         let entry = JournalEntry {
             node: node.to_owned(),
             key: key.to_owned(),
@@ -192,11 +205,30 @@ impl Journal {
         line.push('\n');
         self.file.write_all(line.as_bytes())?;
         if sync {
-            self.file.sync_data()?;
+            self.sync()?;
+        } else if answer {
+            self.answer_unsynced = true;
         }
         line.pop();
         self.latest
             .insert((entry.node.into(), entry.key.into()), line.into());
+        Ok(())
+    }
+
+    /// Syncs a Run's answer written since the last sync; nothing when the next Run's
+    /// `submitting` line already took it to the disk. Called before a paid node's task is
+    /// used, so a task the run goes on with is on disk.
+    pub fn settle(&mut self) -> std::io::Result<()> {
+        if self.answer_unsynced {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync_data()?;
+        self.answer_unsynced = false;
+        self.syncs += 1;
         Ok(())
     }
 }
@@ -256,6 +288,53 @@ mod tests {
             a,
             input_key("t", 2, &json!({"a": 1, "b": {"c": 2, "d": 3}}))
         );
+    }
+
+    #[test]
+    fn a_run_is_on_disk_before_it_is_sent_and_its_answer_before_its_task_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join(JOURNAL_FILE), false).unwrap();
+        let task = |id: &str| JournalEvent::TaskStarted {
+            task: TaskHandle {
+                taskid: id.into(),
+                socketaccesstoken: "t".into(),
+            },
+        };
+        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        assert_eq!(journal.syncs, 1, "a Run is synced before it is sent");
+        journal.record("a", "k", task("1")).unwrap();
+        assert_eq!(journal.syncs, 1, "its answer waits for the next sync");
+        // The next Run's sync takes the first one's answer along: settling costs nothing.
+        journal.record("b", "k", JournalEvent::Submitting).unwrap();
+        journal.settle().unwrap();
+        assert_eq!(journal.syncs, 2);
+        // The last Run's answer has no Run after it: settling syncs it, once.
+        journal.record("b", "k", task("2")).unwrap();
+        journal
+            .record(
+                "b",
+                "k",
+                JournalEvent::Finished {
+                    outputs: Value::Null,
+                },
+            )
+            .unwrap();
+        assert_eq!(journal.syncs, 2, "a finished node's line is not synced");
+        journal.settle().unwrap();
+        journal.settle().unwrap();
+        assert_eq!(journal.syncs, 3);
+        // A refusal is an answer too.
+        journal
+            .record(
+                "c",
+                "k",
+                JournalEvent::Refused {
+                    reason: "96".into(),
+                },
+            )
+            .unwrap();
+        journal.settle().unwrap();
+        assert_eq!(journal.syncs, 4);
     }
 
     #[test]

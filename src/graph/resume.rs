@@ -42,7 +42,7 @@ impl Resume {
 
 /// What to do with a node given the journal, checked against the world: a paid task that
 /// ended without a result is submitted again (it was not billed), and a finished node whose
-/// files are gone runs again. `note` hears why a journaled result is not used.
+/// files are gone or not their recorded size runs again. `note` hears why a journaled result is not used.
 pub(crate) async fn decide(
     journal: &SharedJournal,
     node: &str,
@@ -64,15 +64,17 @@ pub(crate) async fn decide(
         }
     }
     if let Resume::Finished(outputs) = &resume {
-        if let Some(gone) = spec
-            .kinds
-            .local_paths(outputs)
-            .into_iter()
-            .find(|path| !path.exists())
-        {
+        // Downloads are not synced before they take their name: a file a power cut cut short
+        // is fetched again, as is one that was deleted.
+        for file in spec.kinds.local_files(outputs) {
+            let why = match std::fs::metadata(&file.path) {
+                Err(_) => "is gone",
+                Ok(found) if found.len() != file.size => "is not the size it was downloaded at",
+                Ok(_) => continue,
+            };
             note(format!(
-                "{} is gone: running the node again",
-                gone.display()
+                "{} {why}: running the node again",
+                file.path.display()
             ));
             return None;
         }
@@ -112,7 +114,8 @@ impl SharedJournal {
             .map(|journal| lock(journal).path().to_owned())
     }
 
-    /// Appends an event (synced to disk); nothing when there is no journal.
+    /// Appends an event (see [`Journal::record`] for when it is synced); nothing when there is
+    /// no journal.
     pub(crate) fn record(
         &self,
         node: &str,
@@ -129,6 +132,19 @@ impl SharedJournal {
                 path: journal.path().to_owned(),
                 source,
             })
+    }
+
+    /// Syncs a Run's answer not on disk yet (see [`Journal::settle`]); nothing when there is
+    /// no journal.
+    pub(crate) fn settle(&self) -> Result<(), RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(());
+        };
+        let mut journal = lock(journal);
+        journal.settle().map_err(|source| RunError::Journal {
+            path: journal.path().to_owned(),
+            source,
+        })
     }
 
     /// Whether an earlier run already did (or may have paid for) this node with these inputs.

@@ -79,6 +79,7 @@ impl ActiveRun<'_> {
                             &key,
                             JournalEvent::TaskStarted { task: task.clone() },
                         )?;
+                        self.journal.settle()?;
                         self.tasks.track(&task.taskid);
                         let how = format!(
                             "an earlier run's answer was lost, but its Run created task {}: adopted, not sent again",

@@ -72,9 +72,12 @@ pub(crate) async fn submit_run(
                 }
                 answer => answer,
             };
-            // Claimed before the next Run may leave, in any process sharing the run's claims.
-            // A claim that cannot be written loses no task: the node still returns it.
+            // Claimed and journaled before the next Run may leave, in any process sharing the
+            // run's claims (one sync of the journal then takes this answer and the next Run's
+            // start to the disk). A claim or line that cannot be written loses no task: the
+            // node still returns it.
             if let Ok(handle) = &answer {
+                ctx.progress.emit(NodeEvent::TaskStarted(handle.clone()));
                 if let Err(error) = ctx.tasks.claim_shared(&handle.taskid) {
                     ctx.progress.emit(NodeEvent::Log {
                         line: format!(
@@ -205,10 +208,9 @@ fn cannot_tell(lost: ApiError, model: &str, reason: &str) -> ApiError {
     }
 }
 
-/// The Run was accepted: report the task at once, and stop it if the run was cancelled
-/// while the request was out.
+/// The Run was accepted (and reported): report it queued, and stop it if the run was
+/// cancelled while the request was out.
 async fn accepted(ctx: &NodeContext, handle: TaskHandle) -> Result<StartedTask, NodeError> {
-    ctx.progress.emit(NodeEvent::TaskStarted(handle.clone()));
     ctx.progress.emit(NodeEvent::TaskStatus {
         status: TaskStatus::Queue,
     });
