@@ -1,7 +1,7 @@
 //! One try of a download: a GET that appends to the partial file, its answer judged by status,
 //! by `Content-Length` against the announced size, and by where its body ended.
 
-use std::io::Seek;
+use std::io::{Seek, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,6 +14,12 @@ use super::client::MAX_REDIRECTS;
 use super::download::on_blocking_thread;
 use super::file_sink::FileSink;
 use super::{Client, DownloadProgress, Error, Result};
+
+/// A body of at most this many bytes is gathered in memory and written in one trip to a
+/// blocking thread: a batch fetches thousands of small clips, and feeding a writer thread
+/// chunk by chunk costs a thread hand-off per chunk. Larger bodies stream through a
+/// [`FileSink`] in constant memory.
+const GATHER_UP_TO: u64 = 1024 * 1024;
 
 /// One open download: the temporary file, its hash so far, and what the server announced.
 pub(super) struct Partial {
@@ -77,6 +83,12 @@ impl Partial {
         response: &mut reqwest::Response,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> Result<Option<reqwest::Error>> {
+        if response
+            .content_length()
+            .is_some_and(|length| length <= GATHER_UP_TO)
+        {
+            return self.gather_body(response, on_progress).await;
+        }
         // The body is written and hashed on other threads while the next chunk is read.
         let sink = FileSink::start(
             Arc::clone(&self.file),
@@ -101,6 +113,40 @@ impl Partial {
             });
         };
         self.hasher = sink.finish().await.map_err(|e| Error::io(&self.path, e))?;
+        Ok(cut)
+    }
+
+    /// A small body (its `Content-Length` at most [`GATHER_UP_TO`]): gathered in memory, then
+    /// written and hashed in one trip to a blocking thread, what came of it even when the
+    /// connection was cut (the next try resumes after it).
+    async fn gather_body(
+        &mut self,
+        response: &mut reqwest::Response,
+        on_progress: &mut (impl FnMut(DownloadProgress) + Send),
+    ) -> Result<Option<reqwest::Error>> {
+        let mut body = Vec::new();
+        let cut = loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            };
+            body.extend_from_slice(&chunk);
+            self.received += chunk.len() as u64;
+            on_progress(DownloadProgress {
+                received: self.received,
+                total: self.total,
+            });
+        };
+        let file = Arc::clone(&self.file);
+        let mut hasher = std::mem::take(&mut self.hasher);
+        let path = self.path.clone();
+        self.hasher = on_blocking_thread(&self.path, move || {
+            (&*file).write_all(&body).map_err(|e| Error::io(path, e))?;
+            hasher.update(&body);
+            Ok(hasher)
+        })
+        .await?;
         Ok(cut)
     }
 
