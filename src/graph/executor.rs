@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +17,7 @@ use super::journal::JOURNAL_FILE;
 use super::resume::SharedJournal;
 use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
+use super::start::server_identity;
 use super::{
     validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
 };
@@ -86,6 +88,8 @@ pub struct Executor {
     pub(super) registry: Registry,
     pub(super) client: Client,
     pub(super) options: RunOptions,
+    /// The client's server as journal keys name it (read once, not per node).
+    pub(super) server: Value,
 }
 
 pub(super) type Emit = Arc<dyn Fn(RunEvent) + Send + Sync>;
@@ -112,10 +116,12 @@ pub(super) struct ActiveRun<'a> {
 impl Executor {
     /// An executor over these nodes and this client.
     pub fn new(registry: Registry, client: Client, options: RunOptions) -> Self {
+        let server = Value::String(server_identity(&client.config().base_url));
         Self {
             registry,
             client,
             options,
+            server,
         }
     }
 

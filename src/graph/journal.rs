@@ -243,30 +243,79 @@ impl Drop for Journal {
 /// The journal key of a node run: SHA-256 over its type, version and inputs, with object keys
 /// sorted so that key order in a file does not matter.
 pub fn input_key(type_id: &str, version: u32, inputs: &Value) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(type_id.as_bytes());
-    hasher.update(version.to_le_bytes());
-    hasher.update(canonical(inputs).as_bytes());
-    hex::encode(hasher.finalize())
+    key_of(type_id, version, |out| canonical(out, inputs))
 }
 
-fn canonical(value: &Value) -> String {
+/// The key [`input_key`] gives the object of these `fields`, without building the object
+/// (which would copy every input once more for each node of every row).
+pub(crate) fn fields_key(type_id: &str, version: u32, mut fields: Vec<(&str, &Value)>) -> String {
+    fields.sort_unstable_by_key(|(name, _)| *name);
+    key_of(type_id, version, |out| {
+        canonical_object(out, fields.iter().map(|(name, value)| (*name, *value)))
+    })
+}
+
+fn key_of(type_id: &str, version: u32, inputs: impl FnOnce(&mut Hashed)) -> String {
+    let mut hasher = Hashed(Sha256::new());
+    hasher.0.update(type_id.as_bytes());
+    hasher.0.update(version.to_le_bytes());
+    inputs(&mut hasher);
+    hex::encode(hasher.0.finalize())
+}
+
+/// Bytes written straight into the digest.
+struct Hashed(Sha256);
+
+impl Write for Hashed {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `value` as compact JSON with every object's keys sorted (the bytes keys are made of,
+/// unchanged since the first journal: a new form would make every earlier run start over).
+fn canonical(out: &mut Hashed, value: &Value) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let fields: Vec<String> = keys
-                .into_iter()
-                .map(|key| format!("{}:{}", Value::String(key.clone()), canonical(&map[key])))
+            let mut fields: Vec<(&str, &Value)> = map
+                .iter()
+                .map(|(key, value)| (key.as_str(), value))
                 .collect();
-            format!("{{{}}}", fields.join(","))
+            fields.sort_unstable_by_key(|(key, _)| *key);
+            canonical_object(out, fields.into_iter());
         }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
+        Value::Array(items) => {
+            out.0.update(b"[");
+            for (at, item) in items.iter().enumerate() {
+                if at > 0 {
+                    out.0.update(b",");
+                }
+                canonical(out, item);
+            }
+            out.0.update(b"]");
+        }
+        // Writing into a digest cannot fail.
+        other => serde_json::to_writer(out, other).expect("a JSON scalar writes"),
     }
+}
+
+/// Writes an object of fields already in key order.
+fn canonical_object<'v>(out: &mut Hashed, fields: impl Iterator<Item = (&'v str, &'v Value)>) {
+    out.0.update(b"{");
+    for (at, (key, value)) in fields.enumerate() {
+        if at > 0 {
+            out.0.update(b",");
+        }
+        serde_json::to_writer(&mut *out, key).expect("a JSON string writes");
+        out.0.update(b":");
+        canonical(out, value);
+    }
+    out.0.update(b"}");
 }
 
 #[cfg(test)]
@@ -274,6 +323,32 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn keys_are_the_ones_earlier_versions_wrote() {
+        // Pinned: a journal written by any earlier version must still find its nodes.
+        let value = json!({"b": [1, 2.5, "x\"y\n", null, true, {"z": 1, "a": "é"}],
+            "a": {"server": "https://api.wiro.ai/v1"}, "ünï": -3});
+        assert_eq!(
+            input_key("pixverse/text-to-video-v4", 3, &value),
+            "c2b897c22684e9abf6c6e10943e17d46f1e98dbb49861c87ef9b6696f6054a34"
+        );
+        assert_eq!(
+            input_key("t", 1, &Value::Null),
+            "38f806647712a46a5b25174241c22509c636876418142ae2d859e889e28051ae"
+        );
+        let inputs = json!({"prompt": "a fox", "seed": 7});
+        let server = json!("http://127.0.0.1:1/v1");
+        let pinned = "879c93e23a913bb917f9c43892d18b5683bd7103783b15690e3bd25c05b50e40";
+        let whole = json!({"facts": null, "inputs": inputs, "server": server});
+        assert_eq!(input_key("t", 1, &whole), pinned);
+        let fields = vec![
+            ("server", &server),
+            ("inputs", &inputs),
+            ("facts", &Value::Null),
+        ];
+        assert_eq!(fields_key("t", 1, fields), pinned);
+    }
 
     #[test]
     fn keys_ignore_field_order_but_not_values() {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::executor::ActiveRun;
 use super::inputs::resolve_inputs;
-use super::journal::{input_key, JournalEvent};
+use super::journal::{fields_key, JournalEvent};
 use super::resume::{decide, Resume};
 use super::schedule::SkipReason;
 use super::{NodeOutcome, RunError, RunEvent};
@@ -104,15 +104,13 @@ impl ActiveRun<'_> {
     /// emulator) is never waited on at another.
     fn key(&self, target: &dyn Node, inputs: &Value) -> String {
         let spec = target.spec();
-        input_key(
-            &spec.type_id,
-            spec.version,
-            &serde_json::json!({
-                                "server": server_identity(&self.executor.client.config().base_url),
-                "inputs": inputs,
-                "facts": target.resume_facts(&self.executor.options.input_dir, inputs),
-            }),
-        )
+        let facts = target.resume_facts(&self.executor.options.input_dir, inputs);
+        let fields = vec![
+            ("server", &self.executor.server),
+            ("inputs", inputs),
+            ("facts", &facts),
+        ];
+        fields_key(&spec.type_id, spec.version, fields)
     }
 
     fn spawn(&mut self, position: usize, target: Arc<dyn Node>, inputs: Value, key: String) {
@@ -240,7 +238,7 @@ impl ActiveRun<'_> {
 
 /// The server's address as a journal key holds it: the same server however its URL is typed
 /// (`.../v1` or `.../v1/`, `HTTP://API.wiro.ai`, a default port spelled out).
-fn server_identity(base_url: &str) -> String {
+pub(super) fn server_identity(base_url: &str) -> String {
     match reqwest::Url::parse(base_url.trim()) {
         Ok(url) => url.as_str().trim_end_matches('/').to_owned(),
         Err(_) => base_url.trim().trim_end_matches('/').to_owned(),
