@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::support::{submit_run, StartedTask};
 use crate::models::builtin;
+use crate::models::catalog::misspelled_numbers;
 use crate::node::{InputProblem, NodeContext, NodeError, PricedRun, TypedNode};
 
 /// Runs any model.
@@ -79,16 +80,16 @@ impl TypedNode for ModelRun {
     }
 }
 
-/// The problems of a built-in model's parameters (its definitions and the rules between
-/// them), each at `parameters/FIELD`; none for any other model (the server judges those).
+/// The problems of a built-in model's parameters (its definitions, the rules between them,
+/// and whole numbers spelled otherwise than the model reads them: the body is sent as
+/// written), each at `parameters/FIELD`; none for any other model (the server judges those).
 fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
     let Some(model) = builtin::model(model) else {
         return Vec::new();
     };
-    model
-        .check_wire(parameters)
-        .err()
-        .unwrap_or_default()
+    let mut problems = model.check_wire(parameters).err().unwrap_or_default();
+    problems.extend(misspelled_numbers(model.fields(), parameters));
+    problems
         .into_iter()
         .map(|problem| {
             let path = if problem.field.is_empty() {
@@ -119,5 +120,38 @@ mod tests {
             ("parameters/duration", "pixverse/1080p-max-5s")
         );
         assert!(known_model_problems("someone/else", parameters).is_empty());
+    }
+
+    #[test]
+    fn a_whole_number_spelled_otherwise_is_refused_with_the_spelling_to_send() {
+        // Sent as written, "7.0" and 8.0 would reach the server as "7.0" and "8.0".
+        let parameters = json!({ "prompt": "a fox", "seed": "7.0", "duration": 8.0 });
+        let problems =
+            known_model_problems("PixVerse/text-to-video-v4", parameters.as_object().unwrap());
+        let found: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|problem| (problem.path.as_str(), problem.rule.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("parameters/duration", "whole-number"),
+                ("parameters/seed", "whole-number")
+            ]
+        );
+        assert!(
+            problems[1].message.contains("send \"7\""),
+            "{}",
+            problems[1].message
+        );
+        // Written as the model reads them, numbers or strings, they pass.
+        for fine in [
+            json!({ "prompt": "a fox", "seed": "7", "duration": 8 }),
+            json!({ "prompt": "a fox", "seed": 7, "duration": "5" }),
+        ] {
+            let problems =
+                known_model_problems("PixVerse/text-to-video-v4", fine.as_object().unwrap());
+            assert!(problems.is_empty(), "{fine}: {problems:?}");
+        }
     }
 }

@@ -44,4 +44,4 @@ pub use model::{clean_slug, CatalogModel};
 pub use rules::{rule_problems, ModelRule, RULE_ID_KEY};
 pub use schema::{input_schema, ENUM_LABELS_KEY, STEP_KEY, WIRO_PARAMETER_KEY};
 pub use sync::{sync, SyncReport, SyncScope};
-pub use wire::{from_wire, off_step, read_wire, to_wire, to_wire_every};
+pub use wire::{from_wire, misspelled_numbers, off_step, read_wire, to_wire, to_wire_every};

@@ -48,6 +48,40 @@ fn typed_wire_value(field: &Field, value: &Value) -> Value {
     }
 }
 
+/// The parameters of a Run body sent as written (`wiro/model.run`) that the model reads as
+/// a whole number but that would go out spelled otherwise: `"seed": "7.0"` or `8.0` pass as 7
+/// and 8 (and meet the model's rules as those), but the server would get `"7.0"` and `"8.0"`.
+/// Each is refused with the spelling to send.
+pub fn misspelled_numbers(fields: &[Field], body: &Map<String, Value>) -> Vec<ParameterProblem> {
+    let mut problems = Vec::new();
+    for field in fields {
+        if !matches!(
+            field.kind,
+            FieldKind::Integer { .. } | FieldKind::Choice { numbers: true, .. }
+        ) {
+            continue;
+        }
+        let Some(sent) = body.get(&field.wire).or_else(|| body.get(&field.id)) else {
+            continue;
+        };
+        let Some(typed) = typed_value(field, sent).filter(|_| !is_empty(sent)) else {
+            continue; // absent, or not a number at all: read_wire names it
+        };
+        let spelled = wire_value(field, &typed);
+        if wire_value(field, sent) != spelled {
+            problems.push(ParameterProblem::new(
+                &field.id,
+                "whole-number",
+                format!(
+                    "{} would be sent as written; send {spelled} (the model reads whole numbers written so)",
+                    crate::models::shown(sent)
+                ),
+            ));
+        }
+    }
+    problems
+}
+
 /// One typed value as the wire spells it.
 fn wire_value(field: &Field, value: &Value) -> Value {
     match (&field.kind, value) {
