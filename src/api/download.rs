@@ -182,12 +182,15 @@ impl Client {
                 ));
             }
         }
-        // Complete, it takes its name. It is not synced first: the kernel writes it back on
-        // its own, and a power cut that cost its content costs only a download (free) — a
-        // resumed run trusts a journaled file only while its size is the one recorded.
-        tokio::fs::rename(&part_path, &final_path)
-            .await
-            .map_err(|e| Error::io(&final_path, e))?;
+        // On disk before it takes its name, so that no one (the journal included) sees a
+        // complete file the disk does not hold; both in one trip to a blocking thread.
+        let file = Arc::clone(&partial.file);
+        let (part, done) = (part_path.clone(), final_path.clone());
+        on_blocking_thread(&part_path, move || {
+            file.sync_all().map_err(|e| Error::io(&part, e))?;
+            std::fs::rename(&part, &done).map_err(|e| Error::io(done, e))
+        })
+        .await?;
         leftover.0 = None;
         Ok(LocalFile {
             path: final_path,

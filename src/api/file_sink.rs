@@ -20,8 +20,8 @@ const QUEUED_CHUNKS: usize = 4;
 /// A body of at least this many bytes still to come is hashed on a thread of its own.
 const HASH_APART_FROM: u64 = 8 * 1024 * 1024;
 
-/// After this many bytes written, the disk is asked to start writing them out, so a large
-/// file goes to the disk as it arrives instead of piling up as dirty memory.
+/// After this many bytes written, the disk is asked to start writing them out, so the sync
+/// that ends a download waits for the last few MiB, not for the whole file.
 const FLUSH_EVERY: usize = 8 * 1024 * 1024;
 
 /// Writes chunks (and hashes them, unless a hasher thread does) until [`FileSink::finish`].
@@ -119,12 +119,12 @@ fn write_all(
 fn start_writeback(file: &File) {
     use std::os::fd::AsRawFd;
     // SAFETY: a valid open descriptor; offset 0 and length 0 mean the whole file. A failure
-    // only leaves the writing to the kernel's own schedule, so its result is not needed.
+    // only means the final sync does all the work, so its result is not needed.
     unsafe {
         libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
     }
 }
 
-/// Elsewhere the kernel writes the file back on its own schedule.
+/// Elsewhere the final sync writes the whole file.
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File) {}

@@ -185,13 +185,7 @@ impl<'a, F: FnMut(TaskEvent)> Waiting<'a, F> {
             printed_log: 0,
             last_socket_line: None,
             poll_every: options.min_poll,
-            // With a socket, its frames tell of the task and the first poll is a check a
-            // little later (it still comes at once when the socket fails); without, at once.
-            next_poll: if socket_live {
-                Instant::now() + options.min_poll
-            } else {
-                Instant::now()
-            },
+            next_poll: Instant::now(),
         }
     }
 

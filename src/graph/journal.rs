@@ -143,8 +143,10 @@ impl Journal {
         Ok(Self {
             path: path.to_owned(),
             file,
+            // An earlier run that crashed may have left a Run's answer written but not
+            // synced: the first settle takes it to the disk before this run uses the task.
+            answer_unsynced: !latest.is_empty(),
             latest,
-            answer_unsynced: false,
             syncs: 0,
         })
     }
@@ -188,7 +190,7 @@ impl Journal {
 
     /// Appends an event. A Run about to be sent is synced to disk (with every line before it)
     /// before returning; a Run's answer is owed a sync, paid by the next `submitting` line or
-    /// by [`Journal::settle`].
+    /// by [`Journal::settle`]: call it before going on with the task.
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
         let sync = matches!(event, JournalEvent::Submitting);
         let answer = event.is_run_answer();
@@ -410,6 +412,24 @@ mod tests {
             .unwrap();
         journal.settle().unwrap();
         assert_eq!(journal.syncs, 4);
+    }
+
+    #[test]
+    fn a_reopened_journal_syncs_what_an_earlier_run_left_before_its_task_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut journal = Journal::open(&path, false).unwrap();
+        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        drop(journal);
+        // The earlier run may have crashed with its Run's answer written but not synced.
+        let mut reopened = Journal::open(&path, false).unwrap();
+        reopened.settle().unwrap();
+        reopened.settle().unwrap();
+        assert_eq!(reopened.syncs, 1);
+        drop(reopened);
+        let mut fresh = Journal::open(&path, true).unwrap();
+        fresh.settle().unwrap();
+        assert_eq!(fresh.syncs, 0);
     }
 
     #[test]

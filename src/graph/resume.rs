@@ -42,7 +42,7 @@ impl Resume {
 
 /// What to do with a node given the journal, checked against the world: a paid task that
 /// ended without a result is submitted again (it was not billed), and a finished node whose
-/// files are gone or not their recorded size runs again. `note` hears why a journaled result is not used.
+/// files are gone runs again. `note` hears why a journaled result is not used.
 pub(crate) async fn decide(
     journal: &SharedJournal,
     node: &str,
@@ -64,17 +64,15 @@ pub(crate) async fn decide(
         }
     }
     if let Resume::Finished(outputs) = &resume {
-        // Downloads are not synced before they take their name: a file a power cut cut short
-        // is fetched again, as is one that was deleted.
-        for file in spec.kinds.local_files(outputs) {
-            let why = match std::fs::metadata(&file.path) {
-                Err(_) => "is gone",
-                Ok(found) if found.len() != file.size => "is not the size it was downloaded at",
-                Ok(_) => continue,
-            };
+        if let Some(gone) = spec
+            .kinds
+            .local_paths(outputs)
+            .into_iter()
+            .find(|path| !path.exists())
+        {
             note(format!(
-                "{} {why}: running the node again",
-                file.path.display()
+                "{} is gone: running the node again",
+                gone.display()
             ));
             return None;
         }

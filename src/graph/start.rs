@@ -53,6 +53,11 @@ impl ActiveRun<'_> {
         } else {
             decide(&self.journal, &node.id, &key, spec, client, note).await
         };
+        if spec.spends_money && resume.is_some() {
+            // A task read back from the journal is on disk before this run uses it (the run
+            // that wrote it may have crashed before syncing it).
+            self.journal.settle()?;
+        }
         match resume {
             Some(Resume::Finished(outputs)) => {
                 self.reuse(position, outputs, "finished earlier".into());
@@ -203,8 +208,9 @@ impl ActiveRun<'_> {
     }
 
     /// A node's progress sink: forwards events, and journals a paid Run's steps the moment
-    /// they happen — about to be sent, refused, accepted with its task — before anything else
-    /// can lose them. A Run that cannot be journaled is not sent.
+    /// they happen — about to be sent, refused, accepted with its task — so a crash of the
+    /// process loses none (see [`super::journal`] for what a power cut could). A Run that
+    /// cannot be journaled is not sent.
     fn progress_sink(&self, node: &str, key: &str) -> ProgressSink {
         let node = node.to_owned();
         let key = key.to_owned();

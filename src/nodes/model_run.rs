@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::support::{submit_run, StartedTask};
 use crate::models::builtin;
 use crate::models::catalog::misspelled_numbers;
+use crate::models::ParameterProblem;
 use crate::node::{InputProblem, NodeContext, NodeError, PricedRun, TypedNode};
 
 /// Runs any model.
@@ -72,7 +73,17 @@ impl TypedNode for ModelRun {
     }
 
     fn check(input: &Self::Input) -> Vec<InputProblem> {
-        known_model_problems(&input.model, &input.parameters)
+        let mut problems = known_model_problems(&input.model, &input.parameters);
+        // Judged only when the Run is about to be sent, never when a workflow is validated:
+        // a workflow that ran (and paid) with such a spelling must still resume as it is.
+        if let Some(model) = builtin::model(&input.model) {
+            problems.extend(
+                misspelled_numbers(model.fields(), &input.parameters)
+                    .into_iter()
+                    .map(at_parameter),
+            );
+        }
+        problems
     }
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
@@ -80,26 +91,29 @@ impl TypedNode for ModelRun {
     }
 }
 
-/// The problems of a built-in model's parameters (its definitions, the rules between them,
-/// and whole numbers spelled otherwise than the model reads them: the body is sent as
-/// written), each at `parameters/FIELD`; none for any other model (the server judges those).
+/// The problems of a built-in model's parameters (its definitions and the rules between
+/// them), each at `parameters/FIELD`; none for any other model (the server judges those).
 fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
     let Some(model) = builtin::model(model) else {
         return Vec::new();
     };
-    let mut problems = model.check_wire(parameters).err().unwrap_or_default();
-    problems.extend(misspelled_numbers(model.fields(), parameters));
-    problems
+    model
+        .check_wire(parameters)
+        .err()
+        .unwrap_or_default()
         .into_iter()
-        .map(|problem| {
-            let path = if problem.field.is_empty() {
-                "parameters".to_owned()
-            } else {
-                format!("parameters/{}", problem.field)
-            };
-            InputProblem::new(path, problem.rule, problem.message)
-        })
+        .map(at_parameter)
         .collect()
+}
+
+/// A parameter's problem at `parameters/FIELD`.
+fn at_parameter(problem: ParameterProblem) -> InputProblem {
+    let path = if problem.field.is_empty() {
+        "parameters".to_owned()
+    } else {
+        format!("parameters/{}", problem.field)
+    };
+    InputProblem::new(path, problem.rule, problem.message)
 }
 
 crate::register_node!(ModelRun);
@@ -123,11 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_number_spelled_otherwise_is_refused_with_the_spelling_to_send() {
+    fn a_whole_number_spelled_otherwise_is_refused_before_it_is_sent_with_the_spelling_to_send() {
         // Sent as written, "7.0" and 8.0 would reach the server as "7.0" and "8.0".
+        let input = |parameters: &Value| ModelRunInput {
+            model: "PixVerse/text-to-video-v4".into(),
+            parameters: parameters.as_object().unwrap().clone(),
+        };
         let parameters = json!({ "prompt": "a fox", "seed": "7.0", "duration": 8.0 });
-        let problems =
-            known_model_problems("PixVerse/text-to-video-v4", parameters.as_object().unwrap());
+        // Validation lets it pass: a workflow that ran (and paid) with it resumes as it is ...
+        let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters": parameters });
+        assert!(ModelRun::check_partial(node.as_object().unwrap()).is_empty());
+        // ... and the Run is refused when it is about to be sent.
+        let problems = ModelRun::check(&input(&parameters));
         let found: Vec<(&str, &str)> = problems
             .iter()
             .map(|problem| (problem.path.as_str(), problem.rule.as_str()))
@@ -149,8 +170,7 @@ mod tests {
             json!({ "prompt": "a fox", "seed": "7", "duration": 8 }),
             json!({ "prompt": "a fox", "seed": 7, "duration": "5" }),
         ] {
-            let problems =
-                known_model_problems("PixVerse/text-to-video-v4", fine.as_object().unwrap());
+            let problems = ModelRun::check(&input(&fine));
             assert!(problems.is_empty(), "{fine}: {problems:?}");
         }
     }
