@@ -124,9 +124,18 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
     // Months later: 1080p is gone, 4k appeared, the seed is no longer offered.
     let changed: CatalogModel = CatalogModel::clone(after);
     let mut parameters: serde_json::Value = serde_json::from_str(changed.parameters.get()).unwrap();
+    // The aspect ratio now takes null, the duration whole numbers.
     let text = parameters
         .to_string()
-        .replace(r#""value":"1080p""#, r#""value":"4k""#);
+        .replace(r#""value":"1080p""#, r#""value":"4k""#)
+        .replace(
+            r#""id":"aspectRatio""#,
+            r#""id":"aspectRatio","nullable":true"#,
+        )
+        .replace(
+            r#""id":"duration""#,
+            r#""id":"duration","valuetype":"integer""#,
+        );
     parameters = serde_json::from_str(&text).unwrap();
     for group in parameters.as_array_mut().unwrap() {
         group["items"]
@@ -141,6 +150,12 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
         "2027-03-01T00:00:00Z",
     )
     .unwrap();
+    // And a rule between its parameters appeared.
+    let mut changed = changed;
+    changed.rules = wiro_nodes::models::builtin::model("pixverse/text-to-video-v4")
+        .unwrap()
+        .rules
+        .clone();
     let mut later = loaded.clone();
     later.upsert(changed);
     let changes = diff(&loaded, &later);
@@ -150,6 +165,9 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
         "lost parameter seed",
         "quality: gained option \"4k\"",
         "quality: lost option \"1080p\"",
+        "aspectRatio: now takes null (not set)",
+        "duration: its options are now taken as whole numbers",
+        "the rules between its parameters changed",
     ] {
         assert!(
             details.contains(expected),

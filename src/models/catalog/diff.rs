@@ -1,5 +1,6 @@
 //! What changed between two reads of the catalog: models that came or went, parameters a
-//! model gained or lost, options that appeared or disappeared, types, defaults, prices.
+//! model gained or lost, options that appeared or disappeared, types, defaults, whether a
+//! parameter takes `null` or whole numbers, the rules between parameters, prices.
 
 use std::collections::BTreeSet;
 
@@ -77,6 +78,9 @@ fn model_details(before: &CatalogModel, after: &CatalogModel) -> Vec<String> {
             Some(old) => field_details(old, field, &mut details),
         }
     }
+    if before.rules != after.rules {
+        details.push("the rules between its parameters changed".to_owned());
+    }
     if before.prices != after.prices {
         details.push("prices changed".to_owned());
     }
@@ -119,13 +123,37 @@ fn field_details(old: &Field, new: &Field, details: &mut Vec<String>) {
             shown(&new.default)
         ));
     }
+    if old.nullable != new.nullable {
+        details.push(format!(
+            "{id}: {}",
+            if new.nullable {
+                "now takes null (not set)"
+            } else {
+                "no longer takes null"
+            }
+        ));
+    }
     if let (
         FieldKind::Choice {
-            options: before, ..
+            options: before,
+            numbers: numbers_before,
         },
-        FieldKind::Choice { options: after, .. },
+        FieldKind::Choice {
+            options: after,
+            numbers,
+        },
     ) = (&old.kind, &new.kind)
     {
+        if numbers_before != numbers {
+            details.push(format!(
+                "{id}: {}",
+                if *numbers {
+                    "its options are now taken as whole numbers"
+                } else {
+                    "its options are no longer taken as whole numbers"
+                }
+            ));
+        }
         let values = |options: &[(String, String)]| -> BTreeSet<String> {
             options.iter().map(|(value, _)| value.clone()).collect()
         };
