@@ -17,7 +17,6 @@ use super::journal::JOURNAL_FILE;
 use super::resume::SharedJournal;
 use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
-use super::start::server_identity;
 use super::{
     validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
 };
@@ -269,5 +268,32 @@ impl<'a> ActiveRun<'a> {
                 _ = self.cancel.cancelled(), if pending => {}
             }
         }
+    }
+}
+
+/// The server's address as a journal key holds it: the same server however its URL is typed
+/// (`.../v1` or `.../v1/`, `HTTP://API.wiro.ai`, a default port spelled out).
+fn server_identity(base_url: &str) -> String {
+    match reqwest::Url::parse(base_url.trim()) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_owned(),
+        Err(_) => base_url.trim().trim_end_matches('/').to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_identity;
+
+    #[test]
+    fn one_server_has_one_identity_however_its_url_is_typed() {
+        let plain = server_identity("https://api.wiro.ai/v1");
+        for typed in [
+            "https://api.wiro.ai/v1/",
+            "HTTPS://API.wiro.ai:443/v1",
+            " https://api.wiro.ai/v1 ",
+        ] {
+            assert_eq!(server_identity(typed), plain, "{typed}");
+        }
+        assert_ne!(server_identity("http://127.0.0.1:1/v1"), plain);
     }
 }

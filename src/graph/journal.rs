@@ -257,31 +257,17 @@ pub(crate) fn fields_key(type_id: &str, version: u32, mut fields: Vec<(&str, &Va
     })
 }
 
-fn key_of(type_id: &str, version: u32, inputs: impl FnOnce(&mut Hashed)) -> String {
-    let mut hasher = Hashed(Sha256::new());
-    hasher.0.update(type_id.as_bytes());
-    hasher.0.update(version.to_le_bytes());
+fn key_of(type_id: &str, version: u32, inputs: impl FnOnce(&mut Sha256)) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(type_id.as_bytes());
+    hasher.update(version.to_le_bytes());
     inputs(&mut hasher);
-    hex::encode(hasher.0.finalize())
-}
-
-/// Bytes written straight into the digest.
-struct Hashed(Sha256);
-
-impl Write for Hashed {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    hex::encode(hasher.finalize())
 }
 
 /// Writes `value` as compact JSON with every object's keys sorted (the bytes keys are made of,
 /// unchanged since the first journal: a new form would make every earlier run start over).
-fn canonical(out: &mut Hashed, value: &Value) {
+fn canonical(out: &mut Sha256, value: &Value) {
     match value {
         Value::Object(map) => {
             let mut fields: Vec<(&str, &Value)> = map
@@ -292,32 +278,32 @@ fn canonical(out: &mut Hashed, value: &Value) {
             canonical_object(out, fields.into_iter());
         }
         Value::Array(items) => {
-            out.0.update(b"[");
+            out.update(b"[");
             for (at, item) in items.iter().enumerate() {
                 if at > 0 {
-                    out.0.update(b",");
+                    out.update(b",");
                 }
                 canonical(out, item);
             }
-            out.0.update(b"]");
+            out.update(b"]");
         }
         // Writing into a digest cannot fail.
-        other => serde_json::to_writer(out, other).expect("a JSON scalar writes"),
+        other => serde_json::to_writer(&mut *out, other).expect("a JSON scalar writes"),
     }
 }
 
 /// Writes an object of fields already in key order.
-fn canonical_object<'v>(out: &mut Hashed, fields: impl Iterator<Item = (&'v str, &'v Value)>) {
-    out.0.update(b"{");
+fn canonical_object<'v>(out: &mut Sha256, fields: impl Iterator<Item = (&'v str, &'v Value)>) {
+    out.update(b"{");
     for (at, (key, value)) in fields.enumerate() {
         if at > 0 {
-            out.0.update(b",");
+            out.update(b",");
         }
         serde_json::to_writer(&mut *out, key).expect("a JSON string writes");
-        out.0.update(b":");
+        out.update(b":");
         canonical(out, value);
     }
-    out.0.update(b"}");
+    out.update(b"}");
 }
 
 #[cfg(test)]

@@ -101,16 +101,15 @@ fn field_details(old: &Field, new: &Field, details: &mut Vec<String>) {
             old.type_name, new.type_name
         ));
     }
-    if old.required != new.required {
-        details.push(format!(
-            "{id}: {}",
-            if new.required {
-                "became required"
-            } else {
-                "is no longer required"
-            }
-        ));
-    }
+    let flipped = |before: bool, now: bool, became: &str, stopped: &str| {
+        (before != now).then(|| format!("{id}: {}", if now { became } else { stopped }))
+    };
+    details.extend(flipped(
+        old.required,
+        new.required,
+        "became required",
+        "is no longer required",
+    ));
     if old.default != new.default {
         let shown = |value: &Option<serde_json::Value>| {
             value
@@ -123,16 +122,12 @@ fn field_details(old: &Field, new: &Field, details: &mut Vec<String>) {
             shown(&new.default)
         ));
     }
-    if old.nullable != new.nullable {
-        details.push(format!(
-            "{id}: {}",
-            if new.nullable {
-                "now takes null (not set)"
-            } else {
-                "no longer takes null"
-            }
-        ));
-    }
+    details.extend(flipped(
+        old.nullable,
+        new.nullable,
+        "now takes null (not set)",
+        "no longer takes null",
+    ));
     if let (
         FieldKind::Choice {
             options: before,
@@ -144,16 +139,12 @@ fn field_details(old: &Field, new: &Field, details: &mut Vec<String>) {
         },
     ) = (&old.kind, &new.kind)
     {
-        if numbers_before != numbers {
-            details.push(format!(
-                "{id}: {}",
-                if *numbers {
-                    "its options are now taken as whole numbers"
-                } else {
-                    "its options are no longer taken as whole numbers"
-                }
-            ));
-        }
+        details.extend(flipped(
+            *numbers_before,
+            *numbers,
+            "its options are now taken as whole numbers",
+            "its options are no longer taken as whole numbers",
+        ));
         let values = |options: &[(String, String)]| -> BTreeSet<String> {
             options.iter().map(|(value, _)| value.clone()).collect()
         };

@@ -55,19 +55,10 @@ fn typed_wire_value(field: &Field, value: &Value) -> Value {
 pub fn misspelled_numbers(fields: &[Field], body: &Map<String, Value>) -> Vec<ParameterProblem> {
     let mut problems = Vec::new();
     for field in fields {
-        if !matches!(
-            field.kind,
-            FieldKind::Integer { .. } | FieldKind::Choice { numbers: true, .. }
-        ) {
-            continue;
-        }
         let Some(sent) = body.get(&field.wire).or_else(|| body.get(&field.id)) else {
             continue;
         };
-        let Some(typed) = typed_value(field, sent).filter(|_| !is_empty(sent)) else {
-            continue; // absent, or not a number at all: read_wire names it
-        };
-        let spelled = wire_value(field, &typed);
+        let spelled = typed_wire_value(field, sent);
         if wire_value(field, sent) != spelled {
             problems.push(ParameterProblem::new(
                 &field.id,
