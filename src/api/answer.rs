@@ -18,15 +18,14 @@ pub(crate) fn parse_answer<T: DeserializeOwned>(
     retry_after: Option<Duration>,
     body: &str,
 ) -> Result<T, Error> {
-    let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let envelope: Option<Envelope> = json
-        .as_ref()
-        .and_then(|value| serde_json::from_value(value.clone()).ok());
+    // Read straight from the text, twice at most (the envelope, then the body): a task's
+    // answer is read for every poll, and a `Value` of it costs more than both readings.
+    let envelope: Option<Envelope> = serde_json::from_str(body).ok();
     let success = (200..300).contains(&status);
 
-    if let (true, Some(value), Some(envelope)) = (success, &json, &envelope) {
+    if let (true, Some(envelope)) = (success, &envelope) {
         if envelope.result && envelope.errors.is_empty() {
-            return serde_json::from_value(value.clone()).map_err(|problem| Error::Protocol {
+            return serde_json::from_str(body).map_err(|problem| Error::Protocol {
                 operation: operation.into(),
                 status,
                 problem: problem.to_string(),
@@ -78,7 +77,7 @@ pub(crate) fn parse_answer<T: DeserializeOwned>(
         (_, None) => Err(Error::Protocol {
             operation: operation.into(),
             status,
-            problem: if json.is_some() {
+            problem: if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
                 "the answer is JSON but neither a success nor an error envelope".into()
             } else {
                 "the answer is not JSON".into()
