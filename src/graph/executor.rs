@@ -182,7 +182,7 @@ impl Executor {
         // nodes still running stop their remote tasks before the run returns.
         for completion in run.running.stop_all().await {
             // The run already failed: its error is the one to report.
-            let _ = run.finish(completion);
+            let _ = run.finish(completion).await;
         }
         driven?;
         let (tasks, journal) = (run.tasks.report(), run.journal.path());
@@ -263,7 +263,7 @@ impl<'a> ActiveRun<'a> {
             }
             let pending = self.schedule.has_pending();
             tokio::select! {
-                Some(completion) = self.running.next() => self.finish(completion)?,
+                Some(completion) = self.running.next() => self.finish(completion).await?,
                 // Pending nodes are skipped at the top of the loop.
                 _ = self.cancel.cancelled(), if pending => {}
             }

@@ -10,7 +10,7 @@ use crate::node::NodeError;
 
 impl ActiveRun<'_> {
     /// Takes in a node that came back.
-    pub(super) fn finish(&mut self, completion: Completion) -> Result<(), RunError> {
+    pub(super) async fn finish(&mut self, completion: Completion) -> Result<(), RunError> {
         let Completion {
             position,
             result,
@@ -25,7 +25,7 @@ impl ActiveRun<'_> {
         self.reports[position].elapsed = elapsed;
         if spec.spends_money {
             // The Run's answer reaches the disk before anything uses the node's task.
-            self.journal.settle()?;
+            self.journal.settle().await?;
         }
         match result {
             Ok(outputs) => {

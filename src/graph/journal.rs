@@ -11,11 +11,17 @@
 //!   covers one Run's answer and the next Run's start;
 //! - a finished or failed node's line is synced with the next sync or when the journal closes
 //!   (losing it costs a free node running again, never a payment).
+//!
+//! The executor runs these syncs on a blocking thread ([`Journal::record_owing`],
+//! [`Journal::settle_owing`]): waiting for the disk holds neither the runtime's thread nor the
+//! journal's lock, and a settle waits for a sync already running that covers its answer
+//! instead of starting another.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -84,13 +90,22 @@ pub struct JournalEntry {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// Shared with the syncs handed out ([`OwedSync`]), which run away from the journal's lock.
+    file: Arc<File>,
     /// Each node and key's last entry, as its line: a big table's journal holds every row's
     /// outputs, which as text take a fraction of the memory they take as values. A line is
     /// read again when it is asked for (once per node and run).
     latest: HashMap<(Box<str>, Box<str>), Box<str>>,
-    /// A Run's answer was written since the last sync: [`Journal::settle`] syncs it.
-    answer_unsynced: bool,
+    /// Lines written (1 for what a reopened journal held), the last of them a Run's answer,
+    /// and the last one known on disk: a Run's answer is owed a sync while `answer_at > synced`.
+    written: u64,
+    answer_at: u64,
+    synced: u64,
+    /// The last line a sync handed out and still running covers.
+    syncing: u64,
+    /// Tells those waiting for a sync running elsewhere that one ended (the last line known on
+    /// disk).
+    sync_ended: tokio::sync::watch::Sender<u64>,
     /// How many times the journal was synced (what the tests see of the policy).
     syncs: u64,
 }
@@ -140,13 +155,18 @@ impl Journal {
                 file.set_len(valid_length)?;
             }
         }
+        // An earlier run that crashed may have left a Run's answer written but not synced:
+        // the first settle takes it to the disk before this run uses the task.
+        let held = u64::from(!latest.is_empty());
         Ok(Self {
             path: path.to_owned(),
-            file,
-            // An earlier run that crashed may have left a Run's answer written but not
-            // synced: the first settle takes it to the disk before this run uses the task.
-            answer_unsynced: !latest.is_empty(),
+            file: Arc::new(file),
             latest,
+            written: held,
+            answer_at: held,
+            synced: 0,
+            syncing: 0,
+            sync_ended: tokio::sync::watch::Sender::new(0),
             syncs: 0,
         })
     }
@@ -192,6 +212,22 @@ impl Journal {
     /// before returning; a Run's answer is owed a sync, paid by the next `submitting` line or
     /// by [`Journal::settle`]: call it before going on with the task.
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
+        if let Some(owed) = self.record_owing(node, key, event)? {
+            owed.run()?;
+            self.synced(&owed);
+        }
+        Ok(())
+    }
+
+    /// Appends an event, like [`Journal::record`], but hands a Run's sync to the caller: the
+    /// Run may be sent once the returned sync has run and been reported with
+    /// [`Journal::synced`]. So the sync can run on another thread, without the lock.
+    pub(crate) fn record_owing(
+        &mut self,
+        node: &str,
+        key: &str,
+        event: JournalEvent,
+    ) -> std::io::Result<Option<OwedSync>> {
         let sync = matches!(event, JournalEvent::Submitting);
         let answer = event.is_run_answer();
         let entry = JournalEntry {
@@ -205,33 +241,88 @@ impl Journal {
         };
         let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
         line.push('\n');
-        self.file.write_all(line.as_bytes())?;
-        if sync {
-            self.sync()?;
-        } else if answer {
-            self.answer_unsynced = true;
+        (&*self.file).write_all(line.as_bytes())?;
+        self.written += 1;
+        if answer {
+            self.answer_at = self.written;
         }
         line.pop();
         self.latest
             .insert((entry.node.into(), entry.key.into()), line.into());
-        Ok(())
+        Ok(sync.then(|| self.owe()))
     }
 
     /// Syncs a Run's answer written since the last sync; nothing when the next Run's
     /// `submitting` line already took it to the disk. Called before a paid node's task is
     /// used, so a task the run goes on with is on disk.
     pub fn settle(&mut self) -> std::io::Result<()> {
-        if self.answer_unsynced {
-            self.sync()?;
+        if self.answer_at > self.synced {
+            let owed = self.owe();
+            owed.run()?;
+            self.synced(&owed);
         }
         Ok(())
     }
 
-    fn sync(&mut self) -> std::io::Result<()> {
-        self.file.sync_data()?;
-        self.answer_unsynced = false;
+    /// What settling takes, for a caller that runs syncs elsewhere (see
+    /// [`Journal::record_owing`]): nothing, waiting for a sync already running that covers
+    /// the last Run's answer, or a sync to run.
+    pub(crate) fn settle_owing(&mut self) -> Settling {
+        if self.answer_at <= self.synced {
+            Settling::Done
+        } else if self.answer_at <= self.syncing {
+            Settling::Running(self.sync_ended.subscribe())
+        } else {
+            Settling::Sync(self.owe())
+        }
+    }
+
+    /// Takes note that `owed` ran: every line written before it was handed out is on disk.
+    pub(crate) fn synced(&mut self, owed: &OwedSync) {
+        self.synced = self.synced.max(owed.through);
         self.syncs += 1;
-        Ok(())
+        self.sync_ended.send_replace(self.synced);
+    }
+
+    /// Takes note that a sync handed out failed: those waiting for it sync on their own.
+    pub(crate) fn sync_failed(&mut self) {
+        self.syncing = self.synced;
+        self.sync_ended.send_replace(self.synced);
+    }
+
+    fn owe(&mut self) -> OwedSync {
+        self.syncing = self.written;
+        OwedSync {
+            file: Arc::clone(&self.file),
+            through: self.written,
+        }
+    }
+}
+
+/// What settling the journal takes (see [`Journal::settle_owing`]).
+#[derive(Debug)]
+pub(crate) enum Settling {
+    /// The last Run's answer is on disk.
+    Done,
+    /// A sync running elsewhere covers it: wait for the receiver to change, then ask again.
+    Running(tokio::sync::watch::Receiver<u64>),
+    /// This sync covers it: run it and report it with [`Journal::synced`].
+    Sync(OwedSync),
+}
+
+/// A sync of the journal that is owed before the run goes on: it takes every line written
+/// before it was handed out to the disk. Run it (on a blocking thread: it waits for the disk),
+/// then report it with [`Journal::synced`].
+#[derive(Debug)]
+pub(crate) struct OwedSync {
+    file: Arc<File>,
+    through: u64,
+}
+
+impl OwedSync {
+    /// Syncs the journal's file (blocking).
+    pub(crate) fn run(&self) -> std::io::Result<()> {
+        self.file.sync_data()
     }
 }
 
@@ -398,6 +489,46 @@ mod tests {
             .unwrap();
         journal.settle().unwrap();
         assert_eq!(journal.syncs, 4);
+    }
+
+    #[test]
+    fn a_sync_handed_out_covers_the_lines_before_it_and_no_later_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join(JOURNAL_FILE), false).unwrap();
+        let owed = journal
+            .record_owing("a", "k", JournalEvent::Submitting)
+            .unwrap()
+            .expect("a Run about to be sent is owed a sync");
+        assert_eq!(journal.syncs, 0, "the caller runs it");
+        // An answer written while the sync runs elsewhere is not covered by it.
+        journal
+            .record(
+                "z",
+                "k",
+                JournalEvent::Refused {
+                    reason: "96".into(),
+                },
+            )
+            .unwrap();
+        owed.run().unwrap();
+        journal.synced(&owed);
+        assert_eq!(journal.syncs, 1);
+        assert!(
+            matches!(journal.settle_owing(), Settling::Sync(_)),
+            "the later answer is owed"
+        );
+        journal.settle().unwrap();
+        assert!(matches!(journal.settle_owing(), Settling::Done));
+        let none = journal
+            .record_owing(
+                "a",
+                "k",
+                JournalEvent::Finished {
+                    outputs: Value::Null,
+                },
+            )
+            .unwrap();
+        assert!(none.is_none(), "a finished node's line owes nothing");
     }
 
     #[test]

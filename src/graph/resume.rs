@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::journal::{Journal, JournalEvent};
+use super::journal::{Journal, JournalEvent, OwedSync, Settling};
 use super::RunError;
 use crate::api::{Client, TaskHandle};
 use crate::node::{ended_without_result, NodeSpec, PortKinds};
@@ -132,17 +132,69 @@ impl SharedJournal {
             })
     }
 
+    /// Appends an event and hands back the sync it is owed (a Run about to be sent, see
+    /// [`Journal::record_owing`]): [`SharedJournal::pay`] it before the Run leaves.
+    pub(crate) fn record_owing(
+        &self,
+        node: &str,
+        key: &str,
+        event: JournalEvent,
+    ) -> Result<Option<OwedSync>, RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(None);
+        };
+        let mut journal = lock(journal);
+        journal
+            .record_owing(node, key, event)
+            .map_err(|source| RunError::Journal {
+                path: journal.path().to_owned(),
+                source,
+            })
+    }
+
     /// Syncs a Run's answer not on disk yet (see [`Journal::settle`]); nothing when there is
     /// no journal.
-    pub(crate) fn settle(&self) -> Result<(), RunError> {
+    /// A sync already running that covers the answer is waited for, not run again.
+    pub(crate) async fn settle(&self) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {
             return Ok(());
         };
+        loop {
+            let settling = lock(journal).settle_owing();
+            match settling {
+                Settling::Done => return Ok(()),
+                Settling::Sync(owed) => return self.pay(owed).await,
+                // It ended (well or not) when the receiver changes: ask again.
+                Settling::Running(mut ended) => {
+                    let _ = ended.changed().await;
+                }
+            }
+        }
+    }
+
+    /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor
+    /// the journal's lock) and takes note of it.
+    pub(crate) async fn pay(&self, owed: OwedSync) -> Result<(), RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(());
+        };
+        let ran = tokio::task::spawn_blocking(move || owed.run().map(|()| owed))
+            .await
+            .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
         let mut journal = lock(journal);
-        journal.settle().map_err(|source| RunError::Journal {
-            path: journal.path().to_owned(),
-            source,
-        })
+        match ran {
+            Ok(owed) => {
+                journal.synced(&owed);
+                Ok(())
+            }
+            Err(source) => {
+                journal.sync_failed();
+                Err(RunError::Journal {
+                    path: journal.path().to_owned(),
+                    source,
+                })
+            }
+        }
     }
 
     /// Whether an earlier run already did (or may have paid for) this node with these inputs.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use serde_json::Value;
 
 use super::executor::ActiveRun;
@@ -56,7 +57,7 @@ impl ActiveRun<'_> {
         if spec.spends_money && resume.is_some() {
             // A task read back from the journal is on disk before this run uses it (the run
             // that wrote it may have crashed before syncing it).
-            self.journal.settle()?;
+            self.journal.settle().await?;
         }
         match resume {
             Some(Resume::Finished(outputs)) => {
@@ -84,7 +85,7 @@ impl ActiveRun<'_> {
                             &key,
                             JournalEvent::TaskStarted { task: task.clone() },
                         )?;
-                        self.journal.settle()?;
+                        self.journal.settle().await?;
                         self.tasks.track(&task.taskid);
                         let how = format!(
                             "an earlier run's answer was lost, but its Run created task {}: adopted, not sent again",
@@ -216,7 +217,7 @@ impl ActiveRun<'_> {
         let key = key.to_owned();
         let emit = Arc::clone(&self.emit);
         let journal = self.journal.clone();
-        ProgressSink::recording(move |event| {
+        ProgressSink::recording_owed(move |event| {
             let step = match &event {
                 NodeEvent::Submitting => Some(JournalEvent::Submitting),
                 NodeEvent::RunRefused { reason } => Some(JournalEvent::Refused {
@@ -229,15 +230,19 @@ impl ActiveRun<'_> {
             };
             let recorded = match step {
                 Some(step) => journal
-                    .record(&node, &key, step)
+                    .record_owing(&node, &key, step)
                     .map_err(|error| error.to_string()),
-                None => Ok(()),
+                None => Ok(None),
             };
             emit(RunEvent::Progress {
                 node: node.clone(),
                 event,
             });
-            recorded
+            // A Run about to be sent waits for its line's sync, run off this thread.
+            Ok(recorded?.map(|owed| {
+                let journal = journal.clone();
+                async move { journal.pay(owed).await.map_err(|error| error.to_string()) }.boxed()
+            }))
         })
     }
 }

@@ -89,7 +89,11 @@ fn in_words<S: serde::Serializer>(
     serializer.collect_str(value)
 }
 
-type Record = dyn Fn(NodeEvent) -> Result<(), String> + Send + Sync;
+/// Work that recording an event leaves to finish before the node goes on: a journal's sync,
+/// run away from the caller's thread.
+pub type OwedRecord = futures_util::future::BoxFuture<'static, Result<(), String>>;
+
+type Record = dyn Fn(NodeEvent) -> Result<Option<OwedRecord>, String> + Send + Sync;
 
 /// Where a node sends its [`NodeEvent`]s. Cheap to clone; a no-op sink is the default.
 #[derive(Clone)]
@@ -111,12 +115,21 @@ impl ProgressSink {
     pub fn recording(
         record: impl Fn(NodeEvent) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
+        Self::recording_owed(move |event| record(event).map(|()| None))
+    }
+
+    /// A sink whose recording of an event may leave work to finish (a journal's sync, which
+    /// waits for the disk): [`ProgressSink::record`] awaits it before the node goes on.
+    pub fn recording_owed(
+        record: impl Fn(NodeEvent) -> Result<Option<OwedRecord>, String> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             emit: Arc::new(record),
         }
     }
 
-    /// Reports an event; a failure to record it is logged.
+    /// Reports an event nothing waits on; a failure to record it is logged. Work the
+    /// recording leaves (see [`ProgressSink::recording_owed`]) is not awaited.
     pub fn emit(&self, event: NodeEvent) {
         if let Err(error) = (self.emit)(event) {
             tracing::error!(%error, "could not record a node event");
@@ -124,8 +137,11 @@ impl ProgressSink {
     }
 
     /// Reports an event that must be recorded before the node goes on.
-    pub fn record(&self, event: NodeEvent) -> Result<(), String> {
-        (self.emit)(event)
+    pub async fn record(&self, event: NodeEvent) -> Result<(), String> {
+        match (self.emit)(event)? {
+            Some(owed) => owed.await,
+            None => Ok(()),
+        }
     }
 
     /// Reports a phase.

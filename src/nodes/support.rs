@@ -63,6 +63,7 @@ pub(crate) async fn submit_run(
             ctx.progress.phase("submitting");
             ctx.progress
                 .record(NodeEvent::Submitting)
+                .await
                 .map_err(NodeError::NotRecorded)?;
             let sent_at = SystemTime::now();
             let answer = match ctx.client.run(model, parameters).await {
@@ -171,6 +172,7 @@ async fn reconcile(
                 });
                 ctx.progress
                     .record(NodeEvent::Submitting)
+                    .await
                     .map_err(|error| ApiError::invalid("journal", error))?;
                 sent_at = SystemTime::now();
                 match ctx.client.run(model, parameters).await {

@@ -148,7 +148,7 @@ impl Executor {
         let cancelled = run.cancel.is_cancelled();
         for completion in run.running.stop_all().await {
             // The run already failed: its error is the one to report.
-            let _ = run.finish(completion);
+            let _ = run.finish(completion).await;
         }
         driven?;
         let report = RunReport {
