@@ -13,9 +13,16 @@
 //!   time `validate --rows` takes for the whole table, then the run's client CPU per chain and
 //!   peak RSS.
 //!
+//! - **Floor**: `ROWS_FLOOR_CHAINS` chains (2,000) of the same requests and durable writes made
+//!   with plain blocking calls (`rows/floor.rs`): the kernel's CPU per chain for the chain's
+//!   work itself, the part of the scale's figure no client can go below.
+//!
 //! Every row asks for seed 7 at 360p, so the emulator encodes one clip and the bench measures
-//! the client, not the encoder. `ROWS_BENCH_PART=slots` or `=scale` runs one part only.
+//! the client, not the encoder. `ROWS_BENCH_PART=slots`, `=scale` or `=floor` runs one part
+//! only.
 
+#[path = "rows/floor.rs"]
+mod floor;
 #[path = "support/mod.rs"]
 mod support;
 
@@ -32,6 +39,8 @@ const SLOTS: usize = 5;
 const SINGLE_RUNS: usize = 5;
 /// Rows of the scale part.
 const SCALE_ROWS: usize = 10_000;
+/// Chains of the floor part.
+const FLOOR_CHAINS: usize = 2_000;
 
 /// The flow every row runs: text-to-video → wait → download.
 fn flow(poll_seconds: f64) -> Value {
@@ -68,6 +77,30 @@ fn main() {
     if part.is_empty() || part == "scale" {
         scale(count_from_env("ROWS_SCALE_ROWS", SCALE_ROWS));
     }
+    if part.is_empty() || part == "floor" {
+        chain_floor(count_from_env("ROWS_FLOOR_CHAINS", FLOOR_CHAINS));
+    }
+}
+
+fn chain_floor(chains: usize) {
+    let emulator = EmulatorProcess::start(&["--speed", "50", "--key-only"]);
+    let env = |name: &str| {
+        let (_, value) = emulator
+            .env
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} from the emulator"));
+        value.clone()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    floor::measure(
+        chains,
+        &env("WIRO_BASE_URL"),
+        &env("WIRO_SOCKET_URL"),
+        &env("WIRO_API_KEY"),
+        &dir.path().join("out"),
+    );
+    emulator.stop();
 }
 
 fn slot_use(rows: usize) {
