@@ -106,8 +106,11 @@ pub struct Journal {
     /// Tells those waiting for a sync running elsewhere that one ended (the last line known on
     /// disk).
     sync_ended: tokio::sync::watch::Sender<u64>,
+    /// A sync failed: a later one could report success for lines the failed one lost (Linux
+    /// tells a write-back error once), so no sync, and no Run, goes on after it.
+    broken: Option<String>,
     /// How many times the journal was synced (what the tests see of the policy).
-    syncs: u64,
+    pub(super) syncs: u64,
 }
 
 impl Journal {
@@ -167,6 +170,7 @@ impl Journal {
             synced: 0,
             syncing: 0,
             sync_ended: tokio::sync::watch::Sender::new(0),
+            broken: None,
             syncs: 0,
         })
     }
@@ -213,8 +217,7 @@ impl Journal {
     /// by [`Journal::settle`]: call it before going on with the task.
     pub fn record(&mut self, node: &str, key: &str, event: JournalEvent) -> std::io::Result<()> {
         if let Some(owed) = self.record_owing(node, key, event)? {
-            owed.run()?;
-            self.synced(&owed);
+            self.run_here(owed)?;
         }
         Ok(())
     }
@@ -249,7 +252,10 @@ impl Journal {
         line.pop();
         self.latest
             .insert((entry.node.into(), entry.key.into()), line.into());
-        Ok(sync.then(|| self.owe()))
+        if sync {
+            return self.owe().map(Some);
+        }
+        Ok(None)
     }
 
     /// Syncs a Run's answer written since the last sync; nothing when the next Run's
@@ -257,24 +263,36 @@ impl Journal {
     /// used, so a task the run goes on with is on disk.
     pub fn settle(&mut self) -> std::io::Result<()> {
         if self.answer_at > self.synced {
-            let owed = self.owe();
-            owed.run()?;
-            self.synced(&owed);
+            let owed = self.owe()?;
+            self.run_here(owed)?;
         }
         Ok(())
+    }
+
+    fn run_here(&mut self, owed: OwedSync) -> std::io::Result<()> {
+        match owed.run() {
+            Ok(()) => {
+                self.synced(&owed);
+                Ok(())
+            }
+            Err(error) => {
+                self.sync_failed(&error);
+                Err(error)
+            }
+        }
     }
 
     /// What settling takes, for a caller that runs syncs elsewhere (see
     /// [`Journal::record_owing`]): nothing, waiting for a sync already running that covers
     /// the last Run's answer, or a sync to run.
-    pub(crate) fn settle_owing(&mut self) -> Settling {
-        if self.answer_at <= self.synced {
+    pub(crate) fn settle_owing(&mut self) -> std::io::Result<Settling> {
+        Ok(if self.answer_at <= self.synced {
             Settling::Done
         } else if self.answer_at <= self.syncing {
             Settling::Running(self.sync_ended.subscribe())
         } else {
-            Settling::Sync(self.owe())
-        }
+            Settling::Sync(self.owe()?)
+        })
     }
 
     /// Takes note that `owed` ran: every line written before it was handed out is on disk.
@@ -284,18 +302,31 @@ impl Journal {
         self.sync_ended.send_replace(self.synced);
     }
 
-    /// Takes note that a sync handed out failed: those waiting for it sync on their own.
-    pub(crate) fn sync_failed(&mut self) {
+    /// Takes note that a sync handed out failed: no sync is handed out after it, and those
+    /// waiting for it hear so.
+    pub(crate) fn sync_failed(&mut self, error: &std::io::Error) {
+        self.broken = Some(error.to_string());
+        self.abandoned();
+    }
+
+    /// Takes note that a sync handed out will not be reported (its caller went away): those
+    /// waiting for it sync on their own.
+    pub(crate) fn abandoned(&mut self) {
         self.syncing = self.synced;
         self.sync_ended.send_replace(self.synced);
     }
 
-    fn owe(&mut self) -> OwedSync {
+    fn owe(&mut self) -> std::io::Result<OwedSync> {
+        if let Some(error) = &self.broken {
+            return Err(std::io::Error::other(format!(
+                "an earlier sync of the journal failed ({error}): nothing more can be trusted to reach the disk, so nothing more is sent"
+            )));
+        }
         self.syncing = self.written;
-        OwedSync {
+        Ok(OwedSync {
             file: Arc::clone(&self.file),
             through: self.written,
-        }
+        })
     }
 }
 
@@ -514,11 +545,11 @@ mod tests {
         journal.synced(&owed);
         assert_eq!(journal.syncs, 1);
         assert!(
-            matches!(journal.settle_owing(), Settling::Sync(_)),
+            matches!(journal.settle_owing().unwrap(), Settling::Sync(_)),
             "the later answer is owed"
         );
         journal.settle().unwrap();
-        assert!(matches!(journal.settle_owing(), Settling::Done));
+        assert!(matches!(journal.settle_owing().unwrap(), Settling::Done));
         let none = journal
             .record_owing(
                 "a",

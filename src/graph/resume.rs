@@ -80,6 +80,17 @@ pub(crate) async fn decide(
     Some(resume)
 }
 
+/// A sync handed out and not reported yet; dropped so, it gives the journal's claim back.
+struct Claim(Option<Arc<Mutex<Journal>>>);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(journal) = &self.0 {
+            lock(journal).abandoned();
+        }
+    }
+}
+
 /// The run's journal, if it keeps one, shared by the executor and the nodes' progress sinks.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SharedJournal(Option<Arc<Mutex<Journal>>>);
@@ -153,14 +164,20 @@ impl SharedJournal {
     }
 
     /// Syncs a Run's answer not on disk yet (see [`Journal::settle`]); nothing when there is
-    /// no journal.
-    /// A sync already running that covers the answer is waited for, not run again.
+    /// no journal. A sync already running that covers the answer is waited for, not run
+    /// again.
     pub(crate) async fn settle(&self) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {
             return Ok(());
         };
         loop {
-            let settling = lock(journal).settle_owing();
+            let settling = {
+                let mut journal = lock(journal);
+                journal.settle_owing().map_err(|source| RunError::Journal {
+                    path: journal.path().to_owned(),
+                    source,
+                })?
+            };
             match settling {
                 Settling::Done => return Ok(()),
                 Settling::Sync(owed) => return self.pay(owed).await,
@@ -173,26 +190,34 @@ impl SharedJournal {
     }
 
     /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor
-    /// the journal's lock) and takes note of it.
-    pub(crate) async fn pay(&self, owed: OwedSync) -> Result<(), RunError> {
-        let Some(journal) = &self.0 else {
-            return Ok(());
-        };
-        let ran = tokio::task::spawn_blocking(move || owed.run().map(|()| owed))
-            .await
-            .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
-        let mut journal = lock(journal);
-        match ran {
-            Ok(owed) => {
-                journal.synced(&owed);
-                Ok(())
-            }
-            Err(source) => {
-                journal.sync_failed();
-                Err(RunError::Journal {
-                    path: journal.path().to_owned(),
-                    source,
-                })
+    /// the journal's lock) and takes note of it. Dropped before it ends (or before it is
+    /// first polled), it gives its claim back, so those waiting for it sync on their own.
+    pub(crate) fn pay(
+        &self,
+        owed: OwedSync,
+    ) -> impl std::future::Future<Output = Result<(), RunError>> + Send + 'static {
+        let mut claim = Claim(self.0.clone());
+        async move {
+            let Some(journal) = claim.0.clone() else {
+                return Ok(());
+            };
+            let ran = tokio::task::spawn_blocking(move || owed.run().map(|()| owed))
+                .await
+                .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
+            claim.0.take(); // reported below, one way or the other
+            let mut journal = lock(&journal);
+            match ran {
+                Ok(owed) => {
+                    journal.synced(&owed);
+                    Ok(())
+                }
+                Err(source) => {
+                    journal.sync_failed(&source);
+                    Err(RunError::Journal {
+                        path: journal.path().to_owned(),
+                        source,
+                    })
+                }
             }
         }
     }
@@ -228,6 +253,65 @@ fn lock(journal: &Mutex<Journal>) -> MutexGuard<'_, Journal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn syncs(journal: &SharedJournal) -> u64 {
+        lock(journal.0.as_ref().unwrap()).syncs
+    }
+
+    #[tokio::test]
+    async fn a_settle_waits_for_a_sync_running_elsewhere_and_one_never_run_is_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
+        let task = TaskHandle {
+            taskid: "1".into(),
+            socketaccesstoken: "t".into(),
+        };
+        journal
+            .record("a", "k", JournalEvent::TaskStarted { task })
+            .unwrap();
+        // The next Run's sync covers the answer: a settle meanwhile waits for it.
+        let owed = journal
+            .record_owing("b", "k", JournalEvent::Submitting)
+            .unwrap()
+            .unwrap();
+        let paying = journal.pay(owed);
+        let (paid, settled) = tokio::join!(paying, journal.settle());
+        paid.unwrap();
+        settled.unwrap();
+        assert_eq!(syncs(&journal), 1, "one sync for the Run and the answer");
+        // A sync handed out whose payment is dropped unrun: a settle syncs on its own rather
+        // than waiting for it forever.
+        journal
+            .record(
+                "b",
+                "k",
+                JournalEvent::Refused {
+                    reason: "96".into(),
+                },
+            )
+            .unwrap();
+        let owed = journal
+            .record_owing("c", "k", JournalEvent::Submitting)
+            .unwrap()
+            .unwrap();
+        drop(journal.pay(owed));
+        tokio::time::timeout(std::time::Duration::from_secs(10), journal.settle())
+            .await
+            .expect("the settle does not wait for a sync nobody runs")
+            .unwrap();
+        assert_eq!(syncs(&journal), 2);
+    }
+
+    #[test]
+    fn after_a_failed_sync_nothing_more_is_synced_or_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
+        lock(journal.0.as_ref().unwrap()).sync_failed(&std::io::Error::other("EIO"));
+        let error = journal
+            .record_owing("a", "k", JournalEvent::Submitting)
+            .unwrap_err();
+        assert!(error.to_string().contains("earlier sync"), "{error}");
+    }
 
     #[test]
     fn a_paid_node_resumes_its_task_or_refuses_an_unknown_outcome() {

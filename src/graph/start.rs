@@ -228,9 +228,17 @@ impl ActiveRun<'_> {
                 }
                 _ => None,
             };
+            // A Run about to be sent waits for its line's sync, run off this thread; the sync
+            // is claimed at once, so whatever happens next gives it back if it never runs.
             let recorded = match step {
                 Some(step) => journal
                     .record_owing(&node, &key, step)
+                    .map(|owed| {
+                        owed.map(|owed| {
+                            let paying = journal.pay(owed);
+                            async move { paying.await.map_err(|error| error.to_string()) }.boxed()
+                        })
+                    })
                     .map_err(|error| error.to_string()),
                 None => Ok(None),
             };
@@ -238,11 +246,7 @@ impl ActiveRun<'_> {
                 node: node.clone(),
                 event,
             });
-            // A Run about to be sent waits for its line's sync, run off this thread.
-            Ok(recorded?.map(|owed| {
-                let journal = journal.clone();
-                async move { journal.pay(owed).await.map_err(|error| error.to_string()) }.boxed()
-            }))
+            recorded
         })
     }
 }

@@ -131,8 +131,13 @@ impl ProgressSink {
     /// Reports an event nothing waits on; a failure to record it is logged. Work the
     /// recording leaves (see [`ProgressSink::recording_owed`]) is not awaited.
     pub fn emit(&self, event: NodeEvent) {
-        if let Err(error) = (self.emit)(event) {
-            tracing::error!(%error, "could not record a node event");
+        match (self.emit)(event) {
+            Err(error) => tracing::error!(%error, "could not record a node event"),
+            // A mistake in a node: such an event goes through `record`.
+            Ok(Some(_)) => tracing::error!(
+                "an event that must be recorded before the node goes on was only emitted"
+            ),
+            Ok(None) => {}
         }
     }
 
