@@ -2,6 +2,7 @@
 //! nodes, and the decision to reuse a node's result, wait for its paid task, or refuse to pay
 //! twice. What the journal holds is read through the node's declared port kinds.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -80,6 +81,33 @@ pub(crate) async fn decide(
     Some(resume)
 }
 
+/// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor the
+/// journal's lock) and takes note of it. Dropped before it ends (or before it is first
+/// polled), it gives its claim back, so those waiting for it sync on their own.
+fn pay(
+    journal: Arc<Mutex<Journal>>,
+    owed: OwedSync,
+) -> impl Future<Output = Result<(), RunError>> + Send + 'static {
+    let mut claim = Claim(Some(journal));
+    async move {
+        let ran = tokio::task::spawn_blocking(move || owed.run().map(|()| owed))
+            .await
+            .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
+        let journal = claim.0.take().expect("a claim is given up once");
+        let mut journal = lock(&journal);
+        match ran {
+            Ok(owed) => {
+                journal.synced(&owed);
+                Ok(())
+            }
+            Err(source) => {
+                journal.sync_failed(&source);
+                Err(failed(&journal, source))
+            }
+        }
+    }
+}
+
 /// A sync handed out and not reported yet; dropped so, it gives the journal's claim back.
 struct Claim(Option<Arc<Mutex<Journal>>>);
 
@@ -88,6 +116,14 @@ impl Drop for Claim {
         if let Some(journal) = &self.0 {
             lock(journal).abandoned();
         }
+    }
+}
+
+/// The journal's I/O error as the run reports it: with the journal's path.
+fn failed(journal: &Journal, source: std::io::Error) -> RunError {
+    RunError::Journal {
+        path: journal.path().to_owned(),
+        source,
     }
 }
 
@@ -135,32 +171,26 @@ impl SharedJournal {
             return Ok(());
         };
         let mut journal = lock(journal);
-        journal
-            .record(node, key, event)
-            .map_err(|source| RunError::Journal {
-                path: journal.path().to_owned(),
-                source,
-            })
+        let recorded = journal.record(node, key, event);
+        recorded.map_err(|source| failed(&journal, source))
     }
 
-    /// Appends an event and hands back the sync it is owed (a Run about to be sent, see
-    /// [`Journal::record_owing`]): [`SharedJournal::pay`] it before the Run leaves.
+    /// Appends an event; for a Run about to be sent, hands back its sync, already claimed and
+    /// to be awaited before the Run leaves (see [`Journal::record_owing`]). Nothing when there
+    /// is no journal.
     pub(crate) fn record_owing(
         &self,
         node: &str,
         key: &str,
         event: JournalEvent,
-    ) -> Result<Option<OwedSync>, RunError> {
+    ) -> Result<Option<impl Future<Output = Result<(), RunError>> + Send + 'static>, RunError> {
         let Some(journal) = &self.0 else {
             return Ok(None);
         };
-        let mut journal = lock(journal);
-        journal
-            .record_owing(node, key, event)
-            .map_err(|source| RunError::Journal {
-                path: journal.path().to_owned(),
-                source,
-            })
+        let mut locked = lock(journal);
+        let owed = locked.record_owing(node, key, event);
+        let owed = owed.map_err(|source| failed(&locked, source))?;
+        Ok(owed.map(|owed| pay(Arc::clone(journal), owed)))
     }
 
     /// Syncs a Run's answer not on disk yet (see [`Journal::settle`]); nothing when there is
@@ -172,51 +202,16 @@ impl SharedJournal {
         };
         loop {
             let settling = {
-                let mut journal = lock(journal);
-                journal.settle_owing().map_err(|source| RunError::Journal {
-                    path: journal.path().to_owned(),
-                    source,
-                })?
+                let mut locked = lock(journal);
+                let settling = locked.settle_owing();
+                settling.map_err(|source| failed(&locked, source))?
             };
             match settling {
                 Settling::Done => return Ok(()),
-                Settling::Sync(owed) => return self.pay(owed).await,
+                Settling::Sync(owed) => return pay(Arc::clone(journal), owed).await,
                 // It ended (well or not) when the receiver changes: ask again.
                 Settling::Running(mut ended) => {
                     let _ = ended.changed().await;
-                }
-            }
-        }
-    }
-
-    /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor
-    /// the journal's lock) and takes note of it. Dropped before it ends (or before it is
-    /// first polled), it gives its claim back, so those waiting for it sync on their own.
-    pub(crate) fn pay(
-        &self,
-        owed: OwedSync,
-    ) -> impl std::future::Future<Output = Result<(), RunError>> + Send + 'static {
-        let mut claim = Claim(self.0.clone());
-        async move {
-            let Some(journal) = claim.0.clone() else {
-                return Ok(());
-            };
-            let ran = tokio::task::spawn_blocking(move || owed.run().map(|()| owed))
-                .await
-                .unwrap_or_else(|stopped| Err(std::io::Error::other(stopped)));
-            claim.0.take(); // reported below, one way or the other
-            let mut journal = lock(&journal);
-            match ran {
-                Ok(owed) => {
-                    journal.synced(&owed);
-                    Ok(())
-                }
-                Err(source) => {
-                    journal.sync_failed(&source);
-                    Err(RunError::Journal {
-                        path: journal.path().to_owned(),
-                        source,
-                    })
                 }
             }
         }
@@ -270,11 +265,10 @@ mod tests {
             .record("a", "k", JournalEvent::TaskStarted { task })
             .unwrap();
         // The next Run's sync covers the answer: a settle meanwhile waits for it.
-        let owed = journal
+        let paying = journal
             .record_owing("b", "k", JournalEvent::Submitting)
             .unwrap()
             .unwrap();
-        let paying = journal.pay(owed);
         let (paid, settled) = tokio::join!(paying, journal.settle());
         paid.unwrap();
         settled.unwrap();
@@ -290,11 +284,11 @@ mod tests {
                 },
             )
             .unwrap();
-        let owed = journal
+        let paying = journal
             .record_owing("c", "k", JournalEvent::Submitting)
             .unwrap()
             .unwrap();
-        drop(journal.pay(owed));
+        drop(paying);
         tokio::time::timeout(std::time::Duration::from_secs(10), journal.settle())
             .await
             .expect("the settle does not wait for a sync nobody runs")
@@ -307,9 +301,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
         lock(journal.0.as_ref().unwrap()).sync_failed(&std::io::Error::other("EIO"));
-        let error = journal
-            .record_owing("a", "k", JournalEvent::Submitting)
-            .unwrap_err();
+        let Err(error) = journal.record_owing("a", "k", JournalEvent::Submitting) else {
+            panic!("a Run is recorded after a failed sync");
+        };
         assert!(error.to_string().contains("earlier sync"), "{error}");
     }
 

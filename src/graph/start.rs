@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, TryFutureExt};
 use serde_json::Value;
 
 use super::executor::ActiveRun;
@@ -228,20 +228,14 @@ impl ActiveRun<'_> {
                 }
                 _ => None,
             };
-            // A Run about to be sent waits for its line's sync, run off this thread; the sync
-            // is claimed at once, so whatever happens next gives it back if it never runs.
+            // A Run about to be sent waits for its line's sync, run off this thread.
             let recorded = match step {
-                Some(step) => journal
-                    .record_owing(&node, &key, step)
-                    .map(|owed| {
-                        owed.map(|owed| {
-                            let paying = journal.pay(owed);
-                            async move { paying.await.map_err(|error| error.to_string()) }.boxed()
-                        })
-                    })
-                    .map_err(|error| error.to_string()),
+                Some(step) => journal.record_owing(&node, &key, step).map(|paying| {
+                    paying.map(|paying| paying.map_err(|error| error.to_string()).boxed())
+                }),
                 None => Ok(None),
-            };
+            }
+            .map_err(|error| error.to_string());
             emit(RunEvent::Progress {
                 node: node.clone(),
                 event,
