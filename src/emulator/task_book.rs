@@ -1,7 +1,10 @@
 //! Tasks in memory: each record with its event channel and stop token, found by id or token,
 //! and the balance they draw on (one lock, so admission checks and creation cannot race).
+//! An ended task keeps its record (Task/Detail and Task/List show it) but not its frames, and
+//! admission looks only at the tasks that may still be unfinished, so a long session's Runs
+//! cost the same as its first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast;
@@ -13,7 +16,7 @@ use super::basics::{now_secs, random_hex};
 
 /// Frames kept for a slow socket reader: a task's whole life is about 15, and a reader that
 /// falls further behind is sent where the task is now. Every slot (about 240 bytes) is
-/// allocated when the task is created and kept with its record: this is memory per task.
+/// allocated when the task is created and freed when it has ended and its readers are gone.
 const EVENT_CAPACITY: usize = 32;
 
 /// One task: its record as Task/Detail shows it, and what drives and follows it.
@@ -67,6 +70,12 @@ impl TaskEntry {
         self.last_message = message;
         // No listener is fine: the record keeps the state for Task/Detail.
         let _ = self.events.send(self.current_frame());
+        if self.is_terminal() {
+            // Nothing follows the end: the listeners read what is queued for them, then hear
+            // the channel close, and its slots go with the last of them. A later socket is
+            // sent the end frame and closed without listening.
+            self.events = broadcast::channel(1).0;
+        }
     }
 
     /// Whether the task has ended.
@@ -80,6 +89,9 @@ impl TaskEntry {
 pub(crate) struct TaskBook {
     pub by_id: HashMap<String, TaskEntry>,
     by_token: HashMap<String, String>,
+    /// Every task that may still be unfinished: added when created, dropped when a look finds
+    /// it ended. Admission counts these, not every task the session made.
+    open: HashSet<String>,
     next_id: u64,
     pub balance: Option<f64>,
 }
@@ -90,6 +102,7 @@ impl TaskBook {
         Self {
             by_id: HashMap::new(),
             by_token: HashMap::new(),
+            open: HashSet::new(),
             next_id: 2220,
             balance,
         }
@@ -104,17 +117,26 @@ impl TaskBook {
     }
 
     /// Tasks queued or running.
-    pub fn unfinished(&self) -> usize {
-        self.by_id.values().filter(|e| !e.is_terminal()).count()
+    pub fn unfinished(&mut self) -> usize {
+        self.forget_ended();
+        self.open.len()
     }
 
     /// Money promised to unfinished tasks.
-    pub fn reserved(&self) -> f64 {
-        self.by_id
-            .values()
-            .filter(|e| !e.is_terminal())
+    pub fn reserved(&mut self) -> f64 {
+        self.forget_ended();
+        self.open
+            .iter()
+            .filter_map(|id| self.by_id.get(id))
             .map(|e| e.price)
             .sum()
+    }
+
+    /// Drops the tasks that have ended from those that may be unfinished.
+    fn forget_ended(&mut self) {
+        let by_id = &self.by_id;
+        self.open
+            .retain(|id| by_id.get(id).is_some_and(|entry| !entry.is_terminal()));
     }
 
     /// Creates a queued task and returns its id.
@@ -166,7 +188,39 @@ impl TaskBook {
             last_message: Value::Null,
         };
         self.by_token.insert(token, id.clone());
+        self.open.insert(id.clone());
         self.by_id.insert(id.clone(), entry);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_counts_only_open_tasks_and_an_ended_task_frees_its_frames() {
+        let mut book = TaskBook::new(Some(10.0));
+        let ids: Vec<String> = (0..3)
+            .map(|_| book.create(Map::new(), 0.5, None, CancellationToken::new()))
+            .collect();
+        assert_eq!((book.unfinished(), book.reserved()), (3, 1.5));
+        let entry = book.by_id.get_mut(&ids[0]).unwrap();
+        let mut listening = entry.events.subscribe();
+        entry.publish(TaskStatus::PostprocessEnd, Value::Null);
+        book.by_id
+            .get_mut(&ids[1])
+            .unwrap()
+            .publish(TaskStatus::Cancel, Value::Null);
+        assert_eq!((book.unfinished(), book.reserved()), (1, 0.5));
+        assert_eq!(book.open.len(), 1, "ended tasks are forgotten by admission");
+        assert_eq!(book.by_id.len(), 3, "their records stay for Task/Detail");
+        // A listener from before the end reads the end frame, then hears the channel close.
+        let end = listening.try_recv().expect("the end frame is queued");
+        assert_eq!(end.kind, "task_postprocess_end");
+        assert!(matches!(
+            listening.try_recv(),
+            Err(broadcast::error::TryRecvError::Closed)
+        ));
     }
 }

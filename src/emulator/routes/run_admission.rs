@@ -46,7 +46,7 @@ pub(super) fn admit(
         .filter(|url| !url.is_empty())
         .map(str::to_owned);
     let mut book = lock(&shared.tasks);
-    if let Some(answer) = over_limits(shared, &book, price) {
+    if let Some(answer) = over_limits(shared, &mut book, price) {
         return Err(answer);
     }
     Ok(create_task(
@@ -61,7 +61,7 @@ pub(super) fn admit(
 
 /// The refusal when the account has no place left for another task (code 96) or its balance,
 /// less what unfinished tasks are promised, is below the price (code 97).
-fn over_limits(shared: &Shared, book: &TaskBook, price: f64) -> Option<Response> {
+fn over_limits(shared: &Shared, book: &mut TaskBook, price: f64) -> Option<Response> {
     let unfinished = book.unfinished();
     let available = book.balance.map(|balance| balance - book.reserved());
     // Slots plus queue places: past that, Wiro's concurrency limit (code 96).
