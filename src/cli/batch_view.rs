@@ -149,6 +149,7 @@ mod tests {
             node: "b-wait".into(),
             elapsed: Duration::ZERO,
             charged: BTreeMap::from([("7".to_owned(), 0.45)]),
+            files: Vec::new(),
         });
         assert!(tally.count(&RunEvent::Failed {
             node: "c".into(),

@@ -42,6 +42,7 @@ impl ActiveRun<'_> {
                     node: node.id.clone(),
                     elapsed,
                     charged: report.charged.clone(),
+                    files: report.files.clone(),
                 });
                 self.schedule.done(position, outputs);
             }

@@ -26,6 +26,8 @@ pub enum RunEvent {
         node: String,
         /// `finished earlier` or `task already submitted`.
         how: String,
+        /// The local files its taken outputs name.
+        files: Vec<PathBuf>,
     },
     /// A running node reported progress.
     Progress {
@@ -42,6 +44,9 @@ pub enum RunEvent {
         elapsed: Duration,
         /// What the task records in its outputs say was charged, by task id.
         charged: BTreeMap<String, f64>,
+        /// The local files its outputs name (a download's, say): on disk under their names
+        /// when this is told, before the run ends.
+        files: Vec<PathBuf>,
     },
     /// A node failed.
     Failed {

@@ -167,17 +167,15 @@ impl ActiveRun<'_> {
     /// Takes an earlier run's outputs for the node.
     fn reuse(&mut self, position: usize, outputs: Value, how: String) {
         let node = &self.workflow.nodes[position];
+        let report = &mut self.reports[position];
+        if let Some(target) = self.executor.registry.get(&node.type_id) {
+            report.read_outputs(NodeOutcome::Resumed, &target.spec().kinds, &outputs);
+        }
         (self.emit)(RunEvent::Resumed {
             node: node.id.clone(),
             how,
+            files: report.files.clone(),
         });
-        if let Some(target) = self.executor.registry.get(&node.type_id) {
-            self.reports[position].read_outputs(
-                NodeOutcome::Resumed,
-                &target.spec().kinds,
-                &outputs,
-            );
-        }
         self.schedule.done(position, outputs);
     }
 

@@ -4,6 +4,8 @@
 //! `results.csv` can be downloaded, and the same table again pays for nothing.
 #![cfg(feature = "editor")]
 
+use std::collections::BTreeMap;
+
 use crate::common;
 use common::*;
 use futures_util::StreamExt;
@@ -48,8 +50,16 @@ async fn post(editor: &EditorHandle, path: &str, body: Value) -> (u16, Value) {
     (answer.status().as_u16(), answer.json().await.unwrap())
 }
 
-/// Starts a run of the table and follows its events: its `run_started` and `run_finished`.
-async fn run_table(editor: &EditorHandle, table: &str) -> (Value, Value) {
+/// A run of a table as the page follows it: its `run_started`, the files each node's own end
+/// (`finished` or `resumed`) linked before the run ended, and its `run_finished`.
+struct TableRun {
+    started: Value,
+    files_live: BTreeMap<String, Value>,
+    end: Value,
+}
+
+/// Starts a run of the table and follows its events.
+async fn run_table(editor: &EditorHandle, table: &str) -> TableRun {
     let (status, answer) = post(
         editor,
         "/api/run",
@@ -61,6 +71,7 @@ async fn run_table(editor: &EditorHandle, table: &str) -> (Value, Value) {
     let events = format!("ws://{}/api/events?token={}", editor.addr(), editor.token());
     let (mut socket, _) = tokio_tungstenite::connect_async(&events).await.unwrap();
     let mut started = Value::Null;
+    let mut files_live = BTreeMap::new();
     loop {
         let Some(Ok(Message::Text(text))) = socket.next().await else {
             panic!("the socket closed before the run ended");
@@ -68,7 +79,17 @@ async fn run_table(editor: &EditorHandle, table: &str) -> (Value, Value) {
         let event: Value = serde_json::from_str(&text).unwrap();
         match event["kind"].as_str() {
             Some("run_started") => started = event,
-            Some("run_finished") => return (started, event),
+            Some("finished" | "resumed") => {
+                let node = event["node"].as_str().unwrap().to_owned();
+                files_live.insert(node, event["files"].clone());
+            }
+            Some("run_finished") => {
+                return TableRun {
+                    started,
+                    files_live,
+                    end: event,
+                }
+            }
             _ => {}
         }
     }
@@ -182,7 +203,11 @@ async fn a_table_runs_each_row_to_its_files_and_results_and_runs_again_for_free(
     let editor = editor(&emulator, dir.path()).await;
     store(dir.path(), "table.csv", TABLE);
 
-    let (started, end) = run_table(&editor, "uploads/table.csv").await;
+    let TableRun {
+        started,
+        files_live,
+        end,
+    } = run_table(&editor, "uploads/table.csv").await;
     let rows = started["rows"]
         .as_array()
         .expect("the rows and their nodes");
@@ -202,6 +227,12 @@ async fn a_table_runs_each_row_to_its_files_and_results_and_runs_again_for_free(
         let file = &result["files"][0];
         let name = file["name"].as_str().unwrap();
         assert!(name.starts_with(&format!("row-{line:04}/")), "{name}");
+        // The page could link the file when the row's download ended, before the run did.
+        assert_eq!(
+            files_live[&format!("row-{line:04}-save")],
+            json!([file]),
+            "{files_live:?}"
+        );
         let video = http()
             .get(format!(
                 "{}{}?token={}",
@@ -241,8 +272,16 @@ async fn a_table_runs_each_row_to_its_files_and_results_and_runs_again_for_free(
     // Waits until the run has wholly ended (its end is published just before), then the same
     // table again: every row is in the journal.
     editor.stop_run().await;
-    let (_, again) = run_table(&editor, "uploads/table.csv").await;
+    let TableRun {
+        files_live,
+        end: again,
+        ..
+    } = run_table(&editor, "uploads/table.csv").await;
     assert_eq!(again["outcome"], "succeeded", "{again}");
+    assert_eq!(
+        files_live["row-0003-save"][0]["name"], end["rows"][1]["files"][0]["name"],
+        "a resumed row links the files it kept"
+    );
     let done = again["rows"]
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::api::{parse_workflow, refuse};
-use super::events::event_json;
+use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
 use crate::graph::{
     price_workflow, usd, validate_for_run, Executor, OverCap, RunError, RunEvent, RunReport,
@@ -113,7 +113,7 @@ pub async fn start(
         let on_event = {
             let state = Arc::clone(&state);
             move |event: RunEvent| {
-                state.hub.publish(&event_json(&event));
+                state.hub.publish(&event_json(&event, &state.out_dir));
                 if let Some(amount) = spent.notice(&event) {
                     state
                         .hub
@@ -154,11 +154,7 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
     } else {
         "failed"
     };
-    let files: Vec<Value> = report
-        .files()
-        .iter()
-        .filter_map(|file| output_file(out_dir, file))
-        .collect();
+    let files = output_files(out_dir, &report.files());
     json!({
         "kind": "run_finished",
         "run": run,
@@ -172,29 +168,6 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
         "files": files,
         "report": report,
     })
-}
-
-/// A file in the output folder as the page links it: its name there and its URL; `None`
-/// for a file outside the folder.
-fn output_file(out_dir: &Path, file: &Path) -> Option<Value> {
-    let relative = file.strip_prefix(out_dir).ok()?;
-    let url: Vec<String> = relative
-        .components()
-        .map(|part| url_segment(&part.as_os_str().to_string_lossy()))
-        .collect();
-    Some(json!({ "name": relative, "url": format!("/api/output/{}", url.join("/")) }))
-}
-
-/// `text` percent-encoded for a URL path segment (unreserved characters stay).
-fn url_segment(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(byte).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// `POST /api/run/cancel`: cancels the running run as Ctrl-C does.

@@ -1,6 +1,6 @@
 // Each row of a table run, followed live: folded from its nodes' states in the run's events
-// (the server names each row's nodes when the run starts), and taken from the results table
-// the server writes when the run ends.
+// (the server names each row's nodes when the run starts; a node's files come with its end),
+// and taken from the results table the server writes when the run ends.
 
 import type { NodeRun, RunFile, RunState } from "./runState";
 
@@ -49,7 +49,8 @@ function live(row: number, ids: string[], nodes: Record<string, NodeRun>): RowVi
   const charged: Record<string, number> = {};
   for (const { node } of states) Object.assign(charged, node?.charged ?? {});
   const cost = Object.values(charged).reduce((total, amount) => total + amount, 0);
-  const view: RowView = { row, status: "waiting", tasks, cost, files: [] };
+  const files = states.flatMap(({ node }) => node?.files ?? []);
+  const view: RowView = { row, status: "waiting", tasks, cost, files };
   const failed = states.find(({ node }) => node?.state === "failed");
   const has = (...wanted: string[]) => states.some(({ node }) => node && wanted.includes(node.state));
   if (failed) {

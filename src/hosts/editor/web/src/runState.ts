@@ -14,6 +14,8 @@ export interface NodeRun {
   elapsed?: number;
   /** What its task records say was charged, by task id. */
   charged?: Record<string, number>;
+  /** The files its outputs name, once it has finished (or was resumed). */
+  files?: RunFile[];
 }
 
 export interface RunFile {
@@ -43,6 +45,7 @@ export interface RunState {
   outcome?: string;
   spent: number;
   nodes: Record<string, NodeRun>;
+  /** The run's files: each node's as it finishes, then the whole list at the run's end. */
   files: RunFile[];
   stopped: { taskid: string; how: string }[];
   error?: string;
@@ -98,6 +101,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
     case "resumed":
       node.state = "resumed";
       node.message = String(event.how);
+      node.files = (event.files as RunFile[]) ?? [];
       break;
     case "phase":
       node.phase = String(event.phase);
@@ -133,6 +137,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
       node.elapsed = Number(event.elapsed);
       node.status = `in ${node.elapsed.toFixed(1)} s`;
       node.charged = event.charged as Record<string, number>;
+      node.files = (event.files as RunFile[]) ?? [];
       break;
     case "failed":
       node.state = node.stopped ? "cancelled" : "failed";
@@ -145,7 +150,14 @@ export function fold(state: RunState, event: RunEvent): RunState {
     default:
       return state;
   }
-  return { ...state, nodes: { ...state.nodes, [id]: node } };
+  const files = withFiles(state.files, node.files);
+  return { ...state, files, nodes: { ...state.nodes, [id]: node } };
+}
+
+/** `files` and the `added` ones it does not list yet. */
+function withFiles(files: RunFile[], added: RunFile[] | undefined): RunFile[] {
+  const fresh = (added ?? []).filter((file) => !files.some((known) => known.name === file.name));
+  return fresh.length ? [...files, ...fresh] : files;
 }
 
 export function bytes(n: number): string {
