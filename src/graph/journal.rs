@@ -106,8 +106,10 @@ pub struct Journal {
     /// Tells those waiting for a sync running elsewhere that one ended (the last line known on
     /// disk).
     sync_ended: tokio::sync::watch::Sender<u64>,
-    /// A sync failed: a later one could report success for lines the failed one lost (Linux
-    /// tells a write-back error once), so no sync, and no Run, goes on after it.
+    /// What broke the journal: a sync that failed (a later one could report success for lines
+    /// the failed one lost: Linux tells a write-back error once) or a line not written whole
+    /// (the next would glue onto it and be lost with it). Nothing more is written or synced
+    /// after it, so no Run goes out.
     broken: Option<String>,
     /// How many times the journal was synced (what the tests see of the policy).
     pub(super) syncs: u64,
@@ -244,7 +246,13 @@ impl Journal {
         };
         let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
         line.push('\n');
-        (&*self.file).write_all(line.as_bytes())?;
+        self.refuse_if_broken()?;
+        if let Err(error) = (&*self.file).write_all(line.as_bytes()) {
+            // Part of the line may be in the file, and the next line would glue onto it and be
+            // lost with it (a `submitting` line, say): nothing more is written.
+            self.broken = Some(format!("a line could not be written whole ({error})"));
+            return Err(error);
+        }
         self.written += 1;
         if answer {
             self.answer_at = self.written;
@@ -305,8 +313,18 @@ impl Journal {
     /// Takes note that a sync handed out failed: no sync is handed out after it, and those
     /// waiting for it hear so.
     pub(crate) fn sync_failed(&mut self, error: &std::io::Error) {
-        self.broken = Some(error.to_string());
+        self.broken = Some(format!("a sync of the journal failed ({error})"));
         self.abandoned();
+    }
+
+    /// The error for anything asked of a journal that an earlier write or sync broke.
+    fn refuse_if_broken(&self) -> std::io::Result<()> {
+        match &self.broken {
+            Some(why) => Err(std::io::Error::other(format!(
+                "earlier, {why}: nothing more can be trusted to reach the journal, so nothing more is sent"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Takes note that a sync handed out will not be reported (its caller went away): those
@@ -317,11 +335,7 @@ impl Journal {
     }
 
     fn owe(&mut self) -> std::io::Result<OwedSync> {
-        if let Some(error) = &self.broken {
-            return Err(std::io::Error::other(format!(
-                "an earlier sync of the journal failed ({error}): nothing more can be trusted to reach the disk, so nothing more is sent"
-            )));
-        }
+        self.refuse_if_broken()?;
         self.syncing = self.written;
         Ok(OwedSync {
             file: Arc::clone(&self.file),
@@ -560,6 +574,31 @@ mod tests {
             )
             .unwrap();
         assert!(none.is_none(), "a finished node's line owes nothing");
+    }
+
+    #[test]
+    fn after_a_line_fails_to_be_written_nothing_more_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut journal = Journal::open(&path, false).unwrap();
+        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        // The disk refuses the next line (a full disk, say).
+        journal.file = Arc::new(File::open(&path).unwrap());
+        let finished = JournalEvent::Finished {
+            outputs: Value::Null,
+        };
+        assert!(journal.record("a", "k", finished.clone()).is_err());
+        // The disk takes lines again, but the journal writes none after a line it lost.
+        journal.file = Arc::new(OpenOptions::new().append(true).open(&path).unwrap());
+        let error = journal
+            .record_owing("b", "k", JournalEvent::Submitting)
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("could not be written whole"),
+            "{error}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     }
 
     #[test]

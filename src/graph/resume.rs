@@ -304,7 +304,10 @@ mod tests {
         let Err(error) = journal.record_owing("a", "k", JournalEvent::Submitting) else {
             panic!("a Run is recorded after a failed sync");
         };
-        assert!(error.to_string().contains("earlier sync"), "{error}");
+        assert!(
+            error.to_string().contains("a sync of the journal failed"),
+            "{error}"
+        );
     }
 
     #[test]
