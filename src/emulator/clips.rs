@@ -2,12 +2,13 @@
 //! blocking thread so the server keeps answering meanwhile, at most as many at once as the
 //! machine has cores. Each clip is written to a file in a folder of its own and only its path
 //! is kept, so a thousand tasks' outputs cost disk space, not memory; the folder goes when the
-//! cache does.
+//! cache does, and the folders of emulators that ended without dropping theirs (a process
+//! killed, an emulator held until exit) go when the next emulator makes its first clip.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -37,11 +38,14 @@ pub(crate) struct ClipCache {
     counted: Arc<EncoderCount>,
 }
 
+/// The start of every clip folder's name; the emulator's process id and a random part follow.
+const FOLDER_PREFIX: &str = "wiro-emulator-clips-";
+
 impl Default for ClipCache {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let folder = std::env::temp_dir().join(format!(
-            "wiro-emulator-clips-{}-{}",
+            "{FOLDER_PREFIX}{}-{}",
             std::process::id(),
             random_hex(12)
         ));
@@ -106,6 +110,8 @@ impl ClipCache {
                     let _counted = Encoding::start(&counted);
                     encode_mp4(&spec).map_err(|problem| problem.to_string())?
                 };
+                static SWEPT: Once = Once::new();
+                SWEPT.call_once(|| remove_orphaned_folders(&std::env::temp_dir()));
                 std::fs::create_dir_all(&folder)
                     .and_then(|()| std::fs::write(&path, &encoded))
                     .map_err(|problem| format!("writing {}: {problem}", path.display()))?;
@@ -127,5 +133,57 @@ impl ClipCache {
     /// The most clips encoded at once so far.
     pub fn encoders_peak(&self) -> u64 {
         self.counted.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// Removes the clip folders in `temp` whose emulator's process is gone. Only where a process
+/// can be looked up by id (`/proc`); elsewhere such folders stay for the system to clear.
+fn remove_orphaned_folders(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(FOLDER_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if process_is_gone(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether no process has id `pid` (never true where that cannot be known).
+fn process_is_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_of_ended_emulators_are_removed_and_live_ones_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        let mine = temp
+            .path()
+            .join(format!("{FOLDER_PREFIX}{}-aa", std::process::id()));
+        // Process ids stop well below this on Linux (at most 2^22).
+        let gone = temp.path().join(format!("{FOLDER_PREFIX}999999999-bb"));
+        let other = temp.path().join("wiro-emulator-clips-notes");
+        for folder in [&mine, &gone, &other] {
+            std::fs::create_dir_all(folder).unwrap();
+            std::fs::write(folder.join("clip.mp4"), b"x").unwrap();
+        }
+        remove_orphaned_folders(temp.path());
+        assert!(mine.exists(), "a live emulator keeps its clips");
+        assert!(other.exists(), "a folder not named as ours is left alone");
+        assert_eq!(gone.exists(), !Path::new("/proc/self").exists());
     }
 }
