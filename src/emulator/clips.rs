@@ -3,7 +3,7 @@
 //! machine has cores. Each clip is written to a file in a folder of its own and only its path
 //! is kept, so a thousand tasks' outputs cost disk space, not memory; the folder goes when the
 //! cache does, and the folders of emulators that ended without dropping theirs (a process
-//! killed, an emulator held until exit) go when the next emulator makes its first clip.
+//! killed, an emulator held until exit) go, an hour later, when an emulator makes its first clip.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -136,8 +136,14 @@ impl ClipCache {
     }
 }
 
-/// Removes the clip folders in `temp` whose emulator's process is gone. Only where a process
-/// can be looked up by id (`/proc`); elsewhere such folders stay for the system to clear.
+/// A clip folder left alone this long (no clip added) may be removed once its process is gone.
+/// The wait spares an emulator whose process this one cannot see (another container sharing
+/// the temporary folder) while it is busy.
+const ORPHAN_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the clip folders in `temp` whose emulator's process is gone and that had no clip
+/// added for [`ORPHAN_AGE`]. Only where a process can be looked up by id (`/proc`); elsewhere
+/// such folders stay for the system to clear.
 fn remove_orphaned_folders(temp: &Path) {
     let Ok(entries) = std::fs::read_dir(temp) else {
         return;
@@ -152,7 +158,13 @@ fn remove_orphaned_folders(temp: &Path) {
         else {
             continue;
         };
-        if process_is_gone(pid) {
+        let idle = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|idle| idle >= ORPHAN_AGE);
+        if idle && process_is_gone(pid) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -176,13 +188,20 @@ mod tests {
             .join(format!("{FOLDER_PREFIX}{}-aa", std::process::id()));
         // Process ids stop well below this on Linux (at most 2^22).
         let gone = temp.path().join(format!("{FOLDER_PREFIX}999999999-bb"));
+        let recent = temp.path().join(format!("{FOLDER_PREFIX}999999998-cc"));
         let other = temp.path().join("wiro-emulator-clips-notes");
-        for folder in [&mine, &gone, &other] {
+        let long_ago = std::time::SystemTime::now() - ORPHAN_AGE * 2;
+        for folder in [&mine, &gone, &recent, &other] {
             std::fs::create_dir_all(folder).unwrap();
             std::fs::write(folder.join("clip.mp4"), b"x").unwrap();
+            if folder != &recent {
+                let opened = std::fs::File::open(folder).unwrap();
+                opened.set_modified(long_ago).unwrap();
+            }
         }
         remove_orphaned_folders(temp.path());
         assert!(mine.exists(), "a live emulator keeps its clips");
+        assert!(recent.exists(), "a folder that had a clip lately is spared");
         assert!(other.exists(), "a folder not named as ours is left alone");
         assert_eq!(gone.exists(), !Path::new("/proc/self").exists());
     }
