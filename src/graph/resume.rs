@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::journal::{Journal, JournalEvent, OwedSync, Settling};
 use super::RunError;
-use crate::api::{Client, TaskHandle};
+use crate::api::{Client, LocalFile, TaskHandle};
 use crate::node::{ended_without_result, NodeSpec, PortKinds};
 
 /// What to do with a node, given the journal.
@@ -43,7 +44,8 @@ impl Resume {
 
 /// What to do with a node given the journal, checked against the world: a paid task that
 /// ended without a result is submitted again (it was not billed), and a finished node whose
-/// files are gone runs again. `note` hears why a journaled result is not used.
+/// files are gone or changed (another run wrote over them, say) runs again. `note` hears why
+/// a journaled result is not used.
 pub(crate) async fn decide(
     journal: &SharedJournal,
     node: &str,
@@ -65,20 +67,47 @@ pub(crate) async fn decide(
         }
     }
     if let Resume::Finished(outputs) = &resume {
-        if let Some(gone) = spec
-            .kinds
-            .local_paths(outputs)
-            .into_iter()
-            .find(|path| !path.exists())
-        {
-            note(format!(
-                "{} is gone: running the node again",
-                gone.display()
-            ));
-            return None;
+        let files = spec.kinds.local_files(outputs);
+        if !files.is_empty() {
+            let changed = tokio::task::spawn_blocking(move || files.iter().find_map(changed))
+                .await
+                .unwrap_or_else(|stopped| Some(format!("could not be checked ({stopped})")));
+            if let Some(why) = changed {
+                note(format!("{why}: running the node again"));
+                return None;
+            }
         }
     }
     Some(resume)
+}
+
+/// Why `file` is not what the run that journaled it wrote (gone, another size, other bytes),
+/// or `None` when it is. Reads the whole file to hash it (blocking).
+fn changed(file: &LocalFile) -> Option<String> {
+    let path = file.path.display();
+    let size = match std::fs::metadata(&file.path) {
+        Ok(metadata) => metadata.len(),
+        Err(_) => return Some(format!("{path} is gone")),
+    };
+    if size != file.size {
+        return Some(format!(
+            "{path} has changed ({size} bytes; the run wrote {})",
+            file.size
+        ));
+    }
+    if file.sha256.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    let read = std::fs::File::open(&file.path)
+        .and_then(|mut opened| std::io::copy(&mut opened, &mut hasher));
+    match read {
+        Ok(_) if hex::encode(hasher.finalize()) == file.sha256 => None,
+        Ok(_) => Some(format!(
+            "{path} has changed (other bytes than the run wrote)"
+        )),
+        Err(error) => Some(format!("{path} cannot be read ({error})")),
+    }
 }
 
 /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor the

@@ -1,6 +1,6 @@
 #![cfg(feature = "emulator")]
 //! A resumed run notices the files around it: a changed input image is uploaded (and animated)
-//! anew, and a deleted download is fetched again without paying for a new task.
+//! anew, and a deleted or overwritten download is fetched again without paying for a new task.
 
 use crate::common;
 use tokio_util::sync::CancellationToken;
@@ -60,6 +60,23 @@ async fn changed_inputs_and_missing_outputs_are_noticed() {
     let download = refetched.nodes.iter().find(|n| n.id == "download").unwrap();
     assert_eq!(download.outcome, NodeOutcome::Finished);
     assert!(refetched.files()[0].exists());
+    assert_eq!(emulator.stats().runs_accepted, 1);
+
+    // Another video written over it (another run into the same folder, say), the same size:
+    // fetched again, nothing paid.
+    let video = refetched.files()[0].clone();
+    let right = std::fs::read(&video).unwrap();
+    let mut other = right.clone();
+    let middle = other.len() / 2;
+    other[middle] ^= 0xff;
+    std::fs::write(&video, &other).unwrap();
+    let restored = run(&emulator, inputs.path(), out.path()).await;
+    let download = restored.nodes.iter().find(|n| n.id == "download").unwrap();
+    assert_eq!(download.outcome, NodeOutcome::Finished);
+    assert!(
+        std::fs::read(&video).unwrap() == right,
+        "the run's own video is back"
+    );
     assert_eq!(emulator.stats().runs_accepted, 1);
 
     // A new picture at the same path: a new upload and a new video.
