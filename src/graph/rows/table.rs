@@ -74,15 +74,32 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
         .into_iter()
         .map(|name| name.trim().to_owned())
         .collect();
+    for (second, name) in columns.iter().enumerate() {
+        if let Some(first) = columns[..second].iter().position(|earlier| earlier == name) {
+            return Err(format!(
+                "column {name} appears twice (columns {} and {}): say each input once",
+                first + 1,
+                second + 1
+            ));
+        }
+    }
+    if let [only] = columns.as_slice() {
+        if separator != ';' && only.contains(';') {
+            return Err(format!(
+                "the header is one column, {only:?}: is the table separated by semicolons (as some spreadsheets save CSV)? Save it with commas, or as TSV"
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for (line, fields) in records {
         if fields.len() == 1 && fields[0].is_empty() {
             continue; // a blank line
         }
         if fields.len() != columns.len() {
+            let cells = fields.len();
             return Err(format!(
-                "row {line} has {} cells; the header has {} columns",
-                fields.len(),
+                "row {line} has {cells} cell{}; the header has {} columns",
+                if cells == 1 { "" } else { "s" },
                 columns.len()
             ));
         }
@@ -203,9 +220,23 @@ mod tests {
     #[test]
     fn ragged_rows_and_open_quotes_are_named() {
         let ragged = delimited("a.b,c.d\n1,2\n3\n", ',').unwrap_err();
-        assert!(ragged.contains("row 3 has 1 cells"), "{ragged}");
+        assert!(ragged.contains("row 3 has 1 cell;"), "{ragged}");
         let open = delimited("a.b\n\"never closed\n", ',').unwrap_err();
         assert!(open.contains("line 2"), "{open}");
+    }
+
+    #[test]
+    fn a_column_named_twice_or_a_semicolon_table_is_refused_saying_so() {
+        let twice = delimited("v.quality,v.seed,v.quality\n360p,1,1080p\n", ',').unwrap_err();
+        assert!(
+            twice.contains("column v.quality appears twice (columns 1 and 3)"),
+            "{twice}"
+        );
+        let semicolons = delimited("v.prompt;v.quality\nfox;360p\n", ',').unwrap_err();
+        assert!(
+            semicolons.contains("separated by semicolons"),
+            "{semicolons}"
+        );
     }
 
     #[test]
