@@ -16,7 +16,8 @@ pub(crate) struct RowsArgs {
     /// Run the flow once per row of TABLE (CSV, TSV, or JSON Lines by its ending): each column
     /// is NODE.INPUT, as in --set; an empty cell keeps the flow's value. Every row is checked
     /// before the first Run; files go to OUT/row-NNNN/ (NNNN: the row's line in TABLE), and
-    /// OUT/results.csv (results.jsonl with --json) says how each row ended.
+    /// OUT/results.csv (and results.jsonl with --json, its lines also on stdout) says how each
+    /// row ended.
     #[arg(long, value_name = "TABLE")]
     pub rows: Option<PathBuf>,
     /// Run the valid rows of a table that has invalid ones, listing the refused rows.
@@ -84,10 +85,19 @@ pub(crate) fn check(
     Ok(Some(table))
 }
 
-/// Writes the results table into `out` and says how the rows ended; the exit status (1 when
-/// a row failed, naming the results file).
+/// Writes the results table into `out` (`results.csv`, and with `json` `results.jsonl`, whose
+/// lines also go to stdout) and says how the rows ended; the exit status (1 when a row
+/// failed, naming the results file).
 pub(crate) fn finish(out: &Path, results: &[RowResult], json: bool) -> Option<u8> {
-    let path = match write_results(out, results, json) {
+    let written = write_results(out, results, false).and_then(|csv| {
+        if !json {
+            return Ok(csv);
+        }
+        let lines = write_results(out, results, true)?;
+        print!("{}", std::fs::read_to_string(&lines)?);
+        Ok(lines)
+    });
+    let path = match written {
         Ok(path) => path,
         Err(error) => {
             eprintln!(

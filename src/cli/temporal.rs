@@ -88,7 +88,7 @@ pub(crate) struct ResultArgs {
     #[command(flatten)]
     id: IdArgs,
     /// For a table's batch (`submit --rows`): write its results table into DIR, as `run --rows`
-    /// does: DIR/results.csv (results.jsonl with --json), per row its outcome, task ids, cost
+    /// does: DIR/results.csv (and results.jsonl with --json), per row its outcome, task ids, cost
     /// and files (relative to the workflow's folder on the worker) or the error.
     #[arg(long, value_name = "DIR")]
     results: Option<PathBuf>,

@@ -73,14 +73,30 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
         assert_eq!(files.len(), 1, "{}", folder.display());
     }
 
-    // The same command again: every row is in the journal, nothing is sent.
-    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    // The same command again: every row is in the journal, nothing is sent. With --json, the
+    // rows' results come on stdout too, and in results.jsonl beside results.csv.
+    let again = run(&emulator, dir.path(), "table.csv", &["--json"]).await;
     assert!(
         again.status.success(),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(emulator.stats().runs_accepted, 12, "nothing is paid twice");
+    let stdout = String::from_utf8(again.stdout).unwrap();
+    let printed: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(printed.len(), 12, "{stdout}");
+    assert!(
+        printed.iter().all(|row| row["outcome"] == "done"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/results.jsonl")).unwrap(),
+        stdout
+    );
+    assert!(dir.path().join("out/results.csv").exists());
 
     // One row's prompt changed: that row alone runs again.
     std::fs::write(dir.path().join("table.csv"), table(Some(5))).unwrap();
