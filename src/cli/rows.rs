@@ -25,6 +25,13 @@ pub(crate) struct RowsArgs {
     pub skip_invalid_rows: bool,
 }
 
+/// A table whose rows all passed the checks, and the rows `--skip-invalid-rows` refused
+/// (outcome `refused`, with their problems), for the results table.
+pub(crate) struct CheckedTable {
+    pub table: Table,
+    pub refused: Vec<RowResult>,
+}
+
 /// The table to run the flow over, if `--rows` names one: every row checked against the
 /// schemas and rules (and, with `walls`, the local files) before anything is sent; the rows
 /// that pass, with `--skip-invalid-rows`. Problems are printed, each naming its row and
@@ -35,7 +42,7 @@ pub(crate) fn check(
     flow: &Workflow,
     registry: &Registry,
     walls: Option<&Walls>,
-) -> Result<Option<Table>, u8> {
+) -> Result<Option<CheckedTable>, u8> {
     let Some(path) = &args.rows else {
         return Ok(None);
     };
@@ -64,7 +71,8 @@ pub(crate) fn check(
         }
     }
     if problems.is_empty() {
-        return Ok(Some(table));
+        let refused = Vec::new();
+        return Ok(Some(CheckedTable { table, refused }));
     }
     let (by_row, outside) = problems_by_row(&table, &problems);
     if !outside.is_empty() || !args.skip_invalid_rows {
@@ -82,13 +90,33 @@ pub(crate) fn check(
         eprintln!("  - {line}");
     }
     table.rows.retain(|row| !by_row.contains_key(&row.line));
-    Ok(Some(table))
+    let refused = by_row
+        .into_iter()
+        .map(|(line, problems)| RowResult {
+            error: Some(problems.join("; ")),
+            ..RowResult::new(line, REFUSED)
+        })
+        .collect();
+    Ok(Some(CheckedTable { table, refused }))
 }
 
+/// The outcome of a row `--skip-invalid-rows` refused: it did not run, as its user asked.
+const REFUSED: &str = "refused";
+
 /// Writes the results table into `out` (`results.csv`, and with `json` `results.jsonl`, whose
-/// lines also go to stdout) and says how the rows ended; the exit status (1 when a row
-/// failed, naming the results file).
-pub(crate) fn finish(out: &Path, results: &[RowResult], json: bool) -> Option<u8> {
+/// lines also go to stdout), with the `refused` rows in their places, and says how the rows
+/// ended; the exit status (1 when a row that was run did not finish, naming the results
+/// file).
+pub(crate) fn finish(
+    out: &Path,
+    ran: Vec<RowResult>,
+    refused: &[RowResult],
+    json: bool,
+) -> Option<u8> {
+    let mut results = ran;
+    results.extend(refused.iter().cloned());
+    results.sort_by_key(|result| result.row);
+    let results = results.as_slice();
     let written = write_results(out, results, false).and_then(|csv| {
         if !json {
             return Ok(csv);
@@ -107,11 +135,18 @@ pub(crate) fn finish(out: &Path, results: &[RowResult], json: bool) -> Option<u8
             return Some(EXIT_FAILED);
         }
     };
-    let failed = results.iter().filter(|row| row.outcome != "done").count();
+    let failed = results
+        .iter()
+        .filter(|row| row.outcome != "done" && row.outcome != REFUSED)
+        .count();
     let spent = results.iter().fold(0.0, |total, row| total + row.cost);
+    let skipped = match refused.len() {
+        0 => String::new(),
+        count => format!(", {count} refused"),
+    };
     eprintln!(
-        "rows: {} done, {failed} not done, {} charged; results in {}",
-        results.len() - failed,
+        "rows: {} done, {failed} not done{skipped}, {} charged; results in {}",
+        results.len() - failed - refused.len(),
         money(spent),
         path.display()
     );

@@ -10,7 +10,7 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
-use crate::graph::rows::{Table, TableFlow};
+use crate::graph::rows::{RowResult, Table, TableFlow};
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
     RunOptions, RunReport, Workflow, WorkflowPrice,
@@ -79,10 +79,14 @@ impl WorkflowArgs {
         })?;
         let registry = super::registry::registry_or_exit()?;
         let walls = options.walls(settings.fetch_rules());
-        let table = rows::check(&self.rows, &workflow, &registry, Some(&walls))?;
+        let (table, refused) = match rows::check(&self.rows, &workflow, &registry, Some(&walls))? {
+            Some(checked) => (Some(checked.table), checked.refused),
+            None => (None, Vec::new()),
+        };
         Ok(Prepared {
             workflow,
             table,
+            refused,
             options,
             settings,
             registry,
@@ -97,6 +101,8 @@ struct Prepared {
     workflow: Workflow,
     /// The table of `--rows`, every row checked.
     table: Option<Table>,
+    /// The rows `--skip-invalid-rows` refused, for the results table.
+    refused: Vec<RowResult>,
     options: RunOptions,
     settings: backend::Settings,
     registry: Registry,
@@ -230,6 +236,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     let Prepared {
         workflow,
         table,
+        refused,
         options,
         settings,
         registry,
@@ -294,7 +301,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         "Stopping: cancelling queued tasks and killing running ones (press Ctrl-C again to quit at once)...",
     );
     let code = match &rows {
-        Some(rows) => run_table(&executor, rows, &cancel, &args).await,
+        Some(rows) => run_table(&executor, rows, &refused, &cancel, &args).await,
         None => run_flow(&executor, &workflow, &cancel, &args, &price).await,
     };
     watcher.abort();
@@ -363,6 +370,7 @@ async fn run_flow(
 async fn run_table(
     executor: &Executor,
     rows: &TableFlow<'_>,
+    refused: &[RowResult],
     cancel: &CancellationToken,
     args: &RunArgs,
 ) -> Outcome {
@@ -379,7 +387,7 @@ async fn run_table(
     renderer.finish();
     match result {
         Ok(report) => {
-            let failed = rows::finish(&args.out, &report.rows, args.json);
+            let failed = rows::finish(&args.out, report.rows, refused, args.json);
             if report.cancelled {
                 Outcome::Cancelled
             } else {

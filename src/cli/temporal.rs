@@ -192,7 +192,9 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     // A table runs as one durable document: the flow once per row.
     let workflow = match super::rows::check(&args.rows, &workflow, &registry, None) {
         Ok(None) => workflow,
-        Ok(Some(table)) => match crate::graph::rows::expand(&workflow, &table, &registry) {
+        // Rows refused under --skip-invalid-rows are listed by `check`, not sent.
+        Ok(Some(checked)) => match crate::graph::rows::expand(&workflow, &checked.table, &registry)
+        {
             Ok(expanded) => expanded,
             Err(problems) => {
                 // `check` matched the columns already: this does not happen.
@@ -373,7 +375,7 @@ async fn show_result(
                 Err(code) => return code,
             };
             let rows = crate::hosts::temporal::rows::row_results_of(&report, &registry);
-            super::rows::finish(folder, &rows, args.json)
+            super::rows::finish(folder, rows, &[], args.json)
         }
         None => None,
     };

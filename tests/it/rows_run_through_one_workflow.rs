@@ -221,3 +221,38 @@ async fn a_failed_row_does_not_stop_the_others_and_the_results_say_which() {
         "the row after the failed one has its file"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_invalid_rows_are_listed_in_the_results_and_nothing_else_is_refused() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    let table = "video.prompt,video.quality\nfox,360p\n\"fox, again\",4k\nowl,360p\n";
+    std::fs::write(dir.path().join("table.csv"), table).unwrap();
+
+    let refused = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(emulator.stats().runs_accepted, 0, "nothing is sent");
+
+    let output = run(&emulator, dir.path(), "table.csv", &["--skip-invalid-rows"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the user asked to skip it: {stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2);
+    assert!(stderr.contains("2 done, 0 not done, 1 refused"), "{stderr}");
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let lines: Vec<&str> = results.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "every row of the table has its line:\n{results}"
+    );
+    assert!(lines[1].starts_with("2,done,"), "{results}");
+    assert!(
+        lines[2].starts_with("3,refused,,0.0000,,") && lines[2].contains("column video.quality"),
+        "{results}"
+    );
+    assert!(lines[3].starts_with("4,done,"), "{results}");
+}

@@ -14,8 +14,9 @@ use crate::graph::{NodeOutcome, RunReport};
 pub struct RowResult {
     /// The row's line in the table.
     pub row: usize,
-    /// `done` (every node finished, now or in an earlier run), `failed`, `cancelled` or
-    /// `skipped`.
+    /// `done` (every node finished, now or in an earlier run), `failed`, `cancelled`,
+    /// `skipped`, or `refused` (its cells failed the checks and `--skip-invalid-rows` left it
+    /// out; `error` says why).
     pub outcome: &'static str,
     /// The remote tasks its nodes started or waited for.
     pub tasks: Vec<String>,
