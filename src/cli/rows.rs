@@ -103,10 +103,9 @@ pub(crate) fn check(
 /// The outcome of a row `--skip-invalid-rows` refused: it did not run, as its user asked.
 const REFUSED: &str = "refused";
 
-/// Writes the results table into `out` (`results.csv`, and with `json` `results.jsonl`, whose
-/// lines also go to stdout), with the `refused` rows in their places, and says how the rows
-/// ended; the exit status (1 when a row that was run did not finish, naming the results
-/// file).
+/// Writes the results table into `out` (`results.csv`, and with `json` `results.jsonl`), with
+/// the `refused` rows in their places, and says how the rows ended; the exit status (1 when a
+/// row that was run did not finish, naming the results file).
 pub(crate) fn finish(
     out: &Path,
     ran: Vec<RowResult>,
@@ -121,9 +120,7 @@ pub(crate) fn finish(
         if !json {
             return Ok(csv);
         }
-        let lines = write_results(out, results, true)?;
-        print!("{}", std::fs::read_to_string(&lines)?);
-        Ok(lines)
+        write_results(out, results, true)
     });
     let path = match written {
         Ok(path) => path,

@@ -388,6 +388,13 @@ async fn run_table(
     match result {
         Ok(report) => {
             let failed = rows::finish(&args.out, report.rows, refused, args.json);
+            if args.json {
+                // The report `--json` promises on stdout: the rows' results, a line each.
+                match std::fs::read_to_string(args.out.join("results.jsonl")) {
+                    Ok(lines) => print!("{lines}"),
+                    Err(error) => eprintln!("error: results.jsonl could not be read back: {error}"),
+                }
+            }
             if report.cancelled {
                 Outcome::Cancelled
             } else {
