@@ -96,6 +96,11 @@ pub struct Journal {
     /// outputs, which as text take a fraction of the memory they take as values. A line is
     /// read again when it is asked for (once per node and run).
     latest: HashMap<(Box<str>, Box<str>), Box<str>>,
+    /// The nodes that have an entry, by key: where a table row whose line moved finds what it
+    /// ran under its earlier name.
+    by_key: HashMap<Box<str>, Vec<Box<str>>>,
+    /// Entries this run resumes from, and the node that took each: an entry serves one node.
+    claimed: HashMap<(Box<str>, Box<str>), Box<str>>,
     /// Lines written (1 for what a reopened journal held), the last of them a Run's answer,
     /// and the last one known on disk: a Run's answer is owed a sync while `answer_at > synced`.
     written: u64,
@@ -136,7 +141,7 @@ impl Journal {
             ),
             std::fs::TryLockError::Error(error) => error,
         })?;
-        let mut latest = HashMap::new();
+        let mut latest: HashMap<(Box<str>, Box<str>), Box<str>> = HashMap::new();
         if fresh {
             file.set_len(0)?;
         } else {
@@ -163,10 +168,16 @@ impl Journal {
         // An earlier run that crashed may have left a Run's answer written but not synced:
         // the first settle takes it to the disk before this run uses the task.
         let held = u64::from(!latest.is_empty());
+        let mut by_key: HashMap<Box<str>, Vec<Box<str>>> = HashMap::new();
+        for (node, key) in latest.keys() {
+            by_key.entry(key.clone()).or_default().push(node.clone());
+        }
         Ok(Self {
             path: path.to_owned(),
             file: Arc::new(file),
             latest,
+            by_key,
+            claimed: HashMap::new(),
             written: held,
             answer_at: held,
             synced: 0,
@@ -192,6 +203,41 @@ impl Journal {
     /// The last thing recorded for this node with these inputs.
     pub fn latest(&self, node: &str, key: &str) -> Option<JournalEvent> {
         self.latest_entry(node, key).map(|entry| entry.event)
+    }
+
+    /// The node whose entry a paid node resumes from: its own, unless another node took it this
+    /// run; else, for a table's row, the entry a row of another line left with the same inputs
+    /// (the table's lines moved: a row inserted above, rows sorted), so that moving lines pays
+    /// for nothing again. Each entry serves one node per run, so two rows with the same cells
+    /// still run twice. Only an entry that may have started a task is taken.
+    pub(crate) fn claim(&mut self, node: &str, key: &str) -> Option<String> {
+        let own = (Box::from(node), Box::from(key));
+        if self.latest.contains_key(&own) {
+            let claimer = self.claimed.entry(own).or_insert_with(|| Box::from(node));
+            if &**claimer == node {
+                return Some(node.to_owned());
+            }
+        }
+        let (_, name) = crate::graph::rows::split_row(node)?;
+        let other = self.by_key.get(key)?.iter().find(|other| {
+            &***other != node
+                && crate::graph::rows::split_row(other).is_some_and(|(_, theirs)| theirs == name)
+                && !self
+                    .claimed
+                    .contains_key(&(Box::from(&***other), Box::from(key)))
+                && matches!(
+                    self.latest(other, key),
+                    Some(
+                        JournalEvent::Submitting
+                            | JournalEvent::TaskStarted { .. }
+                            | JournalEvent::Finished { .. }
+                    )
+                )
+        })?;
+        let other = other.clone();
+        self.claimed
+            .insert((other.clone(), Box::from(key)), Box::from(node));
+        Some(other.into())
     }
 
     /// When the last thing for this node with these inputs was recorded (unix milliseconds).
@@ -258,8 +304,11 @@ impl Journal {
             self.answer_at = self.written;
         }
         line.pop();
-        self.latest
-            .insert((entry.node.into(), entry.key.into()), line.into());
+        let (node, key): (Box<str>, Box<str>) = (entry.node.into(), entry.key.into());
+        let known = self.latest.insert((node.clone(), key.clone()), line.into());
+        if known.is_none() {
+            self.by_key.entry(key).or_default().push(node);
+        }
         if sync {
             return self.owe().map(Some);
         }

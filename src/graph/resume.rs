@@ -250,8 +250,14 @@ impl SharedJournal {
     /// Only nodes that spend money resume from a started task or refuse an unknown outcome;
     /// any other node that did not finish simply runs again.
     pub(crate) fn resume(&self, node: &str, key: &str, spends_money: bool) -> Option<Resume> {
-        let journal = lock(self.0.as_ref()?);
-        match journal.latest(node, key)? {
+        let mut journal = lock(self.0.as_ref()?);
+        // A paid node may take what a row of another line ran (see `Journal::claim`).
+        let source = if spends_money {
+            journal.claim(node, key)?
+        } else {
+            node.to_owned()
+        };
+        match journal.latest(&source, key)? {
             JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
             JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),
                         JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
@@ -260,7 +266,7 @@ impl SharedJournal {
                     journal.path().display()
                 ),
                 sent_at: std::time::UNIX_EPOCH
-                    + std::time::Duration::from_millis(journal.latest_at(node, key).unwrap_or(0)),
+                    + std::time::Duration::from_millis(journal.latest_at(&source, key).unwrap_or(0)),
             }),
             _ => None,
         }

@@ -256,3 +256,55 @@ async fn skipped_invalid_rows_are_listed_in_the_results_and_nothing_else_is_refu
     );
     assert!(lines[3].starts_with("4,done,"), "{results}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_inserted_above_finished_rows_runs_alone() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    let rows = "fox,1\nowl,2\nthe same,3\nthe same,3\n";
+    std::fs::write(
+        dir.path().join("table.csv"),
+        format!("video.prompt,video.seed\n{rows}"),
+    )
+    .unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        4,
+        "two rows alike still run twice"
+    );
+
+    // A row inserted at the top moves every other row down a line: only it is paid for.
+    let moved = format!("video.prompt,video.seed\n\"a new one, first\",9\n{rows}");
+    std::fs::write(dir.path().join("table.csv"), moved).unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        5,
+        "only the new row ran: {stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let lines: Vec<&str> = results.lines().collect();
+    assert_eq!(lines.len(), 6, "{results}");
+    for (line, row) in lines[1..].iter().zip(2..) {
+        assert!(line.starts_with(&format!("{row},done,")), "{results}");
+        let file = dir
+            .path()
+            .join(format!("out/row-{row:04}/row-{row:04}-save-0.mp4"));
+        assert!(file.exists(), "{} for\n{results}", file.display());
+    }
+    // The two alike rows kept their two tasks.
+    let tasks: Vec<&str> = lines[4..]
+        .iter()
+        .map(|line| line.split(',').nth(2).unwrap())
+        .collect();
+    assert_ne!(tasks[0], tasks[1], "{results}");
+}
