@@ -47,6 +47,35 @@ impl LocalFile {
             contenttype: "text/plain; charset=utf-8".into(),
         })
     }
+
+    /// Why the file on disk is not the one this record describes (gone, another size, other
+    /// bytes), or `None` when it is. Reads the whole file to hash it (blocking).
+    pub fn changed(&self) -> Option<String> {
+        let path = self.path.display();
+        let size = match std::fs::metadata(&self.path) {
+            Ok(metadata) => metadata.len(),
+            Err(_) => return Some(format!("{path} is gone")),
+        };
+        if size != self.size {
+            return Some(format!(
+                "{path} has changed ({size} bytes; the run wrote {})",
+                self.size
+            ));
+        }
+        if self.sha256.is_empty() {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        let read = std::fs::File::open(&self.path)
+            .and_then(|mut opened| std::io::copy(&mut opened, &mut hasher));
+        match read {
+            Ok(_) if hex::encode(hasher.finalize()) == self.sha256 => None,
+            Ok(_) => Some(format!(
+                "{path} has changed (other bytes than the run wrote)"
+            )),
+            Err(error) => Some(format!("{path} cannot be read ({error})")),
+        }
+    }
 }
 
 /// How far a download has come.

@@ -117,10 +117,11 @@ pub(crate) fn finish(
     results.sort_by_key(|result| result.row);
     let results = results.as_slice();
     let written = write_results(out, results, false).and_then(|csv| {
-        if !json {
-            return Ok(csv);
+        if json {
+            write_results(out, results, true)
+        } else {
+            Ok(csv)
         }
-        write_results(out, results, true)
     });
     let path = match written {
         Ok(path) => path,

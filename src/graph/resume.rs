@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::journal::{Journal, JournalEvent, OwedSync, Settling};
 use super::RunError;
@@ -69,9 +68,10 @@ pub(crate) async fn decide(
     if let Resume::Finished(outputs) = &resume {
         let files = spec.kinds.local_files(outputs);
         if !files.is_empty() {
-            let changed = tokio::task::spawn_blocking(move || files.iter().find_map(changed))
-                .await
-                .unwrap_or_else(|stopped| Some(format!("could not be checked ({stopped})")));
+            let changed =
+                tokio::task::spawn_blocking(move || files.iter().find_map(LocalFile::changed))
+                    .await
+                    .unwrap_or_else(|stopped| Some(format!("could not be checked ({stopped})")));
             if let Some(why) = changed {
                 note(format!("{why}: running the node again"));
                 return None;
@@ -79,35 +79,6 @@ pub(crate) async fn decide(
         }
     }
     Some(resume)
-}
-
-/// Why `file` is not what the run that journaled it wrote (gone, another size, other bytes),
-/// or `None` when it is. Reads the whole file to hash it (blocking).
-fn changed(file: &LocalFile) -> Option<String> {
-    let path = file.path.display();
-    let size = match std::fs::metadata(&file.path) {
-        Ok(metadata) => metadata.len(),
-        Err(_) => return Some(format!("{path} is gone")),
-    };
-    if size != file.size {
-        return Some(format!(
-            "{path} has changed ({size} bytes; the run wrote {})",
-            file.size
-        ));
-    }
-    if file.sha256.is_empty() {
-        return None;
-    }
-    let mut hasher = Sha256::new();
-    let read = std::fs::File::open(&file.path)
-        .and_then(|mut opened| std::io::copy(&mut opened, &mut hasher));
-    match read {
-        Ok(_) if hex::encode(hasher.finalize()) == file.sha256 => None,
-        Ok(_) => Some(format!(
-            "{path} has changed (other bytes than the run wrote)"
-        )),
-        Err(error) => Some(format!("{path} cannot be read ({error})")),
-    }
 }
 
 /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor the
