@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
-use crate::graph::rows::{problems_by_row, write_results, RowResult, Table, TableFlow};
+use crate::graph::rows::{counted, problems_by_row, write_results, RowResult, Table, TableFlow};
 use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
@@ -81,10 +81,10 @@ pub(crate) fn check(
         return Err(refuse(&lines));
     }
     eprintln!(
-        "{}: {} of {} rows are refused and skipped (--skip-invalid-rows):",
+        "{}: {} of {} refused and skipped (--skip-invalid-rows):",
         path.display(),
         by_row.len(),
-        table.rows.len()
+        counted(table.rows.len(), "row")
     );
     for line in by_row.values().flatten() {
         eprintln!("  - {line}");
@@ -143,14 +143,15 @@ pub(crate) fn finish(
         count => format!(", {count} refused"),
     };
     eprintln!(
-        "rows: {} done, {failed} not done{skipped}, {} charged; results in {}",
+        "rows: {} done, {failed} not done{skipped}, {} charged in all (earlier runs of a resumed row included); results in {}",
         results.len() - failed - refused.len(),
         money(spent),
         path.display()
     );
     (failed > 0).then(|| {
         eprintln!(
-            "error: {failed} row(s) did not finish: see {}",
+            "error: {} did not finish: see {}",
+            counted(failed, "row"),
             path.display()
         );
         EXIT_FAILED
@@ -162,12 +163,14 @@ pub(crate) fn price_line(price: &WorkflowPrice, rows: usize) -> String {
     match price.total() {
         _ if price.nodes.is_empty() => String::new(),
         Some(total) => format!(
-            "estimated price of the {rows} rows: {} if every paid task succeeds (failed tasks are not billed)\n",
+            "estimated price of the {}: {} if every paid task succeeds (failed tasks are not billed)\n",
+            counted(rows, "row"),
             money(total)
         ),
         None => format!(
-            "estimated price of the {rows} rows: unknown ({} paid node(s) without a known price, e.g. {})\n",
-            price.unknown().count(),
+            "estimated price of the {}: unknown ({} without a known price, e.g. {})\n",
+            counted(rows, "row"),
+            counted(price.unknown().count(), "paid node"),
             price.unknown().next().map_or("", |node| node.node.as_str())
         ),
     }

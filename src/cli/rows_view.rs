@@ -1,7 +1,7 @@
-//! The line of a run over a table: rows done, failed, in flight, waiting for a task slot and
-//! not started yet, and what the ended rows were charged.
+//! The line of a run over a table: rows done, failed (cancelled), in flight, waiting for a
+//! task slot and not started yet, and what the Runs this run sent were charged.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use crate::graph::rows::{split_row, RowResult};
@@ -14,10 +14,14 @@ pub(crate) struct RowsTally {
     total: usize,
     done: usize,
     failed: usize,
+    cancelled: usize,
     /// Rows that started and have not ended, by line.
     in_flight: BTreeSet<usize>,
     /// Rows whose Run waits for one of the account's task slots, by line.
     waiting_for_slot: BTreeSet<usize>,
+    /// The tasks whose Runs this run sent, until their charge is counted (a row resumed
+    /// from an earlier run was charged to that run).
+    sent: HashSet<String>,
     charged: f64,
 }
 
@@ -42,15 +46,25 @@ impl RowsTally {
                         NodeEvent::Submitting => {
                             self.waiting_for_slot.remove(&line);
                         }
+                        NodeEvent::TaskStarted(task) => {
+                            self.sent.insert(task.taskid.clone());
+                        }
                         _ => {}
                     }
                 }
                 (node, false)
             }
             RunEvent::Failed { node, .. } => (node, true),
+            RunEvent::Finished { node, charged, .. } => {
+                for (task, cost) in charged {
+                    if self.sent.remove(task) {
+                        self.charged += cost;
+                    }
+                }
+                (node, false)
+            }
             RunEvent::Started { node, .. }
             | RunEvent::Resumed { node, .. }
-            | RunEvent::Finished { node, .. }
             | RunEvent::Skipped { node, .. } => (node, false),
         };
         if let Some((line, _)) = split_row(node) {
@@ -66,22 +80,25 @@ impl RowsTally {
     pub(crate) fn row_ended(&mut self, result: &RowResult) {
         self.in_flight.remove(&result.row);
         self.waiting_for_slot.remove(&result.row);
-        if result.outcome == "done" {
-            self.done += 1;
-        } else {
-            self.failed += 1;
+        match result.outcome {
+            "done" => self.done += 1,
+            "cancelled" => self.cancelled += 1,
+            _ => self.failed += 1,
         }
-        self.charged += result.cost;
     }
 }
 
 impl fmt::Display for RowsTally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ended = self.done + self.failed;
+        let ended = self.done + self.failed + self.cancelled;
         let not_started = self.total.saturating_sub(ended + self.in_flight.len());
+        let cancelled = match self.cancelled {
+            0 => String::new(),
+            count => format!(", {count} cancelled"),
+        };
         write!(
             f,
-            "rows: {}/{} done, {} failed, {} in flight ({} waiting for a task slot), {} not started, spent {}",
+            "rows: {}/{} done, {} failed{cancelled}, {} in flight ({} waiting for a task slot), {} not started, spent {}",
             self.done,
             self.total,
             self.failed,
@@ -138,6 +155,13 @@ mod tests {
             tally.to_string(),
             "rows: 0/10 done, 0 failed, 3 in flight (2 waiting for a task slot), 7 not started, spent $0"
         );
+        let charged = |node: &str, task: &str| RunEvent::Finished {
+            node: node.into(),
+            elapsed: std::time::Duration::ZERO,
+            charged: [(task.to_owned(), 0.45)].into(),
+            files: Vec::new(),
+        };
+        tally.count(&charged("row-0002-wait", "7"));
         tally.row_ended(&ended(2, "done", 0.45));
         assert!(tally.count(&RunEvent::Failed {
             node: "row-0003-video".into(),
@@ -147,6 +171,14 @@ mod tests {
         assert_eq!(
             tally.to_string(),
             "rows: 1/10 done, 1 failed, 1 in flight (1 waiting for a task slot), 7 not started, spent $0.45"
+        );
+        // A row an earlier run paid for costs this run nothing; a cancelled row is no failure.
+        tally.count(&charged("row-0005-wait", "5"));
+        tally.row_ended(&ended(5, "done", 0.45));
+        tally.row_ended(&ended(4, "cancelled", 0.0));
+        assert_eq!(
+            tally.to_string(),
+            "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.45"
         );
     }
 }

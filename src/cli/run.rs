@@ -10,10 +10,10 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
-use crate::graph::rows::{RowResult, Table, TableFlow};
+use crate::graph::rows::{counted, RowResult, Table, TableFlow};
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
-    RunOptions, RunReport, Workflow, WorkflowPrice,
+    RunOptions, RunReport, Workflow, WorkflowPrice, JOURNAL_FILE,
 };
 use crate::node::{Registry, Walls};
 
@@ -133,7 +133,9 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_tasks: Option<u32>,
     /// Refuse to start when the estimated price exceeds USD dollars (or any price is unknown):
-    /// exit 2, with nothing sent but the price look-ups (Tool/Detail).
+    /// exit 2, with nothing sent but the price look-ups (Tool/Detail). The price is the whole
+    /// workflow's (a table's: every row's), counting the nodes an earlier run already paid for:
+    /// resuming never takes a run past the cap it was started under.
     #[arg(long, value_name = "USD")]
     max_cost: Option<f64>,
     /// Print the final report as JSON on stdout.
@@ -182,12 +184,16 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
     }
     match &table {
         Some(table) => println!(
-            "{}: valid ({} rows of {} nodes each)",
+            "{}: valid ({} of {} each)",
             file.display(),
-            table.rows.len(),
-            workflow.nodes.len()
+            counted(table.rows.len(), "row"),
+            counted(workflow.nodes.len(), "node")
         ),
-        None => println!("{}: valid ({} nodes)", file.display(), workflow.nodes.len()),
+        None => println!(
+            "{}: valid ({})",
+            file.display(),
+            counted(workflow.nodes.len(), "node")
+        ),
     }
     // The price comes from the server's published list (Tool/Detail): nothing else is sent.
     let backend = match settings.connect().await {
@@ -281,7 +287,12 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     };
     if let Some(cap) = args.max_cost {
         if let Err(refusal) = within_cap(&price, cap) {
-            eprintln!("error: {refusal}; nothing was sent but the price look-ups");
+            // A resume is priced whole too: say so, or the cap looks misread.
+            let resumed = match !args.fresh && args.out.join(JOURNAL_FILE).exists() {
+                true => " (the price counts what an earlier run in this --out already paid for: the cap is for the whole run)",
+                false => "",
+            };
+            eprintln!("error: {refusal}{resumed}; nothing was sent but the price look-ups");
             return EXIT_INVALID;
         }
     }
@@ -422,12 +433,38 @@ fn run_error(file: &Path, error: RunError) -> u8 {
 /// `--out` must be a folder, or not exist yet (it is made): said in the user's words before
 /// anything is asked of the server.
 fn check_out_folder(out: &Path) -> Result<(), String> {
-    match std::fs::metadata(out) {
-        Ok(metadata) if !metadata.is_dir() => Err(format!(
-            "--out {} is a file, not a folder: name a folder for the downloads and the journal",
-            out.display()
+    // The folder, or the nearest one above it that exists (the run makes the rest), must be
+    // a folder that takes a file: a journal that cannot be written stops the run, and better
+    // before the first Run than after it.
+    let (existing, metadata) = out
+        .ancestors()
+        .map(|at| {
+            if at.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                at
+            }
+        })
+        .find_map(|at| Some((at, std::fs::metadata(at).ok()?)))
+        .ok_or_else(|| format!("--out {}: no part of it exists", out.display()))?;
+    if !metadata.is_dir() {
+        return Err(format!(
+            "--out {}: {} is a file, not a folder: name a folder for the downloads and the journal",
+            out.display(),
+            existing.display()
+        ));
+    }
+    let probe = existing.join(format!(".wiro-nodes-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(error) => Err(format!(
+            "--out {}: cannot write in {} ({error}): name a folder you can write to",
+            out.display(),
+            existing.display()
         )),
-        _ => Ok(()),
     }
 }
 

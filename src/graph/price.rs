@@ -73,9 +73,13 @@ pub enum OverCap {
 
 /// A cost as Wiro bills it (dollars, at most six decimals), without float noise: `$0.9`.
 pub fn usd(amount: f64) -> String {
+    format!("${}", dollars(amount))
+}
+
+/// The number of dollars of [`usd`], without the sign (for a table's cell): `0.9`.
+pub fn dollars(amount: f64) -> String {
     let text = format!("{amount:.6}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("${text}")
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Estimates every paid node of `workflow`. Sends only Tool/Detail, once per model.

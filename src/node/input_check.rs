@@ -116,6 +116,15 @@ impl InputCheck {
                 problems.push(InputProblem::new(path, rule, message));
             }
         }
+        // A value of the wrong type fails its list of choices too: the type says it.
+        let mistyped: BTreeSet<String> = problems
+            .iter()
+            .filter(|problem| problem.rule == "type")
+            .map(|problem| problem.path.clone())
+            .collect();
+        problems.retain(|problem| {
+            !(matches!(problem.rule.as_str(), "enum" | "const") && mistyped.contains(&problem.path))
+        });
         (problems, literal)
     }
 }

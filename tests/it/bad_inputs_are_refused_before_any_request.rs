@@ -481,6 +481,20 @@ async fn an_out_that_is_a_file_is_refused_before_any_request() {
             && stderr.contains("nothing was sent"),
         "{stderr}"
     );
+    // Below a file, or where nothing can be written (/proc refuses files even to root).
+    for out in [taken.join("videos"), "/proc/wiro-nodes-out".into()] {
+        let output = common::binary_for(&emulator)
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("nothing was sent"), "{stderr}");
+    }
     let stats = emulator.stats();
     assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "not a folder");

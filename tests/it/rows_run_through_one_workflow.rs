@@ -82,6 +82,16 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(emulator.stats().runs_accepted, 12, "nothing is paid twice");
+    // Progress counts what this run spent (nothing); the summary, what the table cost in all.
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    let progress = stderr
+        .lines()
+        .rfind(|line| line.contains("rows: 12/12 done"));
+    assert!(
+        progress.is_some_and(|line| line.ends_with("spent $0")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("charged in all"), "{stderr}");
     let stdout = String::from_utf8(again.stdout).unwrap();
     let printed: Vec<serde_json::Value> = stdout
         .lines()
@@ -251,7 +261,7 @@ async fn skipped_invalid_rows_are_listed_in_the_results_and_nothing_else_is_refu
     );
     assert!(lines[1].starts_with("2,done,"), "{results}");
     assert!(
-        lines[2].starts_with("3,refused,,0.0000,,") && lines[2].contains("column video.quality"),
+        lines[2].starts_with("3,refused,,0,,") && lines[2].contains("column video.quality"),
         "{results}"
     );
     assert!(lines[3].starts_with("4,done,"), "{results}");

@@ -24,7 +24,8 @@ fn every_mistake_is_reported_with_node_and_input() {
         "version": 1,
         "nodes": [
             { "id": "video", "type": "pixverse/text-to-video-v4",
-              "inputs": { "quality": "1080p", "duration": 8, "aspectRatio": "2:1", "promt": "typo" } },
+              "inputs": { "quality": "1080p", "duration": 8, "aspectRatio": "2:1", "promt": "typo",
+                          "motionMode": 5 } },
             { "id": "wait", "type": "wiro/task.wait", "inputs": { "task": { "$from": "vidoe.task" } } },
             { "id": "wait2", "type": "wiro/task.wait", "inputs": { "task": { "$from": "video.handle" } } },
             { "id": "save", "type": "wiro/output.download", "inputs": { "outputs": { "$from": "video.task" } } },
@@ -39,6 +40,9 @@ fn every_mistake_is_reported_with_node_and_input() {
     assert!(has(&problems, "video", "prompt", "required"), "{shown}");
     assert!(has(&problems, "video", "promt", "unknown-input"), "{shown}");
     assert!(has(&problems, "video", "aspectRatio", "enum"), "{shown}");
+    // A value of the wrong type is told once, by its type, not again by the choices.
+    assert!(has(&problems, "video", "motionMode", "type"), "{shown}");
+    assert!(!has(&problems, "video", "motionMode", "enum"), "{shown}");
     assert!(
         has(&problems, "video", "duration", "pixverse/1080p-max-5s"),
         "{shown}"

@@ -31,6 +31,9 @@ struct Column {
     input: String,
     /// The input takes text only: a cell is never read as JSON.
     text_only: bool,
+    /// The input takes true or false: a cell reads them in any case (spreadsheets write
+    /// `TRUE`).
+    boolean: bool,
 }
 
 /// The flow over a table, ready to give each row's copy of the flow on demand: the columns
@@ -104,6 +107,12 @@ impl<'a> TableFlow<'a> {
             let value = match cell {
                 Cell::Json(value) => value.clone(),
                 Cell::Text(text) if column.text_only => Value::String(text.clone()),
+                Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("true") => {
+                    Value::Bool(true)
+                }
+                Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("false") => {
+                    Value::Bool(false)
+                }
                 Cell::Text(text) => {
                     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
                 }
@@ -190,11 +199,18 @@ fn columns(
             ));
             continue;
         }
-        let text_only = spec.inputs["properties"][input]["type"] == "string";
+        let kind = &spec.inputs["properties"][input]["type"];
+        let takes = |name: &str| {
+            kind == name
+                || kind
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|k| k == name))
+        };
         found.push(Column {
             node,
             input: input.to_owned(),
-            text_only,
+            text_only: kind == "string",
+            boolean: takes("boolean") && !takes("string"),
         });
     }
     if problems.is_empty() {
@@ -294,18 +310,23 @@ mod tests {
     #[test]
     fn each_row_is_a_copy_with_its_cells_references_and_folder() {
         let table = Table {
-            columns: vec!["video.prompt".into(), "video.seed".into()],
+            columns: vec![
+                "video.prompt".into(),
+                "video.seed".into(),
+                "video.Watermark".into(),
+            ],
             rows: vec![
                 Row {
                     line: 2,
                     cells: vec![
                         Some(Cell::Text("123".into())),
                         Some(Cell::Text("42".into())),
+                        Some(Cell::Text("TRUE".into())),
                     ],
                 },
                 Row {
                     line: 3,
-                    cells: vec![None, None],
+                    cells: vec![None, None, None],
                 },
             ],
         };
@@ -314,6 +335,7 @@ mod tests {
         let first = inputs(&expanded, "row-0002-video");
         assert_eq!(first["prompt"], "123", "a text input keeps digits as text");
         assert_eq!(first["seed"], 42, "other inputs read the cell as JSON");
+        assert_eq!(first["Watermark"], true, "a spreadsheet's TRUE is true");
         assert_eq!(inputs(&expanded, "row-0003-video")["prompt"], "x");
         assert_eq!(
             inputs(&expanded, "row-0003-wait")["task"]["$from"],

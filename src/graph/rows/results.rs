@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::expand::split_row;
-use crate::graph::{NodeOutcome, RunReport};
+use crate::graph::{dollars, NodeOutcome, RunReport};
 
 /// How one row ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,7 +89,8 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
 }
 
 /// Writes `results.csv` (or `results.jsonl` when `json`) into `out`; file paths are written
-/// relative to `out`. Gives the file written.
+/// relative to `out`, costs in dollars as billed (`0.45`), and a cell's list of tasks or
+/// files an item per line. Gives the file written.
 pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::Result<PathBuf> {
     let relative = |path: &Path| path.strip_prefix(out).unwrap_or(path).display().to_string();
     let mut text = String::new();
@@ -104,12 +105,13 @@ pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::
         text.push_str("row,outcome,tasks,cost,files,error\n");
         for result in results {
             let files: Vec<String> = result.files.iter().map(|f| relative(f)).collect();
+            // A list holds an item per line: a file's name may hold spaces, never a newline.
             let fields = [
                 result.row.to_string(),
                 result.outcome.to_owned(),
-                result.tasks.join(" "),
-                format!("{:.4}", result.cost),
-                files.join(" "),
+                result.tasks.join("\n"),
+                dollars(result.cost),
+                files.join("\n"),
                 result.error.clone().unwrap_or_default(),
             ];
             let quoted: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();

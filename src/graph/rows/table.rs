@@ -35,16 +35,17 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads `path`: `.jsonl`/`.ndjson` as JSON Lines, `.tsv`/`.tab` as tab-separated, anything
-    /// else as CSV. The error names the file, the line and what is wrong.
+    /// Reads `path`: `.jsonl`/`.ndjson`/`.json` as JSON Lines, `.tsv`/`.tab` as tab-separated,
+    /// anything else as CSV. The error names the file, the line and what is wrong; a table
+    /// with no rows is refused (there is nothing to run).
     pub fn read(path: &Path) -> Result<Self, String> {
         let bytes = std::fs::read(path)
             .map_err(|error| format!("cannot read the table {}: {error}", path.display()))?;
         let text = String::from_utf8(bytes).map_err(|error| {
+            let (line, column) = place_of_byte(error.as_bytes(), error.utf8_error().valid_up_to());
             format!(
-                "the table {} is not UTF-8 (byte {} is not): save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)",
+                "the table {} is not UTF-8 (line {line}, byte {column} of the line is not): save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)",
                 path.display(),
-                error.utf8_error().valid_up_to()
             )
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -54,12 +55,27 @@ impl Table {
             .unwrap_or_default()
             .to_ascii_lowercase();
         let table = match extension.as_str() {
-            "jsonl" | "ndjson" => json_lines(text),
+            "jsonl" | "ndjson" | "json" => json_lines(text),
             "tsv" | "tab" => delimited(text, '\t'),
             _ => delimited(text, ','),
         };
+        let table = table.and_then(|table| match table.rows.is_empty() {
+            true => Err("it has no rows: there is nothing to run".into()),
+            false => Ok(table),
+        });
         table.map_err(|problem| format!("the table {}: {problem}", path.display()))
     }
+}
+
+/// The line (from 1) of byte `offset` of `bytes`, and the byte's place in that line (from 1).
+fn place_of_byte(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |at| at + 1);
+    (line, offset - start + 1)
 }
 
 /// CSV as RFC 4180 writes it (and spreadsheets export it): fields split by `separator`,
@@ -91,17 +107,14 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
         }
     }
     let mut rows = Vec::new();
+    let mut ragged = Vec::new();
     for (line, fields) in records {
         if fields.len() == 1 && fields[0].is_empty() {
             continue; // a blank line
         }
         if fields.len() != columns.len() {
-            let cells = fields.len();
-            return Err(format!(
-                "row {line} has {cells} cell{}; the header has {} columns",
-                if cells == 1 { "" } else { "s" },
-                columns.len()
-            ));
+            ragged.push(format!("row {line} has {}", counted(fields.len(), "cell")));
+            continue;
         }
         let cells = fields
             .into_iter()
@@ -109,7 +122,29 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
             .collect();
         rows.push(Row { line, cells });
     }
+    if !ragged.is_empty() {
+        // Every ragged row (the first few by name): one fix-and-retry, not one per row.
+        const NAMED: usize = 5;
+        let more = match ragged.len().saturating_sub(NAMED) {
+            0 => String::new(),
+            more => format!(" (and {})", counted(more, "more row")),
+        };
+        ragged.truncate(NAMED);
+        return Err(format!(
+            "{}{more}; the header has {}",
+            ragged.join(", "),
+            counted(columns.len(), "column")
+        ));
+    }
     Ok(Table { columns, rows })
+}
+
+/// `1 cell`, `2 cells`: a count and its noun.
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
+    }
 }
 
 /// The records of a delimited text, each with the line it starts on.
@@ -157,14 +192,16 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
 
 /// One JSON object per line, keys `NODE.INPUT`; the columns are every key seen, in order.
 fn json_lines(text: &str) -> Result<Table, String> {
+    if text.trim_start().starts_with('[') {
+        return Err("it holds a JSON array: write one object per line (JSON Lines), e.g. with `jq -c '.[]' TABLE.json > TABLE.jsonl`".into());
+    }
     let mut columns: Vec<String> = Vec::new();
     let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let object: Map<String, Value> = serde_json::from_str(line)
-            .map_err(|error| format!("line {} is not a JSON object: {error}", index + 1))?;
+        let object = json_object(line).map_err(|problem| format!("line {}{problem}", index + 1))?;
         for key in object.keys() {
             if !columns.contains(key) {
                 columns.push(key.clone());
@@ -186,6 +223,57 @@ fn json_lines(text: &str) -> Result<Table, String> {
         })
         .collect();
     Ok(Table { columns, rows })
+}
+
+/// One line of JSON Lines as an object, refusing a key written twice (JSON readers keep the
+/// last without a word: a 360p row would run at 1080p). The error goes after the line's
+/// number: `, column 12: not a JSON object (expected `:`)`.
+fn json_object(line: &str) -> Result<Map<String, Value>, String> {
+    let entries: Entries = serde_json::from_str(line).map_err(|error| {
+        let text = error.to_string();
+        let why = text
+            .strip_suffix(&format!(
+                " at line {} column {}",
+                error.line(),
+                error.column()
+            ))
+            .unwrap_or(&text);
+        format!(", column {}: not a JSON object ({why})", error.column())
+    })?;
+    let mut object = Map::new();
+    for (key, value) in entries.0 {
+        if object.contains_key(&key) {
+            return Err(format!(": key {key:?} appears twice: say each input once"));
+        }
+        object.insert(key, value);
+    }
+    Ok(object)
+}
+
+/// A JSON object's entries in order, a key written twice kept twice.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of NODE.INPUT keys")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[cfg(test)]
@@ -219,8 +307,17 @@ mod tests {
 
     #[test]
     fn ragged_rows_and_open_quotes_are_named() {
-        let ragged = delimited("a.b,c.d\n1,2\n3\n", ',').unwrap_err();
-        assert!(ragged.contains("row 3 has 1 cell;"), "{ragged}");
+        let ragged = delimited("a.b,c.d\n1,2\n3\n4,5,6\n", ',').unwrap_err();
+        assert_eq!(
+            ragged,
+            "row 3 has 1 cell, row 4 has 3 cells; the header has 2 columns"
+        );
+        let many: String = (0..8).map(|_| "1\n").collect();
+        let many = delimited(&format!("a.b,c.d\n{many}"), ',').unwrap_err();
+        assert!(
+            many.contains("row 6 has 1 cell (and 3 more rows);"),
+            "{many}"
+        );
         let open = delimited("a.b\n\"never closed\n", ',').unwrap_err();
         assert!(open.contains("line 2"), "{open}");
     }
@@ -246,5 +343,45 @@ mod tests {
         assert_eq!(table.rows[0].cells[0], Some(Cell::Json(3.into())));
         assert_eq!(table.rows[1].cells, [None, None]);
         assert_eq!(table.rows[1].line, 3);
+    }
+
+    #[test]
+    fn a_json_lines_mistake_names_its_line_and_column_once() {
+        let broken = json_lines("{\"v.n\": 3}\n{\"v.n\" 4}\n").unwrap_err();
+        assert_eq!(broken, "line 2, column 8: not a JSON object (expected `:`)");
+        let twice = json_lines("{\"v.q\": \"360p\", \"v.q\": \"1080p\"}\n").unwrap_err();
+        assert!(
+            twice.contains("line 1: key \"v.q\" appears twice"),
+            "{twice}"
+        );
+        let array = json_lines("[{\"v.n\": 3}]").unwrap_err();
+        assert!(array.contains("holds a JSON array"), "{array}");
+        let not_object = json_lines("3\n").unwrap_err();
+        assert!(
+            not_object.starts_with("line 1, column 1: not a JSON object"),
+            "{not_object}"
+        );
+    }
+
+    #[test]
+    fn a_file_names_where_it_stops_being_utf8_or_that_it_has_no_rows() {
+        let dir = std::env::temp_dir().join(format!("wiro-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let latin1 = dir.join("latin1.csv");
+        std::fs::write(&latin1, b"v.prompt\nfox\ncaf\xe9\n").unwrap();
+        let error = Table::read(&latin1).unwrap_err();
+        assert!(error.contains("line 3, byte 4 of the line"), "{error}");
+        let header_only = dir.join("empty.csv");
+        std::fs::write(&header_only, "v.prompt\n").unwrap();
+        let error = Table::read(&header_only).unwrap_err();
+        assert!(error.contains("no rows"), "{error}");
+        let lines = dir.join("rows.json");
+        std::fs::write(&lines, "{\"v.prompt\": \"fox\"}\n").unwrap();
+        assert_eq!(
+            Table::read(&lines).unwrap().rows.len(),
+            1,
+            "a .json of JSON Lines"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
