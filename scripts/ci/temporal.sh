@@ -326,12 +326,15 @@ for node in saves:
     assert len(paths) == 1 and f"/{row}/" in paths[0], paths
 # The results table, as `run --rows --json` writes it: a line per row, done, its task, its
 # cost and its file in its row's folder.
+# The row refused at submit (--skip-invalid-rows) has its line too, with its problem.
 results = [json.loads(line) for line in open(sys.argv[2])]
-assert [r["row"] for r in results] == [2, 3, 4], results
-for r in results:
+assert [r["row"] for r in results] == [2, 3, 4, 5], results
+for r in results[:3]:
     assert r["outcome"] == "done" and len(r["tasks"]) == 1 and r["cost"] > 0, r
     assert r["files"] == [f for f in r["files"] if f.startswith(f"row-{r['row']:04}/")] and r["files"], r
-print("3 rows, each file in its row's folder; the results table says so")
+refused = results[3]
+assert refused["outcome"] == "refused" and not refused["tasks"] and "column video0.quality" in refused["error"], refused
+print("3 rows, each file in its row's folder, and the refused row with its problem; the results table says so")
 PY
 cat >"$WORK/crash_batch.py" <<'PY'
 import json, sys
@@ -444,15 +447,15 @@ timeout 180 "$BIN" result "$KID" --temporal "$CADDR" --json >"$WORK/catalog-repo
   || { cat "$WORK/catalog-report.json"; fail "the catalog workflow did not succeed"; }
 python3 "$WORK/catalog_check.py" "$WORK/catalog-report.json"
 
-say "rows on Temporal: submit --rows runs a 3-row table as one durable batch"
+say "rows on Temporal: submit --rows runs a 3-row table as one durable batch (a 4th, impossible row skipped)"
 python3 "$WORK/crash_batch.py" "$WORK/batch.json" "$WORK/one-chain.json" 1
-printf 'video0.prompt,video0.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\n' >"$WORK/rows.csv"
+printf 'video0.prompt,video0.quality\n"a kite, row one",360p\n"a kite, row two",\n"a kite — row three",360p\nimpossible,4k\n' >"$WORK/rows.csv"
 runs_before=$(counter3 runs_accepted)
-SID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/rows.csv" --temporal "$CADDR" --task-queue crash)
+SID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/rows.csv" --skip-invalid-rows --temporal "$CADDR" --task-queue crash)
 timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json --results "$WORK/rows-results" >"$WORK/rows-report.json" \
   || { cat "$WORK/rows-report.json"; fail "the rows batch did not succeed"; }
 python3 "$WORK/rows_check.py" "$WORK/rows-report.json" "$WORK/rows-results/results.jsonl"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch and left its results table; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
-use crate::graph::rows::{counted, problems_by_row, write_results, RowResult, Table, TableFlow};
+use crate::graph::rows::{
+    counted, problems_by_row, write_results, RowResult, Table, TableFlow, REFUSED,
+};
 use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
@@ -92,16 +94,10 @@ pub(crate) fn check(
     table.rows.retain(|row| !by_row.contains_key(&row.line));
     let refused = by_row
         .into_iter()
-        .map(|(line, problems)| RowResult {
-            error: Some(problems.join("; ")),
-            ..RowResult::new(line, REFUSED)
-        })
+        .map(|(line, problems)| RowResult::refused(line, problems.join("; ")))
         .collect();
     Ok(Some(CheckedTable { table, refused }))
 }
-
-/// The outcome of a row `--skip-invalid-rows` refused: it did not run, as its user asked.
-const REFUSED: &str = "refused";
 
 /// Writes the results table into `out` (`results.csv`, and with `json` `results.jsonl`), with
 /// the `refused` rows in their places, and says how the rows ended; the exit status (1 when a

@@ -9,7 +9,7 @@ use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::{
-    self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
+    self, client, GraphWorkflow, NodeHost, NodeState, RefusedRow, Report, Submitted, WorkflowInput,
 };
 
 /// Where the Temporal server is, and which queue and namespace.
@@ -189,13 +189,24 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    // A table runs as one durable document: the flow once per row.
+    // A table runs as one durable document: the flow once per row. Rows refused under
+    // --skip-invalid-rows are listed by `check`, and go with the batch for its results table.
+    let mut refused_rows = Vec::new();
     let workflow = match super::rows::check(&args.rows, &workflow, &registry, None) {
         Ok(None) => workflow,
-        // Rows refused under --skip-invalid-rows are listed by `check`, not sent.
         Ok(Some(checked)) => match crate::graph::rows::expand(&workflow, &checked.table, &registry)
         {
-            Ok(expanded) => expanded,
+            Ok(expanded) => {
+                refused_rows = checked
+                    .refused
+                    .into_iter()
+                    .map(|refused| RefusedRow {
+                        row: refused.row,
+                        problems: refused.error.unwrap_or_default(),
+                    })
+                    .collect();
+                expanded
+            }
             Err(problems) => {
                 // `check` matched the columns already: this does not happen.
                 eprintln!("error: {}", problems.join("; "));
@@ -263,6 +274,7 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         concurrency: args.concurrency,
         reconcile_minutes: args.reconcile_minutes,
         resume,
+        refused_rows,
     };
     match client::submit(&connection, &args.temporal.task_queue, input).await {
         Ok(Submitted::Started(id)) => {
@@ -367,6 +379,12 @@ async fn show_result(
     } else {
         println!("{}: {}", args.id, report.summary());
         print_lines(&report, true);
+        for refused in &report.refused_rows {
+            println!(
+                "  row {} refused before submitting: {}",
+                refused.row, refused.problems
+            );
+        }
     }
     let rows_failed = match results {
         Some(folder) => {
@@ -374,8 +392,9 @@ async fn show_result(
                 Ok(registry) => registry,
                 Err(code) => return code,
             };
-            let rows = crate::hosts::temporal::rows::row_results_of(&report, &registry);
-            super::rows::finish(folder, rows, &[], args.json)
+            use crate::hosts::temporal::rows::{refused_results_of, row_results_of};
+            let rows = row_results_of(&report, &registry);
+            super::rows::finish(folder, rows, &refused_results_of(&report), args.json)
         }
         None => None,
     };

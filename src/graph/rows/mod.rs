@@ -15,7 +15,7 @@ mod stream;
 mod table;
 
 pub use expand::{expand, problems_by_row, row_name, split_row, TableFlow};
-pub use results::{row_results, write_results, RowResult};
+pub use results::{row_results, write_results, RowResult, REFUSED};
 pub use stream::RowsReport;
 pub(crate) use table::counted;
 pub use table::{Cell, Row, Table};

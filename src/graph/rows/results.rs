@@ -29,7 +29,19 @@ pub struct RowResult {
     pub error: Option<String>,
 }
 
+/// The outcome of a row refused before the run (`--skip-invalid-rows`): it did not run, as
+/// its user asked.
+pub const REFUSED: &str = "refused";
+
 impl RowResult {
+    /// The row on `line`, refused before the run for `problems` (each naming its column).
+    pub fn refused(line: usize, problems: String) -> Self {
+        Self {
+            error: Some(problems),
+            ..Self::new(line, REFUSED)
+        }
+    }
+
     /// The row on `line`, with this outcome and nothing else yet.
     pub fn new(line: usize, outcome: &'static str) -> Self {
         Self {

@@ -22,6 +22,19 @@ pub struct WorkflowInput {
     /// (`submit --resume`): nothing finished is run again, no started task is paid again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Resume>,
+    /// The rows of a table that `submit --rows --skip-invalid-rows` left out, with their
+    /// problems: not run, but in the report, so the results table lists every row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_rows: Vec<RefusedRow>,
+}
+
+/// A row of a table refused before the batch was submitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RefusedRow {
+    /// The row's line in the table.
+    pub row: usize,
+    /// Why it was refused: each problem, naming its column.
+    pub problems: String,
 }
 
 /// What a resumed execution takes over from the one it resumes.
@@ -206,6 +219,10 @@ pub struct Report {
     /// When the execution started, by the workflow's clock (Unix milliseconds).
     #[serde(default)]
     pub started_at_ms: u64,
+    /// The table's rows refused before the batch was submitted (see
+    /// [`WorkflowInput::refused_rows`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_rows: Vec<RefusedRow>,
 }
 
 impl Report {
@@ -263,6 +280,7 @@ mod tests {
             ],
             cancelled: false,
             started_at_ms: 0,
+            refused_rows: Vec::new(),
         };
         assert_eq!(
             report.summary(),

@@ -33,7 +33,8 @@ pub use activities::NodeHost;
 pub use calls::RECONCILE_HOOK;
 pub use client::{connect, workflow_id, Submitted};
 pub use messages::{
-    CarriedNode, LostRun, NodeCall, NodeDone, NodeLine, NodeState, Report, Resume, WorkflowInput,
+    CarriedNode, LostRun, NodeCall, NodeDone, NodeLine, NodeState, RefusedRow, Report, Resume,
+    WorkflowInput,
 };
 pub use workflow::{use_registry, GraphWorkflow};
 

@@ -25,6 +25,16 @@ pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
     })
 }
 
+/// The rows refused before the batch was submitted (`--skip-invalid-rows`), as `run --rows`
+/// lists them: outcome `refused`, with their problems.
+pub fn refused_results_of(report: &Report) -> Vec<RowResult> {
+    report
+        .refused_rows
+        .iter()
+        .map(|refused| RowResult::refused(refused.row, refused.problems.clone()))
+        .collect()
+}
+
 /// A node of the report as a local run reports it.
 fn node_report(line: &NodeLine, registry: &Registry) -> NodeReport {
     let mut node = NodeReport::not_reached(&line.id, &line.type_id);
@@ -105,6 +115,10 @@ mod tests {
             ],
             cancelled: false,
             started_at_ms: 0,
+            refused_rows: vec![super::super::messages::RefusedRow {
+                row: 4,
+                problems: "row 4, column video.quality: not one of the choices [enum]".into(),
+            }],
         };
         let results = row_results_of(&report, &Registry::from_inventory());
         assert_eq!(results.len(), 2);
@@ -112,5 +126,8 @@ mod tests {
         assert_eq!(results[0].files, [PathBuf::from("row-0002/a.mp4")]);
         assert_eq!(results[1].outcome, "failed");
         assert_eq!(results[1].error.as_deref(), Some("video: boom"));
+        let refused = refused_results_of(&report);
+        assert_eq!((refused[0].row, refused[0].outcome), (4, "refused"));
+        assert!(refused[0].error.as_ref().unwrap().contains("video.quality"));
     }
 }

@@ -95,6 +95,7 @@ impl GraphWorkflow {
         ctx.state_mut(|state| {
             state.report = initial_report(&run_id, &workflow);
             state.report.started_at_ms = started_at_ms;
+            state.report.refused_rows = input.refused_rows.clone();
         });
         let ctx = &*ctx;
         let spec = |position: usize| {
@@ -287,6 +288,7 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
             .collect(),
         cancelled: false,
         started_at_ms: 0,
+        refused_rows: Vec::new(),
     }
 }
 
