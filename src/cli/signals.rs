@@ -61,8 +61,9 @@ async fn next_signal() -> Option<StopSignal> {
 }
 
 /// Watches for stop signals until dropped (abort the task it runs in). The first cancels
-/// `cancel` after `announce` says what happens; a second leaves at once. `received` keeps the
-/// first signal, for the exit status.
+/// `cancel` after `announce` says what happens; a second ends the process at once (see
+/// [`default_action_for_the_next_signal`]). `received` keeps the first signal, for the exit
+/// status.
 pub(crate) fn watch(
     cancel: CancellationToken,
     announce: &'static str,
@@ -74,11 +75,35 @@ pub(crate) fn watch(
             return;
         };
         let _ = first.set(signal);
+        let kernel_ends_the_next = default_action_for_the_next_signal();
         eprintln!("{announce}");
         cancel.cancel();
+        if kernel_ends_the_next {
+            return;
+        }
         if let Some(again) = next_signal().await {
             std::process::exit(i32::from(again.exit_code()));
         }
     });
     (watcher, received)
+}
+
+/// Gives Ctrl-C and SIGTERM back their default action, so the next one ends the process in
+/// the kernel, at once, whatever this process is doing: a thread stuck on a slow disk cannot
+/// hold it (a handler needs the runtime to run). The shell sees 130 or 143, as with a
+/// program that never caught them. Nothing is lost: the journal is written line by line and
+/// holds up to `kill -9`. False where that cannot be done (then the runtime watches).
+fn default_action_for_the_next_signal() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: `signal` with SIG_DFL only changes the disposition; no handler of ours runs.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL) != libc::SIG_ERR
+                && libc::signal(libc::SIGTERM, libc::SIG_DFL) != libc::SIG_ERR
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }

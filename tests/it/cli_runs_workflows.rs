@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle};
+use wiro_nodes::emulator::{EmulatorConfig, EmulatorHandle, Operation};
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -149,6 +149,48 @@ async fn signal_and_wait(
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+// A second Ctrl-C quits at once, even while the first one's clean-up hangs (here: a Task/Kill
+// that takes 20 s to answer); the kernel ends the process, so nothing inside it can hold it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_quits_at_once_while_the_first_is_still_stopping() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut config = EmulatorConfig::with_speed(0.5);
+    config.faults = vec!["kill=slow@20000".parse().unwrap()];
+    let emulator = common::emulator(config).await;
+    let out = tempfile::tempdir().unwrap();
+    let (child, taskid) = start_run(&emulator, out.path()).await;
+    common::wait_status(&emulator, &taskid, "task_start").await;
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    // The first one is stopping the task: its Task/Kill hangs.
+    for _ in 0..200 {
+        if emulator.stats().requests(Operation::TaskKill) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let started = std::time::Instant::now();
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("the second Ctrl-C ended the process")
+        .unwrap();
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGINT),
+        "{:?}",
+        output.status
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("press Ctrl-C again to quit at once"),
+        "the first one said so"
+    );
 }
 
 // SIGTERM is what `docker stop`, systemd and CI runners send: it stops the run as Ctrl-C does.
