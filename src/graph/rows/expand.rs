@@ -34,6 +34,9 @@ struct Column {
     /// The input takes true or false: a cell reads them in any case (spreadsheets write
     /// `TRUE`).
     boolean: bool,
+    /// The input takes whole numbers: a cell that is one however written (`1e1`, `8.0`) is
+    /// the number, as the model reads it.
+    integer: bool,
 }
 
 /// The flow over a table, ready to give each row's copy of the flow on demand: the columns
@@ -113,9 +116,12 @@ impl<'a> TableFlow<'a> {
                 Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("false") => {
                     Value::Bool(false)
                 }
-                Cell::Text(text) => {
-                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
-                }
+                Cell::Text(text) => match serde_json::from_str(text) {
+                    Ok(Value::Number(number)) if column.integer => whole(&number)
+                        .map_or(Value::Number(number), |whole| Value::Number(whole.into())),
+                    Ok(value) => value,
+                    Err(_) => Value::String(text.clone()),
+                },
             };
             copies[column.node]
                 .inputs
@@ -211,6 +217,7 @@ fn columns(
             input: input.to_owned(),
             text_only: kind == "string",
             boolean: takes("boolean") && !takes("string"),
+            integer: takes("integer") && !takes("string"),
         });
     }
     if problems.is_empty() {
@@ -218,6 +225,16 @@ fn columns(
     } else {
         Err(problems)
     }
+}
+
+/// A number with nothing after the point, as a whole number (`1e1` is 10, `8.0` is 8).
+fn whole(number: &serde_json::Number) -> Option<i64> {
+    if let Some(whole) = number.as_i64() {
+        return Some(whole);
+    }
+    let float = number.as_f64()?;
+    // Beyond 2^53 a float no longer says which whole number was written.
+    (float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0).then_some(float as i64)
 }
 
 /// References (`{"$from": "video.task"}`) point at the same row's nodes.
@@ -314,6 +331,7 @@ mod tests {
                 "video.prompt".into(),
                 "video.seed".into(),
                 "video.Watermark".into(),
+                "video.duration".into(),
             ],
             rows: vec![
                 Row {
@@ -322,11 +340,12 @@ mod tests {
                         Some(Cell::Text("123".into())),
                         Some(Cell::Text("42".into())),
                         Some(Cell::Text("TRUE".into())),
+                        Some(Cell::Text("8.0".into())),
                     ],
                 },
                 Row {
                     line: 3,
-                    cells: vec![None, None, None],
+                    cells: vec![None, None, None, Some(Cell::Text("1e1".into()))],
                 },
             ],
         };
@@ -336,6 +355,13 @@ mod tests {
         assert_eq!(first["prompt"], "123", "a text input keeps digits as text");
         assert_eq!(first["seed"], 42, "other inputs read the cell as JSON");
         assert_eq!(first["Watermark"], true, "a spreadsheet's TRUE is true");
+        assert_eq!(
+            first["duration"],
+            json!(8),
+            "a whole number however written"
+        );
+        let second = inputs(&expanded, "row-0003-video");
+        assert_eq!(second["duration"], json!(10), "1e1 is ten, not 10.0");
         assert_eq!(inputs(&expanded, "row-0003-video")["prompt"], "x");
         assert_eq!(
             inputs(&expanded, "row-0003-wait")["task"]["$from"],
