@@ -116,12 +116,15 @@ impl<'a> TableFlow<'a> {
                 Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("false") => {
                     Value::Bool(false)
                 }
-                Cell::Text(text) => match serde_json::from_str(text) {
-                    Ok(Value::Number(number)) if column.integer => whole(&number)
-                        .map_or(Value::Number(number), |whole| Value::Number(whole.into())),
-                    Ok(value) => value,
-                    Err(_) => Value::String(text.clone()),
-                },
+                Cell::Text(text) => {
+                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+                }
+            };
+            // Pandas writes a whole-number column with a gap in it as 8.0.
+            let value = match value {
+                Value::Number(number) if column.integer => whole(&number)
+                    .map_or(Value::Number(number), |whole| Value::Number(whole.into())),
+                value => value,
             };
             copies[column.node]
                 .inputs
@@ -340,12 +343,12 @@ mod tests {
                         Some(Cell::Text("123".into())),
                         Some(Cell::Text("42".into())),
                         Some(Cell::Text("TRUE".into())),
-                        Some(Cell::Text("8.0".into())),
+                        Some(Cell::Text("8e0".into())),
                     ],
                 },
                 Row {
                     line: 3,
-                    cells: vec![None, None, None, Some(Cell::Text("1e1".into()))],
+                    cells: vec![None, None, None, Some(Cell::Json(json!(10.0)))],
                 },
             ],
         };
@@ -361,7 +364,7 @@ mod tests {
             "a whole number however written"
         );
         let second = inputs(&expanded, "row-0003-video");
-        assert_eq!(second["duration"], json!(10), "1e1 is ten, not 10.0");
+        assert_eq!(second["duration"], json!(10), "JSON's 10.0 is ten too");
         assert_eq!(inputs(&expanded, "row-0003-video")["prompt"], "x");
         assert_eq!(
             inputs(&expanded, "row-0003-wait")["task"]["$from"],
