@@ -285,14 +285,21 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             price
         }
     };
+    // A resume is priced whole: say so, or the price (and a cap) look misread.
+    let resumes = !args.fresh && args.out.join(JOURNAL_FILE).exists();
+    if resumes && !price.nodes.is_empty() {
+        eprintln!(
+            "(resuming the journal in {}: the price counts what an earlier run paid for too; that is not paid again)",
+            args.out.display()
+        );
+    }
     if let Some(cap) = args.max_cost {
         if let Err(refusal) = within_cap(&price, cap) {
-            // A resume is priced whole too: say so, or the cap looks misread.
-            let resumed = match !args.fresh && args.out.join(JOURNAL_FILE).exists() {
-                true => " (the price counts what an earlier run in this --out already paid for: the cap is for the whole run)",
+            let whole = match resumes {
+                true => " (--max-cost caps the whole run, what earlier runs paid included)",
                 false => "",
             };
-            eprintln!("error: {refusal}{resumed}; nothing was sent but the price look-ups");
+            eprintln!("error: {refusal}{whole}; nothing was sent but the price look-ups");
             return EXIT_INVALID;
         }
     }
