@@ -466,23 +466,14 @@ async fn an_out_that_is_a_file_is_refused_before_any_request() {
     std::fs::write(&file, video(json!({ "prompt": "x" })).to_string()).unwrap();
     let taken = root.path().join("results.txt");
     std::fs::write(&taken, "not a folder").unwrap();
-    let output = common::binary_for(&emulator)
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&taken)
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("results.txt is a file, not a folder")
-            && stderr.contains("nothing was sent"),
-        "{stderr}"
-    );
-    // Below a file, or where nothing can be written (/proc refuses files even to root).
-    for out in [taken.join("videos"), "/proc/wiro-nodes-out".into()] {
+    // A file, below a file, or where nothing can be written (/proc refuses files even to
+    // root): each names what is wrong.
+    let cases = [
+        (taken.clone(), "results.txt is a file, not a folder"),
+        (taken.join("videos"), "results.txt is a file, not a folder"),
+        ("/proc/wiro-nodes-out".into(), "cannot write in /proc"),
+    ];
+    for (out, why) in cases {
         let output = common::binary_for(&emulator)
             .arg("run")
             .arg(&file)
@@ -493,7 +484,10 @@ async fn an_out_that_is_a_file_is_refused_before_any_request() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains("nothing was sent"), "{stderr}");
+        assert!(
+            stderr.contains(why) && stderr.contains("nothing was sent"),
+            "{stderr}"
+        );
     }
     let stats = emulator.stats();
     assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
