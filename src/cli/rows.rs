@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    counted, problems_by_row, write_results, RowResult, Table, TableFlow, REFUSED,
+    counted, problems_by_row, row_name, write_results, RowResult, Table, TableFlow, REFUSED,
 };
 use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -129,6 +129,20 @@ pub(crate) fn finish(
             return Some(EXIT_FAILED);
         }
     };
+    let stale = stale_row_folders(out, results);
+    if !stale.is_empty() {
+        const NAMED: usize = 5;
+        let more = match stale.len().saturating_sub(NAMED) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        eprintln!(
+            "note: {} in {} belong to no row of this table (an earlier run's, over more or other lines): {}{more}",
+            counted(stale.len(), "row folder"),
+            out.display(),
+            stale[..stale.len().min(NAMED)].join(", ")
+        );
+    }
     let failed = results
         .iter()
         .filter(|row| row.outcome != "done" && row.outcome != REFUSED)
@@ -152,6 +166,29 @@ pub(crate) fn finish(
         );
         EXIT_FAILED
     })
+}
+
+/// The row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over a
+/// longer table, or lines that moved. They are left alone (they hold the user's files), and
+/// named, so a pipeline that reads `row-*/` knows.
+fn stale_row_folders(out: &Path, results: &[RowResult]) -> Vec<String> {
+    let rows: std::collections::HashSet<usize> = results.iter().map(|row| row.row).collect();
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| {
+            let line = name
+                .strip_prefix("row-")
+                .and_then(|n| n.parse::<usize>().ok());
+            line.is_some_and(|line| *name == row_name(line) && !rows.contains(&line))
+        })
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// The price of a table: its rows' total, one line (a line per row's node would bury it).

@@ -125,6 +125,19 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
         13,
         "only the changed row ran"
     );
+
+    // The last two lines gone: nothing runs, and their folders are named as no row's.
+    let shorter: String = table(Some(5)).split_inclusive("\r\n").take(11).collect();
+    std::fs::write(dir.path().join("table.csv"), shorter).unwrap();
+    let shrunk = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&shrunk.stderr);
+    assert!(shrunk.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 13, "{stderr}");
+    assert!(
+        stderr.contains("2 row folders in out belong to no row of this table")
+            && stderr.contains("row-0012, row-0013"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
