@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    counted, problems_by_row, row_name, write_results, RowResult, Table, TableFlow, REFUSED,
+    counted, first_few, problems_by_row, row_name, write_results, RowResult, Table, TableFlow,
+    REFUSED,
 };
 use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -131,16 +132,11 @@ pub(crate) fn finish(
     };
     let stale = stale_row_folders(out, results);
     if !stale.is_empty() {
-        const NAMED: usize = 5;
-        let more = match stale.len().saturating_sub(NAMED) {
-            0 => String::new(),
-            more => format!(" and {more} more"),
-        };
         eprintln!(
-            "note: {} in {} belong to no row of this table (an earlier run's, over more or other lines): {}{more}",
+            "note: {} in {} belong to no row of this table (an earlier run's, over more or other lines): {}",
             counted(stale.len(), "row folder"),
             out.display(),
-            stale[..stale.len().min(NAMED)].join(", ")
+            first_few(&stale, "row folder")
         );
     }
     let failed = results

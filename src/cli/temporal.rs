@@ -9,7 +9,7 @@ use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::{
-    self, client, GraphWorkflow, NodeHost, NodeState, RefusedRow, Report, Submitted, WorkflowInput,
+    self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
 };
 
 /// Where the Temporal server is, and which queue and namespace.
@@ -197,14 +197,7 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Ok(Some(checked)) => match crate::graph::rows::expand(&workflow, &checked.table, &registry)
         {
             Ok(expanded) => {
-                refused_rows = checked
-                    .refused
-                    .into_iter()
-                    .map(|refused| RefusedRow {
-                        row: refused.row,
-                        problems: refused.error.unwrap_or_default(),
-                    })
-                    .collect();
+                refused_rows = temporal::rows::refused_rows(checked.refused);
                 expanded
             }
             Err(problems) => {

@@ -18,5 +18,5 @@ pub use expand::{expand, problems_by_row, row_name, split_row, TableFlow};
 pub use results::{row_results, write_results, RowResult, REFUSED};
 pub use stream::RowsReport;
 #[cfg(feature = "cli")]
-pub(crate) use table::counted;
+pub(crate) use table::{counted, first_few};
 pub use table::{Cell, Row, Table};

@@ -124,15 +124,9 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
     }
     if !ragged.is_empty() {
         // Every ragged row (the first few by name): one fix-and-retry, not one per row.
-        const NAMED: usize = 5;
-        let more = match ragged.len().saturating_sub(NAMED) {
-            0 => String::new(),
-            more => format!(" (and {})", counted(more, "more row")),
-        };
-        ragged.truncate(NAMED);
         return Err(format!(
-            "{}{more}; the header has {}",
-            ragged.join(", "),
+            "{}; the header has {}",
+            first_few(&ragged, "row"),
             counted(columns.len(), "column")
         ));
     }
@@ -144,6 +138,17 @@ pub(crate) fn counted(count: usize, noun: &str) -> String {
     match count {
         1 => format!("1 {noun}"),
         _ => format!("{count} {noun}s"),
+    }
+}
+
+/// The first five of `items`, joined by commas, and how many more `noun`s there are:
+/// `a, b, c, d, e (and 3 more rows)`. A long list in a message, kept to a line.
+pub(crate) fn first_few(items: &[String], noun: &str) -> String {
+    const NAMED: usize = 5;
+    let named = items[..items.len().min(NAMED)].join(", ");
+    match items.len().saturating_sub(NAMED) {
+        0 => named,
+        more => format!("{named} (and {})", counted(more, &format!("more {noun}"))),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::messages::{NodeLine, NodeState, Report};
+use super::messages::{NodeLine, NodeState, RefusedRow, Report};
 use crate::graph::rows::{row_results, RowResult};
 use crate::graph::{NodeOutcome, NodeReport, RunReport};
 use crate::node::Registry;
@@ -23,6 +23,17 @@ pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
         journal: None,
         tasks: Default::default(),
     })
+}
+
+/// The rows `--skip-invalid-rows` refused, as the batch carries them to its report.
+pub fn refused_rows(refused: Vec<RowResult>) -> Vec<RefusedRow> {
+    refused
+        .into_iter()
+        .map(|result| RefusedRow {
+            row: result.row,
+            problems: result.error.unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The rows refused before the batch was submitted (`--skip-invalid-rows`), as `run --rows`
@@ -115,7 +126,7 @@ mod tests {
             ],
             cancelled: false,
             started_at_ms: 0,
-            refused_rows: vec![super::super::messages::RefusedRow {
+            refused_rows: vec![RefusedRow {
                 row: 4,
                 problems: "row 4, column video.quality: not one of the choices [enum]".into(),
             }],
