@@ -38,7 +38,7 @@ pub(crate) struct McpArgs {
     wait_seconds: u64,
     /// A budget in dollars for every Run this server starts; a price above what is left, or
     /// unknown, sends nothing.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, value_parser = super::money::cap)]
     max_cost: Option<f64>,
     /// Seconds within which a call repeated with the same tool and arguments answers with
     /// the first call's task instead of paying again.
@@ -78,10 +78,6 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
             "error: no node type matches --tools {}",
             args.tools.join(",")
         );
-        return EXIT_INVALID;
-    }
-    if args.max_cost.is_some_and(|usd| usd.is_nan() || usd < 0.0) {
-        eprintln!("error: --max-cost must be a number of dollars, 0 or more");
         return EXIT_INVALID;
     }
     let backend = match backend::connect(&args.fetch).await {

@@ -2,3 +2,34 @@
 //! [`graph::usd`](crate::graph::usd) so every host says an amount alike.
 
 pub(crate) use crate::graph::usd as money;
+
+/// Reads a spending cap in dollars (`--max-cost`): a number, 0 or more. `nan`, `inf` and
+/// numbers too big to be a price (`1e400`) would each mean no cap at all, so they are
+/// refused, as is a cap below zero.
+pub(crate) fn cap(text: &str) -> Result<f64, String> {
+    let usd: f64 = text
+        .trim()
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of dollars"))?;
+    if !usd.is_finite() || !(0.0..=1e12).contains(&usd) {
+        return Err(format!(
+            "{text:?} is no cap: give dollars from 0 to 1000000000000"
+        ));
+    }
+    Ok(usd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cap;
+
+    #[test]
+    fn a_cap_is_a_plain_amount_of_dollars() {
+        assert_eq!(cap("3.6"), Ok(3.6));
+        assert_eq!(cap("$0"), Ok(0.0));
+        for no_cap in ["nan", "inf", "-inf", "1e400", "-1", "infinity", "", "ten"] {
+            assert!(cap(no_cap).is_err(), "{no_cap:?} was taken as a cap");
+        }
+    }
+}

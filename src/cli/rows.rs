@@ -10,7 +10,7 @@ use crate::graph::rows::{
     counted, first_few, problems_by_row, row_name, write_results, RowResult, Table, TableFlow,
     REFUSED,
 };
-use crate::graph::{validate, validate_for_run, Workflow, WorkflowPrice};
+use crate::graph::{sum_usd, validate, validate_for_run, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
 /// The table options of `run` and `validate`.
@@ -60,6 +60,9 @@ pub(crate) fn check(
         EXIT_INVALID
     };
     let mut table = Table::read(path).map_err(|problem| refuse(&[problem]))?;
+    if let Some(note) = table.left_out() {
+        eprintln!("{}: {note}", path.display());
+    }
     let rows = TableFlow::new(flow, &table, registry).map_err(|problems| refuse(&problems))?;
     let mut problems = Vec::new();
     for row in rows.rows() {
@@ -143,7 +146,7 @@ pub(crate) fn finish(
         .iter()
         .filter(|row| row.outcome != "done" && row.outcome != REFUSED)
         .count();
-    let spent = results.iter().fold(0.0, |total, row| total + row.cost);
+    let spent = sum_usd(results.iter().map(|row| row.cost));
     let skipped = match refused.len() {
         0 => String::new(),
         count => format!(", {count} refused"),

@@ -136,7 +136,7 @@ pub(crate) struct RunArgs {
     /// exit 2, with nothing sent but the price look-ups (Tool/Detail). The price is the whole
     /// workflow's (a table's: every row's), counting the nodes an earlier run already paid for:
     /// resuming never takes a run past the cap it was started under.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, value_parser = super::money::cap)]
     max_cost: Option<f64>,
     /// Print the final report as JSON on stdout.
     #[arg(long)]

@@ -28,7 +28,9 @@ pub use export::{
 #[cfg_attr(not(feature = "temporal"), allow(unused_imports))]
 pub(crate) use inputs::resolve_inputs;
 pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
-pub use price::{dollars, price_workflow, price_workflows, usd, NodePrice, OverCap, WorkflowPrice};
+pub use price::{
+    dollars, price_workflow, price_workflows, sum_usd, usd, NodePrice, OverCap, WorkflowPrice,
+};
 pub use reference::Reference;
 pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};
 pub use validate::{validate, validate_for_run, Plan, WorkflowProblem};

@@ -29,9 +29,8 @@ pub struct WorkflowPrice {
 impl WorkflowPrice {
     /// The total in dollars; `None` when any node's price is unknown.
     pub fn total(&self) -> Option<f64> {
-        self.nodes
-            .iter()
-            .try_fold(0.0, |total, node| Some(total + node.estimate.usd()?))
+        let estimates: Option<Vec<f64>> = self.nodes.iter().map(|n| n.estimate.usd()).collect();
+        estimates.map(sum_usd)
     }
 
     /// The estimates that are unknown.
@@ -50,7 +49,9 @@ impl WorkflowPrice {
             });
         }
         match self.total() {
-            Some(total) if total > cap + 1e-9 => Some(OverCap::Above { total }),
+            // In millionths, as billed: a cap equal to the price shown is never refused by
+            // float noise, however many rows the price adds up.
+            Some(total) if micros(total) > micros(cap) => Some(OverCap::Above { total }),
             _ => None,
         }
     }
@@ -69,6 +70,19 @@ pub enum OverCap {
         /// The estimate, in dollars.
         total: f64,
     },
+}
+
+/// The sum of amounts of dollars, added in millionths (Wiro's smallest unit) so that ten
+/// thousand rows at $1.2 add up to exactly $12000, and `0.45 + 1.35` is `1.8`, not
+/// `1.7999999999999998`.
+pub fn sum_usd(amounts: impl IntoIterator<Item = f64>) -> f64 {
+    let total: i64 = amounts.into_iter().map(micros).sum();
+    total as f64 / 1e6
+}
+
+/// An amount of dollars in millionths, rounded.
+fn micros(usd: f64) -> i64 {
+    (usd * 1e6).round() as i64
 }
 
 /// A cost as Wiro bills it (dollars, at most six decimals), without float noise: `$0.9`.
@@ -185,6 +199,16 @@ mod tests {
             price(&[Some(0.45), None]).over_cap(100.0),
             Some(OverCap::Unknown { node: "n1".into() })
         );
+    }
+
+    #[test]
+    fn a_cap_equal_to_the_price_shown_fits_however_many_rows_add_up_to_it() {
+        let table = price(&vec![Some(1.2); 9407]);
+        let shown = dollars(table.total().unwrap());
+        assert_eq!(shown, "11288.4");
+        assert_eq!(table.over_cap(shown.parse().unwrap()), None);
+        assert_eq!(sum_usd([0.45, 1.35]).to_string(), "1.8");
+        assert_eq!(sum_usd([]).to_string(), "0", "not -0");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::WorkflowProblem;
+use super::{sum_usd, WorkflowProblem};
 use crate::node::{NodeEvent, PortKinds, StoppedTask, TaskSlotsReport};
 
 /// Progress of a run, node by node.
@@ -173,8 +173,7 @@ impl RunReport {
             .flat_map(|node| node.charged.iter())
             .map(|(task, cost)| (task.as_str(), *cost))
             .collect();
-        // Summed from +0.0: `Iterator::sum` starts at -0.0, which prints as "-0".
-        charged.values().fold(0.0, |total, cost| total + cost)
+        sum_usd(charged.into_values())
     }
 
     /// The local files the run wrote.

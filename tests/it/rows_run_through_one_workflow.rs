@@ -160,6 +160,16 @@ async fn an_impossible_row_or_a_total_over_max_cost_sends_nothing() {
     let stderr = String::from_utf8_lossy(&capped.stderr);
     assert_eq!(capped.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("exceeds --max-cost"), "{stderr}");
+    for no_cap in ["nan", "inf", "1e400", "-1"] {
+        let output = run(&emulator, dir.path(), "table.csv", &["--max-cost", no_cap]).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "--max-cost {no_cap}: {stderr}"
+        );
+        assert!(stderr.contains("is no cap"), "{stderr}");
+    }
     assert_eq!(emulator.stats().runs_accepted, 0);
 }
 
@@ -254,11 +264,17 @@ async fn skipped_invalid_rows_are_listed_in_the_results_and_nothing_else_is_refu
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
-    let table = "video.prompt,video.quality\nfox,360p\n\"fox, again\",4k\nowl,360p\n";
+    // Two blank lines a spreadsheet leaves below its data: no Runs, and said so.
+    let table = "video.prompt,video.quality\nfox,360p\n\"fox, again\",4k\nowl,360p\n,\n,\n";
     std::fs::write(dir.path().join("table.csv"), table).unwrap();
 
     let refused = run(&emulator, dir.path(), "table.csv", &[]).await;
     assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("rows 5, 6 have every cell empty: left out"),
+        "{stderr}"
+    );
     assert_eq!(emulator.stats().runs_accepted, 0, "nothing is sent");
 
     let output = run(&emulator, dir.path(), "table.csv", &["--skip-invalid-rows"]).await;

@@ -31,6 +31,10 @@ struct Column {
     input: String,
     /// The input takes text only: a cell is never read as JSON.
     text_only: bool,
+    /// The input takes free text, kept as written; any other cell is read without the spaces
+    /// around it (`fox, 360p` by hand, `FALSE ` from a spreadsheet), as no choice or number
+    /// has them.
+    free_text: bool,
     /// The input takes true or false: a cell reads them in any case (spreadsheets write
     /// `TRUE`).
     boolean: bool,
@@ -109,15 +113,20 @@ impl<'a> TableFlow<'a> {
             let Some(cell) = cell else { continue };
             let value = match cell {
                 Cell::Json(value) => value.clone(),
-                Cell::Text(text) if column.text_only => Value::String(text.clone()),
-                Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("true") => {
-                    Value::Bool(true)
-                }
-                Cell::Text(text) if column.boolean && text.eq_ignore_ascii_case("false") => {
-                    Value::Bool(false)
-                }
+                Cell::Text(text) if column.free_text => Value::String(text.clone()),
                 Cell::Text(text) => {
-                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+                    let text = text.trim();
+                    match text {
+                        _ if column.text_only => Value::String(text.to_owned()),
+                        _ if column.boolean && text.eq_ignore_ascii_case("true") => {
+                            Value::Bool(true)
+                        }
+                        _ if column.boolean && text.eq_ignore_ascii_case("false") => {
+                            Value::Bool(false)
+                        }
+                        _ => serde_json::from_str(text)
+                            .unwrap_or_else(|_| Value::String(text.to_owned())),
+                    }
                 }
             };
             // Pandas writes a whole-number column with a gap in it as 8.0.
@@ -208,7 +217,8 @@ fn columns(
             ));
             continue;
         }
-        let kind = &spec.inputs["properties"][input]["type"];
+        let schema = &spec.inputs["properties"][input];
+        let kind = &schema["type"];
         let takes = |name: &str| {
             kind == name
                 || kind
@@ -219,6 +229,7 @@ fn columns(
             node,
             input: input.to_owned(),
             text_only: kind == "string",
+            free_text: kind == "string" && !schema["enum"].is_array(),
             boolean: takes("boolean") && !takes("string"),
             integer: takes("integer") && !takes("string"),
         });
@@ -340,9 +351,9 @@ mod tests {
                 Row {
                     line: 2,
                     cells: vec![
-                        Some(Cell::Text("123".into())),
+                        Some(Cell::Text(" 123".into())),
                         Some(Cell::Text("42".into())),
-                        Some(Cell::Text("TRUE".into())),
+                        Some(Cell::Text("TRUE ".into())),
                         Some(Cell::Text("8e0".into())),
                     ],
                 },
@@ -351,13 +362,17 @@ mod tests {
                     cells: vec![None, None, None, Some(Cell::Json(json!(10.0)))],
                 },
             ],
+            blank: Vec::new(),
         };
         let expanded = expand(&flow(), &table, &Registry::from_inventory()).unwrap();
         assert_eq!(expanded.nodes.len(), 6);
         let first = inputs(&expanded, "row-0002-video");
-        assert_eq!(first["prompt"], "123", "a text input keeps digits as text");
+        assert_eq!(first["prompt"], " 123", "free text is kept as written");
         assert_eq!(first["seed"], 42, "other inputs read the cell as JSON");
-        assert_eq!(first["Watermark"], true, "a spreadsheet's TRUE is true");
+        assert_eq!(
+            first["Watermark"], true,
+            "a spreadsheet's TRUE is true, spaces and all"
+        );
         assert_eq!(
             first["duration"],
             json!(8),
@@ -379,6 +394,7 @@ mod tests {
         let table = Table {
             columns: vec!["clip.prompt".into(), "video.colour".into(), "nodot".into()],
             rows: Vec::new(),
+            blank: Vec::new(),
         };
         let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::expand::split_row;
-use crate::graph::{dollars, NodeOutcome, RunReport};
+use crate::graph::{dollars, sum_usd, NodeOutcome, RunReport};
 
 /// How one row ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,7 +94,7 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
     }
     for (line, costs) in charged {
         if let Some(row) = rows.get_mut(&line) {
-            row.cost = costs.values().fold(0.0, |total, cost| total + cost);
+            row.cost = sum_usd(costs.into_values());
         }
     }
     rows.into_values().collect()

@@ -32,6 +32,10 @@ pub struct Table {
     pub columns: Vec<String>,
     /// The rows, in file order.
     pub rows: Vec<Row>,
+    /// The lines of rows left out because every cell of them is empty (a spreadsheet's
+    /// trailing `,,` lines, a JSON Lines `{}`): each would be a paid Run of the flow's own
+    /// values, which no one asks for by leaving a row blank.
+    pub blank: Vec<usize>,
 }
 
 impl Table {
@@ -59,11 +63,32 @@ impl Table {
             "tsv" | "tab" => delimited(text, '\t'),
             _ => delimited(text, ','),
         };
-        let table = table.and_then(|table| match table.rows.is_empty() {
-            true => Err("it has no rows: there is nothing to run".into()),
-            false => Ok(table),
+        let table = table.and_then(|table| match (table.rows.len(), table.blank.len()) {
+            (0, 0) => Err("it has no rows: there is nothing to run".into()),
+            (0, blank) => Err(format!(
+                "its {} every cell empty: there is nothing to run",
+                match blank {
+                    1 => "1 row has".to_owned(),
+                    _ => format!("{blank} rows have"),
+                }
+            )),
+            _ => Ok(table),
         });
         table.map_err(|problem| format!("the table {}: {problem}", path.display()))
+    }
+
+    /// What the reader left out, for a person, when it left anything: `rows 14 and 15 have
+    /// every cell empty: left out (a blank row is not a Run of the flow's own values)`.
+    pub fn left_out(&self) -> Option<String> {
+        let lines: Vec<String> = self.blank.iter().map(usize::to_string).collect();
+        let (which, have) = match lines.as_slice() {
+            [] => return None,
+            [one] => (format!("row {one}"), "has"),
+            _ => (format!("rows {}", first_few(&lines, "row")), "have"),
+        };
+        Some(format!(
+            "{which} {have} every cell empty: left out, as a blank row is no Run of the flow's own values"
+        ))
     }
 }
 
@@ -91,7 +116,8 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
         .map(|name| name.trim().to_owned())
         .collect();
     for (second, name) in columns.iter().enumerate() {
-        if let Some(first) = columns[..second].iter().position(|earlier| earlier == name) {
+        let earlier = columns[..second].iter().position(|earlier| earlier == name);
+        if let Some(first) = earlier.filter(|_| !name.is_empty()) {
             return Err(format!(
                 "column {name} appears twice (columns {} and {}): say each input once",
                 first + 1,
@@ -130,7 +156,43 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
             counted(columns.len(), "column")
         ));
     }
-    Ok(Table { columns, rows })
+    // Spreadsheets export the empty columns right of the data as `,,` in every line: a
+    // column with no name and no value is left out; one with values needs its name.
+    for (index, name) in columns.iter().enumerate() {
+        if let Some(row) = rows
+            .iter()
+            .find(|row| name.is_empty() && row.cells[index].is_some())
+        {
+            return Err(format!(
+                "column {} has no name, and row {} has a value in it: name it NODE.INPUT, or delete it",
+                index + 1,
+                row.line
+            ));
+        }
+    }
+    let named: Vec<bool> = columns.iter().map(|name| !name.is_empty()).collect();
+    let columns = columns
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .collect();
+    for row in &mut rows {
+        let mut keep = named.iter();
+        row.cells.retain(|_| keep.next() == Some(&true));
+    }
+    Ok(without_blank_rows(columns, rows))
+}
+
+/// The table of `rows`, those whose every cell is empty left out and remembered.
+fn without_blank_rows(columns: Vec<String>, rows: Vec<Row>) -> Table {
+    let (blank, rows): (Vec<Row>, Vec<Row>) = rows
+        .into_iter()
+        .partition(|row| row.cells.iter().all(Option::is_none));
+    let blank = blank.into_iter().map(|row| row.line).collect();
+    Table {
+        columns,
+        rows,
+        blank,
+    }
 }
 
 /// `1 cell`, `2 cells`: a count and its noun.
@@ -152,7 +214,11 @@ pub(crate) fn first_few(items: &[String], noun: &str) -> String {
     }
 }
 
-/// The records of a delimited text, each with the line it starts on.
+/// The records of a delimited text, each with the line it starts on. A line ends with LF,
+/// CRLF, or CR alone (as old Mac spreadsheets save). A cell that starts with a quote is quoted
+/// when it ends at its closing quote; in CSV one that does not is refused (a reader guessing
+/// would drop the quotes of `"Hi" she said`), in TSV it is text, quotes and all, as TSV
+/// writers that never quote leave it.
 fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, String> {
     let mut records = Vec::new();
     let mut fields = Vec::new();
@@ -168,15 +234,30 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
             }
             (true, '"') => quoted = false,
             (true, c) => {
-                if c == '\n' {
+                if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
                     line += 1;
                 }
                 field.push(c);
             }
-            (false, '"') if field.is_empty() => quoted = true,
+            (false, '"') if field.is_empty() => match quoted_cell(chars.clone(), separator) {
+                QuotedCell::Closed => quoted = true,
+                _ if separator == '\t' => field.push('"'),
+                QuotedCell::NeverClosed => {
+                    return Err(format!("a quote opened on line {line} is never closed"))
+                }
+                QuotedCell::TextAfter(cell) => {
+                    let cell = match cell.char_indices().nth(60) {
+                        Some((end, _)) => format!("{}…", &cell[..end]),
+                        None => cell,
+                    };
+                    return Err(format!(
+                        "line {line}: the cell {cell} has text after its closing quote: a quote inside a cell is written twice, in a quoted cell (\"\"\"Hi\"\" she said\" for \"Hi\" she said)"
+                    ));
+                }
+            },
             (false, c) if c == separator => fields.push(std::mem::take(&mut field)),
             (false, '\r') if chars.peek() == Some(&'\n') => {}
-            (false, '\n') => {
+            (false, '\n' | '\r') => {
                 fields.push(std::mem::take(&mut field));
                 records.push((start, std::mem::take(&mut fields)));
                 line += 1;
@@ -185,9 +266,6 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
             (false, c) => field.push(c),
         }
     }
-    if quoted {
-        return Err(format!("a quote opened on line {start} is never closed"));
-    }
     if !field.is_empty() || !fields.is_empty() {
         fields.push(field);
         records.push((start, fields));
@@ -195,10 +273,51 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
     Ok(records)
 }
 
+/// How a cell that starts with a quote goes on.
+enum QuotedCell {
+    /// Its closing quote ends the cell.
+    Closed,
+    /// No quote closes it.
+    NeverClosed,
+    /// Text follows its closing quote: the cell as written, up to its end.
+    TextAfter(String),
+}
+
+/// How the quoted cell whose text starts at `rest` (after its opening quote) goes on.
+fn quoted_cell(mut rest: impl Iterator<Item = char>, separator: char) -> QuotedCell {
+    let mut written = String::from('"');
+    while let Some(c) = rest.next() {
+        written.push(c);
+        if c != '"' {
+            continue;
+        }
+        match rest.next() {
+            Some('"') => written.push('"'),
+            None | Some('\n' | '\r') => return QuotedCell::Closed,
+            Some(c) if c == separator => return QuotedCell::Closed,
+            Some(c) => {
+                written.push(c);
+                let tail = rest.take_while(|&c| c != separator && c != '\n' && c != '\r');
+                written.extend(tail.take(40));
+                return QuotedCell::TextAfter(written);
+            }
+        }
+    }
+    QuotedCell::NeverClosed
+}
+
 /// One JSON object per line, keys `NODE.INPUT`; the columns are every key seen, in order.
 fn json_lines(text: &str) -> Result<Table, String> {
     if text.trim_start().starts_with('[') {
         return Err("it holds a JSON array: write one object per line (JSON Lines), e.g. with `jq -c '.[]' TABLE.json > TABLE.jsonl`".into());
+    }
+    if text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .map(str::trim)
+        == Some("{")
+    {
+        return Err("it holds a JSON object written over several lines: JSON Lines is one object per line, e.g. with `jq -c . TABLE.json > TABLE.jsonl`".into());
     }
     let mut columns: Vec<String> = Vec::new();
     let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
@@ -227,7 +346,7 @@ fn json_lines(text: &str) -> Result<Table, String> {
                 .collect(),
         })
         .collect();
-    Ok(Table { columns, rows })
+    Ok(without_blank_rows(columns, rows))
 }
 
 /// One line of JSON Lines as an object, refusing a key written twice (JSON readers keep the
@@ -243,7 +362,13 @@ fn json_object(line: &str) -> Result<Map<String, Value>, String> {
                 error.column()
             ))
             .unwrap_or(&text);
-        format!(", column {}: not a JSON object ({why})", error.column())
+        // The reader counts bytes; a person counts characters (`é` is one).
+        let mut byte = error.column().saturating_sub(1).min(line.len());
+        while !line.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let column = line[..byte].chars().count() + 1;
+        format!(", column {column}: not a JSON object ({why})")
     })?;
     let mut object = Map::new();
     for (key, value) in entries.0 {
@@ -342,11 +467,76 @@ mod tests {
     }
 
     #[test]
+    fn a_row_with_every_cell_empty_is_left_out_and_named() {
+        let table = delimited("v.prompt,v.seed\nfox,1\n,\n\n, \n,\n", ',').unwrap();
+        assert_eq!(table.rows.len(), 2, "a space is a value: {table:?}");
+        assert_eq!(table.blank, [3, 6]);
+        let note = table.left_out().unwrap();
+        assert!(
+            note.starts_with("rows 3, 6 have every cell empty"),
+            "{note}"
+        );
+        let lines = json_lines("{\"v.p\": \"fox\"}\n{}\n{\"v.p\": null}\n").unwrap();
+        assert_eq!((lines.rows.len(), lines.blank.as_slice()), (1, &[2, 3][..]));
+        let dir = std::env::temp_dir().join(format!("wiro-blank-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let blank = dir.join("blank.csv");
+        std::fs::write(&blank, "v.prompt,v.seed\n,\n").unwrap();
+        let error = Table::read(&blank).unwrap_err();
+        assert!(
+            error.ends_with("its 1 row has every cell empty: there is nothing to run"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn old_mac_line_ends_and_empty_columns_right_of_the_data_are_read() {
+        let mac = delimited("v.prompt,v.seed\rfox,1\r\"two\rlines\",2\rowl,3\r", ',').unwrap();
+        assert_eq!(mac.rows.len(), 3);
+        assert_eq!(mac.rows[1].cells[0], Some(Cell::Text("two\rlines".into())));
+        assert_eq!((mac.rows[1].line, mac.rows[2].line), (3, 5));
+        let excel = delimited("v.prompt,v.seed,,\nfox,1,,\n", ',').unwrap();
+        assert_eq!(excel.columns, ["v.prompt", "v.seed"]);
+        assert_eq!(excel.rows[0].cells.len(), 2);
+        let valued = delimited("v.prompt,,\nfox,,\nowl,,3\n", ',').unwrap_err();
+        assert_eq!(
+            valued,
+            "column 3 has no name, and row 3 has a value in it: name it NODE.INPUT, or delete it"
+        );
+    }
+
+    #[test]
+    fn a_quoted_cell_with_text_after_its_quote_is_refused_in_csv_and_text_in_tsv() {
+        let csv = delimited("v.prompt,v.seed\nfox,1\n\"Hi\" she said,2\n", ',').unwrap_err();
+        assert!(
+            csv.starts_with("line 3: the cell \"Hi\" she said has text after its closing quote"),
+            "{csv}"
+        );
+        let tsv = delimited("v.prompt\tv.seed\n\"Hi\" she said\t2\n\"a\tb\"\t3\n", '\t').unwrap();
+        assert_eq!(
+            tsv.rows[0].cells[0],
+            Some(Cell::Text("\"Hi\" she said".into()))
+        );
+        assert_eq!(
+            tsv.rows[1].cells[0],
+            Some(Cell::Text("a\tb".into())),
+            "a quoted TSV cell"
+        );
+        let open = delimited("v.prompt\tv.seed\n\"never\t1\n", '\t').unwrap();
+        assert_eq!(open.rows[0].cells[0], Some(Cell::Text("\"never".into())));
+    }
+
+    #[test]
     fn json_lines_keep_their_types() {
-        let table = json_lines("{\"v.n\": 3, \"v.p\": \"x\"}\n\n{\"v.p\": null}\n").unwrap();
-        assert_eq!(table.columns, ["v.n", "v.p"]);
+        let table =
+            json_lines("{\"v.n\": 3, \"v.p\": \"x\"}\n\n{\"v.p\": null, \"v.s\": true}\n").unwrap();
+        assert_eq!(table.columns, ["v.n", "v.p", "v.s"]);
         assert_eq!(table.rows[0].cells[0], Some(Cell::Json(3.into())));
-        assert_eq!(table.rows[1].cells, [None, None]);
+        assert_eq!(
+            table.rows[1].cells,
+            [None, None, Some(Cell::Json(true.into()))]
+        );
         assert_eq!(table.rows[1].line, 3);
     }
 
@@ -359,6 +549,13 @@ mod tests {
             twice.contains("line 1: key \"v.q\" appears twice"),
             "{twice}"
         );
+        let wide = json_lines("{\"v.prompt\": \"café\" 4}\n").unwrap_err();
+        assert!(
+            wide.starts_with("line 1, column 21:"),
+            "characters, not bytes: {wide}"
+        );
+        let pretty = json_lines("{\n  \"v.n\": 3\n}\n").unwrap_err();
+        assert!(pretty.contains("over several lines"), "{pretty}");
         let array = json_lines("[{\"v.n\": 3}]").unwrap_err();
         assert!(array.contains("holds a JSON array"), "{array}");
         let not_object = json_lines("3\n").unwrap_err();

@@ -42,6 +42,8 @@ pub struct TableCheck {
     columns: Vec<String>,
     /// Its rows, in file order.
     rows: Vec<RowView>,
+    /// What the reader left out (rows with every cell empty), in the CLI's words.
+    notes: Vec<String>,
     /// Problems of the table as a whole (it cannot be read, a column the flow lacks, a
     /// problem outside every row), in the CLI's words.
     problems: Vec<String>,
@@ -63,6 +65,7 @@ fn check(
         table: table.to_owned(),
         columns: Vec::new(),
         rows: Vec::new(),
+        notes: Vec::new(),
         problems: Vec::new(),
         expanded: None,
     };
@@ -82,6 +85,7 @@ fn check(
         }
     };
     check.columns = read.columns.clone();
+    check.notes.extend(read.left_out());
     let mut by_row = BTreeMap::new();
     match expand(flow, &read, registry) {
         Err(problems) => check.problems = problems,

@@ -153,6 +153,11 @@ export function RowsPanel({
             keeps the workflow&apos;s value. Every row is checked before anything runs; files go to <code>row-NNNN/</code>.
           </p>
         )}
+        {table?.notes.map((note) => (
+          <p key={note} className="muted" data-testid="table-note">
+            {note}
+          </p>
+        ))}
         {table && table.problems.length > 0 && (
           <ul className="problems" data-testid="table-problems">
             {table.problems.map((problem) => (

@@ -128,6 +128,8 @@ export interface TableCheck {
   table: string;
   columns: string[];
   rows: TableRow[];
+  /** What the reader left out (rows with every cell empty), in the CLI's words. */
+  notes: string[];
   /** Problems of the table as a whole, in the CLI's words. */
   problems: string[];
   /** The price of every row, when the table passed; null when a price is unknown. */
