@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
+use crate::node::file_kind::{a_kind, kind_of_name, kind_taken, FILE_KIND_OF_KEY};
 use crate::node::{InputProblem, NodeSpec, PortKind, PortType, Registry, Walls};
 
 /// One thing wrong with a workflow.
@@ -270,6 +271,13 @@ fn check_references(
             spec,
             node,
         );
+        check_file_kind(
+            problems,
+            (source, source_node.spec()),
+            &reference,
+            (node, spec),
+            &port,
+        );
     }
     depends_on
 }
@@ -337,13 +345,7 @@ fn check_edge(
     };
     // Only a reference that is the whole port value is type-checked against the port; one
     // nested in a literal object is judged when the node runs.
-    let whole_port = node
-        .inputs
-        .get(port)
-        .and_then(|value| value.as_object())
-        .and_then(super::workflow::reference_text)
-        .is_some();
-    if !whole_port {
+    if !is_whole_port(node, port) {
         return;
     }
     if let Some(wanted) = PortType::of(&target.inputs, port, &[]) {
@@ -358,6 +360,53 @@ fn check_edge(
                 ),
             ));
         }
+    }
+}
+
+/// Whether the input `port` of `node` is a reference and nothing else.
+fn is_whole_port(node: &WorkflowNode, port: &str) -> bool {
+    node.inputs
+        .get(port)
+        .and_then(|value| value.as_object())
+        .and_then(super::workflow::reference_text)
+        .is_some()
+}
+
+/// A file of another kind than the input its URL feeds takes (a `.csv` uploaded into an
+/// image input): a paid Run that could only fail. The problem is the source node's, at the
+/// input that names the file, so a table names that cell.
+fn check_file_kind(
+    problems: &mut Vec<WorkflowProblem>,
+    (source, source_spec): (&WorkflowNode, &NodeSpec),
+    reference: &Reference,
+    (node, spec): (&WorkflowNode, &NodeSpec),
+    port: &str,
+) {
+    let Some(wanted) = kind_taken(spec, port) else {
+        return;
+    };
+    if !reference.path.is_empty() || !is_whole_port(node, port) {
+        return;
+    }
+    let named_by = &source_spec.outputs["properties"][&reference.port][FILE_KIND_OF_KEY];
+    let Some(named_by) = named_by.as_str() else {
+        return;
+    };
+    let Some(name) = source.inputs.get(named_by).and_then(|value| value.as_str()) else {
+        return; // named by another node's output: judged when it runs
+    };
+    match kind_of_name(name) {
+        Some(kind) if kind != wanted => problems.push(WorkflowProblem::new(
+            Some(&source.id),
+            named_by,
+            "file-kind",
+            format!(
+                "{name} is {}, but the input its URL feeds ({port:?}) takes {}",
+                a_kind(kind),
+                a_kind(wanted)
+            ),
+        )),
+        _ => {}
     }
 }
 

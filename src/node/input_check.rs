@@ -125,6 +125,7 @@ impl InputCheck {
         problems.retain(|problem| {
             !(matches!(problem.rule.as_str(), "enum" | "const") && mistyped.contains(&problem.path))
         });
+        problems.extend(super::file_kind::literal_url_problems(spec, &literal));
         (problems, literal)
     }
 }

@@ -33,6 +33,7 @@ mod claim_book;
 mod context;
 mod error;
 mod fate;
+pub mod file_kind;
 mod input_check;
 mod invoke;
 mod port_kind;

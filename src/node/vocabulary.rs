@@ -12,6 +12,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::file_kind::{FILE_KIND_KEY, FILE_KIND_OF_KEY};
 use super::PORT_TYPE_KEY;
 
 /// The `$id` of the meta-schema that describes our keywords.
@@ -67,6 +68,23 @@ pub const KEYWORDS: &[Keyword] = &[
         description: "The shared port type this schema is (TaskHandle, Task, OutputFile, \
                       UploadedFile, Folder, LocalFile): engines join an output to an input of \
                       the same type and read a port's kind from it, never from a value's shape.",
+        shape: || json!({ "type": "string", "minLength": 1 }),
+    },
+    Keyword {
+        name: FILE_KIND_KEY,
+        description: "The kind of file an input that takes a file's URL takes (image, video, \
+                      audio): a file of another kind, as its name says (a local file's ending, \
+                      the last part of a URL's path), is refused before any request. A catalog \
+                      model's is read from its parameter's name, as Wiro publishes no field \
+                      for it.",
+        shape: || json!({ "enum": ["image", "video", "audio", "document", "archive"] }),
+    },
+    Keyword {
+        name: FILE_KIND_OF_KEY,
+        description: "An output that is the URL of the file named by another input of the \
+                      same node (wiro/file.upload's url, of its path): the file's kind is what \
+                      that input's name says, judged against the x-file-kind of the input the \
+                      output feeds.",
         shape: || json!({ "type": "string", "minLength": 1 }),
     },
     Keyword {

@@ -33,6 +33,7 @@ pub struct FileUploadOutput {
     /// The stored file with its details.
     pub file: UploadedFile,
     /// The file's public URL: connect it to a model input such as `inputImageUrl`.
+    #[schemars(extend("x-file-kind-of" = "path"))]
     pub url: String,
 }
 

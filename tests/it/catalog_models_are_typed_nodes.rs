@@ -279,7 +279,8 @@ async fn a_workflow_per_emulated_model_runs_end_to_end_with_typed_inputs() {
     let catalog = synced(&emulator).await;
     let registry = Registry::from_inventory().with_source(&catalog);
     let client = common::client(&emulator);
-    let image = common::finished_video(&client).await.url; // any public URL the server serves
+    let meadow = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png");
+    let image = client.upload(&meadow, None).await.unwrap().url; // an image the server serves
     let mut nodes = Vec::new();
     let mut expected = Vec::new();
     for model in catalog
@@ -360,8 +361,8 @@ async fn a_workflow_per_emulated_model_runs_end_to_end_with_typed_inputs() {
     }
     assert_eq!(
         emulator.stats().runs_accepted,
-        9,
-        "one Run per model, plus the image's"
+        8,
+        "one Run per model (the image is uploaded)"
     );
 }
 

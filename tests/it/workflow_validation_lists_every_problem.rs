@@ -111,6 +111,37 @@ fn rules_still_apply_to_the_literal_part_of_a_linked_node() {
 }
 
 #[test]
+fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
+    let problems = problems_of(json!({
+        "version": 1,
+        "nodes": [
+            { "id": "image", "type": "wiro/file.upload", "inputs": { "path": "notes.txt" } },
+            { "id": "video", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": { "$from": "image.url" }, "prompt": "x" } },
+            { "id": "again", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": "https://cdn.example/t.csv?sig=1", "prompt": "x" } },
+            { "id": "fine", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": "https://cdn.example/get?id=7", "prompt": "x" } }
+        ]
+    }));
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(has(&problems, "image", "path", "file-kind"), "{shown:?}");
+    assert!(
+        shown.contains(&"node \"image\", input \"path\": notes.txt is a document, but the input its URL feeds (\"inputImageUrl\") takes an image [file-kind]".to_owned()),
+        "{shown:?}"
+    );
+    assert!(
+        has(&problems, "again", "inputImageUrl", "file-kind"),
+        "{shown:?}"
+    );
+    assert_eq!(
+        problems.len(),
+        2,
+        "a URL whose name says no kind passes: {shown:?}"
+    );
+}
+
+#[test]
 fn the_shipped_examples_are_valid() {
     let registry = Registry::from_inventory();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

@@ -246,10 +246,7 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
                     return Err(format!("a quote opened on line {line} is never closed"))
                 }
                 QuotedCell::TextAfter(cell) => {
-                    let cell = match cell.char_indices().nth(60) {
-                        Some((end, _)) => format!("{}…", &cell[..end]),
-                        None => cell,
-                    };
+                    let cell = crate::models::cut(&cell, 60);
                     return Err(format!(
                         "line {line}: the cell {cell} has text after its closing quote: a quote inside a cell is written twice, in a quoted cell (\"\"\"Hi\"\" she said\" for \"Hi\" she said)"
                     ));
