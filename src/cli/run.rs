@@ -10,7 +10,7 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
-use crate::graph::rows::{counted, RowResult, Table, TableFlow};
+use crate::graph::rows::{counted, first_few, results_file, row_name, RowResult, Table, TableFlow};
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
     RunOptions, RunReport, Workflow, WorkflowPrice, JOURNAL_FILE,
@@ -265,6 +265,10 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             None
         }
     };
+    if let Err(problem) = check_out_contents(&args.out, rows.as_ref(), args.json) {
+        eprintln!("error: {problem}; nothing was sent");
+        return EXIT_INVALID;
+    }
     let backend = match settings.connect().await {
         Ok(backend) => backend,
         Err(error) => {
@@ -471,6 +475,43 @@ fn check_out_folder(out: &Path) -> Result<(), String> {
             "--out {}: cannot write in {} ({error}): name a folder you can write to",
             out.display(),
             existing.display()
+        )),
+    }
+}
+
+/// What the run writes in `--out` must not find something else in its place: the journal
+/// (a file), and for a table the results (files) and each row's folder. Found after the Runs,
+/// any of them would stop a run that has paid, or lose its results.
+fn check_out_contents(out: &Path, rows: Option<&TableFlow>, json: bool) -> Result<(), String> {
+    let is = |name: &str, folder: bool| {
+        std::fs::metadata(out.join(name)).map_or(true, |metadata| metadata.is_dir() == folder)
+    };
+    let mut files = vec![JOURNAL_FILE];
+    if rows.is_some() {
+        files.push(results_file(false));
+        if json {
+            files.push(results_file(true));
+        }
+    }
+    let mut in_the_way: Vec<String> = files
+        .into_iter()
+        .filter(|name| !is(name, false))
+        .map(|name| format!("{name} is a folder"))
+        .collect();
+    if let Some(rows) = rows {
+        let folders = rows.table().rows.iter().map(|row| row_name(row.line));
+        in_the_way.extend(
+            folders
+                .filter(|name| !is(name, true))
+                .map(|name| format!("{name} is a file")),
+        );
+    }
+    match in_the_way.as_slice() {
+        [] => Ok(()),
+        _ => Err(format!(
+            "--out {}: {}, where the run writes its own: move it, or name another --out",
+            out.display(),
+            first_few(&in_the_way, "place")
         )),
     }
 }

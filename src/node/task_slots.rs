@@ -66,6 +66,9 @@ struct State {
     queue: VecDeque<oneshot::Sender<()>>,
     refusals: u64,
     peak: usize,
+    /// The server's words when it refused a Run of this run for the account's balance (code
+    /// 97): no later Run is sent, as each would be refused the same way.
+    no_balance: Option<String>,
 }
 
 impl State {
@@ -288,6 +291,19 @@ impl TaskSlots {
             claimed.extend(shared);
         }
         Ok(claimed)
+    }
+
+    /// The server refused a Run for the account's balance (code 97), saying `message`: the
+    /// run's later Runs are not sent.
+    pub fn out_of_balance(&self, message: &str) {
+        self.state()
+            .no_balance
+            .get_or_insert_with(|| message.to_owned());
+    }
+
+    /// What the server said when the balance did not cover a Run of this run, if it did.
+    pub fn balance_refusal(&self) -> Option<String> {
+        self.state().no_balance.clone()
     }
 
     /// How many of the run's tasks are active now.

@@ -58,6 +58,13 @@ pub(crate) async fn submit_run(
                 continue;
             }
         };
+        if let Some(message) = ctx.tasks.balance_refusal() {
+            // A Run the balance did not cover: this one would be refused the same way.
+            return Err(ApiError::InsufficientBalance {
+                message: format!("not sent: an earlier Run of this run was refused ({message}); top up, then run the same command again"),
+            }
+            .into());
+        }
         attempt += 1;
         let answer = {
             ctx.progress.phase("submitting");
@@ -100,7 +107,12 @@ pub(crate) async fn submit_run(
             Err(error @ (ApiError::ConcurrencyLimit { .. } | ApiError::RateLimited { .. })) => {
                 error
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => {
+                if let ApiError::InsufficientBalance { message } = &error {
+                    ctx.tasks.out_of_balance(message);
+                }
+                return Err(error.into());
+            }
         };
         ctx.progress.emit(NodeEvent::RunRefused {
             reason: refusal.to_string(),

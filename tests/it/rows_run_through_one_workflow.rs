@@ -351,3 +351,50 @@ async fn a_line_inserted_above_finished_rows_runs_alone() {
         .collect();
     assert_ne!(tasks[0], tasks[1], "{results}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_stands_where_the_run_writes_is_named_before_any_request() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("results.csv")).unwrap();
+    std::fs::create_dir_all(out.join("wiro-journal.jsonl")).unwrap();
+    std::fs::write(out.join("row-0003"), "a file where row 3's folder goes").unwrap();
+    let output = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, where the run writes its own"
+        ) && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let stats = emulator.stats();
+    assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_balance_refuses_a_run_no_other_row_sends_one() {
+    let mut config = EmulatorConfig::with_speed(100.0);
+    config.faults = vec!["run=97".parse().unwrap()];
+    let emulator = common::emulator(config).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    let output = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let runs = emulator.stats().requests[&wiro_nodes::emulator::Operation::Run];
+    assert_eq!(
+        runs, 1,
+        "one refusal for the balance, then no Run: {stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let not_sent = results
+        .lines()
+        .filter(|line| line.contains("not sent: an earlier Run of this run was refused"))
+        .count();
+    assert_eq!(not_sent, 11, "{results}");
+}

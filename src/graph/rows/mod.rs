@@ -15,7 +15,7 @@ mod stream;
 mod table;
 
 pub use expand::{expand, problems_by_row, row_name, split_row, TableFlow};
-pub use results::{row_results, write_results, RowResult, REFUSED};
+pub use results::{results_file, row_results, write_results, RowResult, REFUSED};
 pub use stream::RowsReport;
 #[cfg(feature = "cli")]
 pub(crate) use table::{counted, first_few};

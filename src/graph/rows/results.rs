@@ -100,6 +100,15 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
     rows.into_values().collect()
 }
 
+/// The results table's file name in `--out`: `results.csv`, or `results.jsonl` (`json`).
+pub fn results_file(json: bool) -> &'static str {
+    if json {
+        "results.jsonl"
+    } else {
+        "results.csv"
+    }
+}
+
 /// Writes `results.csv` (or `results.jsonl` when `json`) into `out`; file paths are written
 /// relative to `out`, costs in dollars as billed (`0.45`), and a cell's list of tasks or
 /// files an item per line. Gives the file written.
@@ -131,7 +140,7 @@ pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::
             text.push('\n');
         }
     }
-    let path = out.join(if json { "results.jsonl" } else { "results.csv" });
+    let path = out.join(results_file(json));
     std::fs::create_dir_all(out)?;
     std::fs::write(&path, text)?;
     Ok(path)
