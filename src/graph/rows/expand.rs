@@ -17,6 +17,11 @@ pub fn row_name(line: usize) -> String {
     format!("row-{line:04}")
 }
 
+/// The id of the flow's node `node` in the copy for the row on `line`: `row-0007-video`.
+pub fn row_node(line: usize, node: &str) -> String {
+    format!("{}-{node}", row_name(line))
+}
+
 /// The row line and the flow's node id of an expanded node id (`row-0007-video` → 7, `video`).
 pub fn split_row(id: &str) -> Option<(usize, &str)> {
     let rest = id.strip_prefix("row-")?;
@@ -140,7 +145,7 @@ impl<'a> TableFlow<'a> {
                 .insert(column.input.clone(), value);
         }
         for (node, downloads) in copies.iter_mut().zip(&self.downloads) {
-            node.id = format!("{name}-{}", node.id);
+            node.id = row_node(row.line, &node.id);
             for value in node.inputs.values_mut() {
                 inside_row(value, &name);
             }

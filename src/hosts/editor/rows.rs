@@ -1,7 +1,8 @@
 //! Tables of rows in the editor, and its one use of [`graph::rows`](crate::graph::rows): a
-//! table the page stored in the workspace is read, expanded over the open workflow and checked
-//! whole before anything runs, as `wiro-nodes run --rows` does; when the run ends, each row's
-//! result is summed up and `results.csv` written in the output folder, as the CLI writes it.
+//! table the page stored in the workspace is read and every row's copy of the open workflow
+//! checked before anything runs, as `wiro-nodes run --rows` does; the run streams the rows as
+//! the CLI's does (a row's nodes exist while it runs), and when it ends each row's result goes
+//! to the page and `results.csv` into the output folder, as the CLI writes it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,9 +18,9 @@ use serde_json::{json, Map, Value};
 use super::api::{inside, parse_workflow, refuse};
 use super::AppState;
 use crate::graph::rows::{
-    expand, problems_by_row, row_results, split_row, write_results, Cell, Table,
+    problems_by_row, row_node, write_results, Cell, RowResult, Table, TableFlow,
 };
-use crate::graph::{price_workflow, validate_for_run, RunReport, Workflow};
+use crate::graph::{price_workflows, validate_for_run, Workflow};
 use crate::node::{Registry, Walls};
 
 /// One row of a checked table, for the page.
@@ -47,13 +48,13 @@ pub struct TableCheck {
     /// Problems of the table as a whole (it cannot be read, a column the flow lacks, a
     /// problem outside every row), in the CLI's words.
     problems: Vec<String>,
-    /// The flow once per row, when every row passed: what runs.
+    /// The table, when every row passed: what runs.
     #[serde(skip)]
-    expanded: Option<Workflow>,
+    runnable: Option<Table>,
 }
 
-/// Reads the table at `table` (relative to the workspace), expands `flow` over its rows and
-/// checks the whole, as the CLI does before the first Run.
+/// Reads the table at `table` (relative to the workspace) and checks `flow` over each of its
+/// rows in turn, as the CLI does before the first Run.
 fn check(
     flow: &Workflow,
     table: &str,
@@ -67,7 +68,7 @@ fn check(
         rows: Vec::new(),
         notes: Vec::new(),
         problems: Vec::new(),
-        expanded: None,
+        runnable: None,
     };
     let Some(path) = inside(workspace, table) else {
         check
@@ -87,16 +88,21 @@ fn check(
     check.columns = read.columns.clone();
     check.notes.extend(read.left_out());
     let mut by_row = BTreeMap::new();
-    match expand(flow, &read, registry) {
+    let mut runnable = false;
+    match TableFlow::new(flow, &read, registry) {
         Err(problems) => check.problems = problems,
-        Ok(expanded) => match validate_for_run(&expanded, registry, walls) {
-            Ok(_) => check.expanded = Some(expanded),
-            Err(problems) => {
-                let (rows, outside) = problems_by_row(&read, &problems);
-                by_row = rows;
-                check.problems.extend(outside);
-            }
-        },
+        Ok(rows) => {
+            // A row's copy of the flow is made, checked and dropped in turn.
+            let problems: Vec<_> = rows
+                .rows()
+                .filter_map(|row| validate_for_run(&row, registry, walls).err())
+                .flatten()
+                .collect();
+            let (rows, outside) = problems_by_row(&read, &problems);
+            runnable = problems.is_empty();
+            by_row = rows;
+            check.problems.extend(outside);
+        }
     }
     check.rows = read
         .rows
@@ -119,6 +125,7 @@ fn check(
             problems: by_row.remove(&row.line).unwrap_or_default(),
         })
         .collect();
+    check.runnable = runnable.then_some(read);
     check
 }
 
@@ -161,29 +168,33 @@ pub async fn check_table(
         Ok(flow) => flow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let check = match check_in_background(&state, flow, request.table).await {
+    let check = match check_in_background(&state, flow.clone(), request.table).await {
         Ok(check) => check,
         Err(response) => return response,
     };
     let mut answer = json!(check);
-    if let Some(expanded) = &check.expanded {
-        let price = price_workflow(expanded, &state.registry, &state.client).await;
+    let rows = check
+        .runnable
+        .as_ref()
+        .and_then(|table| TableFlow::new(&flow, table, &state.registry).ok());
+    if let Some(rows) = rows {
+        let price = price_workflows(rows.rows(), &state.registry, &state.client).await;
         answer["total"] = json!(price.total());
         answer["paid_nodes"] = json!(price.nodes.len());
     }
     Json(answer).into_response()
 }
 
-/// The flow once per row of `table`, to run; or the answer refusing it (422, every problem
-/// in the CLI's words) when a row or the table cannot run.
-pub async fn expanded(
+/// The table to run `flow` over, every row checked; or the answer refusing it (422, every
+/// problem in the CLI's words) when a row or the table cannot run.
+pub async fn runnable(
     state: &Arc<AppState>,
     flow: Workflow,
     table: String,
-) -> Result<Workflow, Response> {
+) -> Result<Table, Response> {
     let mut check = check_in_background(state, flow, table).await?;
-    if let Some(expanded) = check.expanded.take() {
-        return Ok(expanded);
+    if let Some(table) = check.runnable.take() {
+        return Ok(table);
     }
     let mut problems = check.problems;
     problems.extend(check.rows.into_iter().flat_map(|row| row.problems));
@@ -194,17 +205,20 @@ pub async fn expanded(
         .into_response())
 }
 
-/// Each row's line and its nodes' ids in `workflow` (an expanded flow), for the page to follow
-/// a row through the run's events.
-pub fn row_nodes(workflow: &Workflow) -> Value {
-    let mut rows: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-    for node in &workflow.nodes {
-        if let Some((line, _)) = split_row(&node.id) {
-            rows.entry(line).or_default().push(&node.id);
-        }
-    }
-    rows.into_iter()
-        .map(|(row, nodes)| json!({ "row": row, "nodes": nodes }))
+/// Each row's line and its nodes' ids (`row-0007-video`, as the run's events name them), for
+/// the page to follow a row through the run.
+pub fn row_nodes(flow: &Workflow, table: &Table) -> Vec<(usize, Vec<String>)> {
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let nodes = flow
+                .nodes
+                .iter()
+                .map(|node| row_node(row.line, &node.id))
+                .collect();
+            (row.line, nodes)
+        })
         .collect()
 }
 
@@ -212,11 +226,10 @@ pub fn row_nodes(workflow: &Workflow) -> Value {
 /// results table, written in `out_dir` as `wiro-nodes run --rows` writes it.
 pub fn finish(
     out_dir: &Path,
-    report: &RunReport,
+    results: &[RowResult],
     file_url: impl Fn(&Path) -> Option<Value>,
 ) -> Value {
-    let results = row_results(report);
-    let written = write_results(out_dir, &results, false);
+    let written = write_results(out_dir, results, false);
     let rows: Vec<Value> = results
         .iter()
         .map(|result| {

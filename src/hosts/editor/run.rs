@@ -2,7 +2,7 @@
 //! page over a WebSocket; cancel as Ctrl-C does it (queued tasks cancelled, running ones killed).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -17,9 +17,12 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
+use crate::graph::rows::{RowsReport, TableFlow};
 use crate::graph::{
-    price_workflow, usd, validate_for_run, Executor, OverCap, RunError, RunEvent, RunReport,
+    price_workflow, price_workflows, sum_usd, usd, validate_for_run, Executor, OverCap, RunError,
+    RunEvent, RunReport,
 };
+use crate::node::NodeEvent;
 
 /// What `POST /api/run` takes.
 #[derive(Debug, Deserialize)]
@@ -48,28 +51,34 @@ pub async fn start(
         Ok(workflow) => workflow,
         Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let table = request.rows.clone();
-    let workflow = match request.rows {
-        // The table's check is the whole workflow's: every row, before anything runs.
-        Some(table) => match rows::expanded(&state, workflow, table).await {
-            Ok(expanded) => expanded,
+    // A table is checked row by row, every row before anything runs; a flow alone, whole.
+    let table = match request.rows {
+        Some(name) => match rows::runnable(&state, workflow.clone(), name.clone()).await {
+            Ok(table) => Some((name, table)),
             Err(refusal) => return refusal,
         },
-        None => workflow,
+        None => {
+            if let Err(problems) = validate_for_run(&workflow, &state.registry, &state.walls()) {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
+                )
+                    .into_response();
+            }
+            None
+        }
     };
-    let checked = match table {
-        Some(_) => Ok(()), // checked whole with its rows above
-        None => validate_for_run(&workflow, &state.registry, &state.walls()).map(drop),
-    };
-    if let Err(problems) = checked {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "the workflow is invalid; nothing was sent", "problems": problems })),
-        )
-            .into_response();
-    }
     if let Some(cap) = request.max_cost {
-        let price = price_workflow(&workflow, &state.registry, &state.client).await;
+        let price = match &table {
+            // Its columns were matched with the flow's inputs when it was checked.
+            Some((_, table)) => match TableFlow::new(&workflow, table, &state.registry) {
+                Ok(rows) => price_workflows(rows.rows(), &state.registry, &state.client).await,
+                Err(problems) => {
+                    return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems.join("; "))
+                }
+            },
+            None => price_workflow(&workflow, &state.registry, &state.client).await,
+        };
         if let Some(over) = price.over_cap(cap) {
             let why = match over {
                 OverCap::Unknown { node } => format!(
@@ -99,9 +108,18 @@ pub async fn start(
         "run": run,
         "nodes": workflow.nodes.iter().map(|n| &n.id).collect::<Vec<_>>(),
     });
-    if let Some(table) = &table {
-        started["table"] = json!(table);
-        started["rows"] = rows::row_nodes(&workflow);
+    if let Some((name, table)) = &table {
+        let rows = rows::row_nodes(&workflow, table);
+        started["nodes"] = rows
+            .iter()
+            .flat_map(|(_, nodes)| nodes.as_slice())
+            .map(String::as_str)
+            .collect();
+        started["table"] = json!(name);
+        started["rows"] = rows
+            .iter()
+            .map(|(row, nodes)| json!({ "row": row, "nodes": nodes }))
+            .collect();
     }
     state.hub.publish(&started);
     let options = state.run_options(request.fresh);
@@ -109,31 +127,39 @@ pub async fn start(
     let task_state = Arc::clone(&state);
     tokio::spawn(async move {
         let state = task_state;
-        let spent = SpentSoFar::default();
+        let tally = RunTally::default();
         let on_event = {
-            let state = Arc::clone(&state);
+            let (state, tally) = (Arc::clone(&state), tally.clone());
             move |event: RunEvent| {
                 state.hub.publish(&event_json(&event, &state.out_dir));
-                if let Some(amount) = spent.notice(&event) {
+                if let Some(amount) = tally.notice(&event) {
                     state
                         .hub
                         .publish(&json!({ "kind": "spent", "amount": amount }));
                 }
             }
         };
-        let result = executor.run(&workflow, cancel, on_event).await;
-        let end = match result {
-            Ok(report) => {
-                let mut end = finished_json(run, &report, &state.out_dir);
-                if table.is_some() {
-                    let out_dir = &state.out_dir;
-                    let summed = rows::finish(out_dir, &report, |file| output_file(out_dir, file));
-                    if let (Value::Object(end), Value::Object(summed)) = (&mut end, summed) {
-                        end.extend(summed);
-                    }
+        let out_dir = &state.out_dir;
+        let result = match &table {
+            // The rows stream through, as `run --rows` runs them: a row's nodes exist while
+            // it runs.
+            Some((_, table)) => match TableFlow::new(&workflow, table, &state.registry) {
+                Ok(rows) => executor
+                    .run_rows(&rows, cancel, on_event, |_| {})
+                    .await
+                    .map(|report| rows_finished_json(run, &report, &tally, out_dir)),
+                // Checked before the run began: the flow cannot have changed since.
+                Err(problems) => {
+                    Ok(json!({ "kind": "run_error", "run": run, "error": problems.join("; ") }))
                 }
-                end
-            }
+            },
+            None => executor
+                .run(&workflow, cancel, on_event)
+                .await
+                .map(|report| finished_json(run, &report, out_dir)),
+        };
+        let end = match result {
+            Ok(end) => end,
             Err(RunError::Invalid(problems)) => {
                 json!({ "kind": "run_invalid", "run": run, "problems": problems })
             }
@@ -168,6 +194,36 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
         "files": files,
         "report": report,
     })
+}
+
+/// A table's run's end for the page: as [`finished_json`] says a run's, with each row's
+/// result (its files with their URLs) and the results table, written as the CLI writes it.
+fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: &Path) -> Value {
+    let outcome = if report.cancelled {
+        "cancelled"
+    } else if report.rows.iter().all(|row| row.outcome == "done") {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let files: Vec<PathBuf> = report
+        .rows
+        .iter()
+        .flat_map(|row| row.files.clone())
+        .collect();
+    let mut end = json!({
+        "kind": "run_finished",
+        "run": run,
+        "outcome": outcome,
+        "spent": sum_usd(report.rows.iter().map(|row| row.cost)),
+        "stopped": tally.stopped(),
+        "files": output_files(out_dir, &files),
+    });
+    let summed = rows::finish(out_dir, &report.rows, |file| output_file(out_dir, file));
+    if let (Value::Object(end), Value::Object(summed)) = (&mut end, summed) {
+        end.extend(summed);
+    }
+    end
 }
 
 /// `POST /api/run/cancel`: cancels the running run as Ctrl-C does.
@@ -211,24 +267,42 @@ async fn follow(state: Arc<AppState>, mut socket: WebSocket) {
     }
 }
 
-/// "Spent so far": what the finished nodes' task records say was charged, each task once
-/// (a wait and a detail of one task report the same charge).
+/// What a run's events tell as they come: "spent so far" (what the finished nodes' task
+/// records say was charged, each task once: a wait and a detail of one task report the same
+/// charge), and the tasks stopped on a cancel.
 #[derive(Clone, Default)]
-struct SpentSoFar {
+struct RunTally {
     charged: Arc<Mutex<BTreeMap<String, f64>>>,
+    stopped: Arc<Mutex<Vec<Value>>>,
 }
 
-impl SpentSoFar {
-    /// The new total when `event` tells of a charge.
+impl RunTally {
+    /// The new total spent when `event` tells of a charge.
     fn notice(&self, event: &RunEvent) -> Option<f64> {
-        let RunEvent::Finished { charged, .. } = event else {
-            return None;
-        };
-        if charged.is_empty() {
-            return None;
+        match event {
+            RunEvent::Finished { charged, .. } if !charged.is_empty() => {
+                let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
+                known.extend(charged.iter().map(|(task, amount)| (task.clone(), *amount)));
+                Some(sum_usd(known.values().copied()))
+            }
+            RunEvent::Progress {
+                event: NodeEvent::TaskStopped { taskid, how },
+                ..
+            } => {
+                let stopped = json!({ "taskid": taskid, "how": how.to_string() });
+                let mut all = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                all.push(stopped);
+                None
+            }
+            _ => None,
         }
-        let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
-        known.extend(charged.iter().map(|(task, amount)| (task.clone(), *amount)));
-        Some(known.values().sum())
+    }
+
+    /// The tasks stopped so far, as `run_finished` lists them.
+    fn stopped(&self) -> Vec<Value> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
