@@ -457,5 +457,16 @@ timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json --results "$WORK/row
 python3 "$WORK/rows_check.py" "$WORK/rows-report.json" "$WORK/rows-results/results.jsonl"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "a table too big for one workflow's report (1,100 rows) is refused before it is submitted"
+python3 -c 'print("video0.prompt"); [print(f"a kite, number {i}") for i in range(1100)]' | sed '2,$s/.*/"&"/' >"$WORK/big.csv"
+if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/big.csv" --temporal "$CADDR" --task-queue crash 2>"$WORK/big.err"; then
+  code=0
+else
+  code=$?
+fi
+[[ $code == 2 ]] || fail "a 1,100-row batch exited $code, expected 2: $(cat "$WORK/big.err")"
+grep -q "split the table into tables of at most" "$WORK/big.err" || fail "no advice to split: $(cat "$WORK/big.err")"
+[[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the refused batch sent Runs"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table, and a 1,100-row one was refused before it was submitted; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

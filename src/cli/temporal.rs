@@ -192,11 +192,13 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     // A table runs as one durable document: the flow once per row. Rows refused under
     // --skip-invalid-rows are listed by `check`, and go with the batch for its results table.
     let mut refused_rows = Vec::new();
+    let mut rows = None;
     let workflow = match super::rows::check(&args.rows, &workflow, &registry, None) {
         Ok(None) => workflow,
         Ok(Some(checked)) => match crate::graph::rows::expand(&workflow, &checked.table, &registry)
         {
             Ok(expanded) => {
+                rows = Some(checked.table.rows.len());
                 refused_rows = temporal::rows::refused_rows(checked.refused);
                 expanded
             }
@@ -221,6 +223,10 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
+    if let Err(problem) = temporal::limits::check_fits(&workflow, &registry, rows) {
+        eprintln!("{}: {problem}; nothing was submitted", args.file.display());
+        return EXIT_INVALID;
+    }
     let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
         Ok(connection) => connection,
         Err(error) => {

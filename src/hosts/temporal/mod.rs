@@ -17,6 +17,8 @@
 //! - [`client`] — connect, submit under an id derived from the document, status, cancel,
 //!   result.
 //! - [`rows`] — a table's batch summed up per row, the results table `run --rows` writes.
+//! - [`limits`] — what one execution can hold: a batch whose report would pass Temporal's
+//!   payload limit is refused before it is submitted.
 //!
 //! Credentials never travel: each worker reads `WIRO_API_KEY` (and friends) from its own
 //! environment, and nothing in a workflow's input or history carries them.
@@ -24,6 +26,7 @@
 pub mod activities;
 mod calls;
 pub mod client;
+pub mod limits;
 pub mod messages;
 mod reconcile;
 pub mod rows;
