@@ -17,7 +17,7 @@ pub(crate) fn cap(text: &str) -> Result<f64, String> {
             "{text:?} is no cap: give dollars from 0 to 1000000000000"
         ));
     }
-    Ok(usd)
+    Ok(usd.abs()) // -0 is 0
 }
 
 #[cfg(test)]
@@ -28,6 +28,7 @@ mod tests {
     fn a_cap_is_a_plain_amount_of_dollars() {
         assert_eq!(cap("3.6"), Ok(3.6));
         assert_eq!(cap("$0"), Ok(0.0));
+        assert!(cap("-0").unwrap().is_sign_positive(), "-0 is shown as $0");
         for no_cap in ["nan", "inf", "-inf", "1e400", "-1", "infinity", "", "ten"] {
             assert!(cap(no_cap).is_err(), "{no_cap:?} was taken as a cap");
         }

@@ -96,6 +96,11 @@ pub(crate) fn check(
         eprintln!("  - {line}");
     }
     table.rows.retain(|row| !by_row.contains_key(&row.line));
+    if table.rows.is_empty() {
+        return Err(refuse(&[
+            "every row was refused: there is nothing to run".to_owned()
+        ]));
+    }
     let refused = by_row
         .into_iter()
         .map(|(line, problems)| RowResult::refused(line, problems.join("; ")))
@@ -136,9 +141,10 @@ pub(crate) fn finish(
     let stale = stale_row_folders(out, results);
     if !stale.is_empty() {
         eprintln!(
-            "note: {} in {} belong to no row of this table (an earlier run's, over more or other lines): {}",
+            "note: {} in {} {} to no row of this table (an earlier run's, over more or other lines): {}",
             counted(stale.len(), "row folder"),
             out.display(),
+            if stale.len() == 1 { "belongs" } else { "belong" },
             first_few(&stale, "row folder")
         );
     }

@@ -483,8 +483,18 @@ fn check_out_folder(out: &Path) -> Result<(), String> {
 /// (a file), and for a table the results (files) and each row's folder. Found after the Runs,
 /// any of them would stop a run that has paid, or lose its results.
 fn check_out_contents(out: &Path, rows: Option<&TableFlow>, json: bool) -> Result<(), String> {
-    let is = |name: &str, folder: bool| {
-        std::fs::metadata(out.join(name)).map_or(true, |metadata| metadata.is_dir() == folder)
+    // What stands at `name`, when it is not what the run writes there (a folder, or not).
+    let in_the_way = |name: &str, folder: bool| -> Option<String> {
+        let path = out.join(name);
+        let what = match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_dir() == folder => return None,
+            Ok(metadata) if metadata.is_dir() => "is a folder",
+            Ok(_) => "is a file",
+            // A link to nothing: the run could neither write through it nor replace it.
+            Err(_) if std::fs::symlink_metadata(&path).is_ok() => "is a link to nothing",
+            Err(_) => return None,
+        };
+        Some(format!("{name} {what}"))
     };
     let mut files = vec![JOURNAL_FILE];
     if rows.is_some() {
@@ -493,25 +503,20 @@ fn check_out_contents(out: &Path, rows: Option<&TableFlow>, json: bool) -> Resul
             files.push(results_file(true));
         }
     }
-    let mut in_the_way: Vec<String> = files
+    let mut found: Vec<String> = files
         .into_iter()
-        .filter(|name| !is(name, false))
-        .map(|name| format!("{name} is a folder"))
+        .filter_map(|name| in_the_way(name, false))
         .collect();
     if let Some(rows) = rows {
         let folders = rows.table().rows.iter().map(|row| row_name(row.line));
-        in_the_way.extend(
-            folders
-                .filter(|name| !is(name, true))
-                .map(|name| format!("{name} is a file")),
-        );
+        found.extend(folders.filter_map(|name| in_the_way(&name, true)));
     }
-    match in_the_way.as_slice() {
+    match found.as_slice() {
         [] => Ok(()),
         _ => Err(format!(
             "--out {}: {}, where the run writes its own: move it, or name another --out",
             out.display(),
-            first_few(&in_the_way, "place")
+            first_few(&found, "place")
         )),
     }
 }

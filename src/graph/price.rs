@@ -51,7 +51,7 @@ impl WorkflowPrice {
         match self.total() {
             // In millionths, as billed: a cap equal to the price shown is never refused by
             // float noise, however many rows the price adds up.
-            Some(total) if micros(total) > micros(cap) => Some(OverCap::Above { total }),
+            Some(total) if micros(total) > cap_micros(cap) => Some(OverCap::Above { total }),
             _ => None,
         }
     }
@@ -83,6 +83,12 @@ pub fn sum_usd(amounts: impl IntoIterator<Item = f64>) -> f64 {
 /// An amount of dollars in millionths, rounded.
 fn micros(usd: f64) -> i64 {
     (usd * 1e6).round() as i64
+}
+
+/// A cap in millionths, rounded down: $1.34999999 does not cover $1.35 (a cap written as a
+/// price, `1.35`, still covers it: a billionth is float noise).
+fn cap_micros(usd: f64) -> i64 {
+    (usd * 1e6 + 1e-3).floor() as i64
 }
 
 /// A cost as Wiro bills it (dollars, at most six decimals), without float noise: `$0.9`.
@@ -207,6 +213,12 @@ mod tests {
         let shown = dollars(table.total().unwrap());
         assert_eq!(shown, "11288.4");
         assert_eq!(table.over_cap(shown.parse().unwrap()), None);
+        let three = price(&[Some(0.45); 3]);
+        assert_eq!(three.over_cap(1.35), None);
+        assert!(
+            three.over_cap(1.349_999_99).is_some(),
+            "a cap is rounded down"
+        );
         assert_eq!(sum_usd([0.45, 1.35]).to_string(), "1.8");
         assert_eq!(sum_usd([]).to_string(), "0", "not -0");
     }

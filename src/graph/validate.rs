@@ -382,12 +382,26 @@ fn check_file_kind(
     (node, spec): (&WorkflowNode, &NodeSpec),
     port: &str,
 ) {
-    let Some(wanted) = kind_taken(spec, port) else {
-        return;
-    };
-    if !reference.path.is_empty() || !is_whole_port(node, port) {
+    if !reference.path.is_empty() {
         return;
     }
+    // The whole input, or one entry of an object input (`parameters/inputImageUrl`).
+    let (key, at) = if is_whole_port(node, port) {
+        (None, port.to_owned())
+    } else {
+        let text = reference.to_string();
+        let entry = node.inputs.get(port).and_then(|value| value.as_object());
+        let found = entry.into_iter().flatten().find(|(_, value)| {
+            value.as_object().and_then(super::workflow::reference_text) == Some(text.as_str())
+        });
+        match found {
+            Some((key, _)) => (Some(key.as_str()), format!("{port}/{key}")),
+            None => return,
+        }
+    };
+    let Some(wanted) = kind_taken(spec, port, key) else {
+        return;
+    };
     let named_by = &source_spec.outputs["properties"][&reference.port][FILE_KIND_OF_KEY];
     let Some(named_by) = named_by.as_str() else {
         return;
@@ -401,7 +415,7 @@ fn check_file_kind(
             named_by,
             "file-kind",
             format!(
-                "{name} is {}, but the input its URL feeds ({port:?}) takes {}",
+                "{name} is {}, but the input its URL feeds ({at:?}) takes {}",
                 a_kind(kind),
                 a_kind(wanted)
             ),

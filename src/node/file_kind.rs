@@ -20,6 +20,10 @@ pub const FILE_KIND_KEY: &str = "x-file-kind";
 /// that input's name (`path`).
 pub const FILE_KIND_OF_KEY: &str = "x-file-kind-of";
 
+/// The keyword of an object input whose keys are a model's parameters (`wiro/model.run`'s
+/// `parameters`): a key that names a kind of file ([`kind_of_parameter`]) takes that kind.
+pub const FILE_KIND_BY_NAME_KEY: &str = "x-file-kind-by-name";
+
 /// The kind of a file by its name's ending: `image`, `video`, `audio`, `document`, or
 /// `archive`; `None` when the ending is not one File/Upload takes.
 pub fn kind_of_name(name: &str) -> Option<&'static str> {
@@ -71,41 +75,60 @@ pub fn a_kind(kind: &str) -> String {
     }
 }
 
-/// The kind of file the input `port` of `spec` takes, if it says.
-pub fn kind_taken<'a>(spec: &'a NodeSpec, port: &str) -> Option<&'a str> {
-    spec.inputs["properties"][port][FILE_KIND_KEY].as_str()
+/// The kind of file the input `port` of `spec` takes, if it says; with `key`, the kind the
+/// entry `key` of that (object) input takes.
+pub fn kind_taken<'a>(spec: &'a NodeSpec, port: &str, key: Option<&str>) -> Option<&'a str> {
+    let schema = &spec.inputs["properties"][port];
+    match key {
+        None => schema[FILE_KIND_KEY].as_str(),
+        Some(key) if schema[FILE_KIND_BY_NAME_KEY] == true => kind_of_parameter(key),
+        Some(_) => None,
+    }
 }
 
 /// Every literal URL in `literal` given to an input that takes another kind of file than the
-/// URL's name says (a `.csv` to an image input), each a `file-kind` problem.
+/// URL's name says (a `.csv` to an image input), each a `file-kind` problem; the inputs of
+/// [`FILE_KIND_BY_NAME_KEY`] are judged entry by entry.
 pub fn literal_url_problems(spec: &NodeSpec, literal: &Map<String, Value>) -> Vec<InputProblem> {
     let mut problems = Vec::new();
     for (port, value) in literal {
-        let Some(wanted) = kind_taken(spec, port) else {
-            continue;
-        };
-        let urls: Vec<&str> = match value {
-            Value::String(url) => vec![url.as_str()],
-            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        for url in urls {
-            match kind_of_url(url) {
-                Some(kind) if kind != wanted => problems.push(InputProblem::new(
-                    port.as_str(),
-                    "file-kind",
-                    format!(
-                        "{} names {}; this input takes {}",
-                        super::cut(url, 80),
-                        a_kind(kind),
-                        a_kind(wanted)
-                    ),
-                )),
-                _ => {}
+        if let Some(wanted) = kind_taken(spec, port, None) {
+            url_problems(port, value, wanted, &mut problems);
+        }
+        if let Value::Object(entries) = value {
+            for (key, value) in entries {
+                if let Some(wanted) = kind_taken(spec, port, Some(key)) {
+                    url_problems(&format!("{port}/{key}"), value, wanted, &mut problems);
+                }
             }
         }
     }
     problems
+}
+
+/// A `file-kind` problem at `path` for each URL in `value` (one, or a list) that names
+/// another kind than `wanted`.
+fn url_problems(path: &str, value: &Value, wanted: &str, problems: &mut Vec<InputProblem>) {
+    let urls: Vec<&str> = match value {
+        Value::String(url) => vec![url.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    for url in urls {
+        match kind_of_url(url) {
+            Some(kind) if kind != wanted => problems.push(InputProblem::new(
+                path,
+                "file-kind",
+                format!(
+                    "{} names {}; this input takes {}",
+                    super::cut(url, 80),
+                    a_kind(kind),
+                    a_kind(wanted)
+                ),
+            )),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::file_kind::{FILE_KIND_KEY, FILE_KIND_OF_KEY};
+use super::file_kind::{FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_OF_KEY};
 use super::PORT_TYPE_KEY;
 
 /// The `$id` of the meta-schema that describes our keywords.
@@ -86,6 +86,13 @@ pub const KEYWORDS: &[Keyword] = &[
                       that input's name says, judged against the x-file-kind of the input the \
                       output feeds.",
         shape: || json!({ "type": "string", "minLength": 1 }),
+    },
+    Keyword {
+        name: FILE_KIND_BY_NAME_KEY,
+        description: "An object input whose keys are a model's parameters (wiro/model.run's \
+                      parameters): a key that names a kind of file (inputImageUrl, firstFrame, \
+                      videoUrl) takes that kind, as x-file-kind says for a typed input.",
+        shape: || json!({ "type": "boolean" }),
     },
     Keyword {
         name: "x-rule-id",

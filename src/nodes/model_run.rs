@@ -25,6 +25,7 @@ pub struct ModelRunInput {
     pub model: String,
     /// The model's parameters; values are sent as strings, as Wiro's docs do.
     #[serde(default)]
+    #[schemars(extend("x-file-kind-by-name" = true))]
     pub parameters: Map<String, Value>,
 }
 

@@ -154,6 +154,20 @@ async fn an_impossible_row_or_a_total_over_max_cost_sends_nothing() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("row 3, column video.quality"), "{stderr}");
+    // Skipping every row leaves nothing to run: that is no success.
+    std::fs::write(
+        dir.path().join("all-bad.csv"),
+        "video.quality
+4k
+999p
+",
+    )
+    .unwrap();
+    let args = ["--skip-invalid-rows"];
+    let nothing_left = run(&emulator, dir.path(), "all-bad.csv", &args).await;
+    let stderr = String::from_utf8_lossy(&nothing_left.stderr);
+    assert_eq!(nothing_left.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("every row was refused"), "{stderr}");
 
     std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
     let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "1.00"]).await;
@@ -362,12 +376,13 @@ async fn what_stands_where_the_run_writes_is_named_before_any_request() {
     std::fs::create_dir_all(out.join("results.csv")).unwrap();
     std::fs::create_dir_all(out.join("wiro-journal.jsonl")).unwrap();
     std::fs::write(out.join("row-0003"), "a file where row 3's folder goes").unwrap();
+    std::os::unix::fs::symlink("/nonexistent/folder", out.join("row-0005")).unwrap();
     let output = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, where the run writes its own"
+            "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, row-0005 is a link to nothing, where the run writes its own"
         ) && stderr.contains("nothing was sent"),
         "{stderr}"
     );

@@ -121,7 +121,15 @@ fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
             { "id": "again", "type": "pixverse/image-to-video-v4",
               "inputs": { "inputImageUrl": "https://cdn.example/t.csv?sig=1", "prompt": "x" } },
             { "id": "fine", "type": "pixverse/image-to-video-v4",
-              "inputs": { "inputImageUrl": "https://cdn.example/get?id=7", "prompt": "x" } }
+              "inputs": { "inputImageUrl": "https://cdn.example/get?id=7", "prompt": "x" } },
+            // Any model through wiro/model.run: its parameters are judged by their names.
+            { "id": "clip", "type": "wiro/file.upload", "inputs": { "path": "clip.mp4" } },
+            { "id": "generic", "type": "wiro/model.run",
+              "inputs": { "model": "PixVerse/image-to-video-v4",
+                          "parameters": { "inputImageUrl": { "$from": "clip.url" }, "prompt": "x" } } },
+            { "id": "generic2", "type": "wiro/model.run",
+              "inputs": { "model": "someone/else",
+                          "parameters": { "firstFrameUrl": "https://cdn.example/a.mp4", "prompt": "x" } } }
         ]
     }));
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -134,9 +142,22 @@ fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
         has(&problems, "again", "inputImageUrl", "file-kind"),
         "{shown:?}"
     );
+    assert!(
+        shown.contains(&"node \"clip\", input \"path\": clip.mp4 is a video, but the input its URL feeds (\"parameters/inputImageUrl\") takes an image [file-kind]".to_owned()),
+        "{shown:?}"
+    );
+    assert!(
+        has(
+            &problems,
+            "generic2",
+            "parameters/firstFrameUrl",
+            "file-kind"
+        ),
+        "{shown:?}"
+    );
     assert_eq!(
         problems.len(),
-        2,
+        4,
         "a URL whose name says no kind passes: {shown:?}"
     );
 }

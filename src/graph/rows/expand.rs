@@ -36,9 +36,9 @@ struct Column {
     input: String,
     /// The input takes text only: a cell is never read as JSON.
     text_only: bool,
-    /// The input takes free text, kept as written; any other cell is read without the spaces
-    /// around it (`fox, 360p` by hand, `FALSE ` from a spreadsheet), as no choice or number
-    /// has them.
+    /// The input takes free text, kept as written; any other cell (a choice, a number, a URL,
+    /// a file's path) is read without the spaces around it (`fox, 360p` by hand, `FALSE `
+    /// from a spreadsheet), as none of them has any.
     free_text: bool,
     /// The input takes true or false: a cell reads them in any case (spreadsheets write
     /// `TRUE`).
@@ -234,7 +234,12 @@ fn columns(
             node,
             input: input.to_owned(),
             text_only: kind == "string",
-            free_text: kind == "string" && !schema["enum"].is_array(),
+            // Choices, URLs, patterns and file paths have no spaces at their ends.
+            free_text: kind == "string"
+                && ["enum", "format", "pattern"]
+                    .iter()
+                    .all(|keyword| schema.get(keyword).is_none())
+                && schema["x-ui-widget"] != "local-file",
             boolean: takes("boolean") && !takes("string"),
             integer: takes("integer") && !takes("string"),
         });

@@ -106,6 +106,14 @@ fn place_of_byte(bytes: &[u8], offset: usize) -> (usize, usize) {
 /// CSV as RFC 4180 writes it (and spreadsheets export it): fields split by `separator`,
 /// quoted fields may hold separators, newlines and doubled quotes.
 fn delimited(text: &str, separator: char) -> Result<Table, String> {
+    // Said before the quotes are read: `"a";360p` is a semicolon table, not a bad quote.
+    let first = text.lines().next().unwrap_or_default();
+    if separator == ',' && first.contains(';') && !first.contains(',') {
+        return Err(format!(
+            "the header is one column, {:?}: is the table separated by semicolons (as some spreadsheets save CSV)? Save it with commas, or as TSV",
+            first.trim()
+        ));
+    }
     let records = records(text, separator)?;
     let mut records = records.into_iter();
     let Some((_, header)) = records.next() else {
@@ -125,26 +133,20 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
             ));
         }
     }
-    if let [only] = columns.as_slice() {
-        if separator != ';' && only.contains(';') {
-            return Err(format!(
-                "the header is one column, {only:?}: is the table separated by semicolons (as some spreadsheets save CSV)? Save it with commas, or as TSV"
-            ));
-        }
-    }
     let mut rows = Vec::new();
     let mut ragged = Vec::new();
     for (line, fields) in records {
-        if fields.len() == 1 && fields[0].is_empty() {
+        if fields.len() == 1 && fields[0].trim().is_empty() {
             continue; // a blank line
         }
         if fields.len() != columns.len() {
             ragged.push(format!("row {line} has {}", counted(fields.len(), "cell")));
             continue;
         }
+        // A cell of spaces alone is as empty as one with nothing: no input takes blanks.
         let cells = fields
             .into_iter()
-            .map(|field| (!field.is_empty()).then_some(Cell::Text(field)))
+            .map(|field| (!field.trim().is_empty()).then_some(Cell::Text(field)))
             .collect();
         rows.push(Row { line, cells });
     }
@@ -224,7 +226,9 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
     let mut fields = Vec::new();
     let mut field = String::new();
     let (mut line, mut start) = (1, 1);
-    let mut quoted = false;
+    // Inside a quoted cell; after its closing quote, where only spaces may come before the
+    // separator.
+    let (mut quoted, mut closed) = (false, false);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match (quoted, c) {
@@ -232,30 +236,41 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
                 chars.next();
                 field.push('"');
             }
-            (true, '"') => quoted = false,
+            (true, '"') => (quoted, closed) = (false, true),
             (true, c) => {
                 if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
                     line += 1;
                 }
                 field.push(c);
             }
-            (false, '"') if field.is_empty() => match quoted_cell(chars.clone(), separator) {
-                QuotedCell::Closed => quoted = true,
-                _ if separator == '\t' => field.push('"'),
-                QuotedCell::NeverClosed => {
-                    return Err(format!("a quote opened on line {line} is never closed"))
-                }
-                QuotedCell::TextAfter(cell) => {
-                    let cell = crate::models::cut(&cell, 60);
-                    return Err(format!(
+            (false, ' ') if closed => {}
+            // Spaces before the opening quote are the writer's (`a, "b"`), not the cell's.
+            (false, '"') if !closed && field.trim().is_empty() => {
+                match quoted_cell(chars.clone(), separator) {
+                    QuotedCell::Closed => {
+                        field.clear();
+                        quoted = true;
+                    }
+                    _ if separator == '\t' => field.push('"'),
+                    QuotedCell::NeverClosed => {
+                        return Err(format!("a quote opened on line {line} is never closed"))
+                    }
+                    QuotedCell::TextAfter(cell) => {
+                        let cell = crate::models::cut(&cell, 60);
+                        return Err(format!(
                         "line {line}: the cell {cell} has text after its closing quote: a quote inside a cell is written twice, in a quoted cell (\"\"\"Hi\"\" she said\" for \"Hi\" she said)"
                     ));
+                    }
                 }
-            },
-            (false, c) if c == separator => fields.push(std::mem::take(&mut field)),
+            }
+            (false, c) if c == separator => {
+                fields.push(std::mem::take(&mut field));
+                closed = false;
+            }
             (false, '\r') if chars.peek() == Some(&'\n') => {}
             (false, '\n' | '\r') => {
                 fields.push(std::mem::take(&mut field));
+                closed = false;
                 records.push((start, std::mem::take(&mut fields)));
                 line += 1;
                 start = line;
@@ -288,8 +303,16 @@ fn quoted_cell(mut rest: impl Iterator<Item = char>, separator: char) -> QuotedC
         if c != '"' {
             continue;
         }
-        match rest.next() {
-            Some('"') => written.push('"'),
+        let mut after = rest.next();
+        if after == Some('"') {
+            written.push('"'); // a quote written twice: one quote in the cell
+            continue;
+        }
+        while after == Some(' ') {
+            written.push(' ');
+            after = rest.next();
+        }
+        match after {
             None | Some('\n' | '\r') => return QuotedCell::Closed,
             Some(c) if c == separator => return QuotedCell::Closed,
             Some(c) => {
@@ -308,19 +331,16 @@ fn json_lines(text: &str) -> Result<Table, String> {
     if text.trim_start().starts_with('[') {
         return Err("it holds a JSON array: write one object per line (JSON Lines), e.g. with `jq -c '.[]' TABLE.json > TABLE.jsonl`".into());
     }
-    if text
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .map(str::trim)
-        == Some("{")
-    {
-        return Err("it holds a JSON object written over several lines: JSON Lines is one object per line, e.g. with `jq -c . TABLE.json > TABLE.jsonl`".into());
-    }
+    // Lines may end in CR alone, as in CSV (JSON writes a CR inside a string as `\r`).
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut columns: Vec<String> = Vec::new();
     let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
+        }
+        if line.trim() == "{" {
+            return Err(format!("line {}: a JSON object written over several lines: JSON Lines is one object per line, e.g. with `jq -c . TABLE.json > TABLE.jsonl`", index + 1));
         }
         let object = json_object(line).map_err(|problem| format!("line {}{problem}", index + 1))?;
         for key in object.keys() {
@@ -466,11 +486,11 @@ mod tests {
     #[test]
     fn a_row_with_every_cell_empty_is_left_out_and_named() {
         let table = delimited("v.prompt,v.seed\nfox,1\n,\n\n, \n,\n", ',').unwrap();
-        assert_eq!(table.rows.len(), 2, "a space is a value: {table:?}");
-        assert_eq!(table.blank, [3, 6]);
+        assert_eq!(table.rows.len(), 1, "{table:?}");
+        assert_eq!(table.blank, [3, 5, 6], "a cell of spaces is empty");
         let note = table.left_out().unwrap();
         assert!(
-            note.starts_with("rows 3, 6 have every cell empty"),
+            note.starts_with("rows 3, 5, 6 have every cell empty"),
             "{note}"
         );
         let lines = json_lines("{\"v.p\": \"fox\"}\n{}\n{\"v.p\": null}\n").unwrap();
@@ -522,6 +542,39 @@ mod tests {
         );
         let open = delimited("v.prompt\tv.seed\n\"never\t1\n", '\t').unwrap();
         assert_eq!(open.rows[0].cells[0], Some(Cell::Text("\"never".into())));
+    }
+
+    #[test]
+    fn spaces_alone_are_empty_and_spaces_around_quotes_are_the_writer_s() {
+        let table = delimited(
+            "v.prompt,v.quality,v.seed\n\"a cat\", \"360p\" ,  \n  ,  ,\n   \n",
+            ',',
+        )
+        .unwrap();
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].cells[0], Some(Cell::Text("a cat".into())));
+        assert_eq!(table.rows[0].cells[1], Some(Cell::Text("360p".into())));
+        assert_eq!(
+            table.rows[0].cells[2], None,
+            "spaces alone keep the flow's value"
+        );
+        assert_eq!(
+            table.blank,
+            [3],
+            "a row of spaces is blank; a line of them is no row"
+        );
+        let semicolons = delimited("v.prompt;v.quality\n\"a\";360p\n", ',').unwrap_err();
+        assert!(
+            semicolons.contains("separated by semicolons"),
+            "{semicolons}"
+        );
+        let mac = json_lines("{\"v.p\": \"a\"}\r{\"v.p\": \"b\"}\r").unwrap();
+        assert_eq!((mac.rows.len(), mac.rows[1].line), (2, 2));
+        let later = json_lines("{\"v.p\": \"a\"}\n{\n\"v.p\": \"b\"\n}\n").unwrap_err();
+        assert!(
+            later.starts_with("line 2: a JSON object written over several lines"),
+            "{later}"
+        );
     }
 
     #[test]
