@@ -12,12 +12,8 @@ pub(crate) fn cap(text: &str) -> Result<f64, String> {
         .trim_start_matches('$')
         .parse()
         .map_err(|_| format!("{text:?} is not a number of dollars"))?;
-    if !usd.is_finite() || !(0.0..=1e12).contains(&usd) {
-        return Err(format!(
-            "{text:?} is no cap: give dollars from 0 to 1000000000000"
-        ));
-    }
-    Ok(usd.abs()) // -0 is 0
+    crate::graph::spending_cap(usd)
+        .ok_or_else(|| format!("{text:?} is no cap: give dollars from 0 to 1000000000000"))
 }
 
 #[cfg(test)]
@@ -29,6 +25,7 @@ mod tests {
         assert_eq!(cap("3.6"), Ok(3.6));
         assert_eq!(cap("$0"), Ok(0.0));
         assert!(cap("-0").unwrap().is_sign_positive(), "-0 is shown as $0");
+        assert_eq!(cap("3.1499999"), Ok(3.149999), "rounded down, as it is applied");
         for no_cap in ["nan", "inf", "-inf", "1e400", "-1", "infinity", "", "ten"] {
             assert!(cap(no_cap).is_err(), "{no_cap:?} was taken as a cap");
         }

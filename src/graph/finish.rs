@@ -64,6 +64,10 @@ impl ActiveRun<'_> {
                 if let NodeError::Cancelled { stopped } = &error {
                     if let Some(stopped) = stopped {
                         report.tasks.push(stopped.taskid.clone());
+                        if let Some(cost) = stopped.charged {
+                            // It ended before the stop came: billed, and counted.
+                            report.charged.insert(stopped.taskid.clone(), cost);
+                        }
                         report.stopped.push(stopped.clone());
                     }
                     report.outcome = NodeOutcome::Cancelled;

@@ -29,7 +29,8 @@ pub use export::{
 pub(crate) use inputs::resolve_inputs;
 pub use journal::{input_key, Journal, JournalEntry, JournalEvent, JOURNAL_FILE};
 pub use price::{
-    dollars, price_workflow, price_workflows, sum_usd, usd, NodePrice, OverCap, WorkflowPrice,
+    dollars, price_workflow, price_workflows, spending_cap, sum_usd, usd, NodePrice, OverCap,
+    WorkflowPrice,
 };
 pub use reference::Reference;
 pub use report::{NodeOutcome, NodeReport, RunError, RunEvent, RunReport};

@@ -85,6 +85,16 @@ fn micros(usd: f64) -> i64 {
     (usd * 1e6).round() as i64
 }
 
+/// A spending cap as every host takes it: dollars from 0 up to a trillion, rounded down to
+/// the millionth (so the cap a message shows is the cap applied: `1.34999999` is $1.349999);
+/// `None` for what would be no cap at all (`NaN`, infinity, below zero, beyond a trillion).
+pub fn spending_cap(usd: f64) -> Option<f64> {
+    if !usd.is_finite() || !(0.0..=1e12).contains(&usd) {
+        return None;
+    }
+    Some(cap_micros(usd).max(0) as f64 / 1e6)
+}
+
 /// A cap in millionths, rounded down: $1.34999999 does not cover $1.35 (a cap written as a
 /// price, `1.35`, still covers it: a billionth is float noise).
 fn cap_micros(usd: f64) -> i64 {

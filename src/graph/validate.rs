@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
 use crate::node::file_kind::{a_kind, kind_of_name, kind_taken, FILE_KIND_OF_KEY};
@@ -382,19 +383,26 @@ fn check_file_kind(
     (node, spec): (&WorkflowNode, &NodeSpec),
     port: &str,
 ) {
-    if !reference.path.is_empty() {
+    // Where the reference stands: the input (whole, or an item of its list), or one entry
+    // of an object input (`parameters/inputImageUrl`, whole or an item of its list).
+    let text = reference.to_string();
+    let is_it = |value: &Value| {
+        value.as_object().and_then(super::workflow::reference_text) == Some(text.as_str())
+    };
+    let holds = |value: &Value| {
+        is_it(value)
+            || value
+                .as_array()
+                .is_some_and(|items| items.iter().any(is_it))
+    };
+    let Some(value) = node.inputs.get(port) else {
         return;
-    }
-    // The whole input, or one entry of an object input (`parameters/inputImageUrl`).
-    let (key, at) = if is_whole_port(node, port) {
+    };
+    let (key, at) = if holds(value) {
         (None, port.to_owned())
     } else {
-        let text = reference.to_string();
-        let entry = node.inputs.get(port).and_then(|value| value.as_object());
-        let found = entry.into_iter().flatten().find(|(_, value)| {
-            value.as_object().and_then(super::workflow::reference_text) == Some(text.as_str())
-        });
-        match found {
+        let entries = value.as_object().into_iter().flatten();
+        match entries.into_iter().find(|(_, value)| holds(value)) {
             Some((key, _)) => (Some(key.as_str()), format!("{port}/{key}")),
             None => return,
         }
@@ -409,18 +417,22 @@ fn check_file_kind(
     let Some(name) = source.inputs.get(named_by).and_then(|value| value.as_str()) else {
         return; // named by another node's output: judged when it runs
     };
-    match kind_of_name(name) {
-        Some(kind) if kind != wanted => problems.push(WorkflowProblem::new(
-            Some(&source.id),
-            named_by,
-            "file-kind",
-            format!(
-                "{name} is {}, but the input its URL feeds ({at:?}) takes {}",
-                a_kind(kind),
-                a_kind(wanted)
-            ),
-        )),
-        _ => {}
+    let Some(kind) = kind_of_name(name).filter(|kind| *kind != wanted) else {
+        return;
+    };
+    let problem = WorkflowProblem::new(
+        Some(&source.id),
+        named_by,
+        "file-kind",
+        format!(
+            "{name} is {}, but the input its URL feeds ({at:?}) takes {}",
+            a_kind(kind),
+            a_kind(wanted)
+        ),
+    );
+    // Two nodes fed by one upload name its file once.
+    if !problems.contains(&problem) {
+        problems.push(problem);
     }
 }
 

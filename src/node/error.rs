@@ -5,12 +5,16 @@ use serde::{Deserialize, Serialize};
 use super::InputProblem;
 
 /// A remote task that a node stopped because its run was cancelled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoppedTask {
     /// The task's id.
     pub taskid: String,
     /// What the stop did.
     pub how: HowStopped,
+    /// What the task was charged, in dollars, when it had ended before the stop came (its
+    /// record's `totalcost`): a task that finished is billed, cancelled or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charged: Option<f64>,
 }
 
 /// What stopping a task did.

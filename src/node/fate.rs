@@ -103,6 +103,7 @@ mod tests {
             stopped: Some(StoppedTask {
                 taskid: "7".into(),
                 how,
+                charged: None,
             }),
         };
         assert_eq!(stopped(HowStopped::Killed).fate(), Fate::NothingStarted);

@@ -30,7 +30,8 @@ pub struct FileUploadInput {
 /// The stored file.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FileUploadOutput {
-    /// The stored file with its details.
+    /// The stored file with its details (its `url` is the file named by `path`).
+    #[schemars(extend("x-file-kind-of" = "path"))]
     pub file: UploadedFile,
     /// The file's public URL: connect it to a model input such as `inputImageUrl`.
     #[schemars(extend("x-file-kind-of" = "path"))]

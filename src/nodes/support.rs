@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use std::time::{Duration, SystemTime};
 
-use crate::api::{Error as ApiError, RunLookup, TaskHandle, TaskStatus};
+use crate::api::{Error as ApiError, RunLookup, StopOutcome, TaskHandle, TaskStatus};
 use crate::node::{
     look_for_lost_run, AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask,
 };
@@ -241,11 +241,18 @@ async fn accepted(ctx: &NodeContext, handle: TaskHandle) -> Result<StartedTask, 
 /// running. Never fails: what happened is reported, including a failure to stop.
 pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> StoppedTask {
     ctx.progress.phase("stopping task");
-    let how = match ctx.client.stop_task(task).await {
-        Ok(outcome) => HowStopped::from(&outcome),
-        Err(error) => HowStopped::NotStopped {
-            error: error.to_string(),
-        },
+    let (how, charged) = match ctx.client.stop_task(task).await {
+        Ok(outcome) => {
+            let charged = match &outcome {
+                StopOutcome::AlreadyEnded(record) => record.total_cost(),
+                StopOutcome::Cancelled(_) | StopOutcome::Killed(_) => None,
+            };
+            (HowStopped::from(&outcome), charged)
+        }
+        Err(error) => {
+            let error = error.to_string();
+            (HowStopped::NotStopped { error }, None)
+        }
     };
     if how.leaves_nothing_running() || how == HowStopped::AlreadyEnded {
         ctx.tasks.ended(&task.taskid);
@@ -257,6 +264,7 @@ pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> Sto
     StoppedTask {
         taskid: task.taskid.clone(),
         how,
+        charged,
     }
 }
 

@@ -115,3 +115,20 @@ async fn dropping_the_run_future_still_stops_the_task() {
         emulator.stats()
     );
 }
+
+#[tokio::test]
+async fn a_task_that_ended_before_the_stop_came_is_counted_as_charged() {
+    // The Kill answers 3 s late; by then the running task has finished (and is billed).
+    let mut config = EmulatorConfig::with_speed(50.0);
+    config.faults = vec!["kill=slow@3000".parse().unwrap()];
+    let (report, emulator) = cancel_when(config, TaskStatus::Start).await;
+    let stopped = report.stopped_tasks();
+    assert_eq!(stopped.len(), 1, "{report:#?}");
+    assert_eq!(stopped[0].how, "already ended");
+    assert_eq!(emulator.stats().succeeded, 1);
+    assert_eq!(
+        report.total_cost(),
+        0.45,
+        "what the finished task was billed: {report:#?}"
+    );
+}

@@ -127,6 +127,13 @@ fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
             { "id": "generic", "type": "wiro/model.run",
               "inputs": { "model": "PixVerse/image-to-video-v4",
                           "parameters": { "inputImageUrl": { "$from": "clip.url" }, "prompt": "x" } } },
+            // Through the upload's file record, and as an item of a list.
+            { "id": "via_file", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": { "$from": "image.file.url" }, "prompt": "x" } },
+            { "id": "sheet", "type": "wiro/file.upload", "inputs": { "path": "sheet.csv" } },
+            { "id": "listed", "type": "wiro/model.run",
+              "inputs": { "model": "someone/else",
+                          "parameters": { "referenceImages": [{ "$from": "sheet.url" }], "prompt": "x" } } },
             { "id": "generic2", "type": "wiro/model.run",
               "inputs": { "model": "someone/else",
                           "parameters": { "firstFrameUrl": "https://cdn.example/a.mp4", "prompt": "x" } } }
@@ -155,9 +162,10 @@ fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
         ),
         "{shown:?}"
     );
+    assert!(has(&problems, "sheet", "path", "file-kind"), "{shown:?}");
     assert_eq!(
         problems.len(),
-        4,
+        5,
         "a URL whose name says no kind passes: {shown:?}"
     );
 }

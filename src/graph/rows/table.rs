@@ -136,8 +136,12 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
     let mut rows = Vec::new();
     let mut ragged = Vec::new();
     for (line, fields) in records {
-        if fields.len() == 1 && fields[0].trim().is_empty() {
-            continue; // a blank line
+        // A line with nothing is no row; one of spaces alone is none either where a row has
+        // several cells, and a blank row (named as such) where it has one.
+        if let [only] = fields.as_slice() {
+            if only.is_empty() || (only.trim().is_empty() && columns.len() > 1) {
+                continue;
+            }
         }
         if fields.len() != columns.len() {
             ragged.push(format!("row {line} has {}", counted(fields.len(), "cell")));

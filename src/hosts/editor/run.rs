@@ -19,8 +19,8 @@ use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
 use crate::graph::rows::{RowsReport, TableFlow};
 use crate::graph::{
-    price_workflow, price_workflows, sum_usd, usd, validate_for_run, Executor, OverCap, RunError,
-    RunEvent, RunReport,
+    price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
+    OverCap, RunError, RunEvent, RunReport,
 };
 use crate::node::NodeEvent;
 
@@ -68,7 +68,17 @@ pub async fn start(
             None
         }
     };
-    if let Some(cap) = request.max_cost {
+    let cap = match request.max_cost.map(spending_cap) {
+        Some(None) => {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the max cost is dollars from 0 up; nothing was sent",
+            )
+        }
+        Some(cap) => cap,
+        None => None,
+    };
+    if let Some(cap) = cap {
         let price = match &table {
             // Its columns were matched with the flow's inputs when it was checked.
             Some((_, table)) => match TableFlow::new(&workflow, table, &state.registry) {

@@ -371,6 +371,7 @@ mod tests {
             stopped: Some(StoppedTask {
                 taskid: "7".into(),
                 how,
+                charged: None,
             }),
         };
         let not_stopped = cancelled(HowStopped::NotStopped {
