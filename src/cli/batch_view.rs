@@ -51,8 +51,13 @@ impl BatchTally {
                 NodeEvent::TaskStatus { status } if status.is_terminal() => {
                     self.ended.insert(node.clone());
                 }
-                NodeEvent::TaskStopped { .. } => {
+                NodeEvent::TaskStopped {
+                    taskid, charged, ..
+                } => {
                     self.ended.insert(node.clone());
+                    if let Some(cost) = charged {
+                        self.charged.insert(taskid.clone(), *cost); // ended before the stop
+                    }
                 }
                 _ => {}
             },

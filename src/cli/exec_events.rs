@@ -75,7 +75,7 @@ impl Reporter {
                     task.taskid, task.socketaccesstoken
                 )),
                 NodeEvent::TaskStatus { status } => self.text(format_args!("status {status}")),
-                NodeEvent::TaskStopped { taskid, how } => {
+                NodeEvent::TaskStopped { taskid, how, .. } => {
                     self.text(format_args!("task {taskid} {how}"))
                 }
                 _ => {}

@@ -25,7 +25,11 @@ mod tests {
         assert_eq!(cap("3.6"), Ok(3.6));
         assert_eq!(cap("$0"), Ok(0.0));
         assert!(cap("-0").unwrap().is_sign_positive(), "-0 is shown as $0");
-        assert_eq!(cap("3.1499999"), Ok(3.149999), "rounded down, as it is applied");
+        assert_eq!(
+            cap("3.1499999"),
+            Ok(3.149999),
+            "rounded down, as it is applied"
+        );
         for no_cap in ["nan", "inf", "-inf", "1e400", "-1", "infinity", "", "ten"] {
             assert!(cap(no_cap).is_err(), "{no_cap:?} was taken as a cap");
         }

@@ -278,7 +278,7 @@ fn node_event_text(event: &NodeEvent) -> Option<String> {
         NodeEvent::Log { line, stderr } => {
             format!("{}{line}", if *stderr { "stderr: " } else { "| " })
         }
-        NodeEvent::TaskStopped { taskid, how } => format!("task {taskid} {how}"),
+        NodeEvent::TaskStopped { taskid, how, .. } => format!("task {taskid} {how}"),
         NodeEvent::Submitting => "sending the Run".to_owned(),
         NodeEvent::RunRefused { reason } => {
             format!(

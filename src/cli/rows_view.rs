@@ -49,6 +49,12 @@ impl RowsTally {
                         NodeEvent::TaskStarted(task) => {
                             self.sent.insert(task.taskid.clone());
                         }
+                        // It ended, billed, before the cancel's stop reached it.
+                        NodeEvent::TaskStopped {
+                            taskid,
+                            charged: Some(cost),
+                            ..
+                        } if self.sent.remove(taskid) => self.charged += cost,
                         _ => {}
                     }
                 }
@@ -175,10 +181,22 @@ mod tests {
         // A row an earlier run paid for costs this run nothing; a cancelled row is no failure.
         tally.count(&charged("row-0005-wait", "5"));
         tally.row_ended(&ended(5, "done", 0.45));
-        tally.row_ended(&ended(4, "cancelled", 0.0));
+        // Row 4's task ended, billed, before the cancel's stop reached it: spent.
+        let started = NodeEvent::TaskStarted(TaskHandle {
+            taskid: "8".into(),
+            socketaccesstoken: String::new(),
+        });
+        tally.count(&progress("row-0004-video", started));
+        let stopped = NodeEvent::TaskStopped {
+            taskid: "8".into(),
+            how: crate::node::HowStopped::AlreadyEnded,
+            charged: Some(0.45),
+        };
+        tally.count(&progress("row-0004-wait", stopped));
+        tally.row_ended(&ended(4, "cancelled", 0.45));
         assert_eq!(
             tally.to_string(),
-            "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.45"
+            "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.9"
         );
     }
 }

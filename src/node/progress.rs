@@ -26,7 +26,7 @@ use crate::api::{TaskHandle, TaskStatus};
 /// | `task_status` | `status`: the task's status (`task_queue` ... `task_postprocess_end`, `task_cancel`) |
 /// | `log` | `line`, `stderr`: a log line of the task |
 /// | `transfer` | `file`, `done`, `total` (null when unknown): bytes moved |
-/// | `task_stopped` | `taskid`, `how` (`cancelled`, `killed`, `already ended`, `could not be stopped: ...`) |
+/// | `task_stopped` | `taskid`, `how` (`cancelled`, `killed`, `already ended`, `could not be stopped: ...`), `charged` (dollars, when it had ended billed) |
 ///
 /// A host adds its own fields beside them (the editor: `kind` and `node`). Readers ignore
 /// events and fields they do not know.
@@ -78,6 +78,9 @@ pub enum NodeEvent {
         /// What the stop did, in words.
         #[serde(serialize_with = "in_words")]
         how: HowStopped,
+        /// What the task was billed, in dollars, when it had ended before the stop came.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        charged: Option<f64>,
     },
 }
 
@@ -195,6 +198,7 @@ mod tests {
                 how: HowStopped::NotStopped {
                     error: "timeout".into()
                 },
+                charged: None,
             }),
             serde_json::json!({"event": "task_stopped", "taskid": "7", "how": "could not be stopped: timeout"})
         );

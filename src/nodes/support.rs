@@ -260,6 +260,7 @@ pub(crate) async fn stop_owned_task(ctx: &NodeContext, task: &TaskHandle) -> Sto
     ctx.progress.emit(NodeEvent::TaskStopped {
         taskid: task.taskid.clone(),
         how: how.clone(),
+        charged,
     });
     StoppedTask {
         taskid: task.taskid.clone(),

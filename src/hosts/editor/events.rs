@@ -94,6 +94,7 @@ mod tests {
             event: NodeEvent::TaskStopped {
                 taskid: "7".into(),
                 how: crate::node::HowStopped::Killed,
+                charged: None,
             },
         };
         assert_eq!(

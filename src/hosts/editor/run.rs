@@ -296,13 +296,22 @@ impl RunTally {
                 Some(sum_usd(known.values().copied()))
             }
             RunEvent::Progress {
-                event: NodeEvent::TaskStopped { taskid, how },
+                event:
+                    NodeEvent::TaskStopped {
+                        taskid,
+                        how,
+                        charged,
+                    },
                 ..
             } => {
                 let stopped = json!({ "taskid": taskid, "how": how.to_string() });
                 let mut all = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
                 all.push(stopped);
-                None
+                // A task that ended, billed, before the stop reached it is spent too.
+                let cost = (*charged)?;
+                let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
+                known.insert(taskid.clone(), cost);
+                Some(sum_usd(known.values().copied()))
             }
             _ => None,
         }

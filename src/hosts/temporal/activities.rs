@@ -287,7 +287,7 @@ fn log_sink(label: String) -> ProgressSink {
         NodeEvent::TaskStarted(task) => {
             tracing::info!(node = label, taskid = task.taskid, "task accepted")
         }
-        NodeEvent::TaskStopped { taskid, how } => {
+        NodeEvent::TaskStopped { taskid, how, .. } => {
             tracing::info!(node = label, taskid, %how, "task stopped")
         }
         _ => {}
