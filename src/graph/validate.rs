@@ -401,8 +401,8 @@ fn check_file_kind(
     let (key, at) = if holds(value) {
         (None, port.to_owned())
     } else {
-        let entries = value.as_object().into_iter().flatten();
-        match entries.into_iter().find(|(_, value)| holds(value)) {
+        let mut entries = value.as_object().into_iter().flatten();
+        match entries.find(|(_, value)| holds(value)) {
             Some((key, _)) => (Some(key.as_str()), format!("{port}/{key}")),
             None => return,
         }
