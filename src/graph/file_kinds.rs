@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::{Reference, WorkflowNode, WorkflowProblem};
-use crate::node::file_kind::{a_kind, kind_of_name, kind_taken, FILE_KIND_OF_KEY};
+use crate::models::file_kind::{a_kind, kind_of_name, FILE_KIND_OF_KEY};
+use crate::node::file_kind::kind_taken;
 use crate::node::NodeSpec;
 
 /// A file of another kind than the input its URL feeds takes (a `.csv` uploaded into an

@@ -23,9 +23,11 @@
 //! - [`catalog`]: a model as data, its typed fields, schema, wire mapping and rules; the
 //!   catalog file and `catalog sync`.
 //! - [`builtin`]: the models built into the crate.
+//! - [`file_kind`]: the kind of file a name says, and the kind a parameter takes.
 
 pub mod builtin;
 pub mod catalog;
+pub mod file_kind;
 
 /// One broken rule in a parameter set: which field, which rule, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]

@@ -12,8 +12,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::file_kind::{FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_OF_KEY};
 use super::PORT_TYPE_KEY;
+use crate::models::file_kind::{FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_OF_KEY};
 
 /// The `$id` of the meta-schema that describes our keywords.
 pub const META_SCHEMA_ID: &str = "https://wiro-nodes.dev/schema/2026-12/meta/nodes";

@@ -67,10 +67,7 @@ impl Table {
             (0, 0) => Err("it has no rows: there is nothing to run".into()),
             (0, blank) => Err(format!(
                 "its {} every cell empty: there is nothing to run",
-                match blank {
-                    1 => "1 row has".to_owned(),
-                    _ => format!("{blank} rows have"),
-                }
+                counted(blank, "row") + if blank == 1 { " has" } else { " have" }
             )),
             _ => Ok(table),
         });
@@ -164,11 +161,12 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
     }
     // Spreadsheets export the empty columns right of the data as `,,` in every line: a
     // column with no name and no value is left out; one with values needs its name.
-    for (index, name) in columns.iter().enumerate() {
-        if let Some(row) = rows
-            .iter()
-            .find(|row| name.is_empty() && row.cells[index].is_some())
-        {
+    let unnamed = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| name.is_empty());
+    for (index, _) in unnamed {
+        if let Some(row) = rows.iter().find(|row| row.cells[index].is_some()) {
             return Err(format!(
                 "column {} has no name, and row {} has a value in it: name it NODE.INPUT, or delete it",
                 index + 1,
@@ -336,7 +334,10 @@ fn json_lines(text: &str) -> Result<Table, String> {
         return Err("it holds a JSON array: write one object per line (JSON Lines), e.g. with `jq -c '.[]' TABLE.json > TABLE.jsonl`".into());
     }
     // Lines may end in CR alone, as in CSV (JSON writes a CR inside a string as `\r`).
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text: std::borrow::Cow<str> = match text.contains('\r') {
+        true => text.replace("\r\n", "\n").replace('\r', "\n").into(),
+        false => text.into(),
+    };
     let mut columns: Vec<String> = Vec::new();
     let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
     for (index, line) in text.lines().enumerate() {

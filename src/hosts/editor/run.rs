@@ -22,7 +22,7 @@ use crate::graph::{
     price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
     OverCap, RunError, RunEvent, RunReport,
 };
-use crate::node::NodeEvent;
+use crate::node::{HowStopped, NodeEvent};
 
 /// What `POST /api/run` takes.
 #[derive(Debug, Deserialize)]
@@ -199,11 +199,16 @@ fn finished_json(run: u64, report: &RunReport, out_dir: &Path) -> Value {
         "stopped": report
             .stopped_tasks()
             .iter()
-            .map(|stopped| json!({ "taskid": stopped.taskid, "how": stopped.how.to_string() }))
+            .map(|stopped| stopped_json(&stopped.taskid, &stopped.how))
             .collect::<Vec<_>>(),
         "files": files,
         "report": report,
     })
+}
+
+/// A stopped task as `run_finished` lists it.
+fn stopped_json(taskid: &str, how: &HowStopped) -> Value {
+    json!({ "taskid": taskid, "how": how.to_string() })
 }
 
 /// A table's run's end for the page: as [`finished_json`] says a run's, with each row's
@@ -291,9 +296,7 @@ impl RunTally {
     fn notice(&self, event: &RunEvent) -> Option<f64> {
         match event {
             RunEvent::Finished { charged, .. } if !charged.is_empty() => {
-                let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
-                known.extend(charged.iter().map(|(task, amount)| (task.clone(), *amount)));
-                Some(sum_usd(known.values().copied()))
+                Some(self.charge(charged.iter().map(|(task, cost)| (task, *cost))))
             }
             RunEvent::Progress {
                 event:
@@ -304,17 +307,22 @@ impl RunTally {
                     },
                 ..
             } => {
-                let stopped = json!({ "taskid": taskid, "how": how.to_string() });
-                let mut all = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
-                all.push(stopped);
+                self.stopped
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(stopped_json(taskid, how));
                 // A task that ended, billed, before the stop reached it is spent too.
-                let cost = (*charged)?;
-                let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
-                known.insert(taskid.clone(), cost);
-                Some(sum_usd(known.values().copied()))
+                Some(self.charge([(taskid, (*charged)?)]))
             }
             _ => None,
         }
+    }
+
+    /// Counts `charges` (by task: each task once) and gives the new total spent.
+    fn charge<'a>(&self, charges: impl IntoIterator<Item = (&'a String, f64)>) -> f64 {
+        let mut known = self.charged.lock().unwrap_or_else(PoisonError::into_inner);
+        known.extend(charges.into_iter().map(|(task, cost)| (task.clone(), cost)));
+        sum_usd(known.values().copied())
     }
 
     /// The tasks stopped so far, as `run_finished` lists them.

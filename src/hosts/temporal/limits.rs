@@ -4,8 +4,6 @@
 //! workflow task fails at the end, and neither `status` nor `result` can read it. So a
 //! document is measured before it is submitted, and one that would not fit is refused.
 
-use serde_json::Value;
-
 use crate::graph::Workflow;
 use crate::node::{PortKind, Registry};
 
@@ -39,7 +37,7 @@ pub fn report_bytes(workflow: &Workflow, registry: &Registry) -> usize {
                     .iter()
                     .any(|(_, kind)| kind == PortKind::TaskRecord)
             });
-            let inputs = Value::Object(node.inputs.clone()).to_string().len();
+            let inputs = serde_json::to_string(&node.inputs).map_or(0, |text| text.len());
             LINE_BYTES + inputs + if records { TASK_RECORD_BYTES } else { 0 }
         })
         .sum()
@@ -77,7 +75,7 @@ pub fn check_fits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::rows::{expand, Table};
+    use crate::graph::rows::{expand, Cell, Row, Table};
 
     fn table_of(rows: usize) -> (Workflow, Table) {
         let flow: Workflow = serde_json::from_value(serde_json::json!({"version": 1, "nodes": [
@@ -87,15 +85,19 @@ mod tests {
              "inputs": {"outputs": {"$from": "wait.outputs"}}}
         ]}))
         .unwrap();
-        let mut text = String::from("video.prompt\n");
-        for row in 0..rows {
-            text.push_str(&format!("\"Product {row}: a ceramic mug turning slowly on a wooden table, soft morning light, steam rising\"\n"));
-        }
-        let path =
-            std::env::temp_dir().join(format!("wiro-limits-{}-{rows}.csv", std::process::id()));
-        std::fs::write(&path, text).unwrap();
-        let table = Table::read(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
+        let rows = (0..rows)
+            .map(|row| Row {
+                line: row + 2,
+                cells: vec![Some(Cell::Text(format!(
+                    "Product {row}: a ceramic mug turning slowly on a wooden table, soft morning light, steam rising"
+                )))],
+            })
+            .collect();
+        let table = Table {
+            columns: vec!["video.prompt".into()],
+            rows,
+            blank: Vec::new(),
+        };
         (flow, table)
     }
 

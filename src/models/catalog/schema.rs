@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::field::{Field, FieldKind, FilesForm};
-use crate::node::file_kind::{kind_of_parameter, FILE_KIND_KEY};
+use crate::models::file_kind::{kind_of_parameter, FILE_KIND_KEY};
 
 /// The keyword holding a parameter as Wiro describes it (`id`, `type`, the `wire` name, and
 /// what this crate noted about it).
@@ -138,9 +138,6 @@ fn property(field: &Field) -> Value {
             // Wiro fetches it: only an http(s) address with a host can be fetched.
             set("pattern", HTTP_URL_PATTERN.into());
             set("x-ui-widget", "file-url".into());
-            if let Some(kind) = kind_of_parameter(&field.id) {
-                set(FILE_KIND_KEY, kind.into());
-            }
         }
         FieldKind::Files { form } => {
             set("type", "array".into());
@@ -150,11 +147,14 @@ fn property(field: &Field) -> Value {
             }
             set("items", item);
             set("x-ui-widget", "file-urls".into());
-            if let Some(kind) = kind_of_parameter(&field.id) {
-                set(FILE_KIND_KEY, kind.into());
-            }
         }
         FieldKind::Unknown { .. } => set("type", "string".into()),
+    }
+    // Files, one or several: the kind the parameter's name says they are.
+    if matches!(field.kind, FieldKind::File | FieldKind::Files { .. }) {
+        if let Some(kind) = kind_of_parameter(&field.id) {
+            set(FILE_KIND_KEY, kind.into());
+        }
     }
     if let Some(default) = &field.default {
         set("default", default.clone());
