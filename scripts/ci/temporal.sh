@@ -457,16 +457,35 @@ timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json --results "$WORK/row
 python3 "$WORK/rows_check.py" "$WORK/rows-report.json" "$WORK/rows-results/results.jsonl"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
 
-say "a table too big for one workflow's report (1,100 rows) is refused before it is submitted"
-python3 -c 'print("video0.prompt"); [print(f"a kite, number {i}") for i in range(1100)]' | sed '2,$s/.*/"&"/' >"$WORK/big.csv"
-if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/big.csv" --temporal "$CADDR" --task-queue crash 2>"$WORK/big.err"; then
+say "a batch whose whole report would pass the payload limit (here set to 60 KB) ends with its outputs cut; one too big even cut is refused"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite, number {i}\",360p") for i in range(100)]' >"$WORK/big.csv"
+if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/big.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue crash 2>"$WORK/big.err"; then
   code=0
 else
   code=$?
 fi
-[[ $code == 2 ]] || fail "a 1,100-row batch exited $code, expected 2: $(cat "$WORK/big.err")"
+[[ $code == 2 ]] || fail "a 100-row batch within 60 KB exited $code, expected 2: $(cat "$WORK/big.err")"
 grep -q "split the table into tables of at most" "$WORK/big.err" || fail "no advice to split: $(cat "$WORK/big.err")"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the refused batch sent Runs"
+head -31 "$WORK/big.csv" >"$WORK/cut.csv"
+CUTID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/cut.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue crash 2>"$WORK/cut.err")
+grep -q "will carry each node's task, cost and files" "$WORK/cut.err" || fail "no note that the report will be cut: $(cat "$WORK/cut.err")"
+timeout 300 "$BIN" result "$CUTID" --temporal "$CADDR" --json --results "$WORK/cut-results" >"$WORK/cut-report.json" \
+  || { tail -c 2000 "$WORK/cut-report.json"; fail "the batch with a cut report did not succeed"; }
+python3 - "$WORK/cut-report.json" "$WORK/cut-results/results.jsonl" <<'PY'
+import json, os, sys
+report = json.load(open(sys.argv[1]))
+size = len(json.dumps(report, separators=(",", ":")))
+assert report.get("outputs_cut") is True, "the report was not cut"
+assert size < 60000, f"the cut report is {size} bytes"
+waits = [n for n in report["nodes"] if n["type"] == "wiro/task.wait"]
+assert all(set(n["outputs"]["task"]) <= {"id", "status", "pexit", "totalcost", "elapsedseconds"} for n in waits)
+rows = [json.loads(line) for line in open(sys.argv[2])]
+assert len(rows) == 30 and all(r["outcome"] == "done" for r in rows), rows[:3]
+assert all(len(r["tasks"]) == 1 and r["cost"] > 0 and len(r["files"]) == 1 for r in rows), rows[:3]
+print(f"30 rows done in a {size}-byte report (outputs cut); each row has its task, cost and file")
+PY
+[[ "$(counter3 runs_accepted)" == $((runs_before + 33)) ]] || fail "the cut batch sent $(($(counter3 runs_accepted) - runs_before - 3)) Runs, expected 30"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table, and a 1,100-row one was refused before it was submitted; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files, and a 100-row one was refused before it was submitted; a cancelled workflow stopped its 3 tasks and, resumed, sent only those 3 again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -8,6 +8,7 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
+use crate::hosts::temporal::limits::Fit;
 use crate::hosts::temporal::{
     self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
 };
@@ -68,6 +69,12 @@ pub(crate) struct SubmitArgs {
     /// execution's state is read from it).
     #[arg(long, value_name = "WORKFLOW_ID")]
     resume: Option<String>,
+    /// The Temporal server's limit on one payload, in bytes (its `limit.blobSize.error`,
+    /// 2 MiB unless its operator changed it). A batch whose report would pass it whole gets
+    /// a report with each node's outputs cut to its task, cost and files; one whose input,
+    /// cut report or history would not fit is refused before it is submitted.
+    #[arg(long, value_name = "BYTES", default_value_t = temporal::limits::DEFAULT_PAYLOAD_LIMIT)]
+    payload_limit: usize,
 }
 
 /// Arguments of `wiro-nodes status|cancel|result`.
@@ -223,10 +230,18 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
-    if let Err(problem) = temporal::limits::check_fits(&workflow, &registry, rows) {
-        eprintln!("{}: {problem}; nothing was submitted", args.file.display());
+    let mut input = WorkflowInput {
+        workflow,
+        concurrency: args.concurrency,
+        reconcile_minutes: args.reconcile_minutes,
+        resume: None,
+        refused_rows,
+        payload_limit: args.payload_limit,
+    };
+    if !fits(&args.file, &input, &registry, rows) {
         return EXIT_INVALID;
     }
+    let workflow = &input.workflow;
     let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
         Ok(connection) => connection,
         Err(error) => {
@@ -252,7 +267,10 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
                     consumers[input].push(position);
                 }
             }
-            match client::resume_from(&connection, old, &workflow, &paid, &consumers).await {
+            // What the carried outputs may take: the payload less the document's share.
+            let room = (args.payload_limit / 100 * 80)
+                .saturating_sub(serde_json::to_vec(&input).map_or(0, |bytes| bytes.len()));
+            match client::resume_from(&connection, old, workflow, (&paid, &consumers), room).await {
                 Ok(resume) => {
                     eprintln!(
                         "resuming {old}: {} finished node(s) taken over, {} lost Run(s) looked for before sending again",
@@ -268,13 +286,14 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             }
         }
     };
-    let input = WorkflowInput {
-        workflow,
-        concurrency: args.concurrency,
-        reconcile_minutes: args.reconcile_minutes,
-        resume,
-        refused_rows,
-    };
+    if resume.is_some() {
+        // What is carried is cut to fit already; the check says when nothing could be.
+        input.resume = resume;
+        if let Err(problem) = temporal::limits::check_fits(&input, &registry, None) {
+            eprintln!("{}: {problem}; nothing was submitted", args.file.display());
+            return EXIT_INVALID;
+        }
+    }
     match client::submit(&connection, &args.temporal.task_queue, input).await {
         Ok(Submitted::Started(id)) => {
             eprintln!("started workflow {id}");
@@ -289,6 +308,29 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Err(error) => {
             eprintln!("error: {error}");
             EXIT_FAILED
+        }
+    }
+}
+
+/// Whether one Temporal workflow can hold `input` (a table of `rows`); says why not, or
+/// that its report will carry cut outputs.
+fn fits(
+    file: &Path,
+    input: &WorkflowInput,
+    registry: &crate::node::Registry,
+    rows: Option<usize>,
+) -> bool {
+    match temporal::limits::check_fits(input, registry, rows) {
+        Ok(Fit::Whole) => true,
+        Ok(Fit::Cut) => {
+            eprintln!(
+                "note: this batch's report would pass Temporal's payload limit with every node's outputs, so it will carry each node's task, cost and files (the results table has all it needs; the workflow's history keeps every output whole)"
+            );
+            true
+        }
+        Err(problem) => {
+            eprintln!("{}: {problem}; nothing was submitted", file.display());
+            false
         }
     }
 }

@@ -103,13 +103,16 @@ pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
 /// What a new execution of `workflow` takes over from `old`, a closed execution of it: the
 /// nodes that finished there (a paid node whose task was not waited to its end is checked by
 /// the workflow first), and the paid nodes whose Run left without an answer (looked for
-/// before sending again). `paid` and `consumers` are by node position.
+/// before sending again). `paid` and `consumers` are by node position. When the finished
+/// nodes' outputs would take more than `room` bytes of the new execution's input (or `old`'s
+/// report had its outputs cut), only the paid nodes' are carried, and the free nodes after
+/// them run again.
 pub async fn resume_from(
     client: &Client,
     old: &str,
     workflow: &Workflow,
-    paid: &[bool],
-    consumers: &[Vec<usize>],
+    (paid, consumers): (&[bool], &[Vec<usize>]),
+    room: usize,
 ) -> Result<Resume, String> {
     resumed_id(old, &workflow_id(workflow))?;
     if matches!(status(client, old).await?, WorkflowExecutionStatus::Running) {
@@ -127,7 +130,31 @@ pub async fn resume_from(
     if !same_nodes {
         return Err(format!("{old}'s nodes are not this document's"));
     }
-    let finished = |position: usize| report.nodes[position].state == NodeState::Finished;
+    let whole = resume_of(&report, old, (paid, consumers), false);
+    let carried: usize = whole
+        .finished
+        .iter()
+        .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
+        .fold(0, usize::saturating_add);
+    if report.outputs_cut || carried > room {
+        return Ok(resume_of(&report, old, (paid, consumers), true));
+    }
+    Ok(whole)
+}
+
+/// What a new execution takes over from `old`'s `report`; with `paid_only`, the finished
+/// free nodes are not carried (they run again, at no cost), and each paid node's task is
+/// checked before it is taken over (its consumers run again).
+fn resume_of(
+    report: &Report,
+    old: &str,
+    (paid, consumers): (&[bool], &[Vec<usize>]),
+    paid_only: bool,
+) -> Resume {
+    // A paid node's only output is its task, which a cut report keeps whole.
+    let finished = |position: usize| {
+        report.nodes[position].state == NodeState::Finished && (!paid_only || paid[position])
+    };
     let mut resume = Resume {
         from: old.to_owned(),
         started_at_ms: report.started_at_ms,
@@ -150,7 +177,7 @@ pub async fn resume_from(
             _ => {}
         }
     }
-    Ok(resume)
+    resume
 }
 
 fn handle(client: &Client, id: &str) -> WorkflowHandle<Client, GraphWorkflow> {
@@ -232,6 +259,46 @@ mod tests {
         let refused = resumed_id("wiro-def", "wiro-abc").unwrap_err();
         assert!(refused.contains("another document"), "{refused}");
         assert!(resumed_id("wiro-abc-rx", "wiro-abc").is_err());
+    }
+
+    #[test]
+    fn a_resume_from_a_cut_report_carries_the_paid_tasks_and_runs_the_free_nodes_again() {
+        let line = |id: &str, state, outputs: Option<serde_json::Value>| super::super::NodeLine {
+            id: id.into(),
+            state,
+            outputs,
+            ..Default::default()
+        };
+        let task = serde_json::json!({"task": {"taskid": "7"}});
+        let mut report = Report {
+            nodes: vec![
+                line("video", NodeState::Finished, Some(task.clone())),
+                line(
+                    "wait",
+                    NodeState::Finished,
+                    Some(serde_json::json!({"outputs": []})),
+                ),
+                line("save", NodeState::Failed, None),
+            ],
+            ..Report::default()
+        };
+        let paid = [true, false, false];
+        let consumers = [vec![1], vec![2], vec![]];
+        let whole = resume_of(&report, "old", (&paid, &consumers), false);
+        assert_eq!(whole.finished.len(), 2);
+        assert!(!whole.finished[0].check_task, "its wait finished there");
+        report.outputs_cut = true;
+        let cut = resume_of(&report, "old", (&paid, &consumers), true);
+        assert_eq!(cut.finished.len(), 1);
+        assert_eq!(
+            (cut.finished[0].node.as_str(), &cut.finished[0].outputs),
+            ("video", &task)
+        );
+        assert!(
+            cut.finished[0].check_task,
+            "its wait runs again, so its task is asked after first"
+        );
+        assert!(cut.lost.is_empty());
     }
 
     #[test]

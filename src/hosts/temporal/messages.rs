@@ -26,6 +26,11 @@ pub struct WorkflowInput {
     /// problems: not run, but in the report, so the results table lists every row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused_rows: Vec<RefusedRow>,
+    /// The Temporal server's limit on one payload, in bytes (its `limit.blobSize.error`,
+    /// 2 MiB unless its operator changed it): a report that would pass it whole carries each
+    /// node's outputs cut to what a results table reads (see [`Report::outputs_cut`]).
+    #[serde(default = "default_payload_limit")]
+    pub payload_limit: usize,
 }
 
 /// A row of a table refused before the batch was submitted.
@@ -79,6 +84,10 @@ fn default_concurrency() -> usize {
 
 fn default_reconcile_minutes() -> u64 {
     30
+}
+
+fn default_payload_limit() -> usize {
+    super::limits::DEFAULT_PAYLOAD_LIMIT
 }
 
 /// A paid node whose Run's answer was lost (its worker died, it timed out), to be looked for
@@ -223,6 +232,13 @@ pub struct Report {
     /// [`WorkflowInput::refused_rows`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused_rows: Vec<RefusedRow>,
+    /// The nodes' outputs are cut to what a results table reads (each paid node's task,
+    /// each task record's id, status and cost, each node's local files): the whole report
+    /// would have passed Temporal's payload limit, and a workflow whose result does not fit
+    /// cannot end. Each node's activity result in the workflow's history holds its outputs
+    /// whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outputs_cut: bool,
 }
 
 impl Report {
@@ -281,6 +297,7 @@ mod tests {
             cancelled: false,
             started_at_ms: 0,
             refused_rows: Vec::new(),
+            outputs_cut: false,
         };
         assert_eq!(
             report.summary(),

@@ -130,6 +130,7 @@ mod tests {
                 row: 4,
                 problems: "row 4, column video.quality: not one of the choices [enum]".into(),
             }],
+            outputs_cut: false,
         };
         let results = row_results_of(&report, &Registry::from_inventory());
         assert_eq!(results.len(), 2);

@@ -16,6 +16,7 @@ use temporalio_sdk::{
 };
 
 use super::calls::{run_node, stop_started_tasks, Outcome};
+use super::limits::fitted;
 use super::messages::{NodeCall, NodeLine, NodeState, Report, Resume, WorkflowInput};
 use super::reconcile::ended_without_result;
 use crate::graph::schedule::{Next, Schedule, SkipReason};
@@ -27,6 +28,8 @@ use crate::node::Registry;
 #[derive(Default)]
 pub struct GraphWorkflow {
     pub(super) report: Report,
+    /// The server's limit on one payload, which the report is given within.
+    payload_limit: usize,
 }
 
 type Running<'a> = Pin<Box<dyn Future<Output = (usize, Outcome)> + 'a>>;
@@ -96,6 +99,7 @@ impl GraphWorkflow {
             state.report = initial_report(&run_id, &workflow);
             state.report.started_at_ms = started_at_ms;
             state.report.refused_rows = input.refused_rows.clone();
+            state.payload_limit = input.payload_limit;
         });
         let ctx = &*ctx;
         let spec = |position: usize| {
@@ -210,7 +214,7 @@ impl GraphWorkflow {
         }
         let report = ctx.state_mut(|s| {
             s.report.cancelled = cancelled;
-            s.report.clone()
+            fitted(&s.report, registry(), s.payload_limit)
         });
         if cancelled {
             return Err(WorkflowTermination::cancelled_with_details(report));
@@ -218,10 +222,11 @@ impl GraphWorkflow {
         Ok(report)
     }
 
-    /// Where each node stands, with the outputs of those that finished.
+    /// Where each node stands, with the outputs of those that finished (cut when the whole
+    /// would not fit in one payload, as the result is).
     #[query]
     pub fn progress(&self, _ctx: &WorkflowContextView) -> Report {
-        self.report.clone()
+        fitted(&self.report, registry(), self.payload_limit)
     }
 }
 
@@ -289,6 +294,7 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
         cancelled: false,
         started_at_ms: 0,
         refused_rows: Vec::new(),
+        outputs_cut: false,
     }
 }
 
