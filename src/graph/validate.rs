@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
+use crate::models::file_kind::FILE_KIND_MADE_KEY;
 use crate::node::{InputProblem, NodeSpec, PortKind, PortType, Registry, Walls};
 
 /// One thing wrong with a workflow.
@@ -227,6 +228,13 @@ fn check_references(
     let node = &workflow.nodes[position];
     let here = Some(node.id.as_str());
     let mut depends_on = BTreeSet::new();
+    // The kind of files the task a reference names makes, from its model's node type.
+    let made_by = |task: &Reference| {
+        let maker = &workflow.nodes[*index.get(task.node.as_str())?];
+        let spec = registry.get(&maker.type_id)?.spec();
+        let kind = spec.outputs["properties"][&task.port][FILE_KIND_MADE_KEY].as_str()?;
+        Some((kind.to_owned(), spec.type_id.to_string()))
+    };
     for (port, reference) in node.references() {
         let reference = match reference {
             Ok(reference) => reference,
@@ -275,7 +283,7 @@ fn check_references(
             (source, source_node.spec()),
             &reference,
             (node, spec),
-            &port,
+            (&port, &made_by),
         );
     }
     depends_on

@@ -3,10 +3,13 @@
 //! into a model's image input would be a paid Run that fails, so the node layer
 //! ([`crate::node::file_kind`]) and the workflow's check compare them before anything is sent.
 //!
-//! Three keywords carry it: [`FILE_KIND_KEY`] on an input that takes a file's URL (the kind it
+//! Five keywords carry it: [`FILE_KIND_KEY`] on an input that takes a file's URL (the kind it
 //! takes), [`FILE_KIND_OF_KEY`] on an output that is the URL of a file another input of the
-//! same node names (`wiro/file.upload`'s `url`, of its `path`), and [`FILE_KIND_BY_NAME_KEY`]
-//! on an object input whose keys are a model's parameters.
+//! same node names (`wiro/file.upload`'s `url`, of its `path`), [`FILE_KIND_BY_NAME_KEY`]
+//! on an object input whose keys are a model's parameters, [`FILE_KIND_MADE_KEY`] on a
+//! model's started task (the kind of files it makes), and [`FILE_KIND_OF_TASK_KEY`] on an
+//! output that lists the files of the task another input names (`wiro/task.wait`'s
+//! `outputs`, of its `task`).
 
 use crate::api::wire::upload_content_type;
 
@@ -21,6 +24,60 @@ pub const FILE_KIND_OF_KEY: &str = "x-file-kind-of";
 /// The keyword of an object input whose keys are a model's parameters (`wiro/model.run`'s
 /// `parameters`): a key that names a kind of file ([`kind_of_parameter`]) takes that kind.
 pub const FILE_KIND_BY_NAME_KEY: &str = "x-file-kind-by-name";
+
+/// The keyword of a model node's started-task output: the kind of files its task makes
+/// (`video`), read from the model's categories.
+pub const FILE_KIND_MADE_KEY: &str = "x-file-kind-made";
+
+/// The keyword of an output that lists the files of the task another input of its node
+/// names: that input's name (`task`).
+pub const FILE_KIND_OF_TASK_KEY: &str = "x-file-kind-of-task";
+
+/// The kind of files a model makes, read from its categories when they say one kind
+/// plainly (`text-to-video`, `image-generation`, `text-to-speech`); `None` when they say none
+/// or more than one (a category that only names the model's input, like `upscale`, says
+/// none).
+pub fn kind_made_by(categories: &[String]) -> Option<&'static str> {
+    const MADE: [(&str, &[&str]); 3] = [
+        (
+            "video",
+            &[
+                "video-generation",
+                "text-to-video",
+                "image-to-video",
+                "video-to-video",
+            ],
+        ),
+        (
+            "image",
+            &[
+                "image-generation",
+                "text-to-image",
+                "image-to-image",
+                "image-editing",
+            ],
+        ),
+        (
+            "audio",
+            &[
+                "audio-generation",
+                "text-to-speech",
+                "text-to-audio",
+                "music-generation",
+            ],
+        ),
+    ];
+    let said = |words: &[&str]| {
+        categories
+            .iter()
+            .any(|category| words.contains(&category.trim().to_ascii_lowercase().as_str()))
+    };
+    let mut kinds = MADE.iter().filter(|(_, words)| said(words));
+    match (kinds.next(), kinds.next()) {
+        (Some((kind, _)), None) => Some(kind),
+        _ => None,
+    }
+}
 
 /// The kind of a file by its name's ending: `image`, `video`, `audio`, `document`, or
 /// `archive`; `None` when the ending is not one File/Upload takes.
@@ -105,5 +162,17 @@ mod tests {
         assert_eq!(kind_of_parameter("voiceSample"), Some("audio"));
         assert_eq!(kind_of_parameter("videoFrame"), None, "two kinds say none");
         assert_eq!(kind_of_parameter("inputFile"), None);
+        let made = |categories: &[&str]| {
+            kind_made_by(&categories.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(made(&["video-generation", "text-to-video"]), Some("video"));
+        assert_eq!(made(&["Text-to-Image "]), Some("image"));
+        assert_eq!(
+            made(&["image-to-video", "image-generation"]),
+            None,
+            "two kinds"
+        );
+        assert_eq!(made(&["llm", "chat"]), None);
+        assert_eq!(made(&["upscale"]), None);
     }
 }

@@ -13,7 +13,10 @@
 use serde_json::{json, Map, Value};
 
 use super::PORT_TYPE_KEY;
-use crate::models::file_kind::{FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_OF_KEY};
+use crate::models::file_kind::{
+    FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_MADE_KEY, FILE_KIND_OF_KEY,
+    FILE_KIND_OF_TASK_KEY,
+};
 
 /// The `$id` of the meta-schema that describes our keywords.
 pub const META_SCHEMA_ID: &str = "https://wiro-nodes.dev/schema/2026-12/meta/nodes";
@@ -85,6 +88,20 @@ pub const KEYWORDS: &[Keyword] = &[
                       same node (wiro/file.upload's url, of its path): the file's kind is what \
                       that input's name says, judged against the x-file-kind of the input the \
                       output feeds.",
+        shape: || json!({ "type": "string", "minLength": 1 }),
+    },
+    Keyword {
+        name: FILE_KIND_MADE_KEY,
+        description: "A model node's started task: the kind of files the task makes (video), \
+                      read from the model's categories when they say one kind plainly.",
+        shape: || json!({ "enum": ["image", "video", "audio"] }),
+    },
+    Keyword {
+        name: FILE_KIND_OF_TASK_KEY,
+        description: "An output that lists the files of the task another input of the same \
+                      node names (wiro/task.wait's outputs, of its task): a file's URL from it \
+                      is of the x-file-kind-made of the node that started that task, judged \
+                      against the x-file-kind of the input it feeds.",
         shape: || json!({ "type": "string", "minLength": 1 }),
     },
     Keyword {

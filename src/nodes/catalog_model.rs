@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::support::{submit_run, StartedTask};
 use crate::models::builtin;
 use crate::models::catalog::{off_step, Catalog, CatalogModel};
+use crate::models::file_kind::FILE_KIND_MADE_KEY;
 use crate::node::{
     schema_value, InputCheck, InputProblem, Node, NodeContext, NodeError, NodeRegistration,
     NodeSource, NodeSpec, PortKinds, PricedRun, Walls,
@@ -46,13 +47,16 @@ impl CatalogNode {
         let model = &self.model;
         // Every catalog node has the same output: generated once, not per model.
         static OUTPUTS: OnceLock<(Value, PortKinds)> = OnceLock::new();
-        let (outputs, kinds) = OUTPUTS
+        let (mut outputs, kinds) = OUTPUTS
             .get_or_init(|| {
                 let outputs = schema_value::<StartedTask>();
                 let kinds = PortKinds::declared(&outputs, true);
                 (outputs, kinds)
             })
             .clone();
+        if let Some(kind) = model.made_kind() {
+            outputs["properties"]["task"][FILE_KIND_MADE_KEY] = kind.into();
+        }
         let mut description = model.description.trim().to_owned();
         if !description.is_empty() && !description.ends_with('.') {
             description.push('.');

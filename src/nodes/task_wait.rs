@@ -53,6 +53,7 @@ pub struct TaskWaitOutput {
     pub task: Task,
     /// The files it made: connect to `wiro/output.download` (which also saves text
     /// answers as `.txt` files).
+    #[schemars(extend("x-file-kind-of-task" = "task"))]
     pub outputs: Vec<OutputFile>,
     /// What a chat model answered, as text (several answers one after another); absent when
     /// the task made only files.

@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use serde_json::{json, Value};
 use wiro_nodes::emulator::Operation;
-use wiro_nodes::graph::{price_workflow, Workflow};
+use wiro_nodes::graph::{price_workflow, validate, Workflow};
 use wiro_nodes::models::catalog::{diff, sync, Catalog, CatalogModel, SyncScope};
 use wiro_nodes::node::Registry;
 
@@ -178,6 +178,38 @@ async fn a_catalog_written_and_read_back_gives_the_same_nodes_and_diff_names_cha
 
 fn workflow(nodes: Value) -> Workflow {
     serde_json::from_value(json!({ "version": 1, "nodes": nodes })).unwrap()
+}
+
+#[tokio::test]
+async fn a_model_s_output_file_wired_into_an_input_of_another_kind_is_refused_before_any_run() {
+    let emulator = common::fast_emulator().await;
+    let catalog = synced(&emulator).await;
+    let registry = Registry::from_inventory().with_source(&catalog);
+    let frames = |first: &str, last: &str| {
+        json!({"id": "frames", "type": "acme-labs/frames-to-video",
+               "inputs": {"firstFrame": {"$from": first}, "lastFrame": {"$from": last}}})
+    };
+    // An image model's picture into a frame: fine.
+    let fine = workflow(json!([
+        {"id": "pics", "type": "wiro/image-studio", "inputs": {"prompt": "a fox"}},
+        {"id": "pics_wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "pics.task"}}},
+        frames("pics_wait.outputs.0.url", "pics_wait.outputs.1.url")
+    ]));
+    assert!(validate(&fine, &registry).is_ok());
+    // A video model's clip into the last frame: the first Run would be paid for nothing.
+    let wrong = workflow(json!([
+        {"id": "pics", "type": "wiro/image-studio", "inputs": {"prompt": "a fox"}},
+        {"id": "pics_wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "pics.task"}}},
+        {"id": "clip", "type": "pixverse/text-to-video-v5", "inputs": {"prompt": "a fox"}},
+        {"id": "clip_wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "clip.task"}}},
+        frames("pics_wait.outputs.0.url", "clip_wait.outputs.0.url")
+    ]));
+    let problems = validate(&wrong, &registry).unwrap_err();
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        ["node \"frames\", input \"lastFrame\": clip_wait.outputs.0.url is a file of the task node \"clip\" started: pixverse/text-to-video-v5 makes a video, and this input takes an image [file-kind]"]
+    );
 }
 
 #[tokio::test]

@@ -171,6 +171,42 @@ fn a_file_of_another_kind_than_the_input_takes_is_refused_naming_the_file() {
 }
 
 #[test]
+fn a_built_in_video_model_s_clip_wired_into_an_image_input_is_refused() {
+    let problems = problems_of(json!({
+        "version": 1,
+        "nodes": [
+            { "id": "clip", "type": "pixverse/text-to-video-v4", "inputs": { "prompt": "a kite" } },
+            { "id": "wait", "type": "wiro/task.wait", "inputs": { "task": { "$from": "clip.task" } } },
+            { "id": "again", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": { "$from": "wait.outputs.0.url" }, "prompt": "x" } },
+            { "id": "generic", "type": "wiro/model.run",
+              "inputs": { "model": "someone/else",
+                          "parameters": { "inputImage": { "$from": "wait.outputs.0.url" } } } },
+            // The clip itself, where a video is taken, and its file record: not judged.
+            { "id": "video_in", "type": "wiro/model.run",
+              "inputs": { "model": "someone/else",
+                          "parameters": { "videoUrl": { "$from": "wait.outputs.0.url" } } } },
+            { "id": "save", "type": "wiro/output.download",
+              "inputs": { "outputs": { "$from": "wait.outputs" } } }
+        ]
+    }));
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        has(&problems, "again", "inputImageUrl", "file-kind"),
+        "{shown:?}"
+    );
+    assert!(
+        has(&problems, "generic", "parameters/inputImage", "file-kind"),
+        "{shown:?}"
+    );
+    assert_eq!(problems.len(), 2, "{shown:?}");
+    assert!(
+        shown[0].contains("pixverse/text-to-video-v4 makes a video"),
+        "{shown:?}"
+    );
+}
+
+#[test]
 fn the_shipped_examples_are_valid() {
     let registry = Registry::from_inventory();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

@@ -281,6 +281,13 @@ impl CatalogModel {
         super::wire::from_wire(self.fields(), body)
     }
 
+    /// The kind of files a Run of this model makes, when its categories say it plainly
+    /// (see [`kind_made_by`](crate::models::file_kind::kind_made_by)): what the workflow's
+    /// check judges a wired output file by, so it is never a guess.
+    pub fn made_kind(&self) -> Option<&'static str> {
+        crate::models::file_kind::kind_made_by(&self.categories)
+    }
+
     /// What a Run of this model makes, guessed from its categories and parameters, for
     /// descriptions: `video`, `images`, `audio`, `text` or `files`.
     pub fn output_kind(&self) -> &'static str {
