@@ -26,75 +26,104 @@ pub(super) fn check_file_kind(
     (node, spec): (&WorkflowNode, &NodeSpec),
     (port, made_by): (&str, MadeBy<'_>),
 ) {
-    let Some((key, at)) = where_it_stands(node, port, reference) else {
-        return;
-    };
-    let Some(wanted) = kind_taken(spec, port, key) else {
-        return;
-    };
+    for (key, at) in places(node, port, reference) {
+        let Some(wanted) = kind_taken(spec, port, key) else {
+            continue;
+        };
+        let found = uploaded_kind(source, source_spec, reference, wanted, &at)
+            .or_else(|| made_kind(source, source_spec, reference, made_by, (node, wanted, &at)));
+        // Two nodes fed by one upload name its file once.
+        if let Some(problem) = found.filter(|problem| !problems.contains(problem)) {
+            problems.push(problem);
+        }
+    }
+}
+
+/// An upload's file of another kind than `wanted` (named by the upload's own input).
+fn uploaded_kind(
+    source: &WorkflowNode,
+    source_spec: &NodeSpec,
+    reference: &Reference,
+    wanted: &str,
+    at: &str,
+) -> Option<WorkflowProblem> {
     let output = &source_spec.outputs["properties"][&reference.port];
-    let problem = if let Some(named_by) = output[FILE_KIND_OF_KEY].as_str() {
-        let Some(name) = source.inputs.get(named_by).and_then(Value::as_str) else {
-            return; // named by another node's output: judged when it runs
-        };
-        let Some(kind) = kind_of_name(name).filter(|kind| *kind != wanted) else {
-            return;
-        };
-        WorkflowProblem::new(
-            Some(&source.id),
-            named_by,
-            "file-kind",
-            format!(
-                "{name} is {}, but the input its URL feeds ({at:?}) takes {}",
-                a_kind(kind),
-                a_kind(wanted)
-            ),
-        )
-    } else if let Some(task_input) = output[FILE_KIND_OF_TASK_KEY].as_str() {
-        // A file's URL (`w.outputs.0.url`); the file records themselves carry no kind.
-        if reference.path.last().map(String::as_str) != Some("url") {
-            return;
-        }
-        let task = source
-            .inputs
-            .get(task_input)
-            .and_then(Value::as_object)
-            .and_then(super::workflow::reference_text)
-            .and_then(|text| Reference::parse(text).ok());
-        let Some((kind, maker)) = task.as_ref().and_then(made_by) else {
-            return;
-        };
-        if kind == wanted {
-            return;
-        }
+    let named_by = output[FILE_KIND_OF_KEY].as_str()?;
+    // Named by another node's output: judged when it runs.
+    let name = source.inputs.get(named_by)?.as_str()?;
+    let kind = kind_of_name(name).filter(|kind| *kind != wanted)?;
+    Some(WorkflowProblem::new(
+        Some(&source.id),
+        named_by,
+        "file-kind",
+        format!(
+            "{name} is {}, but the input its URL feeds ({at:?}) takes {}",
+            a_kind(kind),
+            a_kind(wanted)
+        ),
+    ))
+}
+
+/// The first file of a task whose model makes another kind than `wanted`: `w.outputs.0.url`
+/// (or `w.task.outputs.0.url`) where `w` waits on a text-to-video's task. Only the first file
+/// is judged: a model may add a file of another kind after its main one (a clip's last frame).
+fn made_kind(
+    source: &WorkflowNode,
+    source_spec: &NodeSpec,
+    reference: &Reference,
+    made_by: MadeBy<'_>,
+    (node, wanted, at): (&WorkflowNode, &str, &str),
+) -> Option<WorkflowProblem> {
+    let output = &source_spec.outputs["properties"][&reference.port];
+    let task_input = output[FILE_KIND_OF_TASK_KEY].as_str()?;
+    let path: Vec<&str> = reference.path.iter().map(String::as_str).collect();
+    if !matches!(path.as_slice(), ["0", "url"] | ["outputs", "0", "url"]) {
+        return None;
+    }
+    // The task input: a reference (`clip.task`), or a handle whose fields are references
+    // (`{"taskid": {"$from": "clip.task.taskid"}, ...}`), all to one node's task.
+    let mut tasks = Vec::new();
+    references_in(source.inputs.get(task_input)?, &mut tasks);
+    let task = tasks.first()?;
+    if tasks.iter().any(|other| other.node != task.node) {
+        return None;
+    }
+    let (kind, maker) = made_by(task)?;
+    (kind != wanted).then(|| {
         WorkflowProblem::new(
             Some(&node.id),
-            &at,
+            at,
             "file-kind",
             format!(
-                "{reference} is a file of the task node {:?} started: {maker} makes {}, and this input takes {}",
-                task.map(|task| task.node).unwrap_or_default(),
+                "{reference} is the first file of the task node {:?} started: {maker} makes {} (its categories say so), and this input takes {}",
+                task.node,
                 a_kind(&kind),
                 a_kind(wanted)
             ),
         )
-    } else {
-        return;
-    };
-    // Two nodes fed by one upload name its file once.
-    if !problems.contains(&problem) {
-        problems.push(problem);
+    })
+}
+
+/// Every well-formed reference in `value`, at any depth.
+fn references_in(value: &Value, found: &mut Vec<Reference>) {
+    match value {
+        Value::Object(map) => match super::workflow::reference_text(map) {
+            Some(text) => found.extend(Reference::parse(text).ok()),
+            None => map.values().for_each(|value| references_in(value, found)),
+        },
+        Value::Array(items) => items.iter().for_each(|value| references_in(value, found)),
+        _ => {}
     }
 }
 
 /// Where `reference` stands in the input `port` of `node`: the input (whole, or an item of
-/// its list), or one entry of an object input (`parameters/inputImageUrl`, whole or an item
-/// of its list). Gives the entry's key, if any, and the path to name.
-fn where_it_stands<'a>(
+/// its list), or entries of an object input (`parameters/inputImageUrl`, whole or an item
+/// of its list). Gives each place's entry key, if any, and the path to name.
+fn places<'a>(
     node: &'a WorkflowNode,
     port: &str,
     reference: &Reference,
-) -> Option<(Option<&'a str>, String)> {
+) -> Vec<(Option<&'a str>, String)> {
     let text = reference.to_string();
     let is_it = |value: &Value| {
         value.as_object().and_then(super::workflow::reference_text) == Some(text.as_str())
@@ -105,11 +134,17 @@ fn where_it_stands<'a>(
                 .as_array()
                 .is_some_and(|items| items.iter().any(is_it))
     };
-    let value = node.inputs.get(port)?;
+    let Some(value) = node.inputs.get(port) else {
+        return Vec::new();
+    };
     if holds(value) {
-        return Some((None, port.to_owned()));
+        return vec![(None, port.to_owned())];
     }
-    let mut entries = value.as_object().into_iter().flatten();
-    let (key, _) = entries.find(|(_, value)| holds(value))?;
-    Some((Some(key.as_str()), format!("{port}/{key}")))
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, value)| holds(value))
+        .map(|(key, _)| (Some(key.as_str()), format!("{port}/{key}")))
+        .collect()
 }

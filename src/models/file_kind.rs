@@ -7,9 +7,10 @@
 //! takes), [`FILE_KIND_OF_KEY`] on an output that is the URL of a file another input of the
 //! same node names (`wiro/file.upload`'s `url`, of its `path`), [`FILE_KIND_BY_NAME_KEY`]
 //! on an object input whose keys are a model's parameters, [`FILE_KIND_MADE_KEY`] on a
-//! model's started task (the kind of files it makes), and [`FILE_KIND_OF_TASK_KEY`] on an
-//! output that lists the files of the task another input names (`wiro/task.wait`'s
-//! `outputs`, of its `task`).
+//! model's started task (the kind of files it makes), [`FILE_KIND_OF_TASK_KEY`] on an output
+//! that holds the files of the task another input names (`wiro/task.wait`'s `outputs`, of its
+//! `task`), and [`RUNS_MODEL_KEY`] on the input that names the model a generic node runs
+//! (`wiro/model.run`'s `model`: the kind is that model's).
 
 use crate::api::wire::upload_content_type;
 
@@ -29,14 +30,21 @@ pub const FILE_KIND_BY_NAME_KEY: &str = "x-file-kind-by-name";
 /// (`video`), read from the model's categories.
 pub const FILE_KIND_MADE_KEY: &str = "x-file-kind-made";
 
-/// The keyword of an output that lists the files of the task another input of its node
-/// names: that input's name (`task`).
+/// The keyword of an output that holds the files of the task another input of its node
+/// names (a list of them, or a record whose `outputs` lists them): that input's name
+/// (`task`).
 pub const FILE_KIND_OF_TASK_KEY: &str = "x-file-kind-of-task";
 
+/// The keyword of the input that names the model a generic node runs (`wiro/model.run`'s
+/// `model`): given literally, the files its task makes are of that model's
+/// [`FILE_KIND_MADE_KEY`].
+pub const RUNS_MODEL_KEY: &str = "x-runs-model";
+
 /// The kind of files a model makes, read from its categories when they say one kind
-/// plainly (`text-to-video`, `image-generation`, `text-to-speech`); `None` when they say none
-/// or more than one (a category that only names the model's input, like `upscale`, says
-/// none).
+/// plainly (`text-to-video`, `image-generation`, `text-to-speech`); `None` when they say none,
+/// or when any category names another kind of output (`image-editing` beside
+/// `video-editing`): a refusal read from it has no override, so it is never a guess. A
+/// category's part after its last `-to-` is what it makes (`video-to-audio`: audio).
 pub fn kind_made_by(categories: &[String]) -> Option<&'static str> {
     const MADE: [(&str, &[&str]); 3] = [
         (
@@ -63,20 +71,36 @@ pub fn kind_made_by(categories: &[String]) -> Option<&'static str> {
                 "audio-generation",
                 "text-to-speech",
                 "text-to-audio",
+                "video-to-audio",
                 "music-generation",
             ],
         ),
     ];
-    let said = |words: &[&str]| {
-        categories
-            .iter()
-            .any(|category| words.contains(&category.trim().to_ascii_lowercase().as_str()))
+    const NAMED: [(&str, &[&str]); 3] = [
+        ("video", &["video"]),
+        ("image", &["image", "photo", "picture"]),
+        (
+            "audio",
+            &["audio", "speech", "music", "voice", "sound", "song"],
+        ),
+    ];
+    let categories: Vec<String> = categories
+        .iter()
+        .map(|category| category.trim().to_ascii_lowercase())
+        .collect();
+    let said = |words: &[&str]| categories.iter().any(|c| words.contains(&c.as_str()));
+    let mut made = MADE.iter().filter(|(_, words)| said(words));
+    let kind = match (made.next(), made.next()) {
+        (Some((kind, _)), None) => *kind,
+        _ => return None,
     };
-    let mut kinds = MADE.iter().filter(|(_, words)| said(words));
-    match (kinds.next(), kinds.next()) {
-        (Some((kind, _)), None) => Some(kind),
-        _ => None,
-    }
+    let names_another = categories.iter().any(|category| {
+        let makes = category.rsplit("-to-").next().unwrap_or_default();
+        NAMED
+            .iter()
+            .any(|(other, words)| *other != kind && words.iter().any(|w| makes.contains(w)))
+    });
+    (!names_another).then_some(kind)
 }
 
 /// The kind of a file by its name's ending: `image`, `video`, `audio`, `document`, or
@@ -174,5 +198,12 @@ mod tests {
         );
         assert_eq!(made(&["llm", "chat"]), None);
         assert_eq!(made(&["upscale"]), None);
+        assert_eq!(made(&["video-generation", "image-to-video"]), Some("video"));
+        assert_eq!(
+            made(&["image-editing", "video-editing", "background-removal"]),
+            None,
+            "another category names a video"
+        );
+        assert_eq!(made(&["video-to-audio", "audio-generation"]), Some("audio"));
     }
 }

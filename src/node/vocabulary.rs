@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::PORT_TYPE_KEY;
 use crate::models::file_kind::{
     FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_MADE_KEY, FILE_KIND_OF_KEY,
-    FILE_KIND_OF_TASK_KEY,
+    FILE_KIND_OF_TASK_KEY, RUNS_MODEL_KEY,
 };
 
 /// The `$id` of the meta-schema that describes our keywords.
@@ -98,11 +98,18 @@ pub const KEYWORDS: &[Keyword] = &[
     },
     Keyword {
         name: FILE_KIND_OF_TASK_KEY,
-        description: "An output that lists the files of the task another input of the same \
-                      node names (wiro/task.wait's outputs, of its task): a file's URL from it \
-                      is of the x-file-kind-made of the node that started that task, judged \
-                      against the x-file-kind of the input it feeds.",
+        description: "An output that holds the files of the task another input of the same \
+                      node names (wiro/task.wait's outputs and task record, of its task): the \
+                      URL of its first file is of the x-file-kind-made of the node that \
+                      started that task, judged against the x-file-kind of the input it feeds.",
         shape: || json!({ "type": "string", "minLength": 1 }),
+    },
+    Keyword {
+        name: RUNS_MODEL_KEY,
+        description: "The input that names the model a generic node runs (wiro/model.run's \
+                      model): given literally, the files its task makes are of the kind that \
+                      model's node says (x-file-kind-made).",
+        shape: || json!({ "type": "boolean" }),
     },
     Keyword {
         name: FILE_KIND_BY_NAME_KEY,

@@ -22,6 +22,7 @@ pub struct ModelRun;
 pub struct ModelRunInput {
     /// The model as `owner/model`, e.g. `PixVerse/text-to-video-v4`.
     #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$"))]
+    #[schemars(extend("x-runs-model" = true))]
     pub model: String,
     /// The model's parameters; values are sent as strings, as Wiro's docs do.
     #[serde(default)]

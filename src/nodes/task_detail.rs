@@ -22,6 +22,7 @@ pub struct TaskInput {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TaskRecordOutput {
     /// The record: status, pexit, debugerror, cost, outputs, ...
+    #[schemars(extend("x-file-kind-of-task" = "task"))]
     pub detail: Task,
 }
 

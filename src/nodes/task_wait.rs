@@ -50,6 +50,7 @@ fn yes() -> bool {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TaskWaitOutput {
     /// The final record (status, cost, timings).
+    #[schemars(extend("x-file-kind-of-task" = "task"))]
     pub task: Task,
     /// The files it made: connect to `wiro/output.download` (which also saves text
     /// answers as `.txt` files).

@@ -208,7 +208,7 @@ async fn a_model_s_output_file_wired_into_an_input_of_another_kind_is_refused_be
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
-        ["node \"frames\", input \"lastFrame\": clip_wait.outputs.0.url is a file of the task node \"clip\" started: pixverse/text-to-video-v5 makes a video, and this input takes an image [file-kind]"]
+        ["node \"frames\", input \"lastFrame\": clip_wait.outputs.0.url is the first file of the task node \"clip\" started: pixverse/text-to-video-v5 makes a video (its categories say so), and this input takes an image [file-kind]"]
     );
 }
 

@@ -182,24 +182,47 @@ fn a_built_in_video_model_s_clip_wired_into_an_image_input_is_refused() {
             { "id": "generic", "type": "wiro/model.run",
               "inputs": { "model": "someone/else",
                           "parameters": { "inputImage": { "$from": "wait.outputs.0.url" } } } },
-            // The clip itself, where a video is taken, and its file record: not judged.
+            // The clip itself, where a video is taken, its file record, and a second file
+            // (a model may add a last frame after its clip): not judged.
             { "id": "video_in", "type": "wiro/model.run",
               "inputs": { "model": "someone/else",
-                          "parameters": { "videoUrl": { "$from": "wait.outputs.0.url" } } } },
+                          "parameters": { "videoUrl": { "$from": "wait.outputs.0.url" },
+                                          "lastImage": { "$from": "wait.outputs.1.url" } } } },
             { "id": "save", "type": "wiro/output.download",
-              "inputs": { "outputs": { "$from": "wait.outputs" } } }
+              "inputs": { "outputs": { "$from": "wait.outputs" } } },
+            // Through the record's outputs, a handle written field by field, a model named
+            // to wiro/model.run, and two entries of one object input.
+            { "id": "by_record", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": { "$from": "wait.task.outputs.0.url" }, "prompt": "x" } },
+            { "id": "fields", "type": "wiro/task.wait",
+              "inputs": { "task": { "taskid": { "$from": "clip.task.taskid" },
+                                    "socketaccesstoken": { "$from": "clip.task.socketaccesstoken" } } } },
+            { "id": "by_fields", "type": "pixverse/image-to-video-v4",
+              "inputs": { "inputImageUrl": { "$from": "fields.outputs.0.url" }, "prompt": "x" } },
+            { "id": "named", "type": "wiro/model.run",
+              "inputs": { "model": "PixVerse/text-to-video-v4", "parameters": { "prompt": "x" } } },
+            { "id": "named_wait", "type": "wiro/task.wait", "inputs": { "task": { "$from": "named.task" } } },
+            { "id": "twice", "type": "wiro/model.run",
+              "inputs": { "model": "someone/else",
+                          "parameters": { "firstFrame": { "$from": "named_wait.outputs.0.url" },
+                                          "lastFrame": { "$from": "named_wait.outputs.0.url" } } } }
         ]
     }));
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert!(
-        has(&problems, "again", "inputImageUrl", "file-kind"),
-        "{shown:?}"
-    );
-    assert!(
-        has(&problems, "generic", "parameters/inputImage", "file-kind"),
-        "{shown:?}"
-    );
-    assert_eq!(problems.len(), 2, "{shown:?}");
+    for (node, input) in [
+        ("again", "inputImageUrl"),
+        ("generic", "parameters/inputImage"),
+        ("by_record", "inputImageUrl"),
+        ("by_fields", "inputImageUrl"),
+        ("twice", "parameters/firstFrame"),
+        ("twice", "parameters/lastFrame"),
+    ] {
+        assert!(
+            has(&problems, node, input, "file-kind"),
+            "{node}: {shown:?}"
+        );
+    }
+    assert_eq!(problems.len(), 6, "{shown:?}");
     assert!(
         shown[0].contains("pixverse/text-to-video-v4 makes a video"),
         "{shown:?}"

@@ -278,13 +278,16 @@ fn inside_row(value: &mut Value, row: &str) {
 }
 
 /// The problems of a table's workflow in words, each row's under its line in the file:
-/// `row 7, column video.quality: ... [rule]`; then those of no row (the flow's own, the same
-/// in every row), once each. How every host words a refused row.
+/// `row 7, column video.quality: ... [rule]`; then those of no row (the flow's own), and
+/// those every row of a longer table has (`every row, node "i2v", ...`: the flow's wiring,
+/// not a cell), once each. Node ids in a message are the flow's (`clip`, not
+/// `row-0007-clip`). How every host words a refused row.
 pub fn problems_by_row(
     table: &Table,
     problems: &[WorkflowProblem],
 ) -> (BTreeMap<usize, Vec<String>>, Vec<String>) {
-    let mut rows: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    // Each row's problems as (place within the row, the rest), to find the ones in every row.
+    let mut rows: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
     let mut outside = Vec::new();
     for problem in problems {
         let place = problem
@@ -292,29 +295,79 @@ pub fn problems_by_row(
             .as_deref()
             .and_then(|node| describe_place(table, node, &problem.path));
         match place {
-            Some((line, place)) => rows
-                .entry(line)
-                .or_default()
-                .push(format!("{place}: {} [{}]", problem.message, problem.rule)),
+            Some((line, place)) => {
+                let message = flow_names(&problem.message, &row_name(line));
+                rows.entry(line)
+                    .or_default()
+                    .push((place, format!("{message} [{}]", problem.rule)));
+            }
             None if !outside.contains(&problem.to_string()) => outside.push(problem.to_string()),
             None => {}
         }
     }
+    let in_every_row = |problem: &(String, String)| {
+        table.rows.len() > 1
+            && rows.len() == table.rows.len()
+            && rows.values().all(|problems| problems.contains(problem))
+    };
+    let everywhere: Vec<(String, String)> = rows
+        .values()
+        .next()
+        .into_iter()
+        .flatten()
+        .filter(|problem| in_every_row(problem))
+        .cloned()
+        .collect();
+    for (place, rest) in &everywhere {
+        outside.push(format!("every row, {place}: {rest}"));
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(line, problems)| {
+            let lines: Vec<String> = problems
+                .into_iter()
+                .filter(|problem| !everywhere.contains(problem))
+                .map(|(place, rest)| format!("row {line}, {place}: {rest}"))
+                .collect();
+            (line, lines)
+        })
+        .filter(|(_, lines)| !lines.is_empty())
+        .collect();
     (rows, outside)
 }
 
-/// A problem's place, for a person: `row 7, column video.prompt` (the column when the input
-/// is one of the table's), or `row 7, node "video", input "quality"`.
+/// `message` with the row's copies named as the flow names them: `row-0007-clip.task` →
+/// `clip.task`; a file's name inside a folder (`row-0007/row-0007-save-0.mp4`) stays.
+fn flow_names(message: &str, row: &str) -> String {
+    let prefix = format!("{row}-");
+    let mut named = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(&prefix) {
+        let copy = rest[..at].chars().next_back().is_none_or(|before| {
+            before.is_whitespace() || matches!(before, '"' | '\'' | '(' | '`')
+        });
+        named.push_str(&rest[..at]);
+        if !copy {
+            named.push_str(&prefix);
+        }
+        rest = &rest[at + prefix.len()..];
+    }
+    named.push_str(rest);
+    named
+}
+
+/// A problem's place within its row, for a person: `column video.prompt` (the column when
+/// the input is one of the table's), or `node "video", input "quality"`; with the row's line.
 fn describe_place(table: &Table, node_id: &str, path: &str) -> Option<(usize, String)> {
     let (line, node) = split_row(node_id)?;
     let input = path.split('/').next().unwrap_or_default();
     let column = format!("{node}.{input}");
     let place = if table.columns.contains(&column) {
-        format!("row {line}, column {column}")
+        format!("column {column}")
     } else if input.is_empty() {
-        format!("row {line}, node {node:?}")
+        format!("node {node:?}")
     } else {
-        format!("row {line}, node {node:?}, input {path:?}")
+        format!("node {node:?}, input {path:?}")
     };
     Some((line, place))
 }
@@ -413,6 +466,51 @@ mod tests {
             problems[1].contains("no input \"colour\""),
             "{}",
             problems[1]
+        );
+    }
+
+    #[test]
+    fn a_problem_of_every_row_is_named_once_in_the_flow_s_own_names() {
+        let rows = (2..5)
+            .map(|line| Row {
+                line,
+                cells: vec![Some(Cell::Text(format!("p{line}")))],
+            })
+            .collect();
+        let table = Table {
+            columns: vec!["video.prompt".into()],
+            rows,
+            blank: Vec::new(),
+        };
+        let wiring = |line: usize| WorkflowProblem {
+            node: Some(format!("row-{line:04}-i2v")),
+            path: "inputImageUrl".into(),
+            rule: "file-kind".into(),
+            message: format!("row-{line:04}-w.outputs.0.url is a file of \"row-{line:04}-clip\""),
+        };
+        let mut problems: Vec<WorkflowProblem> = (2..5).map(wiring).collect();
+        problems.push(WorkflowProblem {
+            node: Some("row-0003-save".into()),
+            path: "".into(),
+            rule: "x".into(),
+            message: "row-0003/row-0003-save-0.mp4 is a folder".into(),
+        });
+        let (by_row, outside) = problems_by_row(&table, &problems);
+        assert_eq!(
+            outside,
+            ["every row, node \"i2v\", input \"inputImageUrl\": w.outputs.0.url is a file of \"clip\" [file-kind]"]
+        );
+        assert_eq!(by_row.len(), 1);
+        assert_eq!(
+            by_row[&3],
+            ["row 3, node \"save\": row-0003/row-0003-save-0.mp4 is a folder [x]"]
+        );
+        // In one row of three it is that row's.
+        let (by_row, outside) = problems_by_row(&table, &problems[..1]);
+        assert!(outside.is_empty());
+        assert_eq!(
+            by_row[&2],
+            ["row 2, node \"i2v\", input \"inputImageUrl\": w.outputs.0.url is a file of \"clip\" [file-kind]"]
         );
     }
 }

@@ -40,7 +40,7 @@ mod wire;
 pub use diff::{diff, ModelChange};
 pub use field::{Field, FieldKind, FilesForm};
 pub use file::{Catalog, CATALOG_ENV, DEFAULT_CATALOG_FILE};
-pub use model::{clean_slug, CatalogModel};
+pub use model::{clean_slug, type_id_of, CatalogModel};
 pub use rules::{rule_problems, ModelRule, RULE_ID_KEY};
 pub use schema::{input_schema, ENUM_LABELS_KEY, STEP_KEY, WIRO_PARAMETER_KEY};
 pub use sync::{sync, SyncReport, SyncScope};

@@ -288,9 +288,15 @@ impl CatalogModel {
         crate::models::file_kind::kind_made_by(&self.categories)
     }
 
-    /// What a Run of this model makes, guessed from its categories and parameters, for
-    /// descriptions: `video`, `images`, `audio`, `text` or `files`.
+    /// What a Run of this model makes, for descriptions: `video`, `images`, `audio`, `text`
+    /// or `files`; [`Self::made_kind`] when its categories say it plainly, else a guess from
+    /// its categories' and name's words.
     pub fn output_kind(&self) -> &'static str {
+        match self.made_kind() {
+            Some("image") => return "images",
+            Some(kind) => return kind,
+            None => {}
+        }
         let words = self.categories.join(" ").to_ascii_lowercase()
             + " "
             + &self.cleanslugproject.to_ascii_lowercase();
@@ -326,3 +332,11 @@ fn empty_detail(model: &str) -> ModelDetail {
 }
 
 pub use crate::api::clean_slug;
+
+/// The node type id of the model `owner/project` (its raw or clean slugs): both parts clean
+/// (`PixVerse/text-to-video-v4`, `Acme Labs/frames to video` → `acme-labs/frames-to-video`).
+pub fn type_id_of(slug: &str) -> Option<String> {
+    let (owner, project) = slug.split_once('/')?;
+    let (owner, project) = (clean_slug(owner), clean_slug(project));
+    (!owner.is_empty() && !project.is_empty()).then(|| format!("{owner}/{project}"))
+}
