@@ -1,6 +1,9 @@
-//! The run hub: at most one run at a time, its cancel token, and its events — kept in order
-//! so a page that connects (or reconnects) mid-run sees the whole run, then the live tail.
+//! The run hub: at most one run at a time, its cancel token, and its events — kept so a page
+//! that connects (or reconnects) mid-run sees what the run did, then the live tail. A node's
+//! passing events (its status, its transfer, its log lines) are kept only as far as the page
+//! shows them: the latest status and transfer while it runs, its last log lines.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
@@ -17,10 +20,106 @@ pub struct RunHub {
 #[derive(Debug, Default)]
 struct HubState {
     run: u64,
+    /// The run's lasting events, in order: its start, each node's start, task, end, what was
+    /// spent, the run's end, and the log lines of the nodes that ended.
     history: Vec<Arc<str>>,
+    /// The passing events of each node that has not ended.
+    passing: HashMap<String, Passing>,
     running: Option<CancellationToken>,
     /// Ends when the running run has ended (its tasks stopped).
     ended: Option<CancellationToken>,
+}
+
+/// The log lines a page keeps of a node (the page's `LOG_LINES`).
+const LOG_LINES: usize = 200;
+
+/// What a running node's passing events leave for a page: its latest phase and latest
+/// status, in the order they came (both set what the page shows as its status), its latest
+/// transfer, and its last log lines.
+#[derive(Debug, Default)]
+struct Passing {
+    statuses: Vec<(&'static str, Arc<str>)>,
+    transfer: Option<Arc<str>>,
+    log: VecDeque<Arc<str>>,
+}
+
+impl Passing {
+    fn events(&self) -> impl Iterator<Item = &Arc<str>> {
+        let statuses = self.statuses.iter().map(|(_, event)| event);
+        statuses.chain(&self.transfer).chain(&self.log)
+    }
+}
+
+/// How an event is kept: by the kind the page reads.
+enum Keep {
+    /// Sets the node's phase (and status): the latest is kept.
+    Phase,
+    /// Sets the node's status: the latest is kept.
+    Status,
+    /// The node's transfer: the latest is kept while it runs.
+    Transfer,
+    /// A log line: the last [`LOG_LINES`] are kept.
+    Log,
+    /// The node has ended: its log lines join the history (its status, when it failed).
+    Ended { failed: bool },
+    /// Kept as it is.
+    Lasting,
+}
+
+fn keep_of(kind: &str) -> Keep {
+    match kind {
+        "phase" | "submitting" => Keep::Phase,
+        "task_status" | "run_refused" => Keep::Status,
+        "transfer" => Keep::Transfer,
+        "log" => Keep::Log,
+        "finished" | "skipped" | "resumed" => Keep::Ended { failed: false },
+        "failed" => Keep::Ended { failed: true },
+        _ => Keep::Lasting,
+    }
+}
+
+impl HubState {
+    fn keep(&mut self, event: &Value, text: Arc<str>) {
+        let node = event["node"].as_str();
+        let kind = event["kind"].as_str().unwrap_or_default();
+        let (Some(node), keep) = (node, keep_of(kind)) else {
+            self.history.push(text);
+            return;
+        };
+        match keep {
+            Keep::Phase | Keep::Status => {
+                let class = if matches!(keep, Keep::Phase) {
+                    "phase"
+                } else {
+                    "status"
+                };
+                let passing = self.passing.entry(node.to_owned()).or_default();
+                passing.statuses.retain(|(kept, _)| *kept != class);
+                passing.statuses.push((class, text));
+            }
+            Keep::Transfer => {
+                self.passing.entry(node.to_owned()).or_default().transfer = Some(text);
+            }
+            Keep::Log => {
+                let log = &mut self.passing.entry(node.to_owned()).or_default().log;
+                if log.len() == LOG_LINES {
+                    log.pop_front();
+                }
+                log.push_back(text);
+            }
+            Keep::Ended { failed } => {
+                if let Some(passing) = self.passing.remove(node) {
+                    if failed {
+                        let statuses = passing.statuses.into_iter().map(|(_, event)| event);
+                        self.history.extend(statuses);
+                    }
+                    self.history.extend(passing.log);
+                }
+                self.history.push(text);
+            }
+            Keep::Lasting => self.history.push(text),
+        }
+    }
 }
 
 impl Default for RunHub {
@@ -46,6 +145,7 @@ impl RunHub {
         }
         state.run += 1;
         state.history.clear();
+        state.passing.clear();
         let cancel = CancellationToken::new();
         state.running = Some(cancel.clone());
         state.ended = Some(CancellationToken::new());
@@ -86,18 +186,21 @@ impl RunHub {
         }
     }
 
-    /// Sends an event to every page and keeps it for pages that connect later.
+    /// Sends an event to every page and keeps what of it pages that connect later need.
     pub fn publish(&self, event: &Value) {
         let text: Arc<str> = event.to_string().into();
         let mut state = self.state();
-        state.history.push(Arc::clone(&text));
+        state.keep(event, Arc::clone(&text));
         let _ = self.live.send(text); // nobody listening is fine
     }
 
-    /// The events so far and a receiver of the ones to come, with none lost in between.
+    /// What a page needs of the events so far (the lasting ones, then each running node's
+    /// passing ones) and a receiver of the ones to come, with none lost in between.
     pub fn subscribe(&self) -> (Vec<Arc<str>>, broadcast::Receiver<Arc<str>>) {
         let state = self.state();
-        (state.history.clone(), self.live.subscribe())
+        let passing = state.passing.values().flat_map(Passing::events);
+        let history = state.history.iter().chain(passing).cloned().collect();
+        (history, self.live.subscribe())
     }
 }
 
@@ -123,5 +226,69 @@ mod tests {
         hub.publish(&serde_json::json!({ "kind": "started" }));
         let (history, _live) = hub.subscribe();
         assert_eq!(history.len(), 1);
+    }
+
+    #[test]
+    fn a_late_page_gets_what_it_shows_not_every_passing_event() {
+        use serde_json::json;
+        let hub = RunHub::default();
+        let _ = hub.begin();
+        let kinds = |history: &[Arc<str>]| -> Vec<String> {
+            history
+                .iter()
+                .map(|text| {
+                    let event: Value = serde_json::from_str(text).unwrap();
+                    format!(
+                        "{}:{}",
+                        event["node"].as_str().unwrap_or("-"),
+                        event["kind"]
+                    )
+                    .replace('"', "")
+                        + &event["status"]
+                            .as_str()
+                            .map(|s| format!("={s}"))
+                            .unwrap_or_default()
+                })
+                .collect()
+        };
+        hub.publish(&json!({ "kind": "run_started" }));
+        for node in ["a", "b"] {
+            hub.publish(&json!({ "kind": "started", "node": node }));
+            hub.publish(&json!({ "kind": "phase", "node": node, "phase": "submitting" }));
+            hub.publish(&json!({ "kind": "task_started", "node": node, "taskid": "1" }));
+            for status in ["task_queue", "task_start", "task_output"] {
+                hub.publish(&json!({ "kind": "task_status", "node": node, "status": status }));
+            }
+            for line in 0..250 {
+                hub.publish(&json!({ "kind": "log", "node": node, "line": line }));
+            }
+        }
+        hub.publish(&json!({ "kind": "finished", "node": "a" }));
+        let (history, _live) = hub.subscribe();
+        let shown = kinds(&history);
+        // a ended: its start, task, 200 last log lines, end. b runs: its start, task, latest
+        // phase and status (which a page shows) and 200 last log lines.
+        assert_eq!(shown.len(), 1 + (3 + 200) + (4 + 200), "{shown:?}");
+        assert!(!shown.contains(&"a:task_status=task_output".to_owned()));
+        let b: Vec<&String> = shown.iter().filter(|k| k.starts_with("b:")).collect();
+        assert_eq!(
+            b[..4],
+            [
+                "b:started",
+                "b:task_started",
+                "b:phase",
+                "b:task_status=task_output"
+            ]
+        );
+        assert_eq!(shown.iter().filter(|k| *k == "a:log").count(), 200);
+        let a_logs: Vec<Value> = history
+            .iter()
+            .map(|text| serde_json::from_str::<Value>(text).unwrap())
+            .filter(|event| event["node"] == "a" && event["kind"] == "log")
+            .collect();
+        assert_eq!(
+            (&a_logs[0]["line"], &a_logs[199]["line"]),
+            (&json!(50), &json!(249))
+        );
     }
 }
