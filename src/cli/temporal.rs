@@ -73,8 +73,20 @@ pub(crate) struct SubmitArgs {
     /// 2 MiB unless its operator changed it). A batch whose report would pass it whole gets
     /// a report with each node's outputs cut to its task, cost and files; one whose input,
     /// cut report or history would not fit is refused before it is submitted.
-    #[arg(long, value_name = "BYTES", default_value_t = temporal::limits::DEFAULT_PAYLOAD_LIMIT)]
+    #[arg(long, value_name = "BYTES", default_value_t = temporal::limits::DEFAULT_PAYLOAD_LIMIT,
+          value_parser = payload_limit)]
     payload_limit: usize,
+}
+
+/// A server's payload limit: a number of bytes, at least 16 KiB (Temporal's own is 2 MiB;
+/// less leaves no room for a workflow's report).
+fn payload_limit(text: &str) -> Result<usize, String> {
+    const LEAST: usize = 16 * 1024;
+    match text.trim().parse::<usize>() {
+        Ok(bytes) if bytes >= LEAST => Ok(bytes),
+        Ok(_) => Err(format!("at least {LEAST} bytes")),
+        Err(_) => Err("a number of bytes, e.g. 2097152".into()),
+    }
 }
 
 /// Arguments of `wiro-nodes status|cancel|result`.
@@ -270,7 +282,8 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             // What the carried outputs may take: the payload less the document's share.
             let room = (args.payload_limit / 100 * 80)
                 .saturating_sub(serde_json::to_vec(&input).map_or(0, |bytes| bytes.len()));
-            match client::resume_from(&connection, old, workflow, (&paid, &consumers), room).await {
+            let document = (workflow, &registry);
+            match client::resume_from(&connection, old, document, (&paid, &consumers), room).await {
                 Ok(resume) => {
                     eprintln!(
                         "resuming {old}: {} finished node(s) taken over, {} lost Run(s) looked for before sending again",
@@ -357,6 +370,7 @@ pub(crate) async fn status(args: IdArgs) -> u8 {
             "report": report,
         })),
         Ok(report) => {
+            note_cut(&report);
             println!("{} {status:?}: {}", args.id, report.summary());
             print_lines(&report, false);
         }
@@ -415,6 +429,7 @@ async fn show_result(
             return EXIT_FAILED;
         }
     };
+    note_cut(&report);
     if args.json {
         print_json(&report);
     } else {
@@ -447,6 +462,21 @@ async fn show_result(
         0
     } else {
         EXIT_FAILED
+    }
+}
+
+/// Says on stderr when the report was cut to fit Temporal's payload limit, and what that
+/// leaves out.
+fn note_cut(report: &Report) {
+    if report.files_cut {
+        eprintln!(
+            "note: this report was cut to fit Temporal's payload limit: it gives each node's task and cost, not its files (each row's are in OUT/{}/row-NNNN/ on the worker that downloaded them) nor its other outputs (in the workflow's history: temporal workflow show)",
+            report.workflow_id
+        );
+    } else if report.outputs_cut {
+        eprintln!(
+            "note: this report was cut to fit Temporal's payload limit: it gives each node's task, cost and files, not its other outputs (a chat model's answer, say: in the workflow's history, temporal workflow show; a wiro/output.download saves answers as files)"
+        );
     }
 }
 

@@ -88,7 +88,14 @@ pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
         };
         ctx.state_mut(|s| s.report.nodes[position].message = Some(how));
     });
-    futures_util::future::join_all(stops).await;
+    // Polled in turn with the workflow's own waker: `join_all` of more than 30 futures wakes
+    // them through a waker of its own, which the SDK takes for nondeterminism (a cancelled
+    // batch of 35 started tasks could never end).
+    let mut stopping: Vec<_> = stops.map(Box::pin).collect();
+    while !stopping.is_empty() {
+        let (_, _, rest) = futures_util::future::select_all(stopping).await;
+        stopping = rest;
+    }
 }
 
 /// Runs one node: a paid one with one attempt per Run (sent again only when nothing was

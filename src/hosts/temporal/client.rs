@@ -2,6 +2,7 @@
 //! it (so submitting the same thing twice runs it once), read its status, cancel it, wait for
 //! its result.
 
+use serde_json::Value;
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions,
@@ -9,9 +10,12 @@ use temporalio_client::{
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
 };
 
+use super::limits::cut_outputs;
 use super::messages::{CarriedNode, LostRun, NodeState, Report, Resume, WorkflowInput};
 use super::workflow::GraphWorkflow;
+
 use crate::graph::{input_key, Workflow};
+use crate::node::Registry;
 
 /// Connects to `host:port` (or a full `http(s)://` address) in `namespace`.
 pub async fn connect(address: &str, namespace: &str) -> Result<Client, String> {
@@ -104,13 +108,13 @@ pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
 /// nodes that finished there (a paid node whose task was not waited to its end is checked by
 /// the workflow first), and the paid nodes whose Run left without an answer (looked for
 /// before sending again). `paid` and `consumers` are by node position. When the finished
-/// nodes' outputs would take more than `room` bytes of the new execution's input (or `old`'s
-/// report had its outputs cut), only the paid nodes' are carried, and the free nodes after
-/// them run again.
+/// nodes' outputs would take more than `room` bytes of the new execution's input, or `old`'s
+/// report had its outputs cut, the outputs are carried cut: a finished free node only when
+/// every node that reads it is carried too (the others run again, at no cost).
 pub async fn resume_from(
     client: &Client,
     old: &str,
-    workflow: &Workflow,
+    (workflow, registry): (&Workflow, &Registry),
     (paid, consumers): (&[bool], &[Vec<usize>]),
     room: usize,
 ) -> Result<Resume, String> {
@@ -130,43 +134,56 @@ pub async fn resume_from(
     if !same_nodes {
         return Err(format!("{old}'s nodes are not this document's"));
     }
-    let whole = resume_of(&report, old, (paid, consumers), false);
+    let whole = resume_of(&report, old, (paid, consumers), None);
     let carried: usize = whole
         .finished
         .iter()
         .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
         .fold(0, usize::saturating_add);
-    if report.outputs_cut || carried > room {
-        return Ok(resume_of(&report, old, (paid, consumers), true));
+    if !report.outputs_cut && carried <= room {
+        return Ok(whole);
     }
-    Ok(whole)
+    let cut = |position: usize, outputs: &Value| {
+        let kinds = registry.get(&report.nodes[position].type_id);
+        kinds.map_or(Value::Null, |node| cut_outputs(outputs, &node.spec().kinds))
+    };
+    Ok(resume_of(&report, old, (paid, consumers), Some(&cut)))
 }
 
-/// What a new execution takes over from `old`'s `report`; with `paid_only`, the finished
-/// free nodes are not carried (they run again, at no cost), and each paid node's task is
-/// checked before it is taken over (its consumers run again).
+/// How a carried node's outputs are cut, by its position.
+type Cut<'a> = &'a dyn Fn(usize, &Value) -> Value;
+
+/// What a new execution takes over from `old`'s `report`. With `cut`, each carried node's
+/// outputs are cut, so a finished free node is carried only when every node that reads it
+/// is carried too (nothing reads its cut outputs); the others run again, at no cost. A
+/// paid node is always carried (its only output, its task, is kept whole), its task
+/// checked first when a node that reads it runs again. So nothing that ended is done twice:
+/// a row that deleted its task's files is not waited for again.
 fn resume_of(
     report: &Report,
     old: &str,
     (paid, consumers): (&[bool], &[Vec<usize>]),
-    paid_only: bool,
+    cut: Option<Cut<'_>>,
 ) -> Resume {
-    // A paid node's only output is its task, which a cut report keeps whole.
-    let finished = |position: usize| {
-        report.nodes[position].state == NodeState::Finished && (!paid_only || paid[position])
-    };
+    let finished: Vec<bool> = report
+        .nodes
+        .iter()
+        .map(|line| line.state == NodeState::Finished && line.outputs.is_some())
+        .collect();
+    let carried = carried_nodes((&finished, paid), consumers, cut.is_some());
+    let carried = |position: usize| carried[position];
     let mut resume = Resume {
         from: old.to_owned(),
         started_at_ms: report.started_at_ms,
         ..Resume::default()
     };
     for (position, line) in report.nodes.iter().enumerate() {
-        match (&line.outputs, finished(position)) {
+        match (&line.outputs, carried(position)) {
             (Some(outputs), true) => resume.finished.push(CarriedNode {
                 node: line.id.clone(),
-                outputs: outputs.clone(),
+                outputs: cut.map_or_else(|| outputs.clone(), |cut| cut(position, outputs)),
                 check_task: paid[position]
-                    && !consumers[position].iter().all(|&later| finished(later)),
+                    && !consumers[position].iter().all(|&later| carried(later)),
             }),
             _ if paid[position] && (line.submits > 0 || line.lost_since_ms.is_some()) => {
                 resume.lost.push(LostRun {
@@ -178,6 +195,34 @@ fn resume_of(
         }
     }
     resume
+}
+
+/// Which nodes a resume carries, by position: every finished one; when `cutting`, a free one
+/// only when every node that reads it is carried too.
+fn carried_nodes(
+    (finished, paid): (&[bool], &[bool]),
+    consumers: &[Vec<usize>],
+    cutting: bool,
+) -> Vec<bool> {
+    type Facts<'a> = (&'a [bool], &'a [bool], &'a [Vec<usize>], bool);
+    fn carried(position: usize, known: &mut [Option<bool>], facts: Facts<'_>) -> bool {
+        if let Some(known) = known[position] {
+            return known;
+        }
+        let (finished, paid, consumers, cutting) = facts;
+        let answer = finished[position]
+            && (!cutting
+                || paid[position]
+                || consumers[position]
+                    .iter()
+                    .all(|&next| carried(next, known, facts)));
+        known[position] = Some(answer);
+        answer
+    }
+    let mut known = vec![None; finished.len()];
+    (0..finished.len())
+        .map(|position| carried(position, &mut known, (finished, paid, consumers, cutting)))
+        .collect()
 }
 
 fn handle(client: &Client, id: &str) -> WorkflowHandle<Client, GraphWorkflow> {
@@ -262,7 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn a_resume_from_a_cut_report_carries_the_paid_tasks_and_runs_the_free_nodes_again() {
+    fn a_resume_from_a_cut_report_carries_what_ended_and_runs_again_only_what_is_read() {
         let line = |id: &str, state, outputs: Option<serde_json::Value>| super::super::NodeLine {
             id: id.into(),
             state,
@@ -270,35 +315,56 @@ mod tests {
             ..Default::default()
         };
         let task = serde_json::json!({"task": {"taskid": "7"}});
+        let done = || Some(serde_json::json!({}));
+        // Row 2 ended (its files then deleted); row 3's download failed.
         let mut report = Report {
             nodes: vec![
-                line("video", NodeState::Finished, Some(task.clone())),
-                line(
-                    "wait",
-                    NodeState::Finished,
-                    Some(serde_json::json!({"outputs": []})),
-                ),
-                line("save", NodeState::Failed, None),
+                line("r2-video", NodeState::Finished, Some(task.clone())),
+                line("r2-wait", NodeState::Finished, done()),
+                line("r2-save", NodeState::Finished, done()),
+                line("r2-delete", NodeState::Finished, done()),
+                line("r3-video", NodeState::Finished, Some(task.clone())),
+                line("r3-wait", NodeState::Finished, done()),
+                line("r3-save", NodeState::Failed, None),
+                line("r3-delete", NodeState::Skipped, None),
             ],
             ..Report::default()
         };
-        let paid = [true, false, false];
-        let consumers = [vec![1], vec![2], vec![]];
-        let whole = resume_of(&report, "old", (&paid, &consumers), false);
-        assert_eq!(whole.finished.len(), 2);
-        assert!(!whole.finished[0].check_task, "its wait finished there");
+        let paid = [true, false, false, false, true, false, false, false];
+        let consumers = [
+            vec![1],
+            vec![2, 3],
+            vec![3],
+            vec![],
+            vec![5],
+            vec![6, 7],
+            vec![7],
+            vec![],
+        ];
+        let whole = resume_of(&report, "old", (&paid, &consumers), None);
+        assert_eq!(whole.finished.len(), 6);
+        assert!(whole.finished.iter().all(|node| !node.check_task));
         report.outputs_cut = true;
-        let cut = resume_of(&report, "old", (&paid, &consumers), true);
-        assert_eq!(cut.finished.len(), 1);
+        let cut = |_: usize, outputs: &serde_json::Value| outputs.clone();
+        let resumed = resume_of(&report, "old", (&paid, &consumers), Some(&cut));
+        let carried: Vec<(&str, bool)> = resumed
+            .finished
+            .iter()
+            .map(|node| (node.node.as_str(), node.check_task))
+            .collect();
         assert_eq!(
-            (cut.finished[0].node.as_str(), &cut.finished[0].outputs),
-            ("video", &task)
+            carried,
+            [
+                ("r2-video", false),
+                ("r2-wait", false),
+                ("r2-save", false),
+                ("r2-delete", false),
+                // Row 3's wait is read by its download, which runs again: the wait runs
+                // again (free), and the task is asked after before it is taken over.
+                ("r3-video", true),
+            ]
         );
-        assert!(
-            cut.finished[0].check_task,
-            "its wait runs again, so its task is asked after first"
-        );
-        assert!(cut.lost.is_empty());
+        assert!(resumed.lost.is_empty());
     }
 
     #[test]

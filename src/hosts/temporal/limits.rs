@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::messages::{Report, WorkflowInput};
-use crate::graph::Workflow;
 use crate::node::{PortKind, PortKinds, Registry};
 
 /// Temporal's default limit on one payload (`limit.blobSize.error`), in bytes.
@@ -71,9 +70,12 @@ const RECORD_FIELDS: [&str; 5] = ["id", "status", "pexit", "totalcost", "elapsed
 const CUT_MESSAGE_CHARS: usize = 300;
 
 /// The report as the workflow gives it (its result, its cancelled details, its `progress`
-/// answer): whole when it fits within `limit`, else with each node's outputs cut to
-/// [`cut_outputs`], and when even that does not fit, long messages shortened.
-/// A `limit` of 0 (not set yet) is the default.
+/// answer): whole when it fits within `limit`; else, step by step until it fits, with each
+/// node's outputs cut to [`cut_outputs`], long messages shortened, files named within their
+/// node's folder, and at last without files (each row's stay in its folder on the worker)
+/// and with every message and problem at most 80 characters. What `submit` accepts fits at
+/// that last step, whatever the workers' folders and the models' numbers of files: a batch
+/// whose Runs were paid can always end. A `limit` of 0 (not set yet) is the default.
 pub fn fitted(report: &Report, registry: &Registry, limit: usize) -> Report {
     let limit = if limit == 0 {
         DEFAULT_PAYLOAD_LIMIT
@@ -86,24 +88,76 @@ pub fn fitted(report: &Report, registry: &Registry, limit: usize) -> Report {
     }
     let mut cut = report.clone();
     cut.outputs_cut = true;
+    let kinds = |type_id: &str| registry.get(type_id).map(|node| node.spec().kinds.clone());
     for line in &mut cut.nodes {
-        line.outputs = match (&line.outputs, registry.get(&line.type_id)) {
-            (Some(outputs), Some(node)) => Some(cut_outputs(outputs, &node.spec().kinds)),
+        line.outputs = match (&line.outputs, kinds(&line.type_id)) {
+            (Some(outputs), Some(kinds)) => Some(cut_outputs(outputs, &kinds)),
             _ => None,
         };
     }
     if json_len(&cut) <= budget {
         return cut;
     }
+    shorten_texts(&mut cut, CUT_MESSAGE_CHARS);
+    if json_len(&cut) <= budget {
+        return cut;
+    }
     for line in &mut cut.nodes {
-        if let Some(message) = &mut line.message {
-            shorten(message);
+        let (Some(outputs), Some(folder), Some(kinds)) =
+            (&mut line.outputs, &line.output_dir, kinds(&line.type_id))
+        else {
+            continue;
+        };
+        for port in kinds.ports(PortKind::LocalFiles) {
+            within(outputs.get_mut(port), folder);
         }
     }
-    for row in &mut cut.refused_rows {
-        shorten(&mut row.problems);
+    if json_len(&cut) <= budget {
+        return cut;
     }
+    cut.files_cut = true;
+    for line in &mut cut.nodes {
+        if let (Some(Value::Object(outputs)), Some(kinds)) =
+            (&mut line.outputs, kinds(&line.type_id))
+        {
+            for port in kinds.ports(PortKind::LocalFiles) {
+                outputs.remove(port);
+            }
+        }
+    }
+    shorten_texts(&mut cut, LAST_MESSAGE_CHARS);
     cut
+}
+
+/// The longest message or problem the last step keeps, in characters.
+const LAST_MESSAGE_CHARS: usize = 80;
+
+/// Every node's message and refused row's problems at most `most` characters.
+fn shorten_texts(report: &mut Report, most: usize) {
+    let messages = report
+        .nodes
+        .iter_mut()
+        .filter_map(|line| line.message.as_mut());
+    let problems = report.refused_rows.iter_mut().map(|row| &mut row.problems);
+    for text in messages.chain(problems) {
+        shorten(text, most);
+    }
+}
+
+/// The local files in `files` (one, or a list) named within `folder`, where they are.
+fn within(files: Option<&mut Value>, folder: &str) {
+    let name = |file: &mut Value| {
+        if let Some(Value::String(path)) = file.get_mut("path") {
+            if let Ok(inside) = std::path::Path::new(path.as_str()).strip_prefix(folder) {
+                *path = inside.to_string_lossy().into_owned();
+            }
+        }
+    };
+    match files {
+        Some(Value::Array(items)) => items.iter_mut().for_each(name),
+        Some(file) => name(file),
+        None => {}
+    }
 }
 
 /// A node's outputs cut to what a results table and a resumed execution read: each paid
@@ -128,9 +182,9 @@ pub fn cut_outputs(outputs: &Value, kinds: &PortKinds) -> Value {
     Value::Object(kept)
 }
 
-/// Keeps the first [`CUT_MESSAGE_CHARS`] characters of `text`, saying how many were cut.
-fn shorten(text: &mut String) {
-    if let Some((end, _)) = text.char_indices().nth(CUT_MESSAGE_CHARS) {
+/// Keeps the first `most` characters of `text`, saying how many were cut.
+fn shorten(text: &mut String, most: usize) {
+    if let Some((end, _)) = text.char_indices().nth(most) {
         let more = text[end..].chars().count();
         text.truncate(end);
         text.push_str(&format!("… ({more} more characters)"));
@@ -164,11 +218,18 @@ struct Load {
     history: usize,
     /// Paid nodes (each lists the tasks of those before it).
     paid: usize,
+    /// What does not grow with the rows: the refused rows' problems, in the input and the
+    /// report alike.
+    fixed: usize,
 }
 
 impl Load {
-    fn of(workflow: &Workflow, registry: &Registry) -> Self {
-        let mut load = Load::default();
+    fn of(input: &WorkflowInput, registry: &Registry) -> Self {
+        let workflow = &input.workflow;
+        let mut load = Load {
+            fixed: json_len(&input.refused_rows),
+            ..Load::default()
+        };
         for node in &workflow.nodes {
             let spec = registry.get(&node.type_id).map(|target| target.spec());
             let has =
@@ -209,6 +270,7 @@ impl Load {
             events: scale(self.events),
             history: scale(self.history),
             paid: scale(self.paid),
+            fixed: self.fixed,
         }
     }
 
@@ -216,22 +278,23 @@ impl Load {
         self.paid * self.paid.saturating_sub(1) / 2 * CLAIMED_TASK_BYTES
     }
 
-    /// The first limit this load passes, as a sentence; `None` when it fits.
+    /// The first limit this load passes, as a sentence; `None` when it fits. `input` is
+    /// the input's bytes besides [`Self::fixed`].
     fn passes(&self, input: usize, limit: usize) -> Option<String> {
         let payload = limit / 100 * ESTIMATE_PERCENT;
-        let megabytes = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+        let (input, cut) = (input + self.fixed, self.cut + self.fixed);
         if input > payload {
             return Some(format!(
-                "its input (the document, one copy of the flow per row) would be about {:.1} MB, too near Temporal's {:.1} MB payload limit",
-                megabytes(input),
-                megabytes(limit)
+                "its input (the document, one copy of the flow per row) would be about {}, too near Temporal's {} payload limit",
+                size(input),
+                size(limit)
             ));
         }
-        if self.cut > payload {
+        if cut > payload {
             return Some(format!(
-                "its report would be about {:.1} MB even with each node's outputs cut to its task, cost and files, too near Temporal's {:.1} MB payload limit (a report above it leaves the workflow unable to end, after every Run was paid)",
-                megabytes(self.cut),
-                megabytes(limit)
+                "its report would be about {} even with each node's outputs cut to its task, cost and files, too near Temporal's {} payload limit (a report above it leaves the workflow unable to end, after every Run was paid)",
+                size(cut),
+                size(limit)
             ));
         }
         if self.events > HISTORY_EVENTS / 100 * HISTORY_PERCENT {
@@ -243,12 +306,21 @@ impl Load {
         let history = self.history + self.claimed_bytes();
         if history > HISTORY_BYTES / 100 * HISTORY_PERCENT {
             return Some(format!(
-                "its history would be about {:.0} MB, too near Temporal's limit of {:.0} MB (a workflow past it is ended, with its Runs paid)",
-                megabytes(history),
-                megabytes(HISTORY_BYTES)
+                "its history would be about {}, too near Temporal's limit of {} (a workflow past it is ended, with its Runs paid)",
+                size(history),
+                size(HISTORY_BYTES)
             ));
         }
         None
+    }
+}
+
+/// `bytes` for a person: `1.8 MB`, `58 KB`, `900 bytes`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.0} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
     }
 }
 
@@ -261,10 +333,10 @@ pub fn check_fits(
     rows: Option<usize>,
 ) -> Result<Fit, String> {
     let limit = input.payload_limit;
-    let load = Load::of(&input.workflow, registry);
-    let input_bytes = json_len(input);
+    let load = Load::of(input, registry);
+    let input_bytes = json_len(input).saturating_sub(load.fixed);
     let Some(why) = load.passes(input_bytes, limit) else {
-        let whole_fits = load.whole <= limit / 100 * ESTIMATE_PERCENT;
+        let whole_fits = load.whole + load.fixed <= limit / 100 * ESTIMATE_PERCENT;
         return Ok(if whole_fits { Fit::Whole } else { Fit::Cut });
     };
     let split = match rows {
@@ -302,6 +374,7 @@ mod tests {
 
     use super::*;
     use crate::graph::rows::{expand, Cell, Row, Table};
+    use crate::graph::Workflow;
     use crate::hosts::temporal::messages::{NodeLine, NodeState};
 
     fn table_of(rows: usize) -> (Workflow, Table) {
@@ -343,6 +416,20 @@ mod tests {
         assert_eq!(fit(500), Ok(Fit::Whole));
         // Measured: 1,100 rows of this flow made a 2.4 MB report, which Temporal refused.
         assert_eq!(fit(1100), Ok(Fit::Cut));
+        // The rows --skip-invalid-rows left out travel with their problems, in the input
+        // and the report alike.
+        let mut batch = batch_of(500, &registry);
+        batch.refused_rows = (0..3000)
+            .map(|row| crate::hosts::temporal::messages::RefusedRow {
+                row,
+                problems: "x".repeat(500),
+            })
+            .collect();
+        let refused = check_fits(&batch, &registry, Some(500)).unwrap_err();
+        assert!(
+            refused.contains("too big for one Temporal workflow"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -423,6 +510,46 @@ mod tests {
             rows[0].files,
             [std::path::PathBuf::from("/o/row-0002/a.mp4")]
         );
+    }
+
+    #[test]
+    fn a_report_that_does_not_fit_even_cut_ends_without_files_rather_than_not_at_all() {
+        let registry = Registry::from_inventory();
+        // A worker with a long folder and a model with many files a row: more than the
+        // estimate allows for, which a batch must survive.
+        let folder = format!("/srv/{}/out/wiro-1", "renders/project-x/".repeat(10));
+        let files: Vec<Value> = (0..8)
+            .map(|file| {
+                json!({"path": format!("{folder}/row-0002/row-0002-save-{file}.png"),
+                    "size": 3, "sha256": "0".repeat(64), "contenttype": "image/png"})
+            })
+            .collect();
+        let line = |row: usize| NodeLine {
+            output_dir: Some(folder.clone()),
+            worker: Some("host:1".into()),
+            ..finished(
+                &format!("row-{row:04}-save"),
+                "wiro/output.download",
+                json!({ "files": files }),
+            )
+        };
+        let report = Report {
+            nodes: (2..100).map(line).collect(),
+            ..Report::default()
+        };
+        let limit = 64 * 1024;
+        let fit = fitted(&report, &registry, limit);
+        assert!(
+            json_len(&fit) <= limit / 100 * FIT_PERCENT,
+            "{}",
+            json_len(&fit)
+        );
+        assert!(fit.outputs_cut && fit.files_cut);
+        // A little more room: files named within their folder, still listed.
+        let fit = fitted(&report, &registry, 256 * 1024);
+        assert!(!fit.files_cut);
+        let path = &fit.nodes[0].outputs.as_ref().unwrap()["files"][7]["path"];
+        assert_eq!(path, "row-0002/row-0002-save-7.png");
     }
 
     #[test]

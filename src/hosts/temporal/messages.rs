@@ -239,6 +239,10 @@ pub struct Report {
     /// whole.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outputs_cut: bool,
+    /// Even cut, the outputs did not fit: the report names no files (each row's are in its
+    /// folder on the worker, `OUT/<workflow id>/row-NNNN/`), and its messages are short.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files_cut: bool,
 }
 
 impl Report {
@@ -298,6 +302,7 @@ mod tests {
             started_at_ms: 0,
             refused_rows: Vec::new(),
             outputs_cut: false,
+            files_cut: false,
         };
         assert_eq!(
             report.summary(),

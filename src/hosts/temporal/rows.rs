@@ -131,6 +131,7 @@ mod tests {
                 problems: "row 4, column video.quality: not one of the choices [enum]".into(),
             }],
             outputs_cut: false,
+            files_cut: false,
         };
         let results = row_results_of(&report, &Registry::from_inventory());
         assert_eq!(results.len(), 2);

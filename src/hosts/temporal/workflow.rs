@@ -295,6 +295,7 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
         started_at_ms: 0,
         refused_rows: Vec::new(),
         outputs_cut: false,
+        files_cut: false,
     }
 }
 
