@@ -394,7 +394,9 @@ fn is_whole_port(node: &WorkflowNode, port: &str) -> bool {
 /// Kahn's algorithm; `Err` holds the nodes on or behind a cycle.
 fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     let mut waiting: Vec<usize> = depends_on.iter().map(BTreeSet::len).collect();
-    let mut ready: Vec<usize> = (0..depends_on.len()).filter(|&i| waiting[i] == 0).collect();
+    // The first ready node in the document goes first: chains and a table's rows start in
+    // their written order.
+    let mut ready: BTreeSet<usize> = (0..depends_on.len()).filter(|&i| waiting[i] == 0).collect();
     let mut consumers = vec![Vec::new(); depends_on.len()];
     for (node, inputs) in depends_on.iter().enumerate() {
         for &input in inputs {
@@ -402,12 +404,12 @@ fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<u
         }
     }
     let mut order = Vec::with_capacity(depends_on.len());
-    while let Some(node) = ready.pop() {
+    while let Some(node) = ready.pop_first() {
         order.push(node);
         for &other in &consumers[node] {
             waiting[other] -= 1;
             if waiting[other] == 0 {
-                ready.push(other);
+                ready.insert(other);
             }
         }
     }
@@ -419,5 +421,22 @@ fn topological_order(depends_on: &[BTreeSet<usize>]) -> Result<Vec<usize>, Vec<u
             placed[node] = true;
         }
         Err((0..depends_on.len()).filter(|&i| !placed[i]).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn independent_chains_run_in_their_written_order() {
+        // Three chains of two: 0 → 1, 2 → 3, 4 → 5.
+        let depends_on: Vec<BTreeSet<usize>> = (0..6)
+            .map(|node| match node % 2 {
+                1 => BTreeSet::from([node - 1]),
+                _ => BTreeSet::new(),
+            })
+            .collect();
+        assert_eq!(topological_order(&depends_on), Ok(vec![0, 1, 2, 3, 4, 5]));
     }
 }

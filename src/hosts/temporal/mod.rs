@@ -49,10 +49,11 @@ pub const DEFAULT_TASK_QUEUE: &str = "wiro-nodes";
 pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// The workflow type name, as Temporal's history and UI show it. `.2`: the workflow is driven
-/// by `graph::Schedule` and runs every node through one activity, so its histories differ
-/// from the first type's; a worker of this build serves only this type (let workflows of
-/// the first type end on the workers that started them).
-pub const WORKFLOW_TYPE: &str = "wiro.workflow.2";
+/// by `graph::Schedule` and runs every node through one activity. `.3`: independent nodes
+/// start in their written order (a table's rows from the first), so its histories differ
+/// from `.2`'s; a worker of this build serves only this type (let workflows of an earlier
+/// type end on the workers that started them).
+pub const WORKFLOW_TYPE: &str = "wiro.workflow.3";
 
 /// Activity failure types a worker reports, which the workflow acts on.
 pub mod failure {

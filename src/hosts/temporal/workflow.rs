@@ -73,7 +73,7 @@ pub(super) fn registry() -> &'static Registry {
 impl GraphWorkflow {
     /// Validates the document (an invalid one fails the workflow before any activity), then
     /// runs it. A cancelled run ends as cancelled, with the report as its details.
-    #[run(name = "wiro.workflow.2")]
+    #[run(name = "wiro.workflow.3")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
         input: WorkflowInput,
