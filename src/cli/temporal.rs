@@ -299,11 +299,15 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             }
         }
     };
-    if resume.is_some() {
+    if let Some(resume) = resume {
         // What is carried is cut to fit already; the check says when nothing could be.
-        input.resume = resume;
-        if let Err(problem) = temporal::limits::check_fits(&input, &registry, None) {
-            eprintln!("{}: {problem}; nothing was submitted", args.file.display());
+        let old = resume.from.clone();
+        input.resume = Some(resume);
+        if let Some(why) = temporal::limits::too_big(&input, &registry) {
+            eprintln!(
+                "{}: the resume of {old} is too big for one Temporal workflow: {why}; nothing was submitted. Do not submit the document again without --resume: its Runs that were paid would be paid again. If the server allows bigger payloads, say so with --payload-limit",
+                args.file.display()
+            );
             return EXIT_INVALID;
         }
     }

@@ -12,7 +12,8 @@ use crate::node::file_kind::kind_taken;
 use crate::node::NodeSpec;
 
 /// The kind of files the task a reference names makes (`video.task` of a text-to-video
-/// node: `video`), with the type of the node that started it.
+/// node: `video`), with the type of the model's node that says so (for `wiro/model.run`, the
+/// node of the model it names).
 pub(super) type MadeBy<'a> = &'a dyn Fn(&Reference) -> Option<(String, String)>;
 
 /// A file of another kind than the input its URL feeds takes, a paid Run that could only

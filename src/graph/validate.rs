@@ -7,7 +7,6 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
-use crate::models::catalog::type_id_of;
 use crate::models::file_kind::{FILE_KIND_MADE_KEY, RUNS_MODEL_KEY};
 use crate::node::{InputProblem, NodeSpec, PortKind, PortType, Registry, Walls};
 
@@ -243,8 +242,7 @@ fn check_references(
             let (port, _) = ports
                 .iter()
                 .find(|(_, schema)| schema[RUNS_MODEL_KEY] == true)?;
-            let model = type_id_of(maker.inputs.get(port)?.as_str()?)?;
-            made(registry.get(&model)?.spec())
+            made(registry.model(maker.inputs.get(port)?.as_str()?)?.spec())
         })
     };
     for (port, reference) in node.references() {

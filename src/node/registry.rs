@@ -189,6 +189,12 @@ impl Registry {
         self.nodes.get(type_id)
     }
 
+    /// The node type of the model `owner/project` (its raw or clean slugs, as
+    /// `wiro/model.run` takes them), if this registry holds one.
+    pub fn model(&self, slug: &str) -> Option<&Arc<dyn Node>> {
+        self.get(&crate::models::catalog::type_id_of(slug)?)
+    }
+
     /// Every node type, ordered by id.
     pub fn nodes(&self) -> impl Iterator<Item = &Arc<dyn Node>> {
         self.nodes.values()

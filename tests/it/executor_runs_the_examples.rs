@@ -91,7 +91,9 @@ async fn image_to_video_uploads_the_image_and_generates_from_its_url() {
 
 #[tokio::test]
 async fn the_batch_runs_its_prompts_in_parallel() {
-    let emulator = common::emulator(wiro_nodes::emulator::EmulatorConfig::with_speed(40.0)).await;
+    // Tasks of about 450 ms: the three Runs (which leave one at a time) are all answered
+    // before the first task ends, also when every test runs at once on two cores.
+    let emulator = common::emulator(wiro_nodes::emulator::EmulatorConfig::with_speed(10.0)).await;
     let out = tempfile::tempdir().unwrap();
     let executor = common::executor(&emulator, out.path());
     let events: Arc<Mutex<Vec<(Instant, RunEvent)>>> = Arc::default();

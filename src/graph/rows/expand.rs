@@ -310,14 +310,12 @@ pub fn problems_by_row(
             && rows.len() == table.rows.len()
             && rows.values().all(|problems| problems.contains(problem))
     };
-    let everywhere: Vec<(String, String)> = rows
-        .values()
-        .next()
-        .into_iter()
-        .flatten()
-        .filter(|problem| in_every_row(problem))
-        .cloned()
-        .collect();
+    let mut everywhere: Vec<(String, String)> = Vec::new();
+    for problem in rows.values().next().into_iter().flatten() {
+        if in_every_row(problem) && !everywhere.contains(problem) {
+            everywhere.push(problem.clone());
+        }
+    }
     for (place, rest) in &everywhere {
         outside.push(format!("every row, {place}: {rest}"));
     }
@@ -344,7 +342,8 @@ fn flow_names(message: &str, row: &str) -> String {
     let mut rest = message;
     while let Some(at) = rest.find(&prefix) {
         let copy = rest[..at].chars().next_back().is_none_or(|before| {
-            before.is_whitespace() || matches!(before, '"' | '\'' | '(' | '`')
+            before.is_whitespace()
+                || matches!(before, '"' | '\'' | '(' | '`' | '[' | ',' | '=' | ':')
         });
         named.push_str(&rest[..at]);
         if !copy {

@@ -60,8 +60,11 @@ enum Keep {
     Transfer,
     /// A log line: the last [`LOG_LINES`] are kept.
     Log,
-    /// The node has ended: its log lines join the history (its status, when it failed).
+    /// The node has ended: its last transfer and log lines join the history (its status,
+    /// when it failed).
     Ended { failed: bool },
+    /// The node's task was stopped: its status, which no earlier one may follow.
+    Stopped,
     /// Kept as it is.
     Lasting,
 }
@@ -74,6 +77,7 @@ fn keep_of(kind: &str) -> Keep {
         "log" => Keep::Log,
         "finished" | "skipped" | "resumed" => Keep::Ended { failed: false },
         "failed" => Keep::Ended { failed: true },
+        "task_stopped" => Keep::Stopped,
         _ => Keep::Lasting,
     }
 }
@@ -113,7 +117,14 @@ impl HubState {
                         let statuses = passing.statuses.into_iter().map(|(_, event)| event);
                         self.history.extend(statuses);
                     }
+                    self.history.extend(passing.transfer);
                     self.history.extend(passing.log);
+                }
+                self.history.push(text);
+            }
+            Keep::Stopped => {
+                if let Some(passing) = self.passing.get_mut(node) {
+                    passing.statuses.clear();
                 }
                 self.history.push(text);
             }
@@ -289,6 +300,37 @@ mod tests {
         assert_eq!(
             (&a_logs[0]["line"], &a_logs[199]["line"]),
             (&json!(50), &json!(249))
+        );
+    }
+
+    #[test]
+    fn a_late_page_sees_a_stopped_task_s_status_and_an_ended_download_s_bytes() {
+        use serde_json::json;
+        let hub = RunHub::default();
+        let _ = hub.begin();
+        hub.publish(&json!({ "kind": "phase", "node": "v", "phase": "stopping task" }));
+        hub.publish(
+            &json!({ "kind": "task_stopped", "node": "v", "taskid": "7", "how": "killed" }),
+        );
+        hub.publish(&json!({ "kind": "failed", "node": "v", "error": "cancelled" }));
+        hub.publish(
+            &json!({ "kind": "transfer", "node": "d", "file": "a.mp4", "done": 9, "total": 9 }),
+        );
+        hub.publish(&json!({ "kind": "finished", "node": "d" }));
+        let (history, _live) = hub.subscribe();
+        let kinds: Vec<String> = history
+            .iter()
+            .map(|text| serde_json::from_str::<Value>(text).unwrap()["kind"].to_string())
+            .collect();
+        // The page's status for v is the stop's (no phase after it); d keeps its bytes.
+        assert_eq!(
+            kinds,
+            [
+                "\"task_stopped\"",
+                "\"failed\"",
+                "\"transfer\"",
+                "\"finished\""
+            ]
         );
     }
 }

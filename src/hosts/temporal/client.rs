@@ -143,9 +143,12 @@ pub async fn resume_from(
     if !report.outputs_cut && carried <= room {
         return Ok(whole);
     }
-    let cut = |position: usize, outputs: &Value| {
-        let kinds = registry.get(&report.nodes[position].type_id);
-        kinds.map_or(Value::Null, |node| cut_outputs(outputs, &node.spec().kinds))
+    // What a paid node reads is carried whole (see `carried_nodes`).
+    let read_by_paid = read_by_paid(paid, consumers);
+    let cut = |position: usize, outputs: &Value| match registry.get(&report.nodes[position].type_id)
+    {
+        Some(node) if !read_by_paid[position] => cut_outputs(outputs, &node.spec().kinds),
+        _ => outputs.clone(),
     };
     Ok(resume_of(&report, old, (paid, consumers), Some(&cut)))
 }
@@ -184,6 +187,8 @@ fn resume_of(
                 outputs: cut.map_or_else(|| outputs.clone(), |cut| cut(position, outputs)),
                 check_task: paid[position]
                     && !consumers[position].iter().all(|&later| carried(later)),
+                worker: line.worker.clone(),
+                output_dir: line.output_dir.clone(),
             }),
             _ if paid[position] && (line.submits > 0 || line.lost_since_ms.is_some()) => {
                 resume.lost.push(LostRun {
@@ -197,31 +202,46 @@ fn resume_of(
     resume
 }
 
+/// The nodes a paid node reads, by position.
+fn read_by_paid(paid: &[bool], consumers: &[Vec<usize>]) -> Vec<bool> {
+    consumers
+        .iter()
+        .map(|readers| readers.iter().any(|&reader| paid[reader]))
+        .collect()
+}
+
 /// Which nodes a resume carries, by position: every finished one; when `cutting`, a free one
-/// only when every node that reads it is carried too.
+/// only when a paid node reads it (its outputs, kept whole in a cut report, are the inputs a
+/// lost Run is looked for with: an upload run again would give a new URL, and the Run would
+/// be sent again) or when every node that reads it is carried too.
 fn carried_nodes(
     (finished, paid): (&[bool], &[bool]),
     consumers: &[Vec<usize>],
     cutting: bool,
 ) -> Vec<bool> {
-    type Facts<'a> = (&'a [bool], &'a [bool], &'a [Vec<usize>], bool);
+    type Facts<'a> = (&'a [bool], &'a [bool], &'a [Vec<usize>], bool, &'a [bool]);
     fn carried(position: usize, known: &mut [Option<bool>], facts: Facts<'_>) -> bool {
         if let Some(known) = known[position] {
             return known;
         }
-        let (finished, paid, consumers, cutting) = facts;
+        let (finished, paid, consumers, cutting, read_by_paid) = facts;
         let answer = finished[position]
             && (!cutting
                 || paid[position]
+                || read_by_paid[position]
                 || consumers[position]
                     .iter()
                     .all(|&next| carried(next, known, facts)));
         known[position] = Some(answer);
         answer
     }
+    let read_by_paid = read_by_paid(paid, consumers);
     let mut known = vec![None; finished.len()];
     (0..finished.len())
-        .map(|position| carried(position, &mut known, (finished, paid, consumers, cutting)))
+        .map(|position| {
+            let facts = (finished, paid, consumers, cutting, read_by_paid.as_slice());
+            carried(position, &mut known, facts)
+        })
         .collect()
 }
 
@@ -365,6 +385,40 @@ mod tests {
             ]
         );
         assert!(resumed.lost.is_empty());
+    }
+
+    #[test]
+    fn a_cut_resume_carries_what_a_lost_run_was_sent_with() {
+        let upload = super::super::NodeLine {
+            id: "upload".into(),
+            state: NodeState::Finished,
+            outputs: Some(serde_json::json!({"url": "https://files/abc/cat.png"})),
+            ..Default::default()
+        };
+        let video = super::super::NodeLine {
+            id: "video".into(),
+            state: NodeState::Failed,
+            submits: 1,
+            lost_since_ms: Some(5),
+            ..Default::default()
+        };
+        let report = Report {
+            nodes: vec![upload, video],
+            outputs_cut: true,
+            ..Report::default()
+        };
+        let cut = |_: usize, _: &serde_json::Value| serde_json::json!({});
+        let resumed = resume_of(
+            &report,
+            "old",
+            (&[false, true], &[vec![1], vec![]]),
+            Some(&cut),
+        );
+        // Run again, the upload would give a new URL, and the lost Run's task would not be
+        // found with it: the Run would be paid twice.
+        assert_eq!(resumed.finished.len(), 1);
+        assert_eq!(resumed.finished[0].node, "upload");
+        assert_eq!(resumed.lost.len(), 1);
     }
 
     #[test]

@@ -72,11 +72,14 @@ const CUT_MESSAGE_CHARS: usize = 300;
 /// The report as the workflow gives it (its result, its cancelled details, its `progress`
 /// answer): whole when it fits within `limit`; else, step by step until it fits, with each
 /// node's outputs cut to [`cut_outputs`], long messages shortened, files named within their
-/// node's folder, and at last without files (each row's stay in its folder on the worker)
-/// and with every message and problem at most 80 characters. What `submit` accepts fits at
-/// that last step, whatever the workers' folders and the models' numbers of files: a batch
-/// whose Runs were paid can always end. A `limit` of 0 (not set yet) is the default.
-pub fn fitted(report: &Report, registry: &Registry, limit: usize) -> Report {
+/// node's folder, and at last without files, folders or workers (each row's files stay in
+/// its folder on the worker) and with every message and problem at most 80 characters:
+/// what `submit` accepts fits at that last step, as its estimate goes, whatever the workers'
+/// folders and the models' numbers of files, so a batch whose Runs were paid can end. The
+/// outputs of the nodes a paid node reads (`read_by_paid`, by position) stay whole at every
+/// step: a resume carries them, so a lost Run is looked for with the inputs it was sent with.
+/// A `limit` of 0 (not set yet) is the default.
+pub fn fitted(report: &Report, registry: &Registry, limit: usize, read_by_paid: &[bool]) -> Report {
     let limit = if limit == 0 {
         DEFAULT_PAYLOAD_LIMIT
     } else {
@@ -89,7 +92,11 @@ pub fn fitted(report: &Report, registry: &Registry, limit: usize) -> Report {
     let mut cut = report.clone();
     cut.outputs_cut = true;
     let kinds = |type_id: &str| registry.get(type_id).map(|node| node.spec().kinds.clone());
-    for line in &mut cut.nodes {
+    let whole = |position: usize| read_by_paid.get(position).copied().unwrap_or(false);
+    for (position, line) in cut.nodes.iter_mut().enumerate() {
+        if whole(position) {
+            continue;
+        }
         line.outputs = match (&line.outputs, kinds(&line.type_id)) {
             (Some(outputs), Some(kinds)) => Some(cut_outputs(outputs, &kinds)),
             _ => None,
@@ -117,6 +124,8 @@ pub fn fitted(report: &Report, registry: &Registry, limit: usize) -> Report {
     }
     cut.files_cut = true;
     for line in &mut cut.nodes {
+        line.output_dir = None;
+        line.worker = None;
         if let (Some(Value::Object(outputs)), Some(kinds)) =
             (&mut line.outputs, kinds(&line.type_id))
         {
@@ -324,6 +333,16 @@ fn size(bytes: usize) -> String {
     }
 }
 
+/// What of `input` one Temporal workflow cannot hold (its input, its report even with outputs
+/// cut, its history), as a sentence; `None` when it fits.
+pub fn too_big(input: &WorkflowInput, registry: &Registry) -> Option<String> {
+    let load = Load::of(input, registry);
+    load.passes(
+        json_len(input).saturating_sub(load.fixed),
+        input.payload_limit,
+    )
+}
+
 /// Refuses a document that one Temporal workflow cannot hold (its input, its report even
 /// with outputs cut, its history), saying why and, for a table of `rows`, how many rows a
 /// batch may have. Says whether the report will carry every node's outputs or cut ones.
@@ -489,8 +508,8 @@ mod tests {
             ],
             ..Report::default()
         };
-        assert_eq!(fitted(&report, &registry, 1 << 20), report);
-        let cut = fitted(&report, &registry, 8 * 1024);
+        assert_eq!(fitted(&report, &registry, 1 << 20, &[]), report);
+        let cut = fitted(&report, &registry, 8 * 1024, &[]);
         assert!(cut.outputs_cut);
         assert!(json_len(&cut) < 8 * 1024);
         assert_eq!(cut.nodes[0].outputs, report.nodes[0].outputs);
@@ -538,7 +557,7 @@ mod tests {
             ..Report::default()
         };
         let limit = 64 * 1024;
-        let fit = fitted(&report, &registry, limit);
+        let fit = fitted(&report, &registry, limit, &[]);
         assert!(
             json_len(&fit) <= limit / 100 * FIT_PERCENT,
             "{}",
@@ -546,7 +565,7 @@ mod tests {
         );
         assert!(fit.outputs_cut && fit.files_cut);
         // A little more room: files named within their folder, still listed.
-        let fit = fitted(&report, &registry, 256 * 1024);
+        let fit = fitted(&report, &registry, 256 * 1024, &[]);
         assert!(!fit.files_cut);
         let path = &fit.nodes[0].outputs.as_ref().unwrap()["files"][7]["path"];
         assert_eq!(path, "row-0002/row-0002-save-7.png");
@@ -562,7 +581,7 @@ mod tests {
             nodes: vec![line],
             ..Report::default()
         };
-        let cut = fitted(&report, &registry, 8 * 1024);
+        let cut = fitted(&report, &registry, 8 * 1024, &[]);
         let message = cut.nodes[0].message.as_deref().unwrap();
         assert!(message.ends_with("… (19700 more characters)"), "{message}");
     }

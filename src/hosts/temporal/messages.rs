@@ -76,6 +76,11 @@ pub struct CarriedNode {
     /// a result (cancelled, failed: not billed) before taking it over; such a node runs again.
     #[serde(default)]
     pub check_task: bool,
+    /// The worker that ran it there, and the folder its files are in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_dir: Option<String>,
 }
 
 fn default_concurrency() -> usize {
@@ -239,8 +244,9 @@ pub struct Report {
     /// whole.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outputs_cut: bool,
-    /// Even cut, the outputs did not fit: the report names no files (each row's are in its
-    /// folder on the worker, `OUT/<workflow id>/row-NNNN/`), and its messages are short.
+    /// Even cut, the outputs did not fit: the report names no files, folders or workers
+    /// (each row's files are in its folder on the worker, `OUT/<workflow id>/row-NNNN/`),
+    /// and its messages are short.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub files_cut: bool,
 }

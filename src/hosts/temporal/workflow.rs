@@ -30,6 +30,8 @@ pub struct GraphWorkflow {
     pub(super) report: Report,
     /// The server's limit on one payload, which the report is given within.
     payload_limit: usize,
+    /// The nodes a paid node reads, by position: their outputs stay whole in a cut report.
+    read_by_paid: Vec<bool>,
 }
 
 type Running<'a> = Pin<Box<dyn Future<Output = (usize, Outcome)> + 'a>>;
@@ -110,6 +112,13 @@ impl GraphWorkflow {
         let paid: Vec<bool> = (0..workflow.nodes.len())
             .map(|position| spec(position).is_some_and(|spec| spec.spends_money))
             .collect();
+        let mut read_by_paid = vec![false; paid.len()];
+        for (position, inputs) in plan.depends_on.iter().enumerate() {
+            if paid[position] {
+                inputs.iter().for_each(|&input| read_by_paid[input] = true);
+            }
+        }
+        ctx.state_mut(|state| state.read_by_paid = read_by_paid);
         // The same rule as the local executor's (graph::Schedule), deterministic and free
         // of I/O, with one more kind of slot for paid Runs.
         let mut schedule = Schedule::with_slots(&plan, vec![input.concurrency, 1], |position| {
@@ -214,7 +223,7 @@ impl GraphWorkflow {
         }
         let report = ctx.state_mut(|s| {
             s.report.cancelled = cancelled;
-            fitted(&s.report, registry(), s.payload_limit)
+            fitted(&s.report, registry(), s.payload_limit, &s.read_by_paid)
         });
         if cancelled {
             return Err(WorkflowTermination::cancelled_with_details(report));
@@ -226,7 +235,12 @@ impl GraphWorkflow {
     /// would not fit in one payload, as the result is).
     #[query]
     pub fn progress(&self, _ctx: &WorkflowContextView) -> Report {
-        fitted(&self.report, registry(), self.payload_limit)
+        fitted(
+            &self.report,
+            registry(),
+            self.payload_limit,
+            &self.read_by_paid,
+        )
     }
 }
 
@@ -267,6 +281,8 @@ async fn take_over(
             line.outputs = Some(carried.outputs.clone());
             line.message = Some(format!("taken over from {}", resume.from));
             line.submits = u32::from(carried.check_task);
+            line.worker = carried.worker.clone();
+            line.output_dir = carried.output_dir.clone();
         });
     }
     let mut lost = vec![None; workflow.nodes.len()];
