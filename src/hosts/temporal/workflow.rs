@@ -255,24 +255,18 @@ async fn take_over(
     resume: &Resume,
 ) -> Vec<Option<std::time::SystemTime>> {
     let position_of = |id: &str| workflow.nodes.iter().position(|node| node.id == id);
-    for carried in &resume.finished {
+    let ended = ended_there(ctx, workflow, resume).await;
+    for (carried, ended) in resume.finished.iter().zip(ended) {
         let Some(position) = position_of(&carried.node) else {
             continue;
         };
-        if carried.check_task {
-            let task = registry()
-                .get(&workflow.nodes[position].type_id)
-                .and_then(|node| node.spec().kinds.started_task(&carried.outputs));
-            if let Some(task) = task {
-                if let Some(how) = ended_without_result(ctx, &task).await {
-                    let message = format!(
-                        "its task {} in {} {how} (not billed): it runs again",
-                        task.taskid, resume.from
-                    );
-                    report_state(ctx, position, NodeState::Pending, Some(message));
-                    continue;
-                }
-            }
+        if let Some((task, how)) = ended {
+            let message = format!(
+                "its task {task} in {} {how} (not billed): it runs again",
+                resume.from
+            );
+            report_state(ctx, position, NodeState::Pending, Some(message));
+            continue;
         }
         schedule.done(position, carried.outputs.clone());
         ctx.state_mut(|s| {
@@ -293,6 +287,51 @@ async fn take_over(
         }
     }
     lost
+}
+
+/// How many carried tasks a resume asks after at once.
+const CHECKS_AT_ONCE: usize = 32;
+
+/// For each node `resume` carries (in its order), its task's id and how it ended without a
+/// result there, when the node's task was not waited to its end and it did (cancelled,
+/// failed: not billed). Asked [`CHECKS_AT_ONCE`] at a time: a cut resume of a thousand rows
+/// asks after a thousand tasks.
+async fn ended_there(
+    ctx: &WorkflowContext<GraphWorkflow>,
+    workflow: &Workflow,
+    resume: &Resume,
+) -> Vec<Option<(String, String)>> {
+    let mut checks = resume
+        .finished
+        .iter()
+        .enumerate()
+        .filter(|(_, carried)| carried.check_task)
+        .filter_map(|(index, carried)| {
+            let node = workflow.nodes.iter().find(|node| node.id == carried.node)?;
+            let spec = registry().get(&node.type_id)?.spec();
+            Some((index, spec.kinds.started_task(&carried.outputs)?))
+        });
+    let mut ended = vec![None; resume.finished.len()];
+    type Asking<'a> = Pin<Box<dyn Future<Output = (usize, String, Option<String>)> + 'a>>;
+    let mut asking: Vec<Asking<'_>> = Vec::new();
+    loop {
+        while asking.len() < CHECKS_AT_ONCE {
+            let Some((index, task)) = checks.next() else {
+                break;
+            };
+            asking.push(Box::pin(async move {
+                let how = ended_without_result(ctx, &task).await;
+                (index, task.taskid, how)
+            }));
+        }
+        if asking.is_empty() {
+            return ended;
+        }
+        // Polled with the workflow's own waker, in a fixed order (see `stop_started_tasks`).
+        let ((index, task, how), _, rest) = select_all(asking).await;
+        asking = rest;
+        ended[index] = how.map(|how| (task, how));
+    }
 }
 
 fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
