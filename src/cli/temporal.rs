@@ -279,9 +279,7 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
                     consumers[input].push(position);
                 }
             }
-            // What the carried outputs may take: the payload less the document's share.
-            let room = (args.payload_limit / 100 * 80)
-                .saturating_sub(serde_json::to_vec(&input).map_or(0, |bytes| bytes.len()));
+            let room = temporal::limits::resume_room(&input);
             let document = (workflow, &registry);
             match client::resume_from(&connection, old, document, (&paid, &consumers), room).await {
                 Ok(resume) => {

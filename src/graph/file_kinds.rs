@@ -6,15 +6,41 @@
 
 use serde_json::Value;
 
+use super::workflow::collect_references;
 use super::{Reference, WorkflowNode, WorkflowProblem};
-use crate::models::file_kind::{a_kind, kind_of_name, FILE_KIND_OF_KEY, FILE_KIND_OF_TASK_KEY};
+use crate::models::file_kind::{
+    a_kind, kind_of_name, FILE_KIND_MADE_KEY, FILE_KIND_OF_KEY, FILE_KIND_OF_TASK_KEY,
+    RUNS_MODEL_KEY,
+};
 use crate::node::file_kind::kind_taken;
-use crate::node::NodeSpec;
+use crate::node::{NodeSpec, Registry};
 
 /// The kind of files the task a reference names makes (`video.task` of a text-to-video
 /// node: `video`), with the type of the model's node that says so (for `wiro/model.run`, the
-/// node of the model it names).
+/// node of the model it names): [`made_by`] with the workflow's node the reference names.
 pub(super) type MadeBy<'a> = &'a dyn Fn(&Reference) -> Option<(String, String)>;
+
+/// The kind of files `maker`'s task (its output `task.port`) makes, from its node type's
+/// `x-file-kind-made`, or, for a generic node, from the node type of the model its
+/// `x-runs-model` input names; with that node type's id.
+pub(super) fn made_by(
+    maker: &WorkflowNode,
+    task: &Reference,
+    registry: &Registry,
+) -> Option<(String, String)> {
+    let spec = registry.get(&maker.type_id)?.spec();
+    let made = |spec: &NodeSpec| {
+        let kind = spec.outputs["properties"][&task.port][FILE_KIND_MADE_KEY].as_str()?;
+        Some((kind.to_owned(), spec.type_id.to_string()))
+    };
+    made(spec).or_else(|| {
+        let ports = spec.inputs["properties"].as_object()?;
+        let (port, _) = ports
+            .iter()
+            .find(|(_, schema)| schema[RUNS_MODEL_KEY] == true)?;
+        made(registry.model(maker.inputs.get(port)?.as_str()?)?.spec())
+    })
+}
 
 /// A file of another kind than the input its URL feeds takes, a paid Run that could only
 /// fail: a `.csv` uploaded into an image input (the problem is the upload's, at the input
@@ -84,7 +110,9 @@ fn made_kind(
     // The task input: a reference (`clip.task`), or a handle whose fields are references
     // (`{"taskid": {"$from": "clip.task.taskid"}, ...}`), all to one node's task.
     let mut tasks = Vec::new();
-    references_in(source.inputs.get(task_input)?, &mut tasks);
+    collect_references(source.inputs.get(task_input)?, &mut |found| {
+        tasks.extend(found.ok().and_then(|text| Reference::parse(text).ok()));
+    });
     let task = tasks.first()?;
     if tasks.iter().any(|other| other.node != task.node) {
         return None;
@@ -103,18 +131,6 @@ fn made_kind(
             ),
         )
     })
-}
-
-/// Every well-formed reference in `value`, at any depth.
-fn references_in(value: &Value, found: &mut Vec<Reference>) {
-    match value {
-        Value::Object(map) => match super::workflow::reference_text(map) {
-            Some(text) => found.extend(Reference::parse(text).ok()),
-            None => map.values().for_each(|value| references_in(value, found)),
-        },
-        Value::Array(items) => items.iter().for_each(|value| references_in(value, found)),
-        _ => {}
-    }
 }
 
 /// Where `reference` stands in the input `port` of `node`: the input (whole, or an item of

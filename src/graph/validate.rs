@@ -7,7 +7,6 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Reference, Workflow, WorkflowNode, WORKFLOW_VERSION};
-use crate::models::file_kind::{FILE_KIND_MADE_KEY, RUNS_MODEL_KEY};
 use crate::node::{InputProblem, NodeSpec, PortKind, PortType, Registry, Walls};
 
 /// One thing wrong with a workflow.
@@ -228,22 +227,9 @@ fn check_references(
     let node = &workflow.nodes[position];
     let here = Some(node.id.as_str());
     let mut depends_on = BTreeSet::new();
-    // The kind of files the task a reference names makes, from its model's node type (or,
-    // for a generic node, from the node type of the model it names).
     let made_by = |task: &Reference| {
         let maker = &workflow.nodes[*index.get(task.node.as_str())?];
-        let spec = registry.get(&maker.type_id)?.spec();
-        let made = |spec: &NodeSpec| {
-            let kind = spec.outputs["properties"][&task.port][FILE_KIND_MADE_KEY].as_str()?;
-            Some((kind.to_owned(), spec.type_id.to_string()))
-        };
-        made(spec).or_else(|| {
-            let ports = spec.inputs["properties"].as_object()?;
-            let (port, _) = ports
-                .iter()
-                .find(|(_, schema)| schema[RUNS_MODEL_KEY] == true)?;
-            made(registry.model(maker.inputs.get(port)?.as_str()?)?.spec())
-        })
+        super::file_kinds::made_by(maker, task, registry)
     };
     for (port, reference) in node.references() {
         let reference = match reference {

@@ -52,10 +52,8 @@ impl Passing {
 
 /// How an event is kept: by the kind the page reads.
 enum Keep {
-    /// Sets the node's phase (and status): the latest is kept.
-    Phase,
-    /// Sets the node's status: the latest is kept.
-    Status,
+    /// Sets the node's status (`phase`: its phase too): the latest of each class is kept.
+    Status(&'static str),
     /// The node's transfer: the latest is kept while it runs.
     Transfer,
     /// A log line: the last [`LOG_LINES`] are kept.
@@ -71,8 +69,8 @@ enum Keep {
 
 fn keep_of(kind: &str) -> Keep {
     match kind {
-        "phase" | "submitting" => Keep::Phase,
-        "task_status" | "run_refused" => Keep::Status,
+        "phase" | "submitting" => Keep::Status("phase"),
+        "task_status" | "run_refused" => Keep::Status("status"),
         "transfer" => Keep::Transfer,
         "log" => Keep::Log,
         "finished" | "skipped" | "resumed" => Keep::Ended { failed: false },
@@ -91,12 +89,7 @@ impl HubState {
             return;
         };
         match keep {
-            Keep::Phase | Keep::Status => {
-                let class = if matches!(keep, Keep::Phase) {
-                    "phase"
-                } else {
-                    "status"
-                };
+            Keep::Status(class) => {
                 let passing = self.passing.entry(node.to_owned()).or_default();
                 passing.statuses.retain(|(kept, _)| *kept != class);
                 passing.statuses.push((class, text));

@@ -12,6 +12,8 @@
 //!   after that time the node fails and says how to check ([`RECONCILE_HOOK`]);
 //! - every other node heartbeats and is retried with backoff, on any worker.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use temporalio_common::error::IncomingError;
@@ -88,13 +90,29 @@ pub(super) async fn stop_started_tasks(ctx: &WorkflowContext<GraphWorkflow>) {
         };
         ctx.state_mut(|s| s.report.nodes[position].message = Some(how));
     });
-    // Polled in turn with the workflow's own waker: `join_all` of more than 30 futures wakes
-    // them through a waker of its own, which the SDK takes for nondeterminism (a cancelled
-    // batch of 35 started tasks could never end).
-    let mut stopping: Vec<_> = stops.map(Box::pin).collect();
-    while !stopping.is_empty() {
-        let (_, _, rest) = futures_util::future::select_all(stopping).await;
-        stopping = rest;
+    in_turn(stops, usize::MAX).await;
+}
+
+/// Runs `futures` to their ends, at most `at_once` at a time, polled in turn with the
+/// workflow's own waker: `join_all` of more than 30 futures wakes them through a waker of its
+/// own, which the SDK takes for nondeterminism (a cancelled batch of 35 started tasks could
+/// never end). Gives their outputs in the order they ended.
+pub(super) async fn in_turn<F: Future>(
+    futures: impl IntoIterator<Item = F>,
+    at_once: usize,
+) -> Vec<F::Output> {
+    let mut waiting = futures.into_iter();
+    let mut running: Vec<Pin<Box<F>>> = Vec::new();
+    let mut ended = Vec::new();
+    loop {
+        let room = at_once.saturating_sub(running.len());
+        running.extend(waiting.by_ref().take(room).map(Box::pin));
+        if running.is_empty() {
+            return ended;
+        }
+        let (output, _, rest) = futures_util::future::select_all(running).await;
+        ended.push(output);
+        running = rest;
     }
 }
 

@@ -1,6 +1,6 @@
 //! The client side: connect to a Temporal server, submit a document under an id derived from
 //! it (so submitting the same thing twice runs it once), read its status, cancel it, wait for
-//! its result.
+//! its result, and say what a resume of a closed execution takes over from it.
 
 use serde_json::Value;
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};

@@ -8,7 +8,9 @@
 //!   node's outputs are cut to what a results table reads (task, cost, files), so a real
 //!   task's long log or a chat model's long answer cannot strand a paid batch.
 //! - [`check_fits`] measures a document before it is submitted, and refuses one whose input,
-//!   cut report or history would not fit, saying how many rows a batch may have.
+//!   cut report or history would not fit, saying how many rows a batch may have;
+//!   [`too_big`] says the same of a resume, and [`resume_room`] how much of its input the
+//!   outputs it carries may take.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -32,6 +34,10 @@ const ESTIMATE_PERCENT: usize = 85;
 
 /// The share of the history limits an estimate may reach.
 const HISTORY_PERCENT: usize = 80;
+
+/// The share of the payload limit a resume's input may take with the outputs it carries:
+/// below the estimate's, so a resume that carried outputs within it passes the check after.
+const RESUME_PERCENT: usize = 80;
 
 /// What a node's line in the report takes besides its outputs: id, type, state, worker,
 /// folder, a short message.
@@ -69,6 +75,9 @@ const RECORD_FIELDS: [&str; 5] = ["id", "status", "pexit", "totalcost", "elapsed
 /// The longest message or refused row's problem a cut report keeps whole, in characters.
 const CUT_MESSAGE_CHARS: usize = 300;
 
+/// The longest message or problem the last step of cutting keeps, in characters.
+const LAST_MESSAGE_CHARS: usize = 80;
+
 /// The report as the workflow gives it (its result, its cancelled details, its `progress`
 /// answer): whole when it fits within `limit`; else, step by step until it fits, with each
 /// node's outputs cut to [`cut_outputs`], long messages shortened, files named within their
@@ -91,14 +100,14 @@ pub fn fitted(report: &Report, registry: &Registry, limit: usize, read_by_paid: 
     }
     let mut cut = report.clone();
     cut.outputs_cut = true;
-    let kinds = |type_id: &str| registry.get(type_id).map(|node| node.spec().kinds.clone());
+    let kinds = |type_id: &str| registry.get(type_id).map(|node| &node.spec().kinds);
     let whole = |position: usize| read_by_paid.get(position).copied().unwrap_or(false);
     for (position, line) in cut.nodes.iter_mut().enumerate() {
         if whole(position) {
             continue;
         }
         line.outputs = match (&line.outputs, kinds(&line.type_id)) {
-            (Some(outputs), Some(kinds)) => Some(cut_outputs(outputs, &kinds)),
+            (Some(outputs), Some(kinds)) => Some(cut_outputs(outputs, kinds)),
             _ => None,
         };
     }
@@ -137,9 +146,6 @@ pub fn fitted(report: &Report, registry: &Registry, limit: usize, read_by_paid: 
     shorten_texts(&mut cut, LAST_MESSAGE_CHARS);
     cut
 }
-
-/// The longest message or problem the last step keeps, in characters.
-const LAST_MESSAGE_CHARS: usize = 80;
 
 /// Every node's message and refused row's problems at most `most` characters.
 fn shorten_texts(report: &mut Report, most: usize) {
@@ -333,14 +339,24 @@ fn size(bytes: usize) -> String {
     }
 }
 
+/// What `input` would make, and its own bytes besides the refused rows' (counted in the load).
+fn measured(input: &WorkflowInput, registry: &Registry) -> (Load, usize) {
+    let load = Load::of(input, registry);
+    let own = json_len(input).saturating_sub(load.fixed);
+    (load, own)
+}
+
 /// What of `input` one Temporal workflow cannot hold (its input, its report even with outputs
 /// cut, its history), as a sentence; `None` when it fits.
 pub fn too_big(input: &WorkflowInput, registry: &Registry) -> Option<String> {
-    let load = Load::of(input, registry);
-    load.passes(
-        json_len(input).saturating_sub(load.fixed),
-        input.payload_limit,
-    )
+    let (load, own) = measured(input, registry);
+    load.passes(own, input.payload_limit)
+}
+
+/// How many bytes the outputs a resume of `input` carries may take, so that the resume's input
+/// still fits.
+pub fn resume_room(input: &WorkflowInput) -> usize {
+    (input.payload_limit / 100 * RESUME_PERCENT).saturating_sub(json_len(input))
 }
 
 /// Refuses a document that one Temporal workflow cannot hold (its input, its report even
@@ -352,8 +368,7 @@ pub fn check_fits(
     rows: Option<usize>,
 ) -> Result<Fit, String> {
     let limit = input.payload_limit;
-    let load = Load::of(input, registry);
-    let input_bytes = json_len(input).saturating_sub(load.fixed);
+    let (load, input_bytes) = measured(input, registry);
     let Some(why) = load.passes(input_bytes, limit) else {
         let whole_fits = load.whole + load.fixed <= limit / 100 * ESTIMATE_PERCENT;
         return Ok(if whole_fits { Fit::Whole } else { Fit::Cut });

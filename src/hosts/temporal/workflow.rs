@@ -15,7 +15,7 @@ use temporalio_sdk::{
     ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
 };
 
-use super::calls::{run_node, stop_started_tasks, Outcome};
+use super::calls::{in_turn, run_node, stop_started_tasks, Outcome};
 use super::limits::fitted;
 use super::messages::{NodeCall, NodeLine, NodeState, Report, Resume, WorkflowInput};
 use super::reconcile::ended_without_result;
@@ -301,7 +301,7 @@ async fn ended_there(
     workflow: &Workflow,
     resume: &Resume,
 ) -> Vec<Option<(String, String)>> {
-    let mut checks = resume
+    let checks = resume
         .finished
         .iter()
         .enumerate()
@@ -311,27 +311,15 @@ async fn ended_there(
             let spec = registry().get(&node.type_id)?.spec();
             Some((index, spec.kinds.started_task(&carried.outputs)?))
         });
+    let asks = checks.map(|(index, task)| async move {
+        let how = ended_without_result(ctx, &task).await;
+        (index, task.taskid, how)
+    });
     let mut ended = vec![None; resume.finished.len()];
-    type Asking<'a> = Pin<Box<dyn Future<Output = (usize, String, Option<String>)> + 'a>>;
-    let mut asking: Vec<Asking<'_>> = Vec::new();
-    loop {
-        while asking.len() < CHECKS_AT_ONCE {
-            let Some((index, task)) = checks.next() else {
-                break;
-            };
-            asking.push(Box::pin(async move {
-                let how = ended_without_result(ctx, &task).await;
-                (index, task.taskid, how)
-            }));
-        }
-        if asking.is_empty() {
-            return ended;
-        }
-        // Polled with the workflow's own waker, in a fixed order (see `stop_started_tasks`).
-        let ((index, task, how), _, rest) = select_all(asking).await;
-        asking = rest;
+    for (index, task, how) in in_turn(asks, CHECKS_AT_ONCE).await {
         ended[index] = how.map(|how| (task, how));
     }
+    ended
 }
 
 fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
@@ -346,11 +334,7 @@ fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
                 ..NodeLine::default()
             })
             .collect(),
-        cancelled: false,
-        started_at_ms: 0,
-        refused_rows: Vec::new(),
-        outputs_cut: false,
-        files_cut: false,
+        ..Report::default()
     }
 }
 
