@@ -14,14 +14,14 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::journal::JOURNAL_FILE;
-use super::resume::SharedJournal;
+use super::resume::{moves_with_row, SharedJournal};
 use super::running::RunningNodes;
 use super::schedule::{Next, Schedule};
 use super::{
     validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
 };
 use crate::api::{Client, FetchRules};
-use crate::node::{FileAccess, Registry, TaskSlots, Walls};
+use crate::node::{FileAccess, NodeSpec, Registry, TaskSlots, Walls};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
@@ -110,6 +110,9 @@ pub(super) struct ActiveRun<'a> {
     pub(super) file_access: FileAccess,
     pub(super) cancel: CancellationToken,
     pub(super) emit: Emit,
+    /// For a table's row, where its nodes' entries are kept in the journal: its line's name
+    /// (`row-0007`), or the line its cells moved from (`Journal::place_rows`).
+    pub(super) row_entries: Option<String>,
 }
 
 impl Executor {
@@ -246,6 +249,18 @@ impl<'a> ActiveRun<'a> {
             file_access: executor.options.file_access(),
             cancel,
             emit,
+            row_entries: None,
+        }
+    }
+
+    /// The name the journal keeps the node at `position` under: its id, or for a table row's
+    /// node whose entries follow its row (see [`moves_with_row`]) the place its row keeps them.
+    pub(super) fn journal_name(&self, position: usize, spec: &NodeSpec) -> String {
+        let id = &self.workflow.nodes[position].id;
+        let entries = self.row_entries.as_deref().filter(|_| moves_with_row(spec));
+        match entries.zip(super::rows::split_row(id)) {
+            Some((entries, (_, node))) => format!("{entries}-{node}"),
+            None => id.clone(),
         }
     }
 

@@ -22,6 +22,7 @@ impl ActiveRun<'_> {
         };
         let spec = target.spec();
         let key = &self.keys[position];
+        let journal_name = self.journal_name(position, spec);
         self.reports[position].elapsed = elapsed;
         if spec.spends_money {
             // The Run's answer reaches the disk before anything uses the node's task.
@@ -30,7 +31,7 @@ impl ActiveRun<'_> {
         match result {
             Ok(outputs) => {
                 self.journal.record(
-                    &node.id,
+                    &journal_name,
                     key,
                     JournalEvent::Finished {
                         outputs: outputs.clone(),
@@ -53,7 +54,7 @@ impl ActiveRun<'_> {
                 // task that may exist.
                 if !spec.spends_money || error.fate().leaves_nothing_started() {
                     self.journal.record(
-                        &node.id,
+                        &journal_name,
                         key,
                         JournalEvent::Failed {
                             error: message.clone(),

@@ -12,12 +12,17 @@
 //! - a finished or failed node's line is synced with the next sync or when the journal closes
 //!   (losing it costs a free node running again, never a payment).
 //!
+//! A table's rows are remembered by their cells as well as their lines: each run writes down
+//! where each row keeps its nodes' entries (`row` lines, [`Journal::place_rows`]), so a row
+//! whose line moved (a line inserted above, the table sorted) finds what it ran, and two rows
+//! alike never share one entry.
+//!
 //! The executor runs these syncs on a blocking thread ([`Journal::record_owing`],
 //! [`Journal::settle_owing`]): waiting for the disk holds neither the runtime's thread nor the
 //! journal's lock, and a settle waits for a sync already running that covers its answer
 //! instead of starting another.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +34,29 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::api::TaskHandle;
+
+/// How a table row's line reads in the journal.
+const ROW_LINE: &str = "\"event\":\"row\"";
+
+/// A table row's node as the journal names it: where its row keeps its entries (`row-0007`,
+/// `row-0007~1`) and the flow's node (`video`).
+fn split_entries(node: &str) -> Option<(&str, &str)> {
+    let rest = node.strip_prefix("row-")?;
+    let at = rest.find('-')?;
+    let (line, alias) = rest[..at].split_once('~').unwrap_or((&rest[..at], "1"));
+    let numbers = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    (numbers(line) && numbers(alias)).then(|| (&node[..4 + at], &rest[at + 1..]))
+}
+
+/// How entries sort: a table row's by its line, then by name.
+fn line_order(node: &str) -> (usize, &str) {
+    let line = split_entries(node).and_then(|(entries, _)| entries[4..].split('~').next());
+    (
+        line.and_then(|line| line.parse().ok())
+            .unwrap_or(usize::MAX),
+        node,
+    )
+}
 
 /// The journal's file name inside a run's output folder.
 pub const JOURNAL_FILE: &str = "wiro-journal.jsonl";
@@ -59,6 +87,15 @@ pub enum JournalEvent {
     Failed {
         /// Why.
         error: String,
+    },
+    /// A table's row (the entry's node, `row-0007`) holds these cells (the entry's key, their
+    /// digest), and its nodes' entries are under `entries` (`row-0003`: the row moved from
+    /// line 3; none: under its own line's name). When its line moves again, its nodes find
+    /// what they ran there.
+    Row {
+        /// Where its nodes' entries are, when not under its own line's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entries: Option<String>,
     },
 }
 
@@ -96,11 +133,21 @@ pub struct Journal {
     /// outputs, which as text take a fraction of the memory they take as values. A line is
     /// read again when it is asked for (once per node and run).
     latest: HashMap<(Box<str>, Box<str>), Box<str>>,
-    /// The nodes that have an entry, by key: where a table row whose line moved finds what it
-    /// ran under its earlier name.
+    /// The nodes that had an entry when the journal was opened, by key: where a table row whose
+    /// line moved finds what it ran under its earlier name. What this run writes is not added:
+    /// a row never takes what another row of the same run started (two rows alike run twice).
     by_key: HashMap<Box<str>, Vec<Box<str>>>,
     /// Entries this run resumes from, and the node that took each: an entry serves one node.
     claimed: HashMap<(Box<str>, Box<str>), Box<str>>,
+    /// Where this run's rows keep their nodes' entries (`row-0007`, `row-0007~1`), each with
+    /// the row using it: a row's entries are never another row's of the same run.
+    entries_taken: HashMap<Box<str>, Box<str>>,
+    /// Whether the journal kept its rows' cells (`row` lines; a journal written before them
+    /// did not).
+    rows_kept: bool,
+    /// Every task a `task_started` line names, the latest entry's or not: tasks that belong to
+    /// some node (a finished one's too), which a lost Run's look-up never adopts.
+    tasks: HashSet<Box<str>>,
     /// Lines written (1 for what a reopened journal held), the last of them a Run's answer,
     /// and the last one known on disk: a Run's answer is owed a sync while `answer_at > synced`.
     written: u64,
@@ -142,6 +189,7 @@ impl Journal {
             std::fs::TryLockError::Error(error) => error,
         })?;
         let mut latest: HashMap<(Box<str>, Box<str>), Box<str>> = HashMap::new();
+        let mut tasks = HashSet::new();
         if fresh {
             file.set_len(0)?;
         } else {
@@ -156,6 +204,9 @@ impl Journal {
                 }
                 valid_length += line.len() as u64;
                 if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
+                    if let JournalEvent::TaskStarted { task } = &entry.event {
+                        tasks.insert(task.taskid.as_str().into());
+                    }
                     let text = line.trim_end_matches(['\n', '\r']);
                     latest.insert((entry.node.into(), entry.key.into()), text.into());
                 }
@@ -168,16 +219,25 @@ impl Journal {
         // An earlier run that crashed may have left a Run's answer written but not synced:
         // the first settle takes it to the disk before this run uses the task.
         let held = u64::from(!latest.is_empty());
+        let rows_kept = latest.values().any(|line| line.contains(ROW_LINE));
         let mut by_key: HashMap<Box<str>, Vec<Box<str>>> = HashMap::new();
         for (node, key) in latest.keys() {
             by_key.entry(key.clone()).or_default().push(node.clone());
         }
+        // The earliest line first: which of several alike a row takes does not depend on
+        // the order of a hash map.
+        by_key
+            .values_mut()
+            .for_each(|nodes| nodes.sort_by(|a, b| line_order(a).cmp(&line_order(b))));
         Ok(Self {
             path: path.to_owned(),
             file: Arc::new(file),
             latest,
             by_key,
             claimed: HashMap::new(),
+            entries_taken: HashMap::new(),
+            rows_kept,
+            tasks,
             written: held,
             answer_at: held,
             synced: 0,
@@ -205,12 +265,90 @@ impl Journal {
         self.latest_entry(node, key).map(|entry| entry.event)
     }
 
-    /// The node whose entry a paid node resumes from: its own, unless another node took it this
-    /// run; else, for a table's row, the entry a row of another line left with the same inputs
-    /// (the table's lines moved: a row inserted above, rows sorted), so that moving lines pays
-    /// for nothing again. Each entry serves one node per run, so two rows with the same cells
-    /// still run twice. Only an entry that may have started a task is taken.
-    pub(crate) fn claim(&mut self, node: &str, key: &str) -> Option<String> {
+    /// Where each row of a table keeps its nodes' entries this run, given each row's name
+    /// (`row-0007`) and its cells' digest, in table order: where an earlier run kept them for
+    /// a row with the same cells (its own line's, or the line a moved row left: a line
+    /// inserted above, the table sorted), else its own line's name, else (when a moved row
+    /// took that) a name of its own (`row-0007~1`). Each place serves one row of the run, so
+    /// two rows with the same cells run twice. The rows' cells and places are written down
+    /// for the next run.
+    pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> std::io::Result<Vec<String>> {
+        let recorded = |journal: &Self, row: &str, cells: &str| match journal.latest(row, cells) {
+            Some(JournalEvent::Row { entries }) => Some(entries.unwrap_or_else(|| row.to_owned())),
+            _ => None,
+        };
+        // Every place an earlier run kept a row's entries under.
+        let known: HashSet<String> = (self.latest.iter())
+            .filter(|(_, line)| line.contains(ROW_LINE))
+            .filter_map(|((row, cells), _)| recorded(self, row, cells))
+            .collect();
+        let mut placed: Vec<Option<String>> = vec![None; rows.len()];
+        let mut records_used: HashSet<&str> = HashSet::new();
+        // Rows still on their lines first, so that a row alike above takes none of theirs.
+        for ((row, cells), place) in rows.iter().zip(&mut placed) {
+            let Some(entries) = recorded(self, row, cells) else {
+                continue;
+            };
+            if !self.entries_taken.contains_key(entries.as_str()) {
+                self.entries_taken
+                    .insert(entries.as_str().into(), row.as_str().into());
+                records_used.insert(row);
+                *place = Some(entries);
+            }
+        }
+        // Then rows whose line moved, each to the first line left with its cells.
+        for ((row, cells), place) in rows.iter().zip(&mut placed) {
+            if place.is_some() {
+                continue;
+            }
+            let earlier_rows = self.by_key.get(cells.as_str()).into_iter().flatten();
+            for earlier in earlier_rows {
+                let Some(entries) = recorded(self, earlier, cells) else {
+                    continue;
+                };
+                if !records_used.contains(&**earlier)
+                    && !self.entries_taken.contains_key(entries.as_str())
+                {
+                    self.entries_taken
+                        .insert(entries.as_str().into(), row.as_str().into());
+                    *place = Some(entries);
+                    break;
+                }
+            }
+        }
+        // The rest keep their entries under their line's name, or one of their own.
+        let mut named = Vec::with_capacity(rows.len());
+        for ((row, cells), place) in rows.iter().zip(placed) {
+            let entries = place.unwrap_or_else(|| {
+                let mut name = row.clone();
+                let mut n = 0;
+                while self.entries_taken.contains_key(name.as_str())
+                    || (n > 0 && known.contains(&name))
+                {
+                    n += 1;
+                    name = format!("{row}~{n}");
+                }
+                self.entries_taken
+                    .insert(name.as_str().into(), row.as_str().into());
+                name
+            });
+            if recorded(self, row, cells).as_deref() != Some(entries.as_str()) {
+                let elsewhere = (entries != *row).then(|| entries.clone());
+                let event = JournalEvent::Row { entries: elsewhere };
+                self.record(row, cells, event)?;
+            }
+            named.push(entries);
+        }
+        Ok(named)
+    }
+
+    /// The node whose entry a node resumes from: its own, unless another node took it this
+    /// run; else, for a node of a table's row that `moves` (its entries follow its row, see
+    /// [`Journal::place_rows`]), the entry a node of the same name left with the same inputs
+    /// under entries no row of this run uses (in a journal that kept no rows' cells: any
+    /// row's), so that moving lines pays for nothing again. Each entry serves one node per
+    /// run; only an entry that may have started a task, or finished, is taken from elsewhere.
+    pub(crate) fn claim(&mut self, node: &str, key: &str, moves: bool) -> Option<String> {
         let own = (Box::from(node), Box::from(key));
         if self.latest.contains_key(&own) {
             let claimer = self.claimed.entry(own).or_insert_with(|| Box::from(node));
@@ -218,10 +356,15 @@ impl Journal {
                 return Some(node.to_owned());
             }
         }
-        let (_, name) = crate::graph::rows::split_row(node)?;
+        if !moves {
+            return None;
+        }
+        let (_, name) = split_entries(node)?;
         let other = self.by_key.get(key)?.iter().find(|other| {
             &***other != node
-                && crate::graph::rows::split_row(other).is_some_and(|(_, theirs)| theirs == name)
+                && split_entries(other).is_some_and(|(entries, theirs)| {
+                    theirs == name && (!self.rows_kept || !self.entries_taken.contains_key(entries))
+                })
                 && !self
                     .claimed
                     .contains_key(&(Box::from(&***other), Box::from(key)))
@@ -245,19 +388,10 @@ impl Journal {
         self.latest_entry(node, key).map(|entry| entry.at)
     }
 
-    /// Every task id the journal holds as started: tasks that belong to some node already.
-    pub fn task_ids(&self) -> std::collections::HashSet<String> {
-        self.latest
-            .values()
-            // Only a started task's line is read again.
-            .filter(|line| line.contains("\"task_started\""))
-            .filter_map(
-                |line| match serde_json::from_str::<JournalEntry>(line).ok()?.event {
-                    JournalEvent::TaskStarted { task } => Some(task.taskid),
-                    _ => None,
-                },
-            )
-            .collect()
+    /// Every task id the journal holds as started, whether its node finished since or not:
+    /// tasks that belong to some node already.
+    pub fn task_ids(&self) -> HashSet<String> {
+        self.tasks.iter().map(|task| task.to_string()).collect()
     }
 
     /// Appends an event. A Run about to be sent is synced to disk (with every line before it)
@@ -280,7 +414,6 @@ impl Journal {
         event: JournalEvent,
     ) -> std::io::Result<Option<OwedSync>> {
         let sync = matches!(event, JournalEvent::Submitting);
-        let answer = event.is_run_answer();
         let entry = JournalEntry {
             node: node.to_owned(),
             key: key.to_owned(),
@@ -300,15 +433,15 @@ impl Journal {
             return Err(error);
         }
         self.written += 1;
-        if answer {
+        if entry.event.is_run_answer() {
             self.answer_at = self.written;
         }
-        line.pop();
-        let (node, key): (Box<str>, Box<str>) = (entry.node.into(), entry.key.into());
-        let known = self.latest.insert((node.clone(), key.clone()), line.into());
-        if known.is_none() {
-            self.by_key.entry(key).or_default().push(node);
+        if let JournalEvent::TaskStarted { task } = &entry.event {
+            self.tasks.insert(task.taskid.as_str().into());
         }
+        line.pop();
+        self.latest
+            .insert((entry.node.into(), entry.key.into()), line.into());
         if sync {
             return self.owe().map(Some);
         }
@@ -727,5 +860,120 @@ mod tests {
         drop(journal);
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);
+    }
+
+    #[test]
+    fn a_finished_node_s_task_still_belongs_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut journal = Journal::open(&path, false).unwrap();
+        let task = TaskHandle {
+            taskid: "7".into(),
+            socketaccesstoken: "t".into(),
+        };
+        journal
+            .record("gen", "k", JournalEvent::TaskStarted { task })
+            .unwrap();
+        let outputs = json!({"task": {"taskid": "7", "socketaccesstoken": "t"}});
+        journal
+            .record("gen", "k", JournalEvent::Finished { outputs })
+            .unwrap();
+        assert!(journal.task_ids().contains("7"), "this run's");
+        drop(journal);
+        // A lost Run of a row alike, read back from the journal, never adopts task 7.
+        let journal = Journal::open(&path, false).unwrap();
+        assert!(journal.task_ids().contains("7"), "a reopened journal's");
+    }
+
+    #[test]
+    fn a_row_alike_later_in_the_same_run_takes_nothing_of_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut journal = Journal::open(&path, false).unwrap();
+        let claim = |journal: &mut Journal, node| journal.claim(node, "k", true);
+        assert_eq!(claim(&mut journal, "row-0002-video"), None);
+        journal
+            .record("row-0002-video", "k", JournalEvent::Submitting)
+            .unwrap();
+        assert_eq!(
+            claim(&mut journal, "row-0028-video"),
+            None,
+            "row 28 sends its own Run"
+        );
+        journal
+            .record("row-0028-video", "k", JournalEvent::Submitting)
+            .unwrap();
+        drop(journal);
+        // Reopened, a journal that kept no rows' cells: a moved row finds a node of its name.
+        let mut journal = Journal::open(&path, false).unwrap();
+        assert_eq!(
+            claim(&mut journal, "row-0003-video").as_deref(),
+            Some("row-0002-video")
+        );
+        assert_eq!(
+            claim(&mut journal, "row-0029-video").as_deref(),
+            Some("row-0028-video")
+        );
+        assert_eq!(
+            claim(&mut journal, "row-0040-video"),
+            None,
+            "each serves one"
+        );
+    }
+
+    #[test]
+    fn a_moved_row_keeps_its_entries_and_the_row_on_its_line_gets_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let rows = |list: &[(usize, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(line, cells)| (format!("row-{line:04}"), cells.to_string()))
+                .collect()
+        };
+        let upload = |journal: &mut Journal, node: &str, url: &str| {
+            let outputs = json!({ "url": url });
+            journal
+                .record(node, "file", JournalEvent::Finished { outputs })
+                .unwrap();
+        };
+        let mut journal = Journal::open(&path, false).unwrap();
+        let first = rows(&[(2, "fox"), (3, "owl")]);
+        assert_eq!(
+            journal.place_rows(&first).unwrap(),
+            ["row-0002", "row-0003"]
+        );
+        // Both rows upload the same file (one key), each getting its own URL.
+        upload(&mut journal, "row-0002-image", "u2");
+        upload(&mut journal, "row-0003-image", "u3");
+        drop(journal);
+
+        // A line inserted above: fox is on line 3 now, owl on line 4.
+        let mut journal = Journal::open(&path, false).unwrap();
+        let second = rows(&[(2, "new"), (3, "fox"), (4, "owl")]);
+        let placed = journal.place_rows(&second).unwrap();
+        assert_eq!(placed, ["row-0002~1", "row-0002", "row-0003"]);
+        assert_eq!(
+            journal.claim("row-0002~1-image", "file", true),
+            None,
+            "the new row takes no moved row's upload"
+        );
+        assert_eq!(
+            journal.claim("row-0002-image", "file", true).as_deref(),
+            Some("row-0002-image"),
+            "fox, on line 3, keeps its upload (u2)"
+        );
+        upload(&mut journal, "row-0002~1-image", "u9");
+        drop(journal);
+
+        // The rows' places were written down: the next run finds each where it was.
+        let mut journal = Journal::open(&path, false).unwrap();
+        assert_eq!(journal.place_rows(&second).unwrap(), placed);
+        drop(journal);
+        // And with the inserted line gone, each row is back on its first line.
+        let mut journal = Journal::open(&path, false).unwrap();
+        assert_eq!(
+            journal.place_rows(&first).unwrap(),
+            ["row-0002", "row-0003"]
+        );
     }
 }

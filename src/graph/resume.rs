@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::journal::{Journal, JournalEvent, OwedSync, Settling};
 use super::RunError;
 use crate::api::{Client, LocalFile, TaskHandle};
-use crate::node::{ended_without_result, NodeSpec, PortKinds};
+use crate::node::{ended_without_result, NodeSpec, PortKind, PortKinds};
 
 /// What to do with a node, given the journal.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,17 +43,19 @@ impl Resume {
 
 /// What to do with a node given the journal, checked against the world: a paid task that
 /// ended without a result is submitted again (it was not billed), and a finished node whose
-/// files are gone or changed (another run wrote over them, say) runs again. `note` hears why
+/// files are gone or changed (another run wrote over them, say) runs again. `node` is the
+/// journal's name for the node, `shown` its id. `note` hears why
 /// a journaled result is not used.
 pub(crate) async fn decide(
     journal: &SharedJournal,
     node: &str,
+    shown: &str,
     key: &str,
     spec: &NodeSpec,
     client: &Client,
     note: impl Fn(String),
 ) -> Option<Resume> {
-    let resume = journal.resume(node, key, spec.spends_money)?;
+    let resume = journal.resume(node, shown, key, spec.spends_money, moves_with_row(spec))?;
     if spec.spends_money {
         if let Some(task) = resume.task(&spec.kinds) {
             if let Some(reason) = ended_without_result(client, &task).await {
@@ -79,6 +81,14 @@ pub(crate) async fn decide(
         }
     }
     Some(resume)
+}
+
+/// Whether a node's journal entries follow its table row when the row's line moves: a paid
+/// node's, and those of a node whose outputs name no local file (an upload's URL, which a
+/// paid node reads: uploading again would change the Run's inputs and pay for the moved row
+/// again). A file written in a row's folder stays with that line.
+pub(crate) fn moves_with_row(spec: &NodeSpec) -> bool {
+    spec.spends_money || spec.kinds.ports(PortKind::LocalFiles).next().is_none()
 }
 
 /// Runs an owed sync on a blocking thread (the disk's wait keeps no runtime thread, nor the
@@ -217,23 +227,38 @@ impl SharedJournal {
         }
     }
 
-    /// Whether an earlier run already did (or may have paid for) this node with these inputs.
-    /// Only nodes that spend money resume from a started task or refuse an unknown outcome;
-    /// any other node that did not finish simply runs again.
-    pub(crate) fn resume(&self, node: &str, key: &str, spends_money: bool) -> Option<Resume> {
-        let mut journal = lock(self.0.as_ref()?);
-        // A paid node may take what a row of another line ran (see `Journal::claim`).
-        let source = if spends_money {
-            journal.claim(node, key)?
-        } else {
-            node.to_owned()
+    /// Where each row of a table keeps its nodes' entries (see `Journal::place_rows`); each
+    /// row's own line when there is no journal.
+    pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Result<Vec<String>, RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(rows.iter().map(|(row, _)| row.clone()).collect());
         };
+        let mut journal = lock(journal);
+        let placed = journal.place_rows(rows);
+        placed.map_err(|source| failed(&journal, source))
+    }
+
+    /// Whether an earlier run already did (or may have paid for) this node (the journal's
+    /// name for it; `shown`: its id) with these inputs. Only nodes that spend money resume
+    /// from a started task or refuse an unknown outcome; any other node that did not finish
+    /// simply runs again. A table row's node that `moves` may take what a row of another line
+    /// ran (see `Journal::claim`).
+    pub(crate) fn resume(
+        &self,
+        node: &str,
+        shown: &str,
+        key: &str,
+        spends_money: bool,
+        moves: bool,
+    ) -> Option<Resume> {
+        let mut journal = lock(self.0.as_ref()?);
+        let source = journal.claim(node, key, moves)?;
         match journal.latest(&source, key)? {
             JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
             JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),
-                        JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
+            JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
                 message: format!(
-                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {node} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
+                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {shown} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
                     journal.path().display()
                 ),
                 sent_at: std::time::UNIX_EPOCH
@@ -320,15 +345,15 @@ mod tests {
     fn a_paid_node_resumes_its_task_or_refuses_an_unknown_outcome() {
         let dir = tempfile::tempdir().unwrap();
         let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
-        assert_eq!(journal.resume("gen", "k", true), None);
+        assert_eq!(journal.resume("gen", "gen", "k", true, true), None);
         journal
             .record("gen", "k", JournalEvent::Submitting)
             .unwrap();
         assert!(
-            matches!(journal.resume("gen", "k", true), Some(Resume::OutcomeUnknown { message, .. }) if message.contains("--fresh"))
+            matches!(journal.resume("gen", "gen", "k", true, true), Some(Resume::OutcomeUnknown { message, .. }) if message.contains("--fresh"))
         );
         assert_eq!(
-            journal.resume("gen", "k", false),
+            journal.resume("gen", "gen", "k", false, false),
             None,
             "free nodes just run again"
         );
@@ -340,7 +365,7 @@ mod tests {
             .record("gen", "k", JournalEvent::TaskStarted { task: task.clone() })
             .unwrap();
         assert_eq!(
-            journal.resume("gen", "k", true),
+            journal.resume("gen", "gen", "k", true, true),
             Some(Resume::TaskSubmitted(task))
         );
         journal
@@ -353,7 +378,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            journal.resume("gen", "k", true),
+            journal.resume("gen", "gen", "k", true, true),
             None,
             "a stopped task may be run again"
         );
@@ -367,7 +392,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            journal.resume("gen", "k", true),
+            journal.resume("gen", "gen", "k", true, true),
             Some(Resume::Finished(Value::Null))
         );
     }
@@ -376,7 +401,7 @@ mod tests {
     fn without_a_journal_nothing_is_recorded_or_resumed() {
         let journal = SharedJournal::default();
         journal.record("n", "k", JournalEvent::Submitting).unwrap();
-        assert_eq!(journal.resume("n", "k", true), None);
+        assert_eq!(journal.resume("n", "n", "k", true, true), None);
         assert_eq!(journal.path(), None);
     }
 }

@@ -13,7 +13,7 @@ use super::resume::{decide, Resume};
 use super::schedule::SkipReason;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
-use crate::node::{find_started_task, Node, NodeContext, NodeEvent, ProgressSink};
+use crate::node::{find_started_task, Node, NodeContext, NodeEvent, NodeSpec, ProgressSink};
 
 impl ActiveRun<'_> {
     /// Starts the node at `position`, or settles it from the journal without running it.
@@ -37,6 +37,7 @@ impl ActiveRun<'_> {
         };
         let key = self.key(target.as_ref(), &inputs);
         let spec = target.spec();
+        let journal_name = self.journal_name(position, spec);
         let emit = Arc::clone(&self.emit);
         let id = node.id.clone();
         let note = |line: String| {
@@ -52,7 +53,16 @@ impl ActiveRun<'_> {
         let resume = if self.executor.options.rerun.contains(&node.id) {
             None // the user asked for this node to run again
         } else {
-            decide(&self.journal, &node.id, &key, spec, client, note).await
+            decide(
+                &self.journal,
+                &journal_name,
+                &node.id,
+                &key,
+                spec,
+                client,
+                note,
+            )
+            .await
         };
         if spec.spends_money && resume.is_some() {
             // A task read back from the journal is on disk before this run uses it (the run
@@ -81,7 +91,7 @@ impl ActiveRun<'_> {
                 match lookup {
                     RunLookup::Found { handle: task, .. } => {
                         self.journal.record(
-                            &node.id,
+                            &journal_name,
                             &key,
                             JournalEvent::TaskStarted { task: task.clone() },
                         )?;
@@ -130,7 +140,7 @@ impl ActiveRun<'_> {
             node_id: node.id.clone(),
             client: self.executor.client.clone(),
             cancel: self.cancel.clone(),
-            progress: self.progress_sink(&node.id, &key),
+            progress: self.progress_sink(position, &key, target.spec()),
             tasks: self.tasks.clone(),
             input_dir: options.input_dir.clone(),
             file_access: self.file_access.clone(),
@@ -210,8 +220,9 @@ impl ActiveRun<'_> {
     /// they happen — about to be sent, refused, accepted with its task — so a crash of the
     /// process loses none (see [`super::journal`] for what a power cut could). A Run that
     /// cannot be journaled is not sent.
-    fn progress_sink(&self, node: &str, key: &str) -> ProgressSink {
-        let node = node.to_owned();
+    fn progress_sink(&self, position: usize, key: &str, spec: &NodeSpec) -> ProgressSink {
+        let node = self.workflow.nodes[position].id.clone();
+        let journal_name = self.journal_name(position, spec);
         let key = key.to_owned();
         let emit = Arc::clone(&self.emit);
         let journal = self.journal.clone();
@@ -228,9 +239,11 @@ impl ActiveRun<'_> {
             };
             // A Run about to be sent waits for its line's sync, run off this thread.
             let recorded = match step {
-                Some(step) => journal.record_owing(&node, &key, step).map(|paying| {
-                    paying.map(|paying| paying.map_err(|error| error.to_string()).boxed())
-                }),
+                Some(step) => journal
+                    .record_owing(&journal_name, &key, step)
+                    .map(|paying| {
+                        paying.map(|paying| paying.map_err(|error| error.to_string()).boxed())
+                    }),
                 None => Ok(None),
             }
             .map_err(|error| error.to_string());

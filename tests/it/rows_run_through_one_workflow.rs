@@ -367,6 +367,98 @@ async fn a_line_inserted_above_finished_rows_runs_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_alike_far_apart_each_pay_once_and_keep_their_tasks_when_run_again() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    // One task at a time: row 31 starts long after row 2 has its task.
+    let mut table = String::from("video.prompt,video.seed\n");
+    for row in 2..=31 {
+        match row {
+            2 | 31 => table.push_str("the same,7\n"),
+            _ => table.push_str(&format!("scene {row},{row}\n")),
+        }
+    }
+    std::fs::write(dir.path().join("table.csv"), table).unwrap();
+    let tasks_of = |results: &str, row: usize| -> String {
+        let line = results
+            .lines()
+            .find(|line| line.starts_with(&format!("{row},done,")))
+            .unwrap_or_else(|| panic!("row {row} done in\n{results}"));
+        line.split(',').nth(2).unwrap().to_owned()
+    };
+    let first = run(&emulator, dir.path(), "table.csv", &["--max-tasks", "1"]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 30, "one Run a row");
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let (two, last) = (tasks_of(&results, 2), tasks_of(&results, 31));
+    assert_ne!(two, last, "row 31 has a task of its own\n{results}");
+
+    let again = run(&emulator, dir.path(), "table.csv", &["--max-tasks", "1"]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        30,
+        "nothing paid again: {stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    assert_eq!((tasks_of(&results, 2), tasks_of(&results, 31)), (two, last));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"{"version": 1, "nodes": [
+     {"id": "image", "type": "wiro/file.upload", "inputs": {"path": "a.png"}},
+     {"id": "video", "type": "pixverse/image-to-video-v4", "inputs": {"inputImageUrl": {"$from": "image.url"}, "prompt": "x", "quality": "360p", "duration": 5}},
+     {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}, "poll_seconds": 0.05}},
+     {"id": "save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "wait.outputs"}}}]}"#;
+    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
+    let png = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png"));
+    for name in ["a.png", "b.png"] {
+        std::fs::write(dir.path().join(name), png.as_ref().unwrap()).unwrap();
+    }
+    // One image under two prompts: each row's upload has its own URL, which its Run reads.
+    let rows = "a.png,dawn\na.png,dusk\nb.png,dawn\n";
+    let table = |top: &str| format!("image.path,video.prompt\n{top}{rows}");
+    std::fs::write(dir.path().join("table.csv"), table("")).unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 3);
+
+    // A line inserted at the top, uploading the same image: the moved rows keep their
+    // uploads' URLs, so their Runs' inputs are the same and nothing is paid again.
+    std::fs::write(dir.path().join("table.csv"), table("a.png,noon\n")).unwrap();
+    for expected in [4, 4] {
+        let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{stderr}");
+        assert_eq!(
+            emulator.stats().runs_accepted,
+            expected,
+            "only the new row ran: {stderr}"
+        );
+    }
+    // Sorted: every row moved; nothing is paid again, and each row keeps its video.
+    let sorted = "image.path,video.prompt\na.png,dawn\na.png,dusk\na.png,noon\nb.png,dawn\n";
+    std::fs::write(dir.path().join("table.csv"), sorted).unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 4, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_stands_where_the_run_writes_is_named_before_any_request() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::expand::{split_row, TableFlow};
+use super::expand::{row_name, split_row, TableFlow};
 use super::results::{row_results, RowResult};
 use crate::graph::executor::{ActiveRun, Shared};
 use crate::graph::journal::JOURNAL_FILE;
@@ -29,6 +29,9 @@ const SPARE_ROWS: usize = 16;
 /// The most rows in flight when the account's limit is not known (no code 96 yet): an
 /// account that takes every Run is still not handed the whole table at once.
 const MAX_ROWS_UNKNOWN_LIMIT: usize = 256;
+
+/// Why a row has no result of its own after a cancel.
+const NOT_STARTED: &str = "not started: the run was cancelled";
 
 /// The end of a run over a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +73,13 @@ impl Executor {
             files: Some(Arc::new(Semaphore::new(self.options.concurrency.max(1)))),
             emit: Arc::new(on_event),
         };
+        // Where each row keeps its nodes' entries in the journal, its line moved or not.
+        let table = rows.table();
+        let placed: Vec<(String, String)> = (0..rows.len())
+            .map(|index| (row_name(table.rows[index].line), table.cells_key(index)))
+            .collect();
+        let row_entries = shared.journal.place_rows(&placed)?;
+        drop(placed);
         let walls = self.options.walls(self.client.fetch_rules().clone());
         let cancel = cancel.child_token();
         let mut results = Vec::with_capacity(rows.len());
@@ -78,7 +88,21 @@ impl Executor {
         let mut next = 0;
         loop {
             while next < rows.len() && in_flight.len() < self.rows_window(&shared.tasks) {
-                in_flight.push(self.run_row(rows, next, &shared, &walls, &cancel));
+                if cancel.is_cancelled() {
+                    // Cancelled: the rows not started are listed as such, not made, checked
+                    // and skipped one by one (a row an earlier run finished is not run now).
+                    let line = rows.table().rows[next].line;
+                    let result = RowResult {
+                        error: Some(NOT_STARTED.into()),
+                        ..RowResult::new(line, "skipped")
+                    };
+                    on_row(&result);
+                    results.push(result);
+                    next += 1;
+                    continue;
+                }
+                let entries = row_entries[next].clone();
+                in_flight.push(self.run_row(rows, next, entries, &shared, &walls, &cancel));
                 next += 1;
             }
             let Some(ended) = in_flight.next().await else {
@@ -119,12 +143,14 @@ impl Executor {
         }
     }
 
-    /// Runs the row at `index` to its end; its result. A cancelled run still settles the row
+    /// Runs the row at `index` to its end, its nodes' journal entries kept under `entries`
+    /// (`Journal::place_rows`); its result. A cancelled run still settles the row
     /// (every node not started is skipped).
     async fn run_row(
         &self,
         rows: &TableFlow<'_>,
         index: usize,
+        entries: String,
         shared: &Shared,
         walls: &Walls,
         cancel: &CancellationToken,
@@ -144,6 +170,7 @@ impl Executor {
             }
         };
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
+        run.row_entries = Some(entries);
         let driven = run.drive().await;
         let cancelled = run.cancel.is_cancelled();
         for completion in run.running.stop_all().await {

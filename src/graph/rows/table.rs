@@ -39,6 +39,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// The cells of the row at `index` as a digest, whatever their columns' order: how a run
+    /// knows a row whose line moved (`Journal::place_rows`).
+    pub(crate) fn cells_key(&self, index: usize) -> String {
+        let cells: Map<String, Value> = self
+            .columns
+            .iter()
+            .zip(&self.rows[index].cells)
+            .filter_map(|(column, cell)| {
+                let value = match cell.as_ref()? {
+                    Cell::Text(text) => Value::String(text.clone()),
+                    Cell::Json(value) => value.clone(),
+                };
+                Some((column.clone(), value))
+            })
+            .collect();
+        crate::graph::journal::input_key("row", 1, &Value::Object(cells))
+    }
+
     /// Reads `path`: `.jsonl`/`.ndjson`/`.json` as JSON Lines, `.tsv`/`.tab` as tab-separated,
     /// anything else as CSV. The error names the file, the line and what is wrong; a table
     /// with no rows is refused (there is nothing to run).
@@ -300,8 +318,17 @@ enum QuotedCell {
 /// How the quoted cell whose text starts at `rest` (after its opening quote) goes on.
 fn quoted_cell(mut rest: impl Iterator<Item = char>, separator: char) -> QuotedCell {
     let mut written = String::from('"');
+    let (mut tab, mut line_end) = (false, false);
     while let Some(c) = rest.next() {
         written.push(c);
+        tab |= c == '\t';
+        line_end |= c == '\n' || c == '\r';
+        if separator == '\t' && tab && line_end {
+            // A cell of several lines with a tab in it is what a TSV writer that never quotes
+            // leaves: `"Sunrise` here and `12"` at the end of a cell a line below. Read as one
+            // cell it would swallow the rows between; the quote is text.
+            return QuotedCell::NeverClosed;
+        }
         if c != '"' {
             continue;
         }
@@ -547,6 +574,20 @@ mod tests {
         );
         let open = delimited("v.prompt\tv.seed\n\"never\t1\n", '\t').unwrap();
         assert_eq!(open.rows[0].cells[0], Some(Cell::Text("\"never".into())));
+        // A quote opening one row's cell and one closing a cell lines below swallow no row.
+        let inches = "v.prompt\tv.seed\n\"Sunrise over the bay\t1\nTV with a 12\"\t2\n";
+        let inches = delimited(inches, '\t').unwrap();
+        assert_eq!(inches.rows.len(), 2);
+        assert_eq!(
+            inches.rows[1].cells[0],
+            Some(Cell::Text("TV with a 12\"".into()))
+        );
+        let lines = delimited("v.prompt\tv.seed\n\"two\nlines\"\t1\n", '\t').unwrap();
+        assert_eq!(
+            lines.rows[0].cells[0],
+            Some(Cell::Text("two\nlines".into())),
+            "a quoted TSV cell of two lines"
+        );
     }
 
     #[test]
