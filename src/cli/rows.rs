@@ -173,6 +173,65 @@ pub(crate) fn finish(
     })
 }
 
+/// Where files a row's folder held that are not its result now are moved, inside `--out`.
+const REPLACED: &str = "replaced";
+
+/// Moves out of each row folder the files that are not its row's result now: a row that
+/// failed or was cancelled in this run, or finished with other files, where an earlier run
+/// left files under other cells (a row changed or moved, a flow's node renamed). They go to
+/// `out/replaced/row-0007/` (never deleted), so that `row-*/` holds each row's results only
+/// and a pipeline collecting it takes no other row's video. Rows not started (a cancelled
+/// run) and refused rows keep their folders as they are. Says which files were moved.
+pub(crate) fn set_aside_earlier_files(out: &Path, results: &[RowResult]) {
+    let mut moved = Vec::new();
+    for result in results {
+        let ran = matches!(result.outcome, "done" | "failed" | "cancelled");
+        let folder = out.join(row_name(result.row));
+        let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
+            continue;
+        };
+        if !ran {
+            continue;
+        }
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name();
+            let partial = name.to_string_lossy().starts_with('.');
+            // A result's files are named as the run wrote them, under `out`.
+            let kept = (result.files.iter()).any(|file| *file == path || out.join(file) == path);
+            if kept || partial || !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                continue;
+            }
+            let aside = out.join(REPLACED).join(row_name(result.row));
+            let mut target = aside.join(&name);
+            for n in 1.. {
+                if !target.exists() {
+                    break;
+                }
+                target = aside.join(format!("{}.{n}", name.to_string_lossy()));
+            }
+            let shown = format!("{}/{}", row_name(result.row), name.to_string_lossy());
+            match std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, &target)) {
+                Ok(()) => moved.push(shown),
+                Err(error) => eprintln!(
+                    "warning: {shown} is not row {}'s result now and could not be moved aside: {error}",
+                    result.row
+                ),
+            }
+        }
+    }
+    if !moved.is_empty() {
+        eprintln!(
+            "note: {} in row folders {} not {} row's result now (an earlier run's, under other cells): moved to {}: {}",
+            counted(moved.len(), "file"),
+            if moved.len() == 1 { "was" } else { "were" },
+            if moved.len() == 1 { "its" } else { "their" },
+            out.join(REPLACED).display(),
+            first_few(&moved, "file")
+        );
+    }
+}
+
 /// The row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over a
 /// longer table, or lines that moved. They are left alone (they hold the user's files), and
 /// named, so a pipeline that reads `row-*/` knows.

@@ -409,6 +409,7 @@ async fn run_table(
     renderer.finish();
     match result {
         Ok(report) => {
+            rows::set_aside_earlier_files(&args.out, &report.rows);
             let failed = rows::finish(&args.out, report.rows, refused, args.json);
             if args.json {
                 // The report `--json` promises on stdout: the rows' results, a line each.

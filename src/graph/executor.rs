@@ -127,6 +127,15 @@ impl Executor {
         }
     }
 
+    /// The run's task slots, holding every task the journal names as its own: a lost Run's
+    /// look-up never adopts a task an earlier run started (a row alike's, finished; this
+    /// node's own, failed or cancelled since).
+    pub(super) fn task_slots(&self, journal: &SharedJournal) -> TaskSlots {
+        let tasks = TaskSlots::new(self.options.max_tasks);
+        journal.task_ids().iter().for_each(|task| tasks.claim(task));
+        tasks
+    }
+
     /// Validates and runs `workflow`. Cancelling `cancel` (or dropping the returned future)
     /// cancels every running node; nodes that own remote tasks stop them before returning.
     /// Every way out, an error included, first waits for the running nodes to stop.
@@ -172,8 +181,8 @@ impl Executor {
             workflow,
             &plan,
             Shared {
+                tasks: self.task_slots(&journal),
                 journal,
-                tasks: TaskSlots::new(self.options.max_tasks),
                 files: None,
                 emit: Arc::new(on_event),
             },

@@ -79,10 +79,10 @@ impl ActiveRun<'_> {
                 self.take_started_task(position, &task, how);
             }
             Some(Resume::OutcomeUnknown { message, sent_at }) => {
-                // Every task that already belongs to a node: this run's, and the journal's.
+                // Every task that already belongs to a node: this run's, and the journal's
+                // (`Executor::task_slots`).
                 let lookup = match self.tasks.claimed() {
-                    Ok(mut claimed) => {
-                        claimed.extend(self.journal.task_ids());
+                    Ok(claimed) => {
                         let client = &self.executor.client;
                         find_started_task(client, target.as_ref(), &inputs, sent_at, &claimed).await
                     }

@@ -411,6 +411,52 @@ async fn rows_alike_far_apart_each_pay_once_and_keep_their_tasks_when_run_again(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_that_fails_after_its_cells_changed_keeps_no_earlier_video_in_its_folder() {
+    // Enough credit for the first two videos only.
+    let emulator = common::emulator(EmulatorConfig {
+        balance: Some(0.9),
+        ..EmulatorConfig::with_speed(400.0)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), "video.prompt\nboat\nmug\n").unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let video = |row: &str| dir.path().join(format!("out/{row}/{row}-save-0.mp4"));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        video("row-0002").exists() && video("row-0003").exists(),
+        "{stderr}"
+    );
+
+    // Row 2 asks for another video, which the account cannot pay for: it fails.
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na new boat\nmug\n",
+    )
+    .unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert!(
+        !video("row-0002").exists(),
+        "the boat's video is not the new row's result: {stderr}"
+    );
+    let aside = dir.path().join("out/replaced/row-0002/row-0002-save-0.mp4");
+    assert!(aside.exists(), "moved aside, not deleted: {stderr}");
+    assert!(stderr.contains("moved to"), "{stderr}");
+    assert!(
+        video("row-0003").exists(),
+        "the mug's row finished: its file stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();

@@ -68,8 +68,8 @@ impl Executor {
             self.options.fresh,
         )?;
         let shared = Shared {
+            tasks: self.task_slots(&journal),
             journal,
-            tasks: TaskSlots::new(self.options.max_tasks),
             files: Some(Arc::new(Semaphore::new(self.options.concurrency.max(1)))),
             emit: Arc::new(on_event),
         };
