@@ -152,6 +152,14 @@ fn schema_message(error: &jsonschema::ValidationError) -> String {
             grouped(length()),
             grouped(*limit)
         ),
+        // Every choice, not the first two and a count: the user picks one of them.
+        ValidationErrorKind::Enum { options } => {
+            let choices: Vec<String> = (options.as_array().into_iter().flatten())
+                .map(super::shown)
+                .collect();
+            let shown = super::shown(error.instance());
+            format!("{shown} is not one of the choices: {}", choices.join(", "))
+        }
         _ => error
             .masked_with(super::shown(error.instance()))
             .to_string(),

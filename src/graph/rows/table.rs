@@ -63,13 +63,16 @@ impl Table {
     pub fn read(path: &Path) -> Result<Self, String> {
         let bytes = std::fs::read(path)
             .map_err(|error| format!("cannot read the table {}: {error}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|error| {
+        let text = match utf16(&bytes) {
+            Some(text) => text.map_err(|problem| format!("the table {}: {problem}", path.display())),
+            None => String::from_utf8(bytes).map_err(|error| {
             let (line, column) = place_of_byte(error.as_bytes(), error.utf8_error().valid_up_to());
             format!(
                 "the table {} is not UTF-8 (line {line}, byte {column} of the line is not): save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)",
                 path.display(),
             )
-        })?;
+            }),
+        }?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let extension = path
             .extension()
@@ -79,7 +82,7 @@ impl Table {
         let table = match extension.as_str() {
             "jsonl" | "ndjson" | "json" => json_lines(text),
             "tsv" | "tab" => delimited(text, '\t'),
-            _ => delimited(text, ','),
+            _ => delimited(text, separator_of(text)),
         };
         let table = table.and_then(|table| match (table.rows.len(), table.blank.len()) {
             (0, 0) => Err("it has no rows: there is nothing to run".into()),
@@ -118,19 +121,49 @@ fn place_of_byte(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - start + 1)
 }
 
+/// A text of UTF-16 (as a spreadsheet's "Unicode Text" saves it, with its byte-order mark),
+/// decoded; `None` for any other text.
+fn utf16(bytes: &[u8]) -> Option<Result<String, String>> {
+    let little = match bytes {
+        [0xff, 0xfe, ..] => true,
+        [0xfe, 0xff, ..] => false,
+        _ => return None,
+    };
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|pair| match (pair, little) {
+            ([low, high], true) => u16::from_le_bytes([*low, *high]),
+            ([high, low], false) => u16::from_be_bytes([*high, *low]),
+            _ => 0xdc00, // an odd last byte: no character
+        })
+        .collect();
+    Some(String::from_utf16(&units).map_err(|_| {
+        "it starts as UTF-16 text but is not: save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)"
+            .to_owned()
+    }))
+}
+
+/// The separator of a delimited table, read from its header (the first line with text): the
+/// columns are named `NODE.INPUT`, which hold no comma, tab or semicolon, so the first of
+/// those the header holds separates its cells. Spreadsheets save CSV with semicolons where a
+/// comma is the decimal mark, and "Text (Tab delimited)" as `.txt`.
+fn separator_of(text: &str) -> char {
+    let header = text.lines().find(|line| !line.trim().is_empty());
+    let header = header.unwrap_or_default();
+    [',', '\t', ';']
+        .into_iter()
+        .find(|separator| header.contains(*separator))
+        .unwrap_or(',')
+}
+
 /// CSV as RFC 4180 writes it (and spreadsheets export it): fields split by `separator`,
 /// quoted fields may hold separators, newlines and doubled quotes.
 fn delimited(text: &str, separator: char) -> Result<Table, String> {
-    // Said before the quotes are read: `"a";360p` is a semicolon table, not a bad quote.
-    let first = text.lines().next().unwrap_or_default();
-    if separator == ',' && first.contains(';') && !first.contains(',') {
-        return Err(format!(
-            "the header is one column, {:?}: is the table separated by semicolons (as some spreadsheets save CSV)? Save it with commas, or as TSV",
-            first.trim()
-        ));
-    }
     let records = records(text, separator)?;
-    let mut records = records.into_iter();
+    // Blank lines above the header (a copy and paste, some exports) are no header.
+    let mut records = records
+        .into_iter()
+        .skip_while(|(_, fields)| fields.iter().all(|field| field.trim().is_empty()));
     let Some((_, header)) = records.next() else {
         return Err("it is empty: the first line names the columns (NODE.INPUT)".into());
     };
@@ -257,11 +290,13 @@ fn records(text: &str, separator: char) -> Result<Vec<(usize, Vec<String>)>, Str
                 field.push('"');
             }
             (true, '"') => (quoted, closed) = (false, true),
+            // A line break in a cell is kept as LF, whatever the file's line ends: a table
+            // saved again with CRLF (git, an editor) is the same table, and pays for nothing.
+            (true, '\r') if chars.peek() == Some(&'\n') => {}
             (true, c) => {
-                if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
-                    line += 1;
-                }
-                field.push(c);
+                let line_end = c == '\n' || c == '\r';
+                line += usize::from(line_end);
+                field.push(if line_end { '\n' } else { c });
             }
             (false, ' ') if closed => {}
             // Spaces before the opening quote are the writer's (`a, "b"`), not the cell's.
@@ -502,17 +537,43 @@ mod tests {
     }
 
     #[test]
-    fn a_column_named_twice_or_a_semicolon_table_is_refused_saying_so() {
+    fn a_column_named_twice_is_refused_saying_so() {
         let twice = delimited("v.quality,v.seed,v.quality\n360p,1,1080p\n", ',').unwrap_err();
         assert!(
             twice.contains("column v.quality appears twice (columns 1 and 3)"),
             "{twice}"
         );
-        let semicolons = delimited("v.prompt;v.quality\nfox;360p\n", ',').unwrap_err();
-        assert!(
-            semicolons.contains("separated by semicolons"),
-            "{semicolons}"
+    }
+
+    #[test]
+    fn tables_as_spreadsheets_save_them_in_other_places_are_read() {
+        let sniffed = |text: &str| delimited(text, separator_of(text)).unwrap();
+        // Semicolons where a comma is the decimal mark; a comma inside a cell stays.
+        let semicolons = sniffed("v.prompt;v.quality\r\n\"a fox, running\";360p\r\n");
+        assert_eq!(semicolons.columns, ["v.prompt", "v.quality"]);
+        assert_eq!(
+            semicolons.rows[0].cells[0],
+            Some(Cell::Text("a fox, running".into()))
         );
+        // "Text (Tab delimited)", saved as .txt, and a blank line above the header.
+        let tabs = sniffed("\n\nv.prompt\tv.seed\nfox\t1\n");
+        assert_eq!((tabs.columns.len(), tabs.rows[0].line), (2, 4));
+        // "Unicode Text": UTF-16 with its byte-order mark.
+        let mut bytes = vec![0xff, 0xfe];
+        "v.prompt\tv.seed\r\nrenard é\t1\r\n"
+            .encode_utf16()
+            .for_each(|unit| bytes.extend(unit.to_le_bytes()));
+        let text = utf16(&bytes).unwrap().unwrap();
+        let unicode = sniffed(text.trim_start_matches('\u{feff}'));
+        assert_eq!(
+            unicode.rows[0].cells[0],
+            Some(Cell::Text("renard é".into()))
+        );
+        assert!(utf16(b"v.prompt\n").is_none(), "UTF-8 is read as UTF-8");
+        // A cell's line break is the same whatever the file's line ends.
+        let lf = sniffed("v.prompt\n\"one\ntwo\"\n");
+        let crlf = sniffed("v.prompt\r\n\"one\r\ntwo\"\r\n");
+        assert_eq!(lf.rows, crlf.rows);
     }
 
     #[test]
@@ -543,7 +604,7 @@ mod tests {
     fn old_mac_line_ends_and_empty_columns_right_of_the_data_are_read() {
         let mac = delimited("v.prompt,v.seed\rfox,1\r\"two\rlines\",2\rowl,3\r", ',').unwrap();
         assert_eq!(mac.rows.len(), 3);
-        assert_eq!(mac.rows[1].cells[0], Some(Cell::Text("two\rlines".into())));
+        assert_eq!(mac.rows[1].cells[0], Some(Cell::Text("two\nlines".into())));
         assert_eq!((mac.rows[1].line, mac.rows[2].line), (3, 5));
         let excel = delimited("v.prompt,v.seed,,\nfox,1,,\n", ',').unwrap();
         assert_eq!(excel.columns, ["v.prompt", "v.seed"]);
@@ -609,11 +670,8 @@ mod tests {
             [3],
             "a row of spaces is blank; a line of them is no row"
         );
-        let semicolons = delimited("v.prompt;v.quality\n\"a\";360p\n", ',').unwrap_err();
-        assert!(
-            semicolons.contains("separated by semicolons"),
-            "{semicolons}"
-        );
+        let semicolons = delimited("v.prompt;v.quality\n\"a\";360p\n", ';').unwrap();
+        assert_eq!(semicolons.rows[0].cells[0], Some(Cell::Text("a".into())));
         let mac = json_lines("{\"v.p\": \"a\"}\r{\"v.p\": \"b\"}\r").unwrap();
         assert_eq!((mac.rows.len(), mac.rows[1].line), (2, 2));
         let later = json_lines("{\"v.p\": \"a\"}\n{\n\"v.p\": \"b\"\n}\n").unwrap_err();
