@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    counted, first_few, problems_by_row, row_name, write_results, RowResult, Table, TableFlow,
-    REFUSED,
+    check_rows, counted, first_few, row_name, write_results, RowResult, Table, REFUSED,
 };
-use crate::graph::{sum_usd, validate, validate_for_run, Workflow, WorkflowPrice};
+use crate::graph::{sum_usd, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
 /// The table options of `run` and `validate`.
@@ -63,24 +62,12 @@ pub(crate) fn check(
     if let Some(note) = table.left_out() {
         eprintln!("{}: {note}", path.display());
     }
-    let rows = TableFlow::new(flow, &table, registry).map_err(|problems| refuse(&problems))?;
-    let mut problems = Vec::new();
-    for row in rows.rows() {
-        // Without walls (a Temporal submit: the workers judge files and fetches), the schemas
-        // and rules alone.
-        let checked = match walls {
-            Some(walls) => validate_for_run(&row, registry, walls).map(drop),
-            None => validate(&row, registry).map(drop),
-        };
-        if let Err(found) = checked {
-            problems.extend(found);
-        }
-    }
-    if problems.is_empty() {
+    let checked = check_rows(flow, &table, registry, walls);
+    let (by_row, outside) = checked.map_err(|problems| refuse(&problems))?;
+    if by_row.is_empty() && outside.is_empty() {
         let refused = Vec::new();
         return Ok(Some(CheckedTable { table, refused }));
     }
-    let (by_row, outside) = problems_by_row(&table, &problems);
     if !outside.is_empty() || !args.skip_invalid_rows {
         let mut lines = outside;
         lines.extend(by_row.into_values().flatten());

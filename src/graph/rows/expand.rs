@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::table::{Cell, Table};
-use crate::graph::{Workflow, WorkflowNode, WorkflowProblem};
-use crate::node::Registry;
+use crate::graph::{validate, validate_for_run, Workflow, WorkflowNode, WorkflowProblem};
+use crate::node::{Registry, Walls};
 
 /// The name of the row starting on `line`: its node ids' prefix and its files' folder.
 pub fn row_name(line: usize) -> String {
@@ -277,15 +277,38 @@ fn inside_row(value: &mut Value, row: &str) {
     }
 }
 
+/// A table's problems by row (see [`problems_by_row`]), and those of no one row.
+pub type RowProblems = (BTreeMap<usize, Vec<String>>, Vec<String>);
+
+/// Every row of `table` checked against `flow` before anything is sent (each row's copy made,
+/// checked and dropped in turn, so a big table is checked in little memory): against the
+/// schemas and rules, and with `walls` the local files and fetches too (without them, as a
+/// Temporal submit checks: the workers judge those). The problems in words, by row; `Err`
+/// when the table's columns do not fit the flow. How every host checks a table.
+pub fn check_rows(
+    flow: &Workflow,
+    table: &Table,
+    registry: &Registry,
+    walls: Option<&Walls>,
+) -> Result<RowProblems, Vec<String>> {
+    let rows = TableFlow::new(flow, table, registry)?;
+    let mut problems = Vec::new();
+    for row in rows.rows() {
+        let checked = match walls {
+            Some(walls) => validate_for_run(&row, registry, walls).map(drop),
+            None => validate(&row, registry).map(drop),
+        };
+        problems.extend(checked.err().into_iter().flatten());
+    }
+    Ok(problems_by_row(table, &problems))
+}
+
 /// The problems of a table's workflow in words, each row's under its line in the file:
 /// `row 7, column video.quality: ... [rule]`; then those of no row (the flow's own), and
 /// those every row of a longer table has (`every row, node "i2v", ...`: the flow's wiring,
 /// not a cell), once each. Node ids in a message are the flow's (`clip`, not
 /// `row-0007-clip`). How every host words a refused row.
-pub fn problems_by_row(
-    table: &Table,
-    problems: &[WorkflowProblem],
-) -> (BTreeMap<usize, Vec<String>>, Vec<String>) {
+pub fn problems_by_row(table: &Table, problems: &[WorkflowProblem]) -> RowProblems {
     // Each row's problems as (place within the row, the rest), to find the ones in every row.
     let mut rows: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
     let mut outside = Vec::new();

@@ -14,7 +14,9 @@ mod results;
 mod stream;
 mod table;
 
-pub use expand::{expand, problems_by_row, row_name, row_node, split_row, TableFlow};
+pub use expand::{
+    check_rows, expand, problems_by_row, row_name, row_node, split_row, RowProblems, TableFlow,
+};
 pub use results::{results_file, row_results, write_results, RowResult, REFUSED};
 pub use stream::RowsReport;
 #[cfg(feature = "cli")]

@@ -17,10 +17,8 @@ use serde_json::{json, Map, Value};
 
 use super::api::{inside, parse_workflow, refuse};
 use super::AppState;
-use crate::graph::rows::{
-    problems_by_row, row_node, write_results, Cell, RowResult, Table, TableFlow,
-};
-use crate::graph::{price_workflows, validate_for_run, Workflow};
+use crate::graph::rows::{check_rows, row_node, write_results, Cell, RowResult, Table, TableFlow};
+use crate::graph::{price_workflows, Workflow};
 use crate::node::{Registry, Walls};
 
 /// One row of a checked table, for the page.
@@ -89,17 +87,10 @@ fn check(
     check.notes.extend(read.left_out());
     let mut by_row = BTreeMap::new();
     let mut runnable = false;
-    match TableFlow::new(flow, &read, registry) {
+    match check_rows(flow, &read, registry, Some(walls)) {
         Err(problems) => check.problems = problems,
-        Ok(rows) => {
-            // A row's copy of the flow is made, checked and dropped in turn.
-            let problems: Vec<_> = rows
-                .rows()
-                .filter_map(|row| validate_for_run(&row, registry, walls).err())
-                .flatten()
-                .collect();
-            let (rows, outside) = problems_by_row(&read, &problems);
-            runnable = problems.is_empty();
+        Ok((rows, outside)) => {
+            runnable = rows.is_empty() && outside.is_empty();
             by_row = rows;
             check.problems.extend(outside);
         }
