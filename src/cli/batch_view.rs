@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::graph::RunEvent;
-use crate::node::NodeEvent;
+use crate::node::{NodeEvent, WAITING_FOR_TASK_SLOT};
 
 /// Workflows with more nodes than this get the compact view.
 pub(crate) const BATCH_VIEW_FROM: usize = 24;
@@ -40,7 +40,7 @@ impl BatchTally {
     pub(crate) fn count(&mut self, event: &RunEvent) -> bool {
         match event {
             RunEvent::Progress { node, event } => match event {
-                NodeEvent::Phase { phase } if phase == "waiting for a task slot" => {
+                NodeEvent::Phase { phase } if phase == WAITING_FOR_TASK_SLOT => {
                     self.waiting_for_slot.insert(node.clone());
                 }
                 NodeEvent::Submitting => {
@@ -123,13 +123,13 @@ mod tests {
         tally.count(&progress(
             "a",
             NodeEvent::Phase {
-                phase: "waiting for a task slot".into(),
+                phase: WAITING_FOR_TASK_SLOT.into(),
             },
         ));
         tally.count(&progress(
             "b",
             NodeEvent::Phase {
-                phase: "waiting for a task slot".into(),
+                phase: WAITING_FOR_TASK_SLOT.into(),
             },
         ));
         tally.count(&progress("b", NodeEvent::Submitting));

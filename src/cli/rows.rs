@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    check_rows, counted, first_few, row_name, write_results, RowResult, Table, REFUSED,
+    check_rows, counted, first_few, row_name, write_results, RowOutcome, RowResult, Table,
 };
 use crate::graph::{sum_usd, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -137,7 +137,7 @@ pub(crate) fn finish(
     }
     let failed = results
         .iter()
-        .filter(|row| row.outcome != "done" && row.outcome != REFUSED)
+        .filter(|row| !matches!(row.outcome, RowOutcome::Done | RowOutcome::Refused))
         .count();
     let spent = sum_usd(results.iter().map(|row| row.cost));
     let skipped = match refused.len() {
@@ -172,7 +172,10 @@ const REPLACED: &str = "replaced";
 pub(crate) fn set_aside_earlier_files(out: &Path, results: &[RowResult]) {
     let mut moved = Vec::new();
     for result in results {
-        let ran = matches!(result.outcome, "done" | "failed" | "cancelled");
+        let ran = matches!(
+            result.outcome,
+            RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled
+        );
         let folder = out.join(row_name(result.row));
         let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
             continue;

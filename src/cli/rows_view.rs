@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use crate::graph::rows::{split_row, RowResult};
+use crate::graph::rows::{split_row, RowOutcome, RowResult};
 use crate::graph::RunEvent;
-use crate::node::NodeEvent;
+use crate::node::{NodeEvent, WAITING_FOR_TASK_SLOT};
 
 /// The counts of a running table, kept per row (never per node).
 #[derive(Debug, Default)]
@@ -40,7 +40,7 @@ impl RowsTally {
             RunEvent::Progress { node, event } => {
                 if let Some((line, _)) = split_row(node) {
                     match event {
-                        NodeEvent::Phase { phase } if phase == "waiting for a task slot" => {
+                        NodeEvent::Phase { phase } if phase == WAITING_FOR_TASK_SLOT => {
                             self.waiting_for_slot.insert(line);
                         }
                         NodeEvent::Submitting => {
@@ -87,8 +87,8 @@ impl RowsTally {
         self.in_flight.remove(&result.row);
         self.waiting_for_slot.remove(&result.row);
         match result.outcome {
-            "done" => self.done += 1,
-            "cancelled" => self.cancelled += 1,
+            RowOutcome::Done => self.done += 1,
+            RowOutcome::Cancelled => self.cancelled += 1,
             _ => self.failed += 1,
         }
     }
@@ -129,7 +129,7 @@ mod tests {
         }
     }
 
-    fn ended(row: usize, outcome: &'static str, cost: f64) -> RowResult {
+    fn ended(row: usize, outcome: RowOutcome, cost: f64) -> RowResult {
         RowResult {
             cost,
             ..RowResult::new(row, outcome)
@@ -140,7 +140,7 @@ mod tests {
     fn the_line_counts_rows_slots_and_money() {
         let mut tally = RowsTally::new(10);
         let waiting = || NodeEvent::Phase {
-            phase: "waiting for a task slot".into(),
+            phase: WAITING_FOR_TASK_SLOT.into(),
         };
         for line in [2, 3, 4] {
             tally.count(&RunEvent::Started {
@@ -168,19 +168,19 @@ mod tests {
             files: Vec::new(),
         };
         tally.count(&charged("row-0002-wait", "7"));
-        tally.row_ended(&ended(2, "done", 0.45));
+        tally.row_ended(&ended(2, RowOutcome::Done, 0.45));
         assert!(tally.count(&RunEvent::Failed {
             node: "row-0003-video".into(),
             error: "x".into()
         }));
-        tally.row_ended(&ended(3, "failed", 0.0));
+        tally.row_ended(&ended(3, RowOutcome::Failed, 0.0));
         assert_eq!(
             tally.to_string(),
             "rows: 1/10 done, 1 failed, 1 in flight (1 waiting for a task slot), 7 not started, spent $0.45"
         );
         // A row an earlier run paid for costs this run nothing; a cancelled row is no failure.
         tally.count(&charged("row-0005-wait", "5"));
-        tally.row_ended(&ended(5, "done", 0.45));
+        tally.row_ended(&ended(5, RowOutcome::Done, 0.45));
         // Row 4's task ended, billed, before the cancel's stop reached it: spent.
         let started = NodeEvent::TaskStarted(TaskHandle {
             taskid: "8".into(),
@@ -193,7 +193,7 @@ mod tests {
             charged: Some(0.45),
         };
         tally.count(&progress("row-0004-wait", stopped));
-        tally.row_ended(&ended(4, "cancelled", 0.45));
+        tally.row_ended(&ended(4, RowOutcome::Cancelled, 0.45));
         assert_eq!(
             tally.to_string(),
             "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.9"

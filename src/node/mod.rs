@@ -59,7 +59,7 @@ pub use port_kind::{PortKind, PortKinds, PORT_TYPE_KEY};
 pub use port_type::PortType;
 pub use price_book::PriceBook;
 pub use problem::{cut, shown, InputProblem};
-pub use progress::{NodeEvent, ProgressSink};
+pub use progress::{NodeEvent, ProgressSink, WAITING_FOR_TASK_SLOT};
 pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry, SourceNodes};
 pub use spec::{NodeSpec, PortDescription};
 pub use started::{

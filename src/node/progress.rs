@@ -9,6 +9,10 @@ use serde::Serialize;
 use super::HowStopped;
 use crate::api::{TaskHandle, TaskStatus};
 
+/// The phase of a paid node whose Run waits for one of the account's task slots (a table's
+/// and a batch's progress count such nodes).
+pub const WAITING_FOR_TASK_SLOT: &str = "waiting for a task slot";
+
 /// Something a running node reports.
 ///
 /// # The event contract (JSON)

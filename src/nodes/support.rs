@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::{Error as ApiError, RunLookup, StopOutcome, TaskHandle, TaskStatus};
 use crate::node::{
     look_for_lost_run, AfterRefusal, HowStopped, NodeContext, NodeError, NodeEvent, StoppedTask,
+    WAITING_FOR_TASK_SLOT,
 };
 
 /// The output of every node that starts a task: its handle, known the moment it is accepted.
@@ -35,7 +36,7 @@ pub(crate) async fn submit_run(
     let mut attempt = 0u32;
     loop {
         if !wait.is_ready() {
-            ctx.progress.phase("waiting for a task slot");
+            ctx.progress.phase(WAITING_FOR_TASK_SLOT);
         }
         let slot = tokio::select! {
             slot = wait.granted() => slot,

@@ -17,7 +17,7 @@ mod table;
 pub use expand::{
     check_rows, expand, problems_by_row, row_name, row_node, split_row, RowProblems, TableFlow,
 };
-pub use results::{results_file, row_results, write_results, RowResult, REFUSED};
+pub use results::{results_file, row_results, write_results, RowOutcome, RowResult};
 pub use stream::RowsReport;
 #[cfg(feature = "cli")]
 pub(crate) use table::{counted, first_few};

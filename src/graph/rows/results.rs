@@ -9,15 +9,50 @@ use serde::Serialize;
 use super::expand::split_row;
 use crate::graph::{dollars, sum_usd, NodeOutcome, RunReport};
 
+/// How a row ended, as the results table writes it (`done`, `failed`, ...). In the order of
+/// what says most: a row whose nodes ended differently takes its last node's outcome in this
+/// order (a failure says more than the skips that follow from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowOutcome {
+    /// Every node finished, now or in an earlier run.
+    Done,
+    /// It did not run: an input node did not finish, or the run was cancelled before it.
+    Skipped,
+    /// The run was cancelled while it ran.
+    Cancelled,
+    /// A node failed; `error` says which and why.
+    Failed,
+    /// Its cells failed the checks and `--skip-invalid-rows` left it out; `error` says why.
+    Refused,
+}
+
+impl RowOutcome {
+    /// The word the results table writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+impl std::fmt::Display for RowOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How one row ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowResult {
     /// The row's line in the table.
     pub row: usize,
-    /// `done` (every node finished, now or in an earlier run), `failed`, `cancelled`,
-    /// `skipped`, or `refused` (its cells failed the checks and `--skip-invalid-rows` left it
-    /// out; `error` says why).
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: RowOutcome,
     /// The remote tasks its nodes started or waited for.
     pub tasks: Vec<String>,
     /// What its tasks were charged, in dollars.
@@ -29,21 +64,17 @@ pub struct RowResult {
     pub error: Option<String>,
 }
 
-/// The outcome of a row refused before the run (`--skip-invalid-rows`): it did not run, as
-/// its user asked.
-pub const REFUSED: &str = "refused";
-
 impl RowResult {
     /// The row on `line`, refused before the run for `problems` (each naming its column).
     pub fn refused(line: usize, problems: String) -> Self {
         Self {
             error: Some(problems),
-            ..Self::new(line, REFUSED)
+            ..Self::new(line, RowOutcome::Refused)
         }
     }
 
     /// The row on `line`, with this outcome and nothing else yet.
-    pub fn new(line: usize, outcome: &'static str) -> Self {
+    pub fn new(line: usize, outcome: RowOutcome) -> Self {
         Self {
             row: line,
             outcome,
@@ -65,7 +96,7 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
         };
         let row = rows
             .entry(line)
-            .or_insert_with(|| RowResult::new(line, "done"));
+            .or_insert_with(|| RowResult::new(line, RowOutcome::Done));
         for task in &node.tasks {
             if !row.tasks.contains(task) {
                 row.tasks.push(task.clone());
@@ -77,17 +108,11 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
         row.files.extend(node.files.iter().cloned());
         let (outcome, error) = match &node.outcome {
             NodeOutcome::Finished | NodeOutcome::Resumed => continue,
-            NodeOutcome::Failed(why) => ("failed", Some(format!("{id}: {why}"))),
-            NodeOutcome::Cancelled => ("cancelled", None),
-            NodeOutcome::Skipped(why) => ("skipped", Some(format!("{id}: {why}"))),
+            NodeOutcome::Failed(why) => (RowOutcome::Failed, Some(format!("{id}: {why}"))),
+            NodeOutcome::Cancelled => (RowOutcome::Cancelled, None),
+            NodeOutcome::Skipped(why) => (RowOutcome::Skipped, Some(format!("{id}: {why}"))),
         };
-        // A failure says most; a skip follows from it.
-        let rank = |o: &str| {
-            ["done", "skipped", "cancelled", "failed"]
-                .iter()
-                .position(|k| *k == o)
-        };
-        if rank(outcome) > rank(row.outcome) {
+        if outcome > row.outcome {
             row.outcome = outcome;
             row.error = error.or(row.error.take());
         }
@@ -129,7 +154,7 @@ pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::
             // A list holds an item per line: a file's name may hold spaces, never a newline.
             let fields = [
                 result.row.to_string(),
-                result.outcome.to_owned(),
+                result.outcome.to_string(),
                 result.tasks.join("\n"),
                 dollars(result.cost),
                 files.join("\n"),

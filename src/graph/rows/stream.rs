@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::expand::{row_name, split_row, TableFlow};
-use super::results::{row_results, RowResult};
+use super::results::{row_results, RowOutcome, RowResult};
 use crate::graph::executor::{ActiveRun, Shared};
 use crate::graph::journal::JOURNAL_FILE;
 use crate::graph::resume::SharedJournal;
@@ -94,7 +94,7 @@ impl Executor {
                     let line = rows.table().rows[next].line;
                     let result = RowResult {
                         error: Some(NOT_STARTED.into()),
-                        ..RowResult::new(line, "skipped")
+                        ..RowResult::new(line, RowOutcome::Skipped)
                     };
                     on_row(&result);
                     results.push(result);
@@ -165,7 +165,7 @@ impl Executor {
                 let described: Vec<String> = problems.iter().map(ToString::to_string).collect();
                 return Ok(RowResult {
                     error: Some(described.join("; ")),
-                    ..RowResult::new(line, "failed")
+                    ..RowResult::new(line, RowOutcome::Failed)
                 });
             }
         };
@@ -186,7 +186,7 @@ impl Executor {
         };
         // A valid flow has a node, so the row has its result.
         let result = row_results(&report).into_iter().next();
-        Ok(result.unwrap_or_else(|| RowResult::new(line, "done")))
+        Ok(result.unwrap_or_else(|| RowResult::new(line, RowOutcome::Done)))
     }
 
     /// Every `--rerun` names a node of some row (`row-0007-video`).

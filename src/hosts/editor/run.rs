@@ -17,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
-use crate::graph::rows::{RowsReport, TableFlow};
+use crate::graph::rows::{RowOutcome, RowsReport, TableFlow};
 use crate::graph::{
     price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
     OverCap, RunError, RunEvent, RunReport,
@@ -216,7 +216,11 @@ fn stopped_json(taskid: &str, how: &HowStopped) -> Value {
 fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: &Path) -> Value {
     let outcome = if report.cancelled {
         "cancelled"
-    } else if report.rows.iter().all(|row| row.outcome == "done") {
+    } else if report
+        .rows
+        .iter()
+        .all(|row| row.outcome == RowOutcome::Done)
+    {
         "succeeded"
     } else {
         "failed"

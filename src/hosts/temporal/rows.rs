@@ -87,6 +87,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::graph::rows::RowOutcome;
 
     #[test]
     fn a_batch_report_gives_the_rows_results_with_files_in_their_row_folders() {
@@ -135,12 +136,15 @@ mod tests {
         };
         let results = row_results_of(&report, &Registry::from_inventory());
         assert_eq!(results.len(), 2);
-        assert_eq!(results[0].outcome, "done");
+        assert_eq!(results[0].outcome, RowOutcome::Done);
         assert_eq!(results[0].files, [PathBuf::from("row-0002/a.mp4")]);
-        assert_eq!(results[1].outcome, "failed");
+        assert_eq!(results[1].outcome, RowOutcome::Failed);
         assert_eq!(results[1].error.as_deref(), Some("video: boom"));
         let refused = refused_results_of(&report);
-        assert_eq!((refused[0].row, refused[0].outcome), (4, "refused"));
+        assert_eq!(
+            (refused[0].row, refused[0].outcome),
+            (4, RowOutcome::Refused)
+        );
         assert!(refused[0].error.as_ref().unwrap().contains("video.quality"));
     }
 }
