@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    check_rows, counted, first_few, row_name, write_results, RowOutcome, RowResult, Table,
+    check_rows, counted, first_few, row_name, write_results, LeftRunning, RowOutcome, RowResult,
+    Table,
 };
 use crate::graph::{sum_usd, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -158,6 +159,28 @@ pub(crate) fn finish(
         );
         EXIT_FAILED
     })
+}
+
+/// Says which paid tasks an earlier run started for cells the table no longer has (a row
+/// edited, or the flow, while its task ran) are still running: they are billed when they
+/// end, and no row waits for them. How to stop one.
+pub(crate) fn warn_left_running(left: &[LeftRunning]) {
+    let Some(first) = left.first() else {
+        return;
+    };
+    let named: Vec<String> = (left.iter())
+        .map(|left| format!("task {} ({})", left.task.taskid, left.node))
+        .collect();
+    let one = left.len() == 1;
+    eprintln!(
+        "warning: {} an earlier run started for cells this table no longer has (or for another flow) {}: {}. No row waits for {}; to stop {}: wiro-nodes node exec wiro/task.kill --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}'",
+        counted(left.len(), "paid task"),
+        if one { "is still running, and is billed when it ends" } else { "are still running, and are billed when they end" },
+        first_few(&named, "task"),
+        if one { "it" } else { "them" },
+        if one { "it" } else { "one" },
+        first.task.taskid
+    );
 }
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.

@@ -410,6 +410,7 @@ async fn run_table(
     match result {
         Ok(report) => {
             rows::set_aside_earlier_files(&args.out, &report.rows);
+            rows::warn_left_running(&report.left_running);
             let failed = rows::finish(&args.out, report.rows, refused, args.json);
             if args.json {
                 // The report `--json` promises on stdout: the rows' results, a line each.

@@ -93,8 +93,8 @@ pub(crate) struct Emulated {
     /// The parameter holding the seed (else the caller's fallback seed).
     #[serde(default)]
     pub seed: Option<String>,
-    /// The parameter holding the prompt: a text answer is built from it, and
-    /// `[emulator:fail]` in it fails the task.
+    /// The parameter holding the prompt: a text answer is built from it, `[emulator:fail]`
+    /// in it fails the task, and `[emulator:slow]` makes it run 100 times slower.
     #[serde(default)]
     pub prompt: Option<String>,
     /// The parameter holding an input image whose shape, the nearest of `aspects`, decides

@@ -59,6 +59,11 @@ pub(crate) async fn drive(
         shared: &shared,
         id: &id,
         stop: &stop,
+        slowness: if work.prompt().contains(SLOW_MARK) {
+            100.0
+        } else {
+            1.0
+        },
     };
     if let Some((record, callback)) = driver.run(&work, fail).await {
         ended(&shared, &record, callback);
@@ -73,10 +78,16 @@ pub(crate) fn ended(shared: &Shared, record: &Task, callback_url: Option<String>
     }
 }
 
+/// A prompt holding this runs its task 100 times slower than the emulator's speed: a task
+/// still running when a test looks again.
+pub(crate) const SLOW_MARK: &str = "[emulator:slow]";
+
 struct Driver<'a> {
     shared: &'a Arc<Shared>,
     id: &'a str,
     stop: &'a CancellationToken,
+    /// What the phases' times are multiplied by (see [`SLOW_MARK`]).
+    slowness: f64,
 }
 
 impl Driver<'_> {
@@ -87,7 +98,7 @@ impl Driver<'_> {
         } else {
             1.0
         };
-        let delay = Duration::from_secs_f64(ms / 1000.0 / speed);
+        let delay = Duration::from_secs_f64(ms * self.slowness / 1000.0 / speed);
         if delay < Duration::from_millis(1) {
             // Tokio's timer has millisecond ticks: at very high speeds a sleep would round
             // every phase up to a whole millisecond.

@@ -49,7 +49,8 @@ impl Work {
         Self { model, inputs }
     }
 
-    /// The text `[emulator:fail]` is looked for in: the prompt, or the text read aloud.
+    /// The text `[emulator:fail]` (and `[emulator:slow]`) is looked for in: the prompt, or the
+    /// text read aloud.
     pub fn prompt(&self) -> String {
         let rules = &self.model.emulated;
         [&rules.prompt, &rules.seconds_from_text]

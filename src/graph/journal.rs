@@ -35,12 +35,14 @@ use sha2::{Digest, Sha256};
 
 use crate::api::TaskHandle;
 
-/// How a table row's line reads in the journal.
+/// How a table row's line reads in the journal; a started task's; a finished node's.
 const ROW_LINE: &str = "\"event\":\"row\"";
+const TASK_STARTED_LINE: &str = "\"event\":\"task_started\"";
+const FINISHED_LINE: &str = "\"event\":\"finished\"";
 
 /// A table row's node as the journal names it: where its row keeps its entries (`row-0007`,
 /// `row-0007~1`) and the flow's node (`video`).
-fn split_entries(node: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_entries(node: &str) -> Option<(&str, &str)> {
     let rest = node.strip_prefix("row-")?;
     let at = rest.find('-')?;
     let (line, alias) = rest[..at].split_once('~').unwrap_or((&rest[..at], "1"));
@@ -381,6 +383,23 @@ impl Journal {
         self.claimed
             .insert((other.clone(), Box::from(key)), Box::from(node));
         Some(other.into())
+    }
+
+    /// The entries an earlier run wrote between `since` and `before` (unix milliseconds) that
+    /// may hold a task (`task_started`, `finished`) and that no node of this run took: what a
+    /// row whose cells (or whose flow) changed since left behind. Each as its node and event.
+    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<(String, JournalEvent)> {
+        (self.latest.iter())
+            .filter(|(place, _)| !self.claimed.contains_key(*place))
+            .filter(|(_, line)| {
+                [TASK_STARTED_LINE, FINISHED_LINE]
+                    .iter()
+                    .any(|tag| line.contains(tag))
+            })
+            .filter_map(|(_, line)| serde_json::from_str::<JournalEntry>(line).ok())
+            .filter(|entry| (since..before).contains(&entry.at))
+            .map(|entry| (entry.node, entry.event))
+            .collect()
     }
 
     /// When the last thing for this node with these inputs was recorded (unix milliseconds).

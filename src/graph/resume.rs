@@ -227,6 +227,14 @@ impl SharedJournal {
         }
     }
 
+    /// What an earlier run, between `since` and `before`, left that no node of this run took
+    /// (see `Journal::left_behind`); nothing when there is no journal.
+    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<(String, JournalEvent)> {
+        (self.0.as_ref())
+            .map(|journal| lock(journal).left_behind(since, before))
+            .unwrap_or_default()
+    }
+
     /// Where each row of a table keeps its nodes' entries (see `Journal::place_rows`); each
     /// row's own line when there is no journal.
     pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Result<Vec<String>, RunError> {

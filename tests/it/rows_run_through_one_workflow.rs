@@ -240,6 +240,53 @@ async fn a_table_killed_halfway_resumes_with_one_run_per_row_overall() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_edited_while_its_task_ran_names_the_task_left_running() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(50.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    // Row 2's task runs for seconds: the run is killed while it runs.
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\n[emulator:slow] a boat\na mug\n",
+    )
+    .unwrap();
+    let mut first = common::binary_for(&emulator)
+        .current_dir(dir.path())
+        .args(["run", "flow.json", "--rows", "table.csv", "--out", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emulator.stats().runs_accepted < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+
+    // The user edits row 2 and runs again: the boat's task is no row's now, and still runs.
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na new boat\na mug\n",
+    )
+    .unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 3, "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 paid task an earlier run started")
+            && stderr.contains("(row-0002-video)")
+            && stderr.contains("wiro/task.kill"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_row_does_not_stop_the_others_and_the_results_say_which() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();

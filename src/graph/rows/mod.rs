@@ -18,7 +18,7 @@ pub use expand::{
     check_rows, expand, problems_by_row, row_name, row_node, split_row, RowProblems, TableFlow,
 };
 pub use results::{results_file, row_results, write_results, RowOutcome, RowResult};
-pub use stream::RowsReport;
+pub use stream::{LeftRunning, RowsReport};
 #[cfg(feature = "cli")]
 pub(crate) use table::{counted, first_few};
 pub use table::{Cell, Row, Table};

@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::expand::{row_name, split_row, TableFlow};
 use super::results::{row_results, RowOutcome, RowResult};
+use crate::api::{TaskHandle, TaskLookup};
 use crate::graph::executor::{ActiveRun, Shared};
-use crate::graph::journal::JOURNAL_FILE;
+use crate::graph::journal::{split_entries, JournalEvent, JOURNAL_FILE};
 use crate::graph::resume::SharedJournal;
 use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
 use crate::node::{TaskSlots, TaskSlotsReport, Walls};
@@ -33,6 +34,20 @@ const MAX_ROWS_UNKNOWN_LIMIT: usize = 256;
 /// Why a row has no result of its own after a cancel.
 const NOT_STARTED: &str = "not started: the run was cancelled";
 
+/// How far back a finished run looks for paid tasks an earlier run left running for cells the
+/// table no longer has: a task older than this has ended.
+const LEFT_RUNNING_WITHIN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// A paid task an earlier run started for a row whose cells (or flow) changed since, which no
+/// row of this run took, and which is still running: it will be billed when it ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftRunning {
+    /// The node that started it, as the journal names it (`row-0003-video`).
+    pub node: String,
+    /// The task.
+    pub task: TaskHandle,
+}
+
 /// The end of a run over a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowsReport {
@@ -44,6 +59,8 @@ pub struct RowsReport {
     pub journal: Option<PathBuf>,
     /// The paid tasks of every row: refusals, the account's limit, the most active at once.
     pub tasks: TaskSlotsReport,
+    /// Paid tasks an earlier run started for cells the table no longer has, still running.
+    pub left_running: Vec<LeftRunning>,
 }
 
 impl Executor {
@@ -62,6 +79,9 @@ impl Executor {
         mut on_row: impl FnMut(&RowResult) + Send,
     ) -> Result<RowsReport, RunError> {
         self.check_rerun(rows)?;
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
         let journal = SharedJournal::open(
             &self.options.output_dir.join(JOURNAL_FILE),
             self.options.journal,
@@ -126,12 +146,65 @@ impl Executor {
             return Err(error);
         }
         results.sort_by_key(|result| result.row);
+        let cancelled = cancel.is_cancelled();
+        let left_running = match cancelled {
+            true => Vec::new(), // rows not reached still own their entries
+            false => self.left_running(rows, &shared.journal, started_at).await,
+        };
         Ok(RowsReport {
             rows: results,
-            cancelled: cancel.is_cancelled(),
+            cancelled,
             journal: shared.journal.path(),
             tasks: shared.tasks.report(),
+            left_running,
         })
+    }
+
+    /// The paid tasks an earlier run (within [`LEFT_RUNNING_WITHIN`] before `started_at`)
+    /// started that no row of this one took (their cells or the flow changed since), and that
+    /// are still running: asked with Task/Detail, 8 at a time.
+    async fn left_running(
+        &self,
+        rows: &TableFlow<'_>,
+        journal: &SharedJournal,
+        started_at: u64,
+    ) -> Vec<LeftRunning> {
+        let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
+        let mut tasks: Vec<LeftRunning> = Vec::new();
+        for (node, event) in journal.left_behind(since, started_at) {
+            let flow_node = split_entries(&node).and_then(|(_, name)| rows.flow().node(name));
+            let spec = flow_node.and_then(|flow_node| self.registry.get(&flow_node.type_id));
+            let Some(spec) = spec
+                .map(|target| target.spec())
+                .filter(|spec| spec.spends_money)
+            else {
+                continue;
+            };
+            let task = match event {
+                JournalEvent::TaskStarted { task } => Some(task),
+                JournalEvent::Finished { outputs } => spec.kinds.started_task(&outputs),
+                _ => None,
+            };
+            if let Some(task) =
+                task.filter(|task| tasks.iter().all(|t| t.task.taskid != task.taskid))
+            {
+                tasks.push(LeftRunning { node, task });
+            }
+        }
+        let client = &self.client;
+        let running = futures_util::stream::iter(tasks)
+            .map(|left| async move {
+                let record = client.task_detail(TaskLookup::from(&left.task)).await;
+                record
+                    .ok()
+                    .filter(|record| !record.is_terminal())
+                    .map(|_| left)
+            })
+            .buffer_unordered(8)
+            .filter_map(std::future::ready);
+        let mut running: Vec<LeftRunning> = running.collect().await;
+        running.sort_by(|a, b| a.node.cmp(&b.node));
+        running
     }
 
     /// How many rows may be in flight now.
