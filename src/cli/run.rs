@@ -293,7 +293,7 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     let resumes = !args.fresh && args.out.join(JOURNAL_FILE).exists();
     if resumes && !price.nodes.is_empty() {
         eprintln!(
-            "(resuming the journal in {}: the price counts what an earlier run paid for too; that is not paid again)",
+            "(a journal is in {}: the price counts every Run, also those an earlier run already paid for with the same inputs, which are not paid again)",
             args.out.display()
         );
     }

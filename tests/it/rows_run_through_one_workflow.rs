@@ -93,7 +93,7 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
     );
     assert!(stderr.contains("charged in all"), "{stderr}");
     assert!(
-        stderr.contains("the price counts what an earlier run paid for too"),
+        stderr.contains("the price counts every Run, also those an earlier run already paid for"),
         "the price of a resume is said to be the whole table's: {stderr}"
     );
     let stdout = String::from_utf8(again.stdout).unwrap();
