@@ -198,6 +198,11 @@ impl EmulatorHandle {
         self.shared.inject(FaultSpec::new(operation, fault, times));
     }
 
+    /// Disarms every fault still armed (the server is well again).
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
     /// Arms a fault spec, e.g. one parsed from the command line.
     pub fn inject_spec(&self, spec: FaultSpec) {
         self.shared.inject(spec);

@@ -171,6 +171,11 @@ impl Shared {
         Some(fault)
     }
 
+    /// Disarms every fault still armed.
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
     /// Arms a fault.
     pub fn inject(&self, spec: FaultSpec) {
         if spec.times > 0 {

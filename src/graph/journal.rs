@@ -141,9 +141,11 @@ pub struct Journal {
     by_key: HashMap<Box<str>, Vec<Box<str>>>,
     /// Entries this run resumes from, and the node that took each: an entry serves one node.
     claimed: HashMap<(Box<str>, Box<str>), Box<str>>,
-    /// Where this run's rows keep their nodes' entries (`row-0007`, `row-0007~1`), each with
-    /// the row using it: a row's entries are never another row's of the same run.
-    entries_taken: HashMap<Box<str>, Box<str>>,
+    /// Where this run's rows keep their nodes' entries (`row-0007`, `row-0007~1`).
+    places_used: HashSet<Box<str>>,
+    /// For a fresh row's place, the place its paid node's entry was found under instead (see
+    /// [`Journal::record_row`]).
+    found_elsewhere: HashMap<Box<str>, Box<str>>,
     /// Whether the journal kept its rows' cells (`row` lines; a journal written before them
     /// did not).
     rows_kept: bool,
@@ -237,7 +239,8 @@ impl Journal {
             latest,
             by_key,
             claimed: HashMap::new(),
-            entries_taken: HashMap::new(),
+            places_used: HashSet::new(),
+            found_elsewhere: HashMap::new(),
             rows_kept,
             tasks,
             written: held,
@@ -269,12 +272,13 @@ impl Journal {
 
     /// Where each row of a table keeps its nodes' entries this run, given each row's name
     /// (`row-0007`) and its cells' digest, in table order: where an earlier run kept them for
-    /// a row with the same cells (its own line's, or the line a moved row left: a line
-    /// inserted above, the table sorted), else its own line's name, else (when a moved row
-    /// took that) a name of its own (`row-0007~1`). Each place serves one row of the run, so
-    /// two rows with the same cells run twice. The rows' cells and places are written down
-    /// for the next run.
-    pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> std::io::Result<Vec<String>> {
+    /// a row with the same cells (its own line's record first, else the record of a line it
+    /// moved from: a line inserted above, the table sorted); else, for cells no earlier row
+    /// had (`fresh`), its own line's name, or a name of its own (`row-0007~1`) when another
+    /// row uses that. A place holds entries by their inputs, so rows with other cells may
+    /// share one; two rows with the same cells never do (they run twice). Write each row's
+    /// place down with [`Journal::record_row`] when it has run.
+    pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> Vec<(String, bool)> {
         let recorded = |journal: &Self, row: &str, cells: &str| match journal.latest(row, cells) {
             Some(JournalEvent::Row { entries }) => Some(entries.unwrap_or_else(|| row.to_owned())),
             _ => None,
@@ -284,22 +288,21 @@ impl Journal {
             .filter(|(_, line)| line.contains(ROW_LINE))
             .filter_map(|((row, cells), _)| recorded(self, row, cells))
             .collect();
+        let mut taken: HashSet<(String, &str)> = HashSet::new();
+        let mut records_used: HashSet<(&str, &str)> = HashSet::new();
         let mut placed: Vec<Option<String>> = vec![None; rows.len()];
-        let mut records_used: HashSet<&str> = HashSet::new();
         // Rows still on their lines first, so that a row alike above takes none of theirs.
         for ((row, cells), place) in rows.iter().zip(&mut placed) {
             let Some(entries) = recorded(self, row, cells) else {
                 continue;
             };
-            if !self.entries_taken.contains_key(entries.as_str()) {
-                self.entries_taken
-                    .insert(entries.as_str().into(), row.as_str().into());
-                records_used.insert(row);
+            if taken.insert((entries.clone(), cells)) {
+                records_used.insert((row, cells));
                 *place = Some(entries);
             }
         }
         // Then rows whose line moved, each to the first line left with its cells.
-        for ((row, cells), place) in rows.iter().zip(&mut placed) {
+        for ((_, cells), place) in rows.iter().zip(&mut placed) {
             if place.is_some() {
                 continue;
             }
@@ -308,81 +311,108 @@ impl Journal {
                 let Some(entries) = recorded(self, earlier, cells) else {
                     continue;
                 };
-                if !records_used.contains(&**earlier)
-                    && !self.entries_taken.contains_key(entries.as_str())
-                {
-                    self.entries_taken
-                        .insert(entries.as_str().into(), row.as_str().into());
+                let record = (&**earlier, cells.as_str());
+                if !records_used.contains(&record) && taken.insert((entries.clone(), cells)) {
+                    records_used.insert(record);
                     *place = Some(entries);
                     break;
                 }
             }
         }
+        self.places_used = (placed.iter().flatten())
+            .map(|place| place.as_str().into())
+            .collect();
         // The rest keep their entries under their line's name, or one of their own.
         let mut named = Vec::with_capacity(rows.len());
-        for ((row, cells), place) in rows.iter().zip(placed) {
-            let entries = place.unwrap_or_else(|| {
-                let mut name = row.clone();
-                let mut n = 0;
-                while self.entries_taken.contains_key(name.as_str())
-                    || (n > 0 && known.contains(&name))
-                {
-                    n += 1;
-                    name = format!("{row}~{n}");
-                }
-                self.entries_taken
-                    .insert(name.as_str().into(), row.as_str().into());
-                name
-            });
-            if recorded(self, row, cells).as_deref() != Some(entries.as_str()) {
-                let elsewhere = (entries != *row).then(|| entries.clone());
-                let event = JournalEvent::Row { entries: elsewhere };
-                self.record(row, cells, event)?;
+        for ((row, _), place) in rows.iter().zip(placed) {
+            if let Some(place) = place {
+                named.push((place, false));
+                continue;
             }
-            named.push(entries);
+            let mut name = row.clone();
+            let mut n = 0;
+            while self.places_used.contains(name.as_str()) || (n > 0 && known.contains(&name)) {
+                n += 1;
+                name = format!("{row}~{n}");
+            }
+            self.places_used.insert(name.as_str().into());
+            named.push((name, true));
         }
-        Ok(named)
+        named
     }
 
-    /// The node whose entry a node resumes from: its own, unless another node took it this
-    /// run; else, for a node of a table's row that `moves` (its entries follow its row, see
-    /// [`Journal::place_rows`]), the entry a node of the same name left with the same inputs
-    /// under entries no row of this run uses (in a journal that kept no rows' cells: any
-    /// row's), so that moving lines pays for nothing again. Each entry serves one node per
-    /// run; only an entry that may have started a task, or finished, is taken from elsewhere.
-    pub(crate) fn claim(&mut self, node: &str, key: &str, moves: bool) -> Option<String> {
-        let own = (Box::from(node), Box::from(key));
-        if self.latest.contains_key(&own) {
-            let claimer = self.claimed.entry(own).or_insert_with(|| Box::from(node));
-            if &**claimer == node {
-                return Some(node.to_owned());
-            }
+    /// Writes down where the row on `row` with these `cells` keeps its nodes' entries, for the
+    /// next run: its `place`, or for a `fresh` row whose paid node took an entry another
+    /// place held (a journal that kept no rows' places, its line moved), that place.
+    pub(crate) fn record_row(
+        &mut self,
+        row: &str,
+        cells: &str,
+        place: &str,
+        fresh: bool,
+    ) -> std::io::Result<()> {
+        let found = self.found_elsewhere.get(place).filter(|_| fresh);
+        let place = found.map_or(place, |found| &**found);
+        let entries = (place != row).then(|| place.to_owned());
+        match self.latest(row, cells) {
+            Some(JournalEvent::Row { entries: now }) if now == entries => Ok(()),
+            _ => self.record(row, cells, JournalEvent::Row { entries }),
         }
-        if !moves {
-            return None;
-        }
-        let (_, name) = split_entries(node)?;
-        let other = self.by_key.get(key)?.iter().find(|other| {
-            &***other != node
-                && split_entries(other).is_some_and(|(entries, theirs)| {
-                    theirs == name && (!self.rows_kept || !self.entries_taken.contains_key(entries))
-                })
-                && !self
+    }
+
+    /// The node whose entry a node resumes from: its own; else, for a node of a table's row
+    /// that `moves` (its entries follow its row, see [`Journal::place_rows`]), the entry a
+    /// node of the same name left with the same inputs under a place no row of this run uses
+    /// (in a journal that kept no rows' places: any), so that moving lines pays for nothing
+    /// again. A paid node's entry (`exclusive`) serves one node per run, and only one that
+    /// may have started a task, or finished, is taken from elsewhere; a free node's result
+    /// (an upload's URL) serves any.
+    pub(crate) fn claim(
+        &mut self,
+        node: &str,
+        key: &str,
+        moves: bool,
+        exclusive: bool,
+    ) -> Option<String> {
+        let free = |journal: &Self, place: &(Box<str>, Box<str>)| {
+            !exclusive
+                || journal
                     .claimed
-                    .contains_key(&(Box::from(&***other), Box::from(key)))
-                && matches!(
-                    self.latest(other, key),
-                    Some(
-                        JournalEvent::Submitting
-                            | JournalEvent::TaskStarted { .. }
-                            | JournalEvent::Finished { .. }
+                    .get(place)
+                    .is_none_or(|claimer| &**claimer == node)
+        };
+        let own = (Box::from(node), Box::from(key));
+        let source = if self.latest.contains_key(&own) && free(self, &own) {
+            node.to_owned()
+        } else {
+            let (place, name) = split_entries(node).filter(|_| moves)?;
+            let other = self.by_key.get(key)?.iter().find(|other| {
+                &***other != node
+                    && split_entries(other).is_some_and(|(theirs, their_name)| {
+                        their_name == name
+                            && (!self.rows_kept || !self.places_used.contains(theirs))
+                    })
+                    && free(self, &(Box::from(&***other), Box::from(key)))
+                    && matches!(
+                        self.latest(other, key),
+                        Some(
+                            JournalEvent::Submitting
+                                | JournalEvent::TaskStarted { .. }
+                                | JournalEvent::Finished { .. }
+                        )
                     )
-                )
-        })?;
-        let other = other.clone();
-        self.claimed
-            .insert((other.clone(), Box::from(key)), Box::from(node));
-        Some(other.into())
+            })?;
+            if exclusive {
+                let (theirs, _) = split_entries(other)?;
+                self.found_elsewhere.insert(place.into(), theirs.into());
+            }
+            other.to_string()
+        };
+        if exclusive {
+            let place = (Box::from(source.as_str()), Box::from(key));
+            self.claimed.insert(place, Box::from(node));
+        }
+        Some(source)
     }
 
     /// The entries an earlier run wrote between `since` and `before` (unix milliseconds) that
@@ -909,7 +939,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         let mut journal = Journal::open(&path, false).unwrap();
-        let claim = |journal: &mut Journal, node| journal.claim(node, "k", true);
+        let claim = |journal: &mut Journal, node| journal.claim(node, "k", true, true);
         assert_eq!(claim(&mut journal, "row-0002-video"), None);
         journal
             .record("row-0002-video", "k", JournalEvent::Submitting)
@@ -923,7 +953,7 @@ mod tests {
             .record("row-0028-video", "k", JournalEvent::Submitting)
             .unwrap();
         drop(journal);
-        // Reopened, a journal that kept no rows' cells: a moved row finds a node of its name.
+        // Reopened, a journal that kept no rows' places: a moved row finds a node of its name.
         let mut journal = Journal::open(&path, false).unwrap();
         assert_eq!(
             claim(&mut journal, "row-0003-video").as_deref(),
@@ -940,11 +970,52 @@ mod tests {
         );
     }
 
+    /// One run of a table over `journal`: each row (line, cells) placed, its paid node `video`
+    /// resumed or run (keyed by its cells), its row written down. How many Runs it paid.
+    fn run_table(path: &Path, rows: &[(usize, &str)]) -> usize {
+        let mut journal = Journal::open(path, false).unwrap();
+        let named: Vec<(String, String)> = (rows.iter())
+            .map(|(line, cells)| (format!("row-{line:04}"), cells.to_string()))
+            .collect();
+        let places = journal.place_rows(&named);
+        let mut paid = 0;
+        for ((row, cells), (place, fresh)) in named.iter().zip(&places) {
+            let node = format!("{place}-video");
+            if journal.claim(&node, cells, true, true).is_none() {
+                journal
+                    .record(&node, cells, JournalEvent::Submitting)
+                    .unwrap();
+                paid += 1;
+            }
+            journal.record_row(row, cells, place, *fresh).unwrap();
+        }
+        paid
+    }
+
     #[test]
-    fn a_moved_row_keeps_its_entries_and_the_row_on_its_line_gets_its_own() {
+    fn rows_edited_moved_added_back_and_sorted_pay_once_per_cells() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
-        let rows = |list: &[(usize, &str)]| -> Vec<(String, String)> {
+        // Found by a fuzz of edits: each step's Runs, then the next table.
+        let steps: &[(&[(usize, &str)], usize)] = &[
+            (&[(2, "fox")], 1),
+            (&[(2, "cat")], 1),             // line 2 changed
+            (&[(2, "cat"), (3, "fox")], 0), // fox added back below
+            (&[(2, "fox"), (3, "cat")], 0), // sorted
+            (&[(2, "fox"), (3, "fox")], 1), // a second fox: it runs too
+            (&[(2, "fox"), (3, "cat"), (4, "fox")], 0),
+            (&[(2, "new"), (3, "fox"), (4, "cat"), (5, "fox")], 1), // a line inserted above
+        ];
+        for (step, (rows, runs)) in steps.iter().enumerate() {
+            assert_eq!(run_table(&path, rows), *runs, "step {step}: {rows:?}");
+        }
+    }
+
+    #[test]
+    fn a_moved_row_keeps_its_upload_and_the_row_on_its_line_gets_a_place_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let named = |list: &[(usize, &str)]| -> Vec<(String, String)> {
             list.iter()
                 .map(|(line, cells)| (format!("row-{line:04}"), cells.to_string()))
                 .collect()
@@ -956,43 +1027,128 @@ mod tests {
                 .unwrap();
         };
         let mut journal = Journal::open(&path, false).unwrap();
-        let first = rows(&[(2, "fox"), (3, "owl")]);
+        let first = named(&[(2, "fox"), (3, "owl")]);
+        let places = journal.place_rows(&first);
         assert_eq!(
-            journal.place_rows(&first).unwrap(),
-            ["row-0002", "row-0003"]
+            places,
+            [("row-0002".into(), true), ("row-0003".into(), true)]
         );
         // Both rows upload the same file (one key), each getting its own URL.
         upload(&mut journal, "row-0002-image", "u2");
         upload(&mut journal, "row-0003-image", "u3");
+        for ((row, cells), (place, fresh)) in first.iter().zip(&places) {
+            journal.record_row(row, cells, place, *fresh).unwrap();
+        }
         drop(journal);
 
         // A line inserted above: fox is on line 3 now, owl on line 4.
         let mut journal = Journal::open(&path, false).unwrap();
-        let second = rows(&[(2, "new"), (3, "fox"), (4, "owl")]);
-        let placed = journal.place_rows(&second).unwrap();
-        assert_eq!(placed, ["row-0002~1", "row-0002", "row-0003"]);
+        let second = named(&[(2, "new"), (3, "fox"), (4, "owl")]);
+        let places = journal.place_rows(&second);
+        let place_names: Vec<&str> = places.iter().map(|(place, _)| place.as_str()).collect();
+        assert_eq!(place_names, ["row-0002~1", "row-0002", "row-0003"]);
         assert_eq!(
-            journal.claim("row-0002~1-image", "file", true),
-            None,
-            "the new row takes no moved row's upload"
-        );
-        assert_eq!(
-            journal.claim("row-0002-image", "file", true).as_deref(),
+            journal
+                .claim("row-0002-image", "file", true, false)
+                .as_deref(),
             Some("row-0002-image"),
             "fox, on line 3, keeps its upload (u2)"
         );
-        upload(&mut journal, "row-0002~1-image", "u9");
+        assert_eq!(
+            journal.claim("row-0002~1-image", "file", true, false),
+            None,
+            "the new row takes no upload from a place other rows use"
+        );
+        for ((row, cells), (place, fresh)) in second.iter().zip(&places) {
+            journal.record_row(row, cells, place, *fresh).unwrap();
+        }
         drop(journal);
 
         // The rows' places were written down: the next run finds each where it was.
         let mut journal = Journal::open(&path, false).unwrap();
-        assert_eq!(journal.place_rows(&second).unwrap(), placed);
-        drop(journal);
-        // And with the inserted line gone, each row is back on its first line.
-        let mut journal = Journal::open(&path, false).unwrap();
         assert_eq!(
-            journal.place_rows(&first).unwrap(),
-            ["row-0002", "row-0003"]
+            journal.place_rows(&second),
+            places
+                .iter()
+                .map(|(p, _)| (p.clone(), false))
+                .collect::<Vec<_>>()
         );
+        drop(journal);
+        // And with the inserted line gone, each row is back where its entries are.
+        let mut journal = Journal::open(&path, false).unwrap();
+        let back: Vec<String> = journal
+            .place_rows(&first)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(back, ["row-0002", "row-0003"]);
+    }
+
+    #[test]
+    fn a_journal_without_rows_places_records_where_a_moved_row_found_its_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        // As the build before wrote it: entries, no places.
+        let mut journal = Journal::open(&path, false).unwrap();
+        for (node, cells) in [
+            ("row-0002-video", "cat"),
+            ("row-0003-video", "dog"),
+            ("row-0004-video", "eel"),
+        ] {
+            journal
+                .record(node, cells, JournalEvent::Submitting)
+                .unwrap();
+        }
+        drop(journal);
+        assert_eq!(
+            run_table(&path, &[(2, "eel"), (3, "dog"), (4, "cat")]),
+            0,
+            "sorted"
+        );
+        assert_eq!(
+            run_table(&path, &[(2, "cat"), (3, "dog"), (4, "eel")]),
+            0,
+            "sorted back"
+        );
+    }
+
+    #[test]
+    fn any_sequence_of_edits_pays_once_per_row_s_cells_the_journal_has_not_paid() {
+        // A row's cells paid once serve one row for good: a table asks for each cells as
+        // many Runs as rows hold them, less what earlier runs paid for those cells.
+        let mut seed: u64 = 0x5eed;
+        let mut next = |below: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % below
+        };
+        for sequence in 0..300 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(JOURNAL_FILE);
+            let mut paid: HashMap<&str, usize> = HashMap::new();
+            let mut history = Vec::new();
+            for _ in 0..5 {
+                let rows = 1 + next(5) as usize;
+                let cells: Vec<&str> = (0..rows)
+                    .map(|_| ["a", "b", "c", "d"][next(4) as usize])
+                    .collect();
+                let table: Vec<(usize, &str)> =
+                    cells.iter().enumerate().map(|(i, c)| (i + 2, *c)).collect();
+                let mut expected = 0;
+                for cell in ["a", "b", "c", "d"] {
+                    let wanted = cells.iter().filter(|c| **c == cell).count();
+                    let had = paid.entry(cell).or_default();
+                    expected += wanted.saturating_sub(*had);
+                    *had = (*had).max(wanted);
+                }
+                history.push(cells.join(""));
+                assert_eq!(
+                    run_table(&path, &table),
+                    expected,
+                    "sequence {sequence}: {history:?}"
+                );
+            }
+        }
     }
 }

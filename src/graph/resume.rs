@@ -235,15 +235,29 @@ impl SharedJournal {
             .unwrap_or_default()
     }
 
-    /// Where each row of a table keeps its nodes' entries (see `Journal::place_rows`); each
-    /// row's own line when there is no journal.
-    pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Result<Vec<String>, RunError> {
+    /// Where each row of a table keeps its nodes' entries, and whether its cells are fresh
+    /// (see `Journal::place_rows`); each row's own line when there is no journal.
+    pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Vec<(String, bool)> {
+        match &self.0 {
+            Some(journal) => lock(journal).place_rows(rows),
+            None => rows.iter().map(|(row, _)| (row.clone(), true)).collect(),
+        }
+    }
+
+    /// Writes down where a row that ran keeps its nodes' entries (see `Journal::record_row`);
+    /// nothing when there is no journal.
+    pub(crate) fn record_row(
+        &self,
+        row: &str,
+        cells: &str,
+        (place, fresh): (&str, bool),
+    ) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {
-            return Ok(rows.iter().map(|(row, _)| row.clone()).collect());
+            return Ok(());
         };
         let mut journal = lock(journal);
-        let placed = journal.place_rows(rows);
-        placed.map_err(|source| failed(&journal, source))
+        let recorded = journal.record_row(row, cells, place, fresh);
+        recorded.map_err(|source| failed(&journal, source))
     }
 
     /// Whether an earlier run already did (or may have paid for) this node (the journal's
@@ -260,7 +274,7 @@ impl SharedJournal {
         moves: bool,
     ) -> Option<Resume> {
         let mut journal = lock(self.0.as_ref()?);
-        let source = journal.claim(node, key, moves)?;
+        let source = journal.claim(node, key, moves, spends_money)?;
         match journal.latest(&source, key)? {
             JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
             JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),

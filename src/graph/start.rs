@@ -80,13 +80,30 @@ impl ActiveRun<'_> {
             }
             Some(Resume::OutcomeUnknown { message, sent_at }) => {
                 // Every task that already belongs to a node: this run's, and the journal's
-                // (`Executor::task_slots`).
-                let lookup = match self.tasks.claimed() {
-                    Ok(claimed) => {
-                        let client = &self.executor.client;
-                        find_started_task(client, target.as_ref(), &inputs, sent_at, &claimed).await
-                    }
+                // (`Executor::task_slots`). One look-up at a time, as Runs are sent, its task
+                // claimed before the next looks: two rows alike whose answers were lost must
+                // not both adopt one task.
+                let tasks = self.tasks.clone();
+                let client = &self.executor.client;
+                let lookup = match tasks.sending().await {
                     Err(reason) => RunLookup::CannotTell { reason },
+                    Ok(_sending) => match tasks.claimed() {
+                        Ok(claimed) => {
+                            let found = find_started_task(
+                                client,
+                                target.as_ref(),
+                                &inputs,
+                                sent_at,
+                                &claimed,
+                            )
+                            .await;
+                            if let RunLookup::Found { handle, .. } = &found {
+                                tasks.claim(&handle.taskid);
+                            }
+                            found
+                        }
+                        Err(reason) => RunLookup::CannotTell { reason },
+                    },
                 };
                 match lookup {
                     RunLookup::Found { handle: task, .. } => {

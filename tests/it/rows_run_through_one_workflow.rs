@@ -287,6 +287,40 @@ async fn a_row_edited_while_its_task_ran_names_the_task_left_running() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_alike_whose_answers_were_lost_adopt_a_task_each_when_run_again() {
+    use wiro_nodes::emulator::{Fault, Operation};
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), "video.prompt\nfox\nfox\n").unwrap();
+    // Both Runs are accepted and their answers lost, and the task list cannot tell: both rows
+    // fail, saying their Runs may have been paid.
+    emulator.inject(Operation::Run, Fault::DropConnection, 2);
+    emulator.inject(Operation::TaskList, Fault::ServerError, 1000);
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2);
+
+    // The list answers now: each row adopts a task of its own, and nothing is sent again.
+    emulator.clear_faults();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let tasks: Vec<&str> = (results.lines().skip(1))
+        .map(|line| line.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(tasks.len(), 2, "{results}");
+    assert_ne!(tasks[0], tasks[1], "one task each\n{results}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_row_does_not_stop_the_others_and_the_results_say_which() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();

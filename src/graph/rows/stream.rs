@@ -98,8 +98,7 @@ impl Executor {
         let placed: Vec<(String, String)> = (0..rows.len())
             .map(|index| (row_name(table.rows[index].line), table.cells_key(index)))
             .collect();
-        let row_entries = shared.journal.place_rows(&placed)?;
-        drop(placed);
+        let row_places = shared.journal.place_rows(&placed);
         let walls = self.options.walls(self.client.fetch_rules().clone());
         let cancel = cancel.child_token();
         let mut results = Vec::with_capacity(rows.len());
@@ -121,8 +120,8 @@ impl Executor {
                     next += 1;
                     continue;
                 }
-                let entries = row_entries[next].clone();
-                in_flight.push(self.run_row(rows, next, entries, &shared, &walls, &cancel));
+                let place = (&placed[next], &row_places[next]);
+                in_flight.push(self.run_row(rows, next, place, &shared, &walls, &cancel));
                 next += 1;
             }
             let Some(ended) = in_flight.next().await else {
@@ -216,14 +215,14 @@ impl Executor {
         }
     }
 
-    /// Runs the row at `index` to its end, its nodes' journal entries kept under `entries`
-    /// (`Journal::place_rows`); its result. A cancelled run still settles the row
+    /// Runs the row at `index` to its end, its nodes' journal entries kept under `place`
+    /// (`Journal::place_rows`), which is then written down for the next run; its result. A cancelled run still settles the row
     /// (every node not started is skipped).
     async fn run_row(
         &self,
         rows: &TableFlow<'_>,
         index: usize,
-        entries: String,
+        ((row, cells), (place, fresh)): (&(String, String), &(String, bool)),
         shared: &Shared,
         walls: &Walls,
         cancel: &CancellationToken,
@@ -243,7 +242,7 @@ impl Executor {
             }
         };
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
-        run.row_entries = Some(entries);
+        run.row_entries = Some(place.clone());
         let driven = run.drive().await;
         let cancelled = run.cancel.is_cancelled();
         for completion in run.running.stop_all().await {
@@ -251,6 +250,7 @@ impl Executor {
             let _ = run.finish(completion).await;
         }
         driven?;
+        shared.journal.record_row(row, cells, (place, *fresh))?;
         let report = RunReport {
             nodes: run.reports,
             cancelled,
