@@ -246,17 +246,12 @@ impl SharedJournal {
 
     /// Writes down where a row that ran keeps its nodes' entries (see `Journal::record_row`);
     /// nothing when there is no journal.
-    pub(crate) fn record_row(
-        &self,
-        row: &str,
-        cells: &str,
-        (place, fresh): (&str, bool),
-    ) -> Result<(), RunError> {
+    pub(crate) fn record_row(&self, row: &str, cells: &str, place: &str) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {
             return Ok(());
         };
         let mut journal = lock(journal);
-        let recorded = journal.record_row(row, cells, place, fresh);
+        let recorded = journal.record_row(row, cells, place);
         recorded.map_err(|source| failed(&journal, source))
     }
 
@@ -274,7 +269,7 @@ impl SharedJournal {
         moves: bool,
     ) -> Option<Resume> {
         let mut journal = lock(self.0.as_ref()?);
-        let source = journal.claim(node, key, moves, spends_money)?;
+        let source = journal.claim(node, key, shown, (moves, spends_money))?;
         match journal.latest(&source, key)? {
             JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
             JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),

@@ -222,7 +222,7 @@ impl Executor {
         &self,
         rows: &TableFlow<'_>,
         index: usize,
-        ((row, cells), (place, fresh)): (&(String, String), &(String, bool)),
+        ((row, cells), (place, _)): (&(String, String), &(String, bool)),
         shared: &Shared,
         walls: &Walls,
         cancel: &CancellationToken,
@@ -250,7 +250,7 @@ impl Executor {
             let _ = run.finish(completion).await;
         }
         driven?;
-        shared.journal.record_row(row, cells, (place, *fresh))?;
+        shared.journal.record_row(row, cells, place)?;
         let report = RunReport {
             nodes: run.reports,
             cancelled,
