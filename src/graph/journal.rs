@@ -277,7 +277,7 @@ impl Journal {
     /// serves one row of a run (rows whose cells differ may still ask for one task: their
     /// entries must not meet), so two rows with the same cells run twice; a row whose place
     /// went to another finds its paid task through [`Journal::claim`]. Write each row's
-    /// place down with [`Journal::record_row`] when it has run.
+    /// place down with [`Journal::record_row`] before it runs.
     pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> Vec<(String, bool)> {
         let recorded = |journal: &Self, row: &str, cells: &str| match journal.latest(row, cells) {
             Some(JournalEvent::Row { entries }) => Some(entries.unwrap_or_else(|| row.to_owned())),
@@ -1038,13 +1038,25 @@ mod tests {
     /// As [`run_table`], the paid node reading `paid_key` of a row's cells (the rest is a free
     /// node's input).
     fn run_table_paying(path: &Path, rows: &[(usize, &str)], paid_key: fn(&str) -> &str) -> usize {
+        run_table_killed(path, rows, paid_key, rows.len())
+    }
+
+    /// As [`run_table_paying`], the run killed after its first `processed` rows (each placed,
+    /// written down and its Run sent): a run stopped with rows not started.
+    fn run_table_killed(
+        path: &Path,
+        rows: &[(usize, &str)],
+        paid_key: fn(&str) -> &str,
+        processed: usize,
+    ) -> usize {
         let mut journal = Journal::open(path, false).unwrap();
         let named: Vec<(String, String)> = (rows.iter())
             .map(|(line, cells)| (format!("row-{line:04}"), cells.to_string()))
             .collect();
         let places = journal.place_rows(&named);
         let mut paid = 0;
-        for ((row, cells), (place, _)) in named.iter().zip(&places) {
+        for ((row, cells), (place, _)) in named.iter().zip(&places).take(processed) {
+            journal.record_row(row, cells, place).unwrap();
             let node = format!("{place}-video");
             let key = paid_key(cells);
             if journal
@@ -1056,7 +1068,6 @@ mod tests {
                     .unwrap();
                 paid += 1;
             }
-            journal.record_row(row, cells, place).unwrap();
         }
         paid
     }
@@ -1186,9 +1197,10 @@ mod tests {
         );
     }
 
-    /// 300 random sequences of five tables over `alphabet`, each run checked against the
-    /// rule: an intent (`paid_key` of a row's cells) paid once serves one row for good, so a
-    /// table asks for each intent as many Runs as rows hold it, less what earlier runs paid.
+    /// 300 random sequences of five tables over `alphabet`, a third of the runs killed part
+    /// way, each run checked against the rule: an intent (`paid_key` of a row's cells) paid
+    /// once serves one row for good, so the rows a run reaches ask for each intent as many
+    /// Runs as they hold it, less what earlier runs paid for it.
     fn check_random_edits(alphabet: &[&'static str], paid_key: fn(&str) -> &str) {
         let mut seed: u64 = 0x5eed;
         let mut next = |below: usize| {
@@ -1207,17 +1219,22 @@ mod tests {
                 let cells: Vec<&str> = (0..rows).map(|_| alphabet[next(alphabet.len())]).collect();
                 let table: Vec<(usize, &str)> =
                     cells.iter().enumerate().map(|(i, c)| (i + 2, *c)).collect();
+                let processed = match next(3) {
+                    0 => next(rows),
+                    _ => rows,
+                };
+                let reached = &cells[..processed];
                 let mut expected = 0;
-                let intents: HashSet<&str> = cells.iter().map(|cells| paid_key(cells)).collect();
+                let intents: HashSet<&str> = reached.iter().map(|cells| paid_key(cells)).collect();
                 for intent in intents {
-                    let wanted = cells.iter().filter(|c| paid_key(c) == intent).count();
+                    let wanted = reached.iter().filter(|c| paid_key(c) == intent).count();
                     let had = paid.entry(intent).or_default();
                     expected += wanted.saturating_sub(*had);
                     *had = (*had).max(wanted);
                 }
-                history.push(cells.join(" "));
+                history.push(format!("{} (killed after {processed})", cells.join(" ")));
                 assert_eq!(
-                    run_table_paying(&path, &table, paid_key),
+                    run_table_killed(&path, &table, paid_key, processed),
                     expected,
                     "sequence {sequence}: {history:?}"
                 );

@@ -216,7 +216,7 @@ impl Executor {
     }
 
     /// Runs the row at `index` to its end, its nodes' journal entries kept under `place`
-    /// (`Journal::place_rows`), which is then written down for the next run; its result. A cancelled run still settles the row
+    /// (`Journal::place_rows`), written down first for the next run; its result. A cancelled run still settles the row
     /// (every node not started is skipped).
     async fn run_row(
         &self,
@@ -241,6 +241,9 @@ impl Executor {
                 });
             }
         };
+        // Written down before any Run: a run killed with this row's task out finds it next time
+        // through the row's place, wherever the row's line goes.
+        shared.journal.record_row(row, cells, place)?;
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
         run.row_entries = Some(place.clone());
         let driven = run.drive().await;
@@ -250,7 +253,6 @@ impl Executor {
             let _ = run.finish(completion).await;
         }
         driven?;
-        shared.journal.record_row(row, cells, place)?;
         let report = RunReport {
             nodes: run.reports,
             cancelled,
