@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::executor::ActiveRun;
 use super::inputs::resolve_inputs;
 use super::journal::{fields_key, JournalEvent};
-use super::resume::{decide, Resume};
+use super::reference::Reference;
+use super::resume::{decide, moves_with_row, Resume};
 use super::schedule::SkipReason;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
@@ -35,7 +36,12 @@ impl ActiveRun<'_> {
                 return Ok(());
             }
         };
-        let key = self.key(target.as_ref(), &inputs);
+        // The key of what the node does; the key earlier builds gave it when an upload's URL
+        // stood for the file (see `key_inputs`): an earlier run's entry under it counts too.
+        let keyed = self.key_inputs(position, &inputs);
+        let key = self.key(target.as_ref(), &inputs, keyed.as_ref().unwrap_or(&inputs));
+        let by_url = keyed.map(|_| self.key(target.as_ref(), &inputs, &inputs));
+        self.keys[position] = key.clone();
         let spec = target.spec();
         let journal_name = self.journal_name(position, spec);
         let emit = Arc::clone(&self.emit);
@@ -53,16 +59,23 @@ impl ActiveRun<'_> {
         let resume = if self.executor.options.rerun.contains(&node.id) {
             None // the user asked for this node to run again
         } else {
-            decide(
-                &self.journal,
-                &journal_name,
-                &node.id,
-                &key,
-                spec,
-                client,
-                note,
-            )
-            .await
+            let mut found = None;
+            for key in std::iter::once(&key).chain(&by_url) {
+                let decided = decide(
+                    &self.journal,
+                    &journal_name,
+                    &node.id,
+                    key,
+                    spec,
+                    client,
+                    &note,
+                );
+                found = decided.await;
+                if found.is_some() {
+                    break;
+                }
+            }
+            found
         };
         if spec.spends_money && resume.is_some() {
             // A task read back from the journal is on disk before this run uses it (the run
@@ -135,15 +148,53 @@ impl ActiveRun<'_> {
     /// The journal key of a node run: its type, version, resolved inputs, the facts outside
     /// them (a file's size and time), and the server — a task id from one server (say, an
     /// emulator) is never waited on at another.
-    fn key(&self, target: &dyn Node, inputs: &Value) -> String {
+    fn key(&self, target: &dyn Node, inputs: &Value, keyed: &Value) -> String {
         let spec = target.spec();
         let facts = target.resume_facts(&self.executor.options.input_dir, inputs);
         let fields = vec![
             ("server", &self.executor.server),
-            ("inputs", inputs),
+            ("inputs", keyed),
             ("facts", &facts),
         ];
         fields_key(&spec.type_id, spec.version, fields)
+    }
+
+    /// The inputs of the node at `position` as its journal key holds them, when they differ
+    /// from `inputs`: an input taken from an upload (a free node that moves a file to the
+    /// server and writes none here) is that upload's own key (the file, its size and time),
+    /// not the URL it got. Every upload of one file is one intent: a table row that moved, or
+    /// that reads another place's upload of its image, keeps its paid Run's key.
+    fn key_inputs(&self, position: usize, inputs: &Value) -> Option<Value> {
+        let mut keyed = inputs.clone();
+        let mut changed = false;
+        for (field, written) in &self.workflow.nodes[position].inputs {
+            let Some(reference) = written.get("$from").and_then(Value::as_str) else {
+                continue;
+            };
+            let Ok(reference) = Reference::parse(reference) else {
+                continue;
+            };
+            let nodes = &self.workflow.nodes;
+            let Some(source) = nodes.iter().position(|node| node.id == reference.node) else {
+                continue;
+            };
+            let registered = self.executor.registry.get(&nodes[source].type_id);
+            let upload = registered.is_some_and(|node| {
+                let spec = node.spec();
+                spec.transfers_files && !spec.spends_money && moves_with_row(spec)
+            });
+            if upload && !self.keys[source].is_empty() {
+                // The upload's key and the field read from it, not its node's id: a table
+                // row's copy is named after its line.
+                keyed[field.as_str()] = serde_json::json!({
+                    "upload": self.keys[source],
+                    "port": reference.port,
+                    "path": reference.path,
+                });
+                changed = true;
+            }
+        }
+        changed.then_some(keyed)
     }
 
     fn spawn(&mut self, position: usize, target: Arc<dyn Node>, inputs: Value, key: String) {

@@ -586,6 +586,44 @@ async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_one_image_swapped_or_with_a_free_cell_edited_pay_only_for_new_prompts() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"{"version": 1, "nodes": [
+     {"id": "image", "type": "wiro/file.upload", "inputs": {"path": "a.png"}},
+     {"id": "video", "type": "pixverse/image-to-video-v4", "inputs": {"inputImageUrl": {"$from": "image.url"}, "prompt": "x", "quality": "360p", "duration": 5}},
+     {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}, "poll_seconds": 0.05}},
+     {"id": "save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "wait.outputs"}}}]}"#;
+    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
+    let png = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png"));
+    std::fs::write(dir.path().join("a.png"), png.unwrap()).unwrap();
+    // Each place uploads the image for itself (its own URL): a Run is the same intent
+    // whichever upload of the file it reads.
+    let steps = [
+        ("video.prompt\nfox\nfox\n", 2),
+        ("video.prompt\nfox\ncat\n", 3),
+        ("video.prompt\ncat\nfox\n", 3), // swapped
+        (
+            "video.prompt,wait.poll_seconds\nbee,0.06\ncat,0.06\nfox,0.06\n",
+            4,
+        ),
+    ];
+    for (table, runs) in steps {
+        std::fs::write(dir.path().join("table.csv"), table).unwrap();
+        let ran = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(ran.status.success(), "{stderr}");
+        let journal =
+            std::fs::read_to_string(dir.path().join("out/wiro-journal.jsonl")).unwrap_or_default();
+        assert_eq!(
+            emulator.stats().runs_accepted,
+            runs,
+            "{table}{stderr}{journal}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_stands_where_the_run_writes_is_named_before_any_request() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();
