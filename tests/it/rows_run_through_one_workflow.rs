@@ -537,9 +537,9 @@ async fn a_row_that_fails_after_its_cells_changed_keeps_no_earlier_video_in_its_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
-    let emulator = common::fast_emulator().await;
+/// A folder with an image-to-video flow uploading the table's `image.path` (else `a.png`),
+/// and the shipped meadow picture under each of `images`.
+fn image_flow(images: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let flow = r#"{"version": 1, "nodes": [
      {"id": "image", "type": "wiro/file.upload", "inputs": {"path": "a.png"}},
@@ -548,9 +548,16 @@ async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
      {"id": "save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "wait.outputs"}}}]}"#;
     std::fs::write(dir.path().join("flow.json"), flow).unwrap();
     let png = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png"));
-    for name in ["a.png", "b.png"] {
+    for name in images {
         std::fs::write(dir.path().join(name), png.as_ref().unwrap()).unwrap();
     }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
+    let emulator = common::fast_emulator().await;
+    let dir = image_flow(&["a.png", "b.png"]);
     // One image under two prompts: each row's upload has its own URL, which its Run reads.
     let rows = "a.png,dawn\na.png,dusk\nb.png,dawn\n";
     let table = |top: &str| format!("image.path,video.prompt\n{top}{rows}");
@@ -588,15 +595,7 @@ async fn rows_of_uploads_that_moved_or_were_sorted_pay_for_nothing_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_of_one_image_swapped_or_with_a_free_cell_edited_pay_only_for_new_prompts() {
     let emulator = common::fast_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let flow = r#"{"version": 1, "nodes": [
-     {"id": "image", "type": "wiro/file.upload", "inputs": {"path": "a.png"}},
-     {"id": "video", "type": "pixverse/image-to-video-v4", "inputs": {"inputImageUrl": {"$from": "image.url"}, "prompt": "x", "quality": "360p", "duration": 5}},
-     {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}, "poll_seconds": 0.05}},
-     {"id": "save", "type": "wiro/output.download", "inputs": {"outputs": {"$from": "wait.outputs"}}}]}"#;
-    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
-    let png = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/meadow.png"));
-    std::fs::write(dir.path().join("a.png"), png.unwrap()).unwrap();
+    let dir = image_flow(&["a.png"]);
     // Each place uploads the image for itself (its own URL): a Run is the same intent
     // whichever upload of the file it reads.
     let steps = [
