@@ -12,6 +12,7 @@ use super::journal::{fields_key, JournalEvent};
 use super::reference::Reference;
 use super::resume::{decide, moves_with_row, Resume};
 use super::schedule::SkipReason;
+use super::workflow::reference_text;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
 use crate::node::{find_started_task, Node, NodeContext, NodeEvent, NodeSpec, ProgressSink};
@@ -160,41 +161,68 @@ impl ActiveRun<'_> {
     }
 
     /// The inputs of the node at `position` as its journal key holds them, when they differ
-    /// from `inputs`: an input taken from an upload (a free node that moves a file to the
-    /// server and writes none here) is that upload's own key (the file, its size and time),
-    /// not the URL it got. Every upload of one file is one intent: a table row that moved, or
-    /// that reads another place's upload of its image, keeps its paid Run's key.
+    /// from `inputs`: a value taken from an upload (a free node that moves a file to the
+    /// server and writes none here), wherever it sits in an input, is that upload's own key
+    /// (the file, its size and time), not the URL it got. Every upload of one file is one
+    /// intent: a table row that moved, or that reads another place's upload of its image,
+    /// keeps its paid Run's key.
     fn key_inputs(&self, position: usize, inputs: &Value) -> Option<Value> {
         let mut keyed = inputs.clone();
         let mut changed = false;
         for (field, written) in &self.workflow.nodes[position].inputs {
-            let Some(reference) = written.get("$from").and_then(Value::as_str) else {
-                continue;
-            };
-            let Ok(reference) = Reference::parse(reference) else {
-                continue;
-            };
-            let nodes = &self.workflow.nodes;
-            let Some(source) = nodes.iter().position(|node| node.id == reference.node) else {
-                continue;
-            };
-            let registered = self.executor.registry.get(&nodes[source].type_id);
-            let upload = registered.is_some_and(|node| {
-                let spec = node.spec();
-                spec.transfers_files && !spec.spends_money && moves_with_row(spec)
-            });
-            if upload && !self.keys[source].is_empty() {
-                // The upload's key and the field read from it, not its node's id: a table
-                // row's copy is named after its line.
-                keyed[field.as_str()] = serde_json::json!({
-                    "upload": self.keys[source],
-                    "port": reference.port,
-                    "path": reference.path,
-                });
-                changed = true;
+            if let Some(slot) = keyed.get_mut(field) {
+                self.key_uploads(written, slot, &mut changed);
             }
         }
         changed.then_some(keyed)
+    }
+
+    /// Walks an input as written and as resolved side by side, putting an upload's key where
+    /// the written input takes a value from an upload.
+    fn key_uploads(&self, written: &Value, slot: &mut Value, changed: &mut bool) {
+        match written {
+            Value::Object(map) => match reference_text(map) {
+                Some(text) => {
+                    if let Some(marker) = self.upload_marker(text) {
+                        *slot = marker;
+                        *changed = true;
+                    }
+                }
+                None => {
+                    for (field, inner) in map {
+                        if let Some(slot) = slot.get_mut(field) {
+                            self.key_uploads(inner, slot, changed);
+                        }
+                    }
+                }
+            },
+            Value::Array(items) => {
+                for (index, inner) in items.iter().enumerate() {
+                    if let Some(slot) = slot.get_mut(index) {
+                        self.key_uploads(inner, slot, changed);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// What a key holds for a value the reference `text` takes from an upload that started
+    /// this run: the upload's key and the field read from it, not its node's id (a table
+    /// row's copy is named after its line). `None` for any other source.
+    fn upload_marker(&self, text: &str) -> Option<Value> {
+        let reference = Reference::parse(text).ok()?;
+        let nodes = &self.workflow.nodes;
+        let source = nodes.iter().position(|node| node.id == reference.node)?;
+        let spec = self.executor.registry.get(&nodes[source].type_id)?.spec();
+        let upload = spec.transfers_files && !spec.spends_money && moves_with_row(spec);
+        (upload && !self.keys[source].is_empty()).then(|| {
+            serde_json::json!({
+                "upload": self.keys[source],
+                "port": reference.port,
+                "path": reference.path,
+            })
+        })
     }
 
     fn spawn(&mut self, position: usize, target: Arc<dyn Node>, inputs: Value, key: String) {

@@ -623,6 +623,38 @@ async fn rows_of_one_image_swapped_or_with_a_free_cell_edited_pay_only_for_new_p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_read_deep_inside_a_run_s_parameters_keys_the_run_by_the_file_too() {
+    let emulator = common::fast_emulator().await;
+    let dir = image_flow(&["a.png"]);
+    let flow = r#"{"version": 1, "nodes": [
+     {"id": "image", "type": "wiro/file.upload", "inputs": {"path": "a.png"}},
+     {"id": "video", "type": "wiro/model.run", "inputs": {"model": "PixVerse/image-to-video-v4", "parameters": {}}},
+     {"id": "wait", "type": "wiro/task.wait", "inputs": {"task": {"$from": "video.task"}, "poll_seconds": 0.05}}]}"#;
+    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
+    let row = |prompt: &str| {
+        format!(
+            r#"{{"video.parameters": {{"inputImageUrl": {{"$from": "image.url"}}, "prompt": "{prompt}", "quality": "360p", "duration": "5"}}}}"#
+        )
+    };
+    for (prompts, runs) in [
+        (["fox", "fox"], 2),
+        (["fox", "cat"], 3),
+        (["cat", "fox"], 3),
+    ] {
+        let table = format!("{}\n{}\n", row(prompts[0]), row(prompts[1]));
+        std::fs::write(dir.path().join("table.jsonl"), table).unwrap();
+        let ran = run(&emulator, dir.path(), "table.jsonl", &[]).await;
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(ran.status.success(), "{stderr}");
+        assert_eq!(
+            emulator.stats().runs_accepted,
+            runs,
+            "{prompts:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_stands_where_the_run_writes_is_named_before_any_request() {
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();
