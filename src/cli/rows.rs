@@ -194,18 +194,17 @@ const REPLACED: &str = "replaced";
 /// run) and refused rows keep their folders as they are. Says which files were moved.
 pub(crate) fn set_aside_earlier_files(out: &Path, results: &[RowResult]) {
     let mut moved = Vec::new();
-    for result in results {
-        let ran = matches!(
+    let ran = |result: &&RowResult| {
+        matches!(
             result.outcome,
             RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled
-        );
+        )
+    };
+    for result in results.iter().filter(ran) {
         let folder = out.join(row_name(result.row));
         let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
             continue;
         };
-        if !ran {
-            continue;
-        }
         for entry in entries {
             let path = entry.path();
             let name = entry.file_name();

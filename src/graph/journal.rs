@@ -272,13 +272,13 @@ impl Journal {
     /// Where each row of a table keeps its nodes' entries this run, given each row's name
     /// (`row-0007`) and its cells' digest, in table order: where an earlier run kept them for
     /// a row with the same cells (its own line's record first, else the record of a line it
-    /// moved from: a line inserted above, the table sorted); else (`fresh`) its own line's
+    /// moved from: a line inserted above, the table sorted); else its own line's
     /// name, or a name of its own (`row-0007~1`) when another row uses that. Each place
     /// serves one row of a run (rows whose cells differ may still ask for one task: their
     /// entries must not meet), so two rows with the same cells run twice; a row whose place
     /// went to another finds its paid task through [`Journal::claim`]. Write each row's
     /// place down with [`Journal::record_row`] before it runs.
-    pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> Vec<(String, bool)> {
+    pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> Vec<String> {
         let recorded = |journal: &Self, row: &str, cells: &str| match journal.latest(row, cells) {
             Some(JournalEvent::Row { entries }) => Some(entries.unwrap_or_else(|| row.to_owned())),
             _ => None,
@@ -320,12 +320,7 @@ impl Journal {
             }
         }
         // The rest keep their entries under their line's name, or one of their own.
-        let mut named = Vec::with_capacity(rows.len());
-        for ((row, _), place) in rows.iter().zip(placed) {
-            if let Some(place) = place {
-                named.push((place, false));
-                continue;
-            }
+        let mut own_place = |row: &String| {
             let mut name = row.clone();
             let mut n = 0;
             while self.places_used.contains(name.as_str()) || (n > 0 && known.contains(&name)) {
@@ -333,9 +328,11 @@ impl Journal {
                 name = format!("{row}~{n}");
             }
             self.places_used.insert(name.as_str().into());
-            named.push((name, true));
-        }
-        named
+            name
+        };
+        (rows.iter().zip(placed))
+            .map(|((row, _), place)| place.unwrap_or_else(|| own_place(row)))
+            .collect()
     }
 
     /// Writes down, for the next run, that the row on `row` with these `cells` keeps its
@@ -1055,7 +1052,7 @@ mod tests {
             .collect();
         let places = journal.place_rows(&named);
         let mut paid = 0;
-        for ((row, cells), (place, _)) in named.iter().zip(&places).take(processed) {
+        for ((row, cells), place) in named.iter().zip(&places).take(processed) {
             journal.record_row(row, cells, place).unwrap();
             let node = format!("{place}-video");
             let key = paid_key(cells);
@@ -1109,14 +1106,11 @@ mod tests {
         let mut journal = Journal::open(&path, false).unwrap();
         let first = named(&[(2, "fox"), (3, "owl")]);
         let places = journal.place_rows(&first);
-        assert_eq!(
-            places,
-            [("row-0002".into(), true), ("row-0003".into(), true)]
-        );
+        assert_eq!(places, ["row-0002", "row-0003"]);
         // Both rows upload the same file (one key), each getting its own URL.
         upload(&mut journal, "row-0002-image", "u2");
         upload(&mut journal, "row-0003-image", "u3");
-        for ((row, cells), (place, _)) in first.iter().zip(&places) {
+        for ((row, cells), place) in first.iter().zip(&places) {
             journal.record_row(row, cells, place).unwrap();
         }
         drop(journal);
@@ -1125,9 +1119,8 @@ mod tests {
         let mut journal = Journal::open(&path, false).unwrap();
         let second = named(&[(2, "new"), (3, "fox"), (4, "owl")]);
         let places = journal.place_rows(&second);
-        let place_names: Vec<&str> = places.iter().map(|(place, _)| place.as_str()).collect();
         assert_eq!(
-            place_names,
+            places,
             ["row-0002~1", "row-0002", "row-0003"],
             "a place serves one row a run: the new row on line 2 gets one of its own"
         );
@@ -1144,29 +1137,18 @@ mod tests {
                 .is_some(),
             "an upload of the same file serves the new row too: its Run is its own"
         );
-        for ((row, cells), (place, _)) in second.iter().zip(&places) {
+        for ((row, cells), place) in second.iter().zip(&places) {
             journal.record_row(row, cells, place).unwrap();
         }
         drop(journal);
 
         // The rows' places were written down: the next run finds each where it was.
         let mut journal = Journal::open(&path, false).unwrap();
-        assert_eq!(
-            journal.place_rows(&second),
-            places
-                .iter()
-                .map(|(p, _)| (p.clone(), false))
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(journal.place_rows(&second), places);
         drop(journal);
         // And with the inserted line gone, each row is back where its entries are.
         let mut journal = Journal::open(&path, false).unwrap();
-        let back: Vec<String> = journal
-            .place_rows(&first)
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
-        assert_eq!(back, ["row-0002", "row-0003"]);
+        assert_eq!(journal.place_rows(&first), ["row-0002", "row-0003"]);
     }
 
     #[test]

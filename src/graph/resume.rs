@@ -235,16 +235,16 @@ impl SharedJournal {
             .unwrap_or_default()
     }
 
-    /// Where each row of a table keeps its nodes' entries, and whether its cells are fresh
-    /// (see `Journal::place_rows`); each row's own line when there is no journal.
-    pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Vec<(String, bool)> {
+    /// Where each row of a table keeps its nodes' entries (see `Journal::place_rows`); each
+    /// row's own line when there is no journal.
+    pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Vec<String> {
         match &self.0 {
             Some(journal) => lock(journal).place_rows(rows),
-            None => rows.iter().map(|(row, _)| (row.clone(), true)).collect(),
+            None => rows.iter().map(|(row, _)| row.clone()).collect(),
         }
     }
 
-    /// Writes down where a row that ran keeps its nodes' entries (see `Journal::record_row`);
+    /// Writes down where a row about to run keeps its nodes' entries (see `Journal::record_row`);
     /// nothing when there is no journal.
     pub(crate) fn record_row(&self, row: &str, cells: &str, place: &str) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {

@@ -37,11 +37,7 @@ impl ActiveRun<'_> {
                 return Ok(());
             }
         };
-        // The key of what the node does; the key earlier builds gave it when an upload's URL
-        // stood for the file (see `key_inputs`): an earlier run's entry under it counts too.
-        let keyed = self.key_inputs(position, &inputs);
-        let key = self.key(target.as_ref(), &inputs, keyed.as_ref().unwrap_or(&inputs));
-        let by_url = keyed.map(|_| self.key(target.as_ref(), &inputs, &inputs));
+        let (key, by_url) = self.key(position, target.as_ref(), &inputs);
         self.keys[position] = key.clone();
         let spec = target.spec();
         let journal_name = self.journal_name(position, spec);
@@ -146,18 +142,26 @@ impl ActiveRun<'_> {
         Ok(())
     }
 
-    /// The journal key of a node run: its type, version, resolved inputs, the facts outside
-    /// them (a file's size and time), and the server — a task id from one server (say, an
-    /// emulator) is never waited on at another.
-    fn key(&self, target: &dyn Node, inputs: &Value, keyed: &Value) -> String {
+    /// The journal key of a node run: its type, version, resolved inputs (an upload's value as
+    /// the upload's key, see `key_inputs`), the facts outside them (a file's size and time),
+    /// and the server — a task id from one server (say, an emulator) is never waited on at
+    /// another. With it, when the node reads an upload, the key earlier builds gave it (the
+    /// upload's URL standing for the file): an earlier run's entry under that counts too.
+    fn key(&self, position: usize, target: &dyn Node, inputs: &Value) -> (String, Option<String>) {
         let spec = target.spec();
         let facts = target.resume_facts(&self.executor.options.input_dir, inputs);
-        let fields = vec![
-            ("server", &self.executor.server),
-            ("inputs", keyed),
-            ("facts", &facts),
-        ];
-        fields_key(&spec.type_id, spec.version, fields)
+        let key_of = |keyed: &Value| {
+            let fields = vec![
+                ("server", &self.executor.server),
+                ("inputs", keyed),
+                ("facts", &facts),
+            ];
+            fields_key(&spec.type_id, spec.version, fields)
+        };
+        match self.key_inputs(position, inputs) {
+            Some(keyed) => (key_of(&keyed), Some(key_of(inputs))),
+            None => (key_of(inputs), None),
+        }
     }
 
     /// The inputs of the node at `position` as its journal key holds them, when they differ

@@ -44,6 +44,28 @@ async fn run(
         .unwrap()
 }
 
+/// Starts `run flow.json --rows table.csv --out out` in `dir` and kills it (SIGKILL: no
+/// chance to tidy up) once the emulator has accepted `runs` Runs.
+async fn run_killed_after(emulator: &wiro_nodes::emulator::EmulatorHandle, dir: &Path, runs: u64) {
+    let mut run = common::binary_for(emulator)
+        .current_dir(dir)
+        .args(["run", "flow.json", "--rows", "table.csv", "--out", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emulator.stats().runs_accepted < runs {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not get going"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    run.start_kill().unwrap();
+    run.wait().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_nothing() {
     let emulator = common::emulator(EmulatorConfig {
@@ -198,23 +220,7 @@ async fn a_table_killed_halfway_resumes_with_one_run_per_row_overall() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
     std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
-    let mut first = common::binary_for(&emulator)
-        .current_dir(dir.path())
-        .args(["run", "flow.json", "--rows", "table.csv", "--out", "out"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while emulator.stats().runs_accepted < 6 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first run did not get going"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    first.start_kill().unwrap(); // SIGKILL: no chance to tidy up
-    first.wait().await.unwrap();
+    run_killed_after(&emulator, dir.path(), 6).await;
     let killed_at = emulator.stats().runs_accepted;
     assert!(killed_at < 12, "killed halfway: {killed_at} Runs so far");
     let second = run(&emulator, dir.path(), "table.csv", &[]).await;
@@ -250,23 +256,7 @@ async fn a_row_edited_while_its_task_ran_names_the_task_left_running() {
         "video.prompt\n[emulator:slow] a boat\na mug\n",
     )
     .unwrap();
-    let mut first = common::binary_for(&emulator)
-        .current_dir(dir.path())
-        .args(["run", "flow.json", "--rows", "table.csv", "--out", "out"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while emulator.stats().runs_accepted < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run did not start"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    first.start_kill().unwrap();
-    first.wait().await.unwrap();
+    run_killed_after(&emulator, dir.path(), 2).await;
 
     // The user edits row 2 and runs again: the boat's task is no row's now, and still runs.
     std::fs::write(

@@ -222,7 +222,7 @@ impl Executor {
         &self,
         rows: &TableFlow<'_>,
         index: usize,
-        ((row, cells), (place, _)): (&(String, String), &(String, bool)),
+        ((row, cells), place): (&(String, String), &String),
         shared: &Shared,
         walls: &Walls,
         cancel: &CancellationToken,
