@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use super::file_digest::FileDigests;
 use super::journal::JOURNAL_FILE;
 use super::resume::{moves_with_row, SharedJournal};
 use super::running::RunningNodes;
@@ -89,6 +90,8 @@ pub struct Executor {
     pub(super) options: RunOptions,
     /// The client's server as journal keys name it (read once, not per node).
     pub(super) server: Value,
+    /// The content of the files uploads send, read once for every row that sends one.
+    pub(super) digests: FileDigests,
 }
 
 pub(super) type Emit = Arc<dyn Fn(RunEvent) + Send + Sync>;
@@ -101,6 +104,9 @@ pub(super) struct ActiveRun<'a> {
     pub(super) reports: Vec<NodeReport>,
     /// Each started node's journal key.
     pub(super) keys: Vec<String>,
+    /// For each started node that sends a local file, the file's content and name
+    /// (`FileDigests::identity`): what a paid node reading its output is keyed by.
+    pub(super) sent_files: Vec<Option<Value>>,
     pub(super) journal: SharedJournal,
     pub(super) running: RunningNodes,
     pub(super) tasks: TaskSlots,
@@ -124,6 +130,7 @@ impl Executor {
             client,
             options,
             server,
+            digests: FileDigests::default(),
         }
     }
 
@@ -251,6 +258,7 @@ impl<'a> ActiveRun<'a> {
                 .map(|node| NodeReport::not_reached(&node.id, &node.type_id))
                 .collect(),
             keys: vec![String::new(); count],
+            sent_files: vec![None; count],
             journal,
             running: RunningNodes::new(cancel.clone()),
             tasks,
@@ -259,6 +267,15 @@ impl<'a> ActiveRun<'a> {
             cancel,
             emit,
             row_entries: None,
+        }
+    }
+
+    /// What this run's nodes may reach (see [`RunOptions::walls`]).
+    pub(super) fn walls(&self) -> Walls {
+        Walls {
+            input_dir: self.executor.options.input_dir.clone(),
+            access: self.file_access.clone(),
+            fetch: self.executor.client.fetch_rules().clone(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod executor;
 mod export;
+mod file_digest;
 mod file_kinds;
 mod finish;
 mod inputs;

@@ -17,6 +17,16 @@ use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
 use crate::node::{find_started_task, Node, NodeContext, NodeEvent, NodeSpec, ProgressSink};
 
+/// How a journal key tells a value taken from an upload.
+#[derive(Debug, Clone, Copy)]
+enum UploadMarker {
+    /// By the file the upload sent: its content and name.
+    SentFile,
+    /// By the upload's own journal key (its path, size and time), as builds before 6
+    /// December 2026 keyed it.
+    UploadKey,
+}
+
 impl ActiveRun<'_> {
     /// Starts the node at `position`, or settles it from the journal without running it.
     pub(super) async fn start(&mut self, position: usize) -> Result<(), RunError> {
@@ -37,7 +47,10 @@ impl ActiveRun<'_> {
                 return Ok(());
             }
         };
-        let (key, by_url) = self.key(position, target.as_ref(), &inputs);
+        if let Some(file) = target.sent_file(&self.walls(), &inputs) {
+            self.sent_files[position] = self.executor.digests.identity(file).await;
+        }
+        let (key, older_keys) = self.key(position, target.as_ref(), &inputs);
         self.keys[position] = key.clone();
         let spec = target.spec();
         let journal_name = self.journal_name(position, spec);
@@ -57,7 +70,7 @@ impl ActiveRun<'_> {
             None // the user asked for this node to run again
         } else {
             let mut found = None;
-            for key in std::iter::once(&key).chain(&by_url) {
+            for key in std::iter::once(&key).chain(&older_keys) {
                 let decided = decide(
                     &self.journal,
                     &journal_name,
@@ -142,12 +155,13 @@ impl ActiveRun<'_> {
         Ok(())
     }
 
-    /// The journal key of a node run: its type, version, resolved inputs (an upload's value as
-    /// the upload's key, see `key_inputs`), the facts outside them (a file's size and time),
-    /// and the server — a task id from one server (say, an emulator) is never waited on at
-    /// another. With it, when the node reads an upload, the key earlier builds gave it (the
-    /// upload's URL standing for the file): an earlier run's entry under that counts too.
-    fn key(&self, position: usize, target: &dyn Node, inputs: &Value) -> (String, Option<String>) {
+    /// The journal key of a node run: its type, version, resolved inputs (a value taken from
+    /// an upload as the file it sent, see `key_inputs`), the facts outside them (a file's size
+    /// and time), and the server — a task id from one server (say, an emulator) is never
+    /// waited on at another. Then, when the node reads an upload, the keys earlier builds gave
+    /// it, newest first: the upload's own key standing for the file, then the URL the upload
+    /// got. An earlier run's entry under one of those counts too.
+    fn key(&self, position: usize, target: &dyn Node, inputs: &Value) -> (String, Vec<String>) {
         let spec = target.spec();
         let facts = target.resume_facts(&self.executor.options.input_dir, inputs);
         let key_of = |keyed: &Value| {
@@ -158,44 +172,54 @@ impl ActiveRun<'_> {
             ];
             fields_key(&spec.type_id, spec.version, fields)
         };
-        match self.key_inputs(position, inputs) {
-            Some(keyed) => (key_of(&keyed), Some(key_of(inputs))),
-            None => (key_of(inputs), None),
-        }
+        let mut keys: Vec<String> = [UploadMarker::SentFile, UploadMarker::UploadKey]
+            .into_iter()
+            .filter_map(|marker| self.key_inputs(position, inputs, marker))
+            .map(|keyed| key_of(&keyed))
+            .chain(std::iter::once(key_of(inputs)))
+            .collect();
+        keys.dedup();
+        let key = keys.remove(0);
+        (key, keys)
     }
 
     /// The inputs of the node at `position` as its journal key holds them, when they differ
     /// from `inputs`: a value taken from an upload (a free node that moves a file to the
-    /// server and writes none here), wherever it sits in an input, is that upload's own key
-    /// (the file, its size and time), not the URL it got. Every upload of one file is one
-    /// intent: a table row that moved, or that reads another place's upload of its image,
-    /// keeps its paid Run's key.
-    fn key_inputs(&self, position: usize, inputs: &Value) -> Option<Value> {
+    /// server and writes none here), wherever it sits in an input, is told by `marker`, not
+    /// by the URL it got. Every upload of one file is one intent: a table row that moved, or
+    /// that reads another place's upload of its image, keeps its paid Run's key.
+    fn key_inputs(&self, position: usize, inputs: &Value, marker: UploadMarker) -> Option<Value> {
         let mut keyed = inputs.clone();
         let mut changed = false;
         for (field, written) in &self.workflow.nodes[position].inputs {
             if let Some(slot) = keyed.get_mut(field) {
-                self.key_uploads(written, slot, &mut changed);
+                self.key_uploads(written, slot, marker, &mut changed);
             }
         }
         changed.then_some(keyed)
     }
 
-    /// Walks an input as written and as resolved side by side, putting an upload's key where
-    /// the written input takes a value from an upload.
-    fn key_uploads(&self, written: &Value, slot: &mut Value, changed: &mut bool) {
+    /// Walks an input as written and as resolved side by side, putting an upload's marker
+    /// where the written input takes a value from an upload.
+    fn key_uploads(
+        &self,
+        written: &Value,
+        slot: &mut Value,
+        marker: UploadMarker,
+        changed: &mut bool,
+    ) {
         match written {
             Value::Object(map) => match reference_text(map) {
                 Some(text) => {
-                    if let Some(marker) = self.upload_marker(text) {
-                        *slot = marker;
+                    if let Some(marked) = self.upload_marker(text, marker) {
+                        *slot = marked;
                         *changed = true;
                     }
                 }
                 None => {
                     for (field, inner) in map {
                         if let Some(slot) = slot.get_mut(field) {
-                            self.key_uploads(inner, slot, changed);
+                            self.key_uploads(inner, slot, marker, changed);
                         }
                     }
                 }
@@ -203,7 +227,7 @@ impl ActiveRun<'_> {
             Value::Array(items) => {
                 for (index, inner) in items.iter().enumerate() {
                     if let Some(slot) = slot.get_mut(index) {
-                        self.key_uploads(inner, slot, changed);
+                        self.key_uploads(inner, slot, marker, changed);
                     }
                 }
             }
@@ -212,20 +236,25 @@ impl ActiveRun<'_> {
     }
 
     /// What a key holds for a value the reference `text` takes from an upload that started
-    /// this run: the upload's key and the field read from it, not its node's id (a table
-    /// row's copy is named after its line). `None` for any other source.
-    fn upload_marker(&self, text: &str) -> Option<Value> {
+    /// this run, and the field read from it: the file the upload sent (its content and name)
+    /// or, as the build before wrote it and when the file could not be read, the upload's
+    /// key; never its node's id (a table row's copy is named after its line). `None` for any
+    /// other source.
+    fn upload_marker(&self, text: &str, marker: UploadMarker) -> Option<Value> {
         let reference = Reference::parse(text).ok()?;
         let nodes = &self.workflow.nodes;
         let source = nodes.iter().position(|node| node.id == reference.node)?;
         let spec = self.executor.registry.get(&nodes[source].type_id)?.spec();
         let upload = spec.transfers_files && !spec.spends_money && moves_with_row(spec);
-        (upload && !self.keys[source].is_empty()).then(|| {
-            serde_json::json!({
-                "upload": self.keys[source],
-                "port": reference.port,
-                "path": reference.path,
-            })
+        if !upload || self.keys[source].is_empty() {
+            return None;
+        }
+        let (port, path) = (reference.port, reference.path);
+        Some(match (marker, &self.sent_files[source]) {
+            (UploadMarker::SentFile, Some(file)) => {
+                serde_json::json!({ "file": file, "port": port, "path": path })
+            }
+            _ => serde_json::json!({ "upload": self.keys[source], "port": port, "path": path }),
         })
     }
 

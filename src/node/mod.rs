@@ -66,5 +66,5 @@ pub use started::{
     ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,
 };
 pub use task_slots::{AfterRefusal, Sending, Slot, SlotWait, TaskSlots, TaskSlotsReport};
-pub use typed::{schema_value, Node, PricedRun, TypedNode};
+pub use typed::{schema_value, Node, PricedRun, SentFile, TypedNode};
 pub use walls::{FileAccess, Walls};

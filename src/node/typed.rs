@@ -89,6 +89,14 @@ pub trait TypedNode: Default + Send + Sync + 'static {
         Value::Null
     }
 
+    /// The local file whose bytes this node sends to the server, when its inputs name one the
+    /// walls let it read (an upload's `path`). A paid node that reads this node's output is
+    /// journaled by that file's content and name, not by where the bytes went: the same file
+    /// copied, touched or spelled another way is the same intent, and is not paid again.
+    fn sent_file(_files: &Walls, _inputs: &Value) -> Option<SentFile> {
+        None
+    }
+
     /// Checks on literal inputs against what this host lets a node reach (a file to upload
     /// exists, may be read, is what its name says; a URL to fetch may be fetched), run when
     /// a workflow is validated and before a single node runs. A value that comes from another
@@ -150,6 +158,15 @@ impl PricedRun {
     }
 }
 
+/// A local file a node sends to the server (see [`TypedNode::sent_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentFile {
+    /// Where its bytes are read from (the walls' answer: links followed).
+    pub path: std::path::PathBuf,
+    /// The name the server is given (the one the user wrote).
+    pub name: String,
+}
+
 /// A node with its types erased, as engines and the registry hold it.
 #[async_trait]
 pub trait Node: Send + Sync {
@@ -180,6 +197,11 @@ pub trait Node: Send + Sync {
 
     /// Facts outside the inputs that decide the result (see [`TypedNode::resume_facts`]).
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value;
+
+    /// The local file whose bytes the node sends (see [`TypedNode::sent_file`]).
+    fn sent_file(&self, _files: &Walls, _inputs: &Value) -> Option<SentFile> {
+        None
+    }
 
     /// Runs the node on complete inputs; checks them first, so nothing is sent for bad ones.
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError>;
@@ -305,6 +327,10 @@ impl<T: TypedNode> Node for Typed<T> {
 
     fn resume_facts(&self, input_dir: &std::path::Path, inputs: &Value) -> Value {
         T::resume_facts(input_dir, inputs)
+    }
+
+    fn sent_file(&self, files: &Walls, inputs: &Value) -> Option<SentFile> {
+        T::sent_file(files, inputs)
     }
 
     async fn run(&self, ctx: &NodeContext, inputs: Value) -> Result<Value, NodeError> {

@@ -7,7 +7,7 @@ use crate::api::wire::UploadedFile;
 use serde_json::{Map, Value};
 
 use super::upload_checks::check_upload;
-use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, TypedNode, Walls};
+use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, SentFile, TypedNode, Walls};
 
 /// Uploads a local file.
 #[derive(Debug, Default)]
@@ -65,6 +65,13 @@ impl TypedNode for FileUpload {
             }),
             Err(_) => serde_json::Value::Null,
         }
+    }
+
+    fn sent_file(files: &Walls, inputs: &Value) -> Option<SentFile> {
+        let path = inputs.get("path")?.as_str()?;
+        let name = files.resolve(path).file_name()?.to_str()?.to_owned();
+        let path = check_upload(files, path).ok()?;
+        Some(SentFile { path, name })
     }
 
     fn check_local(files: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem> {

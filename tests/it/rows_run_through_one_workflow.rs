@@ -613,6 +613,54 @@ async fn rows_of_one_image_swapped_or_with_a_free_cell_edited_pay_only_for_new_p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_touched_copied_or_spelled_another_way_is_not_paid_for_again() {
+    let emulator = common::fast_emulator().await;
+    let dir = image_flow(&["a.png"]);
+    let image = dir.path().join("a.png");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(90);
+    let steps: [(&str, &dyn Fn(), u64); 5] = [
+        ("a.png", &|| {}, 1),
+        // A `touch`, a `git checkout` or a copy over it: a new time, the same bytes.
+        (
+            "a.png",
+            &|| {
+                let file = std::fs::File::options().write(true).open(&image).unwrap();
+                file.set_modified(later).unwrap();
+            },
+            1,
+        ),
+        ("./a.png", &|| {}, 1),
+        (
+            "copies/a.png",
+            &|| {
+                std::fs::create_dir_all(dir.path().join("copies")).unwrap();
+                std::fs::copy(&image, dir.path().join("copies/a.png")).unwrap();
+            },
+            1,
+        ),
+        // Other bytes: a new intent.
+        (
+            "a.png",
+            &|| {
+                let mut bytes = std::fs::read(&image).unwrap();
+                bytes.extend_from_slice(b"one more chunk");
+                std::fs::write(&image, bytes).unwrap();
+            },
+            2,
+        ),
+    ];
+    for (path, before, runs) in steps {
+        before();
+        let table = format!("image.path,video.prompt\n{path},fox\n");
+        std::fs::write(dir.path().join("table.csv"), &table).unwrap();
+        let ran = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(ran.status.success(), "{stderr}");
+        assert_eq!(emulator.stats().runs_accepted, runs, "{table}{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_read_deep_inside_a_run_s_parameters_keys_the_run_by_the_file_too() {
     let emulator = common::fast_emulator().await;
     let dir = image_flow(&["a.png"]);
