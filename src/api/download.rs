@@ -2,7 +2,6 @@
 //! is renamed when complete, size-checked, and resumed with `Range` after a dropped connection.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -167,24 +166,10 @@ impl Client {
         let name = safe_file_name(file_name);
         let final_path = dir.join(&name);
         let part_path = dir.join(format!(".{name}.part"));
-        // The folder and the file in one trip to a blocking thread (each trip is a thread
-        // hand-off, and a batch makes thousands of them).
-        let (folder, part) = (dir.to_owned(), part_path.clone());
-        let file = on_blocking_thread(&part_path, move || {
-            std::fs::create_dir_all(&folder).map_err(|e| Error::io(folder, e))?;
-            std::fs::File::create(&part).map_err(|e| Error::io(part, e))
-        })
-        .await?;
-        // Removes the partial file if this future is dropped (cancelled) or fails.
+        // Removes the partial file, if one was made, when this future is dropped (cancelled)
+        // or fails.
         let mut leftover = RemoveOnDrop(Some(part_path.clone()));
-        let mut partial = Partial {
-            file: Arc::new(file),
-            path: part_path.clone(),
-            hasher: Sha256::new(),
-            received: 0,
-            total: expected_size,
-            contenttype: String::new(),
-        };
+        let mut partial = Partial::new(dir.to_owned(), part_path, expected_size);
         let mut retries = Retries::new(self.config().retry, &operation);
         loop {
             let outcome = self
@@ -211,21 +196,15 @@ impl Client {
                 ));
             }
         }
-        // On disk before it takes its name, so that no one (the journal included) sees a
-        // complete file the disk does not hold; both in one trip to a blocking thread.
-        let file = Arc::clone(&partial.file);
-        let (part, done) = (part_path.clone(), final_path.clone());
-        on_blocking_thread(&part_path, move || {
-            file.sync_all().map_err(|e| Error::io(&part, e))?;
-            std::fs::rename(&part, &done).map_err(|e| Error::io(done, e))
-        })
-        .await?;
+        let received = partial.received;
+        let contenttype = std::mem::take(&mut partial.contenttype);
+        let hasher = partial.finish(final_path.clone()).await?;
         leftover.0 = None;
         Ok(LocalFile {
             path: final_path,
-            size: partial.received,
-            sha256: hex::encode(partial.hasher.finalize()),
-            contenttype: partial.contenttype,
+            size: received,
+            sha256: hex::encode(hasher.finalize()),
+            contenttype,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! by `Content-Length` against the announced size, and by where its body ended.
 
 use std::io::{Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
@@ -15,37 +15,98 @@ use super::download::on_blocking_thread;
 use super::file_sink::FileSink;
 use super::{Client, DownloadProgress, Error, Result};
 
-/// A body of at most this many bytes is gathered in memory and written in one trip to a
-/// blocking thread: a batch fetches thousands of small clips, and feeding a writer thread
-/// chunk by chunk costs a thread hand-off per chunk. Larger bodies stream through a
-/// [`FileSink`] in constant memory.
+/// A body of at most this many bytes is gathered in memory and goes to disk when the
+/// download ends, with the folder, the file, its sync and its rename, in one trip to a
+/// blocking thread: a batch fetches thousands of small clips, and each trip is a thread
+/// hand-off. Larger bodies stream through a [`FileSink`] in constant memory.
 const GATHER_UP_TO: u64 = 1024 * 1024;
 
-/// One open download: the temporary file, its hash so far, and what the server announced.
+/// One open download: the temporary file (or the bytes waiting for it), its hash so far, and
+/// what the server announced.
 pub(super) struct Partial {
-    /// Written by a [`FileSink`] while a body arrives, and between bodies only here.
-    pub(super) file: Arc<std::fs::File>,
-    pub(super) path: PathBuf,
-    pub(super) hasher: Sha256,
+    /// The temporary file, once bytes went to disk; a [`FileSink`] writes it while a
+    /// streamed body arrives, and between bodies only this does.
+    file: Option<Arc<std::fs::File>>,
+    /// The folder it goes in, made with the file.
+    dir: PathBuf,
+    path: PathBuf,
+    /// Bytes received (counted in `received`) that are neither on disk nor hashed yet.
+    pending: Vec<u8>,
+    hasher: Sha256,
     pub(super) received: u64,
     pub(super) total: Option<u64>,
     pub(super) contenttype: String,
 }
 
+/// What a trip to disk takes and gives back: the file, if open, and the hash so far.
+type OnDisk = (Option<Arc<std::fs::File>>, Sha256);
+
 impl Partial {
+    /// A download into `path` (a temporary name inside `dir`) of `total` bytes, when known;
+    /// nothing is made on disk until bytes go there.
+    pub(super) fn new(dir: PathBuf, path: PathBuf, total: Option<u64>) -> Self {
+        Self {
+            file: None,
+            dir,
+            path,
+            pending: Vec::new(),
+            hasher: Sha256::new(),
+            received: 0,
+            total,
+            contenttype: String::new(),
+        }
+    }
+
     /// Empties the file, for a body that starts from the first byte again.
     async fn restart(&mut self) -> Result<()> {
-        let file = Arc::clone(&self.file);
+        self.pending.clear();
+        self.hasher = Sha256::new();
+        self.received = 0;
+        let Some(file) = self.file.clone() else {
+            return Ok(());
+        };
         let path = self.path.clone();
         on_blocking_thread(&self.path, move || {
             file.set_len(0)
                 .and_then(|()| (&*file).rewind())
                 .map_err(|e| Error::io(path, e))
         })
+        .await
+    }
+
+    /// Takes what a trip to disk needs: the file, the bytes waiting and the hash.
+    fn for_trip(&mut self) -> (OnDisk, Vec<u8>, PathBuf, PathBuf) {
+        let state = (self.file.take(), std::mem::take(&mut self.hasher));
+        let paths = (self.dir.clone(), self.path.clone());
+        (state, std::mem::take(&mut self.pending), paths.0, paths.1)
+    }
+
+    /// Writes the bytes waiting in memory, opening the file (and its folder) first when
+    /// nothing went to disk yet: before a body is streamed.
+    async fn write_pending(&mut self) -> Result<Arc<std::fs::File>> {
+        let (state, pending, dir, path) = self.for_trip();
+        let (file, hasher) = on_blocking_thread(&self.path, move || {
+            let (file, hasher) = write_down(state, &pending, &dir, &path)?;
+            Ok((Some(file), hasher))
+        })
         .await?;
-        self.hasher = Sha256::new();
-        self.received = 0;
-        Ok(())
+        (self.file, self.hasher) = (file, hasher);
+        Ok(self.file.clone().expect("opened by write_down"))
+    }
+
+    /// Puts the whole file on disk under `done`, in one trip: the bytes waiting written (the
+    /// folder and the file made first when nothing went to disk yet), synced, and renamed, so
+    /// that no one (a journal included) sees a complete file the disk does not hold. Gives
+    /// the file's SHA-256.
+    pub(super) async fn finish(mut self, done: PathBuf) -> Result<Sha256> {
+        let (state, pending, dir, path) = self.for_trip();
+        on_blocking_thread(&self.path, move || {
+            let (file, hasher) = write_down(state, &pending, &dir, &path)?;
+            file.sync_all().map_err(|e| Error::io(&path, e))?;
+            std::fs::rename(&path, &done).map_err(|e| Error::io(done, e))?;
+            Ok(hasher)
+        })
+        .await
     }
 
     /// Holds the bytes received plus the body's `length` (its `Content-Length`, answered with
@@ -90,8 +151,9 @@ impl Partial {
             return self.gather_body(response, on_progress).await;
         }
         // The body is written and hashed on other threads while the next chunk is read.
+        let file = self.write_pending().await?;
         let sink = FileSink::start(
-            Arc::clone(&self.file),
+            file,
             std::mem::take(&mut self.hasher),
             self.total.map(|total| total.saturating_sub(self.received)),
         );
@@ -116,37 +178,27 @@ impl Partial {
         Ok(cut)
     }
 
-    /// A small body (its `Content-Length` at most [`GATHER_UP_TO`]): gathered in memory, then
-    /// written and hashed in one trip to a blocking thread, what came of it even when the
-    /// connection was cut (the next try resumes after it).
+    /// A small body (its `Content-Length` at most [`GATHER_UP_TO`]): kept in memory until the
+    /// download ends, what came of it even when the connection was cut (the next try resumes
+    /// after it).
     async fn gather_body(
         &mut self,
         response: &mut reqwest::Response,
         on_progress: &mut (impl FnMut(DownloadProgress) + Send),
     ) -> Result<Option<reqwest::Error>> {
-        let mut body = Vec::new();
         let cut = loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break None,
                 Err(e) => break Some(e),
             };
-            body.extend_from_slice(&chunk);
+            self.pending.extend_from_slice(&chunk);
             self.received += chunk.len() as u64;
             on_progress(DownloadProgress {
                 received: self.received,
                 total: self.total,
             });
         };
-        let file = Arc::clone(&self.file);
-        let mut hasher = std::mem::take(&mut self.hasher);
-        let path = self.path.clone();
-        self.hasher = on_blocking_thread(&self.path, move || {
-            (&*file).write_all(&body).map_err(|e| Error::io(path, e))?;
-            hasher.update(&body);
-            Ok(hasher)
-        })
-        .await?;
         Ok(cut)
     }
 
@@ -168,6 +220,29 @@ impl Partial {
             _ => Ok(()),
         }
     }
+}
+
+/// On a blocking thread: the file of `state` (else a new one at `path`, its folder `dir` made
+/// first) with `pending` appended, and the hash of `state` continued over them.
+fn write_down(
+    state: OnDisk,
+    pending: &[u8],
+    dir: &Path,
+    path: &Path,
+) -> Result<(Arc<std::fs::File>, Sha256)> {
+    let (file, mut hasher) = state;
+    let file = match file {
+        Some(file) => file,
+        None => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            Arc::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?)
+        }
+    };
+    (&*file)
+        .write_all(pending)
+        .map_err(|e| Error::io(path, e))?;
+    hasher.update(pending);
+    Ok((file, hasher))
 }
 
 impl Client {
