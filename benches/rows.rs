@@ -11,7 +11,8 @@
 //!   emulator saw it, and its download's time, from the `--json` report).
 //! - **Scale**: `ROWS_SCALE_ROWS` rows (10,000) of text-to-video → wait → download: the
 //!   time `validate --rows` takes for the whole table, then the run's client CPU per chain and
-//!   peak RSS.
+//!   peak RSS, with `--out` on the disk and again in memory (`/dev/shm`, when there is one):
+//!   the difference is the disk's own work (syncs, a folder and a file per row).
 //!
 //! - **Floor**: `ROWS_FLOOR_CHAINS` chains (2,000) of the same requests and durable writes made
 //!   with plain blocking calls (`rows/floor.rs`): the kernel's CPU per chain for the chain's
@@ -202,14 +203,10 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn scale(rows: usize) {
-    let emulator = EmulatorProcess::start(&["--speed", "50"]);
     let dir = tempfile::tempdir().expect("temp dir");
     write_inputs(dir.path(), rows);
-    let (flow, table, out) = (
-        path(dir.path(), "flow.json"),
-        path(dir.path(), "table.csv"),
-        path(dir.path(), "out"),
-    );
+    let (flow, table) = (path(dir.path(), "flow.json"), path(dir.path(), "table.csv"));
+    let emulator = EmulatorProcess::start(&["--speed", "50"]);
     let mut validations: Vec<f64> = (0..3)
         .map(|_| {
             let checked = run_client(&["validate", &flow, "--rows", &table], &emulator.env);
@@ -219,12 +216,6 @@ fn scale(rows: usize) {
         .collect();
     validations.sort_by(f64::total_cmp);
     let validate_rss = run_client(&["validate", &flow, "--rows", &table], &emulator.env);
-    let run = run_client(
-        &["run", &flow, "--rows", &table, "--out", &out],
-        &emulator.env,
-    );
-    assert_eq!(run.status, 0, "the table's run failed");
-    let stats = emulator.stats();
     emulator.stop();
     println!("scale: {rows} rows x 3 nodes");
     println!(
@@ -232,18 +223,45 @@ fn scale(rows: usize) {
         validations[1],
         validate_rss.max_rss_kib as f64 / 1024.0
     );
-    println!("  run wall                       {:.2} s", run.wall_seconds);
-    println!("  client CPU                     {:.3} s", run.cpu_seconds);
-    println!(
-        "  client CPU per chain           {:.3} ms",
-        run.cpu_seconds * 1000.0 / rows as f64
-    );
-    println!(
-        "  client peak RSS                {:.1} MB",
-        run.max_rss_kib as f64 / 1024.0
-    );
-    println!(
-        "  Runs accepted                  {}",
-        stats["runs_accepted"]
-    );
+    // The run writes its journal, folders and videos on the disk, then in memory: the
+    // difference is what the disk's own work (syncs, new folders and files) costs the client.
+    let in_memory = Path::new("/dev/shm");
+    let on_disk = tempfile::tempdir().expect("temp dir");
+    let memory = in_memory
+        .is_dir()
+        .then(|| tempfile::tempdir_in(in_memory).expect("temp dir in /dev/shm"));
+    let outs = [
+        ("on disk", Some(&on_disk)),
+        ("in memory (tmpfs)", memory.as_ref()),
+    ];
+    for (place, out) in outs {
+        let Some(out) = out else {
+            println!("  (no /dev/shm: no run with the outputs in memory)");
+            continue;
+        };
+        let emulator = EmulatorProcess::start(&["--speed", "50"]);
+        let out = path(out.path(), "out");
+        let run = run_client(
+            &["run", &flow, "--rows", &table, "--out", &out],
+            &emulator.env,
+        );
+        assert_eq!(run.status, 0, "the table's run failed");
+        let stats = emulator.stats();
+        emulator.stop();
+        println!("  the outputs {place}:");
+        println!("    run wall                     {:.2} s", run.wall_seconds);
+        println!("    client CPU                   {:.3} s", run.cpu_seconds);
+        println!(
+            "    client CPU per chain         {:.3} ms",
+            run.cpu_seconds * 1000.0 / rows as f64
+        );
+        println!(
+            "    client peak RSS              {:.1} MB",
+            run.max_rss_kib as f64 / 1024.0
+        );
+        println!(
+            "    Runs accepted                {}",
+            stats["runs_accepted"]
+        );
+    }
 }
