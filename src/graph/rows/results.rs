@@ -171,11 +171,42 @@ pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::
     Ok(path)
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
+/// A CSV field, quoted when it holds a comma, a quote or a line break. A field a spreadsheet
+/// would take for a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return:
+/// an error naming a node of someone else's flow, say) starts with `'`, which spreadsheets
+/// show as text.
 fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut failed = RowResult::new(2, RowOutcome::Failed);
+        failed.error = Some("=HYPERLINK(\"http://x\",\"y\"): failed, badly".into());
+        let mut odd = RowResult::new(3, RowOutcome::Failed);
+        odd.error = Some("@SUM(1)".into());
+        let path = write_results(dir.path(), &[failed, odd], false).unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            text.lines().skip(1).collect::<Vec<_>>(),
+            [
+                r#"2,failed,,0,,"'=HYPERLINK(""http://x"",""y""): failed, badly""#,
+                "3,failed,,0,,'@SUM(1)",
+            ]
+        );
     }
 }
