@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    check_rows, counted, first_few, row_name, write_results, LeftRunning, RowOutcome, RowResult,
-    Table,
+    check_rows, counted, first_few, row_name, write_results, RowOutcome, RowResult, Table,
 };
 use crate::graph::{sum_usd, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -159,89 +158,6 @@ pub(crate) fn finish(
         );
         EXIT_FAILED
     })
-}
-
-/// Says which paid tasks an earlier run started for cells the table no longer has (a row
-/// edited, or the flow, while its task ran) are still running: they are billed when they
-/// end, and no row waits for them. How to stop one.
-pub(crate) fn warn_left_running(left: &[LeftRunning]) {
-    let Some(first) = left.first() else {
-        return;
-    };
-    let named: Vec<String> = (left.iter())
-        .map(|left| format!("task {} ({})", left.task.taskid, left.node))
-        .collect();
-    let one = left.len() == 1;
-    eprintln!(
-        "warning: {} an earlier run started for cells this table no longer has (or for another flow) {}: {}. No row waits for {}; to stop {}: wiro-nodes node exec wiro/task.kill --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}'",
-        counted(left.len(), "paid task"),
-        if one { "is still running, and is billed when it ends" } else { "are still running, and are billed when they end" },
-        first_few(&named, "task"),
-        if one { "it" } else { "them" },
-        if one { "it" } else { "one" },
-        first.task.taskid
-    );
-}
-
-/// Where files a row's folder held that are not its result now are moved, inside `--out`.
-const REPLACED: &str = "replaced";
-
-/// Moves out of each row folder the files that are not its row's result now: a row that
-/// failed or was cancelled in this run, or finished with other files, where an earlier run
-/// left files under other cells (a row changed or moved, a flow's node renamed). They go to
-/// `out/replaced/row-0007/` (never deleted), so that `row-*/` holds each row's results only
-/// and a pipeline collecting it takes no other row's video. Rows not started (a cancelled
-/// run) and refused rows keep their folders as they are. Says which files were moved.
-pub(crate) fn set_aside_earlier_files(out: &Path, results: &[RowResult]) {
-    let mut moved = Vec::new();
-    let ran = |result: &&RowResult| {
-        matches!(
-            result.outcome,
-            RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled
-        )
-    };
-    for result in results.iter().filter(ran) {
-        let folder = out.join(row_name(result.row));
-        let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.path();
-            let name = entry.file_name();
-            let partial = name.to_string_lossy().starts_with('.');
-            // A result's files are named as the run wrote them, under `out`.
-            let kept = (result.files.iter()).any(|file| *file == path || out.join(file) == path);
-            if kept || partial || !entry.file_type().is_ok_and(|kind| kind.is_file()) {
-                continue;
-            }
-            let aside = out.join(REPLACED).join(row_name(result.row));
-            let mut target = aside.join(&name);
-            for n in 1.. {
-                if !target.exists() {
-                    break;
-                }
-                target = aside.join(format!("{}.{n}", name.to_string_lossy()));
-            }
-            let shown = format!("{}/{}", row_name(result.row), name.to_string_lossy());
-            match std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, &target)) {
-                Ok(()) => moved.push(shown),
-                Err(error) => eprintln!(
-                    "warning: {shown} is not row {}'s result now and could not be moved aside: {error}",
-                    result.row
-                ),
-            }
-        }
-    }
-    if !moved.is_empty() {
-        eprintln!(
-            "note: {} in row folders {} not {} row's result now (an earlier run's, under other cells): moved to {}: {}",
-            counted(moved.len(), "file"),
-            if moved.len() == 1 { "was" } else { "were" },
-            if moved.len() == 1 { "its" } else { "their" },
-            out.join(REPLACED).display(),
-            first_few(&moved, "file")
-        );
-    }
 }
 
 /// The row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over a

@@ -10,7 +10,10 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
-use crate::graph::rows::{counted, first_few, results_file, row_name, RowResult, Table, TableFlow};
+use crate::graph::rows::{
+    counted, first_few, left_running_warning, results_file, row_name, set_aside_earlier_files,
+    RowResult, Table, TableFlow,
+};
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
     RunOptions, RunReport, Workflow, WorkflowPrice, JOURNAL_FILE,
@@ -409,8 +412,17 @@ async fn run_table(
     renderer.finish();
     match result {
         Ok(report) => {
-            rows::set_aside_earlier_files(&args.out, &report.rows);
-            rows::warn_left_running(&report.left_running);
+            let aside = set_aside_earlier_files(&args.out, &report.rows);
+            aside
+                .warnings
+                .iter()
+                .for_each(|line| eprintln!("warning: {line}"));
+            if let Some(note) = aside.note {
+                eprintln!("note: {note}");
+            }
+            if let Some(warning) = left_running_warning(&report.left_running) {
+                eprintln!("warning: {warning}");
+            }
             let failed = rows::finish(&args.out, report.rows, refused, args.json);
             if args.json {
                 // The report `--json` promises on stdout: the rows' results, a line each.

@@ -291,3 +291,38 @@ async fn a_table_runs_each_row_to_its_files_and_results_and_runs_again_for_free(
     assert_eq!(done, 3, "{again}");
     assert_eq!(emulator.stats().runs_accepted, 3, "nothing is paid twice");
 }
+
+#[tokio::test]
+async fn a_row_that_changed_and_failed_has_the_earlier_video_moved_aside_and_told() {
+    // Enough credit for one video.
+    let emulator = common::emulator(wiro_nodes::emulator::EmulatorConfig {
+        balance: Some(0.45),
+        ..wiro_nodes::emulator::EmulatorConfig::with_speed(400.0)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let editor = editor(&emulator, dir.path()).await;
+    store(dir.path(), "table.csv", "video.prompt\nboat\n");
+    let first = run_table(&editor, "uploads/table.csv").await.end;
+    assert_eq!(first["outcome"], "succeeded", "{first}");
+    assert_eq!(first["notes"], json!([]), "{first}");
+    editor.stop_run().await;
+
+    // Another prompt, which the account cannot pay for: the row fails, and the boat's video
+    // is not left in its folder as if it were the row's result.
+    store(dir.path(), "table.csv", "video.prompt\na new boat\n");
+    let again = run_table(&editor, "uploads/table.csv").await.end;
+    assert_eq!(again["outcome"], "failed", "{again}");
+    let video = "row-0002/row-0002-save-0.mp4";
+    assert!(!dir.path().join("out").join(video).exists(), "{again}");
+    assert!(dir.path().join("out/replaced").join(video).exists());
+    let notes = again["notes"].as_array().expect("the run's notes");
+    assert!(
+        notes.len() == 1
+            && notes[0]
+                .as_str()
+                .unwrap()
+                .starts_with("note: 1 file in row folders was not its row's result now"),
+        "{again}"
+    );
+}

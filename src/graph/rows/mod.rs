@@ -9,16 +9,17 @@
 //! the results table. [`expand`] makes the whole table one workflow, for hosts that run one
 //! document, and [`row_results`] sums such a run up per row.
 
+mod after_run;
 mod expand;
 mod results;
 mod stream;
 mod table;
 
+pub use after_run::{left_running_warning, set_aside_earlier_files, SetAside, REPLACED};
 pub use expand::{
     check_rows, expand, problems_by_row, row_name, row_node, split_row, RowProblems, TableFlow,
 };
 pub use results::{results_file, row_results, write_results, RowOutcome, RowResult};
 pub use stream::{LeftRunning, RowsReport};
-#[cfg(feature = "cli")]
 pub(crate) use table::{counted, first_few};
 pub use table::{Cell, Row, Table};

@@ -17,7 +17,9 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
-use crate::graph::rows::{RowOutcome, RowsReport, TableFlow};
+use crate::graph::rows::{
+    left_running_warning, set_aside_earlier_files, RowOutcome, RowsReport, TableFlow,
+};
 use crate::graph::{
     price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
     OverCap, RunError, RunEvent, RunReport,
@@ -238,6 +240,14 @@ fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: 
         "stopped": tally.stopped(),
         "files": output_files(out_dir, &files),
     });
+    // As the CLI tells them: files moved out of the row folders, tasks left running.
+    let aside = set_aside_earlier_files(out_dir, &report.rows);
+    let notes: Vec<String> = (aside.warnings.iter())
+        .chain(&left_running_warning(&report.left_running))
+        .map(|warning| format!("warning: {warning}"))
+        .chain(aside.note.map(|note| format!("note: {note}")))
+        .collect();
+    end["notes"] = json!(notes);
     let summed = rows::finish(out_dir, &report.rows, |file| output_file(out_dir, file));
     if let (Value::Object(end), Value::Object(summed)) = (&mut end, summed) {
         end.extend(summed);

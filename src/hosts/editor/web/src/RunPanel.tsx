@@ -25,6 +25,11 @@ export function RunPanel({ run, workflow }: { run: RunState; workflow: Workflow 
             </span>
           ))}
           {run.error && <div className="error-text">{run.error}</div>}
+          {run.notes?.map((note) => (
+            <div key={note} className={note.startsWith("warning") ? "error-text" : "muted"} data-testid="run-note">
+              {note}
+            </div>
+          ))}
         </div>
         <table>
           <thead>

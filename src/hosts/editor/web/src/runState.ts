@@ -49,6 +49,8 @@ export interface RunState {
   files: RunFile[];
   stopped: { taskid: string; how: string }[];
   error?: string;
+  /** At a table's end, as the CLI tells them: files moved aside, paid tasks left running. */
+  notes?: string[];
 }
 
 export type RunEvent = { kind: string; node?: string; [key: string]: unknown };
@@ -86,6 +88,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
       rowResults: event.rows as RowResult[] | undefined,
       results: event.results as RunFile | undefined,
       error: event.results_error as string | undefined,
+      notes: event.notes as string[] | undefined,
     };
   }
   if (event.kind === "run_invalid" || event.kind === "run_error") {
