@@ -85,13 +85,11 @@ impl Partial {
     /// nothing went to disk yet: before a body is streamed.
     async fn write_pending(&mut self) -> Result<Arc<std::fs::File>> {
         let (state, pending, dir, path) = self.for_trip();
-        let (file, hasher) = on_blocking_thread(&self.path, move || {
-            let (file, hasher) = write_down(state, &pending, &dir, &path)?;
-            Ok((Some(file), hasher))
-        })
-        .await?;
-        (self.file, self.hasher) = (file, hasher);
-        Ok(self.file.clone().expect("opened by write_down"))
+        let (file, hasher) =
+            on_blocking_thread(&self.path, move || write_down(state, &pending, &dir, &path))
+                .await?;
+        (self.file, self.hasher) = (Some(Arc::clone(&file)), hasher);
+        Ok(file)
     }
 
     /// Puts the whole file on disk under `done`, in one trip: the bytes waiting written (the
