@@ -96,6 +96,14 @@ pub struct Executor {
 
 pub(super) type Emit = Arc<dyn Fn(RunEvent) + Send + Sync>;
 
+/// A file a node sent: the name the server was given and, when the node's outputs do not tell
+/// it (an upload resumed from a journal of an earlier build), the SHA-256 of its bytes.
+#[derive(Debug, Clone)]
+pub(super) struct SentFileId {
+    pub(super) name: String,
+    pub(super) sha256: Option<String>,
+}
+
 /// One run of one workflow, while it goes.
 pub(super) struct ActiveRun<'a> {
     pub(super) executor: &'a Executor,
@@ -104,9 +112,9 @@ pub(super) struct ActiveRun<'a> {
     pub(super) reports: Vec<NodeReport>,
     /// Each started node's journal key.
     pub(super) keys: Vec<String>,
-    /// For each started node that sends a local file, the file's content and name
-    /// (`FileDigests::identity`): what a paid node reading its output is keyed by.
-    pub(super) sent_files: Vec<Option<Value>>,
+    /// For each started node that sends a local file, what a paid node reading its output is
+    /// keyed by (see `ActiveRun::upload_marker`).
+    pub(super) sent_files: Vec<Option<SentFileId>>,
     pub(super) journal: SharedJournal,
     pub(super) running: RunningNodes,
     pub(super) tasks: TaskSlots,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::{FutureExt, TryFutureExt};
 use serde_json::Value;
 
-use super::executor::ActiveRun;
+use super::executor::{ActiveRun, SentFileId};
 use super::inputs::resolve_inputs;
 use super::journal::{fields_key, JournalEvent};
 use super::reference::Reference;
@@ -47,9 +47,11 @@ impl ActiveRun<'_> {
                 return Ok(());
             }
         };
-        if let Some(file) = target.sent_file(&self.walls(), &inputs) {
-            self.sent_files[position] = self.executor.digests.identity(file).await;
-        }
+        let sent = target.sent_file(&self.walls(), &inputs);
+        self.sent_files[position] = sent.as_ref().map(|file| SentFileId {
+            name: file.name.clone(),
+            sha256: None,
+        });
         let (key, older_keys) = self.key(position, target.as_ref(), &inputs);
         self.keys[position] = key.clone();
         let spec = target.spec();
@@ -70,23 +72,38 @@ impl ActiveRun<'_> {
             None // the user asked for this node to run again
         } else {
             let mut found = None;
-            for key in std::iter::once(&key).chain(&older_keys) {
+            for (older, tried) in std::iter::once(&key).chain(&older_keys).enumerate() {
                 let decided = decide(
                     &self.journal,
                     &journal_name,
                     &node.id,
-                    key,
+                    tried,
                     spec,
                     client,
                     &note,
                 );
                 found = decided.await;
                 if found.is_some() {
+                    if older > 0 {
+                        // Found as an earlier build keyed it: noted under today's key too,
+                        // or the next run, the file touched, would not find it.
+                        self.note_under(&journal_name, &key, found.as_ref())?;
+                    }
                     break;
                 }
             }
             found
         };
+        if let (Some(file), Some(Resume::Finished(outputs))) = (&sent, &resume) {
+            if outputs.get("sha256").is_none() {
+                // Uploaded by a build that did not note the bytes it sent: the file kept the
+                // size and time it had then (the upload's key), so it holds those bytes.
+                let digest = self.executor.digests.digest(file.path.clone()).await;
+                if let Some(id) = &mut self.sent_files[position] {
+                    id.sha256 = digest;
+                }
+            }
+        }
         if spec.spends_money && resume.is_some() {
             // A task read back from the journal is on disk before this run uses it (the run
             // that wrote it may have crashed before syncing it).
@@ -250,12 +267,36 @@ impl ActiveRun<'_> {
             return None;
         }
         let (port, path) = (reference.port, reference.path);
-        Some(match (marker, &self.sent_files[source]) {
+        let sent = self.sent_files[source].as_ref().and_then(|id| {
+            let outputs = self.schedule.output(source);
+            let told = outputs.and_then(|outputs| outputs.get("sha256")?.as_str());
+            let sha256 = told.or(id.sha256.as_deref())?;
+            Some(serde_json::json!({ "sha256": sha256, "name": id.name }))
+        });
+        Some(match (marker, sent) {
             (UploadMarker::SentFile, Some(file)) => {
                 serde_json::json!({ "file": file, "port": port, "path": path })
             }
             _ => serde_json::json!({ "upload": self.keys[source], "port": port, "path": path }),
         })
+    }
+
+    /// Writes what an earlier run left for a node (found under a key an earlier build gave
+    /// it) under `key`, the node's key now.
+    fn note_under(
+        &self,
+        journal_name: &str,
+        key: &str,
+        found: Option<&Resume>,
+    ) -> Result<(), RunError> {
+        let event = match found {
+            Some(Resume::Finished(outputs)) => JournalEvent::Finished {
+                outputs: outputs.clone(),
+            },
+            Some(Resume::TaskSubmitted(task)) => JournalEvent::TaskStarted { task: task.clone() },
+            _ => return Ok(()),
+        };
+        self.journal.record(journal_name, key, event)
     }
 
     fn spawn(&mut self, position: usize, target: Arc<dyn Node>, inputs: Value, key: String) {

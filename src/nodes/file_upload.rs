@@ -36,6 +36,9 @@ pub struct FileUploadOutput {
     /// The file's public URL: connect it to a model input such as `inputImageUrl`.
     #[schemars(extend("x-file-kind-of" = "path"))]
     pub url: String,
+    /// The SHA-256 (lowercase hex) of the bytes sent: the file as the server got it. A paid
+    /// node reading this upload is journaled by it, so the same bytes are not paid for twice.
+    pub sha256: String,
 }
 
 #[async_trait]
@@ -68,9 +71,9 @@ impl TypedNode for FileUpload {
     }
 
     fn sent_file(files: &Walls, inputs: &Value) -> Option<SentFile> {
-        let path = inputs.get("path")?.as_str()?;
-        let name = files.resolve(path).file_name()?.to_str()?.to_owned();
-        let path = check_upload(files, path).ok()?;
+        let path = check_upload(files, inputs.get("path")?.as_str()?).ok()?;
+        // The name `run` gives the server: the file's own, a link followed.
+        let name = path.file_name()?.to_str()?.to_owned();
         Some(SentFile { path, name })
     }
 
@@ -85,7 +88,10 @@ impl TypedNode for FileUpload {
         let path = check_upload(&ctx.walls(), &input.path)
             .map_err(|problem| NodeError::InvalidInputs(vec![problem]))?;
         ctx.progress.phase("uploading");
-        let file = ctx.client.upload(&path, input.folderid.as_deref()).await?;
+        let (file, sha256) = ctx
+            .client
+            .upload_hashed(&path, input.folderid.as_deref())
+            .await?;
         let size = file.size.as_ref().and_then(|s| s.as_u64());
         ctx.progress.emit(NodeEvent::Transfer {
             file: file.name.clone(),
@@ -95,6 +101,7 @@ impl TypedNode for FileUpload {
         Ok(FileUploadOutput {
             url: file.url.clone(),
             file,
+            sha256,
         })
     }
 }

@@ -661,6 +661,30 @@ async fn an_image_touched_copied_or_spelled_another_way_is_not_paid_for_again() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_keyed_by_the_bytes_its_upload_sent_not_by_the_file_now() {
+    let emulator = common::fast_emulator().await;
+    let dir = image_flow(&["a.png"]);
+    std::fs::write(dir.path().join("table.csv"), "video.prompt\nfox\n").unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(first.status.success());
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    // Other bytes behind the same size and time: the upload is taken from the journal (its
+    // URL serves the bytes it sent), so its Run is the one already paid for.
+    let image = dir.path().join("a.png");
+    let stamp = std::fs::metadata(&image).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&image).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&image, bytes).unwrap();
+    let file = std::fs::File::options().write(true).open(&image).unwrap();
+    file.set_modified(stamp).unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_read_deep_inside_a_run_s_parameters_keys_the_run_by_the_file_too() {
     let emulator = common::fast_emulator().await;
     let dir = image_flow(&["a.png"]);

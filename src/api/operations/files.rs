@@ -1,8 +1,11 @@
 //! The project's file storage: File/FolderCreate and File/Upload (streamed, never retried).
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
+use futures_util::TryStreamExt;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use tokio_util::io::ReaderStream;
 
 use crate::api::client::{first_of, Repeat};
@@ -38,6 +41,16 @@ impl Client {
     /// storage, optionally into `folder`. Files over 100 MB or of a type Wiro refuses are
     /// rejected before anything is sent. Never retried once the upload has begun.
     pub async fn upload(&self, path: &Path, folder: Option<&str>) -> Result<UploadedFile> {
+        Ok(self.upload_hashed(path, folder).await?.0)
+    }
+
+    /// [`Client::upload`], with the SHA-256 (lowercase hex) of the bytes sent: the file as the
+    /// server got it, whatever the file on disk holds by the time the upload ends.
+    pub async fn upload_hashed(
+        &self,
+        path: &Path,
+        folder: Option<&str>,
+    ) -> Result<(UploadedFile, String)> {
         let file_name = path
             .file_name()
             .and_then(|name| name.to_str())
@@ -69,10 +82,17 @@ impl Client {
                 ),
             ));
         }
+        let hasher = Arc::new(Mutex::new(Sha256::new()));
         let list: FileList<UploadedFile> = self
             .send("File/Upload", Repeat::Never, || {
                 let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
-                let stream = ReaderStream::new(tokio::fs::File::from_std(file));
+                let hashing = Arc::clone(&hasher);
+                let stream =
+                    ReaderStream::new(tokio::fs::File::from_std(file)).inspect_ok(move |chunk| {
+                        if let Ok(mut hasher) = hashing.lock() {
+                            hasher.update(chunk);
+                        }
+                    });
                 let part = reqwest::multipart::Part::stream_with_length(
                     reqwest::Body::wrap_stream(stream),
                     size,
@@ -87,6 +107,11 @@ impl Client {
                 Ok(self.post("File/Upload").multipart(form))
             })
             .await?;
-        first_of(list.list, "File/Upload")
+        let uploaded = first_of(list.list, "File/Upload")?;
+        let digest =
+            std::mem::take(&mut *hasher.lock().map_err(|_| {
+                Error::io(path, std::io::Error::other("the upload's hash was lost"))
+            })?);
+        Ok((uploaded, hex::encode(digest.finalize())))
     }
 }
