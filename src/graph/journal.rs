@@ -63,12 +63,27 @@ fn line_order(node: &str) -> (usize, &str) {
 /// The journal's file name inside a run's output folder.
 pub const JOURNAL_FILE: &str = "wiro-journal.jsonl";
 
+/// The model and parameters of a paid Run, as its `submitting` line keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentRun {
+    /// The model's slug, e.g. `PixVerse/text-to-video-v4`.
+    pub model: String,
+    /// The parameters sent.
+    pub parameters: serde_json::Map<String, Value>,
+}
+
 /// What happened to one node, as a journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum JournalEvent {
     /// A paid Run is about to be sent: if no `task_started` follows, its outcome is unknown.
-    Submitting,
+    Submitting {
+        /// What it sends (builds before 6 December 2026 did not write it): a run that finds
+        /// its answer lost asks Task/List for exactly this, even when an upload it reads has
+        /// been made again since, under another URL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent: Option<SentRun>,
+    },
     /// The server refused the Run for a limit (code 96, HTTP 429): nothing was started. The
     /// node sends it again later, with a new `submitting` line.
     Refused {
@@ -418,7 +433,7 @@ impl Journal {
                 && matches!(
                     self.latest(other, key),
                     Some(
-                        JournalEvent::Submitting
+                        JournalEvent::Submitting { .. }
                             | JournalEvent::TaskStarted { .. }
                             | JournalEvent::Finished { .. }
                     )
@@ -509,7 +524,7 @@ impl Journal {
         key: &str,
         event: JournalEvent,
     ) -> std::io::Result<Option<OwedSync>> {
-        let sync = matches!(event, JournalEvent::Submitting);
+        let sync = matches!(event, JournalEvent::Submitting { .. });
         let entry = JournalEntry {
             node: node.to_owned(),
             key: key.to_owned(),
@@ -783,12 +798,16 @@ mod tests {
                 socketaccesstoken: "t".into(),
             },
         };
-        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        journal
+            .record("a", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
         assert_eq!(journal.syncs, 1, "a Run is synced before it is sent");
         journal.record("a", "k", task("1")).unwrap();
         assert_eq!(journal.syncs, 1, "its answer waits for the next sync");
         // The next Run's sync takes the first one's answer along: settling costs nothing.
-        journal.record("b", "k", JournalEvent::Submitting).unwrap();
+        journal
+            .record("b", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
         journal.settle().unwrap();
         assert_eq!(journal.syncs, 2);
         // The last Run's answer has no Run after it: settling syncs it, once.
@@ -825,7 +844,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::open(&dir.path().join(JOURNAL_FILE), false).unwrap();
         let owed = journal
-            .record_owing("a", "k", JournalEvent::Submitting)
+            .record_owing("a", "k", JournalEvent::Submitting { sent: None })
             .unwrap()
             .expect("a Run about to be sent is owed a sync");
         assert_eq!(journal.syncs, 0, "the caller runs it");
@@ -865,7 +884,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         let mut journal = Journal::open(&path, false).unwrap();
-        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        journal
+            .record("a", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
         let before = std::fs::read_to_string(&path).unwrap();
         // The disk refuses the next line (a full disk, say).
         journal.file = Arc::new(File::open(&path).unwrap());
@@ -876,7 +897,7 @@ mod tests {
         // The disk takes lines again, but the journal writes none after a line it lost.
         journal.file = Arc::new(OpenOptions::new().append(true).open(&path).unwrap());
         let error = journal
-            .record_owing("b", "k", JournalEvent::Submitting)
+            .record_owing("b", "k", JournalEvent::Submitting { sent: None })
             .unwrap_err();
         assert!(
             error.to_string().contains("could not be written whole"),
@@ -890,7 +911,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);
         let mut journal = Journal::open(&path, false).unwrap();
-        journal.record("a", "k", JournalEvent::Submitting).unwrap();
+        journal
+            .record("a", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
         drop(journal);
         // The earlier run may have crashed with its Run's answer written but not synced.
         let mut reopened = Journal::open(&path, false).unwrap();
@@ -910,11 +933,14 @@ mod tests {
         std::fs::write(&path, b"{\"node\":\"gen\",\"ke").unwrap();
         let mut journal = Journal::open(&path, false).unwrap();
         journal
-            .record("gen", "k", JournalEvent::Submitting)
+            .record("gen", "k", JournalEvent::Submitting { sent: None })
             .unwrap();
         drop(journal);
         let journal = Journal::open(&path, false).unwrap();
-        assert_eq!(journal.latest("gen", "k"), Some(JournalEvent::Submitting));
+        assert_eq!(
+            journal.latest("gen", "k"),
+            Some(JournalEvent::Submitting { sent: None })
+        );
     }
 
     #[test]
@@ -937,7 +963,7 @@ mod tests {
         let path = dir.path().join(JOURNAL_FILE);
         let mut journal = Journal::open(&path, false).unwrap();
         journal
-            .record("gen", "k", JournalEvent::Submitting)
+            .record("gen", "k", JournalEvent::Submitting { sent: None })
             .unwrap();
         let task = TaskHandle {
             taskid: "7".into(),
@@ -996,7 +1022,11 @@ mod tests {
             |journal: &mut Journal, node: &str| journal.claim(node, "k", node, (true, true));
         assert_eq!(claim(&mut journal, "row-0002-video"), None);
         journal
-            .record("row-0002-video", "k", JournalEvent::Submitting)
+            .record(
+                "row-0002-video",
+                "k",
+                JournalEvent::Submitting { sent: None },
+            )
             .unwrap();
         assert_eq!(
             claim(&mut journal, "row-0028-video"),
@@ -1004,7 +1034,11 @@ mod tests {
             "row 28 sends its own Run"
         );
         journal
-            .record("row-0028-video", "k", JournalEvent::Submitting)
+            .record(
+                "row-0028-video",
+                "k",
+                JournalEvent::Submitting { sent: None },
+            )
             .unwrap();
         drop(journal);
         // Reopened, a journal that kept no rows' places: a moved row finds a node of its name,
@@ -1015,7 +1049,10 @@ mod tests {
             ("row-0029-video", "row-0028-video"),
         ] {
             assert_eq!(claim(&mut journal, moved).as_deref(), Some(moved));
-            assert_eq!(journal.latest(moved, "k"), Some(JournalEvent::Submitting));
+            assert_eq!(
+                journal.latest(moved, "k"),
+                Some(JournalEvent::Submitting { sent: None })
+            );
             let left = journal.latest(from, "k");
             assert!(matches!(left, Some(JournalEvent::Moved { .. })), "{left:?}");
         }
@@ -1061,7 +1098,7 @@ mod tests {
                 .is_none()
             {
                 journal
-                    .record(&node, key, JournalEvent::Submitting)
+                    .record(&node, key, JournalEvent::Submitting { sent: None })
                     .unwrap();
                 paid += 1;
             }
@@ -1163,7 +1200,7 @@ mod tests {
             ("row-0004-video", "eel"),
         ] {
             journal
-                .record(node, cells, JournalEvent::Submitting)
+                .record(node, cells, JournalEvent::Submitting { sent: None })
                 .unwrap();
         }
         drop(journal);

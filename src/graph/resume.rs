@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::journal::{Journal, JournalEvent, OwedSync, Settling};
+use super::journal::{Journal, JournalEvent, OwedSync, SentRun, Settling};
 use super::RunError;
 use crate::api::{Client, LocalFile, TaskHandle};
 use crate::node::{ended_without_result, NodeSpec, PortKind, PortKinds};
@@ -27,6 +27,8 @@ pub(crate) enum Resume {
         message: String,
         /// When the Run was sent.
         sent_at: std::time::SystemTime,
+        /// What it sent, when the journal says.
+        sent: Option<SentRun>,
     },
 }
 
@@ -273,7 +275,8 @@ impl SharedJournal {
         match journal.latest(&source, key)? {
             JournalEvent::Finished { outputs } => Some(Resume::Finished(outputs)),
             JournalEvent::TaskStarted { task } if spends_money => Some(Resume::TaskSubmitted(task)),
-            JournalEvent::Submitting if spends_money => Some(Resume::OutcomeUnknown {
+            JournalEvent::Submitting { sent } if spends_money => Some(Resume::OutcomeUnknown {
+                sent,
                 message: format!(
                     "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {shown} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
                     journal.path().display()
@@ -314,7 +317,7 @@ mod tests {
             .unwrap();
         // The next Run's sync covers the answer: a settle meanwhile waits for it.
         let paying = journal
-            .record_owing("b", "k", JournalEvent::Submitting)
+            .record_owing("b", "k", JournalEvent::Submitting { sent: None })
             .unwrap()
             .unwrap();
         let (paid, settled) = tokio::join!(paying, journal.settle());
@@ -333,7 +336,7 @@ mod tests {
             )
             .unwrap();
         let paying = journal
-            .record_owing("c", "k", JournalEvent::Submitting)
+            .record_owing("c", "k", JournalEvent::Submitting { sent: None })
             .unwrap()
             .unwrap();
         drop(paying);
@@ -349,7 +352,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
         lock(journal.0.as_ref().unwrap()).sync_failed(&std::io::Error::other("EIO"));
-        let Err(error) = journal.record_owing("a", "k", JournalEvent::Submitting) else {
+        let Err(error) = journal.record_owing("a", "k", JournalEvent::Submitting { sent: None })
+        else {
             panic!("a Run is recorded after a failed sync");
         };
         assert!(
@@ -364,7 +368,7 @@ mod tests {
         let journal = SharedJournal::open(&dir.path().join("j.jsonl"), true, false).unwrap();
         assert_eq!(journal.resume("gen", "gen", "k", true, true), None);
         journal
-            .record("gen", "k", JournalEvent::Submitting)
+            .record("gen", "k", JournalEvent::Submitting { sent: None })
             .unwrap();
         assert!(
             matches!(journal.resume("gen", "gen", "k", true, true), Some(Resume::OutcomeUnknown { message, .. }) if message.contains("--fresh"))
@@ -417,7 +421,9 @@ mod tests {
     #[test]
     fn without_a_journal_nothing_is_recorded_or_resumed() {
         let journal = SharedJournal::default();
-        journal.record("n", "k", JournalEvent::Submitting).unwrap();
+        journal
+            .record("n", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
         assert_eq!(journal.resume("n", "n", "k", true, true), None);
         assert_eq!(journal.path(), None);
     }

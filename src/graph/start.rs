@@ -8,14 +8,16 @@ use serde_json::Value;
 
 use super::executor::{ActiveRun, SentFileId};
 use super::inputs::resolve_inputs;
-use super::journal::{fields_key, JournalEvent};
+use super::journal::{fields_key, JournalEvent, SentRun};
 use super::reference::Reference;
 use super::resume::{decide, moves_with_row, Resume};
 use super::schedule::SkipReason;
 use super::workflow::reference_text;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
-use crate::node::{find_started_task, Node, NodeContext, NodeEvent, NodeSpec, ProgressSink};
+use crate::node::{
+    find_started_task, look_for_lost_run, Node, NodeContext, NodeEvent, ProgressSink,
+};
 
 /// How a journal key tells a value taken from an upload.
 #[derive(Debug, Clone, Copy)]
@@ -118,7 +120,11 @@ impl ActiveRun<'_> {
                 let how = format!("task {} already submitted", task.taskid);
                 self.take_started_task(position, &task, how);
             }
-            Some(Resume::OutcomeUnknown { message, sent_at }) => {
+            Some(Resume::OutcomeUnknown {
+                message,
+                sent_at,
+                sent,
+            }) => {
                 // Every task that already belongs to a node: this run's, and the journal's
                 // (`Executor::task_slots`). One look-up at a time, as Runs are sent, its task
                 // claimed before the next looks: two rows alike whose answers were lost must
@@ -129,14 +135,31 @@ impl ActiveRun<'_> {
                     Err(reason) => RunLookup::CannotTell { reason },
                     Ok(_sending) => match tasks.claimed() {
                         Ok(claimed) => {
-                            let found = find_started_task(
-                                client,
-                                target.as_ref(),
-                                &inputs,
-                                sent_at,
-                                &claimed,
-                            )
-                            .await;
+                            // What the journal says was sent; else what these inputs
+                            // send (a journal of an earlier build).
+                            let found = match &sent {
+                                Some(sent) => look_for_lost_run(
+                                    client,
+                                    &sent.model,
+                                    &sent.parameters,
+                                    sent_at,
+                                    &claimed,
+                                )
+                                .await
+                                .unwrap_or_else(|error| RunLookup::CannotTell {
+                                    reason: error.to_string(),
+                                }),
+                                None => {
+                                    find_started_task(
+                                        client,
+                                        target.as_ref(),
+                                        &inputs,
+                                        sent_at,
+                                        &claimed,
+                                    )
+                                    .await
+                                }
+                            };
                             if let RunLookup::Found { handle, .. } = &found {
                                 tasks.claim(&handle.taskid);
                             }
@@ -310,7 +333,7 @@ impl ActiveRun<'_> {
             node_id: node.id.clone(),
             client: self.executor.client.clone(),
             cancel: self.cancel.clone(),
-            progress: self.progress_sink(position, &key, target.spec()),
+            progress: self.progress_sink(position, &key, target.as_ref(), &inputs),
             tasks: self.tasks.clone(),
             input_dir: options.input_dir.clone(),
             file_access: self.file_access.clone(),
@@ -390,7 +413,23 @@ impl ActiveRun<'_> {
     /// they happen — about to be sent, refused, accepted with its task — so a crash of the
     /// process loses none (see [`super::journal`] for what a power cut could). A Run that
     /// cannot be journaled is not sent.
-    fn progress_sink(&self, position: usize, key: &str, spec: &NodeSpec) -> ProgressSink {
+    fn progress_sink(
+        &self,
+        position: usize,
+        key: &str,
+        target: &dyn Node,
+        inputs: &Value,
+    ) -> ProgressSink {
+        let spec = target.spec();
+        // What a paid Run sends, kept in its `submitting` line for a run that finds its
+        // answer lost.
+        let sent = (spec.spends_money)
+            .then(|| target.sent_run(inputs))
+            .flatten()
+            .map(|run| SentRun {
+                model: run.model,
+                parameters: run.parameters,
+            });
         let node = self.workflow.nodes[position].id.clone();
         let journal_name = self.journal_name(position, spec);
         let key = key.to_owned();
@@ -398,7 +437,7 @@ impl ActiveRun<'_> {
         let journal = self.journal.clone();
         ProgressSink::recording_owed(move |event| {
             let step = match &event {
-                NodeEvent::Submitting => Some(JournalEvent::Submitting),
+                NodeEvent::Submitting => Some(JournalEvent::Submitting { sent: sent.clone() }),
                 NodeEvent::RunRefused { reason } => Some(JournalEvent::Refused {
                     reason: reason.clone(),
                 }),

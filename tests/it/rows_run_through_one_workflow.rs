@@ -685,6 +685,31 @@ async fn a_run_is_keyed_by_the_bytes_its_upload_sent_not_by_the_file_now() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_run_is_looked_for_as_it_was_sent_though_its_image_was_uploaded_again() {
+    // The Run creates its task but its answer is cut, and the task list cannot tell.
+    let mut config = EmulatorConfig::with_speed(400.0);
+    config.faults = vec!["run=drop:1".parse().unwrap(), "list=500:6".parse().unwrap()];
+    let emulator = common::emulator(config).await;
+    let dir = image_flow(&["a.png"]);
+    std::fs::write(dir.path().join("table.csv"), "video.prompt\nfox\n").unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("may have been accepted"), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    // Touched: the image is uploaded again (another URL), but the Run is the same intent, and
+    // the task list is asked for the Run as it was sent: its task is adopted, not paid again.
+    let image = dir.path().join("a.png");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(90);
+    let file = std::fs::File::options().write(true).open(&image).unwrap();
+    file.set_modified(later).unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_read_deep_inside_a_run_s_parameters_keys_the_run_by_the_file_too() {
     let emulator = common::fast_emulator().await;
     let dir = image_flow(&["a.png"]);
