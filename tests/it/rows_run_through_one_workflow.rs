@@ -527,6 +527,12 @@ async fn a_row_that_fails_after_its_cells_changed_keeps_no_earlier_video_in_its_
     );
 }
 
+/// Sets a file's modification time, as `touch` or a checkout would.
+fn set_time(path: &Path, time: std::time::SystemTime) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(time).unwrap();
+}
+
 /// A folder with an image-to-video flow uploading the table's `image.path` (else `a.png`),
 /// and the shipped meadow picture under each of `images`.
 fn image_flow(images: &[&str]) -> tempfile::TempDir {
@@ -624,8 +630,7 @@ async fn an_image_touched_copied_or_spelled_another_way_is_not_paid_for_again() 
         (
             "a.png",
             &|| {
-                let file = std::fs::File::options().write(true).open(&image).unwrap();
-                file.set_modified(later).unwrap();
+                set_time(&image, later);
             },
             1,
         ),
@@ -676,8 +681,7 @@ async fn a_run_is_keyed_by_the_bytes_its_upload_sent_not_by_the_file_now() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&image, bytes).unwrap();
-    let file = std::fs::File::options().write(true).open(&image).unwrap();
-    file.set_modified(stamp).unwrap();
+    set_time(&image, stamp);
     let again = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
@@ -700,9 +704,10 @@ async fn a_lost_run_is_looked_for_as_it_was_sent_though_its_image_was_uploaded_a
     // Touched: the image is uploaded again (another URL), but the Run is the same intent, and
     // the task list is asked for the Run as it was sent: its task is adopted, not paid again.
     let image = dir.path().join("a.png");
-    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(90);
-    let file = std::fs::File::options().write(true).open(&image).unwrap();
-    file.set_modified(later).unwrap();
+    set_time(
+        &image,
+        std::time::SystemTime::now() + std::time::Duration::from_secs(90),
+    );
     let again = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
