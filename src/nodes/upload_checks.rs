@@ -37,7 +37,8 @@ pub(crate) fn check_upload(files: &Walls, path: &str) -> Result<PathBuf, InputPr
             ),
         ));
     }
-    // The name the server sees is the one the user wrote (a link's name, say): judge both.
+    // The user wrote one name (a link's, say); the server is given the file's own, links
+    // followed (`Client::upload` of the path returned): both must be a type it takes.
     for name in [&wanted, &real] {
         let name = name
             .file_name()
