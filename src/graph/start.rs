@@ -15,9 +15,7 @@ use super::schedule::SkipReason;
 use super::workflow::reference_text;
 use super::{NodeOutcome, RunError, RunEvent};
 use crate::api::{RunLookup, TaskHandle};
-use crate::node::{
-    find_started_task, look_for_lost_run, Node, NodeContext, NodeEvent, ProgressSink,
-};
+use crate::node::{find_started_task, Node, NodeContext, NodeEvent, NodeSpec, ProgressSink};
 
 /// How a journal key tells a value taken from an upload.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +25,11 @@ enum UploadMarker {
     /// By the upload's own journal key (its path, size and time), as builds before 6
     /// December 2026 keyed it.
     UploadKey,
+}
+
+/// An upload: a free node that moves a file to the server and writes none here.
+fn sends_files(spec: &NodeSpec) -> bool {
+    spec.transfers_files && !spec.spends_money && moves_with_row(spec)
 }
 
 impl ActiveRun<'_> {
@@ -49,8 +52,11 @@ impl ActiveRun<'_> {
                 return Ok(());
             }
         };
-        let sent = target.sent_file(&self.walls(), &inputs);
-        self.sent_files[position] = sent.as_ref().map(|file| SentFileId {
+        // Only an upload's file keys what reads it (see `upload_marker`).
+        let sent_file = (sends_files(target.spec()))
+            .then(|| target.sent_file(&self.walls(), &inputs))
+            .flatten();
+        self.sent_files[position] = sent_file.as_ref().map(|file| SentFileId {
             name: file.name.clone(),
             sha256: None,
         });
@@ -96,7 +102,7 @@ impl ActiveRun<'_> {
             }
             found
         };
-        if let (Some(file), Some(Resume::Finished(outputs))) = (&sent, &resume) {
+        if let (Some(file), Some(Resume::Finished(outputs))) = (&sent_file, &resume) {
             if outputs.get("sha256").is_none() {
                 // Uploaded by a build that did not note the bytes it sent: the file kept the
                 // size and time it had then (the upload's key), so it holds those bytes.
@@ -137,29 +143,16 @@ impl ActiveRun<'_> {
                         Ok(claimed) => {
                             // What the journal says was sent; else what these inputs
                             // send (a journal of an earlier build).
-                            let found = match &sent {
-                                Some(sent) => look_for_lost_run(
-                                    client,
-                                    &sent.model,
-                                    &sent.parameters,
-                                    sent_at,
-                                    &claimed,
-                                )
-                                .await
-                                .unwrap_or_else(|error| RunLookup::CannotTell {
-                                    reason: error.to_string(),
-                                }),
-                                None => {
-                                    find_started_task(
-                                        client,
-                                        target.as_ref(),
-                                        &inputs,
-                                        sent_at,
-                                        &claimed,
-                                    )
-                                    .await
-                                }
-                            };
+                            let sent = sent.as_ref().map(|sent| (&*sent.model, &sent.parameters));
+                            let found = find_started_task(
+                                client,
+                                target.as_ref(),
+                                &inputs,
+                                sent,
+                                sent_at,
+                                &claimed,
+                            )
+                            .await;
                             if let RunLookup::Found { handle, .. } = &found {
                                 tasks.claim(&handle.taskid);
                             }
@@ -285,8 +278,7 @@ impl ActiveRun<'_> {
         let nodes = &self.workflow.nodes;
         let source = nodes.iter().position(|node| node.id == reference.node)?;
         let spec = self.executor.registry.get(&nodes[source].type_id)?.spec();
-        let upload = spec.transfers_files && !spec.spends_money && moves_with_row(spec);
-        if !upload || self.keys[source].is_empty() {
+        if !sends_files(spec) || self.keys[source].is_empty() {
             return None;
         }
         let (port, path) = (reference.port, reference.path);

@@ -48,21 +48,26 @@ pub async fn ended_without_result(
 }
 
 /// The task a Run of `node` created, when its answer was lost: Task/List is asked for a task
-/// of the model and the exact parameters the node sends for `inputs`, created since
-/// `sent_at`, other than the `claimed` ones (tasks that already belong to a node).
+/// of the model and the exact parameters `sent` (as a journal kept them: `(model,
+/// parameters)`), else those the node sends for `inputs`, created since `sent_at`, other than
+/// the `claimed` ones (tasks that already belong to a node).
 pub async fn find_started_task(
     client: &Client,
     node: &dyn Node,
     inputs: &serde_json::Value,
+    sent: Option<(&str, &serde_json::Map<String, serde_json::Value>)>,
     sent_at: std::time::SystemTime,
     claimed: &std::collections::HashSet<String>,
 ) -> RunLookup {
-    let Some(run) = node.sent_run(inputs) else {
+    let from_inputs = sent.is_none().then(|| node.sent_run(inputs)).flatten();
+    let from_inputs = from_inputs.as_ref();
+    let run = sent.or(from_inputs.map(|run| (run.model.as_str(), &run.parameters)));
+    let Some((model, parameters)) = run else {
         return RunLookup::CannotTell {
             reason: "the node does not say what it sent".into(),
         };
     };
-    look_for_lost_run(client, &run.model, &run.parameters, sent_at, claimed)
+    look_for_lost_run(client, model, parameters, sent_at, claimed)
         .await
         .unwrap_or_else(|error| RunLookup::CannotTell {
             reason: error.to_string(),

@@ -163,7 +163,7 @@ impl PricedRun {
 pub struct SentFile {
     /// Where its bytes are read from (the walls' answer: links followed).
     pub path: std::path::PathBuf,
-    /// The name the server is given (the one the user wrote).
+    /// The name the server is given: the file's own, links followed.
     pub name: String,
 }
 

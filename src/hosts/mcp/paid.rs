@@ -230,7 +230,7 @@ async fn reconcile(
     // Tasks this server already knows belong to other calls.
     let claimed = host.journal.task_ids();
     let client = &host.config.client;
-    match crate::node::find_started_task(client, node, inputs, sent_at, &claimed).await {
+    match crate::node::find_started_task(client, node, inputs, None, sent_at, &claimed).await {
         crate::api::RunLookup::Found { handle, .. } => {
             let price = host.price(node, inputs).await.usd();
             match host.journal.started(key, tool, &handle, price) {
