@@ -11,7 +11,9 @@
 # (synced from that emulator) run on Temporal: several PNGs, and a chat answer as text.
 #
 # A cancelled workflow is resumed (`submit --resume`): only its killed tasks are sent again;
-# a finished one resumed takes everything over and sends nothing.
+# a finished one resumed takes everything over and sends nothing. A table too big for one
+# workflow runs as a batch of parts; cancelled in its second part and resumed, it ends with
+# one results table and one Run per row (plus any stopped, unbilled task sent again).
 #
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
@@ -459,16 +461,8 @@ timeout 180 "$BIN" result "$SID" --temporal "$CADDR" --json --results "$WORK/row
 python3 "$WORK/rows_check.py" "$WORK/rows-report.json" "$WORK/rows-results/results.jsonl"
 [[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the rows batch sent $(($(counter3 runs_accepted) - runs_before)) Runs, expected 3"
 
-say "a batch whose whole report would pass the payload limit (here set to 60 KB) ends with its outputs cut; one too big even cut is refused"
+say "a batch whose whole report would pass the payload limit (here set to 60 KB) ends with its outputs cut"
 python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite, number {i}\",360p") for i in range(100)]' >"$WORK/big.csv"
-if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/big.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue crash 2>"$WORK/big.err"; then
-  code=0
-else
-  code=$?
-fi
-[[ $code == 2 ]] || fail "a 100-row batch within 60 KB exited $code, expected 2: $(cat "$WORK/big.err")"
-grep -q "split the table into tables of at most" "$WORK/big.err" || fail "no advice to split: $(cat "$WORK/big.err")"
-[[ "$(counter3 runs_accepted)" == $((runs_before + 3)) ]] || fail "the refused batch sent Runs"
 head -31 "$WORK/big.csv" >"$WORK/cut.csv"
 CUTID=$("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/cut.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue crash 2>"$WORK/cut.err")
 grep -q "will carry each node's task, cost and files" "$WORK/cut.err" || fail "no note that the report will be cut: $(cat "$WORK/cut.err")"
@@ -489,5 +483,60 @@ print(f"30 rows done in a {size}-byte report (outputs cut); each row has its tas
 PY
 [[ "$(counter3 runs_accepted)" == $((runs_before + 33)) ]] || fail "the cut batch sent $(($(counter3 runs_accepted) - runs_before - 3)) Runs, expected 30"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files, and a 100-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "a table too big for one workflow (100 rows within a 60 KB payload limit) runs as one batch of parts; cancelled in its second part and resumed, it pays once per row"
+"$BIN" emulator --speed 1 --max-running 10 >"$WORK/emulator4.env" 2>"$WORK/emulator4.log" &
+PIDS+=($!)
+wait_for 30 "the fourth emulator" "[[ -f \"$WORK/emulator4.env\" && \$(wc -l <\"$WORK/emulator4.env\") -ge 4 ]]"
+STATS4=$(sed -n 's/^export WIRO_BASE_URL=\(.*\)\/v1$/\1/p' "$WORK/emulator4.env")/emulator/stats
+counter4() { curl -sf "$STATS4" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
+(
+  # shellcheck disable=SC1091
+  source "$WORK/emulator4.env"
+  exec "$BIN" worker --temporal "$CADDR" --task-queue parts --out "$WORK/parts-out"
+) >"$WORK/worker-parts.log" 2>&1 &
+PIDS+=($!)
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a boat, number {i}\",360p") for i in range(100)]' >"$WORK/parts.csv"
+PARTS=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/parts.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
+BID=$("${PARTS[@]}" 2>"$WORK/parts.err")
+grep -q "the table runs as one batch of 3 parts" "$WORK/parts.err" || fail "no batch of 3 parts: $(cat "$WORK/parts.err")"
+[[ "$BID" == wiro-batch-* ]] || fail "the batch's id is $BID"
+[[ "$("${PARTS[@]}" 2>/dev/null)" == "$BID" ]] || fail "submitting the table twice started two batches"
+part_state() { "$BIN" status "$BID" --temporal "$CADDR" --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['report']['parts'][$1]['state'])" 2>/dev/null || echo none; }
+wait_for 180 "the batch's second part" "[[ \$(part_state 1) == running ]]"
+
+stopped_before=$(counter4 cancelled)
+rc=0
+"$BIN" cancel "$BID" --temporal "$CADDR" >"$WORK/parts-cancel.txt" 2>&1 || rc=$?
+[[ $rc == 130 ]] || { cat "$WORK/parts-cancel.txt"; fail "cancelling the batch exited $rc, expected 130"; }
+grep -q -- "-p3 \[rows 74–101\] skipped" "$WORK/parts-cancel.txt" || fail "the third part was not skipped: $(cat "$WORK/parts-cancel.txt")"
+sent_before=$(counter4 runs_accepted)
+RBID=$("${PARTS[@]}" --resume "$BID" 2>"$WORK/parts-resume.err")
+[[ "$RBID" == "$BID-r1" ]] || fail "the resumed batch is $RBID, expected $BID-r1: $(cat "$WORK/parts-resume.err")"
+timeout 300 "$BIN" result "$RBID" --temporal "$CADDR" --json --results "$WORK/parts-results" >"$WORK/parts-report.json" \
+  || { tail -c 2000 "$WORK/parts-report.json"; fail "the resumed batch did not succeed"; }
+stopped=$(($(counter4 cancelled) - stopped_before))
+sent=$(counter4 runs_accepted)
+[[ "$sent" == $((100 + stopped)) ]] || fail "the table cost $sent Runs ($sent_before before the resume), expected 100 + $stopped stopped (unbilled) tasks sent again"
+python3 - "$WORK/parts-results/results.jsonl" "$WORK/parts-out/$BID" <<'PY'
+import json, os, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["row"] for r in rows] == list(range(2, 102)), [r["row"] for r in rows][:5]
+assert all(r["outcome"] == "done" and len(r["tasks"]) == 1 and len(r["files"]) == 1 for r in rows), rows[:2]
+for r in rows:
+    assert r["files"][0].startswith(f"row-{r['row']:04}/"), r
+    assert os.path.getsize(os.path.join(sys.argv[2], r["files"][0])) > 0, r
+print(f"100 rows done in one results table, every file in its row's folder under {os.path.basename(sys.argv[2])}")
+PY
+say "the batch cost exactly 100 Runs (+$stopped stopped unbilled and sent again); a table past what a batch holds is refused"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite, number {i}\",360p") for i in range(2000)]' >"$WORK/huge.csv"
+if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/huge.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts 2>"$WORK/huge.err"; then
+  code=0
+else
+  code=$?
+fi
+[[ $code == 2 ]] || fail "a 2,000-row batch within 60 KB exited $code, expected 2: $(cat "$WORK/huge.err")"
+grep -q "split the table into tables of at most" "$WORK/huge.err" || fail "no advice to split: $(cat "$WORK/huge.err")"
+[[ "$(counter4 runs_accepted)" == "$sent" ]] || fail "the refused batch sent Runs"
+
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 3 parts, cancelled and resumed paying once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -20,6 +20,8 @@ mod run;
 mod signals;
 #[cfg(feature = "temporal")]
 mod temporal;
+#[cfg(feature = "temporal")]
+mod temporal_batch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

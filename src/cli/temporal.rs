@@ -8,9 +8,10 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
-use crate::hosts::temporal::limits::Fit;
+use crate::hosts::temporal::limits::{Fit, Split};
 use crate::hosts::temporal::{
-    self, client, GraphWorkflow, NodeHost, NodeState, Report, Submitted, WorkflowInput,
+    self, client, BatchInput, BatchWorkflow, GraphWorkflow, NodeHost, NodeState, Report, Submitted,
+    WorkflowInput,
 };
 
 /// Where the Temporal server is, and which queue and namespace.
@@ -138,14 +139,22 @@ pub(crate) async fn worker(args: WorkerArgs) -> u8 {
     };
     let identity = client::identity();
     crate::hosts::temporal::use_registry(registry.clone());
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
     let host = NodeHost {
         registry,
         client: wiro,
         output_root: args.out.clone(),
         input_dir: args.input_dir.clone(),
         identity: identity.clone(),
+        temporal: Some(connection.clone()),
     };
-    match run_worker(&args.temporal, host).await {
+    match run_worker(&args.temporal, connection, host).await {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("error: {error}");
@@ -154,14 +163,19 @@ pub(crate) async fn worker(args: WorkerArgs) -> u8 {
     }
 }
 
-async fn run_worker(temporal: &TemporalArgs, host: NodeHost) -> Result<(), String> {
+async fn run_worker(
+    temporal: &TemporalArgs,
+    connection: temporalio_client::Client,
+    host: NodeHost,
+) -> Result<(), String> {
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| format!("Temporal runtime: {e}"))?;
-    let connection = client::connect(&temporal.address, &temporal.namespace).await?;
     let identity = host.identity.clone();
     let output_root = host.output_root.clone();
     let options = WorkerOptions::new(temporal.task_queue.clone())
         .register_workflow::<GraphWorkflow>()
+        .map_err(|e| format!("workflow registration: {e}"))?
+        .register_workflow::<BatchWorkflow>()
         .map_err(|e| format!("workflow registration: {e}"))?
         .register_activities(host)
         .build();
@@ -208,17 +222,19 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    // A table runs as one durable document: the flow once per row. Rows refused under
-    // --skip-invalid-rows are listed by `check`, and go with the batch for its results table.
+    // A table runs as one durable document: the flow once per row; one too big for a
+    // workflow, as a batch of such documents. Rows refused under --skip-invalid-rows are
+    // listed by `check`, and go with the batch for its results table.
     let mut refused_rows = Vec::new();
-    let mut rows = None;
+    let mut table = None;
+    let flow = workflow.clone();
     let workflow = match super::rows::check(&args.rows, &workflow, &registry, None) {
         Ok(None) => workflow,
         Ok(Some(checked)) => match crate::graph::rows::expand(&workflow, &checked.table, &registry)
         {
             Ok(expanded) => {
-                rows = Some(checked.table.rows.len());
                 refused_rows = temporal::rows::refused_rows(checked.refused);
+                table = Some(checked.table);
                 expanded
             }
             Err(problems) => {
@@ -229,19 +245,17 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         },
         Err(code) => return code,
     };
-    let plan = match validate(&workflow, &registry) {
-        Ok(plan) => plan,
-        Err(problems) => {
-            eprintln!(
-                "{}: the workflow is invalid; nothing was submitted:",
-                args.file.display()
-            );
-            for problem in problems {
-                eprintln!("  - {problem}");
-            }
-            return EXIT_INVALID;
+    if let Err(problems) = validate(&workflow, &registry) {
+        eprintln!(
+            "{}: the workflow is invalid; nothing was submitted:",
+            args.file.display()
+        );
+        for problem in problems {
+            eprintln!("  - {problem}");
         }
-    };
+        return EXIT_INVALID;
+    }
+    let rows = table.as_ref().map(|table| table.rows.len());
     let mut input = WorkflowInput {
         workflow,
         concurrency: args.concurrency,
@@ -249,9 +263,28 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         resume: None,
         refused_rows,
         payload_limit: args.payload_limit,
+        folder: None,
     };
-    if !fits(&args.file, &input, &registry, rows) {
-        return EXIT_INVALID;
+    let resumes_batch = args.resume.as_deref().is_some_and(client::is_batch);
+    if let Some(table) = table.as_ref().filter(|_| resumes_batch) {
+        let table = table.clone();
+        return submit_batch(&args, flow, table, input.refused_rows, None).await;
+    }
+    match temporal::limits::check_fits(&input, &registry, rows) {
+        Ok(Fit::Whole) => {}
+        Ok(Fit::Cut) => eprintln!(
+            "note: this batch's report would pass Temporal's payload limit with every node's outputs, so it will carry each node's task, cost and files (the results table has all it needs; the workflow's history keeps every output whole)"
+        ),
+        Err(too_big) => match (too_big.split, table) {
+            (Split::Rows(part_rows), Some(table)) if part_rows > 0 => {
+                let refused_rows = input.refused_rows;
+                return submit_batch(&args, flow, table, refused_rows, Some(part_rows)).await;
+            }
+            _ => {
+                eprintln!("{}: {too_big}; nothing was submitted", args.file.display());
+                return EXIT_INVALID;
+            }
+        },
     }
     let workflow = &input.workflow;
     let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
@@ -264,21 +297,14 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     let resume = match &args.resume {
         None => None,
         Some(old) => {
-            let paid: Vec<bool> = workflow
-                .nodes
-                .iter()
-                .map(|node| {
-                    registry
-                        .get(&node.type_id)
-                        .is_some_and(|n| n.spec().spends_money)
-                })
-                .collect();
-            let mut consumers = vec![Vec::new(); workflow.nodes.len()];
-            for (position, inputs) in plan.depends_on.iter().enumerate() {
-                for &input in inputs {
-                    consumers[input].push(position);
+            // Validated above: the plan is there.
+            let (paid, consumers) = match client::paid_and_readers(workflow, &registry) {
+                Ok(plan) => plan,
+                Err(problems) => {
+                    eprintln!("error: {problems}");
+                    return EXIT_INVALID;
                 }
-            }
+            };
             let room = temporal::limits::resume_room(&input);
             let document = (workflow, &registry);
             match client::resume_from(&connection, old, document, (&paid, &consumers), room).await {
@@ -309,14 +335,20 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_INVALID;
         }
     }
-    match client::submit(&connection, &args.temporal.task_queue, input).await {
+    let submitted = client::submit(&connection, &args.temporal.task_queue, input).await;
+    said_submitted("workflow", submitted)
+}
+
+/// Prints what `submit` did: the id on stdout, the rest on stderr; the exit status.
+fn said_submitted(what: &str, submitted: Result<Submitted, String>) -> u8 {
+    match submitted {
         Ok(Submitted::Started(id)) => {
-            eprintln!("started workflow {id}");
+            eprintln!("started {what} {id}");
             println!("{id}");
             0
         }
         Ok(Submitted::AlreadyThere(id)) => {
-            eprintln!("workflow {id} was already submitted; not started again");
+            eprintln!("{what} {id} was already submitted; not started again");
             println!("{id}");
             0
         }
@@ -327,26 +359,84 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     }
 }
 
-/// Whether one Temporal workflow can hold `input` (a table of `rows`); says why not, or
-/// that its report will carry cut outputs.
-fn fits(
-    file: &Path,
-    input: &WorkflowInput,
-    registry: &crate::node::Registry,
-    rows: Option<usize>,
-) -> bool {
-    match temporal::limits::check_fits(input, registry, rows) {
-        Ok(Fit::Whole) => true,
-        Ok(Fit::Cut) => {
+/// Submits a table too big for one workflow as a batch of parts of `part_rows` rows, or
+/// (`--resume` of a batch) the resume of that batch, whose parts are the old one's.
+async fn submit_batch(
+    args: &SubmitArgs,
+    flow: Workflow,
+    table: crate::graph::rows::Table,
+    refused_rows: Vec<temporal::RefusedRow>,
+    part_rows: Option<usize>,
+) -> u8 {
+    let file = args.file.display();
+    let connection = match client::connect(&args.temporal.address, &args.temporal.namespace).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    let part_rows = match (&args.resume, part_rows) {
+        (Some(old), _) => match resumed_parts(&connection, old, &flow, &table).await {
+            Ok(part_rows) => part_rows,
+            Err(error) => {
+                eprintln!("{file}: {error}; nothing was submitted");
+                return EXIT_INVALID;
+            }
+        },
+        (None, Some(part_rows)) => part_rows,
+        (None, None) => unreachable!("a new batch is sized by check_fits"),
+    };
+    let input = BatchInput {
+        flow,
+        table,
+        part_rows,
+        concurrency: args.concurrency,
+        reconcile_minutes: args.reconcile_minutes,
+        payload_limit: args.payload_limit,
+        refused_rows,
+        resumes: args.resume.clone(),
+    };
+    if let Err(problem) = temporal::limits::check_batch_fits(&input, part_rows) {
+        eprintln!("{file}: {problem}; nothing was submitted");
+        return EXIT_INVALID;
+    }
+    let rows = input.table.rows.len();
+    eprintln!(
+        "note: one Temporal workflow holds {part_rows} of this table's {rows} rows: the table runs as one batch of {} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table",
+        rows.div_ceil(part_rows)
+    );
+    let submitted = client::submit_batch(&connection, &args.temporal.task_queue, input).await;
+    said_submitted("batch", submitted)
+}
+
+/// How many rows each part of `old` took, when `old` is a closed batch of this very table.
+async fn resumed_parts(
+    connection: &temporalio_client::Client,
+    old: &str,
+    flow: &Workflow,
+    table: &crate::graph::rows::Table,
+) -> Result<usize, String> {
+    client::resumed_id(old, &client::batch_id(flow, table))?;
+    if matches!(
+        client::status(connection, old).await?,
+        temporalio_client::WorkflowExecutionStatus::Running
+    ) {
+        return Err(format!(
+            "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
+        ));
+    }
+    let report = client::batch_result(connection, old).await?;
+    let parts: Vec<usize> = report.parts.iter().map(|part| part.rows).collect();
+    match parts.first() {
+        Some(&part_rows) if parts.iter().sum::<usize>() == table.rows.len() => {
             eprintln!(
-                "note: this batch's report would pass Temporal's payload limit with every node's outputs, so it will carry each node's task, cost and files (the results table has all it needs; the workflow's history keeps every output whole)"
+                "resuming {old}: each of its {} parts goes on from what it finished",
+                parts.len()
             );
-            true
+            Ok(part_rows)
         }
-        Err(problem) => {
-            eprintln!("{}: {problem}; nothing was submitted", file.display());
-            false
-        }
+        _ => Err(format!("{old}'s parts do not hold this table's rows")),
     }
 }
 
@@ -359,6 +449,9 @@ pub(crate) async fn status(args: IdArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    if client::is_batch(&args.id) {
+        return super::temporal_batch::status(&connection, &args.id, args.json).await;
+    }
     let status = match client::status(&connection, &args.id).await {
         Ok(status) => status,
         Err(error) => {
@@ -424,6 +517,10 @@ async fn show_result(
     args: &IdArgs,
     results: Option<&Path>,
 ) -> u8 {
+    if client::is_batch(&args.id) {
+        let id = &args.id;
+        return super::temporal_batch::show_result(connection, id, args.json, results).await;
+    }
     let report = match client::result(connection, &args.id).await {
         Ok(report) => report,
         Err(error) => {
@@ -452,15 +549,26 @@ async fn show_result(
             };
             use crate::hosts::temporal::rows::{refused_results_of, row_results_of};
             let rows = row_results_of(&report, &registry);
-            super::rows::finish(folder, rows, &refused_results_of(&report), args.json)
+            super::rows::finish(
+                folder,
+                rows,
+                &refused_results_of(&report.refused_rows),
+                args.json,
+            )
         }
         None => None,
     };
-    if report.cancelled {
+    exit_status(report.cancelled, rows_failed, report.succeeded())
+}
+
+/// What `result` exits with: cancelled (130), the results table's verdict when one was
+/// written, else 0 when everything finished and 1 when not.
+pub(super) fn exit_status(cancelled: bool, rows_failed: Option<u8>, succeeded: bool) -> u8 {
+    if cancelled {
         EXIT_CANCELLED
     } else if let Some(code) = rows_failed {
         code
-    } else if report.succeeded() {
+    } else if succeeded {
         0
     } else {
         EXIT_FAILED
@@ -482,7 +590,7 @@ fn note_cut(report: &Report) {
     }
 }
 
-fn print_json(value: &impl serde::Serialize) {
+pub(super) fn print_json(value: &impl serde::Serialize) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()

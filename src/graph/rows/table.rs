@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 /// One cell: text from CSV/TSV (typed later, by the input's schema), or a JSON value from
 /// JSON Lines. An empty cell is `None`: the flow keeps its own value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Cell {
     /// Text, as written.
     Text(String),
@@ -17,7 +18,7 @@ pub enum Cell {
 }
 
 /// One row: the line it starts on in the file, and a cell per column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     /// Its line in the file (the header is line 1 of a CSV).
     pub line: usize,
@@ -25,8 +26,8 @@ pub struct Row {
     pub cells: Vec<Option<Cell>>,
 }
 
-/// A table of inputs.
-#[derive(Debug, Clone, PartialEq)]
+/// A table of inputs (serialized as a Temporal batch carries it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// The column names, `NODE.INPUT`.
     pub columns: Vec<String>,

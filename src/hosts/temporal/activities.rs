@@ -20,9 +20,11 @@ use temporalio_sdk::activities::{
 use temporalio_sdk::ApplicationFailure;
 use tokio_util::sync::CancellationToken;
 
+use super::client::resume_part;
 use super::failure;
-use super::messages::{NodeCall, NodeDone, ReconcileCall, Reconciled};
+use super::messages::{NodeCall, NodeDone, PartResumeCall, ReconcileCall, Reconciled, Resume};
 use crate::api::{safe_file_name, Client, Error as ApiError, RunLookup};
+use crate::graph::rows::expand;
 use crate::node::{
     ended_without_result, look_for_lost_run, Fate, FileAccess, NodeContext, NodeError, NodeEvent,
     ProgressSink, Registry, TaskSlots,
@@ -44,6 +46,9 @@ pub struct NodeHost {
     pub input_dir: PathBuf,
     /// This worker's name in reports.
     pub identity: String,
+    /// The worker's own connection to Temporal: a resumed batch asks it what each part of
+    /// the batch it resumes finished.
+    pub temporal: Option<temporalio_client::Client>,
 }
 
 /// Declares an activity that runs on the worker's [`NodeHost`]: its name, input and output,
@@ -147,8 +152,36 @@ host_activity!(
     }
 );
 
+host_activity!(
+    /// The activity that says what a part of a resumed batch takes over from the same part
+    /// of the batch it resumes (see `client::resume_part`): `None` when that part never
+    /// started. A read: retried on any worker.
+    PartResume,
+    /// The name of [`PartResume`].
+    PART_RESUME = "wiro.part-resume",
+    |host, _ctx, call: PartResumeCall| -> Option<Resume> {
+        let failed = |why: String| {
+            ActivityError::application(
+                ApplicationFailure::builder(format!("{}: {why}", call.old))
+                    .type_name(failure::RETRYABLE.to_owned())
+                    .build(),
+            )
+        };
+        let Some(temporal) = &host.temporal else {
+            return Err(failed("this worker has no connection to Temporal".into()));
+        };
+        let part = expand(&call.flow, &call.table, &host.registry)
+            .map_err(|problems| failed(problems.join("; ")))?;
+        let document = (&part, &host.registry);
+        resume_part(temporal, &call.old, document, call.room)
+            .await
+            .map_err(failed)
+    }
+);
+
 impl ActivityImplementer for NodeHost {
     fn register_all(self: Arc<Self>, defs: &mut ActivityDefinitions) {
+        defs.register_activity::<PartResume>(self.clone());
         defs.register_activity::<StopTask>(self.clone());
         defs.register_activity::<ReconcileRun>(self.clone());
         defs.register_activity::<TaskEnded>(self.clone());

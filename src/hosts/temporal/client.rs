@@ -3,17 +3,23 @@
 //! its result, and say what a resume of a closed execution takes over from it.
 
 use serde_json::Value;
-use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
+use temporalio_client::errors::{
+    WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError,
+};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions,
     WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions, WorkflowHandle,
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
 };
 
+use super::batch::BatchWorkflow;
 use super::limits::cut_outputs;
-use super::messages::{CarriedNode, LostRun, NodeState, Report, Resume, WorkflowInput};
+use super::messages::{
+    BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report, Resume, WorkflowInput,
+};
 use super::workflow::GraphWorkflow;
 
+use crate::graph::rows::Table;
 use crate::graph::{input_key, Workflow};
 use crate::node::Registry;
 
@@ -72,16 +78,27 @@ pub async fn submit(
         Some(resume) => resumed_id(&resume.from, &workflow_id(&input.workflow))?,
         None => workflow_id(&input.workflow),
     };
+    start(client, (task_queue, id), GraphWorkflow::run, input).await
+}
+
+/// Starts `workflow` as `id` on `task_queue`, unless an execution with that id exists.
+async fn start<W>(
+    client: &Client,
+    (task_queue, id): (&str, String),
+    workflow: W,
+    input: W::Input,
+) -> Result<Submitted, String>
+where
+    W: temporalio_common::HasWorkflowDefinition,
+    W::Input: Send,
+{
     let options = WorkflowStartOptions::new(task_queue, id.clone())
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
-    match client
-        .start_workflow(GraphWorkflow::run, input, options)
-        .await
-    {
+    match client.start_workflow(workflow, input, options).await {
         Ok(_) => Ok(Submitted::Started(id)),
         Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(Submitted::AlreadyThere(id)),
-        Err(error) => Err(format!("could not start workflow {id}: {error}")),
+        Err(error) => Err(format!("could not start {id}: {error}")),
     }
 }
 
@@ -119,6 +136,63 @@ pub async fn resume_from(
     room: usize,
 ) -> Result<Resume, String> {
     resumed_id(old, &workflow_id(workflow))?;
+    resume_execution(client, old, (workflow, registry), (paid, consumers), room).await
+}
+
+/// What a part of a resumed batch takes over from `old`, the same part of the batch it
+/// resumes ([`resume_from`], whose document check the batch made): `None` when that part
+/// never started.
+pub async fn resume_part(
+    client: &Client,
+    old: &str,
+    (workflow, registry): (&Workflow, &Registry),
+    room: usize,
+) -> Result<Option<Resume>, String> {
+    if status_if_any(client, old).await?.is_none() {
+        return Ok(None);
+    }
+    let (paid, consumers) = paid_and_readers(workflow, registry)?;
+    let document = (workflow, registry);
+    resume_execution(client, old, document, (&paid, &consumers), room)
+        .await
+        .map(Some)
+}
+
+/// By node position: whether it spends money, and which nodes read its outputs.
+pub fn paid_and_readers(
+    workflow: &Workflow,
+    registry: &Registry,
+) -> Result<(Vec<bool>, Vec<Vec<usize>>), String> {
+    let plan = crate::graph::validate(workflow, registry).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        lines.join("; ")
+    })?;
+    let paid = workflow
+        .nodes
+        .iter()
+        .map(|node| {
+            registry
+                .get(&node.type_id)
+                .is_some_and(|target| target.spec().spends_money)
+        })
+        .collect();
+    let mut readers = vec![Vec::new(); workflow.nodes.len()];
+    for (position, inputs) in plan.depends_on.iter().enumerate() {
+        for &input in inputs {
+            readers[input].push(position);
+        }
+    }
+    Ok((paid, readers))
+}
+
+/// [`resume_from`] without its check that `old` ran this document.
+async fn resume_execution(
+    client: &Client,
+    old: &str,
+    (workflow, registry): (&Workflow, &Registry),
+    (paid, consumers): (&[bool], &[Vec<usize>]),
+    room: usize,
+) -> Result<Resume, String> {
     if matches!(status(client, old).await?, WorkflowExecutionStatus::Running) {
         return Err(format!(
             "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
@@ -258,6 +332,21 @@ pub async fn status(client: &Client, id: &str) -> Result<WorkflowExecutionStatus
         .map_err(|error| format!("workflow {id}: {error}"))
 }
 
+/// The execution's status, or `None` when there is no execution `id`.
+pub async fn status_if_any(
+    client: &Client,
+    id: &str,
+) -> Result<Option<WorkflowExecutionStatus>, String> {
+    match handle(client, id)
+        .describe(WorkflowDescribeOptions::default())
+        .await
+    {
+        Ok(description) => Ok(Some(description.status())),
+        Err(WorkflowInteractionError::NotFound(_)) => Ok(None),
+        Err(error) => Err(format!("workflow {id}: {error}")),
+    }
+}
+
 /// Where each node stands (asks a worker, which replays the history).
 pub async fn progress(client: &Client, id: &str) -> Result<Report, String> {
     handle(client, id)
@@ -280,16 +369,74 @@ pub async fn cancel(client: &Client, id: &str) -> Result<(), String> {
 
 /// Waits for the execution to close and gives its report (a cancelled run's report too).
 pub async fn result(client: &Client, id: &str) -> Result<Report, String> {
-    match handle(client, id)
-        .get_result(WorkflowGetResultOptions::default())
-        .await
-    {
+    closed(handle(client, id), id).await
+}
+
+/// Waits for an execution of `W` to close and gives its result, or a cancelled one's details.
+async fn closed<W>(handle: WorkflowHandle<Client, W>, id: &str) -> Result<W::Output, String>
+where
+    W: temporalio_common::HasWorkflowDefinition,
+    W::Output: serde::de::DeserializeOwned,
+{
+    match handle.get_result(WorkflowGetResultOptions::default()).await {
         Ok(report) => Ok(report),
         Err(WorkflowGetResultError::Cancelled { details }) => details
-            .deserialize::<Report>()
+            .deserialize::<W::Output>()
             .map_err(|error| format!("workflow {id} was cancelled (no report: {error})")),
         Err(error) => Err(format!("workflow {id}: {error}")),
     }
+}
+
+/// What a batch's id starts with; a workflow's is `wiro-` and 24 hex digits.
+const BATCH_PREFIX: &str = "wiro-batch-";
+
+/// The id of a batch of `flow` over `table` (with `--set` values applied to the flow): the
+/// same table of the same flow gives the same id, so a second submission finds the first.
+pub fn batch_id(flow: &Workflow, table: &Table) -> String {
+    let document = serde_json::json!({ "flow": flow, "table": table });
+    let key = input_key("wiro.batch", 1, &document);
+    format!("{BATCH_PREFIX}{}", &key[..24])
+}
+
+/// Whether `id` is a batch's: [`batch_id`], or a resume of one (`-r1`, `-r2`...), not one
+/// of its parts (`-p1`...), which are workflows.
+pub fn is_batch(id: &str) -> bool {
+    let Some(key) = id.strip_prefix(BATCH_PREFIX) else {
+        return false;
+    };
+    let (hex, rest) = key.split_at(key.len().min(24));
+    let round = |digits: &str| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    hex.len() == 24
+        && hex.bytes().all(|byte| byte.is_ascii_hexdigit())
+        && (rest.is_empty() || rest.strip_prefix("-r").is_some_and(round))
+}
+
+/// Starts a batch on `task_queue`, unless one with its id exists.
+pub async fn submit_batch(
+    client: &Client,
+    task_queue: &str,
+    input: BatchInput,
+) -> Result<Submitted, String> {
+    let base = batch_id(&input.flow, &input.table);
+    let id = match &input.resumes {
+        Some(old) => resumed_id(old, &base)?,
+        None => base,
+    };
+    start(client, (task_queue, id), BatchWorkflow::run, input).await
+}
+
+/// Where each part of a batch stands.
+pub async fn batch_progress(client: &Client, id: &str) -> Result<BatchReport, String> {
+    client
+        .get_workflow_handle::<BatchWorkflow>(id)
+        .query(BatchWorkflow::progress, (), WorkflowQueryOptions::default())
+        .await
+        .map_err(|error| format!("batch {id}: progress query: {error}"))
+}
+
+/// Waits for a batch to close and gives its report (a cancelled batch's too).
+pub async fn batch_result(client: &Client, id: &str) -> Result<BatchReport, String> {
+    closed(client.get_workflow_handle::<BatchWorkflow>(id), id).await
 }
 
 #[cfg(test)]
@@ -419,6 +566,19 @@ mod tests {
         assert_eq!(resumed.finished.len(), 1);
         assert_eq!(resumed.finished[0].node, "upload");
         assert_eq!(resumed.lost.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_and_its_resumes_are_batches_and_its_parts_are_workflows() {
+        let batch = "wiro-batch-73245073264ea34b741195dc";
+        assert!(is_batch(batch));
+        assert!(is_batch(&format!("{batch}-r1")));
+        assert!(is_batch(&format!("{batch}-r12")));
+        assert!(!is_batch(&format!("{batch}-p2")));
+        assert!(!is_batch(&format!("{batch}-r1-p2")));
+        assert!(!is_batch(&format!("{batch}-r")));
+        assert!(!is_batch("wiro-73245073264ea34b741195dc"));
+        assert!(!is_batch("wiro-batch-short"));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::messages::{Report, WorkflowInput};
+use super::messages::{BatchInput, Report, WorkflowInput};
 use crate::node::{PortKind, PortKinds, Registry};
 
 /// Temporal's default limit on one payload (`limit.blobSize.error`), in bytes.
@@ -366,7 +366,7 @@ pub fn check_fits(
     input: &WorkflowInput,
     registry: &Registry,
     rows: Option<usize>,
-) -> Result<Fit, String> {
+) -> Result<Fit, TooBig> {
     let limit = input.payload_limit;
     let (load, input_bytes) = measured(input, registry);
     let Some(why) = load.passes(input_bytes, limit) else {
@@ -374,32 +374,102 @@ pub fn check_fits(
         return Ok(if whole_fits { Fit::Whole } else { Fit::Cut });
     };
     let split = match rows {
-        Some(rows) => {
-            let per_row_input = input_bytes / rows.max(1);
-            let fits = |count: usize| {
-                load.scaled(rows, count)
-                    .passes(per_row_input * count, limit)
-                    .is_none()
-            };
-            // The most rows that fit: fewer than `rows`, since `rows` do not.
-            let (mut low, mut high) = (0, rows);
-            while low + 1 < high {
-                let middle = (low + high) / 2;
-                if fits(middle) {
-                    low = middle;
-                } else {
-                    high = middle;
-                }
-            }
-            format!(
-                "split the table into tables of at most {low} rows, each with the header line, one `submit --rows` each"
-            )
-        }
-        None => "split the document into smaller ones".to_owned(),
+        Some(rows) => Split::Rows(most_rows(&load, input_bytes, limit, rows)),
+        None => Split::Document,
     };
-    Err(format!(
-        "the batch is too big for one Temporal workflow: {why}; {split}"
-    ))
+    Err(TooBig { why, split })
+}
+
+/// Why a document is too big for one workflow, and how it may be split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooBig {
+    /// The first limit it passes, as a sentence.
+    pub why: String,
+    /// How it may be split.
+    pub split: Split,
+}
+
+/// How a document too big for one workflow may be split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// A table's batch: one workflow holds at most this many of its rows (0: not even one).
+    Rows(usize),
+    /// A document of its own: into smaller ones.
+    Document,
+}
+
+impl std::fmt::Display for TooBig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = &self.why;
+        match self.split {
+            Split::Rows(rows) => write!(
+                f,
+                "the batch is too big for one Temporal workflow: {why}; split the table into tables of at most {rows} rows, each with the header line, one `submit --rows` each"
+            ),
+            Split::Document => write!(
+                f,
+                "the batch is too big for one Temporal workflow: {why}; split the document into smaller ones"
+            ),
+        }
+    }
+}
+
+/// The most rows of a table of `rows` (whose `load` passes a limit) one workflow holds.
+fn most_rows(load: &Load, input_bytes: usize, limit: usize, rows: usize) -> usize {
+    let per_row_input = input_bytes / rows.max(1);
+    let fits = |count: usize| {
+        load.scaled(rows, count)
+            .passes(per_row_input * count, limit)
+            .is_none()
+    };
+    // The most rows that fit: fewer than `rows`, since `rows` do not.
+    let (mut low, mut high) = (0, rows);
+    while low + 1 < high {
+        let middle = (low + high) / 2;
+        if fits(middle) {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    low
+}
+
+/// Plans a table too big for one workflow as a batch of parts of `part_rows` rows (as many as
+/// one workflow holds, see [`check_fits`]), or refuses it, saying how many rows a batch
+/// holds: `batch` (the batch's input) must fit in one payload, and the batch's own history
+/// holds, per part, the part's input, its report and what a resume of it carries (each
+/// bounded by the payload limit).
+pub fn check_batch_fits(batch: &BatchInput, part_rows: usize) -> Result<(), String> {
+    let limit = batch.payload_limit;
+    let rows = batch.table.rows.len().max(1);
+    let parts = rows.div_ceil(part_rows.max(1));
+    let input = json_len(batch);
+    let payload = limit / 100 * ESTIMATE_PERCENT;
+    let rows_bytes = json_len(&batch.table.rows);
+    let per_row = rows_bytes.div_ceil(rows).max(1);
+    let by_input = payload.saturating_sub(input - rows_bytes) / per_row;
+    // A part's input and a resume's carried outputs share the resume's room; its report
+    // is fitted within the payload.
+    let per_part = limit / 100 * RESUME_PERCENT + limit / 100 * FIT_PERCENT + 4096;
+    let history = HISTORY_BYTES / 100 * HISTORY_PERCENT;
+    let most_parts = history.saturating_sub(input) / per_part;
+    let by_history = most_parts * part_rows;
+    let most = by_input.min(by_history);
+    if input > payload {
+        return Err(format!(
+            "the batch is too big for Temporal: its input (the flow and the table) would be about {}, too near Temporal's {} payload limit; split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each",
+            size(input),
+            size(limit)
+        ));
+    }
+    if parts > most_parts {
+        return Err(format!(
+            "the batch is too big for Temporal: its {parts} parts of {part_rows} rows would take its history near Temporal's limit of {} (each part's input, report and resume are kept there); split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each",
+            size(HISTORY_BYTES)
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -461,7 +531,9 @@ mod tests {
             .collect();
         let refused = check_fits(&batch, &registry, Some(500)).unwrap_err();
         assert!(
-            refused.contains("too big for one Temporal workflow"),
+            refused
+                .to_string()
+                .contains("too big for one Temporal workflow"),
             "{refused}"
         );
     }
@@ -471,18 +543,45 @@ mod tests {
         let registry = Registry::from_inventory();
         let refused = check_fits(&batch_of(4000, &registry), &registry, Some(4000)).unwrap_err();
         assert!(
-            refused.contains("split the table into tables of at most"),
+            refused
+                .to_string()
+                .contains("split the table into tables of at most"),
             "{refused}"
         );
+        let Split::Rows(most) = refused.split else {
+            panic!("{refused}");
+        };
+        assert!((1100..4000).contains(&most), "{refused}");
+        let batch = batch_of(most, &registry);
+        assert!(check_fits(&batch, &registry, Some(most)).is_ok());
+    }
+
+    fn parts_of(rows: usize) -> BatchInput {
+        let (flow, table) = table_of(rows);
+        serde_json::from_value(json!({"flow": flow, "table": table, "part_rows": 1})).unwrap()
+    }
+
+    #[test]
+    fn ten_thousand_rows_run_as_parts_and_a_table_past_what_a_batch_holds_is_refused() {
+        let registry = Registry::from_inventory();
+        let Split::Rows(part_rows) =
+            check_fits(&batch_of(10_000, &registry), &registry, Some(10_000))
+                .unwrap_err()
+                .split
+        else {
+            panic!("a table's batch splits by rows");
+        };
+        assert!(check_batch_fits(&parts_of(10_000), part_rows).is_ok());
+        let refused = check_batch_fits(&parts_of(40_000), part_rows).unwrap_err();
+        assert!(refused.contains("tables of at most"), "{refused}");
         let most: usize = refused
             .split("at most ")
             .nth(1)
             .and_then(|rest| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap();
-        assert!((1100..4000).contains(&most), "{refused}");
-        let batch = batch_of(most, &registry);
-        assert!(check_fits(&batch, &registry, Some(most)).is_ok());
+        assert!((10_000..40_000).contains(&most), "{refused}");
+        assert!(check_batch_fits(&parts_of(most), part_rows).is_ok());
     }
 
     fn finished(id: &str, type_id: &str, outputs: Value) -> NodeLine {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::graph::rows::Table;
 use crate::graph::Workflow;
 
 /// The input of one [`GraphWorkflow`](super::GraphWorkflow) execution.
@@ -31,6 +32,12 @@ pub struct WorkflowInput {
     /// node's outputs cut to what a results table reads (see [`Report::outputs_cut`]).
     #[serde(default = "default_payload_limit")]
     pub payload_limit: usize,
+    /// The folder its files go to on a worker, under the worker's `--out`: a part of a
+    /// [`BatchWorkflow`](super::BatchWorkflow) downloads into its batch's folder, so a
+    /// table's files are in one `OUT/<batch id>/row-NNNN/` whatever part ran them. `None`:
+    /// the execution's own id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 /// A row of a table refused before the batch was submitted.
@@ -129,7 +136,8 @@ pub enum Reconciled {
 /// One node, as the workflow asks a worker to run it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeCall {
-    /// The workflow execution's id: downloads land in a folder of that name.
+    /// The workflow execution's id, or its batch's for a batch's part
+    /// ([`WorkflowInput::folder`]): downloads land in a folder of that name.
     pub run: String,
     /// The node's id in the document.
     pub node: String,
@@ -286,6 +294,186 @@ impl Report {
     }
 }
 
+/// The input of one [`BatchWorkflow`](super::BatchWorkflow): a table too big for one
+/// workflow, run in parts of `part_rows` rows, each part a child workflow of the flow once
+/// per row, one part after another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchInput {
+    /// The flow, with `--set` values already applied.
+    pub flow: Workflow,
+    /// The rows to run (those `--skip-invalid-rows` refused are in `refused_rows`).
+    pub table: Table,
+    /// How many rows each part takes: as many as one workflow holds (see `limits`).
+    pub part_rows: usize,
+    /// Each part's [`WorkflowInput::concurrency`].
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Each part's [`WorkflowInput::reconcile_minutes`].
+    #[serde(default = "default_reconcile_minutes")]
+    pub reconcile_minutes: u64,
+    /// Each part's [`WorkflowInput::payload_limit`].
+    #[serde(default = "default_payload_limit")]
+    pub payload_limit: usize,
+    /// The rows refused before the batch was submitted, with their problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_rows: Vec<RefusedRow>,
+    /// A closed batch of the same table this one resumes (`submit --resume`): each part
+    /// takes over what the same part finished there, as a resumed workflow does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<String>,
+}
+
+impl BatchInput {
+    /// The parts, in table order: each a table of at most `part_rows` rows.
+    pub fn parts(&self) -> Vec<Table> {
+        self.table
+            .rows
+            .chunks(self.part_rows.max(1))
+            .map(|rows| Table {
+                columns: self.table.columns.clone(),
+                rows: rows.to_vec(),
+                blank: Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// The id of part `index` (from 0) of the batch `batch`: `BATCH-p1`, `BATCH-p2`, ...
+pub fn part_id(batch: &str, index: usize) -> String {
+    format!("{batch}-p{}", index + 1)
+}
+
+/// The folder a batch's files go to: the first batch's id, for its resumes too (`BATCH-r2`
+/// downloads into `BATCH`), so a table's files are in one folder however often it resumed.
+pub fn batch_folder(batch: &str) -> &str {
+    match batch.rsplit_once("-r") {
+        Some((first, round)) if !round.is_empty() && round.bytes().all(|b| b.is_ascii_digit()) => {
+            first
+        }
+        _ => batch,
+    }
+}
+
+/// A resumed batch's question to a worker: what part `table` of `flow` takes over from
+/// `old`, the same part of the batch it resumes, in at most `room` bytes of outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartResumeCall {
+    /// The old part's workflow id.
+    pub old: String,
+    /// The batch's flow.
+    pub flow: Workflow,
+    /// The part's rows.
+    pub table: Table,
+    /// How many bytes the carried outputs may take (see `limits::resume_room`).
+    pub room: usize,
+}
+
+/// Where a part of a batch stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartState {
+    /// Not started: the parts before it run first.
+    #[default]
+    Pending,
+    /// Its child workflow runs.
+    Running,
+    /// Its child workflow ended (its rows done or failed: see `done` and `failed`).
+    Ended,
+    /// It was cancelled while it ran.
+    Cancelled,
+    /// Its child workflow could not run (`message` says why): its rows did not run.
+    Failed,
+    /// The batch was cancelled before it started.
+    Skipped,
+}
+
+/// One part of a batch in its report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartLine {
+    /// Its child workflow's id (`status`, `result` and Temporal's UI take it too).
+    pub id: String,
+    /// The table lines of its first and last row.
+    pub first_row: usize,
+    /// See `first_row`.
+    pub last_row: usize,
+    /// How many rows it holds.
+    pub rows: usize,
+    /// Each row's line in the table (so a results table lists the rows of a part that
+    /// did not run).
+    #[serde(default)]
+    pub lines: Vec<usize>,
+    /// Where it stands.
+    pub state: PartState,
+    /// Rows that finished, once it ended.
+    #[serde(default)]
+    pub done: usize,
+    /// Rows that failed, were skipped or cancelled, once it ended.
+    #[serde(default)]
+    pub failed: usize,
+    /// What its tasks were charged, in dollars, once it ended.
+    #[serde(default)]
+    pub cost: f64,
+    /// Why it failed or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A batch's report: its parts (each row's results are in its part's report) and the rows
+/// refused before it was submitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// The batch's workflow id.
+    pub batch_id: String,
+    /// The folder its files are in on the workers, under each worker's `--out`.
+    pub folder: String,
+    /// The parts, in table order.
+    pub parts: Vec<PartLine>,
+    /// The rows refused before the batch was submitted.
+    #[serde(default)]
+    pub refused_rows: Vec<RefusedRow>,
+    /// Whether the batch was cancelled.
+    pub cancelled: bool,
+}
+
+impl BatchReport {
+    /// Whether every part ran and every row in it finished.
+    pub fn succeeded(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|part| part.state == PartState::Ended && part.failed == 0)
+    }
+
+    /// One line: rows done and failed, parts by state, spent so far.
+    pub fn summary(&self) -> String {
+        let rows: usize = self.parts.iter().map(|part| part.rows).sum();
+        let done: usize = self.parts.iter().map(|part| part.done).sum();
+        let failed: usize = self.parts.iter().map(|part| part.failed).sum();
+        let cost = crate::graph::sum_usd(self.parts.iter().map(|part| part.cost));
+        let count = |state| self.parts.iter().filter(|part| part.state == state).count();
+        let states = [
+            (PartState::Ended, "ended"),
+            (PartState::Running, "running"),
+            (PartState::Pending, "pending"),
+            (PartState::Cancelled, "cancelled"),
+            (PartState::Failed, "failed"),
+            (PartState::Skipped, "skipped"),
+        ];
+        let parts: Vec<String> = states
+            .iter()
+            .filter_map(|&(state, name)| {
+                let count = count(state);
+                (count > 0).then(|| format!("{count} {name}"))
+            })
+            .collect();
+        format!(
+            "{rows} rows in {} parts ({}): {done} done, {failed} not done in ended parts, ${} spent",
+            self.parts.len(),
+            parts.join(", "),
+            crate::graph::dollars(cost)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +503,16 @@ mod tests {
             "4 nodes: 2 finished, 1 waiting for a slot, 1 skipped"
         );
         assert!(!report.succeeded());
+    }
+
+    #[test]
+    fn a_resumed_batch_downloads_into_the_first_batchs_folder() {
+        assert_eq!(batch_folder("wiro-batch-0fcc5e-r2"), "wiro-batch-0fcc5e");
+        assert_eq!(batch_folder("wiro-batch-0fcc5e"), "wiro-batch-0fcc5e");
+        assert_eq!(
+            part_id("wiro-batch-0fcc5e-r2", 0),
+            "wiro-batch-0fcc5e-r2-p1"
+        );
     }
 
     #[test]

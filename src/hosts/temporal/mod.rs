@@ -9,6 +9,8 @@
 //!   executor's scheduler (`graph::Schedule`: `$from` references, bounded file movers, paid
 //!   Runs one at a time, cancellation that stops remote tasks), taking over what a resumed
 //!   execution finished.
+//! - [`batch`] — [`BatchWorkflow`]: a table too big for one workflow, as one durable batch
+//!   of parts, each a child [`GraphWorkflow`] of as many rows as one holds, run in turn.
 //! - `reconcile` — a Run whose answer was lost, looked for by the workflow on durable timers.
 //! - `calls` — how the workflow calls each node: one attempt for a paid Run, a durable
 //!   timer after a code-96 refusal, retries with heartbeats for the rest.
@@ -25,6 +27,7 @@
 //! environment, and nothing in a workflow's input or history carries them.
 
 pub mod activities;
+pub mod batch;
 mod calls;
 pub mod client;
 pub mod limits;
@@ -34,11 +37,12 @@ pub mod rows;
 pub mod workflow;
 
 pub use activities::NodeHost;
+pub use batch::BatchWorkflow;
 pub use calls::RECONCILE_HOOK;
 pub use client::{connect, workflow_id, Submitted};
 pub use messages::{
-    CarriedNode, LostRun, NodeCall, NodeDone, NodeLine, NodeState, RefusedRow, Report, Resume,
-    WorkflowInput,
+    BatchInput, BatchReport, CarriedNode, LostRun, NodeCall, NodeDone, NodeLine, NodeState,
+    PartLine, PartState, RefusedRow, Report, Resume, WorkflowInput,
 };
 pub use workflow::{use_registry, GraphWorkflow};
 

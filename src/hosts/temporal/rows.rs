@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::messages::{NodeLine, NodeState, RefusedRow, Report};
-use crate::graph::rows::{row_results, RowResult};
+use super::messages::{BatchReport, NodeLine, NodeState, PartState, RefusedRow, Report};
+use crate::graph::rows::{row_results, RowOutcome, RowResult};
 use crate::graph::{NodeOutcome, NodeReport, RunReport};
 use crate::node::Registry;
 
@@ -25,6 +25,36 @@ pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
     })
 }
 
+/// Each row's result of a batch run in parts, in row order: a part's rows as its report
+/// (`reports`, by part; `None` for a part that did not start) gives them, and the rows of a
+/// part that did not start skipped, or failed with the reason it could not.
+pub fn batch_row_results(
+    batch: &BatchReport,
+    reports: &[Option<Report>],
+    registry: &Registry,
+) -> Vec<RowResult> {
+    let mut results = Vec::new();
+    for (part, report) in batch.parts.iter().zip(reports) {
+        if let Some(report) = report {
+            results.extend(row_results_of(report, registry));
+            continue;
+        }
+        let (outcome, why) = match part.state {
+            PartState::Failed => (RowOutcome::Failed, "its part could not run"),
+            _ => (RowOutcome::Skipped, "its part did not start"),
+        };
+        let error = match &part.message {
+            Some(message) => format!("{why}: {message}"),
+            None => why.to_owned(),
+        };
+        results.extend(part.lines.iter().map(|&line| RowResult {
+            error: Some(error.clone()),
+            ..RowResult::new(line, outcome)
+        }));
+    }
+    results
+}
+
 /// The rows `--skip-invalid-rows` refused, as the batch carries them to its report.
 pub fn refused_rows(refused: Vec<RowResult>) -> Vec<RefusedRow> {
     refused
@@ -38,9 +68,8 @@ pub fn refused_rows(refused: Vec<RowResult>) -> Vec<RefusedRow> {
 
 /// The rows refused before the batch was submitted (`--skip-invalid-rows`), as `run --rows`
 /// lists them: outcome `refused`, with their problems.
-pub fn refused_results_of(report: &Report) -> Vec<RowResult> {
-    report
-        .refused_rows
+pub fn refused_results_of(refused_rows: &[RefusedRow]) -> Vec<RowResult> {
+    refused_rows
         .iter()
         .map(|refused| RowResult::refused(refused.row, refused.problems.clone()))
         .collect()
@@ -140,7 +169,7 @@ mod tests {
         assert_eq!(results[0].files, [PathBuf::from("row-0002/a.mp4")]);
         assert_eq!(results[1].outcome, RowOutcome::Failed);
         assert_eq!(results[1].error.as_deref(), Some("video: boom"));
-        let refused = refused_results_of(&report);
+        let refused = refused_results_of(&report.refused_rows);
         assert_eq!(
             (refused[0].row, refused[0].outcome),
             (4, RowOutcome::Refused)

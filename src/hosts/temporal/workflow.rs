@@ -93,6 +93,8 @@ impl GraphWorkflow {
             }
         };
         let run_id = ctx.workflow_id().to_owned();
+        // Where its nodes' files go: a batch's part writes into its batch's folder.
+        let folder = input.folder.clone().unwrap_or_else(|| run_id.clone());
         let started_at_ms = ctx
             .workflow_time()
             .and_then(|now| now.duration_since(std::time::UNIX_EPOCH).ok())
@@ -174,7 +176,7 @@ impl GraphWorkflow {
                     Vec::new()
                 };
                 let call = NodeCall {
-                    run: run_id.clone(),
+                    run: folder.clone(),
                     node: node.id.clone(),
                     type_id: node.type_id.clone(),
                     inputs,

@@ -1,0 +1,223 @@
+//! [`BatchWorkflow`]: a table too big for one workflow, run as one durable batch of parts.
+//! Each part is a child [`GraphWorkflow`] of the flow once per row, for as many rows as one
+//! workflow holds (`limits`), downloading into the batch's folder (the first batch's, for a
+//! resume: one folder a table); the parts run one after
+//! another, so the account's slots are shared as one workflow shares them and a lost Run is
+//! never matched to another part's task. A cancelled batch cancels its running part (which
+//! stops its tasks) and starts no more; a resumed batch resumes each part from the same part
+//! of the batch it resumes.
+
+use std::time::Duration;
+
+use temporalio_common::RetryPolicy;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, ApplicationFailure, ChildWorkflowOptions, ParentClosePolicy, WorkflowContext,
+    WorkflowContextView, WorkflowResult, WorkflowTermination,
+};
+
+use super::activities::PartResume;
+use super::limits::resume_room;
+use super::messages::{
+    batch_folder, part_id, BatchInput, BatchReport, PartLine, PartResumeCall, PartState, Resume,
+    WorkflowInput,
+};
+use super::rows::row_results_of;
+use super::workflow::{registry, GraphWorkflow};
+use crate::graph::rows::{expand, RowOutcome, Table};
+use crate::graph::sum_usd;
+
+/// Runs a table's parts one after another; the `progress` query shows each part's state.
+#[workflow]
+#[derive(Default)]
+pub struct BatchWorkflow {
+    report: BatchReport,
+}
+
+#[workflow_methods]
+impl BatchWorkflow {
+    /// Checks that every part makes a valid document (one that does not fails the batch
+    /// before anything starts), then runs the parts in table order.
+    #[run(name = "wiro.batch.1")]
+    pub async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        input: BatchInput,
+    ) -> WorkflowResult<BatchReport> {
+        let batch_id = ctx.workflow_id().to_owned();
+        let parts = input.parts();
+        let mut documents = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let expanded = expand(&input.flow, part, registry()).map_err(|problems| {
+                ApplicationFailure::non_retryable(format!(
+                    "the batch's flow does not take its table; nothing was started: {}",
+                    problems.join("; ")
+                ))
+            })?;
+            if let Err(problems) = crate::graph::validate(&expanded, registry()) {
+                let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return Err(ApplicationFailure::non_retryable(format!(
+                    "the batch is invalid; nothing was started: {}",
+                    lines.join("; ")
+                ))
+                .into());
+            }
+            documents.push(expanded);
+        }
+        ctx.state_mut(|state| state.report = initial_report(&batch_id, &input, &parts));
+        let ctx = &*ctx;
+        for (index, (part, document)) in parts.iter().zip(documents).enumerate() {
+            if ctx.cancellation_token().is_cancelled() {
+                let why = "the batch was cancelled before it started".to_owned();
+                set_part(ctx, index, PartState::Skipped, Some(why));
+                continue;
+            }
+            let mut child = WorkflowInput {
+                workflow: document,
+                concurrency: input.concurrency,
+                reconcile_minutes: input.reconcile_minutes,
+                resume: None,
+                refused_rows: Vec::new(),
+                payload_limit: input.payload_limit,
+                folder: Some(batch_folder(&batch_id).to_owned()),
+            };
+            if let Some(old) = &input.resumes {
+                match resume_of_part(ctx, &input, part, &part_id(old, index), &child).await {
+                    Ok(resume) => child.resume = resume,
+                    Err(why) => {
+                        set_part(ctx, index, PartState::Failed, Some(why));
+                        continue;
+                    }
+                }
+            }
+            set_part(ctx, index, PartState::Running, None);
+            run_part(ctx, index, &part_id(&batch_id, index), child).await;
+        }
+        let cancelled = ctx.cancellation_token().is_cancelled();
+        let report = ctx.state_mut(|s| {
+            s.report.cancelled = cancelled;
+            s.report.clone()
+        });
+        if cancelled {
+            return Err(WorkflowTermination::cancelled_with_details(report));
+        }
+        Ok(report)
+    }
+
+    /// Where each part stands (each part's own `progress` says where its rows stand).
+    #[query]
+    pub fn progress(&self, _ctx: &WorkflowContextView) -> BatchReport {
+        self.report.clone()
+    }
+}
+
+/// Runs one part as a child workflow to its end and notes how it ended. The child is
+/// cancelled with the batch (and waited for while it stops its tasks), and asked to stop
+/// should the batch be ended any other way.
+async fn run_part(
+    ctx: &WorkflowContext<BatchWorkflow>,
+    index: usize,
+    id: &str,
+    input: WorkflowInput,
+) {
+    let options = ChildWorkflowOptions::builder()
+        .workflow_id(id.to_owned())
+        .parent_close_policy(ParentClosePolicy::RequestCancel)
+        .build();
+    let started = match ctx
+        .start_child_workflow(GraphWorkflow::run, input, options)
+        .await
+    {
+        Ok(started) => started,
+        Err(error) if error.as_cancelled().is_some() => {
+            let why = "the batch was cancelled before it started".to_owned();
+            set_part(ctx, index, PartState::Skipped, Some(why));
+            return;
+        }
+        Err(error) => {
+            set_part(ctx, index, PartState::Failed, Some(error.to_string()));
+            return;
+        }
+    };
+    match started.result().await {
+        Ok(report) => {
+            let rows = row_results_of(&report, registry());
+            let done = rows
+                .iter()
+                .filter(|row| row.outcome == RowOutcome::Done)
+                .count();
+            ctx.state_mut(|s| {
+                let line = &mut s.report.parts[index];
+                line.state = PartState::Ended;
+                line.done = done;
+                line.failed = rows.len() - done;
+                line.cost = sum_usd(rows.iter().map(|row| row.cost));
+            });
+        }
+        Err(error) if error.as_cancelled().is_some() => {
+            set_part(ctx, index, PartState::Cancelled, None);
+        }
+        Err(error) => set_part(ctx, index, PartState::Failed, Some(error.to_string())),
+    }
+}
+
+/// What part `part` takes over from `old`, the same part of the batch this one resumes
+/// (`None` when that part never started), carrying no more than its input has room for.
+async fn resume_of_part(
+    ctx: &WorkflowContext<BatchWorkflow>,
+    input: &BatchInput,
+    part: &Table,
+    old: &str,
+    child: &WorkflowInput,
+) -> Result<Option<Resume>, String> {
+    let call = PartResumeCall {
+        old: old.to_owned(),
+        flow: input.flow.clone(),
+        table: part.clone(),
+        room: resume_room(child),
+    };
+    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(300))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(2))
+                .maximum_attempts(5)
+                .build(),
+        )
+        .build();
+    ctx.execute_activity(PartResume, call, options)
+        .await
+        .map_err(|error| format!("what {old} finished could not be read: {error}"))
+}
+
+fn initial_report(batch_id: &str, input: &BatchInput, parts: &[Table]) -> BatchReport {
+    BatchReport {
+        batch_id: batch_id.to_owned(),
+        folder: batch_folder(batch_id).to_owned(),
+        parts: parts
+            .iter()
+            .enumerate()
+            .map(|(index, part)| PartLine {
+                id: part_id(batch_id, index),
+                first_row: part.rows.first().map_or(0, |row| row.line),
+                last_row: part.rows.last().map_or(0, |row| row.line),
+                rows: part.rows.len(),
+                lines: part.rows.iter().map(|row| row.line).collect(),
+                ..PartLine::default()
+            })
+            .collect(),
+        refused_rows: input.refused_rows.clone(),
+        cancelled: false,
+    }
+}
+
+fn set_part(
+    ctx: &WorkflowContext<BatchWorkflow>,
+    index: usize,
+    state: PartState,
+    message: Option<String>,
+) {
+    ctx.state_mut(|s| {
+        let line = &mut s.report.parts[index];
+        line.state = state;
+        line.message = message;
+    });
+}
