@@ -442,34 +442,49 @@ fn most_rows(load: &Load, input_bytes: usize, limit: usize, rows: usize) -> usiz
 /// bounded by the payload limit).
 pub fn check_batch_fits(batch: &BatchInput, part_rows: usize) -> Result<(), String> {
     let limit = batch.payload_limit;
-    let rows = batch.table.rows.len().max(1);
-    let parts = rows.div_ceil(part_rows.max(1));
-    let input = json_len(batch);
+    let rows = batch.table.rows.len();
     let payload = limit / 100 * ESTIMATE_PERCENT;
-    let rows_bytes = json_len(&batch.table.rows);
-    let per_row = rows_bytes.div_ceil(rows).max(1);
-    let by_input = payload.saturating_sub(input - rows_bytes) / per_row;
-    // A part's input and a resume's carried outputs share the resume's room; its report
-    // is fitted within the payload.
-    let per_part = limit / 100 * RESUME_PERCENT + limit / 100 * FIT_PERCENT + 4096;
     let history = HISTORY_BYTES / 100 * HISTORY_PERCENT;
-    let most_parts = history.saturating_sub(input) / per_part;
-    let by_history = most_parts * part_rows;
-    let most = by_input.min(by_history);
+    // A part's input and what a resume of it carries share the resume's room (a fresh
+    // part's input may take the estimate's share); its report is fitted within the payload.
+    let per_part = payload + limit / 100 * FIT_PERCENT + 4096;
+    let input = json_len(batch);
+    let rows_bytes = json_len(&batch.table.rows);
+    let per_row = rows_bytes.div_ceil(rows.max(1)).max(1);
+    let fixed = input - rows_bytes;
+    let input_of = |count: usize| fixed + per_row * count;
+    let parts_of = |count: usize| count.div_ceil(part_rows.max(1));
+    let fits = |count: usize| {
+        input_of(count) <= payload && input_of(count) + parts_of(count) * per_part <= history
+    };
+    if fits(rows) {
+        return Ok(());
+    }
+    // The most rows that fit: fewer than `rows`, since `rows` do not.
+    let (mut most, mut high) = (0, rows);
+    while most + 1 < high {
+        let middle = (most + high) / 2;
+        if fits(middle) {
+            most = middle;
+        } else {
+            high = middle;
+        }
+    }
+    let split = format!(
+        "split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each"
+    );
     if input > payload {
         return Err(format!(
-            "the batch is too big for Temporal: its input (the flow and the table) would be about {}, too near Temporal's {} payload limit; split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each",
+            "the batch is too big for Temporal: its input (the flow and the table) would be about {}, too near Temporal's {} payload limit; {split}",
             size(input),
             size(limit)
         ));
     }
-    if parts > most_parts {
-        return Err(format!(
-            "the batch is too big for Temporal: its {parts} parts of {part_rows} rows would take its history near Temporal's limit of {} (each part's input, report and resume are kept there); split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each",
-            size(HISTORY_BYTES)
-        ));
-    }
-    Ok(())
+    Err(format!(
+        "the batch is too big for Temporal: its {} parts of {part_rows} rows would take its history near Temporal's limit of {} (each part's input, report and resume are kept there); {split}",
+        parts_of(rows),
+        size(HISTORY_BYTES)
+    ))
 }
 
 #[cfg(test)]

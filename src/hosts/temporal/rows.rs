@@ -116,7 +116,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::graph::rows::RowOutcome;
+    use crate::hosts::temporal::PartLine;
 
     #[test]
     fn a_batch_report_gives_the_rows_results_with_files_in_their_row_folders() {
@@ -175,5 +175,64 @@ mod tests {
             (4, RowOutcome::Refused)
         );
         assert!(refused[0].error.as_ref().unwrap().contains("video.quality"));
+    }
+
+    #[test]
+    fn a_batch_in_parts_lists_every_row_those_of_parts_that_did_not_run_too() {
+        let save = |row: usize| NodeLine {
+            id: format!("row-{row:04}-save"),
+            type_id: "wiro/output.download".into(),
+            state: NodeState::Finished,
+            outputs: Some(
+                json!({"files": [{"path": format!("/w/out/b/row-{row:04}/a.mp4"),
+                "size": 3, "sha256": "00", "contenttype": "video/mp4"}]}),
+            ),
+            output_dir: Some("/w/out/b".into()),
+            ..NodeLine::default()
+        };
+        let first = Report {
+            workflow_id: "b-p1".into(),
+            nodes: vec![save(2), save(3)],
+            ..Report::default()
+        };
+        let part = |id: &str, lines: Vec<usize>, state, message: Option<&str>| PartLine {
+            id: id.into(),
+            rows: lines.len(),
+            lines,
+            state,
+            message: message.map(Into::into),
+            ..PartLine::default()
+        };
+        let batch = BatchReport {
+            batch_id: "b".into(),
+            parts: vec![
+                part("b-p1", vec![2, 3], PartState::Ended, None),
+                part("b-p2", vec![5, 6], PartState::Failed, Some("no worker")),
+                part("b-p3", vec![7], PartState::Skipped, None),
+            ],
+            ..BatchReport::default()
+        };
+        let results = batch_row_results(
+            &batch,
+            &[Some(first), None, None],
+            &Registry::from_inventory(),
+        );
+        let rows: Vec<(usize, RowOutcome)> = results.iter().map(|r| (r.row, r.outcome)).collect();
+        assert_eq!(
+            rows,
+            [
+                (2, RowOutcome::Done),
+                (3, RowOutcome::Done),
+                (5, RowOutcome::Failed),
+                (6, RowOutcome::Failed),
+                (7, RowOutcome::Skipped),
+            ]
+        );
+        assert_eq!(results[1].files, [PathBuf::from("row-0003/a.mp4")]);
+        assert_eq!(
+            results[2].error.as_deref(),
+            Some("its part could not run: no worker")
+        );
+        assert_eq!(results[4].error.as_deref(), Some("its part did not start"));
     }
 }
