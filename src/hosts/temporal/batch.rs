@@ -67,8 +67,7 @@ impl BatchWorkflow {
         let ctx = &*ctx;
         for (index, (part, document)) in parts.iter().zip(documents).enumerate() {
             if ctx.cancellation_token().is_cancelled() {
-                let why = "the batch was cancelled before it started".to_owned();
-                set_part(ctx, index, PartState::Skipped, Some(why));
+                skip_part(ctx, index);
                 continue;
             }
             let mut child = WorkflowInput {
@@ -83,6 +82,10 @@ impl BatchWorkflow {
             if let Some(old) = &input.resumes {
                 match resume_of_part(ctx, &input, part, &part_id(old, index), &child).await {
                     Ok(resume) => child.resume = resume,
+                    Err(_) if ctx.cancellation_token().is_cancelled() => {
+                        skip_part(ctx, index);
+                        continue;
+                    }
                     Err(why) => {
                         set_part(ctx, index, PartState::Failed, Some(why));
                         continue;
@@ -129,8 +132,7 @@ async fn run_part(
     {
         Ok(started) => started,
         Err(error) if error.as_cancelled().is_some() => {
-            let why = "the batch was cancelled before it started".to_owned();
-            set_part(ctx, index, PartState::Skipped, Some(why));
+            skip_part(ctx, index);
             return;
         }
         Err(error) => {
@@ -207,6 +209,12 @@ fn initial_report(batch_id: &str, input: &BatchInput, parts: &[Table]) -> BatchR
         refused_rows: input.refused_rows.clone(),
         cancelled: false,
     }
+}
+
+/// Notes that the batch was cancelled before part `index` started.
+fn skip_part(ctx: &WorkflowContext<BatchWorkflow>, index: usize) {
+    let why = "the batch was cancelled before it started".to_owned();
+    set_part(ctx, index, PartState::Skipped, Some(why));
 }
 
 fn set_part(

@@ -7,10 +7,13 @@
 //! - [`fitted`] keeps the report within one payload: when the whole would not fit, each
 //!   node's outputs are cut to what a results table reads (task, cost, files), so a real
 //!   task's long log or a chat model's long answer cannot strand a paid batch.
-//! - [`check_fits`] measures a document before it is submitted, and refuses one whose input,
-//!   cut report or history would not fit, saying how many rows a batch may have;
-//!   [`too_big`] says the same of a resume, and [`resume_room`] how much of its input the
-//!   outputs it carries may take.
+//! - [`check_fits`] measures a document before it is submitted, and says when its input,
+//!   cut report or history would not fit, and for a table how many rows one workflow holds
+//!   (a bigger table runs as a batch of parts that size); [`too_big`] says the same of a
+//!   resume, and [`resume_room`] how much of its input the outputs it carries may take.
+//! - [`check_batch_fits`] refuses a table too big even for a batch of parts (its input, the
+//!   table, is one payload; its history holds each part's input, report and resume), saying
+//!   how many rows fit.
 
 use serde::Serialize;
 use serde_json::{Map, Value};

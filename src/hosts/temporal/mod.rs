@@ -20,8 +20,9 @@
 //!   result.
 //! - [`rows`] — a table's batch summed up per row, the results table `run --rows` writes.
 //! - [`limits`] — what one execution can hold: the report is kept within Temporal's payload
-//!   limit (outputs cut to task, cost and files when the whole would not fit), and a batch
-//!   too big even so is refused before it is submitted.
+//!   limit (outputs cut to task, cost and files when the whole would not fit), a table too
+//!   big even so runs as a batch of parts, and one too big for that is refused before it is
+//!   submitted.
 //!
 //! Credentials never travel: each worker reads `WIRO_API_KEY` (and friends) from its own
 //! environment, and nothing in a workflow's input or history carries them.
