@@ -467,6 +467,9 @@ pub(crate) async fn status(args: IdArgs) -> u8 {
         Ok(report) => {
             note_cut(&report);
             println!("{} {status:?}: {}", args.id, report.summary());
+            if let Some(rows) = report.rows_summary() {
+                println!("  {rows}");
+            }
             print_lines(&report, false);
         }
         Err(error) if args.json => print_json(&serde_json::json!({

@@ -41,7 +41,13 @@ pub(crate) async fn status(connection: &temporalio_client::Client, id: &str, jso
     for part in &report.parts {
         if part.state == PartState::Running {
             match client::progress(connection, &part.id).await {
-                Ok(progress) => println!("  {}: {}", part.id, progress.summary()),
+                Ok(progress) => println!(
+                    "  {}: {}",
+                    part.id,
+                    progress
+                        .rows_summary()
+                        .unwrap_or_else(|| progress.summary())
+                ),
                 Err(error) => println!("  {}: ({error})", part.id),
             }
         }

@@ -272,6 +272,37 @@ impl Report {
             .all(|node| node.state == NodeState::Finished)
     }
 
+    /// For a table's batch (nodes named `row-NNNN-…`), one line: rows whose every node
+    /// finished, rows with a node that failed, was cancelled or skipped, and the rest, still
+    /// to run. `None` for a document of its own.
+    pub fn rows_summary(&self) -> Option<String> {
+        let mut rows: std::collections::BTreeMap<usize, NodeState> = Default::default();
+        for node in &self.nodes {
+            let (line, _) = crate::graph::rows::split_row(&node.id)?;
+            let ended_short = |state| {
+                matches!(
+                    state,
+                    NodeState::Failed | NodeState::Cancelled | NodeState::Skipped
+                )
+            };
+            let row = rows.entry(line).or_insert(NodeState::Finished);
+            *row = if ended_short(*row) || ended_short(node.state) {
+                NodeState::Failed
+            } else if *row == NodeState::Finished && node.state == NodeState::Finished {
+                NodeState::Finished
+            } else {
+                NodeState::Pending
+            };
+        }
+        let count = |state| rows.values().filter(|row| **row == state).count();
+        Some(format!(
+            "rows: {} done, {} not done, {} to go",
+            count(NodeState::Finished),
+            count(NodeState::Failed),
+            count(NodeState::Pending)
+        ))
+    }
+
     /// One line: how many nodes are in each state.
     pub fn summary(&self) -> String {
         let states = [
@@ -503,6 +534,37 @@ mod tests {
             "4 nodes: 2 finished, 1 waiting for a slot, 1 skipped"
         );
         assert!(!report.succeeded());
+        assert_eq!(
+            report.rows_summary(),
+            None,
+            "a document of its own has no rows"
+        );
+    }
+
+    #[test]
+    fn a_tables_progress_counts_rows_done_not_done_and_to_go() {
+        let node = |id: &str, state| NodeLine {
+            id: id.into(),
+            state,
+            ..NodeLine::default()
+        };
+        let report = Report {
+            nodes: vec![
+                node("row-0002-video", NodeState::Finished),
+                node("row-0002-save", NodeState::Finished),
+                node("row-0003-video", NodeState::Failed),
+                node("row-0003-save", NodeState::Skipped),
+                node("row-0004-video", NodeState::Finished),
+                node("row-0004-save", NodeState::Running),
+                node("row-0005-video", NodeState::WaitingForSlot),
+                node("row-0005-save", NodeState::Pending),
+            ],
+            ..Report::default()
+        };
+        assert_eq!(
+            report.rows_summary().as_deref(),
+            Some("rows: 1 done, 1 not done, 2 to go")
+        );
     }
 
     #[test]
