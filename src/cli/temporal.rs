@@ -265,10 +265,13 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         payload_limit: args.payload_limit,
         folder: None,
     };
-    let resumes_batch = args.resume.as_deref().is_some_and(client::is_batch);
-    if let Some(table) = table.as_ref().filter(|_| resumes_batch) {
-        let table = table.clone();
-        return submit_batch(&args, flow, table, input.refused_rows, None).await;
+    let file = args.file.display();
+    if let Some(old) = args.resume.as_deref().filter(|old| client::is_batch(old)) {
+        let Some(table) = table else {
+            eprintln!("{file}: {old} is a batch of a table: resume it with the table it ran (--rows TABLE); nothing was submitted");
+            return EXIT_INVALID;
+        };
+        return submit_batch(&args, flow, table, (&input, &registry), None).await;
     }
     match temporal::limits::check_fits(&input, &registry, rows) {
         Ok(Fit::Whole) => {}
@@ -277,11 +280,20 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         ),
         Err(too_big) => match (too_big.split, table) {
             (Split::Rows(part_rows), Some(table)) if part_rows > 0 => {
-                let refused_rows = input.refused_rows;
-                return submit_batch(&args, flow, table, refused_rows, Some(part_rows)).await;
+                let whole_id = client::workflow_id(&input.workflow);
+                if let Some(old) = &args.resume {
+                    let why = match client::resumed_id(old, &whole_id) {
+                        Ok(_) => format!("{old} ran this table as one workflow, and at this --payload-limit it would run in parts: resume it with the --payload-limit it was submitted with"),
+                        Err(error) => error,
+                    };
+                    eprintln!("{file}: {why}; nothing was submitted");
+                    return EXIT_INVALID;
+                }
+                let whole = (&input, &registry);
+                return submit_batch(&args, flow, table, whole, Some(part_rows)).await;
             }
             _ => {
-                eprintln!("{}: {too_big}; nothing was submitted", args.file.display());
+                eprintln!("{file}: {too_big}; nothing was submitted");
                 return EXIT_INVALID;
             }
         },
@@ -294,6 +306,15 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    if let (Some(table), None) = (&table, &args.resume) {
+        // The same table, submitted before at a limit that ran it in parts.
+        let batch = client::batch_id(&flow, table);
+        match submitted_already(&connection, &batch, "as a batch of parts").await {
+            Ok(Some(code)) => return code,
+            Ok(None) => {}
+            Err(code) => return code,
+        }
+    }
     let resume = match &args.resume {
         None => None,
         Some(old) => {
@@ -359,13 +380,35 @@ fn said_submitted(what: &str, submitted: Result<Submitted, String>) -> u8 {
     }
 }
 
+/// When an execution `id` exists (this table submitted before, `how`), says so and prints
+/// its id: the exit status then. A table is one intent however it was split.
+async fn submitted_already(
+    connection: &temporalio_client::Client,
+    id: &str,
+    how: &str,
+) -> Result<Option<u8>, u8> {
+    match client::status_if_any(connection, id).await {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => {
+            eprintln!("this table was submitted already, {how} (at another --payload-limit): {id}; not started again");
+            println!("{id}");
+            Ok(Some(0))
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
 /// Submits a table too big for one workflow as a batch of parts of `part_rows` rows, or
-/// (`--resume` of a batch) the resume of that batch, whose parts are the old one's.
+/// (`--resume` of a batch) the resume of that batch, whose parts are the old one's. `whole`
+/// is the table as one document, which the batch's size is estimated from.
 async fn submit_batch(
     args: &SubmitArgs,
     flow: Workflow,
     table: crate::graph::rows::Table,
-    refused_rows: Vec<temporal::RefusedRow>,
+    (whole, registry): (&WorkflowInput, &crate::node::Registry),
     part_rows: Option<usize>,
 ) -> u8 {
     let file = args.file.display();
@@ -376,6 +419,15 @@ async fn submit_batch(
             return EXIT_FAILED;
         }
     };
+    if args.resume.is_none() {
+        // The same table, submitted before at a limit that ran it as one workflow.
+        let one = client::workflow_id(&whole.workflow);
+        match submitted_already(&connection, &one, "as one workflow").await {
+            Ok(Some(code)) => return code,
+            Ok(None) => {}
+            Err(code) => return code,
+        }
+    }
     let part_rows = match (&args.resume, part_rows) {
         (Some(old), _) => match resumed_parts(&connection, old, &flow, &table).await {
             Ok(part_rows) => part_rows,
@@ -384,7 +436,10 @@ async fn submit_batch(
                 return EXIT_INVALID;
             }
         },
-        (None, Some(part_rows)) => part_rows,
+        (None, Some(part_rows)) => {
+            let rows = table.rows.len();
+            temporal::limits::even_parts(whole, registry, rows, part_rows)
+        }
         (None, None) => unreachable!("a new batch is sized by check_fits"),
     };
     let input = BatchInput {
@@ -394,18 +449,20 @@ async fn submit_batch(
         concurrency: args.concurrency,
         reconcile_minutes: args.reconcile_minutes,
         payload_limit: args.payload_limit,
-        refused_rows,
+        refused_rows: whole.refused_rows.clone(),
         resumes: args.resume.clone(),
     };
-    if let Err(problem) = temporal::limits::check_batch_fits(&input, part_rows) {
+    if let Err(problem) = temporal::limits::check_batch_fits(&input, part_rows, whole, registry) {
         eprintln!("{file}: {problem}; nothing was submitted");
         return EXIT_INVALID;
     }
     let rows = input.table.rows.len();
-    eprintln!(
-        "note: one Temporal workflow holds {part_rows} of this table's {rows} rows: the table runs as one batch of {} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table",
-        rows.div_ceil(part_rows)
-    );
+    let parts = rows.div_ceil(part_rows);
+    if args.resume.is_none() {
+        eprintln!(
+            "note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"
+        );
+    }
     let submitted = client::submit_batch(&connection, &args.temporal.task_queue, input).await;
     said_submitted("batch", submitted)
 }
@@ -426,7 +483,8 @@ async fn resumed_parts(
             "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
         ));
     }
-    let report = client::batch_result(connection, old).await?;
+    // Its last state, read from a worker: a batch that was terminated has no result.
+    let report = client::batch_progress(connection, old).await?;
     let parts: Vec<usize> = report.parts.iter().map(|part| part.rows).collect();
     match parts.first() {
         Some(&part_rows) if parts.iter().sum::<usize>() == table.rows.len() => {

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::EXIT_FAILED;
+use crate::hosts::temporal::messages::{part_id, resume_chain};
 use crate::hosts::temporal::{client, BatchReport, PartState};
 
 /// Prints the batch's status and each part's, with the running part's own progress.
@@ -65,10 +66,17 @@ pub(crate) async fn show_result(
 ) -> u8 {
     let report = match client::batch_result(connection, id).await {
         Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_FAILED;
-        }
+        // Terminated (or failed): no result, but its last state is still there to read.
+        Err(error) => match client::batch_progress(connection, id).await {
+            Ok(report) => {
+                eprintln!("note: {error}; what follows is its last state");
+                report
+            }
+            Err(_) => {
+                eprintln!("error: {error}");
+                return EXIT_FAILED;
+            }
+        },
     };
     if json {
         super::temporal::print_json(&report);
@@ -101,19 +109,25 @@ async fn results_table(
 ) -> Result<Option<u8>, u8> {
     let registry = super::registry::registry_or_exit()?;
     let mut reports = Vec::with_capacity(report.parts.len());
-    for part in &report.parts {
+    for (index, part) in report.parts.iter().enumerate() {
         let started = !matches!(
             part.state,
             PartState::Pending | PartState::Skipped | PartState::Failed
         );
-        if !started {
+        let ran = match started {
+            true => Some(part.id.clone()),
+            // A resumed batch that did not run a part: its rows stand as the batch it
+            // resumes (or the one before that) left them.
+            false => ran_before(connection, &report.batch_id, index).await?,
+        };
+        let Some(ran) = ran else {
             reports.push(None);
             continue;
-        }
-        match client::result(connection, &part.id).await {
+        };
+        match client::result(connection, &ran).await {
             Ok(part_report) => reports.push(Some(part_report)),
             Err(error) => {
-                eprintln!("error: part {}: {error}", part.id);
+                eprintln!("error: part {ran}: {error}");
                 return Err(EXIT_FAILED);
             }
         }
@@ -122,6 +136,26 @@ async fn results_table(
     let rows = batch_row_results(report, &reports, &registry);
     let refused = refused_results_of(&report.refused_rows);
     Ok(super::rows::finish(folder, rows, &refused, json))
+}
+
+/// The latest execution of part `index` in the batches `batch` resumed, if any ran it.
+async fn ran_before(
+    connection: &temporalio_client::Client,
+    batch: &str,
+    index: usize,
+) -> Result<Option<String>, u8> {
+    for earlier in resume_chain(batch).iter().skip(1) {
+        let id = part_id(earlier, index);
+        match client::status_if_any(connection, &id).await {
+            Ok(None) => continue,
+            Ok(Some(_)) => return Ok(Some(id)),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Err(EXIT_FAILED);
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One line per part: its id, rows, state, and how its rows ended.

@@ -22,7 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::resume_part;
 use super::failure;
-use super::messages::{NodeCall, NodeDone, PartResumeCall, ReconcileCall, Reconciled, Resume};
+use super::messages::{
+    part_id, resume_chain, NodeCall, NodeDone, PartResumeCall, ReconcileCall, Reconciled, Resume,
+};
 use crate::api::{safe_file_name, Client, Error as ApiError, RunLookup};
 use crate::graph::rows::expand;
 use crate::node::{
@@ -154,15 +156,16 @@ host_activity!(
 
 host_activity!(
     /// The activity that says what a part of a resumed batch takes over from the same part
-    /// of the batch it resumes (see `client::resume_part`): `None` when that part never
-    /// started. A read: retried on any worker.
+    /// of the batch it resumes, or of the one before it in the resume chain when that one
+    /// never started the part (see `client::resume_part`): `None` when no batch of the chain
+    /// started it. A read: retried on any worker.
     PartResume,
     /// The name of [`PartResume`].
     PART_RESUME = "wiro.part-resume",
     |host, _ctx, call: PartResumeCall| -> Option<Resume> {
         let failed = |why: String| {
             ActivityError::application(
-                ApplicationFailure::builder(format!("{}: {why}", call.old))
+                ApplicationFailure::builder(why)
                     .type_name(failure::RETRYABLE.to_owned())
                     .build(),
             )
@@ -172,10 +175,16 @@ host_activity!(
         };
         let part = expand(&call.flow, &call.table, &host.registry)
             .map_err(|problems| failed(problems.join("; ")))?;
-        let document = (&part, &host.registry);
-        resume_part(temporal, &call.old, document, call.room)
-            .await
-            .map_err(failed)
+        for batch in resume_chain(&call.old_batch) {
+            let old = part_id(&batch, call.part);
+            let document = (&part, &host.registry);
+            match resume_part(temporal, &old, document, call.room).await {
+                Ok(None) => continue,
+                Ok(found) => return Ok(found),
+                Err(error) => return Err(failed(format!("{old}: {error}"))),
+            }
+        }
+        Ok(None)
     }
 );
 

@@ -17,13 +17,15 @@ use temporalio_sdk::{
 };
 
 use super::activities::PartResume;
-use super::limits::resume_room;
+use super::calls::describe;
+use super::limits::{resume_room, too_big};
 use super::messages::{
     batch_folder, part_id, BatchInput, BatchReport, PartLine, PartResumeCall, PartState, Resume,
     WorkflowInput,
 };
 use super::rows::row_results_of;
-use super::workflow::{registry, GraphWorkflow};
+use super::workflow::{now_ms, registry, GraphWorkflow};
+use crate::api::FIND_RUN_CLOCK_MARGIN;
 use crate::graph::rows::{expand, RowOutcome, Table};
 use crate::graph::sum_usd;
 
@@ -65,6 +67,7 @@ impl BatchWorkflow {
         }
         ctx.state_mut(|state| state.report = initial_report(&batch_id, &input, &parts));
         let ctx = &*ctx;
+        let mut last_run_ms = None;
         for (index, (part, document)) in parts.iter().zip(documents).enumerate() {
             if ctx.cancellation_token().is_cancelled() {
                 skip_part(ctx, index);
@@ -80,7 +83,7 @@ impl BatchWorkflow {
                 folder: Some(batch_folder(&batch_id).to_owned()),
             };
             if let Some(old) = &input.resumes {
-                match resume_of_part(ctx, &input, part, &part_id(old, index), &child).await {
+                match resume_of_part(ctx, &input, (index, part), old, &child).await {
                     Ok(resume) => child.resume = resume,
                     Err(_) if ctx.cancellation_token().is_cancelled() => {
                         skip_part(ctx, index);
@@ -92,8 +95,22 @@ impl BatchWorkflow {
                     }
                 }
             }
+            if let Some(why) = too_big(&child, registry()) {
+                // A part's input that does not fit would fail every workflow task, and the
+                // batch would wait for ever.
+                let why = format!("its resume is too big for one Temporal workflow: {why}");
+                set_part(ctx, index, PartState::Failed, Some(why));
+                continue;
+            }
+            if let Some(last_run_ms) = last_run_ms.take() {
+                after_last_run(ctx, last_run_ms).await;
+            }
+            if ctx.cancellation_token().is_cancelled() {
+                skip_part(ctx, index);
+                continue;
+            }
             set_part(ctx, index, PartState::Running, None);
-            run_part(ctx, index, &part_id(&batch_id, index), child).await;
+            last_run_ms = run_part(ctx, index, &part_id(&batch_id, index), child).await;
         }
         let cancelled = ctx.cancellation_token().is_cancelled();
         let report = ctx.state_mut(|s| {
@@ -113,15 +130,29 @@ impl BatchWorkflow {
     }
 }
 
-/// Runs one part as a child workflow to its end and notes how it ended. The child is
-/// cancelled with the batch (and waited for while it stops its tasks), and asked to stop
-/// should the batch be ended any other way.
+/// Waits, on a durable timer, until a lost Run's search (which looks back
+/// [`FIND_RUN_CLOCK_MARGIN`] before the Run was sent, for a task not claimed by its own
+/// workflow) can no longer see the tasks the part before accepted at `last_run_ms`: two rows
+/// of different parts with the same parameters would otherwise take one task. A part of
+/// real tasks (minutes each) ends later than that anyway.
+async fn after_last_run(ctx: &WorkflowContext<BatchWorkflow>, last_run_ms: u64) {
+    let clear_at = last_run_ms + FIND_RUN_CLOCK_MARGIN.as_millis() as u64 + 2_000;
+    let now = now_ms(ctx);
+    if now < clear_at {
+        ctx.timer(Duration::from_millis(clear_at - now)).await;
+    }
+}
+
+/// Runs one part as a child workflow to its end and notes how it ended; gives when its last
+/// paid Run was accepted, when it ended with a report that says so. The child is cancelled
+/// with the batch (and waited for while it stops its tasks), and asked to stop should the
+/// batch be ended any other way.
 async fn run_part(
     ctx: &WorkflowContext<BatchWorkflow>,
     index: usize,
     id: &str,
     input: WorkflowInput,
-) {
+) -> Option<u64> {
     let options = ChildWorkflowOptions::builder()
         .workflow_id(id.to_owned())
         .parent_close_policy(ParentClosePolicy::RequestCancel)
@@ -133,11 +164,11 @@ async fn run_part(
         Ok(started) => started,
         Err(error) if error.as_cancelled().is_some() => {
             skip_part(ctx, index);
-            return;
+            return None;
         }
         Err(error) => {
             set_part(ctx, index, PartState::Failed, Some(error.to_string()));
-            return;
+            return None;
         }
     };
     match started.result().await {
@@ -154,30 +185,38 @@ async fn run_part(
                 line.failed = rows.len() - done;
                 line.cost = sum_usd(rows.iter().map(|row| row.cost));
             });
+            (report.last_run_ms > 0).then_some(report.last_run_ms)
         }
         Err(error) if error.as_cancelled().is_some() => {
             set_part(ctx, index, PartState::Cancelled, None);
+            None
         }
-        Err(error) => set_part(ctx, index, PartState::Failed, Some(error.to_string())),
+        Err(error) => {
+            set_part(ctx, index, PartState::Failed, Some(error.to_string()));
+            None
+        }
     }
 }
 
-/// What part `part` takes over from `old`, the same part of the batch this one resumes
-/// (`None` when that part never started), carrying no more than its input has room for.
+/// What part `index` takes over from the batch `old` resumes: from the same part there, or
+/// of the batch that one resumed when it never started that part (`None` when none did),
+/// carrying no more than its input has room for.
 async fn resume_of_part(
     ctx: &WorkflowContext<BatchWorkflow>,
     input: &BatchInput,
-    part: &Table,
+    (index, part): (usize, &Table),
     old: &str,
     child: &WorkflowInput,
 ) -> Result<Option<Resume>, String> {
     let call = PartResumeCall {
-        old: old.to_owned(),
+        old_batch: old.to_owned(),
+        part: index,
         flow: input.flow.clone(),
         table: part.clone(),
         room: resume_room(child),
     };
-    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(300))
+    // A read of a few seconds: a worker that dies while it runs is noticed within a minute.
+    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_secs(2))
@@ -187,7 +226,13 @@ async fn resume_of_part(
         .build();
     ctx.execute_activity(PartResume, call, options)
         .await
-        .map_err(|error| format!("what {old} finished could not be read: {error}"))
+        .map_err(|error| {
+            format!(
+                "what part {} of {old} finished could not be read: {}",
+                index + 1,
+                describe(&error)
+            )
+        })
 }
 
 fn initial_report(batch_id: &str, input: &BatchInput, parts: &[Table]) -> BatchReport {

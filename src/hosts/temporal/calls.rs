@@ -253,7 +253,7 @@ fn failure_type(error: &ActivityExecutionError) -> Option<&str> {
 }
 
 /// The deepest message of an activity error: the node's own words.
-fn describe(error: &ActivityExecutionError) -> String {
+pub(super) fn describe(error: &ActivityExecutionError) -> String {
     match error.reason() {
         Some(IncomingError::Application(failure)) => failure.source_error().to_string(),
         Some(other) => other.failure().message.clone(),

@@ -417,13 +417,15 @@ impl std::fmt::Display for TooBig {
     }
 }
 
-/// The most rows of a table of `rows` (whose `load` passes a limit) one workflow holds.
+/// The most rows of a table of `rows` (whose `load` passes a limit) one workflow holds, with
+/// room left in its input for what a resume of it carries (each node's outputs, cut): a part
+/// of a batch must stay resumable.
 fn most_rows(load: &Load, input_bytes: usize, limit: usize, rows: usize) -> usize {
     let per_row_input = input_bytes / rows.max(1);
     let fits = |count: usize| {
-        load.scaled(rows, count)
-            .passes(per_row_input * count, limit)
-            .is_none()
+        let load = load.scaled(rows, count);
+        let input = per_row_input * count;
+        load.passes(input, limit).is_none() && input + load.cut <= limit / 100 * RESUME_PERCENT
     };
     // The most rows that fit: fewer than `rows`, since `rows` do not.
     let (mut low, mut high) = (0, rows);
@@ -438,19 +440,100 @@ fn most_rows(load: &Load, input_bytes: usize, limit: usize, rows: usize) -> usiz
     low
 }
 
-/// Plans a table too big for one workflow as a batch of parts of `part_rows` rows (as many as
-/// one workflow holds, see [`check_fits`]), or refuses it, saying how many rows a batch
-/// holds: `batch` (the batch's input) must fit in one payload, and the batch's own history
-/// holds, per part, the part's input, its report and what a resume of it carries (each
-/// bounded by the payload limit).
-pub fn check_batch_fits(batch: &BatchInput, part_rows: usize) -> Result<(), String> {
+/// The first part of `part_rows` rows (of the `rows` of `whole`, the table as one document)
+/// that one workflow cannot hold with room for what its resume carries, and why: parts are
+/// sized by the average row, and a table's rows may be uneven.
+pub fn uneven_part(
+    whole: &WorkflowInput,
+    registry: &Registry,
+    rows: usize,
+    part_rows: usize,
+) -> Option<(usize, String)> {
+    let limit = whole.payload_limit;
+    let per_row = whole.workflow.nodes.len() / rows.max(1);
+    let chunk = (per_row * part_rows).max(1);
+    whole
+        .workflow
+        .nodes
+        .chunks(chunk)
+        .enumerate()
+        .find_map(|(index, nodes)| {
+            let part = WorkflowInput {
+                workflow: crate::graph::Workflow {
+                    version: whole.workflow.version,
+                    description: None,
+                    nodes: nodes.to_vec(),
+                },
+                concurrency: whole.concurrency,
+                reconcile_minutes: whole.reconcile_minutes,
+                resume: None,
+                refused_rows: Vec::new(),
+                payload_limit: limit,
+                folder: whole.folder.clone(),
+            };
+            let (load, input) = measured(&part, registry);
+            let resume_share = limit / 100 * RESUME_PERCENT;
+            let why = load.passes(input, limit).or_else(|| {
+                (input + load.cut > resume_share).then(|| {
+                    format!(
+                        "its input and a resume's carried outputs would be about {}, more than the {} of Temporal's {} payload limit a resume may take",
+                        size(input + load.cut),
+                        size(resume_share),
+                        size(limit)
+                    )
+                })
+            })?;
+            Some((index, why))
+        })
+}
+
+/// Parts of at most `part_rows` rows (as many as the average row allows) made smaller until
+/// each part of `whole`'s `rows` fits one workflow with room for its resume, or one row.
+pub fn even_parts(
+    whole: &WorkflowInput,
+    registry: &Registry,
+    rows: usize,
+    part_rows: usize,
+) -> usize {
+    let mut part_rows = part_rows;
+    while part_rows > 1 && uneven_part(whole, registry, rows, part_rows).is_some() {
+        part_rows = part_rows * 9 / 10;
+    }
+    part_rows
+}
+
+/// Checks a batch of parts of `part_rows` rows before it is submitted: each part must fit
+/// one workflow with room for its resume (a resume of a batch keeps its part size, whatever
+/// `--payload-limit` it is given), `batch` (the batch's input) must fit in one payload, and
+/// the batch's own history holds, per part, the part's input and what a resume of it carries
+/// (within the resume's share of a payload) and its report. `whole` is the table as one
+/// document, which the estimates are made from. Refuses, saying how many rows fit.
+pub fn check_batch_fits(
+    batch: &BatchInput,
+    part_rows: usize,
+    whole: &WorkflowInput,
+    registry: &Registry,
+) -> Result<(), String> {
     let limit = batch.payload_limit;
     let rows = batch.table.rows.len();
     let payload = limit / 100 * ESTIMATE_PERCENT;
     let history = HISTORY_BYTES / 100 * HISTORY_PERCENT;
-    // A part's input and what a resume of it carries share the resume's room (a fresh
-    // part's input may take the estimate's share); its report is fitted within the payload.
-    let per_part = payload + limit / 100 * FIT_PERCENT + 4096;
+    if let Some((index, why)) = uneven_part(whole, registry, rows, part_rows) {
+        let resuming = batch.resumes.is_some();
+        return Err(format!(
+            "part {} of {part_rows} rows would not fit one Temporal workflow with room for its resume: {why}{}",
+            index + 1,
+            if resuming {
+                "; resume it with the --payload-limit it was submitted with"
+            } else {
+                ""
+            }
+        ));
+    }
+    let (load, _) = measured(whole, registry);
+    let part = load.scaled(rows, part_rows);
+    let report = (part.whole.min(limit / 100 * FIT_PERCENT)).max(part.cut);
+    let per_part = limit / 100 * RESUME_PERCENT + report + 4096;
     let input = json_len(batch);
     let rows_bytes = json_len(&batch.table.rows);
     let per_row = rows_bytes.div_ceil(rows.max(1)).max(1);
@@ -569,7 +652,9 @@ mod tests {
         let Split::Rows(most) = refused.split else {
             panic!("{refused}");
         };
-        assert!((1100..4000).contains(&most), "{refused}");
+        // Room is left for a resume's carried outputs: fewer rows than the 1,100 measured to
+        // fit without.
+        assert!((800..1100).contains(&most), "{refused}");
         let batch = batch_of(most, &registry);
         assert!(check_fits(&batch, &registry, Some(most)).is_ok());
     }
@@ -589,8 +674,13 @@ mod tests {
         else {
             panic!("a table's batch splits by rows");
         };
-        assert!(check_batch_fits(&parts_of(10_000), part_rows).is_ok());
-        let refused = check_batch_fits(&parts_of(40_000), part_rows).unwrap_err();
+        let fits = |rows: usize| {
+            let whole = batch_of(rows, &registry);
+            let part_rows = even_parts(&whole, &registry, rows, part_rows);
+            check_batch_fits(&parts_of(rows), part_rows, &whole, &registry)
+        };
+        assert!(fits(10_000).is_ok());
+        let refused = fits(40_000).unwrap_err();
         assert!(refused.contains("tables of at most"), "{refused}");
         let most: usize = refused
             .split("at most ")
@@ -598,8 +688,19 @@ mod tests {
             .and_then(|rest| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap();
-        assert!((10_000..40_000).contains(&most), "{refused}");
-        assert!(check_batch_fits(&parts_of(most), part_rows).is_ok());
+        assert!((8_000..40_000).contains(&most), "{refused}");
+        assert!(fits(most).is_ok());
+        // A resume at a smaller payload limit keeps the parts' size, which no longer fits.
+        let mut smaller = parts_of(10_000);
+        smaller.payload_limit = DEFAULT_PAYLOAD_LIMIT / 2;
+        smaller.resumes = Some("wiro-batch-0".into());
+        let mut whole = batch_of(10_000, &registry);
+        whole.payload_limit = smaller.payload_limit;
+        let refused = check_batch_fits(&smaller, part_rows, &whole, &registry).unwrap_err();
+        assert!(
+            refused.contains("resume it with the --payload-limit"),
+            "{refused}"
+        );
     }
 
     fn finished(id: &str, type_id: &str, outputs: Value) -> NodeLine {

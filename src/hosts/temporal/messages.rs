@@ -98,6 +98,10 @@ fn default_reconcile_minutes() -> u64 {
     30
 }
 
+fn no_time(ms: &u64) -> bool {
+    *ms == 0
+}
+
 fn default_payload_limit() -> usize {
     super::limits::DEFAULT_PAYLOAD_LIMIT
 }
@@ -241,6 +245,11 @@ pub struct Report {
     /// When the execution started, by the workflow's clock (Unix milliseconds).
     #[serde(default)]
     pub started_at_ms: u64,
+    /// When its last paid Run was accepted, by the workflow's clock (Unix milliseconds; 0
+    /// when it sent none): a batch starts its next part no sooner than a lost Run's search
+    /// could still see that task.
+    #[serde(default, skip_serializing_if = "no_time")]
+    pub last_run_ms: u64,
     /// The table's rows refused before the batch was submitted (see
     /// [`WorkflowInput::refused_rows`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -374,6 +383,22 @@ pub fn part_id(batch: &str, index: usize) -> String {
     format!("{batch}-p{}", index + 1)
 }
 
+/// The batches a resume chain went through, newest first: `B-r2` gives `B-r2`, `B-r1`, `B`.
+pub fn resume_chain(batch: &str) -> Vec<String> {
+    let first = batch_folder(batch);
+    let rounds: u32 = batch
+        .strip_prefix(first)
+        .and_then(|rest| rest.strip_prefix("-r"))
+        .and_then(|round| round.parse().ok())
+        .unwrap_or(0);
+    let mut chain: Vec<String> = (1..=rounds)
+        .rev()
+        .map(|round| format!("{first}-r{round}"))
+        .collect();
+    chain.push(first.to_owned());
+    chain
+}
+
 /// The folder a batch's files go to: the first batch's id, for its resumes too (`BATCH-r2`
 /// downloads into `BATCH`), so a table's files are in one folder however often it resumed.
 pub fn batch_folder(batch: &str) -> &str {
@@ -385,12 +410,15 @@ pub fn batch_folder(batch: &str) -> &str {
     }
 }
 
-/// A resumed batch's question to a worker: what part `table` of `flow` takes over from
-/// `old`, the same part of the batch it resumes, in at most `room` bytes of outputs.
+/// A resumed batch's question to a worker: what part `part` (from 0) of `flow` over `table`
+/// takes over from the batch it resumes, in at most `room` bytes of outputs: from the same
+/// part of `old_batch`, or of the batch that one resumed when it never started that part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartResumeCall {
-    /// The old part's workflow id.
-    pub old: String,
+    /// The batch resumed.
+    pub old_batch: String,
+    /// The part's index, from 0.
+    pub part: usize,
     /// The batch's flow.
     pub flow: Workflow,
     /// The part's rows.
@@ -497,7 +525,7 @@ impl BatchReport {
             })
             .collect();
         format!(
-            "{rows} rows in {} parts ({}): {done} done, {failed} not done in ended parts, ${} spent",
+            "{rows} rows in {} parts ({}): in the parts that ended, {done} done, {failed} not done, ${} charged",
             self.parts.len(),
             parts.join(", "),
             crate::graph::dollars(cost)
@@ -525,6 +553,7 @@ mod tests {
             ],
             cancelled: false,
             started_at_ms: 0,
+            last_run_ms: 0,
             refused_rows: Vec::new(),
             outputs_cut: false,
             files_cut: false,
@@ -575,6 +604,15 @@ mod tests {
             part_id("wiro-batch-0fcc5e-r2", 0),
             "wiro-batch-0fcc5e-r2-p1"
         );
+        assert_eq!(
+            resume_chain("wiro-batch-0fcc5e-r2"),
+            [
+                "wiro-batch-0fcc5e-r2",
+                "wiro-batch-0fcc5e-r1",
+                "wiro-batch-0fcc5e"
+            ]
+        );
+        assert_eq!(resume_chain("wiro-batch-0fcc5e"), ["wiro-batch-0fcc5e"]);
     }
 
     #[test]

@@ -156,6 +156,7 @@ mod tests {
             ],
             cancelled: false,
             started_at_ms: 0,
+            last_run_ms: 0,
             refused_rows: vec![RefusedRow {
                 row: 4,
                 problems: "row 4, column video.quality: not one of the choices [enum]".into(),

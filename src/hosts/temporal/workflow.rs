@@ -95,10 +95,7 @@ impl GraphWorkflow {
         let run_id = ctx.workflow_id().to_owned();
         // Where its nodes' files go: a batch's part writes into its batch's folder.
         let folder = input.folder.clone().unwrap_or_else(|| run_id.clone());
-        let started_at_ms = ctx
-            .workflow_time()
-            .and_then(|now| now.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |since| since.as_millis() as u64);
+        let started_at_ms = now_ms(ctx);
         ctx.state_mut(|state| {
             state.report = initial_report(&run_id, &workflow);
             state.report.started_at_ms = started_at_ms;
@@ -201,7 +198,11 @@ impl GraphWorkflow {
             match outcome {
                 Outcome::Finished(done) => {
                     schedule.done(position, done.outputs.clone());
+                    let accepted_at = paid[position].then(|| now_ms(ctx));
                     ctx.state_mut(|s| {
+                        if let Some(accepted_at) = accepted_at {
+                            s.report.last_run_ms = accepted_at;
+                        }
                         let line = &mut s.report.nodes[position];
                         line.state = NodeState::Finished;
                         line.outputs = Some(done.outputs);
@@ -322,6 +323,13 @@ async fn ended_there(
         ended[index] = how.map(|how| (task, how));
     }
     ended
+}
+
+/// The workflow's clock, in Unix milliseconds (0 before it has one).
+pub(super) fn now_ms<W>(ctx: &WorkflowContext<W>) -> u64 {
+    ctx.workflow_time()
+        .and_then(|now| now.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_millis() as u64)
 }
 
 fn initial_report(run_id: &str, workflow: &Workflow) -> Report {
