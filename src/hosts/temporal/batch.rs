@@ -103,6 +103,8 @@ impl BatchWorkflow {
                 continue;
             }
             if let Some(last_run_ms) = last_run_ms.take() {
+                let why = "waiting a minute from the part before's last Run, so that a lost Run's search cannot take that part's tasks".to_owned();
+                set_part(ctx, index, PartState::Pending, Some(why));
                 after_last_run(ctx, last_run_ms).await;
             }
             if ctx.cancellation_token().is_cancelled() {
