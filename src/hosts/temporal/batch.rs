@@ -98,7 +98,11 @@ impl BatchWorkflow {
             if let Some(why) = too_big(&child, registry()) {
                 // A part's input that does not fit would fail every workflow task, and the
                 // batch would wait for ever.
-                let why = format!("its resume is too big for one Temporal workflow: {why}");
+                let what = match child.resume {
+                    Some(_) => "its resume",
+                    None => "its input",
+                };
+                let why = format!("{what} is too big for one Temporal workflow: {why}");
                 set_part(ctx, index, PartState::Failed, Some(why));
                 continue;
             }
