@@ -527,7 +527,27 @@ for r in rows:
     assert os.path.getsize(os.path.join(sys.argv[2], r["files"][0])) > 0, r
 print(f"100 rows done in one results table, every file in its row's folder under {os.path.basename(sys.argv[2])}")
 PY
-say "the batch cost exactly 100 Runs (+$stopped stopped unbilled and sent again); a table past what a batch holds is refused"
+say "the batch cost exactly 100 Runs (+$stopped stopped unbilled and sent again); a resume of a resume that never ran a part takes it over from the first batch"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite over a bay, number {i}\",360p") for i in range(40)]' >"$WORK/chain.csv"
+CHAIN=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/chain.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
+runs_before=$(counter4 runs_accepted)
+stopped_before=$(counter4 cancelled)
+BID=$("${CHAIN[@]}" 2>/dev/null)
+wait_for 300 "the second part of the 40-row batch" "[[ \$(part_state 1) == running ]]"
+"$BIN" cancel "$BID" --temporal "$CADDR" >/dev/null 2>&1 || true
+R1=$("${CHAIN[@]}" --resume "$BID" 2>/dev/null)
+"$BIN" cancel "$R1" --temporal "$CADDR" >"$WORK/chain-r1.txt" 2>&1 || true
+R2=$("${CHAIN[@]}" --resume "$R1" 2>/dev/null)
+[[ "$R2" == "$BID-r2" ]] || fail "the resume of $R1 is $R2"
+timeout 600 "$BIN" result "$R2" --temporal "$CADDR" --json --results "$WORK/chain-results" >/dev/null \
+  || { cat "$WORK/chain-r1.txt"; fail "the resume of a resume did not succeed"; }
+python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; assert len(rows)==40 and all(r["outcome"]=="done" for r in rows), rows[:2]' "$WORK/chain-results/results.jsonl"
+sent=$(($(counter4 runs_accepted) - runs_before))
+stopped=$(($(counter4 cancelled) - stopped_before))
+[[ "$sent" == $((40 + stopped)) ]] || fail "the 40-row table cost $sent Runs over a cancel, a cancelled resume and a resume of that, expected 40 + $stopped stopped (unbilled); $(cat "$WORK/chain-r1.txt")"
+sent=$(counter4 runs_accepted)
+
+say "a table past what a batch holds is refused"
 python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite, number {i}\",360p") for i in range(2000)]' >"$WORK/huge.csv"
 if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/huge.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts 2>"$WORK/huge.err"; then
   code=0
@@ -538,5 +558,5 @@ fi
 grep -q "split the table into tables of at most" "$WORK/huge.err" || fail "no advice to split: $(cat "$WORK/huge.err")"
 [[ "$(counter4 runs_accepted)" == "$sent" ]] || fail "the refused batch sent Runs"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"
