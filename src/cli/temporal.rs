@@ -428,9 +428,18 @@ async fn submit_batch(
             Err(code) => return code,
         }
     }
+    let mut payload_limit = args.payload_limit;
     let part_rows = match (&args.resume, part_rows) {
         (Some(old), _) => match resumed_parts(&connection, old, &flow, &table).await {
-            Ok(part_rows) => part_rows,
+            Ok((part_rows, old_limit)) => {
+                // Its parts were sized for the limit it was submitted with, which is the
+                // server's: another one would make parts the server refuses.
+                if old_limit > 0 && old_limit != payload_limit {
+                    eprintln!("note: {old} was submitted with --payload-limit {old_limit}; its resume keeps it");
+                    payload_limit = old_limit;
+                }
+                part_rows
+            }
             Err(error) => {
                 eprintln!("{file}: {error}; nothing was submitted");
                 return EXIT_INVALID;
@@ -448,11 +457,15 @@ async fn submit_batch(
         part_rows,
         concurrency: args.concurrency,
         reconcile_minutes: args.reconcile_minutes,
-        payload_limit: args.payload_limit,
+        payload_limit,
         refused_rows: whole.refused_rows.clone(),
         resumes: args.resume.clone(),
     };
-    if let Err(problem) = temporal::limits::check_batch_fits(&input, part_rows, whole, registry) {
+    let whole = WorkflowInput {
+        payload_limit,
+        ..whole.clone()
+    };
+    if let Err(problem) = temporal::limits::check_batch_fits(&input, part_rows, &whole, registry) {
         eprintln!("{file}: {problem}; nothing was submitted");
         return EXIT_INVALID;
     }
@@ -467,13 +480,14 @@ async fn submit_batch(
     said_submitted("batch", submitted)
 }
 
-/// How many rows each part of `old` took, when `old` is a closed batch of this very table.
+/// How many rows each part of `old` took, and the payload limit it was submitted with (0
+/// when not known), when `old` is a closed batch of this very table.
 async fn resumed_parts(
     connection: &temporalio_client::Client,
     old: &str,
     flow: &Workflow,
     table: &crate::graph::rows::Table,
-) -> Result<usize, String> {
+) -> Result<(usize, usize), String> {
     client::resumed_id(old, &client::batch_id(flow, table))?;
     if matches!(
         client::status(connection, old).await?,
@@ -492,7 +506,7 @@ async fn resumed_parts(
                 "resuming {old}: each of its {} parts goes on from what it finished",
                 parts.len()
             );
-            Ok(part_rows)
+            Ok((part_rows, report.payload_limit))
         }
         _ => Err(format!("{old}'s parts do not hold this table's rows")),
     }

@@ -198,7 +198,10 @@ impl<'a> Search<'a> {
                 older_seen = true;
                 continue;
             }
-            if !self.same_parameters(task) || self.exclude.contains(&task.id) {
+            if !self.same_parameters(task)
+                || self.exclude.contains(&task.id)
+                || ended_unbilled(task)
+            {
                 continue;
             }
             match created {
@@ -289,6 +292,16 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// A task that ended without a result and was charged nothing (cancelled, or failed): never
+/// a lost Run's to adopt. Its Run, if it was this one, cost nothing, and sending it again is
+/// one paid task; taking it would hand a row a task a cancelled execution stopped (a resume
+/// sent within the minute its search looks back found the tasks it had just stopped).
+fn ended_unbilled(task: &Task) -> bool {
+    let ended_short = task.status == crate::api::wire::TaskStatus::Cancel
+        || (task.is_terminal() && !task.succeeded());
+    ended_short && !task.total_cost().is_some_and(|cost| cost > 0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +383,30 @@ mod tests {
         )));
         assert!(search.take(&page(vec![task(11, Some(SENT - 120), "a kite")], 3, 9)));
         assert_eq!(search.verdict(None), RunLookup::NotCreated { listed: 4 });
+    }
+
+    #[test]
+    fn a_task_that_ended_unbilled_is_never_a_lost_runs() {
+        // A resume sent within the minute a search looks back: the old execution's stopped
+        // task has the same parameters, and is older than the Run's own.
+        let none = HashSet::new();
+        let mut search = search(&none);
+        let mut stopped = task(11, Some(SENT + 1), "a kite");
+        stopped.status = crate::api::wire::TaskStatus::Cancel;
+        search.take(&page(
+            vec![task(12, Some(SENT + 2), "a kite"), stopped],
+            0,
+            2,
+        ));
+        match search.verdict(None) {
+            RunLookup::Found { handle, .. } => assert_eq!(handle.taskid, "12"),
+            other => panic!("{other:?}"),
+        }
+        let mut search = self::search(&none);
+        let mut stopped = task(11, Some(SENT + 1), "a kite");
+        stopped.status = crate::api::wire::TaskStatus::Cancel;
+        search.take(&page(vec![stopped], 0, 1));
+        assert_eq!(search.verdict(None), RunLookup::NotCreated { listed: 1 });
     }
 
     #[test]

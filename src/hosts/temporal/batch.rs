@@ -67,7 +67,9 @@ impl BatchWorkflow {
         }
         ctx.state_mut(|state| state.report = initial_report(&batch_id, &input, &parts));
         let ctx = &*ctx;
-        let mut last_run_ms = None;
+        // When the last Run of what ran before was accepted, at the latest: a resumed
+        // batch's first part follows the Runs of the batch it resumes.
+        let mut last_run_ms = input.resumes.as_ref().map(|_| now_ms(ctx));
         for (index, (part, document)) in parts.iter().zip(documents).enumerate() {
             if ctx.cancellation_token().is_cancelled() {
                 skip_part(ctx, index);
@@ -106,17 +108,17 @@ impl BatchWorkflow {
                 set_part(ctx, index, PartState::Failed, Some(why));
                 continue;
             }
-            if let Some(last_run_ms) = last_run_ms.take() {
-                let why = "waiting a minute from the part before's last Run, so that a lost Run's search cannot take that part's tasks".to_owned();
-                set_part(ctx, index, PartState::Pending, Some(why));
-                after_last_run(ctx, last_run_ms).await;
+            if let Some(last_run_ms) = last_run_ms {
+                after_last_run(ctx, index, last_run_ms).await;
             }
             if ctx.cancellation_token().is_cancelled() {
                 skip_part(ctx, index);
                 continue;
             }
             set_part(ctx, index, PartState::Running, None);
-            last_run_ms = run_part(ctx, index, &part_id(&batch_id, index), child).await;
+            if let Some(last) = run_part(ctx, index, &part_id(&batch_id, index), child).await {
+                last_run_ms = Some(last);
+            }
         }
         let cancelled = ctx.cancellation_token().is_cancelled();
         let report = ctx.state_mut(|s| {
@@ -141,16 +143,19 @@ impl BatchWorkflow {
 /// workflow) can no longer see the tasks the part before accepted at `last_run_ms`: two rows
 /// of different parts with the same parameters would otherwise take one task. A part of
 /// real tasks (minutes each) ends later than that anyway.
-async fn after_last_run(ctx: &WorkflowContext<BatchWorkflow>, last_run_ms: u64) {
+async fn after_last_run(ctx: &WorkflowContext<BatchWorkflow>, index: usize, last_run_ms: u64) {
     let clear_at = last_run_ms + FIND_RUN_CLOCK_MARGIN.as_millis() as u64 + 2_000;
     let now = now_ms(ctx);
     if now < clear_at {
+        let why = "waiting a minute from the last Run before it, so that a lost Run's search cannot take that Run's task".to_owned();
+        set_part(ctx, index, PartState::Pending, Some(why));
         ctx.timer(Duration::from_millis(clear_at - now)).await;
     }
 }
 
 /// Runs one part as a child workflow to its end and notes how it ended; gives when its last
-/// paid Run was accepted, when it ended with a report that says so. The child is cancelled
+/// paid Run was accepted: as its report says, or, for a part cancelled or failed (whose
+/// report is not read here), when it ended. The child is cancelled
 /// with the batch (and waited for while it stops its tasks), and asked to stop should the
 /// batch be ended any other way.
 async fn run_part(
@@ -195,11 +200,11 @@ async fn run_part(
         }
         Err(error) if error.as_cancelled().is_some() => {
             set_part(ctx, index, PartState::Cancelled, None);
-            None
+            Some(now_ms(ctx))
         }
         Err(error) => {
             set_part(ctx, index, PartState::Failed, Some(error.to_string()));
-            None
+            Some(now_ms(ctx))
         }
     }
 }
@@ -245,6 +250,7 @@ fn initial_report(batch_id: &str, input: &BatchInput, parts: &[Table]) -> BatchR
     BatchReport {
         batch_id: batch_id.to_owned(),
         folder: batch_folder(batch_id).to_owned(),
+        payload_limit: input.payload_limit,
         parts: parts
             .iter()
             .enumerate()

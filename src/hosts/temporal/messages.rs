@@ -485,6 +485,9 @@ pub struct BatchReport {
     pub batch_id: String,
     /// The folder its files are in on the workers, under each worker's `--out`.
     pub folder: String,
+    /// The payload limit it was submitted with (a resume keeps it; 0: not known).
+    #[serde(default)]
+    pub payload_limit: usize,
     /// The parts, in table order.
     pub parts: Vec<PartLine>,
     /// The rows refused before the batch was submitted.
