@@ -309,26 +309,16 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     if let (Some(table), None) = (&table, &args.resume) {
         // The same table, submitted before at a limit that ran it in parts.
         let batch = client::batch_id(&flow, table);
-        match submitted_already(&connection, &batch, "as a batch of parts").await {
-            Ok(Some(code)) => return code,
-            Ok(None) => {}
-            Err(code) => return code,
+        if let Some(code) = submitted_already(&connection, &batch, "as a batch of parts").await {
+            return code;
         }
     }
     let resume = match &args.resume {
         None => None,
         Some(old) => {
-            // Validated above: the plan is there.
-            let (paid, consumers) = match client::paid_and_readers(workflow, &registry) {
-                Ok(plan) => plan,
-                Err(problems) => {
-                    eprintln!("error: {problems}");
-                    return EXIT_INVALID;
-                }
-            };
             let room = temporal::limits::resume_room(&input);
             let document = (workflow, &registry);
-            match client::resume_from(&connection, old, document, (&paid, &consumers), room).await {
+            match client::resume_from(&connection, old, document, room).await {
                 Ok(resume) => {
                     eprintln!(
                         "resuming {old}: {} finished node(s) taken over, {} lost Run(s) looked for before sending again",
@@ -381,22 +371,23 @@ fn said_submitted(what: &str, submitted: Result<Submitted, String>) -> u8 {
 }
 
 /// When an execution `id` exists (this table submitted before, `how`), says so and prints
-/// its id: the exit status then. A table is one intent however it was split.
+/// its id; gives the exit status then (or when the server could not tell). A table is one
+/// intent however it was split.
 async fn submitted_already(
     connection: &temporalio_client::Client,
     id: &str,
     how: &str,
-) -> Result<Option<u8>, u8> {
+) -> Option<u8> {
     match client::status_if_any(connection, id).await {
-        Ok(None) => Ok(None),
+        Ok(None) => None,
         Ok(Some(_)) => {
             eprintln!("this table was submitted already, {how} (at another --payload-limit): {id}; not started again");
             println!("{id}");
-            Ok(Some(0))
+            Some(0)
         }
         Err(error) => {
             eprintln!("error: {error}");
-            Err(EXIT_FAILED)
+            Some(EXIT_FAILED)
         }
     }
 }
@@ -422,10 +413,8 @@ async fn submit_batch(
     if args.resume.is_none() {
         // The same table, submitted before at a limit that ran it as one workflow.
         let one = client::workflow_id(&whole.workflow);
-        match submitted_already(&connection, &one, "as one workflow").await {
-            Ok(Some(code)) => return code,
-            Ok(None) => {}
-            Err(code) => return code,
+        if let Some(code) = submitted_already(&connection, &one, "as one workflow").await {
+            return code;
         }
     }
     let mut payload_limit = args.payload_limit;

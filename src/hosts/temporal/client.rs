@@ -15,7 +15,8 @@ use temporalio_client::{
 use super::batch::BatchWorkflow;
 use super::limits::cut_outputs;
 use super::messages::{
-    BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report, Resume, WorkflowInput,
+    resume_round, BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report, Resume,
+    WorkflowInput,
 };
 use super::workflow::GraphWorkflow;
 
@@ -106,60 +107,84 @@ where
 /// `base`: `base-r1`, then `base-r2` for a resume of that one. The same resume twice gives
 /// the same id, so it starts once.
 pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
-    let round = if old == base {
-        0
-    } else {
-        old.strip_prefix(base)
-            .and_then(|rest| rest.strip_prefix("-r"))
-            .and_then(|round| round.parse::<u32>().ok())
-            .ok_or_else(|| {
-                format!(
-                    "{old} ran another document: --resume takes an execution of this very document (with the same --set values), whose id is {base} or {base}-rN"
-                )
-            })?
-    };
-    Ok(format!("{base}-r{}", round + 1))
+    match resume_round(old) {
+        (first, round) if first == base => Ok(format!("{base}-r{}", round + 1)),
+        _ => Err(format!(
+            "{old} ran another document: --resume takes an execution of this very document (with the same --set values), whose id is {base} or {base}-rN"
+        )),
+    }
 }
 
 /// What a new execution of `workflow` takes over from `old`, a closed execution of it: the
 /// nodes that finished there (a paid node whose task was not waited to its end is checked by
 /// the workflow first), and the paid nodes whose Run left without an answer (looked for
-/// before sending again). `paid` and `consumers` are by node position. When the finished
-/// nodes' outputs would take more than `room` bytes of the new execution's input, or `old`'s
-/// report had its outputs cut, the outputs are carried cut: a finished free node only when
-/// every node that reads it is carried too (the others run again, at no cost).
+/// before sending again). When the finished nodes' outputs would take more than `room` bytes
+/// of the new execution's input, or `old`'s report had its outputs cut, the outputs are
+/// carried cut: a finished free node only when every node that reads it is carried too (the
+/// others run again, at no cost).
 pub async fn resume_from(
     client: &Client,
     old: &str,
-    (workflow, registry): (&Workflow, &Registry),
-    (paid, consumers): (&[bool], &[Vec<usize>]),
+    document: (&Workflow, &Registry),
     room: usize,
 ) -> Result<Resume, String> {
-    resumed_id(old, &workflow_id(workflow))?;
-    resume_execution(client, old, (workflow, registry), (paid, consumers), room).await
+    resumed_id(old, &workflow_id(document.0))?;
+    resume_part(client, old, document, room)
+        .await?
+        .ok_or_else(|| format!("workflow {old}: not found"))
 }
 
 /// What a part of a resumed batch takes over from `old`, the same part of the batch it
-/// resumes ([`resume_from`], whose document check the batch made): `None` when that part
-/// never started.
+/// resumes ([`resume_from`] without its check that `old` ran this document, which the batch
+/// made): `None` when that part never started.
 pub async fn resume_part(
     client: &Client,
     old: &str,
     (workflow, registry): (&Workflow, &Registry),
     room: usize,
 ) -> Result<Option<Resume>, String> {
-    if status_if_any(client, old).await?.is_none() {
-        return Ok(None);
+    match status_if_any(client, old).await? {
+        None => return Ok(None),
+        Some(WorkflowExecutionStatus::Running) => {
+            return Err(format!(
+                "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
+            ))
+        }
+        Some(_) => {}
     }
     let (paid, consumers) = paid_and_readers(workflow, registry)?;
-    let document = (workflow, registry);
-    resume_execution(client, old, document, (&paid, &consumers), room)
-        .await
-        .map(Some)
+    let (paid, consumers) = (paid.as_slice(), consumers.as_slice());
+    let report = progress(client, old).await?;
+    let same_nodes = report.nodes.len() == workflow.nodes.len()
+        && report
+            .nodes
+            .iter()
+            .zip(&workflow.nodes)
+            .all(|(line, node)| line.id == node.id && line.type_id == node.type_id);
+    if !same_nodes {
+        return Err(format!("{old}'s nodes are not this document's"));
+    }
+    let whole = resume_of(&report, old, (paid, consumers), None);
+    let carried: usize = whole
+        .finished
+        .iter()
+        .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
+        .fold(0, usize::saturating_add);
+    if !report.outputs_cut && carried <= room {
+        return Ok(Some(whole));
+    }
+    // What a paid node reads is carried whole (see `carried_nodes`).
+    let read_by_paid = read_by_paid(paid, consumers);
+    let cut = |position: usize, outputs: &Value| match registry.get(&report.nodes[position].type_id)
+    {
+        Some(node) if !read_by_paid[position] => cut_outputs(outputs, &node.spec().kinds),
+        _ => outputs.clone(),
+    };
+    Ok(Some(resume_of(&report, old, (paid, consumers), Some(&cut))))
 }
 
 /// By node position: whether it spends money, and which nodes read its outputs.
-pub fn paid_and_readers(
+fn paid_and_readers(
     workflow: &Workflow,
     registry: &Registry,
 ) -> Result<(Vec<bool>, Vec<Vec<usize>>), String> {
@@ -183,48 +208,6 @@ pub fn paid_and_readers(
         }
     }
     Ok((paid, readers))
-}
-
-/// [`resume_from`] without its check that `old` ran this document.
-async fn resume_execution(
-    client: &Client,
-    old: &str,
-    (workflow, registry): (&Workflow, &Registry),
-    (paid, consumers): (&[bool], &[Vec<usize>]),
-    room: usize,
-) -> Result<Resume, String> {
-    if matches!(status(client, old).await?, WorkflowExecutionStatus::Running) {
-        return Err(format!(
-            "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
-        ));
-    }
-    let report = progress(client, old).await?;
-    let same_nodes = report.nodes.len() == workflow.nodes.len()
-        && report
-            .nodes
-            .iter()
-            .zip(&workflow.nodes)
-            .all(|(line, node)| line.id == node.id && line.type_id == node.type_id);
-    if !same_nodes {
-        return Err(format!("{old}'s nodes are not this document's"));
-    }
-    let whole = resume_of(&report, old, (paid, consumers), None);
-    let carried: usize = whole
-        .finished
-        .iter()
-        .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
-        .fold(0, usize::saturating_add);
-    if !report.outputs_cut && carried <= room {
-        return Ok(whole);
-    }
-    // What a paid node reads is carried whole (see `carried_nodes`).
-    let read_by_paid = read_by_paid(paid, consumers);
-    let cut = |position: usize, outputs: &Value| match registry.get(&report.nodes[position].type_id)
-    {
-        Some(node) if !read_by_paid[position] => cut_outputs(outputs, &node.spec().kinds),
-        _ => outputs.clone(),
-    };
-    Ok(resume_of(&report, old, (paid, consumers), Some(&cut)))
 }
 
 /// How a carried node's outputs are cut, by its position.
@@ -325,11 +308,9 @@ fn handle(client: &Client, id: &str) -> WorkflowHandle<Client, GraphWorkflow> {
 
 /// The execution's status as Temporal names it (`Running`, `Completed`, `Canceled`, ...).
 pub async fn status(client: &Client, id: &str) -> Result<WorkflowExecutionStatus, String> {
-    handle(client, id)
-        .describe(WorkflowDescribeOptions::default())
-        .await
-        .map(|description| description.status())
-        .map_err(|error| format!("workflow {id}: {error}"))
+    status_if_any(client, id)
+        .await?
+        .ok_or_else(|| format!("workflow {id}: not found"))
 }
 
 /// The execution's status, or `None` when there is no execution `id`.
@@ -401,14 +382,10 @@ pub fn batch_id(flow: &Workflow, table: &Table) -> String {
 /// Whether `id` is a batch's: [`batch_id`], or a resume of one (`-r1`, `-r2`...), not one
 /// of its parts (`-p1`...), which are workflows.
 pub fn is_batch(id: &str) -> bool {
-    let Some(key) = id.strip_prefix(BATCH_PREFIX) else {
-        return false;
-    };
-    let (hex, rest) = key.split_at(key.len().min(24));
-    let round = |digits: &str| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-    hex.len() == 24
-        && hex.bytes().all(|byte| byte.is_ascii_hexdigit())
-        && (rest.is_empty() || rest.strip_prefix("-r").is_some_and(round))
+    resume_round(id)
+        .0
+        .strip_prefix(BATCH_PREFIX)
+        .is_some_and(|key| key.len() == 24 && key.bytes().all(|byte| byte.is_ascii_hexdigit()))
 }
 
 /// Starts a batch on `task_queue`, unless one with its id exists.

@@ -427,7 +427,12 @@ fn most_rows(load: &Load, input_bytes: usize, limit: usize, rows: usize) -> usiz
         let input = per_row_input * count;
         load.passes(input, limit).is_none() && input + load.cut <= limit / 100 * RESUME_PERCENT
     };
-    // The most rows that fit: fewer than `rows`, since `rows` do not.
+    most_that_fit(rows, fits)
+}
+
+/// The most rows, fewer than `rows` (which do not fit), for which `fits` holds (it holds for
+/// every count below one that fits); 0 when not even one row does.
+fn most_that_fit(rows: usize, fits: impl Fn(usize) -> bool) -> usize {
     let (mut low, mut high) = (0, rows);
     while low + 1 < high {
         let middle = (low + high) / 2;
@@ -546,16 +551,7 @@ pub fn check_batch_fits(
     if fits(rows) {
         return Ok(());
     }
-    // The most rows that fit: fewer than `rows`, since `rows` do not.
-    let (mut most, mut high) = (0, rows);
-    while most + 1 < high {
-        let middle = (most + high) / 2;
-        if fits(middle) {
-            most = middle;
-        } else {
-            high = middle;
-        }
-    }
+    let most = most_that_fit(rows, fits);
     let split = format!(
         "split the table into tables of at most {most} rows, each with the header line, one `submit --rows` each"
     );

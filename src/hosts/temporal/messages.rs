@@ -98,6 +98,18 @@ fn default_reconcile_minutes() -> u64 {
     30
 }
 
+/// `2 finished, 1 skipped`: each state's count and name, those with none left out.
+fn counted<S: Copy>(states: &[(S, &str)], count: impl Fn(S) -> usize) -> String {
+    let parts: Vec<String> = states
+        .iter()
+        .filter_map(|&(state, name)| {
+            let count = count(state);
+            (count > 0).then(|| format!("{count} {name}"))
+        })
+        .collect();
+    parts.join(", ")
+}
+
 fn no_time(ms: &u64) -> bool {
     *ms == 0
 }
@@ -323,14 +335,8 @@ impl Report {
             (NodeState::Cancelled, "cancelled"),
             (NodeState::Skipped, "skipped"),
         ];
-        let parts: Vec<String> = states
-            .iter()
-            .filter_map(|&(state, name)| {
-                let count = self.count(state);
-                (count > 0).then(|| format!("{count} {name}"))
-            })
-            .collect();
-        format!("{} nodes: {}", self.nodes.len(), parts.join(", "))
+        let counts = counted(&states, |state| self.count(state));
+        format!("{} nodes: {counts}", self.nodes.len())
     }
 }
 
@@ -385,12 +391,7 @@ pub fn part_id(batch: &str, index: usize) -> String {
 
 /// The batches a resume chain went through, newest first: `B-r2` gives `B-r2`, `B-r1`, `B`.
 pub fn resume_chain(batch: &str) -> Vec<String> {
-    let first = batch_folder(batch);
-    let rounds: u32 = batch
-        .strip_prefix(first)
-        .and_then(|rest| rest.strip_prefix("-r"))
-        .and_then(|round| round.parse().ok())
-        .unwrap_or(0);
+    let (first, rounds) = resume_round(batch);
     let mut chain: Vec<String> = (1..=rounds)
         .rev()
         .map(|round| format!("{first}-r{round}"))
@@ -402,11 +403,17 @@ pub fn resume_chain(batch: &str) -> Vec<String> {
 /// The folder a batch's files go to: the first batch's id, for its resumes too (`BATCH-r2`
 /// downloads into `BATCH`), so a table's files are in one folder however often it resumed.
 pub fn batch_folder(batch: &str) -> &str {
-    match batch.rsplit_once("-r") {
+    resume_round(batch).0
+}
+
+/// An execution's id split into the first execution's and its resume's round: `X-r2` gives
+/// `X` and 2, an id without `-rN` itself and 0.
+pub fn resume_round(id: &str) -> (&str, u32) {
+    match id.rsplit_once("-r") {
         Some((first, round)) if !round.is_empty() && round.bytes().all(|b| b.is_ascii_digit()) => {
-            first
+            round.parse().map_or((id, 0), |round| (first, round))
         }
-        _ => batch,
+        _ => (id, 0),
     }
 }
 
@@ -520,17 +527,10 @@ impl BatchReport {
             (PartState::Failed, "failed"),
             (PartState::Skipped, "skipped"),
         ];
-        let parts: Vec<String> = states
-            .iter()
-            .filter_map(|&(state, name)| {
-                let count = count(state);
-                (count > 0).then(|| format!("{count} {name}"))
-            })
-            .collect();
         format!(
             "{rows} rows in {} parts ({}): in the parts that ended, {done} done, {failed} not done, ${} charged",
             self.parts.len(),
-            parts.join(", "),
+            counted(&states, count),
             crate::graph::dollars(cost)
         )
     }
