@@ -53,7 +53,7 @@ export async function rowsSteps({ page, step, shot, text, waitText, forgive, res
   step("a max cost of $1 under the $1.35 total refuses the run; cleared, it runs");
   await page.type('[data-testid="max-cost"]', "1");
   await page.click('[data-testid="run"]');
-  await waitText('[data-testid="notice"]', /the estimated price \$1\.35 exceeds the max cost \$1; .*nothing was sent but the price look-ups/);
+  await waitText('[data-testid="notice"]', /the estimated price \$1\.35 exceeds the max cost \$1\.00; .*nothing was sent but the price look-ups/);
   forgive(/status of 422/);
   await page.$eval('[data-testid="max-cost"]', (input) => input.select());
   await page.keyboard.press("Backspace");

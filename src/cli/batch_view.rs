@@ -142,7 +142,7 @@ mod tests {
         ));
         assert_eq!(
             tally.to_string(),
-            "1 tasks in flight, 1 waiting for a slot, 0/6 nodes done, 0 failed, spent $0"
+            "1 tasks in flight, 1 waiting for a slot, 0/6 nodes done, 0 failed, spent $0.00"
         );
         tally.count(&progress(
             "b-wait",

@@ -24,7 +24,10 @@ mod tests {
     fn a_cap_is_a_plain_amount_of_dollars() {
         assert_eq!(cap("3.6"), Ok(3.6));
         assert_eq!(cap("$0"), Ok(0.0));
-        assert!(cap("-0").unwrap().is_sign_positive(), "-0 is shown as $0");
+        assert!(
+            cap("-0").unwrap().is_sign_positive(),
+            "-0 is shown as $0.00"
+        );
         assert_eq!(
             cap("3.1499999"),
             Ok(3.149999),

@@ -159,7 +159,7 @@ mod tests {
         ));
         assert_eq!(
             tally.to_string(),
-            "rows: 0/10 done, 0 failed, 3 in flight (2 waiting for a task slot), 7 not started, spent $0"
+            "rows: 0/10 done, 0 failed, 3 in flight (2 waiting for a task slot), 7 not started, spent $0.00"
         );
         let charged = |node: &str, task: &str| RunEvent::Finished {
             node: node.into(),
@@ -196,7 +196,7 @@ mod tests {
         tally.row_ended(&ended(4, RowOutcome::Cancelled, 0.45));
         assert_eq!(
             tally.to_string(),
-            "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.9"
+            "rows: 2/10 done, 1 failed, 1 cancelled, 0 in flight (0 waiting for a task slot), 6 not started, spent $0.90"
         );
     }
 }

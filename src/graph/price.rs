@@ -101,15 +101,29 @@ fn cap_micros(usd: f64) -> i64 {
     (usd * 1e6 + 1e-3).floor() as i64
 }
 
-/// A cost as Wiro bills it (dollars, at most six decimals), without float noise: `$0.9`.
+/// A cost as people read one: dollars and cents, and the further decimals Wiro bills in (at
+/// most six) when there are any, without float noise: `$0.90`, `$2.00`, `$0.00351`.
 pub fn usd(amount: f64) -> String {
-    format!("${}", dollars(amount))
+    let dollars = dollars(amount);
+    let decimals = dollars
+        .split_once('.')
+        .map_or(0, |(_, decimals)| decimals.len());
+    let point = if decimals == 0 { "." } else { "" };
+    format!(
+        "${dollars}{point}{}",
+        "0".repeat(2usize.saturating_sub(decimals))
+    )
 }
 
-/// The number of dollars of [`usd`], without the sign (for a table's cell): `0.9`.
+/// An amount of dollars as a plain number, for a table's cell: at most six decimals, no
+/// float noise, no trailing zeros: `0.9`, `2`.
 pub fn dollars(amount: f64) -> String {
     let text = format!("{amount:.6}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_owned(),
+        text => text.to_owned(),
+    }
 }
 
 /// Estimates every paid node of `workflow`. Sends only Tool/Detail, once per model.
@@ -235,9 +249,13 @@ mod tests {
 
     #[test]
     fn costs_print_without_float_noise() {
-        assert_eq!(usd(0.3 + 0.3 + 0.3), "$0.9");
+        assert_eq!(usd(0.3 + 0.3 + 0.3), "$0.90");
         assert_eq!(usd(0.00351), "$0.00351");
-        assert_eq!(usd(0.0), "$0");
-        assert_eq!(usd(2.0), "$2");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(-0.0), "$0.00");
+        assert_eq!(usd(2.0), "$2.00");
+        assert_eq!(usd(12000.0), "$12000.00");
+        assert_eq!(dollars(0.3 + 0.3 + 0.3), "0.9");
+        assert_eq!(dollars(-0.0), "0");
     }
 }

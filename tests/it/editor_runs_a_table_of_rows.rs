@@ -155,7 +155,7 @@ async fn a_table_is_checked_whole_and_priced_before_anything_runs() {
         capped["error"]
             .as_str()
             .unwrap()
-            .starts_with("the estimated price $1.35 exceeds the max cost $1;"),
+            .starts_with("the estimated price $1.35 exceeds the max cost $1.00;"),
         "{capped}"
     );
 

@@ -110,7 +110,7 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
         .lines()
         .rfind(|line| line.contains("rows: 12/12 done"));
     assert!(
-        progress.is_some_and(|line| line.ends_with("spent $0")),
+        progress.is_some_and(|line| line.ends_with("spent $0.00")),
         "{stderr}"
     );
     assert!(stderr.contains("charged in all"), "{stderr}");

@@ -51,7 +51,7 @@ async fn a_run_over_max_cost_exits_2_having_sent_only_price_look_ups() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("exceeds --max-cost $0.1"), "{stderr}");
+    assert!(stderr.contains("exceeds --max-cost $0.10"), "{stderr}");
     assert!(
         stderr.contains("price of "),
         "each paid node's price is shown: {stderr}"
