@@ -169,7 +169,9 @@ export function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Dollars and cents, and the further decimals Wiro bills in (at most six): as `graph::usd` says it. */
 export function money(amount: number): string {
-  const text = amount.toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
-  return `$${text}`;
+  const [whole, decimals = ""] = amount.toFixed(6).replace(/0+$/, "").split(".");
+  const dollars = whole === "-0" ? "0" : whole;
+  return `$${dollars}.${decimals.padEnd(2, "0")}`;
 }
