@@ -266,6 +266,14 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         folder: None,
     };
     let file = args.file.display();
+    let part = args
+        .resume
+        .as_deref()
+        .and_then(|old| Some((old, client::part_of(old)?)));
+    if let Some((old, (batch, number))) = part {
+        eprintln!("{file}: {old} is part {number} of the batch {batch}, which resumes as a whole: --resume {batch} with the table it ran (--rows TABLE); nothing was submitted");
+        return EXIT_INVALID;
+    }
     if let Some(old) = args.resume.as_deref().filter(|old| client::is_batch(old)) {
         let Some(table) = table else {
             eprintln!("{file}: {old} is a batch of a table: resume it with the table it ran (--rows TABLE); nothing was submitted");
@@ -319,14 +327,7 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             let room = temporal::limits::resume_room(&input);
             let document = (workflow, &registry);
             match client::resume_from(&connection, old, document, room).await {
-                Ok(resume) => {
-                    eprintln!(
-                        "resuming {old}: {} finished node(s) taken over, {} lost Run(s) looked for before sending again",
-                        resume.finished.len(),
-                        resume.lost.len()
-                    );
-                    Some(resume)
-                }
+                Ok(resume) => Some(resume),
                 Err(error) => {
                     eprintln!("error: {error}; nothing was submitted");
                     return EXIT_INVALID;
@@ -334,9 +335,11 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             }
         }
     };
+    let mut how = None;
     if let Some(resume) = resume {
         // What is carried is cut to fit already; the check says when nothing could be.
         let old = resume.from.clone();
+        let (finished, lost) = (resume.finished.len(), resume.lost.len());
         input.resume = Some(resume);
         if let Some(why) = temporal::limits::too_big(&input, &registry) {
             eprintln!(
@@ -345,21 +348,33 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             );
             return EXIT_INVALID;
         }
+        how = Some(format!(
+            "resuming {old}: {finished} finished node(s) taken over, {lost} lost Run(s) looked for before sending again"
+        ));
     }
     let submitted = client::submit(&connection, &args.temporal.task_queue, input).await;
-    said_submitted("workflow", submitted)
+    said_submitted(&connection, ("workflow", how), submitted).await
 }
 
-/// Prints what `submit` did: the id on stdout, the rest on stderr; the exit status.
-fn said_submitted(what: &str, submitted: Result<Submitted, String>) -> u8 {
+/// Prints what `submit` did: the id on stdout, the rest on stderr (with `how`, what the
+/// execution does, when it started); the exit status.
+async fn said_submitted(
+    connection: &temporalio_client::Client,
+    (what, how): (&str, Option<String>),
+    submitted: Result<Submitted, String>,
+) -> u8 {
     match submitted {
         Ok(Submitted::Started(id)) => {
+            if let Some(how) = how {
+                eprintln!("{how}");
+            }
             eprintln!("started {what} {id}");
             println!("{id}");
             0
         }
         Ok(Submitted::AlreadyThere(id)) => {
             eprintln!("{what} {id} was already submitted; not started again");
+            note_newest_resume(connection, &id).await;
             println!("{id}");
             0
         }
@@ -367,6 +382,24 @@ fn said_submitted(what: &str, submitted: Result<Submitted, String>) -> u8 {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
+    }
+}
+
+/// Names the newest resume of the execution `id` (`id-r1`, then `id-r2`...), when it was
+/// resumed since: the one to go on from.
+async fn note_newest_resume(connection: &temporalio_client::Client, id: &str) {
+    let (first, mut round) = crate::hosts::temporal::messages::resume_round(id);
+    let mut newest = None;
+    loop {
+        round += 1;
+        let next = format!("{first}-r{round}");
+        match client::status_if_any(connection, &next).await {
+            Ok(Some(_)) => newest = Some(next),
+            _ => break,
+        }
+    }
+    if let Some(newest) = newest {
+        eprintln!("note: {id} was resumed since; the newest resume is {newest}: see `wiro-nodes status {newest}`, and resume that one (--resume {newest}) to go on from where it stands");
     }
 }
 
@@ -382,6 +415,7 @@ async fn submitted_already(
         Ok(None) => None,
         Ok(Some(_)) => {
             eprintln!("this table was submitted already, {how} (at another --payload-limit): {id}; not started again");
+            note_newest_resume(connection, id).await;
             println!("{id}");
             Some(0)
         }
@@ -460,13 +494,12 @@ async fn submit_batch(
     }
     let rows = input.table.rows.len();
     let parts = rows.div_ceil(part_rows);
-    if args.resume.is_none() {
-        eprintln!(
-            "note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"
-        );
-    }
+    let how = match &args.resume {
+        Some(old) => format!("resuming {old}: each of its {parts} parts goes on from what it finished"),
+        None => format!("note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"),
+    };
     let submitted = client::submit_batch(&connection, &args.temporal.task_queue, input).await;
-    said_submitted("batch", submitted)
+    said_submitted(&connection, ("batch", Some(how)), submitted).await
 }
 
 /// How many rows each part of `old` took, and the payload limit it was submitted with (0
@@ -491,10 +524,6 @@ async fn resumed_parts(
     let parts: Vec<usize> = report.parts.iter().map(|part| part.rows).collect();
     match parts.first() {
         Some(&part_rows) if parts.iter().sum::<usize>() == table.rows.len() => {
-            eprintln!(
-                "resuming {old}: each of its {} parts goes on from what it finished",
-                parts.len()
-            );
             Ok((part_rows, report.payload_limit))
         }
         _ => Err(format!("{old}'s parts do not hold this table's rows")),
@@ -575,6 +604,14 @@ pub(crate) async fn result(args: ResultArgs) -> u8 {
     show_result(&connection, id, args.results.as_deref()).await
 }
 
+/// One line per row `--skip-invalid-rows` refused before the table was submitted (each
+/// problem names its row).
+pub(crate) fn print_refused(refused: &[crate::hosts::temporal::messages::RefusedRow]) {
+    for row in refused {
+        println!("  refused before submitting: {}", row.problems);
+    }
+}
+
 /// Prints the report; with `results`, writes the results table of a table's batch there.
 async fn show_result(
     connection: &temporalio_client::Client,
@@ -585,8 +622,13 @@ async fn show_result(
         let id = &args.id;
         return super::temporal_batch::show_result(connection, id, args.json, results).await;
     }
-    let report = match client::result(connection, &args.id).await {
-        Ok(report) => report,
+    let report = match client::result_or_last_state(connection, &args.id).await {
+        Ok((report, None)) => report,
+        // Terminated (or failed): no result, but its last state is still there to read.
+        Ok((report, Some(why))) => {
+            eprintln!("note: {why}; what follows is its last state");
+            report
+        }
         Err(error) => {
             eprintln!("error: {error}");
             return EXIT_FAILED;
@@ -598,12 +640,7 @@ async fn show_result(
     } else {
         println!("{}: {}", args.id, report.summary());
         print_lines(&report, true);
-        for refused in &report.refused_rows {
-            println!(
-                "  row {} refused before submitting: {}",
-                refused.row, refused.problems
-            );
-        }
+        print_refused(&report.refused_rows);
     }
     let rows_failed = match results {
         Some(folder) => {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::EXIT_FAILED;
 use crate::hosts::temporal::messages::{part_id, resume_chain};
+use crate::hosts::temporal::rows::part_ended;
 use crate::hosts::temporal::{client, BatchReport, PartState};
 
 /// Prints the batch's status and each part's, with the running part's own progress.
@@ -17,7 +18,12 @@ pub(crate) async fn status(connection: &temporalio_client::Client, id: &str, jso
         }
     };
     let report = match client::batch_progress(connection, id).await {
-        Ok(report) => report,
+        Ok(mut report) => {
+            if status != temporalio_client::WorkflowExecutionStatus::Running {
+                settle_parts(connection, &mut report).await;
+            }
+            report
+        }
         Err(error) if json => {
             super::temporal::print_json(&serde_json::json!({
                 "status": format!("{status:?}"),
@@ -64,31 +70,25 @@ pub(crate) async fn show_result(
     json: bool,
     results: Option<&Path>,
 ) -> u8 {
-    let report = match client::batch_result(connection, id).await {
-        Ok(report) => report,
+    let report = match client::batch_result_or_last_state(connection, id).await {
+        Ok((report, None)) => report,
         // Terminated (or failed): no result, but its last state is still there to read.
-        Err(error) => match client::batch_progress(connection, id).await {
-            Ok(report) => {
-                eprintln!("note: {error}; what follows is its last state");
-                report
-            }
-            Err(_) => {
-                eprintln!("error: {error}");
-                return EXIT_FAILED;
-            }
-        },
+        Ok((mut report, Some(why))) => {
+            eprintln!("note: {why}; what follows is its last state");
+            settle_parts(connection, &mut report).await;
+            report
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
     };
     if json {
         super::temporal::print_json(&report);
     } else {
         println!("{id}: {}", report.summary());
         print_parts(&report);
-        for refused in &report.refused_rows {
-            println!(
-                "  row {} refused before submitting: {}",
-                refused.row, refused.problems
-            );
-        }
+        super::temporal::print_refused(&report.refused_rows);
     }
     let rows_failed = match results {
         Some(folder) => match results_table(connection, &report, folder, json).await {
@@ -110,10 +110,13 @@ async fn results_table(
     let registry = super::registry::registry_or_exit()?;
     let mut reports = Vec::with_capacity(report.parts.len());
     for (index, part) in report.parts.iter().enumerate() {
-        let started = !matches!(
-            part.state,
-            PartState::Pending | PartState::Skipped | PartState::Failed
-        );
+        let started = match part.state {
+            PartState::Pending | PartState::Skipped => false,
+            // Failed before its workflow started (its resume could not be read, its input
+            // did not fit), or its workflow was ended from outside the batch.
+            PartState::Failed => exists(connection, &part.id).await?,
+            _ => true,
+        };
         let ran = match started {
             true => Some(part.id.clone()),
             // A resumed batch that did not run a part: its rows stand as the batch it
@@ -124,8 +127,13 @@ async fn results_table(
             reports.push(None);
             continue;
         };
-        match client::result(connection, &ran).await {
-            Ok(part_report) => reports.push(Some(part_report)),
+        match client::result_or_last_state(connection, &ran).await {
+            Ok((part_report, why)) => {
+                if let Some(why) = why {
+                    eprintln!("note: part {ran}: {why}; its rows stand as it left them");
+                }
+                reports.push(Some(part_report));
+            }
             Err(error) => {
                 eprintln!("error: part {ran}: {error}");
                 return Err(EXIT_FAILED);
@@ -136,6 +144,52 @@ async fn results_table(
     let rows = batch_row_results(report, &reports, &registry);
     let refused = refused_results_of(&report.refused_rows);
     Ok(super::rows::finish(folder, rows, &refused, json))
+}
+
+/// A closed batch's parts as they ended: a batch ended from outside (terminated) leaves the
+/// part it ran "running" in its last state, while that part's workflow, asked to stop with
+/// it, went on to its own end; the parts after it never start.
+async fn settle_parts(connection: &temporalio_client::Client, report: &mut BatchReport) {
+    use temporalio_client::WorkflowExecutionStatus as Status;
+    let Ok(registry) = super::registry::registry_or_exit() else {
+        return;
+    };
+    for part in &mut report.parts {
+        if part.state == PartState::Pending {
+            part.state = PartState::Skipped;
+            part.message = Some("its batch was ended before it started".into());
+        }
+        if part.state != PartState::Running {
+            continue;
+        }
+        match client::status_if_any(connection, &part.id).await {
+            Ok(Some(Status::Completed)) => {
+                if let Ok(ended) = client::result(connection, &part.id).await {
+                    part_ended(part, &ended, &registry);
+                }
+            }
+            Ok(Some(Status::Canceled)) => {
+                part.state = PartState::Cancelled;
+                part.message = Some("stopped when its batch was ended".into());
+            }
+            Ok(Some(Status::Running)) | Ok(None) | Err(_) => {}
+            Ok(Some(other)) => {
+                part.state = PartState::Failed;
+                part.message = Some(format!("its workflow ended {other:?}"));
+            }
+        }
+    }
+}
+
+/// Whether the execution `id` exists.
+async fn exists(connection: &temporalio_client::Client, id: &str) -> Result<bool, u8> {
+    client::status_if_any(connection, id)
+        .await
+        .map(|status| status.is_some())
+        .map_err(|error| {
+            eprintln!("error: {error}");
+            EXIT_FAILED
+        })
 }
 
 /// The latest execution of part `index` in the batches `batch` resumed, if any ran it.
@@ -165,10 +219,10 @@ fn print_parts(report: &BatchReport) {
         let state = format!("{:?}", part.state).to_lowercase();
         let ended = match part.state {
             PartState::Ended => format!(
-                ": {} done, {} not done, ${}",
+                ": {} done, {} not done, {}",
                 part.done,
                 part.failed,
-                crate::graph::dollars(part.cost)
+                crate::graph::usd(part.cost)
             ),
             _ => String::new(),
         };

@@ -23,11 +23,10 @@ use super::messages::{
     batch_folder, part_id, BatchInput, BatchReport, PartLine, PartResumeCall, PartState, Resume,
     WorkflowInput,
 };
-use super::rows::row_results_of;
+use super::rows::part_ended;
 use super::workflow::{now_ms, registry, GraphWorkflow};
 use crate::api::FIND_RUN_CLOCK_MARGIN;
-use crate::graph::rows::{expand, RowOutcome, Table};
-use crate::graph::sum_usd;
+use crate::graph::rows::{expand, Table};
 
 /// Runs a table's parts one after another; the `progress` query shows each part's state.
 #[workflow]
@@ -184,18 +183,7 @@ async fn run_part(
     };
     match started.result().await {
         Ok(report) => {
-            let rows = row_results_of(&report, registry());
-            let done = rows
-                .iter()
-                .filter(|row| row.outcome == RowOutcome::Done)
-                .count();
-            ctx.state_mut(|s| {
-                let line = &mut s.report.parts[index];
-                line.state = PartState::Ended;
-                line.done = done;
-                line.failed = rows.len() - done;
-                line.cost = sum_usd(rows.iter().map(|row| row.cost));
-            });
+            ctx.state_mut(|s| part_ended(&mut s.report.parts[index], &report, registry()));
             (report.last_run_ms > 0).then_some(report.last_run_ms)
         }
         Err(error) if error.as_cancelled().is_some() => {

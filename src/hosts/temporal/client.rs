@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use temporalio_client::errors::{
-    WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError,
+    WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError, WorkflowStartError,
 };
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions,
@@ -333,7 +333,25 @@ pub async fn progress(client: &Client, id: &str) -> Result<Report, String> {
     handle(client, id)
         .query(GraphWorkflow::progress, (), WorkflowQueryOptions::default())
         .await
-        .map_err(|error| format!("workflow {id}: progress query: {error}"))
+        .map_err(|error| query_failed("workflow", id, error))
+}
+
+/// Why `what` `id` did not answer its progress query, in words: a query is answered by a
+/// worker, so one the server cannot hand to a worker (none polls the task queue) or that
+/// times out (the worker is stuck) is said to be the worker's.
+fn query_failed(what: &str, id: &str, error: WorkflowQueryError) -> String {
+    use temporalio_client::tonic::Code;
+    match error {
+        WorkflowQueryError::Rpc(status)
+            if matches!(
+                status.code(),
+                Code::DeadlineExceeded | Code::FailedPrecondition | Code::Cancelled
+            ) =>
+        {
+            format!("{what} {id}: no worker answered its progress query: is `wiro-nodes worker` running on its task queue, and not stuck? ({})", status.message())
+        }
+        error => format!("{what} {id}: progress query: {error}"),
+    }
 }
 
 /// Asks the execution to stop: running nodes stop their remote tasks, the rest are skipped.
@@ -351,6 +369,22 @@ pub async fn cancel(client: &Client, id: &str) -> Result<(), String> {
 /// Waits for the execution to close and gives its report (a cancelled run's report too).
 pub async fn result(client: &Client, id: &str) -> Result<Report, String> {
     closed(handle(client, id), id).await
+}
+
+/// Waits for the execution to close and gives its report, or, for one that has no result
+/// (terminated, failed, timed out), its last state as a worker replays it, with why it has
+/// no result.
+pub async fn result_or_last_state(
+    client: &Client,
+    id: &str,
+) -> Result<(Report, Option<String>), String> {
+    match result(client, id).await {
+        Ok(report) => Ok((report, None)),
+        Err(error) => progress(client, id)
+            .await
+            .map(|report| (report, Some(error.clone())))
+            .map_err(|_| error),
+    }
 }
 
 /// Waits for an execution of `W` to close and gives its result, or a cancelled one's details.
@@ -388,6 +422,14 @@ pub fn is_batch(id: &str) -> bool {
         .is_some_and(|key| key.len() == 24 && key.bytes().all(|byte| byte.is_ascii_hexdigit()))
 }
 
+/// The batch `id` is a part of, and the part's number (from 1), when `id` is one
+/// ([`part_id`](super::messages::part_id)): `B-p2` gives `B` and 2.
+pub fn part_of(id: &str) -> Option<(&str, usize)> {
+    let (batch, number) = id.rsplit_once("-p")?;
+    let number = number.parse().ok().filter(|&number| number > 0)?;
+    is_batch(batch).then_some((batch, number))
+}
+
 /// Starts a batch on `task_queue`, unless one with its id exists.
 pub async fn submit_batch(
     client: &Client,
@@ -408,12 +450,22 @@ pub async fn batch_progress(client: &Client, id: &str) -> Result<BatchReport, St
         .get_workflow_handle::<BatchWorkflow>(id)
         .query(BatchWorkflow::progress, (), WorkflowQueryOptions::default())
         .await
-        .map_err(|error| format!("batch {id}: progress query: {error}"))
+        .map_err(|error| query_failed("batch", id, error))
 }
 
-/// Waits for a batch to close and gives its report (a cancelled batch's too).
-pub async fn batch_result(client: &Client, id: &str) -> Result<BatchReport, String> {
-    closed(client.get_workflow_handle::<BatchWorkflow>(id), id).await
+/// Waits for a batch to close and gives its report (a cancelled batch's too), or, for one
+/// that has no result, its last state with why it has none (see [`result_or_last_state`]).
+pub async fn batch_result_or_last_state(
+    client: &Client,
+    id: &str,
+) -> Result<(BatchReport, Option<String>), String> {
+    match closed(client.get_workflow_handle::<BatchWorkflow>(id), id).await {
+        Ok(report) => Ok((report, None)),
+        Err(error) => batch_progress(client, id)
+            .await
+            .map(|report| (report, Some(error.clone())))
+            .map_err(|_| error),
+    }
 }
 
 #[cfg(test)]
@@ -543,6 +595,21 @@ mod tests {
         assert_eq!(resumed.finished.len(), 1);
         assert_eq!(resumed.finished[0].node, "upload");
         assert_eq!(resumed.lost.len(), 1);
+    }
+
+    #[test]
+    fn a_part_names_its_batch_and_number() {
+        let batch = format!("{BATCH_PREFIX}{}", "0123456789abcdef01234567");
+        assert_eq!(part_of(&format!("{batch}-p2")), Some((batch.as_str(), 2)));
+        let resumed = format!("{batch}-r3");
+        assert_eq!(
+            part_of(&format!("{resumed}-p10")),
+            Some((resumed.as_str(), 10))
+        );
+        assert_eq!(part_of(&batch), None);
+        assert_eq!(part_of(&format!("{batch}-p0")), None);
+        assert_eq!(part_of(&format!("{batch}-px")), None);
+        assert_eq!(part_of("wiro-0123456789abcdef01234567-p1"), None);
     }
 
     #[test]

@@ -333,12 +333,13 @@ impl Load {
     }
 }
 
-/// `bytes` for a person: `1.8 MB`, `58 KB`, `900 bytes`.
+/// `bytes` for a person, in the binary units Temporal's limits are set in: `2.0 MiB`,
+/// `58.6 KiB` (a `--payload-limit 60000`), `900 bytes`.
 fn size(bytes: usize) -> String {
     match bytes {
         0..1024 => format!("{bytes} bytes"),
-        1024..1_048_576 => format!("{:.0} KB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
     }
 }
 

@@ -528,10 +528,10 @@ impl BatchReport {
             (PartState::Skipped, "skipped"),
         ];
         format!(
-            "{rows} rows in {} parts ({}): in the parts that ended, {done} done, {failed} not done, ${} charged",
+            "{rows} rows in {} parts ({}): in the parts that ended, {done} done, {failed} not done, {} charged",
             self.parts.len(),
             counted(&states, count),
-            crate::graph::dollars(cost)
+            crate::graph::usd(cost)
         )
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::messages::{BatchReport, NodeLine, NodeState, PartState, RefusedRow, Report};
+use super::messages::{BatchReport, NodeLine, NodeState, PartLine, PartState, RefusedRow, Report};
 use crate::graph::rows::{row_results, RowOutcome, RowResult};
 use crate::graph::{NodeOutcome, NodeReport, RunReport};
 use crate::node::Registry;
@@ -23,6 +23,20 @@ pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
         journal: None,
         tasks: Default::default(),
     })
+}
+
+/// Notes on `part` that its workflow ended with `report`: how many of its rows were done,
+/// how many not, and what they cost.
+pub fn part_ended(part: &mut PartLine, report: &Report, registry: &Registry) {
+    let rows = row_results_of(report, registry);
+    let done = rows
+        .iter()
+        .filter(|row| row.outcome == RowOutcome::Done)
+        .count();
+    part.state = PartState::Ended;
+    part.done = done;
+    part.failed = rows.len() - done;
+    part.cost = crate::graph::sum_usd(rows.iter().map(|row| row.cost));
 }
 
 /// Each row's result of a batch run in parts, in row order: a part's rows as its report
