@@ -288,15 +288,8 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         ),
         Err(too_big) => match (too_big.split, table) {
             (Split::Rows(part_rows), Some(table)) if part_rows > 0 => {
-                let whole_id = client::workflow_id(&input.workflow);
-                if let Some(old) = &args.resume {
-                    let why = match client::resumed_id(old, &whole_id) {
-                        Ok(_) => format!("{old} ran this table as one workflow, and at this --payload-limit it would run in parts: resume it with the --payload-limit it was submitted with"),
-                        Err(error) => error,
-                    };
-                    eprintln!("{file}: {why}; nothing was submitted");
-                    return EXIT_INVALID;
-                }
+                // A workflow that ran this table whole, resumed at a limit that runs it in
+                // parts, goes on as a batch whose parts take over its rows.
                 let whole = (&input, &registry);
                 return submit_batch(&args, flow, table, whole, Some(part_rows)).await;
             }
@@ -451,23 +444,29 @@ async fn submit_batch(
             return code;
         }
     }
-    let mut payload_limit = args.payload_limit;
-    let part_rows = match (&args.resume, part_rows) {
-        (Some(old), _) => match resumed_parts(&connection, old, &flow, &table).await {
-            Ok((part_rows, old_limit)) => {
-                // Its parts were sized for the limit it was submitted with, which is the
-                // server's: another one would make parts the server refuses.
-                if old_limit > 0 && old_limit != payload_limit {
-                    eprintln!("note: {old} was submitted with --payload-limit {old_limit}; its resume keeps it");
-                    payload_limit = old_limit;
-                }
-                part_rows
-            }
+    let resumed = match &args.resume {
+        None => Resumed::default(),
+        Some(old) => match resumed(&connection, old, (&flow, &table), whole).await {
+            Ok(resumed) => resumed,
             Err(error) => {
                 eprintln!("{file}: {error}; nothing was submitted");
                 return EXIT_INVALID;
             }
         },
+    };
+    let mut payload_limit = args.payload_limit;
+    let part_rows = match (resumed.part_rows, part_rows) {
+        (Some(old_rows), _) => {
+            // Its parts were sized for the limit it was submitted with, which is the
+            // server's: another one would make parts the server refuses.
+            let old_limit = resumed.payload_limit;
+            if old_limit > 0 && old_limit != payload_limit {
+                let old = args.resume.as_deref().unwrap_or_default();
+                eprintln!("note: {old} was submitted with --payload-limit {old_limit}; its resume keeps it");
+                payload_limit = old_limit;
+            }
+            old_rows
+        }
         (None, Some(part_rows)) => {
             let rows = table.rows.len();
             temporal::limits::even_parts(whole, registry, rows, part_rows)
@@ -483,6 +482,8 @@ async fn submit_batch(
         payload_limit,
         refused_rows: whole.refused_rows.clone(),
         resumes: args.resume.clone(),
+        began_as: resumed.began_as.clone(),
+        folder: resumed.folder,
     };
     let whole = WorkflowInput {
         payload_limit,
@@ -494,38 +495,63 @@ async fn submit_batch(
     }
     let rows = input.table.rows.len();
     let parts = rows.div_ceil(part_rows);
-    let how = match &args.resume {
-        Some(old) => format!("resuming {old}: each of its {parts} parts goes on from what it finished"),
-        None => format!("note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"),
+    let how = match (&args.resume, &resumed.began_as) {
+        (Some(old), Some(whole)) if old == whole => format!("resuming {old}, which ran this table whole: at this --payload-limit the table goes on as one batch of {parts} parts, each taking over what {old} finished of its rows"),
+        (Some(old), _) => format!("resuming {old}: each of its {parts} parts goes on from what it finished"),
+        (None, _) => format!("note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"),
     };
     let submitted = client::submit_batch(&connection, &args.temporal.task_queue, input).await;
     said_submitted(&connection, ("batch", Some(how)), submitted).await
 }
 
-/// How many rows each part of `old` took, and the payload limit it was submitted with (0
-/// when not known), when `old` is a closed batch of this very table.
-async fn resumed_parts(
+/// What a resumed batch keeps of what it resumes.
+#[derive(Default)]
+struct Resumed {
+    /// How many rows each part took (`None`: the table ran whole, and is sized anew).
+    part_rows: Option<usize>,
+    /// The payload limit it was submitted with (0: not known).
+    payload_limit: usize,
+    /// The workflow that first ran the table whole ([`BatchInput::began_as`]).
+    began_as: Option<String>,
+    /// Where its files are ([`BatchInput::folder`]).
+    folder: Option<String>,
+}
+
+/// What the batch resuming `old` keeps of it, when `old` is a closed batch of this very
+/// table, or a closed workflow that ran it whole (`whole`: the table as one document).
+async fn resumed(
     connection: &temporalio_client::Client,
     old: &str,
-    flow: &Workflow,
-    table: &crate::graph::rows::Table,
-) -> Result<(usize, usize), String> {
+    (flow, table): (&Workflow, &crate::graph::rows::Table),
+    whole: &WorkflowInput,
+) -> Result<Resumed, String> {
+    use temporalio_client::WorkflowExecutionStatus::Running;
+    if !client::is_batch(old) {
+        client::resumed_id(old, &client::workflow_id(&whole.workflow))?;
+        if matches!(client::status(connection, old).await?, Running) {
+            return Err(client::still_running(old));
+        }
+        let first = crate::hosts::temporal::messages::resume_round(old).0;
+        return Ok(Resumed {
+            began_as: Some(old.to_owned()),
+            folder: Some(first.to_owned()),
+            ..Resumed::default()
+        });
+    }
     client::resumed_id(old, &client::batch_id(flow, table))?;
-    if matches!(
-        client::status(connection, old).await?,
-        temporalio_client::WorkflowExecutionStatus::Running
-    ) {
-        return Err(format!(
-            "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
-        ));
+    if matches!(client::status(connection, old).await?, Running) {
+        return Err(client::still_running(old));
     }
     // Its last state, read from a worker: a batch that was terminated has no result.
     let report = client::batch_progress(connection, old).await?;
     let parts: Vec<usize> = report.parts.iter().map(|part| part.rows).collect();
     match parts.first() {
-        Some(&part_rows) if parts.iter().sum::<usize>() == table.rows.len() => {
-            Ok((part_rows, report.payload_limit))
-        }
+        Some(&part_rows) if parts.iter().sum::<usize>() == table.rows.len() => Ok(Resumed {
+            part_rows: Some(part_rows),
+            payload_limit: report.payload_limit,
+            began_as: report.began_as,
+            folder: Some(report.folder),
+        }),
         _ => Err(format!("{old}'s parts do not hold this table's rows")),
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::EXIT_FAILED;
 use crate::hosts::temporal::messages::{part_id, resume_chain};
-use crate::hosts::temporal::rows::part_ended;
+use crate::hosts::temporal::rows::{part_ended, rows_of};
 use crate::hosts::temporal::{client, BatchReport, PartState};
 
 /// Prints the batch's status and each part's, with the running part's own progress.
@@ -109,6 +109,7 @@ async fn results_table(
 ) -> Result<Option<u8>, u8> {
     let registry = super::registry::registry_or_exit()?;
     let mut reports = Vec::with_capacity(report.parts.len());
+    let mut began = None;
     for (index, part) in report.parts.iter().enumerate() {
         let started = match part.state {
             PartState::Pending | PartState::Skipped => false,
@@ -124,7 +125,13 @@ async fn results_table(
             false => ran_before(connection, &report.batch_id, index).await?,
         };
         let Some(ran) = ran else {
-            reports.push(None);
+            // No batch ran it: its rows stand as the workflow that ran the table whole
+            // left them, if one did.
+            let whole = match &report.began_as {
+                Some(whole) => Some(whole_report(connection, whole, &mut began).await?),
+                None => None,
+            };
+            reports.push(whole.map(|whole| rows_of(whole, &part.lines)));
             continue;
         };
         match client::result_or_last_state(connection, &ran).await {
@@ -144,6 +151,25 @@ async fn results_table(
     let rows = batch_row_results(report, &reports, &registry);
     let refused = refused_results_of(&report.refused_rows);
     Ok(super::rows::finish(folder, rows, &refused, json))
+}
+
+/// The report of `whole`, the workflow that ran the batch's table whole, read once into
+/// `read`.
+async fn whole_report<'a>(
+    connection: &temporalio_client::Client,
+    whole: &str,
+    read: &'a mut Option<crate::hosts::temporal::Report>,
+) -> Result<&'a crate::hosts::temporal::Report, u8> {
+    if read.is_none() {
+        match client::result_or_last_state(connection, whole).await {
+            Ok((report, _)) => *read = Some(report),
+            Err(error) => {
+                eprintln!("error: {whole}: {error}");
+                return Err(EXIT_FAILED);
+            }
+        }
+    }
+    Ok(read.get_or_insert_with(Default::default))
 }
 
 /// A closed batch's parts as they ended: a batch ended from outside (terminated) leaves the

@@ -20,7 +20,7 @@ use temporalio_sdk::activities::{
 use temporalio_sdk::ApplicationFailure;
 use tokio_util::sync::CancellationToken;
 
-use super::client::resume_part;
+use super::client::{is_batch, resume_part, resume_rows};
 use super::failure;
 use super::messages::{
     part_id, resume_chain, NodeCall, NodeDone, PartResumeCall, ReconcileCall, Reconciled, Resume,
@@ -157,8 +157,9 @@ host_activity!(
 host_activity!(
     /// The activity that says what a part of a resumed batch takes over from the same part
     /// of the batch it resumes, or of the one before it in the resume chain when that one
-    /// never started the part (see `client::resume_part`): `None` when no batch of the chain
-    /// started it. A read: retried on any worker.
+    /// never started the part (see `client::resume_part`), or from its rows in the workflow
+    /// that first ran the table whole: `None` when none of them started it. A read: retried
+    /// on any worker.
     PartResume,
     /// The name of [`PartResume`].
     PART_RESUME = "wiro.part-resume",
@@ -175,16 +176,25 @@ host_activity!(
         };
         let part = expand(&call.flow, &call.table, &host.registry)
             .map_err(|problems| failed(problems.join("; ")))?;
-        for batch in resume_chain(&call.old_batch) {
+        let document = (&part, &host.registry);
+        let batches = match is_batch(&call.old_batch) {
+            true => resume_chain(&call.old_batch),
+            false => Vec::new(),
+        };
+        for batch in batches {
             let old = part_id(&batch, call.part);
-            let document = (&part, &host.registry);
             match resume_part(temporal, &old, document, call.room).await {
                 Ok(None) => continue,
                 Ok(found) => return Ok(found),
                 Err(error) => return Err(failed(format!("{old}: {error}"))),
             }
         }
-        Ok(None)
+        let Some(whole) = &call.began_as else {
+            return Ok(None);
+        };
+        resume_rows(temporal, whole, document, call.room)
+            .await
+            .map_err(|error| failed(format!("{whole}: {error}")))
     }
 );
 

@@ -64,7 +64,8 @@ impl BatchWorkflow {
             }
             documents.push(expanded);
         }
-        ctx.state_mut(|state| state.report = initial_report(&batch_id, &input, &parts));
+        let folder = (input.folder.clone()).unwrap_or_else(|| batch_folder(&batch_id).to_owned());
+        ctx.state_mut(|state| state.report = initial_report((&batch_id, &folder), &input, &parts));
         let ctx = &*ctx;
         // When the last Run of what ran before was accepted, at the latest: a resumed
         // batch's first part follows the Runs of the batch it resumes.
@@ -81,7 +82,7 @@ impl BatchWorkflow {
                 resume: None,
                 refused_rows: Vec::new(),
                 payload_limit: input.payload_limit,
-                folder: Some(batch_folder(&batch_id).to_owned()),
+                folder: Some(folder.clone()),
             };
             if let Some(old) = &input.resumes {
                 match resume_of_part(ctx, &input, (index, part), old, &child).await {
@@ -198,8 +199,9 @@ async fn run_part(
 }
 
 /// What part `index` takes over from the batch `old` resumes: from the same part there, or
-/// of the batch that one resumed when it never started that part (`None` when none did),
-/// carrying no more than its input has room for.
+/// of the batch that one resumed when it never started that part, or from its rows in the
+/// workflow that first ran the table whole (`None` when none did), carrying no more than its
+/// input has room for.
 async fn resume_of_part(
     ctx: &WorkflowContext<BatchWorkflow>,
     input: &BatchInput,
@@ -209,6 +211,7 @@ async fn resume_of_part(
 ) -> Result<Option<Resume>, String> {
     let call = PartResumeCall {
         old_batch: old.to_owned(),
+        began_as: input.began_as.clone(),
         part: index,
         flow: input.flow.clone(),
         table: part.clone(),
@@ -234,11 +237,16 @@ async fn resume_of_part(
         })
 }
 
-fn initial_report(batch_id: &str, input: &BatchInput, parts: &[Table]) -> BatchReport {
+fn initial_report(
+    (batch_id, folder): (&str, &str),
+    input: &BatchInput,
+    parts: &[Table],
+) -> BatchReport {
     BatchReport {
         batch_id: batch_id.to_owned(),
-        folder: batch_folder(batch_id).to_owned(),
+        folder: folder.to_owned(),
         payload_limit: input.payload_limit,
+        began_as: input.began_as.clone(),
         parts: parts
             .iter()
             .enumerate()

@@ -2,6 +2,8 @@
 //! it (so submitting the same thing twice runs it once), read its status, cancel it, wait for
 //! its result, and say what a resume of a closed execution takes over from it.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 use temporalio_client::errors::{
     WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError, WorkflowStartError,
@@ -144,17 +146,50 @@ pub async fn resume_part(
     room: usize,
 ) -> Result<Option<Resume>, String> {
     match status_if_any(client, old).await? {
-        None => return Ok(None),
-        Some(WorkflowExecutionStatus::Running) => {
-            return Err(format!(
-                "{old} is still running: wait for it (`wiro-nodes result {old}`) or cancel it first"
-            ))
+        None => Ok(None),
+        Some(WorkflowExecutionStatus::Running) => Err(still_running(old)),
+        Some(_) => {
+            let report = progress(client, old).await?;
+            resume_with(report, old, (workflow, registry), room).map(Some)
         }
-        Some(_) => {}
     }
+}
+
+/// What a part of a batch takes over from `whole`, the closed workflow that ran the batch's
+/// table whole ([`BatchInput::began_as`]): the nodes of the part's rows there, as
+/// [`resume_part`] takes them from a part.
+pub async fn resume_rows(
+    client: &Client,
+    whole: &str,
+    (part, registry): (&Workflow, &Registry),
+    room: usize,
+) -> Result<Option<Resume>, String> {
+    match status(client, whole).await? {
+        WorkflowExecutionStatus::Running => Err(still_running(whole)),
+        _ => {
+            let mut report = progress(client, whole).await?;
+            let ids: HashSet<&str> = part.nodes.iter().map(|node| node.id.as_str()).collect();
+            report.nodes.retain(|line| ids.contains(line.id.as_str()));
+            resume_with(report, whole, (part, registry), room).map(Some)
+        }
+    }
+}
+
+/// Why a resume of `id` waits: it has not closed.
+pub fn still_running(id: &str) -> String {
+    format!("{id} is still running: wait for it (`wiro-nodes result {id}`) or cancel it first")
+}
+
+/// What `workflow` takes over from `report`, the last state of `old` (a closed execution of
+/// the same nodes), in at most `room` bytes of outputs.
+fn resume_with(
+    report: Report,
+    old: &str,
+    (workflow, registry): (&Workflow, &Registry),
+    room: usize,
+) -> Result<Resume, String> {
     let (paid, consumers) = paid_and_readers(workflow, registry)?;
     let (paid, consumers) = (paid.as_slice(), consumers.as_slice());
-    let report = progress(client, old).await?;
     let same_nodes = report.nodes.len() == workflow.nodes.len()
         && report
             .nodes
@@ -171,7 +206,7 @@ pub async fn resume_part(
         .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
         .fold(0, usize::saturating_add);
     if !report.outputs_cut && carried <= room {
-        return Ok(Some(whole));
+        return Ok(whole);
     }
     // What a paid node reads is carried whole (see `carried_nodes`).
     let read_by_paid = read_by_paid(paid, consumers);
@@ -180,7 +215,7 @@ pub async fn resume_part(
         Some(node) if !read_by_paid[position] => cut_outputs(outputs, &node.spec().kinds),
         _ => outputs.clone(),
     };
-    Ok(Some(resume_of(&report, old, (paid, consumers), Some(&cut))))
+    Ok(resume_of(&report, old, (paid, consumers), Some(&cut)))
 }
 
 /// By node position: whether it spends money, and which nodes read its outputs.
@@ -430,17 +465,28 @@ pub fn part_of(id: &str) -> Option<(&str, usize)> {
     is_batch(batch).then_some((batch, number))
 }
 
+/// The id a batch starts under: [`batch_id`], or for a resume the next round of the one it
+/// resumes. A batch that resumes the workflow that ran its table whole counts on from it:
+/// `wiro-X-r1` resumed in parts is `wiro-batch-Y-r2` (the same resume twice starts once; the
+/// table never also ran as `wiro-batch-Y`, which `submit` refuses).
+fn batch_execution_id(input: &BatchInput) -> Result<String, String> {
+    let base = batch_id(&input.flow, &input.table);
+    match &input.resumes {
+        Some(old) if input.began_as.as_ref() == Some(old) => {
+            Ok(format!("{base}-r{}", resume_round(old).1 + 1))
+        }
+        Some(old) => resumed_id(old, &base),
+        None => Ok(base),
+    }
+}
+
 /// Starts a batch on `task_queue`, unless one with its id exists.
 pub async fn submit_batch(
     client: &Client,
     task_queue: &str,
     input: BatchInput,
 ) -> Result<Submitted, String> {
-    let base = batch_id(&input.flow, &input.table);
-    let id = match &input.resumes {
-        Some(old) => resumed_id(old, &base)?,
-        None => base,
-    };
+    let id = batch_execution_id(&input)?;
     start(client, (task_queue, id), BatchWorkflow::run, input).await
 }
 
@@ -595,6 +641,38 @@ mod tests {
         assert_eq!(resumed.finished.len(), 1);
         assert_eq!(resumed.finished[0].node, "upload");
         assert_eq!(resumed.lost.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_resuming_a_whole_workflow_counts_on_from_its_round() {
+        let flow = document(r#"{"nodes":[]}"#);
+        let table = Table {
+            columns: vec!["video.prompt".into()],
+            rows: Vec::new(),
+            blank: Vec::new(),
+        };
+        let mut input = BatchInput {
+            flow: flow.clone(),
+            table: table.clone(),
+            part_rows: 10,
+            concurrency: 1,
+            reconcile_minutes: 1,
+            payload_limit: 60_000,
+            refused_rows: Vec::new(),
+            resumes: None,
+            began_as: None,
+            folder: None,
+        };
+        let base = batch_id(&flow, &table);
+        assert_eq!(batch_execution_id(&input), Ok(base.clone()));
+        input.resumes = Some("wiro-0123456789abcdef01234567-r1".into());
+        input.began_as = input.resumes.clone();
+        assert_eq!(batch_execution_id(&input), Ok(format!("{base}-r2")));
+        // Its own resume counts on from it, as any batch's does.
+        input.resumes = Some(format!("{base}-r2"));
+        assert_eq!(batch_execution_id(&input), Ok(format!("{base}-r3")));
+        input.resumes = Some("wiro-batch-0123456789abcdef01234567".into());
+        assert!(batch_execution_id(&input).is_err(), "another table's batch");
     }
 
     #[test]

@@ -364,9 +364,19 @@ pub struct BatchInput {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused_rows: Vec<RefusedRow>,
     /// A closed batch of the same table this one resumes (`submit --resume`): each part
-    /// takes over what the same part finished there, as a resumed workflow does.
+    /// takes over what the same part finished there, as a resumed workflow does. Or the
+    /// closed workflow that ran the table whole (see `began_as`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumes: Option<String>,
+    /// The workflow that first ran this table whole, when the table went on in parts (a
+    /// resume at a smaller `--payload-limit`): a part that no batch of the resume chain
+    /// started takes over what that workflow finished of its rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub began_as: Option<String>,
+    /// The folder its files go to (see [`WorkflowInput::folder`]); `None`: the first batch
+    /// of its resume chain's id ([`batch_folder`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 impl BatchInput {
@@ -419,11 +429,16 @@ pub fn resume_round(id: &str) -> (&str, u32) {
 
 /// A resumed batch's question to a worker: what part `part` (from 0) of `flow` over `table`
 /// takes over from the batch it resumes, in at most `room` bytes of outputs: from the same
-/// part of `old_batch`, or of the batch that one resumed when it never started that part.
+/// part of `old_batch`, or of the batch that one resumed when it never started that part,
+/// or from its rows in the workflow `began_as` (which `old_batch` names when the batch
+/// resumes that workflow itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartResumeCall {
     /// The batch resumed.
     pub old_batch: String,
+    /// The workflow that first ran the table whole ([`BatchInput::began_as`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub began_as: Option<String>,
     /// The part's index, from 0.
     pub part: usize,
     /// The batch's flow.
@@ -495,6 +510,9 @@ pub struct BatchReport {
     /// The payload limit it was submitted with (a resume keeps it; 0: not known).
     #[serde(default)]
     pub payload_limit: usize,
+    /// The workflow that first ran the table whole ([`BatchInput::began_as`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub began_as: Option<String>,
     /// The parts, in table order.
     pub parts: Vec<PartLine>,
     /// The rows refused before the batch was submitted.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::messages::{BatchReport, NodeLine, NodeState, PartLine, PartState, RefusedRow, Report};
-use crate::graph::rows::{row_results, RowOutcome, RowResult};
+use crate::graph::rows::{row_results, split_row, RowOutcome, RowResult};
 use crate::graph::{NodeOutcome, NodeReport, RunReport};
 use crate::node::Registry;
 
@@ -23,6 +23,20 @@ pub fn row_results_of(report: &Report, registry: &Registry) -> Vec<RowResult> {
         journal: None,
         tasks: Default::default(),
     })
+}
+
+/// The nodes of the rows on `lines` in `report`, a workflow's that ran a whole table: what a
+/// part of those rows would report.
+pub fn rows_of(report: &Report, lines: &[usize]) -> Report {
+    let of_rows = |id: &str| split_row(id).is_some_and(|(line, _)| lines.contains(&line));
+    Report {
+        nodes: (report.nodes.iter())
+            .filter(|line| of_rows(&line.id))
+            .cloned()
+            .collect(),
+        refused_rows: Vec::new(),
+        ..report.clone()
+    }
 }
 
 /// Notes on `part` that its workflow ended with `report`: how many of its rows were done,
@@ -249,5 +263,44 @@ mod tests {
             Some("its part could not run: no worker")
         );
         assert_eq!(results[4].error.as_deref(), Some("its part did not start"));
+    }
+
+    #[test]
+    fn a_part_of_a_table_that_ran_whole_takes_its_own_rows_of_it() {
+        let node = |id: &str| NodeLine {
+            id: id.into(),
+            ..NodeLine::default()
+        };
+        let whole = Report {
+            workflow_id: "wiro-x".into(),
+            nodes: [
+                "row-0002-video",
+                "row-0002-save",
+                "row-0003-video",
+                "row-10001-video",
+            ]
+            .map(node)
+            .to_vec(),
+            refused_rows: vec![RefusedRow {
+                row: 4,
+                problems: "row 4, ...".into(),
+            }],
+            ..Report::default()
+        };
+        let ids = |report: Report| -> Vec<String> {
+            report.nodes.into_iter().map(|line| line.id).collect()
+        };
+        assert_eq!(
+            ids(rows_of(&whole, &[2])),
+            ["row-0002-video", "row-0002-save"]
+        );
+        assert_eq!(
+            ids(rows_of(&whole, &[3, 10001])),
+            ["row-0003-video", "row-10001-video"]
+        );
+        assert!(
+            rows_of(&whole, &[2]).refused_rows.is_empty(),
+            "the batch lists those"
+        );
     }
 }
