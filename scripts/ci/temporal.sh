@@ -545,6 +545,38 @@ python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; as
 sent=$(($(counter4 runs_accepted) - runs_before))
 stopped=$(($(counter4 cancelled) - stopped_before))
 [[ "$sent" == $((40 + stopped)) ]] || fail "the 40-row table cost $sent Runs over a cancel, a cancelled resume and a resume of that, expected 40 + $stopped stopped (unbilled); $(cat "$WORK/chain-r1.txt")"
+
+say "a table that ran as one workflow, resumed at a payload limit that does not hold it whole, goes on as a batch of parts and pays once per row"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a heron in reeds, number {i}\",360p") for i in range(60)]' >"$WORK/whole.csv"
+WHOLE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/whole.csv" --temporal "$CADDR" --task-queue parts)
+runs_before=$(counter4 runs_accepted)
+stopped_before=$(counter4 cancelled)
+WID=$("${WHOLE[@]}" 2>"$WORK/whole.err")
+[[ "$WID" == wiro-* && "$WID" != wiro-batch-* ]] || fail "the 60-row table did not run as one workflow: $WID $(cat "$WORK/whole.err")"
+whole_done() { "$BIN" status "$WID" --temporal "$CADDR" --json 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin).get("report",{}); print(sum(1 for n in r.get("nodes",[]) if n["type"]=="wiro/output.download" and n["state"]=="finished"))' 2>/dev/null || echo -1; }
+wait_for 120 "rows done in the whole workflow" "[[ \$(whole_done) -ge 5 ]]"
+"$BIN" cancel "$WID" --temporal "$CADDR" >"$WORK/whole-cancel.txt" 2>&1 || true
+done_whole=$(whole_done)
+(( done_whole < 60 )) || fail "the whole workflow ended before it was cancelled"
+WBID=$("${WHOLE[@]}" --payload-limit 60000 --resume "$WID" 2>"$WORK/whole-resume.err")
+[[ "$WBID" == wiro-batch-*-r1 ]] || fail "the resume in parts is $WBID: $(cat "$WORK/whole-resume.err")"
+grep -q "which ran this table whole: at this --payload-limit the table goes on as one batch of 3 parts" "$WORK/whole-resume.err" \
+  || fail "no word of the parts: $(cat "$WORK/whole-resume.err")"
+timeout 600 "$BIN" result "$WBID" --temporal "$CADDR" --json --results "$WORK/whole-results" >/dev/null \
+  || fail "the batch resuming $WID did not succeed"
+python3 - "$WORK/whole-results/results.jsonl" "$WORK/parts-out/$WID" <<'PY'
+import json, os, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["row"] for r in rows] == list(range(2, 62)), [r["row"] for r in rows][:5]
+assert all(r["outcome"] == "done" and len(r["tasks"]) == 1 and len(r["files"]) == 1 for r in rows), rows[:2]
+for r in rows:
+    assert os.path.getsize(os.path.join(sys.argv[2], r["files"][0])) > 0, r
+print(f"60 rows done, every file under the whole workflow's folder {os.path.basename(sys.argv[2])}")
+PY
+sent=$(($(counter4 runs_accepted) - runs_before))
+stopped=$(($(counter4 cancelled) - stopped_before))
+[[ "$sent" == $((60 + stopped)) ]] || fail "the 60-row table cost $sent Runs as one workflow and then in parts, expected 60 + $stopped stopped (unbilled)"
+say "$done_whole rows done as one workflow were taken over; $sent Runs in all ($stopped stopped unbilled and sent again)"
 sent=$(counter4 runs_accepted)
 
 say "a table past what a batch holds is refused"
@@ -558,5 +590,5 @@ fi
 grep -q "split the table into tables of at most" "$WORK/huge.err" || fail "no advice to split: $(cat "$WORK/huge.err")"
 [[ "$(counter4 runs_accepted)" == "$sent" ]] || fail "the refused batch sent Runs"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, a 60-row one that ran as one workflow went on in parts paying once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"
