@@ -139,13 +139,16 @@ impl Command {
     /// the reader of its output goes away (`wiro-nodes nodes | head`), as `ls` does. Commands
     /// that run tasks keep going, so they can stop what they started.
     fn only_prints(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Command::Validate(_)
-                | Command::Nodes { .. }
-                | Command::Schema { .. }
-                | Command::Export { .. }
-        )
+            | Command::Nodes { .. }
+            | Command::Schema { .. }
+            | Command::Export { .. } => true,
+            // A Temporal execution's state, and a cancel (asked for before anything prints).
+            #[cfg(feature = "temporal")]
+            Command::Status(_) | Command::Cancel(_) => true,
+            _ => false,
+        }
     }
 }
 
