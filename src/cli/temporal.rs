@@ -9,6 +9,7 @@ use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::limits::{Fit, Split};
+use crate::hosts::temporal::messages::resume_round;
 use crate::hosts::temporal::{
     self, client, BatchInput, BatchWorkflow, GraphWorkflow, NodeHost, NodeState, Report, Submitted,
     WorkflowInput,
@@ -307,12 +308,18 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    if let (Some(table), None) = (&table, &args.resume) {
+    // A table's executions of the other kind: in parts.
+    let batch = table.as_ref().map(|table| client::batch_id(&flow, table));
+    let whole_id = client::workflow_id(workflow);
+    let other = batch.as_deref().map(|batch| (batch, "as a batch of parts"));
+    let code = match (other, &args.resume) {
         // The same table, submitted before at a limit that ran it in parts.
-        let batch = client::batch_id(&flow, table);
-        if let Some(code) = submitted_already(&connection, &batch, "as a batch of parts").await {
-            return code;
-        }
+        (Some(batch), None) => submitted_already(&connection, batch, &whole_id).await,
+        (Some(batch), Some(old)) => resumed_already(&connection, old, batch).await,
+        (None, _) => None,
+    };
+    if let Some(code) = code {
+        return code;
     }
     let resume = match &args.resume {
         None => None,
@@ -346,15 +353,17 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
         ));
     }
     let submitted = client::submit(&connection, &args.temporal.task_queue, input).await;
-    said_submitted(&connection, ("workflow", how), submitted).await
+    said_submitted(&connection, ("workflow", how), submitted, batch.as_deref()).await
 }
 
 /// Prints what `submit` did: the id on stdout, the rest on stderr (with `how`, what the
-/// execution does, when it started); the exit status.
+/// execution does, when it started); the exit status. `other`: for a table, the first id of
+/// the other kind of execution (see [`note_newest_resume`]).
 async fn said_submitted(
     connection: &temporalio_client::Client,
     (what, how): (&str, Option<String>),
     submitted: Result<Submitted, String>,
+    other: Option<&str>,
 ) -> u8 {
     match submitted {
         Ok(Submitted::Started(id)) => {
@@ -367,7 +376,7 @@ async fn said_submitted(
         }
         Ok(Submitted::AlreadyThere(id)) => {
             eprintln!("{what} {id} was already submitted; not started again");
-            note_newest_resume(connection, &id).await;
+            note_newest_resume(connection, &id, other).await;
             println!("{id}");
             0
         }
@@ -379,15 +388,16 @@ async fn said_submitted(
 }
 
 /// Names the newest resume of the execution `id` (`id-r1`, then `id-r2`...), when it was
-/// resumed since: the one to go on from.
-async fn note_newest_resume(connection: &temporalio_client::Client, id: &str) {
-    let (first, mut round) = crate::hosts::temporal::messages::resume_round(id);
+/// resumed since: the one to go on from. A table's resumes are one chain whether they ran
+/// whole or in parts: `other` is the first execution's id of the other kind, if any
+/// (`wiro-X` resumed in parts goes on as `wiro-batch-Y-r1`).
+async fn note_newest_resume(connection: &temporalio_client::Client, id: &str, other: Option<&str>) {
+    let (first, mut round) = resume_round(id);
     let mut newest = None;
     loop {
         round += 1;
-        let next = format!("{first}-r{round}");
-        match client::status_if_any(connection, &next).await {
-            Ok(Some(_)) => newest = Some(next),
+        match round_taken(connection, (first, other), round).await {
+            Ok(Some(next)) => newest = Some(next),
             _ => break,
         }
     }
@@ -396,19 +406,63 @@ async fn note_newest_resume(connection: &temporalio_client::Client, id: &str) {
     }
 }
 
+/// The execution of resume round `round` (0: the first) of a document whose first
+/// execution is `first` (or, for a table, `other`: the other kind), if one was submitted.
+async fn round_taken(
+    connection: &temporalio_client::Client,
+    (first, other): (&str, Option<&str>),
+    round: u32,
+) -> Result<Option<String>, String> {
+    for base in std::iter::once(first).chain(other) {
+        let id = match round {
+            0 => base.to_owned(),
+            round => format!("{base}-r{round}"),
+        };
+        if client::status_if_any(connection, &id).await?.is_some() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether the resume of `old` was submitted already as the other kind of execution (whole
+/// or in parts; `other`: that kind's first id): two resumes of one execution would both run
+/// the rows it left, and pay for them twice. Says so (the exit status) when it was.
+async fn resumed_already(
+    connection: &temporalio_client::Client,
+    old: &str,
+    (other, how): (&str, &str),
+) -> Option<u8> {
+    let round = resume_round(old).1 + 1;
+    let id = format!("{other}-r{round}");
+    match client::status_if_any(connection, &id).await {
+        Ok(None) => None,
+        Ok(Some(_)) => {
+            eprintln!("{old} was resumed already, {how}: {id}; not started again (a second resume would run its rows twice)");
+            note_newest_resume(connection, &id, Some(resume_round(old).0)).await;
+            println!("{id}");
+            Some(0)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Some(EXIT_FAILED)
+        }
+    }
+}
+
 /// When an execution `id` exists (this table submitted before, `how`), says so and prints
 /// its id; gives the exit status then (or when the server could not tell). A table is one
 /// intent however it was split.
 async fn submitted_already(
     connection: &temporalio_client::Client,
-    id: &str,
-    how: &str,
+    (id, how): (&str, &str),
+    other: &str,
 ) -> Option<u8> {
     match client::status_if_any(connection, id).await {
         Ok(None) => None,
         Ok(Some(_)) => {
             eprintln!("this table was submitted already, {how} (at another --payload-limit): {id}; not started again");
-            note_newest_resume(connection, id).await;
+            note_newest_resume(connection, id, Some(other)).await;
             println!("{id}");
             Some(0)
         }
@@ -437,12 +491,16 @@ async fn submit_batch(
             return EXIT_FAILED;
         }
     };
-    if args.resume.is_none() {
+    // The table's executions of the other kind: whole.
+    let one = client::workflow_id(&whole.workflow);
+    let base = client::batch_id(&flow, &table);
+    let code = match &args.resume {
         // The same table, submitted before at a limit that ran it as one workflow.
-        let one = client::workflow_id(&whole.workflow);
-        if let Some(code) = submitted_already(&connection, &one, "as one workflow").await {
-            return code;
-        }
+        None => submitted_already(&connection, (&one, "as one workflow"), &base).await,
+        Some(old) => resumed_already(&connection, old, (&one, "as one workflow")).await,
+    };
+    if let Some(code) = code {
+        return code;
     }
     let resumed = match &args.resume {
         None => Resumed::default(),
@@ -501,7 +559,7 @@ async fn submit_batch(
         (None, _) => format!("note: one Temporal workflow holds {part_rows} of this table's {rows} rows (with room for a resume): the table runs as one batch of {parts} parts, one after another, each a workflow of its own rows; `result` gathers them into one results table"),
     };
     let submitted = client::submit_batch(&connection, &args.temporal.task_queue, input).await;
-    said_submitted(&connection, ("batch", Some(how)), submitted).await
+    said_submitted(&connection, ("batch", Some(how)), submitted, Some(&one)).await
 }
 
 /// What a resumed batch keeps of what it resumes.
@@ -531,7 +589,7 @@ async fn resumed(
         if matches!(client::status(connection, old).await?, Running) {
             return Err(client::still_running(old));
         }
-        let first = crate::hosts::temporal::messages::resume_round(old).0;
+        let first = resume_round(old).0;
         return Ok(Resumed {
             began_as: Some(old.to_owned()),
             folder: Some(first.to_owned()),
