@@ -120,10 +120,10 @@ pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
 /// What a new execution of `workflow` takes over from `old`, a closed execution of it: the
 /// nodes that finished there (a paid node whose task was not waited to its end is checked by
 /// the workflow first), and the paid nodes whose Run left without an answer (looked for
-/// before sending again). When the finished nodes' outputs would take more than `room` bytes
-/// of the new execution's input, or `old`'s report had its outputs cut, the outputs are
-/// carried cut: a finished free node only when every node that reads it is carried too (the
-/// others run again, at no cost).
+/// before sending again). When all it carries (each node with its outputs, worker and
+/// folder) would take more than `room` bytes of the new execution's input, or `old`'s report
+/// had its outputs cut, the outputs are carried cut: a finished free node only when every
+/// node that reads it is carried too (the others run again, at no cost).
 pub async fn resume_from(
     client: &Client,
     old: &str,
@@ -181,7 +181,7 @@ pub fn still_running(id: &str) -> String {
 }
 
 /// What `workflow` takes over from `report`, the last state of `old` (a closed execution of
-/// the same nodes), in at most `room` bytes of outputs.
+/// the same nodes), cut when whole it would take more than `room` bytes (see [`resume_from`]).
 fn resume_with(
     report: Report,
     old: &str,
@@ -200,11 +200,8 @@ fn resume_with(
         return Err(format!("{old}'s nodes are not this document's"));
     }
     let whole = resume_of(&report, old, (paid, consumers), None);
-    let carried: usize = whole
-        .finished
-        .iter()
-        .map(|node| serde_json::to_vec(&node.outputs).map_or(usize::MAX, |bytes| bytes.len()))
-        .fold(0, usize::saturating_add);
+    // All it carries, each node's worker and folder with its outputs, and the lost Runs.
+    let carried = serde_json::to_vec(&whole).map_or(usize::MAX, |bytes| bytes.len());
     if !report.outputs_cut && carried <= room {
         return Ok(whole);
     }
@@ -607,6 +604,53 @@ mod tests {
             ]
         );
         assert!(resumed.lost.is_empty());
+    }
+
+    #[test]
+    fn a_resume_is_carried_whole_only_when_all_of_it_fits_its_room() {
+        let workflow = document(include_str!("../../../examples/text-to-video.json"));
+        let registry = Registry::from_inventory();
+        let line = |node: &crate::graph::WorkflowNode, outputs: serde_json::Value| {
+            super::super::NodeLine {
+                id: node.id.clone(),
+                type_id: node.type_id.clone(),
+                state: NodeState::Finished,
+                outputs: Some(outputs),
+                worker: Some("worker-with-a-long-name@a-host.example".into()),
+                output_dir: Some("/srv/wiro/out/wiro-0123456789abcdef01234567".into()),
+                ..super::super::NodeLine::default()
+            }
+        };
+        let record = serde_json::json!({"id": "7", "status": "task_postprocess_end",
+            "debugoutput": "a log line ".repeat(20)});
+        let nodes = &workflow.nodes;
+        let report = Report {
+            nodes: vec![
+                line(&nodes[0], serde_json::json!({"task": {"taskid": "7"}})),
+                line(
+                    &nodes[1],
+                    serde_json::json!({"task": record, "outputs": []}),
+                ),
+                line(&nodes[2], serde_json::json!({"files": []})),
+            ],
+            ..Report::default()
+        };
+        let document = (&workflow, &registry);
+        let whole = resume_with(report.clone(), "old", document, usize::MAX).unwrap();
+        let size = |resume: &Resume| serde_json::to_vec(resume).unwrap().len();
+        let outputs: usize = (whole.finished.iter())
+            .map(|node| serde_json::to_vec(&node.outputs).unwrap().len())
+            .sum();
+        assert!(
+            outputs < size(&whole),
+            "the workers and folders take room too"
+        );
+        let at_size = resume_with(report.clone(), "old", document, size(&whole)).unwrap();
+        assert_eq!(at_size, whole);
+        // Room for the outputs, not for all it carries: cut.
+        let cut = resume_with(report, "old", document, size(&whole) - 1).unwrap();
+        assert!(size(&cut) < size(&whole));
+        assert_eq!(cut.finished.len(), 3, "still takes over every node");
     }
 
     #[test]

@@ -357,8 +357,8 @@ pub fn too_big(input: &WorkflowInput, registry: &Registry) -> Option<String> {
     load.passes(own, input.payload_limit)
 }
 
-/// How many bytes the outputs a resume of `input` carries may take, so that the resume's input
-/// still fits.
+/// How many bytes what a resume of `input` carries (each node with its outputs, the lost
+/// Runs) may take, so that the resume's input still fits.
 pub fn resume_room(input: &WorkflowInput) -> usize {
     (input.payload_limit / 100 * RESUME_PERCENT).saturating_sub(json_len(input))
 }
