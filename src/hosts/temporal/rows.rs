@@ -64,7 +64,22 @@ pub fn batch_row_results(
     let mut results = Vec::new();
     for (part, report) in batch.parts.iter().zip(reports) {
         if let Some(report) = report {
-            results.extend(row_results_of(report, registry));
+            let rows = row_results_of(report, registry);
+            match (part.state, &part.message) {
+                // Its rows as its own or an earlier run left them (with their tasks); the
+                // ones not done say why the part did not end.
+                (PartState::Failed, Some(why)) => {
+                    results.extend(rows.into_iter().map(|row| match row.outcome {
+                        RowOutcome::Done => row,
+                        _ => RowResult {
+                            outcome: RowOutcome::Failed,
+                            error: Some(format!("its part failed: {why}")),
+                            ..row
+                        },
+                    }))
+                }
+                _ => results.extend(rows),
+            }
             continue;
         }
         let (outcome, why) = match part.state {
@@ -263,6 +278,51 @@ mod tests {
             Some("its part could not run: no worker")
         );
         assert_eq!(results[4].error.as_deref(), Some("its part did not start"));
+    }
+
+    #[test]
+    fn a_failed_parts_rows_not_done_say_why_and_keep_their_tasks() {
+        let video = |row: usize, state| NodeLine {
+            id: format!("row-{row:04}-video"),
+            type_id: "pixverse/text-to-video-v4".into(),
+            state,
+            outputs: Some(json!({"task": {"taskid": format!("{row}0"), "socketaccesstoken": "t"}})),
+            submits: 1,
+            ..NodeLine::default()
+        };
+        let wait = NodeLine {
+            id: "row-0003-wait".into(),
+            type_id: "wiro/task.wait".into(),
+            state: NodeState::Cancelled,
+            ..NodeLine::default()
+        };
+        let earlier = Report {
+            nodes: vec![
+                video(2, NodeState::Finished),
+                video(3, NodeState::Finished),
+                wait,
+            ],
+            ..Report::default()
+        };
+        let batch = BatchReport {
+            parts: vec![PartLine {
+                id: "b-r1-p1".into(),
+                lines: vec![2, 3],
+                rows: 2,
+                state: PartState::Failed,
+                message: Some("its resume is too big".into()),
+                ..PartLine::default()
+            }],
+            ..BatchReport::default()
+        };
+        let rows = batch_row_results(&batch, &[Some(earlier)], &Registry::from_inventory());
+        assert_eq!(rows[0].outcome, RowOutcome::Done);
+        assert_eq!(rows[1].outcome, RowOutcome::Failed);
+        assert_eq!(
+            rows[1].error.as_deref(),
+            Some("its part failed: its resume is too big")
+        );
+        assert_eq!(rows[1].tasks, ["30"]);
     }
 
     #[test]
