@@ -562,6 +562,10 @@ WBID=$("${WHOLE[@]}" --payload-limit 60000 --resume "$WID" 2>"$WORK/whole-resume
 [[ "$WBID" == wiro-batch-*-r1 ]] || fail "the resume in parts is $WBID: $(cat "$WORK/whole-resume.err")"
 grep -q "which ran this table whole: at this --payload-limit the table goes on as one batch of 3 parts" "$WORK/whole-resume.err" \
   || fail "no word of the parts: $(cat "$WORK/whole-resume.err")"
+# Resumed again as one workflow, it would run the same rows again: refused, naming the batch.
+[[ "$("${WHOLE[@]}" --resume "$WID" 2>"$WORK/whole-twice.err")" == "$WBID" ]] \
+  && grep -q "was resumed already, as a batch of parts" "$WORK/whole-twice.err" \
+  || fail "a second resume of $WID as one workflow was not refused: $(cat "$WORK/whole-twice.err")"
 timeout 600 "$BIN" result "$WBID" --temporal "$CADDR" --json --results "$WORK/whole-results" >/dev/null \
   || fail "the batch resuming $WID did not succeed"
 python3 - "$WORK/whole-results/results.jsonl" "$WORK/parts-out/$WID" <<'PY'
