@@ -311,11 +311,15 @@ pub(crate) async fn submit(args: SubmitArgs) -> u8 {
     // A table's executions of the other kind: in parts.
     let batch = table.as_ref().map(|table| client::batch_id(&flow, table));
     let whole_id = client::workflow_id(workflow);
-    let other = batch.as_deref().map(|batch| (batch, "as a batch of parts"));
-    let code = match (other, &args.resume) {
+    let code = match (batch.as_deref(), &args.resume) {
         // The same table, submitted before at a limit that ran it in parts.
-        (Some(batch), None) => submitted_already(&connection, batch, &whole_id).await,
-        (Some(batch), Some(old)) => resumed_already(&connection, old, batch).await,
+        (Some(batch), None) => {
+            let other = (batch, "as a batch of parts");
+            submitted_already(&connection, other, &whole_id).await
+        }
+        (Some(batch), Some(old)) => {
+            resumed_already(&connection, old, (&whole_id, batch), false).await
+        }
         (None, _) => None,
     };
     if let Some(code) = code {
@@ -371,7 +375,11 @@ async fn said_submitted(
                 eprintln!("{how}");
             }
             eprintln!("started {what} {id}");
-            println!("{id}");
+            let rival = match other {
+                Some(other) => yield_to_rival(connection, &id, other).await,
+                None => None,
+            };
+            println!("{}", rival.as_deref().unwrap_or(&id));
             0
         }
         Ok(Submitted::AlreadyThere(id)) => {
@@ -384,6 +392,50 @@ async fn said_submitted(
             eprintln!("error: {error}");
             EXIT_FAILED
         }
+    }
+}
+
+/// Two submits of one table at the same moment, one whole and one in parts, each found no
+/// execution of the other kind before it started (see [`submitted_already`],
+/// [`resumed_already`]): the one that started later cancels itself at once (a task it sent
+/// ends unbilled), so the table runs once. Gives the execution that goes on, when it is the
+/// other (`other`: the other kind's first id, `id`'s round taken from `id`).
+async fn yield_to_rival(
+    connection: &temporalio_client::Client,
+    id: &str,
+    other: &str,
+) -> Option<String> {
+    let rival = rival_of(id, other);
+    if !started_first(connection, &rival, id).await {
+        return None;
+    }
+    eprintln!("{rival} was submitted at the same moment for this table (as the other kind of execution); {id} is cancelled so that its rows run once");
+    if let Err(error) = client::cancel(connection, id).await {
+        eprintln!(
+            "error: {error}: cancel it yourself (`wiro-nodes cancel {id}`), or its rows run twice"
+        );
+    }
+    Some(rival)
+}
+
+/// The execution of the other kind (`other`: its first id) in the same round as `id`.
+fn rival_of(id: &str, other: &str) -> String {
+    match resume_round(id).1 {
+        0 => other.to_owned(),
+        round => format!("{other}-r{round}"),
+    }
+}
+
+/// Whether the execution `rival` exists and started before `id` (the same moment broken by
+/// their ids, so that of two rivals exactly one started first).
+async fn started_first(connection: &temporalio_client::Client, rival: &str, id: &str) -> bool {
+    let started = |id: String| async move { client::started_at(connection, &id).await.ok()? };
+    match (
+        started(rival.to_owned()).await,
+        started(id.to_owned()).await,
+    ) {
+        (Some(theirs), Some(mine)) => (theirs, rival) < (mine, id),
+        _ => false,
     }
 }
 
@@ -425,21 +477,33 @@ async fn round_taken(
     Ok(None)
 }
 
-/// Whether the resume of `old` was submitted already as the other kind of execution (whole
-/// or in parts; `other`: that kind's first id): two resumes of one execution would both run
-/// the rows it left, and pay for them twice. Says so (the exit status) when it was.
+/// Whether the resume of `old` was submitted already as the other kind of execution than
+/// this one (`in_parts`: this one is a batch), or `old` gave way to a rival (see
+/// [`yield_to_rival`]): two resumes of one execution would both run the rows it left, and
+/// pay for them twice. `one` and `batch` are the table's first ids of each kind. Says so
+/// (the exit status) when it was.
 async fn resumed_already(
     connection: &temporalio_client::Client,
     old: &str,
-    (other, how): (&str, &str),
+    (one, batch): (&str, &str),
+    in_parts: bool,
 ) -> Option<u8> {
+    let rival = rival_of(old, if client::is_batch(old) { one } else { batch });
+    if started_first(connection, &rival, old).await {
+        eprintln!("{old} gave way to {rival}, submitted at the same moment for this table, which ran its rows: resume {rival} (--resume {rival}) instead; nothing was submitted");
+        return Some(EXIT_INVALID);
+    }
+    let (other, how, this) = match in_parts {
+        true => (one, "as one workflow", batch),
+        false => (batch, "as a batch of parts", one),
+    };
     let round = resume_round(old).1 + 1;
     let id = format!("{other}-r{round}");
     match client::status_if_any(connection, &id).await {
         Ok(None) => None,
         Ok(Some(_)) => {
             eprintln!("{old} was resumed already, {how}: {id}; not started again (a second resume would run its rows twice)");
-            note_newest_resume(connection, &id, Some(resume_round(old).0)).await;
+            note_newest_resume(connection, &id, Some(this)).await;
             println!("{id}");
             Some(0)
         }
@@ -497,7 +561,7 @@ async fn submit_batch(
     let code = match &args.resume {
         // The same table, submitted before at a limit that ran it as one workflow.
         None => submitted_already(&connection, (&one, "as one workflow"), &base).await,
-        Some(old) => resumed_already(&connection, old, (&one, "as one workflow")).await,
+        Some(old) => resumed_already(&connection, old, (&one, &base), true).await,
     };
     if let Some(code) = code {
         return code;

@@ -3,6 +3,7 @@
 //! its result, and say what a resume of a closed execution takes over from it.
 
 use std::collections::HashSet;
+use std::time::SystemTime;
 
 use serde_json::Value;
 use temporalio_client::errors::{
@@ -355,6 +356,18 @@ pub async fn status_if_any(
         .await
     {
         Ok(description) => Ok(Some(description.status())),
+        Err(WorkflowInteractionError::NotFound(_)) => Ok(None),
+        Err(error) => Err(format!("workflow {id}: {error}")),
+    }
+}
+
+/// When the execution `id` started, or `None` when there is none.
+pub async fn started_at(client: &Client, id: &str) -> Result<Option<SystemTime>, String> {
+    match handle(client, id)
+        .describe(WorkflowDescribeOptions::default())
+        .await
+    {
+        Ok(description) => Ok(description.start_time()),
         Err(WorkflowInteractionError::NotFound(_)) => Ok(None),
         Err(error) => Err(format!("workflow {id}: {error}")),
     }
