@@ -583,6 +583,28 @@ stopped=$(($(counter4 cancelled) - stopped_before))
 say "$done_whole rows done as one workflow were taken over; $sent Runs in all ($stopped stopped unbilled and sent again)"
 sent=$(counter4 runs_accepted)
 
+say "one table submitted twice at the same moment, whole and in parts, runs once"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a lynx on a ledge, number {i}\",360p") for i in range(40)]' >"$WORK/twice.csv"
+TWICE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/twice.csv" --temporal "$CADDR" --task-queue parts)
+runs_before=$(counter4 runs_accepted)
+stopped_before=$(counter4 cancelled)
+"${TWICE[@]}" >"$WORK/twice-whole.id" 2>"$WORK/twice-whole.err" &
+whole_pid=$!
+"${TWICE[@]}" --payload-limit 60000 >"$WORK/twice-parts.id" 2>"$WORK/twice-parts.err" &
+parts_pid=$!
+wait "$whole_pid" "$parts_pid" || fail "a submit of the table twice failed: $(cat "$WORK/twice-whole.err" "$WORK/twice-parts.err")"
+TID=$(cat "$WORK/twice-whole.id")
+[[ "$TID" == "$(cat "$WORK/twice-parts.id")" ]] \
+  || fail "the table submitted twice at once gave two executions: $(cat "$WORK"/twice-*.id "$WORK"/twice-*.err)"
+timeout 600 "$BIN" result "$TID" --temporal "$CADDR" --json --results "$WORK/twice-results" >/dev/null \
+  || fail "the table submitted twice at once did not end: $(cat "$WORK"/twice-*.err)"
+python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; assert len(rows)==40 and all(r["outcome"]=="done" for r in rows), rows[:2]' "$WORK/twice-results/results.jsonl"
+sent=$(($(counter4 runs_accepted) - runs_before))
+stopped=$(($(counter4 cancelled) - stopped_before))
+[[ "$sent" == $((40 + stopped)) ]] || fail "the table submitted twice at once cost $sent Runs, expected 40 + $stopped stopped (unbilled): $(cat "$WORK"/twice-*.err)"
+say "it ran once as $TID: $sent Runs ($stopped stopped unbilled); $(grep -h "at the same moment\|submitted already" "$WORK"/twice-*.err | head -1)"
+sent=$(counter4 runs_accepted)
+
 say "a table past what a batch holds is refused"
 python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite, number {i}\",360p") for i in range(2000)]' >"$WORK/huge.csv"
 if "$BIN" submit "$WORK/one-chain.json" --rows "$WORK/huge.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts 2>"$WORK/huge.err"; then
@@ -594,5 +616,5 @@ fi
 grep -q "split the table into tables of at most" "$WORK/huge.err" || fail "no advice to split: $(cat "$WORK/huge.err")"
 [[ "$(counter4 runs_accepted)" == "$sent" ]] || fail "the refused batch sent Runs"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, a 60-row one that ran as one workflow went on in parts paying once per row, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, a 60-row one that ran as one workflow went on in parts paying once per row, a 40-row one submitted twice at once (whole and in parts) ran once, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"
