@@ -144,9 +144,12 @@ impl Command {
             | Command::Nodes { .. }
             | Command::Schema { .. }
             | Command::Export { .. } => true,
-            // A Temporal execution's state, and a cancel (asked for before anything prints).
+            // Temporal's client commands: what they do (start, cancel) is done on the server
+            // before they print; they wait and read, and print what they read.
             #[cfg(feature = "temporal")]
-            Command::Status(_) | Command::Cancel(_) => true,
+            Command::Status(_) | Command::Cancel(_) | Command::Submit(_) | Command::Result(_) => {
+                true
+            }
             _ => false,
         }
     }
