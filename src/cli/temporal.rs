@@ -9,7 +9,7 @@ use super::{EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Credentials;
 use crate::graph::{validate, Workflow};
 use crate::hosts::temporal::limits::{Fit, Split};
-use crate::hosts::temporal::messages::resume_round;
+use crate::hosts::temporal::messages::{resume_round, round_id};
 use crate::hosts::temporal::{
     self, client, BatchInput, BatchWorkflow, GraphWorkflow, NodeHost, NodeState, Report, Submitted,
     WorkflowInput,
@@ -420,21 +420,16 @@ async fn yield_to_rival(
 
 /// The execution of the other kind (`other`: its first id) in the same round as `id`.
 fn rival_of(id: &str, other: &str) -> String {
-    match resume_round(id).1 {
-        0 => other.to_owned(),
-        round => format!("{other}-r{round}"),
-    }
+    round_id(other, resume_round(id).1)
 }
 
 /// Whether the execution `rival` exists and started before `id` (the same moment broken by
 /// their ids, so that of two rivals exactly one started first).
 async fn started_first(connection: &temporalio_client::Client, rival: &str, id: &str) -> bool {
-    let started = |id: String| async move { client::started_at(connection, &id).await.ok()? };
-    match (
-        started(rival.to_owned()).await,
-        started(id.to_owned()).await,
-    ) {
-        (Some(theirs), Some(mine)) => (theirs, rival) < (mine, id),
+    let theirs = client::started_at(connection, rival).await;
+    let mine = client::started_at(connection, id).await;
+    match (theirs, mine) {
+        (Ok(Some(theirs)), Ok(Some(mine))) => (theirs, rival) < (mine, id),
         _ => false,
     }
 }
@@ -466,10 +461,7 @@ async fn round_taken(
     round: u32,
 ) -> Result<Option<String>, String> {
     for base in std::iter::once(first).chain(other) {
-        let id = match round {
-            0 => base.to_owned(),
-            round => format!("{base}-r{round}"),
-        };
+        let id = round_id(base, round);
         if client::status_if_any(connection, &id).await?.is_some() {
             return Ok(Some(id));
         }
@@ -497,8 +489,7 @@ async fn resumed_already(
         true => (one, "as one workflow", batch),
         false => (batch, "as a batch of parts", one),
     };
-    let round = resume_round(old).1 + 1;
-    let id = format!("{other}-r{round}");
+    let id = round_id(other, resume_round(old).1 + 1);
     match client::status_if_any(connection, &id).await {
         Ok(None) => None,
         Ok(Some(_)) => {
@@ -647,22 +638,23 @@ async fn resumed(
     (flow, table): (&Workflow, &crate::graph::rows::Table),
     whole: &WorkflowInput,
 ) -> Result<Resumed, String> {
-    use temporalio_client::WorkflowExecutionStatus::Running;
-    if !client::is_batch(old) {
-        client::resumed_id(old, &client::workflow_id(&whole.workflow))?;
-        if matches!(client::status(connection, old).await?, Running) {
-            return Err(client::still_running(old));
-        }
-        let first = resume_round(old).0;
+    let in_parts = client::is_batch(old);
+    let first = match in_parts {
+        true => client::batch_id(flow, table),
+        false => client::workflow_id(&whole.workflow),
+    };
+    client::resumed_id(old, &first)?;
+    if let temporalio_client::WorkflowExecutionStatus::Running =
+        client::status(connection, old).await?
+    {
+        return Err(client::still_running(old));
+    }
+    if !in_parts {
         return Ok(Resumed {
             began_as: Some(old.to_owned()),
-            folder: Some(first.to_owned()),
+            folder: Some(resume_round(old).0.to_owned()),
             ..Resumed::default()
         });
-    }
-    client::resumed_id(old, &client::batch_id(flow, table))?;
-    if matches!(client::status(connection, old).await?, Running) {
-        return Err(client::still_running(old));
     }
     // Its last state, read from a worker: a batch that was terminated has no result.
     let report = client::batch_progress(connection, old).await?;

@@ -109,6 +109,7 @@ async fn results_table(
 ) -> Result<Option<u8>, u8> {
     let registry = super::registry::registry_or_exit()?;
     let mut reports = Vec::with_capacity(report.parts.len());
+    // The report of the workflow the table first ran as whole, read when first needed.
     let mut began = None;
     for (index, part) in report.parts.iter().enumerate() {
         let started = match part.state {
@@ -127,11 +128,10 @@ async fn results_table(
         let Some(ran) = ran else {
             // No batch ran it: its rows stand as the workflow that ran the table whole
             // left them, if one did.
-            let whole = match &report.began_as {
-                Some(whole) => Some(whole_report(connection, whole, &mut began).await?),
-                None => None,
-            };
-            reports.push(whole.map(|whole| rows_of(whole, &part.lines)));
+            if let (Some(whole), None) = (&report.began_as, &began) {
+                began = Some(whole_report(connection, whole).await?);
+            }
+            reports.push(began.as_ref().map(|whole| rows_of(whole, &part.lines)));
             continue;
         };
         match client::result_or_last_state(connection, &ran).await {
@@ -153,23 +153,19 @@ async fn results_table(
     Ok(super::rows::finish(folder, rows, &refused, json))
 }
 
-/// The report of `whole`, the workflow that ran the batch's table whole, read once into
-/// `read`.
-async fn whole_report<'a>(
+/// The report of `whole`, the workflow that ran the batch's table whole (its last state, if
+/// it was ended from outside).
+async fn whole_report(
     connection: &temporalio_client::Client,
     whole: &str,
-    read: &'a mut Option<crate::hosts::temporal::Report>,
-) -> Result<&'a crate::hosts::temporal::Report, u8> {
-    if read.is_none() {
-        match client::result_or_last_state(connection, whole).await {
-            Ok((report, _)) => *read = Some(report),
-            Err(error) => {
-                eprintln!("error: {whole}: {error}");
-                return Err(EXIT_FAILED);
-            }
+) -> Result<crate::hosts::temporal::Report, u8> {
+    match client::result_or_last_state(connection, whole).await {
+        Ok((report, _)) => Ok(report),
+        Err(error) => {
+            eprintln!("error: {whole}: {error}");
+            Err(EXIT_FAILED)
         }
     }
-    Ok(read.get_or_insert_with(Default::default))
 }
 
 /// A closed batch's parts as they ended: a batch ended from outside (terminated) leaves the

@@ -194,6 +194,7 @@ host_activity!(
         };
         resume_rows(temporal, whole, document, call.room)
             .await
+            .map(Some)
             .map_err(|error| failed(format!("{whole}: {error}")))
     }
 );

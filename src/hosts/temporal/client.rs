@@ -11,15 +11,16 @@ use temporalio_client::errors::{
 };
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions,
-    WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions, WorkflowHandle,
-    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowStartOptions,
+    WorkflowDescribeOptions, WorkflowExecutionDescription, WorkflowExecutionStatus,
+    WorkflowGetResultOptions, WorkflowHandle, WorkflowIdReusePolicy, WorkflowQueryOptions,
+    WorkflowStartOptions,
 };
 
 use super::batch::BatchWorkflow;
 use super::limits::cut_outputs;
 use super::messages::{
-    resume_round, BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report, Resume,
-    WorkflowInput,
+    resume_round, round_id, BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report,
+    Resume, WorkflowInput,
 };
 use super::workflow::GraphWorkflow;
 
@@ -111,7 +112,7 @@ where
 /// the same id, so it starts once.
 pub fn resumed_id(old: &str, base: &str) -> Result<String, String> {
     match resume_round(old) {
-        (first, round) if first == base => Ok(format!("{base}-r{}", round + 1)),
+        (first, round) if first == base => Ok(round_id(base, round + 1)),
         _ => Err(format!(
             "{old} ran another document: --resume takes an execution of this very document (with the same --set values), whose id is {base} or {base}-rN"
         )),
@@ -146,14 +147,10 @@ pub async fn resume_part(
     (workflow, registry): (&Workflow, &Registry),
     room: usize,
 ) -> Result<Option<Resume>, String> {
-    match status_if_any(client, old).await? {
-        None => Ok(None),
-        Some(WorkflowExecutionStatus::Running) => Err(still_running(old)),
-        Some(_) => {
-            let report = progress(client, old).await?;
-            resume_with(report, old, (workflow, registry), room).map(Some)
-        }
-    }
+    let document = (workflow, registry);
+    (last_state(client, old).await?)
+        .map(|report| resume_with(report, old, document, room))
+        .transpose()
 }
 
 /// What a part of a batch takes over from `whole`, the closed workflow that ran the batch's
@@ -164,15 +161,21 @@ pub async fn resume_rows(
     whole: &str,
     (part, registry): (&Workflow, &Registry),
     room: usize,
-) -> Result<Option<Resume>, String> {
-    match status(client, whole).await? {
-        WorkflowExecutionStatus::Running => Err(still_running(whole)),
-        _ => {
-            let mut report = progress(client, whole).await?;
-            let ids: HashSet<&str> = part.nodes.iter().map(|node| node.id.as_str()).collect();
-            report.nodes.retain(|line| ids.contains(line.id.as_str()));
-            resume_with(report, whole, (part, registry), room).map(Some)
-        }
+) -> Result<Resume, String> {
+    let mut report =
+        (last_state(client, whole).await?).ok_or_else(|| format!("workflow {whole}: not found"))?;
+    let ids: HashSet<&str> = part.nodes.iter().map(|node| node.id.as_str()).collect();
+    report.nodes.retain(|line| ids.contains(line.id.as_str()));
+    resume_with(report, whole, (part, registry), room)
+}
+
+/// The last state of `id`, a closed execution, as a resume takes it over; `None` when there
+/// is no execution `id`.
+async fn last_state(client: &Client, id: &str) -> Result<Option<Report>, String> {
+    match status_if_any(client, id).await? {
+        None => Ok(None),
+        Some(WorkflowExecutionStatus::Running) => Err(still_running(id)),
+        Some(_) => progress(client, id).await.map(Some),
     }
 }
 
@@ -351,23 +354,28 @@ pub async fn status_if_any(
     client: &Client,
     id: &str,
 ) -> Result<Option<WorkflowExecutionStatus>, String> {
-    match handle(client, id)
-        .describe(WorkflowDescribeOptions::default())
-        .await
-    {
-        Ok(description) => Ok(Some(description.status())),
-        Err(WorkflowInteractionError::NotFound(_)) => Ok(None),
-        Err(error) => Err(format!("workflow {id}: {error}")),
-    }
+    Ok(described(client, id)
+        .await?
+        .map(|description| description.status()))
 }
 
 /// When the execution `id` started, or `None` when there is none.
 pub async fn started_at(client: &Client, id: &str) -> Result<Option<SystemTime>, String> {
+    Ok(described(client, id)
+        .await?
+        .and_then(|description| description.start_time()))
+}
+
+/// What the server says of the execution `id`, or `None` when there is none.
+async fn described(
+    client: &Client,
+    id: &str,
+) -> Result<Option<WorkflowExecutionDescription>, String> {
     match handle(client, id)
         .describe(WorkflowDescribeOptions::default())
         .await
     {
-        Ok(description) => Ok(description.start_time()),
+        Ok(description) => Ok(Some(description)),
         Err(WorkflowInteractionError::NotFound(_)) => Ok(None),
         Err(error) => Err(format!("workflow {id}: {error}")),
     }
@@ -423,12 +431,21 @@ pub async fn result_or_last_state(
     client: &Client,
     id: &str,
 ) -> Result<(Report, Option<String>), String> {
-    match result(client, id).await {
+    or_last_state(result(client, id).await, progress(client, id)).await
+}
+
+/// `closed`, an execution's result, or when it has none, what `last` (its progress query)
+/// gives, with why it has no result; `closed`'s error when neither answers.
+async fn or_last_state<T>(
+    closed: Result<T, String>,
+    last: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<(T, Option<String>), String> {
+    match closed {
         Ok(report) => Ok((report, None)),
-        Err(error) => progress(client, id)
-            .await
-            .map(|report| (report, Some(error.clone())))
-            .map_err(|_| error),
+        Err(error) => match last.await {
+            Ok(report) => Ok((report, Some(error))),
+            Err(_) => Err(error),
+        },
     }
 }
 
@@ -483,7 +500,7 @@ fn batch_execution_id(input: &BatchInput) -> Result<String, String> {
     let base = batch_id(&input.flow, &input.table);
     match &input.resumes {
         Some(old) if input.began_as.as_ref() == Some(old) => {
-            Ok(format!("{base}-r{}", resume_round(old).1 + 1))
+            Ok(round_id(&base, resume_round(old).1 + 1))
         }
         Some(old) => resumed_id(old, &base),
         None => Ok(base),
@@ -515,13 +532,8 @@ pub async fn batch_result_or_last_state(
     client: &Client,
     id: &str,
 ) -> Result<(BatchReport, Option<String>), String> {
-    match closed(client.get_workflow_handle::<BatchWorkflow>(id), id).await {
-        Ok(report) => Ok((report, None)),
-        Err(error) => batch_progress(client, id)
-            .await
-            .map(|report| (report, Some(error.clone())))
-            .map_err(|_| error),
-    }
+    let closed = closed(client.get_workflow_handle::<BatchWorkflow>(id), id).await;
+    or_last_state(closed, batch_progress(client, id)).await
 }
 
 #[cfg(test)]

@@ -402,18 +402,25 @@ pub fn part_id(batch: &str, index: usize) -> String {
 /// The batches a resume chain went through, newest first: `B-r2` gives `B-r2`, `B-r1`, `B`.
 pub fn resume_chain(batch: &str) -> Vec<String> {
     let (first, rounds) = resume_round(batch);
-    let mut chain: Vec<String> = (1..=rounds)
+    (0..=rounds)
         .rev()
-        .map(|round| format!("{first}-r{round}"))
-        .collect();
-    chain.push(first.to_owned());
-    chain
+        .map(|round| round_id(first, round))
+        .collect()
 }
 
 /// The folder a batch's files go to: the first batch's id, for its resumes too (`BATCH-r2`
 /// downloads into `BATCH`), so a table's files are in one folder however often it resumed.
 pub fn batch_folder(batch: &str) -> &str {
     resume_round(batch).0
+}
+
+/// The id of resume round `round` of the execution `first`: `X-r2`; round 0 is `X` itself.
+/// The inverse of [`resume_round`].
+pub fn round_id(first: &str, round: u32) -> String {
+    match round {
+        0 => first.to_owned(),
+        round => format!("{first}-r{round}"),
+    }
 }
 
 /// An execution's id split into the first execution's and its resume's round: `X-r2` gives
@@ -615,6 +622,14 @@ mod tests {
             report.rows_summary().as_deref(),
             Some("rows: 1 done, 1 not done, 2 to go")
         );
+    }
+
+    #[test]
+    fn a_resume_round_and_its_id_go_both_ways() {
+        assert_eq!(resume_round("wiro-0fcc5e-r12"), ("wiro-0fcc5e", 12));
+        assert_eq!(resume_round("wiro-0fcc5e"), ("wiro-0fcc5e", 0));
+        assert_eq!(round_id("wiro-0fcc5e", 12), "wiro-0fcc5e-r12");
+        assert_eq!(round_id("wiro-0fcc5e", 0), "wiro-0fcc5e");
     }
 
     #[test]
