@@ -13,7 +13,8 @@
 # A cancelled workflow is resumed (`submit --resume`): only its killed tasks are sent again;
 # a finished one resumed takes everything over and sends nothing. A table too big for one
 # workflow runs as a batch of parts; cancelled in its second part and resumed, it ends with
-# one results table and one Run per row (plus any stopped, unbilled task sent again).
+# one results table and one Run per row (plus any stopped, unbilled task sent again); a part
+# Temporal deleted (as its retention does) is not run again on resume.
 #
 # Passes when: all 50 chains finish, the emulator accepted exactly 50 Runs, every downloaded
 # file's sha256 matches the bytes the emulator serves, submitting the same document twice
@@ -546,6 +547,33 @@ sent=$(($(counter4 runs_accepted) - runs_before))
 stopped=$(($(counter4 cancelled) - stopped_before))
 [[ "$sent" == $((40 + stopped)) ]] || fail "the 40-row table cost $sent Runs over a cancel, a cancelled resume and a resume of that, expected 40 + $stopped stopped (unbilled); $(cat "$WORK/chain-r1.txt")"
 
+say "a part Temporal no longer holds (its retention ended) is not run again on resume: its rows may have been paid for"
+python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a crab in the sand, number {i}\",360p") for i in range(40)]' >"$WORK/gone.csv"
+GONE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/gone.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
+runs_before=$(counter4 runs_accepted)
+stopped_before=$(counter4 cancelled)
+BID=$("${GONE[@]}" 2>/dev/null)
+wait_for 300 "the second part of the 40-row batch" "[[ \$(part_state 1) == running ]]"
+"$BIN" cancel "$BID" --temporal "$CADDR" >/dev/null 2>&1 || true
+# What retention does to a closed execution, done at once.
+"$TEMPORAL" workflow delete --yes --workflow-id "$BID-p1" --address "$CADDR" >/dev/null
+wait_for 30 "the deletion of $BID-p1" "! \"$TEMPORAL\" workflow describe --workflow-id $BID-p1 --address $CADDR >/dev/null 2>&1"
+GID=$("${GONE[@]}" --resume "$BID" 2>/dev/null)
+rc=0
+timeout 600 "$BIN" result "$GID" --temporal "$CADDR" --json --results "$WORK/gone-results" >/dev/null || rc=$?
+[[ $rc == 1 ]] || fail "the resume with a part gone exited $rc, expected 1 (rows not done)"
+sent=$(($(counter4 runs_accepted) - runs_before))
+stopped=$(($(counter4 cancelled) - stopped_before))
+[[ "$sent" == $((40 + stopped)) ]] || fail "the 40-row table cost $sent Runs when its first part was gone before the resume, expected 40 + $stopped stopped (unbilled)"
+python3 - "$WORK/gone-results/results.jsonl" "$BID-p1" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+gone = [r for r in rows if r["outcome"] != "done"]
+assert len(rows) == 40 and gone and all(r["row"] < min(d["row"] for d in rows if d["outcome"] == "done") for r in gone), rows[:2]
+assert all(f"{sys.argv[2]} ran, but Temporal no longer holds it" in r["error"] for r in gone), gone[0]
+print(f"{len(gone)} rows of the part Temporal no longer held were not run again, the other {40 - len(gone)} done")
+PY
+
 say "a table that ran as one workflow, resumed at a payload limit that does not hold it whole, goes on as a batch of parts and pays once per row"
 python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a heron in reeds, number {i}\",360p") for i in range(60)]' >"$WORK/whole.csv"
 WHOLE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/whole.csv" --temporal "$CADDR" --task-queue parts)
@@ -616,5 +644,5 @@ fi
 grep -q "split the table into tables of at most" "$WORK/huge.err" || fail "no advice to split: $(cat "$WORK/huge.err")"
 [[ "$(counter4 runs_accepted)" == "$sent" ]] || fail "the refused batch sent Runs"
 
-say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, a 60-row one that ran as one workflow went on in parts paying once per row, a 40-row one submitted twice at once (whole and in parts) ran once, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
+say "PASSED in $(($(date +%s) - started))s: $CHAINS chains survived a killed worker with exactly $CHAINS Runs; a crash batch survived a worker killed mid-Run, a restarted server and a worker killed mid-download, paid once per chain; catalog models ran; a 3-row table ran as one batch (its refused 4th row listed) and left its results table; a 30-row batch over a 60 KB payload limit ended with its report cut to tasks, costs and files; a 100-row table ran as a batch of 4 parts, cancelled and resumed paying once per row, a 40-row one through a cancelled resume of a resume paid once per row, a 40-row one whose first part Temporal no longer held did not run that part again, a 60-row one that ran as one workflow went on in parts paying once per row, a 40-row one submitted twice at once (whole and in parts) ran once, and a 2,000-row one was refused before it was submitted; a cancelled workflow stopped its $STOPS tasks and, resumed, sent only those $STOPS again; a worker refused a fetch into loopback; two identical Runs with lost answers adopted a task each"
 echo "temporal: 1 passed, 0 failed"

@@ -20,7 +20,7 @@ use temporalio_sdk::activities::{
 use temporalio_sdk::ApplicationFailure;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{is_batch, resume_part, resume_rows};
+use super::client::{is_batch, no_longer_held, part_started, resume_part, resume_rows};
 use super::failure;
 use super::messages::{
     part_id, resume_chain, NodeCall, NodeDone, PartResumeCall, ReconcileCall, Reconciled, Resume,
@@ -181,21 +181,31 @@ host_activity!(
             true => resume_chain(&call.old_batch),
             false => Vec::new(),
         };
+        // An execution Temporal no longer holds is never read as one that never ran: its
+        // rows would be paid for again.
+        let gone = |id: &str| fail(failure::FAILED, no_longer_held(id));
         for batch in batches {
             let old = part_id(&batch, call.part);
             match resume_part(temporal, &old, document, call.room).await {
-                Ok(None) => continue,
+                Ok(None) => {}
                 Ok(found) => return Ok(found),
                 Err(error) => return Err(failed(format!("{old}: {error}"))),
+            }
+            match part_started(temporal, &batch, call.part).await {
+                Ok(Some(false)) => continue,
+                Ok(Some(true)) => return Err(gone(&old)),
+                Ok(None) => return Err(gone(&batch)),
+                Err(error) => return Err(failed(format!("{batch}: {error}"))),
             }
         }
         let Some(whole) = &call.began_as else {
             return Ok(None);
         };
-        resume_rows(temporal, whole, document, call.room)
-            .await
-            .map(Some)
-            .map_err(|error| failed(format!("{whole}: {error}")))
+        match resume_rows(temporal, whole, document, call.room).await {
+            Ok(None) => Err(gone(whole)),
+            Ok(found) => Ok(found),
+            Err(error) => Err(failed(format!("{whole}: {error}"))),
+        }
     }
 );
 

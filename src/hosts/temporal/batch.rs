@@ -172,7 +172,10 @@ async fn run_part(
         .start_child_workflow(GraphWorkflow::run, input, options)
         .await
     {
-        Ok(started) => started,
+        Ok(started) => {
+            ctx.state_mut(|s| s.report.parts[index].child_started = true);
+            started
+        }
         Err(error) if error.as_cancelled().is_some() => {
             skip_part(ctx, index);
             return None;

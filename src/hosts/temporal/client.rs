@@ -19,8 +19,8 @@ use temporalio_client::{
 use super::batch::BatchWorkflow;
 use super::limits::cut_outputs;
 use super::messages::{
-    resume_round, round_id, BatchInput, BatchReport, CarriedNode, LostRun, NodeState, Report,
-    Resume, WorkflowInput,
+    resume_round, round_id, BatchInput, BatchReport, CarriedNode, LostRun, NodeState, PartLine,
+    Report, Resume, WorkflowInput,
 };
 use super::workflow::GraphWorkflow;
 
@@ -155,18 +155,43 @@ pub async fn resume_part(
 
 /// What a part of a batch takes over from `whole`, the closed workflow that ran the batch's
 /// table whole ([`BatchInput::began_as`]): the nodes of the part's rows there, as
-/// [`resume_part`] takes them from a part.
+/// [`resume_part`] takes them from a part; `None` when Temporal no longer holds `whole`.
 pub async fn resume_rows(
     client: &Client,
     whole: &str,
     (part, registry): (&Workflow, &Registry),
     room: usize,
-) -> Result<Resume, String> {
-    let mut report =
-        (last_state(client, whole).await?).ok_or_else(|| format!("workflow {whole}: not found"))?;
+) -> Result<Option<Resume>, String> {
+    let Some(mut report) = last_state(client, whole).await? else {
+        return Ok(None);
+    };
     let ids: HashSet<&str> = part.nodes.iter().map(|node| node.id.as_str()).collect();
     report.nodes.retain(|line| ids.contains(line.id.as_str()));
-    resume_with(report, whole, (part, registry), room)
+    resume_with(report, whole, (part, registry), room).map(Some)
+}
+
+/// Whether part `index` of the closed batch `batch` started its child workflow, as the
+/// batch's report says; `None` when Temporal no longer holds the batch.
+pub async fn part_started(
+    client: &Client,
+    batch: &str,
+    index: usize,
+) -> Result<Option<bool>, String> {
+    if status_if_any(client, batch).await?.is_none() {
+        return Ok(None);
+    }
+    let report = batch_progress(client, batch).await?;
+    Ok(Some(report.parts.get(index).is_some_and(PartLine::started)))
+}
+
+/// Why a resume does not run the rows `id` ran: Temporal no longer holds that execution, so
+/// what it finished, paid for, cannot be read.
+pub fn no_longer_held(id: &str) -> String {
+    format!(
+        "{id} ran, but Temporal no longer holds it (its namespace's retention period ended): \
+         its rows are not run again, as they may have been paid for; their files are in the \
+         batch's folder"
+    )
 }
 
 /// The last state of `id`, a closed execution, as a resume takes it over; `None` when there

@@ -492,6 +492,10 @@ pub struct PartLine {
     pub lines: Vec<usize>,
     /// Where it stands.
     pub state: PartState,
+    /// Whether its child workflow started (so its rows may have been paid for), whatever
+    /// became of it; see [`PartLine::started`].
+    #[serde(default)]
+    pub child_started: bool,
     /// Rows that finished, once it ended.
     #[serde(default)]
     pub done: usize,
@@ -504,6 +508,18 @@ pub struct PartLine {
     /// Why it failed or was skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl PartLine {
+    /// Whether its child workflow started: noted since it started, or said by a state only a
+    /// started child reaches (a report written before the note was kept).
+    pub fn started(&self) -> bool {
+        self.child_started
+            || matches!(
+                self.state,
+                PartState::Running | PartState::Ended | PartState::Cancelled
+            )
+    }
 }
 
 /// A batch's report: its parts (each row's results are in its part's report) and the rows
@@ -564,6 +580,29 @@ impl BatchReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_that_may_have_paid_for_rows_reads_as_started_in_old_reports_too() {
+        let read = |json: &str| serde_json::from_str::<PartLine>(json).unwrap().started();
+        let old = |state: &str| {
+            format!(r#"{{"id":"b-p1","first_row":2,"last_row":3,"rows":2,"state":"{state}"}}"#)
+        };
+        for state in ["running", "ended", "cancelled"] {
+            assert!(read(&old(state)), "{state}");
+        }
+        for state in ["pending", "skipped", "failed"] {
+            assert!(!read(&old(state)), "{state}");
+        }
+        // A child that started and then failed: its rows may have been paid for.
+        let failed_after_start = PartLine {
+            state: PartState::Failed,
+            child_started: true,
+            ..PartLine::default()
+        };
+        assert!(failed_after_start.started());
+        let written = serde_json::to_string(&failed_after_start).unwrap();
+        assert!(read(&written));
+    }
 
     #[test]
     fn the_summary_counts_nodes_by_state() {
