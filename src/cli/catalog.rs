@@ -159,7 +159,7 @@ async fn sync_file(path: &Path, scope: &SyncScope, fetch: &FetchArgs, replace: b
     }
     let changes = diff(&before, &catalog);
     print_changes(&changes, false);
-    println!(
+    outln!(
         "{}: {} models ({} changed)",
         path.display(),
         catalog.models.len(),
@@ -209,7 +209,7 @@ fn list(catalog: &Catalog, json: bool) {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&models).unwrap_or_default()
         );
@@ -220,7 +220,7 @@ fn list(catalog: &Catalog, json: bool) {
             Some(reason) => format!("  (untyped: {reason})"),
             None => String::new(),
         };
-        println!(
+        outln!(
             "{}  {}  [{}, {} parameters, read {}]{typed}",
             model.type_id,
             model.display_title(),
@@ -233,19 +233,19 @@ fn list(catalog: &Catalog, json: bool) {
 
 fn print_changes(changes: &[ModelChange], json: bool) {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(changes).unwrap_or_default()
         );
         return;
     }
     if changes.is_empty() {
-        println!("no changes");
+        outln!("no changes");
     }
     for change in changes {
-        println!("{} {}", change.change, change.type_id);
+        outln!("{} {}", change.change, change.type_id);
         for detail in &change.details {
-            println!("    {detail}");
+            outln!("    {detail}");
         }
     }
 }

@@ -1,6 +1,5 @@
 //! `wiro-nodes editor`: serves the browser workflow editor until Ctrl-C.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -63,9 +62,8 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
             editor.addr()
         );
     }
-    println!("Workflow editor: {}", editor.url());
-    println!("(the token in the address guards the editor: keep it to yourself; Ctrl-C stops)");
-    let _ = std::io::stdout().flush();
+    outln!("Workflow editor: {}", editor.url());
+    outln!("(the token in the address guards the editor: keep it to yourself; Ctrl-C stops)");
     if args.open {
         open_browser(&editor.url());
     }

@@ -1,7 +1,6 @@
 //! `wiro-nodes emulator`: serves the local Wiro-compatible emulator until stopped, printing the
 //! four `export` lines that point a client at it.
 
-use std::io::Write;
 use std::net::SocketAddr;
 
 use super::EXIT_FAILED;
@@ -96,14 +95,13 @@ pub(crate) async fn serve(args: EmulatorArgs) -> u8 {
         }
     };
     // Always four lines: an empty secret means a key-only project to the client.
-    println!("export WIRO_BASE_URL={}", handle.base_url());
-    println!("export WIRO_SOCKET_URL={}", handle.socket_url());
-    println!("export WIRO_API_KEY={}", handle.api_key());
-    println!(
+    outln!("export WIRO_BASE_URL={}", handle.base_url());
+    outln!("export WIRO_SOCKET_URL={}", handle.socket_url());
+    outln!("export WIRO_API_KEY={}", handle.api_key());
+    outln!(
         "export WIRO_API_SECRET={}",
         handle.api_secret().unwrap_or_default()
     );
-    let _ = std::io::stdout().flush();
     eprintln!(
         "Wiro emulator serving on {}; counters at http://{}/emulator/stats; Ctrl-C to stop.",
         handle.addr(),

@@ -172,7 +172,7 @@ pub(crate) async fn exec(args: ExecArgs) -> u8 {
     match result {
         Ok(outputs) => {
             report.costs(node.spec(), &outputs);
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&outputs).unwrap_or_default()
             );

@@ -70,12 +70,12 @@ pub(crate) fn export(command: ExportCommand) -> u8 {
                 eprintln!("error: {error}");
                 return EXIT_FAILED;
             }
-            println!(
+            outln!(
                 "Wrote {PACKAGE_NAME} ({} nodes) to {}.",
                 registry.len(),
                 dir.display()
             );
-            println!(
+            outln!(
                 "Load it: N8N_CUSTOM_EXTENSIONS={} n8n start   (wiro-nodes must be on n8n's PATH, or set WIRO_NODES_BIN)",
                 std::fs::canonicalize(&dir).unwrap_or(dir).display()
             );

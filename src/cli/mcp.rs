@@ -1,7 +1,6 @@
 //! `wiro-nodes mcp`: the nodes as tools for AI agents, over stdio (what desktop clients start)
 //! or Streamable HTTP (`--http`, on 127.0.0.1 with a token).
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -123,14 +122,11 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
         );
     }
     // Whoever started the server may stop reading its output: that must not stop it.
-    let mut out = std::io::stdout();
-    let _ = writeln!(out, "MCP server: {}", server.url());
-    let _ = writeln!(
-        out,
+    outln!("MCP server: {}", server.url());
+    outln!(
         "(or {} with the header: Authorization: Bearer <token>; keep the token to yourself; Ctrl-C stops)",
         server.endpoint()
     );
-    let _ = std::io::stdout().flush();
     let stop = tokio_util::sync::CancellationToken::new();
     let (watcher, _) = signals::watch(
         stop.clone(),

@@ -1,6 +1,9 @@
 //! The `wiro-nodes` command line: a thin layer over the graph executor, the node registry and
 //! the emulator.
 
+#[macro_use]
+mod stdout;
+
 mod backend;
 mod batch_view;
 mod catalog;
@@ -145,11 +148,12 @@ impl Command {
             | Command::Schema { .. }
             | Command::Export { .. } => true,
             // Temporal's client commands: what they do (start, cancel) is done on the server
-            // before they print; they wait and read, and print what they read.
+            // before they print; they wait and read, and print what they read. A `result`
+            // that writes a results table writes it after printing the report.
             #[cfg(feature = "temporal")]
-            Command::Status(_) | Command::Cancel(_) | Command::Submit(_) | Command::Result(_) => {
-                true
-            }
+            Command::Status(_) | Command::Cancel(_) | Command::Submit(_) => true,
+            #[cfg(feature = "temporal")]
+            Command::Result(args) => !args.writes_files(),
             _ => false,
         }
     }

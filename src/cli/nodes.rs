@@ -50,26 +50,30 @@ pub(crate) fn list(as_json: bool) -> u8 {
         } else {
             ""
         };
-        println!(
+        outln!(
             "{}  v{}  [{}]  {}{money}",
-            spec.type_id, spec.version, spec.category, spec.title
+            spec.type_id,
+            spec.version,
+            spec.category,
+            spec.title
         );
-        println!("    {}", spec.description);
+        outln!("    {}", spec.description);
         for (direction, ports) in [
             ("in ", spec.input_port_descriptions()),
             ("out", spec.output_port_descriptions()),
         ] {
             for port in ports {
                 let required = if port.required { "*" } else { "" };
-                println!(
+                outln!(
                     "    {direction} {}{required}: {}",
-                    port.name, port.type_label
+                    port.name,
+                    port.type_label
                 );
             }
         }
-        println!();
+        outln!();
     }
-    println!("* required input");
+    outln!("* required input");
     0
 }
 
@@ -123,7 +127,7 @@ pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
                 return EXIT_FAILED;
             }
         }
-        println!("wrote {} files to {}", files.len(), dir.display());
+        outln!("wrote {} files to {}", files.len(), dir.display());
         return 0;
     }
     let Some(type_id) = type_id else {
@@ -131,7 +135,7 @@ pub(crate) fn schema(type_id: Option<&str>, write: Option<&Path>) -> u8 {
     };
     match registry.get(type_id) {
         Some(node) => {
-            print!("{}", schema_file_text(&node_schema_document(node.spec())));
+            out!("{}", schema_file_text(&node_schema_document(node.spec())));
             0
         }
         None => {

@@ -186,13 +186,13 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
         }
     }
     match &table {
-        Some(table) => println!(
+        Some(table) => outln!(
             "{}: valid ({} of {} each)",
             file.display(),
             counted(table.rows.len(), "row"),
             counted(workflow.nodes.len(), "node")
         ),
-        None => println!(
+        None => outln!(
             "{}: valid ({})",
             file.display(),
             counted(workflow.nodes.len(), "node")
@@ -213,9 +213,9 @@ pub(crate) async fn validate(args: ValidateArgs) -> u8 {
                 Err(code) => return code,
             };
             let price = price_workflows(rows.rows(), &registry, &backend.client).await;
-            print!("{}", rows::price_line(&price, rows.len()));
+            out!("{}", rows::price_line(&price, rows.len()));
         }
-        None => print!(
+        None => out!(
             "{}",
             price_lines(&price_workflow(&workflow, &registry, &backend.client).await)
         ),
@@ -364,14 +364,14 @@ async fn run_flow(
     match result {
         Ok(report) => {
             if args.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&report).unwrap_or_default()
                 );
             } else {
                 print_summary(&report);
                 if let Some(estimate) = price.total().filter(|_| !price.nodes.is_empty()) {
-                    println!(
+                    outln!(
                         "estimated before the run: {} (charged: {})",
                         money(estimate),
                         money(report.total_cost())
@@ -427,7 +427,7 @@ async fn run_table(
             if args.json {
                 // The report `--json` promises on stdout: the rows' results, a line each.
                 match std::fs::read_to_string(args.out.join("results.jsonl")) {
-                    Ok(lines) => print!("{lines}"),
+                    Ok(lines) => out!("{lines}"),
                     Err(error) => eprintln!("error: results.jsonl could not be read back: {error}"),
                 }
             }
@@ -573,10 +573,13 @@ fn within_cap(price: &WorkflowPrice, cap: f64) -> Result<(), String> {
 }
 
 fn print_summary(report: &RunReport) {
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<16} {:<28} {:<10} {:>8}  tasks",
-        "node", "type", "outcome", "time"
+        "node",
+        "type",
+        "outcome",
+        "time"
     );
     for node in &report.nodes {
         let outcome = match &node.outcome {
@@ -586,7 +589,7 @@ fn print_summary(report: &RunReport) {
             NodeOutcome::Skipped(_) => "skipped",
             NodeOutcome::Cancelled => "cancelled",
         };
-        println!(
+        outln!(
             "{:<16} {:<28} {:<10} {:>7.1}s  {}",
             node.id,
             node.type_id,
@@ -597,40 +600,40 @@ fn print_summary(report: &RunReport) {
     }
     for node in &report.nodes {
         match &node.outcome {
-            NodeOutcome::Failed(reason) => println!("\n{} failed: {reason}", node.id),
+            NodeOutcome::Failed(reason) => outln!("\n{} failed: {reason}", node.id),
             NodeOutcome::Skipped(reason) if !report.cancelled => {
-                println!("{} skipped: {reason}", node.id)
+                outln!("{} skipped: {reason}", node.id)
             }
             _ => {}
         }
     }
     for stopped in report.stopped_tasks() {
-        println!("task {} {}", stopped.taskid, stopped.how);
+        outln!("task {} {}", stopped.taskid, stopped.how);
     }
     let tasks = &report.tasks;
     if tasks.refusals > 0 {
-        println!(
+        outln!(
             "\n{} Run{} refused for a limit — the account's on active tasks (code 96) or on requests (HTTP 429) — nothing started; each was sent again",
             tasks.refusals,
             if tasks.refusals == 1 { " was" } else { "s were" }
         );
     }
     if let (Some(limit), true) = (tasks.limit, tasks.learned) {
-        println!(
+        outln!(
             "the account allows {limit} active task{} at once (learned from code 96)",
             if limit == 1 { "" } else { "s" }
         );
     }
-    println!("\ntotal cost: {}", money(report.total_cost()));
+    outln!("\ntotal cost: {}", money(report.total_cost()));
     let files = report.files();
     if !files.is_empty() {
-        println!("output files:");
+        outln!("output files:");
         for file in files {
-            println!("  {}", file.display());
+            outln!("  {}", file.display());
         }
     }
     if let Some(journal) = &report.journal {
-        println!(
+        outln!(
             "journal: {} (run the same command again to resume)",
             journal.display()
         );

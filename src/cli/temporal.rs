@@ -115,6 +115,13 @@ pub(crate) struct ResultArgs {
     results: Option<PathBuf>,
 }
 
+impl ResultArgs {
+    /// Whether it writes files (a results table) besides printing.
+    pub(crate) fn writes_files(&self) -> bool {
+        self.results.is_some()
+    }
+}
+
 /// Runs a worker until Ctrl-C: the workflow, and every node type as an activity.
 pub(crate) async fn worker(args: WorkerArgs) -> u8 {
     // Each worker talks to Wiro with its own credentials; an embedded emulator per worker
@@ -379,13 +386,13 @@ async fn said_submitted(
                 Some(other) => yield_to_rival(connection, &id, other).await,
                 None => None,
             };
-            println!("{}", rival.as_deref().unwrap_or(&id));
+            outln!("{}", rival.as_deref().unwrap_or(&id));
             0
         }
         Ok(Submitted::AlreadyThere(id)) => {
             eprintln!("{what} {id} was already submitted; not started again");
             note_newest_resume(connection, &id, other).await;
-            println!("{id}");
+            outln!("{id}");
             0
         }
         Err(error) => {
@@ -495,7 +502,7 @@ async fn resumed_already(
         Ok(Some(_)) => {
             eprintln!("{old} was resumed already, {how}: {id}; not started again (a second resume would run its rows twice)");
             note_newest_resume(connection, &id, Some(this)).await;
-            println!("{id}");
+            outln!("{id}");
             Some(0)
         }
         Err(error) => {
@@ -518,7 +525,7 @@ async fn submitted_already(
         Ok(Some(_)) => {
             eprintln!("this table was submitted already, {how} (at another --payload-limit): {id}; not started again");
             note_newest_resume(connection, id, Some(other)).await;
-            println!("{id}");
+            outln!("{id}");
             Some(0)
         }
         Err(error) => {
@@ -696,9 +703,9 @@ pub(crate) async fn status(args: IdArgs) -> u8 {
         })),
         Ok(report) => {
             note_cut(&report);
-            println!("{} {status:?}: {}", args.id, report.summary());
+            outln!("{} {status:?}: {}", args.id, report.summary());
             if let Some(rows) = report.rows_summary() {
-                println!("  {rows}");
+                outln!("  {rows}");
             }
             print_lines(&report, false);
         }
@@ -706,7 +713,7 @@ pub(crate) async fn status(args: IdArgs) -> u8 {
             "status": format!("{status:?}"),
             "progress_error": error,
         })),
-        Err(error) => println!("{} {status:?} ({error})", args.id),
+        Err(error) => outln!("{} {status:?} ({error})", args.id),
     }
     0
 }
@@ -748,7 +755,7 @@ pub(crate) async fn result(args: ResultArgs) -> u8 {
 /// problem names its row).
 pub(crate) fn print_refused(refused: &[crate::hosts::temporal::messages::RefusedRow]) {
     for row in refused {
-        println!("  refused before submitting: {}", row.problems);
+        outln!("  refused before submitting: {}", row.problems);
     }
 }
 
@@ -778,7 +785,7 @@ async fn show_result(
     if args.json {
         print_json(&report);
     } else {
-        println!("{}: {}", args.id, report.summary());
+        outln!("{}: {}", args.id, report.summary());
         print_lines(&report, true);
         print_refused(&report.refused_rows);
     }
@@ -832,7 +839,7 @@ fn note_cut(report: &Report) {
 }
 
 pub(super) fn print_json(value: &impl serde::Serialize) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -843,7 +850,7 @@ fn print_lines(report: &Report, files: bool) {
     for line in &report.nodes {
         if line.state != NodeState::Finished {
             let why = line.message.as_deref().unwrap_or("");
-            println!("  {} [{}] {:?} {why}", line.id, line.type_id, line.state);
+            outln!("  {} [{}] {:?} {why}", line.id, line.type_id, line.state);
             continue;
         }
         if !files {
@@ -855,7 +862,7 @@ fn print_lines(report: &Report, files: bool) {
             .and_then(|outputs| outputs.get("files"))
             .and_then(|files| files.as_array());
         for file in listed.into_iter().flatten() {
-            println!(
+            outln!(
                 "  {} -> {} on {} (sha256 {})",
                 line.id,
                 file.get("path").and_then(|p| p.as_str()).unwrap_or("?"),

@@ -32,7 +32,7 @@ pub(crate) async fn status(connection: &temporalio_client::Client, id: &str, jso
             return 0;
         }
         Err(error) => {
-            println!("{id} {status:?} ({error})");
+            outln!("{id} {status:?} ({error})");
             return 0;
         }
     };
@@ -43,19 +43,19 @@ pub(crate) async fn status(connection: &temporalio_client::Client, id: &str, jso
         }));
         return 0;
     }
-    println!("{id} {status:?}: {}", report.summary());
+    outln!("{id} {status:?}: {}", report.summary());
     print_parts(&report);
     for part in &report.parts {
         if part.state == PartState::Running {
             match client::progress(connection, &part.id).await {
-                Ok(progress) => println!(
+                Ok(progress) => outln!(
                     "  {}: {}",
                     part.id,
                     progress
                         .rows_summary()
                         .unwrap_or_else(|| progress.summary())
                 ),
-                Err(error) => println!("  {}: ({error})", part.id),
+                Err(error) => outln!("  {}: ({error})", part.id),
             }
         }
     }
@@ -86,7 +86,7 @@ pub(crate) async fn show_result(
     if json {
         super::temporal::print_json(&report);
     } else {
-        println!("{id}: {}", report.summary());
+        outln!("{id}: {}", report.summary());
         print_parts(&report);
         super::temporal::print_refused(&report.refused_rows);
     }
@@ -253,6 +253,6 @@ fn print_parts(report: &BatchReport) {
             .as_deref()
             .map(|message| format!(" ({message})"))
             .unwrap_or_default();
-        println!("  {} [{rows}] {state}{ended}{why}", part.id);
+        outln!("  {} [{rows}] {state}{ended}{why}", part.id);
     }
 }
