@@ -390,7 +390,18 @@ async fn said_submitted(
             0
         }
         Ok(Submitted::AlreadyThere(id)) => {
-            eprintln!("{what} {id} was already submitted; not started again");
+            // A workflow `W-rN` resumes `W-r(N-1)`; a batch's round may count on from the
+            // workflow that ran its table whole.
+            let (first, round) = resume_round(&id);
+            match round {
+                round if round == 0 || what != "workflow" => {
+                    eprintln!("{what} {id} was already submitted; not started again")
+                }
+                round => eprintln!(
+                    "{} was resumed already, as {what} {id}; not started again",
+                    round_id(first, round - 1)
+                ),
+            }
             note_newest_resume(connection, &id, other).await;
             outln!("{id}");
             0
