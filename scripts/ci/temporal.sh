@@ -529,16 +529,22 @@ for r in rows:
 print(f"100 rows done in one results table, every file in its row's folder under {os.path.basename(sys.argv[2])}")
 PY
 say "the batch cost exactly 100 Runs (+$stopped stopped unbilled and sent again); a resume of a resume that never ran a part takes it over from the first batch"
-python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a kite over a bay, number {i}\",360p") for i in range(40)]' >"$WORK/chain.csv"
-CHAIN=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/chain.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
-runs_before=$(counter4 runs_accepted)
-stopped_before=$(counter4 cancelled)
-BID=$("${CHAIN[@]}" 2>/dev/null)
-wait_for 300 "the second part of the 40-row batch" "[[ \$(part_state 1) == running ]]"
-"$BIN" cancel "$BID" --temporal "$CADDR" >/dev/null 2>&1 || true
-R1=$("${CHAIN[@]}" --resume "$BID" 2>/dev/null)
+# Writes a 40-row table of SUBJECT ($2) to $WORK/NAME.csv ($1), submits it at a 60 KB payload
+# limit (a batch of two parts) and cancels it once its second part runs. Sets TABLE (the
+# submit command), BID, and the emulator's runs_before and stopped_before.
+batch_cancelled_in_part_two() {
+  python3 -c 'import sys; print("video0.prompt,video0.quality"); [print(f"\"{sys.argv[1]}, number {i}\",360p") for i in range(40)]' "$2" >"$WORK/$1.csv"
+  TABLE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/$1.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
+  runs_before=$(counter4 runs_accepted)
+  stopped_before=$(counter4 cancelled)
+  BID=$("${TABLE[@]}" 2>/dev/null)
+  wait_for 300 "the second part of the 40-row batch" "[[ \$(part_state 1) == running ]]"
+  "$BIN" cancel "$BID" --temporal "$CADDR" >/dev/null 2>&1 || true
+}
+batch_cancelled_in_part_two chain "a kite over a bay"
+R1=$("${TABLE[@]}" --resume "$BID" 2>/dev/null)
 "$BIN" cancel "$R1" --temporal "$CADDR" >"$WORK/chain-r1.txt" 2>&1 || true
-R2=$("${CHAIN[@]}" --resume "$R1" 2>/dev/null)
+R2=$("${TABLE[@]}" --resume "$R1" 2>/dev/null)
 [[ "$R2" == "$BID-r2" ]] || fail "the resume of $R1 is $R2"
 timeout 600 "$BIN" result "$R2" --temporal "$CADDR" --json --results "$WORK/chain-results" >/dev/null \
   || { cat "$WORK/chain-r1.txt"; fail "the resume of a resume did not succeed"; }
@@ -548,17 +554,11 @@ stopped=$(($(counter4 cancelled) - stopped_before))
 [[ "$sent" == $((40 + stopped)) ]] || fail "the 40-row table cost $sent Runs over a cancel, a cancelled resume and a resume of that, expected 40 + $stopped stopped (unbilled); $(cat "$WORK/chain-r1.txt")"
 
 say "a part Temporal no longer holds (its retention ended) is not run again on resume: its rows may have been paid for"
-python3 -c 'print("video0.prompt,video0.quality"); [print(f"\"a crab in the sand, number {i}\",360p") for i in range(40)]' >"$WORK/gone.csv"
-GONE=("$BIN" submit "$WORK/one-chain.json" --rows "$WORK/gone.csv" --payload-limit 60000 --temporal "$CADDR" --task-queue parts)
-runs_before=$(counter4 runs_accepted)
-stopped_before=$(counter4 cancelled)
-BID=$("${GONE[@]}" 2>/dev/null)
-wait_for 300 "the second part of the 40-row batch" "[[ \$(part_state 1) == running ]]"
-"$BIN" cancel "$BID" --temporal "$CADDR" >/dev/null 2>&1 || true
+batch_cancelled_in_part_two gone "a crab in the sand"
 # What retention does to a closed execution, done at once.
 "$TEMPORAL" workflow delete --yes --workflow-id "$BID-p1" --address "$CADDR" >/dev/null
 wait_for 30 "the deletion of $BID-p1" "! \"$TEMPORAL\" workflow describe --workflow-id $BID-p1 --address $CADDR >/dev/null 2>&1"
-GID=$("${GONE[@]}" --resume "$BID" 2>/dev/null)
+GID=$("${TABLE[@]}" --resume "$BID" 2>/dev/null)
 rc=0
 timeout 600 "$BIN" result "$GID" --temporal "$CADDR" --json --results "$WORK/gone-results" >/dev/null || rc=$?
 [[ $rc == 1 ]] || fail "the resume with a part gone exited $rc, expected 1 (rows not done)"
