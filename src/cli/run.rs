@@ -448,6 +448,11 @@ fn run_error(file: &Path, error: RunError) -> u8 {
             print_problems(file, &problems);
             EXIT_INVALID
         }
+        // Another run holds the journal: this one started nothing.
+        RunError::Journal { ref source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => {
+            eprintln!("error: {error}; no Run was sent");
+            EXIT_INVALID
+        }
         error => {
             eprintln!("error: {error}");
             EXIT_FAILED

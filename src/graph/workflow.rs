@@ -118,12 +118,28 @@ impl Workflow {
             .iter_mut()
             .find(|node| node.id == node_id)
             .ok_or_else(|| format!("--set {assignment:?}: the workflow has no node {node_id:?}"))?;
+        let mut rewires = false;
+        collect_references(&value, &mut |_| rewires = true);
+        if let Some(wire) = node.wire(port).filter(|_| !rewires) {
+            return Err(format!(
+                "--set {assignment:?}: the workflow wires {target} to {wire}; --set replaces values, not what a node reads from another (the node it is wired to would still run, and a paid one be paid for); to wire it elsewhere, set it to {{\"$from\": \"NODE.OUTPUT\"}}"
+            ));
+        }
         node.inputs.insert(port.to_owned(), value);
         Ok(())
     }
 }
 
 impl WorkflowNode {
+    /// The input's value, as JSON text, when it reads another node's output (it holds a
+    /// `{"$from": ...}`).
+    pub fn wire(&self, port: &str) -> Option<String> {
+        let value = self.inputs.get(port)?;
+        let mut wired = false;
+        collect_references(value, &mut |_| wired = true);
+        wired.then(|| value.to_string())
+    }
+
     /// Every reference in this node's inputs, with the input port it sits in.
     pub fn references(&self) -> Vec<(String, Result<Reference, String>)> {
         let mut found = Vec::new();

@@ -298,3 +298,33 @@ async fn a_run_killed_during_the_wait_resumes_the_same_task_when_started_again()
     assert!(again.status.success());
     assert_eq!(emulator.stats().runs_accepted, 1);
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_into_a_busy_out_folder_sends_nothing_and_exits_2() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(0.5)).await;
+    let out = tempfile::tempdir().unwrap();
+    let (first, _) = start_run(&emulator, out.path()).await;
+    let second = common::binary_for(&emulator)
+        .arg("run")
+        .arg(example("text-to-video.json"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("another wiro-nodes run is using this journal"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no Run was sent"), "{stderr}");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        1,
+        "only the first run's Run"
+    );
+    let (code, ..) = signal_and_wait(first, libc::SIGTERM).await;
+    assert_eq!(code, Some(143));
+}

@@ -267,4 +267,26 @@ fn set_overrides_inputs_and_is_checked_like_the_file() {
     );
     assert!(workflow.set_input("nobody.quality=1").is_err());
     assert!(workflow.set_input("no-equals-sign").is_err());
+    // A wire is not a value: replacing it would leave the node it reads to run (and be
+    // paid) for nothing; wiring it elsewhere is allowed.
+    let wait = workflow
+        .nodes
+        .iter()
+        .find(|node| {
+            node.inputs
+                .get("task")
+                .is_some_and(|task| task.get("$from").is_some())
+        })
+        .map(|node| node.id.clone())
+        .unwrap();
+    let error = workflow
+        .set_input(&format!(r#"{wait}.task={{"taskid":"2221"}}"#))
+        .unwrap_err();
+    assert!(
+        error.contains("--set replaces values, not what a node reads from another"),
+        "{error}"
+    );
+    workflow
+        .set_input(&format!(r#"{wait}.task={{"$from":"video.task"}}"#))
+        .unwrap();
 }

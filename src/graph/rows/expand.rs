@@ -222,6 +222,12 @@ fn columns(
             ));
             continue;
         }
+        if let Some(wire) = flow.nodes[node].wire(input) {
+            problems.push(format!(
+                "column {name:?}: the flow wires {name} to {wire}; a table's cells replace the flow's values, not what a node reads from another (the node it is wired to would still run, and a paid one be paid for)"
+            ));
+            continue;
+        }
         let schema = &spec.inputs["properties"][input];
         let kind = &schema["type"];
         let takes = |name: &str| {
@@ -472,6 +478,25 @@ mod tests {
         );
         assert_eq!(inputs(&expanded, "row-0002-save")["directory"], "row-0002");
         assert_eq!(split_row("row-0002-save"), Some((2, "save")));
+    }
+
+    #[test]
+    fn a_column_may_not_replace_a_wire() {
+        // A row that waited for another task would leave its own Run's task unread.
+        let table = Table {
+            columns: vec!["video.prompt".into(), "wait.task".into()],
+            rows: Vec::new(),
+            blank: Vec::new(),
+        };
+        let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains(
+                r#"column "wait.task": the flow wires wait.task to {"$from":"video.task"}"#
+            ),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]
