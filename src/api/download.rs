@@ -1,5 +1,6 @@
 //! Downloads of output files: streamed to disk in constant memory, into a temporary file that
-//! is renamed when complete, size-checked, and resumed with `Range` after a dropped connection.
+//! is renamed when complete (never over a file of other bytes, which is kept beside it),
+//! size-checked, and resumed with `Range` after a dropped connection.
 
 use std::path::{Path, PathBuf};
 
@@ -36,15 +37,47 @@ impl LocalFile {
         tokio::fs::write(&partial, text.as_bytes())
             .await
             .map_err(|error| Error::io(&partial, error))?;
-        tokio::fs::rename(&partial, &path)
-            .await
-            .map_err(|error| Error::io(&path, error))?;
-        Ok(Self {
+        let written = Self {
             path,
             size: text.len() as u64,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             contenttype: "text/plain; charset=utf-8".into(),
-        })
+        };
+        written
+            .keep_earlier()
+            .map_err(|error| Error::io(&written.path, error))?;
+        tokio::fs::rename(&partial, &written.path)
+            .await
+            .map_err(|error| Error::io(&written.path, error))?;
+        Ok(written)
+    }
+
+    /// Keeps a file already under this one's name that holds other bytes (an earlier run's,
+    /// paid for, under other inputs perhaps, or edited since) from being overwritten when
+    /// this one is renamed into place: it becomes `NAME.earlier.EXT` beside it (numbered when
+    /// that is taken), for a table's run to move to `OUT/replaced/`. The same bytes, or no
+    /// file, are left as they are. Blocking: it may hash the earlier file.
+    pub(super) fn keep_earlier(&self) -> std::io::Result<()> {
+        let is_file = std::fs::symlink_metadata(&self.path).is_ok_and(|found| found.is_file());
+        if !is_file || self.changed().is_none() {
+            return Ok(());
+        }
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let extension = (self.path.extension())
+            .map(|extension| format!(".{}", extension.to_string_lossy()))
+            .unwrap_or_default();
+        let mut aside = self
+            .path
+            .with_file_name(format!("{stem}.earlier{extension}"));
+        for n in 2.. {
+            if std::fs::symlink_metadata(&aside).is_err() {
+                break;
+            }
+            aside = self
+                .path
+                .with_file_name(format!("{stem}.earlier-{n}{extension}"));
+        }
+        std::fs::rename(&self.path, aside)
     }
 
     /// Why the file on disk is not the one this record describes (gone, another size, other
@@ -235,6 +268,21 @@ impl Drop for RemoveOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_file_of_other_bytes_is_kept_beside_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| std::fs::read_to_string(dir.path().join(name)).ok();
+        LocalFile::write_text(dir.path(), "a.txt", "first").await.unwrap();
+        // The same bytes again: nothing to keep.
+        LocalFile::write_text(dir.path(), "a.txt", "first").await.unwrap();
+        assert_eq!(at("a.earlier.txt"), None);
+        LocalFile::write_text(dir.path(), "a.txt", "second").await.unwrap();
+        LocalFile::write_text(dir.path(), "a.txt", "third").await.unwrap();
+        assert_eq!(at("a.txt").as_deref(), Some("third"));
+        assert_eq!(at("a.earlier.txt").as_deref(), Some("first"));
+        assert_eq!(at("a.earlier-2.txt").as_deref(), Some("second"));
+    }
 
     #[test]
     fn server_names_never_leave_the_directory() {

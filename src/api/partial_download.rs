@@ -13,7 +13,7 @@ use super::answer::retry_after;
 use super::client::MAX_REDIRECTS;
 use super::download::on_blocking_thread;
 use super::file_sink::FileSink;
-use super::{Client, DownloadProgress, Error, Result};
+use super::{Client, DownloadProgress, Error, LocalFile, Result};
 
 /// A body of at most this many bytes is gathered in memory and goes to disk when the
 /// download ends, with the folder, the file, its sync and its rename, in one trip to a
@@ -98,10 +98,18 @@ impl Partial {
     /// the file's SHA-256.
     pub(super) async fn finish(mut self, done: PathBuf) -> Result<Sha256> {
         let (state, pending, dir, path) = self.for_trip();
+        let size = self.received;
         on_blocking_thread(&self.path, move || {
             let (file, hasher) = write_down(state, &pending, &dir, &path)?;
             file.sync_all().map_err(|e| Error::io(&path, e))?;
-            std::fs::rename(&path, &done).map_err(|e| Error::io(done, e))?;
+            let written = LocalFile {
+                path: done,
+                size,
+                sha256: hex::encode(hasher.clone().finalize()),
+                contenttype: String::new(),
+            };
+            (written.keep_earlier()).map_err(|e| Error::io(&written.path, e))?;
+            std::fs::rename(&path, &written.path).map_err(|e| Error::io(written.path, e))?;
             Ok(hasher)
         })
         .await

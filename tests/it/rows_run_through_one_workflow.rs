@@ -527,6 +527,44 @@ async fn a_row_that_fails_after_its_cells_changed_keeps_no_earlier_video_in_its_
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_run_again_under_new_cells_keeps_its_earlier_paid_video() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(400.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("table.csv"), "video.prompt\nboat\nmug\n").unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let video = dir.path().join("out/row-0002/row-0002-save-0.mp4");
+    let boat = std::fs::read(&video).unwrap();
+
+    // Row 2 asks for another video, which downloads under the same name.
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na new boat\nmug\n",
+    )
+    .unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 3, "{stderr}");
+    let new_boat = std::fs::read(&video).unwrap();
+    assert_ne!(new_boat, boat, "the row's folder holds its new video");
+    let aside = dir
+        .path()
+        .join("out/replaced/row-0002/row-0002-save-0.earlier.mp4");
+    assert_eq!(
+        std::fs::read(&aside).ok(),
+        Some(boat),
+        "the earlier paid video is kept, not overwritten: {stderr}"
+    );
+    assert!(stderr.contains("moved to"), "{stderr}");
+}
+
 /// Sets a file's modification time, as `touch` or a checkout would.
 fn set_time(path: &Path, time: std::time::SystemTime) {
     let file = std::fs::File::options().write(true).open(path).unwrap();
