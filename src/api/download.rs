@@ -273,12 +273,20 @@ mod tests {
     async fn a_file_of_other_bytes_is_kept_beside_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let at = |name: &str| std::fs::read_to_string(dir.path().join(name)).ok();
-        LocalFile::write_text(dir.path(), "a.txt", "first").await.unwrap();
+        LocalFile::write_text(dir.path(), "a.txt", "first")
+            .await
+            .unwrap();
         // The same bytes again: nothing to keep.
-        LocalFile::write_text(dir.path(), "a.txt", "first").await.unwrap();
+        LocalFile::write_text(dir.path(), "a.txt", "first")
+            .await
+            .unwrap();
         assert_eq!(at("a.earlier.txt"), None);
-        LocalFile::write_text(dir.path(), "a.txt", "second").await.unwrap();
-        LocalFile::write_text(dir.path(), "a.txt", "third").await.unwrap();
+        LocalFile::write_text(dir.path(), "a.txt", "second")
+            .await
+            .unwrap();
+        LocalFile::write_text(dir.path(), "a.txt", "third")
+            .await
+            .unwrap();
         assert_eq!(at("a.txt").as_deref(), Some("third"));
         assert_eq!(at("a.earlier.txt").as_deref(), Some("first"));
         assert_eq!(at("a.earlier-2.txt").as_deref(), Some("second"));

@@ -277,6 +277,47 @@ async fn a_row_edited_while_its_task_ran_names_the_task_left_running() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_edited_after_its_run_was_killed_names_the_task_that_ended_and_what_it_cost() {
+    let emulator = common::emulator(EmulatorConfig::with_speed(5.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na boat\na mug\n",
+    )
+    .unwrap();
+    run_killed_after(&emulator, dir.path(), 2).await;
+    // Both tasks end on the server, billed, with no run waiting for them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emulator.stats().succeeded < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tasks did not end"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // The user edits row 2: the boat's task is no row's now; the mug's row takes its own.
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na new boat\na mug\n",
+    )
+    .unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 3, "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 paid task an earlier run started")
+            && stderr.contains("(row-0002-video, $0.45)")
+            && stderr.contains("charged $0.45 in all, which no row's results include"),
+        "{stderr}"
+    );
+    // Said once the run that stopped could not: the mug's task, in its row's results, is not.
+    assert!(!stderr.contains("row-0003-video"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_alike_whose_answers_were_lost_adopt_a_task_each_when_run_again() {
     use wiro_nodes::emulator::{Fault, Operation};
     let emulator = common::fast_emulator().await;

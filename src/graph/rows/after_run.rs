@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::{counted, first_few, row_name, LeftRunning, RowOutcome, RowResult};
+use crate::graph::{sum_usd, usd};
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.
 pub const REPLACED: &str = "replaced";
@@ -80,20 +81,43 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
 
 /// Which paid tasks an earlier run started for cells the table no longer has (a row edited,
 /// or the flow, while its task ran) are still running: they are billed when they end, and no
-/// row waits for them; how to stop one. `None` when there are none.
+/// row waits for them; how to stop one. Then those that ended with a charge no run saw
+/// (their run stopped before their end), with what each cost. `None` when there are none.
 pub fn left_running_warning(left: &[LeftRunning]) -> Option<String> {
-    let first = left.first()?;
-    let named: Vec<String> = (left.iter())
-        .map(|left| format!("task {} ({})", left.task.taskid, left.node))
-        .collect();
-    let one = left.len() == 1;
-    Some(format!(
-        "{} an earlier run started for cells this table no longer has (or for another flow) {}: {}. No row waits for {}; to stop {}: wiro-nodes node exec wiro/task.kill --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}'",
-        counted(left.len(), "paid task"),
-        if one { "is still running, and is billed when it ends" } else { "are still running, and are billed when they end" },
-        first_few(&named, "task"),
-        if one { "it" } else { "them" },
-        if one { "it" } else { "one" },
-        first.task.taskid
-    ))
+    let (running, ended): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
+        left.iter().partition(|left| left.charged.is_none());
+    let mut said = Vec::new();
+    if let Some(first) = running.first() {
+        let named: Vec<String> = (running.iter())
+            .map(|left| format!("task {} ({})", left.task.taskid, left.node))
+            .collect();
+        let one = running.len() == 1;
+        said.push(format!(
+            "{} an earlier run started for cells this table no longer has (or for another flow) {}: {}. No row waits for {}; to stop {}: wiro-nodes node exec wiro/task.kill --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}'",
+            counted(running.len(), "paid task"),
+            if one { "is still running, and is billed when it ends" } else { "are still running, and are billed when they end" },
+            first_few(&named, "task"),
+            if one { "it" } else { "them" },
+            if one { "it" } else { "one" },
+            first.task.taskid
+        ));
+    }
+    if !ended.is_empty() {
+        let named: Vec<String> = (ended.iter())
+            .map(|left| {
+                let cost = usd(left.charged.unwrap_or_default());
+                format!("task {} ({}, {cost})", left.task.taskid, left.node)
+            })
+            .collect();
+        let total = usd(sum_usd(ended.iter().filter_map(|left| left.charged)));
+        let one = ended.len() == 1;
+        said.push(format!(
+            "{} an earlier run started for cells this table no longer has (or for another flow) ended after that run stopped, charged {total} in all, which no row's results include: {}. {} outputs are on the server (wiro-nodes node exec wiro/task.detail --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}')",
+            counted(ended.len(), "paid task"),
+            first_few(&named, "task"),
+            if one { "Its" } else { "Their" },
+            ended[0].task.taskid
+        ));
+    }
+    (!said.is_empty()).then(|| said.join(" "))
 }

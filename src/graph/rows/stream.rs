@@ -7,6 +7,7 @@
 //! learned from code 96, else twice the tasks active now), the file slots, and a few rows
 //! waiting for a task slot, so a slot that frees is taken at once.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,13 +40,16 @@ const NOT_STARTED: &str = "not started: the run was cancelled";
 const LEFT_RUNNING_WITHIN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// A paid task an earlier run started for a row whose cells (or flow) changed since, which no
-/// row of this run took, and which is still running: it will be billed when it ends.
+/// row of this run took: still running (it will be billed when it ends), or ended with a
+/// charge no run saw (the run that started it stopped before the task's end).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeftRunning {
     /// The node that started it, as the journal names it (`row-0003-video`).
     pub node: String,
     /// The task.
     pub task: TaskHandle,
+    /// What it was charged, in dollars, when it has ended; `None` while it runs.
+    pub charged: Option<f64>,
 }
 
 /// The end of a run over a table.
@@ -59,7 +63,8 @@ pub struct RowsReport {
     pub journal: Option<PathBuf>,
     /// The paid tasks of every row: refusals, the account's limit, the most active at once.
     pub tasks: TaskSlotsReport,
-    /// Paid tasks an earlier run started for cells the table no longer has, still running.
+    /// Paid tasks an earlier run started for cells the table no longer has, still running or
+    /// ended with a charge no run saw.
     pub left_running: Vec<LeftRunning>,
 }
 
@@ -160,8 +165,10 @@ impl Executor {
     }
 
     /// The paid tasks an earlier run (within [`LEFT_RUNNING_WITHIN`] before `started_at`)
-    /// started that no row of this one took (their cells or the flow changed since), and that
-    /// are still running: asked with Task/Detail, 8 at a time.
+    /// started that no row of this one took (their cells or the flow changed since): those
+    /// still running, and those that ended with a charge while no run waited for them (a
+    /// task whose end a node of that run recorded was in that run's results). Asked with
+    /// Task/Detail, 8 at a time.
     async fn left_running(
         &self,
         rows: &TableFlow<'_>,
@@ -170,15 +177,22 @@ impl Executor {
     ) -> Vec<LeftRunning> {
         let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
         let mut tasks: Vec<LeftRunning> = Vec::new();
+        let mut seen_ended: HashSet<String> = HashSet::new();
         for (node, event) in journal.left_behind(since, started_at) {
             let flow_node = split_entries(&node).and_then(|(_, name)| rows.flow().node(name));
-            let spec = flow_node.and_then(|flow_node| self.registry.get(&flow_node.type_id));
-            let Some(spec) = spec
+            let Some(spec) = flow_node
+                .and_then(|flow_node| self.registry.get(&flow_node.type_id))
                 .map(|target| target.spec())
-                .filter(|spec| spec.spends_money)
             else {
                 continue;
             };
+            if let JournalEvent::Finished { outputs } = &event {
+                let records = spec.kinds.task_records(outputs).into_iter();
+                seen_ended.extend(records.filter(|r| r.is_terminal()).map(|r| r.id));
+            }
+            if !spec.spends_money {
+                continue;
+            }
             let task = match event {
                 JournalEvent::TaskStarted { task } => Some(task),
                 JournalEvent::Finished { outputs } => spec.kinds.started_task(&outputs),
@@ -187,23 +201,35 @@ impl Executor {
             if let Some(task) =
                 task.filter(|task| tasks.iter().all(|t| t.task.taskid != task.taskid))
             {
-                tasks.push(LeftRunning { node, task });
+                tasks.push(LeftRunning {
+                    node,
+                    task,
+                    charged: None,
+                });
             }
         }
         let client = &self.client;
-        let running = futures_util::stream::iter(tasks)
-            .map(|left| async move {
-                let record = client.task_detail(TaskLookup::from(&left.task)).await;
-                record
-                    .ok()
-                    .filter(|record| !record.is_terminal())
-                    .map(|_| left)
+        let seen_ended = &seen_ended;
+        let left = futures_util::stream::iter(tasks)
+            .map(|mut left| async move {
+                let record = client
+                    .task_detail(TaskLookup::from(&left.task))
+                    .await
+                    .ok()?;
+                if record.is_terminal() {
+                    let charged = record.total_cost().filter(|cost| *cost > 0.0)?;
+                    if seen_ended.contains(&left.task.taskid) {
+                        return None;
+                    }
+                    left.charged = Some(charged);
+                }
+                Some(left)
             })
             .buffer_unordered(8)
             .filter_map(std::future::ready);
-        let mut running: Vec<LeftRunning> = running.collect().await;
-        running.sort_by(|a, b| a.node.cmp(&b.node));
-        running
+        let mut left: Vec<LeftRunning> = left.collect().await;
+        left.sort_by(|a, b| a.node.cmp(&b.node));
+        left
     }
 
     /// How many rows may be in flight now.
