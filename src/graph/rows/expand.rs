@@ -199,7 +199,21 @@ fn columns(
     let mut problems = Vec::new();
     for name in &table.columns {
         let Some((node_id, input)) = name.split_once('.') else {
-            problems.push(format!("column {name:?} is not NODE.INPUT"));
+            // The nodes with an input of that name, as the user likely meant.
+            let meant: Vec<String> = (flow.nodes.iter())
+                .filter(|node| {
+                    (registry.get(&node.type_id))
+                        .is_some_and(|target| target.spec().input_ports().contains(&name.as_str()))
+                })
+                .map(|node| format!("{}.{name}", node.id))
+                .collect();
+            problems.push(match meant.is_empty() {
+                true => format!("column {name:?} is not NODE.INPUT"),
+                false => format!(
+                    "column {name:?} is not NODE.INPUT: did you mean {}?",
+                    meant.join(" or ")
+                ),
+            });
             continue;
         };
         let Some(node) = flow.nodes.iter().position(|node| node.id == node_id) else {
@@ -502,12 +516,22 @@ mod tests {
     #[test]
     fn unknown_columns_are_named_with_what_exists() {
         let table = Table {
-            columns: vec!["clip.prompt".into(), "video.colour".into(), "nodot".into()],
+            columns: vec![
+                "clip.prompt".into(),
+                "video.colour".into(),
+                "nodot".into(),
+                "prompt".into(),
+            ],
             rows: Vec::new(),
             blank: Vec::new(),
         };
         let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems[3].ends_with("did you mean video.prompt?"),
+            "{}",
+            problems[3]
+        );
         assert!(problems[0].contains("no node \"clip\""), "{}", problems[0]);
         assert!(
             problems[1].contains("no input \"colour\""),
