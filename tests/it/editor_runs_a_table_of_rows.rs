@@ -326,3 +326,70 @@ async fn a_row_that_changed_and_failed_has_the_earlier_video_moved_aside_and_tol
         "{again}"
     );
 }
+
+/// A workspace someone else wrote may hold links out of it: the editor neither reads a table
+/// through one nor writes an upload or a saved workflow through one.
+#[cfg(unix)]
+#[tokio::test]
+async fn links_in_the_workspace_lead_nowhere_outside_it() {
+    let emulator = fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.env");
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&secret, "export WIRO_API_SECRET=hush\n").unwrap();
+    std::fs::write(&victim, "ORIGINAL").unwrap();
+    store(dir.path(), "table.csv", TABLE);
+    let link = |name: &str, to: &std::path::Path| {
+        std::os::unix::fs::symlink(to, dir.path().join(name)).unwrap()
+    };
+    link("uploads/leak.csv", &secret);
+    link("uploads/photo.png", &victim);
+    link("flow.json", &victim);
+    let editor = editor(&emulator, dir.path()).await;
+
+    let (status, answer) = post(
+        &editor,
+        "/api/rows",
+        json!({ "workflow": flow(), "table": "uploads/leak.csv" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["problems"][0]
+            .as_str()
+            .is_some_and(|problem| problem.contains("a table is a file inside the workspace")),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("hush"), "{answer}");
+
+    let (status, answer) = post(
+        &editor,
+        "/api/save",
+        json!({ "name": "flow.json", "workflow": flow() }),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"PWNED".to_vec()).file_name("photo.png"),
+    );
+    let uploaded = http()
+        .post(format!("{}/api/files", editor_base(&editor)))
+        .header(TOKEN_HEADER, editor.token())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status().as_u16(), 422);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "ORIGINAL");
+
+    // A table inside the workspace still checks.
+    let (status, answer) = post(
+        &editor,
+        "/api/rows",
+        json!({ "workflow": flow(), "table": "uploads/table.csv" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+}

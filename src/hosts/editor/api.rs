@@ -140,8 +140,16 @@ pub async fn save(
         Err(error) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
     };
     text.push('\n');
-    let path = state.workspace.join(&request.name);
-    match tokio::fs::write(&path, text).await {
+    let Some(path) = inside(&state.workspace, &request.name) else {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{} leads outside the workspace (a link)", request.name),
+        );
+    };
+    let written = write_new(&path, async |file: &mut tokio::fs::File| {
+        file.write_all(text.as_bytes()).await
+    });
+    match written.await {
         Ok(()) => Json(json!({ "path": path })).into_response(),
         Err(error) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -164,17 +172,25 @@ pub async fn store_file(State(state): State<Arc<AppState>>, mut form: Multipart)
             continue;
         }
         let name = crate::api::safe_file_name(field.file_name().unwrap_or("file"));
+        let relative = format!("{UPLOADS_DIR}/{name}");
         let folder = state.workspace.join(UPLOADS_DIR);
-        let stored = async {
-            tokio::fs::create_dir_all(&folder).await?;
-            let mut file = tokio::fs::File::create(folder.join(&name)).await?;
+        if let Err(error) = tokio::fs::create_dir_all(&folder).await {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+        }
+        let Some(path) = inside(&state.workspace, &relative) else {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{relative} leads outside the workspace (a link)"),
+            );
+        };
+        let stored = write_new(&path, async |file: &mut tokio::fs::File| {
             while let Some(chunk) = field.chunk().await.map_err(std::io::Error::other)? {
                 file.write_all(&chunk).await?;
             }
-            file.sync_all().await
-        };
+            Ok(())
+        });
         return match stored.await {
-            Ok(()) => Json(json!({ "path": format!("{UPLOADS_DIR}/{name}") })).into_response(),
+            Ok(()) => Json(json!({ "path": relative })).into_response(),
             Err(error) => refuse(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
         };
     }
@@ -223,13 +239,54 @@ pub async fn output(
         .into_response()
 }
 
-/// `root/relative` when `relative` stays inside `root` (no `..`, no absolute path).
+/// `root/relative` when `relative` stays inside `root`: no `..`, no absolute path, and no
+/// symbolic link on the way that leads out (the deepest part of it that exists, resolved,
+/// is inside `root` resolved). A workspace someone else wrote may hold links to anywhere.
 pub(super) fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
     let relative = Path::new(relative);
-    relative
+    let plain = relative
         .components()
-        .all(|part| matches!(part, Component::Normal(_)))
-        .then(|| root.join(relative))
+        .all(|part| matches!(part, Component::Normal(_)));
+    if !plain {
+        return None;
+    }
+    let joined = root.join(relative);
+    let real_root = root.canonicalize().ok()?;
+    let mut probe = joined.as_path();
+    loop {
+        match probe.canonicalize() {
+            Ok(real) => return real.starts_with(&real_root).then_some(joined),
+            // A link to nothing (yet): where it leads is not known to be inside.
+            Err(_) if probe.symlink_metadata().is_ok() => return None,
+            // Not there yet (a file about to be written): its folder.
+            Err(_) => probe = probe.parent()?,
+        }
+    }
+}
+
+/// Writes `path` (checked with [`inside`]) whole: into a new temporary file beside it,
+/// renamed over it, so that a link left at `path` is replaced, never followed.
+async fn write_new(
+    path: &Path,
+    bytes: impl AsyncFnOnce(&mut tokio::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let written = async {
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .await?;
+        bytes(&mut file).await?;
+        file.sync_all().await?;
+        tokio::fs::rename(&temporary, path).await
+    };
+    let result = written.await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&temporary).await;
+    }
+    result
 }
 
 fn content_type(file: &Path) -> &'static str {
@@ -263,10 +320,45 @@ mod tests {
 
     #[test]
     fn an_output_path_cannot_leave_the_output_folder() {
-        let root = Path::new("/tmp/out");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
         assert!(inside(root, "download-0.mp4").is_some());
         assert!(inside(root, "sub/a.mp4").is_some());
         assert!(inside(root, "../secret").is_none());
         assert!(inside(root, "/etc/passwd").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_that_leads_out_is_outside_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(root.join("uploads")).unwrap();
+        std::fs::write(elsewhere.path().join("secret.env"), "KEY=1").unwrap();
+        std::fs::write(root.join("uploads/kept.csv"), "a.b\n1\n").unwrap();
+        let link = |name: &str, to: &Path| std::os::unix::fs::symlink(to, root.join(name)).unwrap();
+        link("uploads/table.csv", &elsewhere.path().join("secret.env"));
+        link("uploads/new.csv", &elsewhere.path().join("not-yet"));
+        link("out", elsewhere.path());
+        link("in.csv", &root.join("uploads/kept.csv"));
+        assert!(
+            inside(&root, "uploads/table.csv").is_none(),
+            "a link to a file"
+        );
+        assert!(
+            inside(&root, "uploads/new.csv").is_none(),
+            "a link to nothing yet"
+        );
+        assert!(
+            inside(&root, "out/secret.env").is_none(),
+            "a link to a folder"
+        );
+        assert!(inside(&root, "out/anything").is_none());
+        assert!(
+            inside(&root, "in.csv").is_some(),
+            "a link that stays inside"
+        );
+        assert!(inside(&root, "uploads/fresh.csv").is_some());
     }
 }

@@ -69,9 +69,9 @@ fn check(
         runnable: None,
     };
     let Some(path) = inside(workspace, table) else {
-        check
-            .problems
-            .push(format!("{table}: a table is a file inside the workspace"));
+        check.problems.push(format!(
+            "{table}: a table is a file inside the workspace (a link out of it is not followed)"
+        ));
         return check;
     };
     let read = match Table::read(&path) {
