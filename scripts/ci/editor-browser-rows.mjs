@@ -50,6 +50,12 @@ export async function rowsSteps({ page, step, shot, text, waitText, forgive, res
   await waitText('[data-testid="table-total"]', /total \$1\.35/);
   await waitText('[data-testid="row-3"]', /Ça va — naïve/);
   await waitText('[data-testid="run"]', /^Run 3 rows$/);
+  step("a max cost that is no amount (\"1,5\") refuses the run in the page, never read as no cap");
+  await page.type('[data-testid="max-cost"]', "1,5");
+  await page.click('[data-testid="run"]');
+  await waitText('[data-testid="notice"]', /max \$ "1,5" is not an amount in dollars \(such as 12\.50\); nothing was sent/);
+  await page.$eval('[data-testid="max-cost"]', (input) => input.select());
+  await page.keyboard.press("Backspace");
   step("a max cost of $1 under the $1.35 total refuses the run; cleared, it runs");
   await page.type('[data-testid="max-cost"]', "1");
   await page.click('[data-testid="run"]');

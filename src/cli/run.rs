@@ -10,9 +10,9 @@ use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
+use crate::graph::out_folder;
 use crate::graph::rows::{
-    counted, first_few, left_running_warning, results_file, row_name, set_aside_earlier_files,
-    RowResult, Table, TableFlow,
+    counted, left_running_warning, set_aside_earlier_files, RowResult, Table, TableFlow,
 };
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
@@ -238,7 +238,8 @@ fn table_flow<'a>(
 pub(crate) async fn run(args: RunArgs) -> u8 {
     let file = &args.workflow.file;
     // Checked before any server is contacted or started.
-    if let Err(problem) = check_out_folder(&args.out) {
+    if let Err(problem) = out_folder::writable(&args.out, &format!("--out {}", args.out.display()))
+    {
         eprintln!("error: {problem}; nothing was sent");
         return EXIT_INVALID;
     }
@@ -268,7 +269,12 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             None
         }
     };
-    if let Err(problem) = check_out_contents(&args.out, rows.as_ref(), args.json) {
+    if let Err(problem) = out_folder::free_for(
+        &args.out,
+        &format!("--out {}", args.out.display()),
+        rows.as_ref(),
+        args.json,
+    ) {
         eprintln!("error: {problem}; nothing was sent");
         return EXIT_INVALID;
     }
@@ -457,86 +463,6 @@ fn run_error(file: &Path, error: RunError) -> u8 {
             eprintln!("error: {error}");
             EXIT_FAILED
         }
-    }
-}
-
-/// `--out` must be a folder, or not exist yet (it is made): said in the user's words before
-/// anything is asked of the server.
-fn check_out_folder(out: &Path) -> Result<(), String> {
-    // The folder, or the nearest one above it that exists (the run makes the rest), must be
-    // a folder that takes a file: a journal that cannot be written stops the run, and better
-    // before the first Run than after it.
-    let (existing, metadata) = out
-        .ancestors()
-        .map(|at| {
-            if at.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                at
-            }
-        })
-        .find_map(|at| Some((at, std::fs::metadata(at).ok()?)))
-        .ok_or_else(|| format!("--out {}: no part of it exists", out.display()))?;
-    if !metadata.is_dir() {
-        return Err(format!(
-            "--out {}: {} is a file, not a folder: name a folder for the downloads and the journal",
-            out.display(),
-            existing.display()
-        ));
-    }
-    let probe = existing.join(format!(".wiro-nodes-probe-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(error) => Err(format!(
-            "--out {}: cannot write in {} ({error}): name a folder you can write to",
-            out.display(),
-            existing.display()
-        )),
-    }
-}
-
-/// What the run writes in `--out` must not find something else in its place: the journal
-/// (a file), and for a table the results (files) and each row's folder. Found after the Runs,
-/// any of them would stop a run that has paid, or lose its results.
-fn check_out_contents(out: &Path, rows: Option<&TableFlow>, json: bool) -> Result<(), String> {
-    // What stands at `name`, when it is not what the run writes there (a folder, or not).
-    let in_the_way = |name: &str, folder: bool| -> Option<String> {
-        let path = out.join(name);
-        let what = match std::fs::metadata(&path) {
-            Ok(metadata) if metadata.is_dir() == folder => return None,
-            Ok(metadata) if metadata.is_dir() => "is a folder",
-            Ok(_) => "is a file",
-            // A link to nothing: the run could neither write through it nor replace it.
-            Err(_) if std::fs::symlink_metadata(&path).is_ok() => "is a link to nothing",
-            Err(_) => return None,
-        };
-        Some(format!("{name} {what}"))
-    };
-    let mut files = vec![JOURNAL_FILE];
-    if rows.is_some() {
-        files.push(results_file(false));
-        if json {
-            files.push(results_file(true));
-        }
-    }
-    let mut found: Vec<String> = files
-        .into_iter()
-        .filter_map(|name| in_the_way(name, false))
-        .collect();
-    if let Some(rows) = rows {
-        let folders = rows.table().rows.iter().map(|row| row_name(row.line));
-        found.extend(folders.filter_map(|name| in_the_way(&name, true)));
-    }
-    match found.as_slice() {
-        [] => Ok(()),
-        _ => Err(format!(
-            "--out {}: {}, where the run writes its own: move it, or name another --out",
-            out.display(),
-            first_few(&found, "place")
-        )),
     }
 }
 

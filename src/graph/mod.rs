@@ -10,6 +10,7 @@ mod file_kinds;
 mod finish;
 mod inputs;
 mod journal;
+pub mod out_folder;
 mod price;
 mod reference;
 mod report;

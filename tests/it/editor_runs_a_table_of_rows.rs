@@ -393,3 +393,29 @@ async fn links_in_the_workspace_lead_nowhere_outside_it() {
     .await;
     assert_eq!(status, 200, "{answer}");
 }
+
+/// What stands where the run writes is found before any Run, as the CLI finds it in --out.
+#[tokio::test]
+async fn a_table_whose_results_could_not_be_written_sends_nothing() {
+    let emulator = fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path(), "table.csv", TABLE);
+    std::fs::create_dir_all(dir.path().join("out/results.csv")).unwrap();
+    std::fs::write(dir.path().join("out/row-0002"), "not a folder").unwrap();
+    let editor = editor(&emulator, dir.path()).await;
+    let (status, answer) = post(
+        &editor,
+        "/api/run",
+        json!({ "workflow": flow(), "rows": "uploads/table.csv" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("results.csv is a folder")
+            && error.contains("row-0002 is a file")
+            && error.ends_with("nothing was sent"),
+        "{answer}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 0);
+}

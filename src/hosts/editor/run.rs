@@ -17,6 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::api::{parse_workflow, refuse};
 use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
+use crate::graph::out_folder;
 use crate::graph::rows::{
     left_running_warning, set_aside_earlier_files, RowOutcome, RowsReport, TableFlow,
 };
@@ -70,6 +71,25 @@ pub async fn start(
             None
         }
     };
+    // Its columns were matched with the flow's inputs when it was checked.
+    let rows_flow = match &table {
+        Some((_, table)) => match TableFlow::new(&workflow, table, &state.registry) {
+            Ok(rows) => Some(rows),
+            Err(problems) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems.join("; ")),
+        },
+        None => None,
+    };
+    // As the CLI checks its --out: found after the Runs, a file in the way would stop a run
+    // that has paid, or lose its results.
+    let shown = format!("the output folder {}", state.out_dir.display());
+    let out_ok = out_folder::writable(&state.out_dir, &shown)
+        .and_then(|()| out_folder::free_for(&state.out_dir, &shown, rows_flow.as_ref(), false));
+    if let Err(problem) = out_ok {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{problem}; nothing was sent"),
+        );
+    }
     let cap = match request.max_cost.map(spending_cap) {
         Some(None) => {
             return refuse(
@@ -81,14 +101,8 @@ pub async fn start(
         None => None,
     };
     if let Some(cap) = cap {
-        let price = match &table {
-            // Its columns were matched with the flow's inputs when it was checked.
-            Some((_, table)) => match TableFlow::new(&workflow, table, &state.registry) {
-                Ok(rows) => price_workflows(rows.rows(), &state.registry, &state.client).await,
-                Err(problems) => {
-                    return refuse(StatusCode::UNPROCESSABLE_ENTITY, problems.join("; "))
-                }
-            },
+        let price = match &rows_flow {
+            Some(rows) => price_workflows(rows.rows(), &state.registry, &state.client).await,
             None => price_workflow(&workflow, &state.registry, &state.client).await,
         };
         if let Some(over) = price.over_cap(cap) {

@@ -305,7 +305,13 @@ export function App() {
 
   const start = async () => {
     try {
-      const cap = runsTable && maxCost.trim() !== "" ? Number(maxCost) : undefined;
+      const typed = runsTable ? maxCost.trim() : "";
+      // A cap the user typed and that does not read as dollars is never taken for no cap.
+      if (typed !== "" && !/^(\d+(\.\d*)?|\.\d+)$/.test(typed)) {
+        say(`max $ "${typed}" is not an amount in dollars (such as 12.50); nothing was sent`, "error");
+        return;
+      }
+      const cap = typed !== "" ? Number(typed) : undefined;
       await api.run(workflow, fresh, runsTable ? table.table : undefined, cap);
       say(runsTable ? `run of ${table.rows.length} rows started` : "run started");
     } catch (error) {

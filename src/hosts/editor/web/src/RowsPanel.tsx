@@ -88,9 +88,9 @@ export function RowsPanel({
                   {" "}
                   · max $
                   <input
-                    type="number"
-                    min="0"
-                    step="any"
+                    type="text"
+                    inputMode="decimal"
+                    size={8}
                     value={maxCost}
                     placeholder="no cap"
                     onChange={(event) => onMaxCost(event.target.value)}
