@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    check_rows, counted, first_few, row_name, write_results, RowOutcome, RowResult, Table,
+    check_rows, counted, stale_row_folders, write_results, RowOutcome, RowResult, Table,
 };
 use crate::graph::{sum_usd, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
@@ -125,15 +125,8 @@ pub(crate) fn finish(
             return Some(EXIT_FAILED);
         }
     };
-    let stale = stale_row_folders(out, results);
-    if !stale.is_empty() {
-        eprintln!(
-            "note: {} in {} {} to no row of this table (an earlier run's, over more or other lines): {}",
-            counted(stale.len(), "row folder"),
-            out.display(),
-            if stale.len() == 1 { "belongs" } else { "belong" },
-            first_few(&stale, "row folder")
-        );
+    if let Some(note) = stale_row_folders(out, results) {
+        eprintln!("note: {note}");
     }
     let failed = results
         .iter()
@@ -158,29 +151,6 @@ pub(crate) fn finish(
         );
         EXIT_FAILED
     })
-}
-
-/// The row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over a
-/// longer table, or lines that moved. They are left alone (they hold the user's files), and
-/// named, so a pipeline that reads `row-*/` knows.
-fn stale_row_folders(out: &Path, results: &[RowResult]) -> Vec<String> {
-    let rows: std::collections::HashSet<usize> = results.iter().map(|row| row.row).collect();
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Vec::new();
-    };
-    let mut stale: Vec<String> = entries
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|name| {
-            let line = name
-                .strip_prefix("row-")
-                .and_then(|n| n.parse::<usize>().ok());
-            line.is_some_and(|line| *name == row_name(line) && !rows.contains(&line))
-        })
-        .collect();
-    stale.sort();
-    stale
 }
 
 /// The price of a table: its rows' total, one line (a line per row's node would bury it).

@@ -325,6 +325,19 @@ async fn a_row_that_changed_and_failed_has_the_earlier_video_moved_aside_and_tol
                 .starts_with("note: 1 file in row folders was not its row's result now"),
         "{again}"
     );
+
+    // A row folder of no row of the table (an earlier, longer table's) is named, as the CLI
+    // names it.
+    std::fs::create_dir_all(dir.path().join("out/row-0009")).unwrap();
+    editor.stop_run().await;
+    let third = run_table(&editor, "uploads/table.csv").await.end;
+    let notes = third["notes"].to_string();
+    assert!(
+        notes.contains("1 row folder in")
+            && notes.contains("belongs to no row of this table")
+            && notes.contains(": row-0009"),
+        "{third}"
+    );
 }
 
 /// A workspace someone else wrote may hold links out of it: the editor neither reads a table

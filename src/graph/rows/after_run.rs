@@ -1,6 +1,7 @@
 //! What a run over a table leaves to tidy and tell when it ends, for every host that runs one:
 //! files a row folder holds that are not its row's result now, moved aside to
-//! `OUT/replaced/`, and paid tasks an earlier run started for cells the table no longer has.
+//! `OUT/replaced/`, row folders of no row of the table, and paid tasks an earlier run started
+//! for cells the table no longer has.
 
 use std::path::Path;
 
@@ -120,4 +121,39 @@ pub fn left_running_warning(left: &[LeftRunning]) -> Option<String> {
         ));
     }
     (!said.is_empty()).then(|| said.join(" "))
+}
+
+/// Names the row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over
+/// a longer table, or lines that moved. They are left alone (they hold the user's files), and
+/// named, so a pipeline that reads `row-*/` knows. `None` when there are none.
+pub fn stale_row_folders(out: &Path, results: &[RowResult]) -> Option<String> {
+    let rows: std::collections::HashSet<usize> = results.iter().map(|row| row.row).collect();
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return None;
+    };
+    let mut stale: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| {
+            let line = name
+                .strip_prefix("row-")
+                .and_then(|n| n.parse::<usize>().ok());
+            line.is_some_and(|line| *name == row_name(line) && !rows.contains(&line))
+        })
+        .collect();
+    stale.sort();
+    (!stale.is_empty()).then(|| {
+        format!(
+            "{} in {} {} to no row of this table (an earlier run's, over more or other lines): {}",
+            counted(stale.len(), "row folder"),
+            out.display(),
+            if stale.len() == 1 {
+                "belongs"
+            } else {
+                "belong"
+            },
+            first_few(&stale, "row folder")
+        )
+    })
 }

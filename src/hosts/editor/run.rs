@@ -19,7 +19,8 @@ use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
 use crate::graph::out_folder;
 use crate::graph::rows::{
-    left_running_warning, set_aside_earlier_files, RowOutcome, RowsReport, TableFlow,
+    left_running_warning, set_aside_earlier_files, stale_row_folders, RowOutcome, RowsReport,
+    TableFlow,
 };
 use crate::graph::{
     price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
@@ -260,6 +261,7 @@ fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: 
         .chain(&left_running_warning(&report.left_running))
         .map(|warning| format!("warning: {warning}"))
         .chain(aside.note.map(|note| format!("note: {note}")))
+        .chain(stale_row_folders(out_dir, &report.rows).map(|note| format!("note: {note}")))
         .collect();
     end["notes"] = json!(notes);
     let summed = rows::finish(out_dir, &report.rows, |file| output_file(out_dir, file));
