@@ -45,12 +45,13 @@ impl TypedNode for OutputDownload {
 
     /// A literal URL must be one this host may fetch (see [`crate::api::FetchRules`]): an
     /// output the API handed out (sealed), or on an allowed host. Outputs that come from other
-    /// nodes are judged when they arrive, by the client.
+    /// nodes are judged when they arrive, by the client. A literal `directory` or `prefix`
+    /// that leads out of the output folder is refused.
     fn check_local(walls: &Walls, inputs: &Map<String, Value>) -> Vec<InputProblem> {
+        let mut problems = where_problems(inputs);
         let Some(Value::Array(outputs)) = inputs.get("outputs") else {
-            return Vec::new();
+            return problems;
         };
-        let mut problems = Vec::new();
         for (position, output) in outputs.iter().enumerate() {
             let Some(output) = output.as_object().filter(|o| !o.contains_key("$from")) else {
                 continue;
@@ -129,6 +130,34 @@ fn text_file_name(output: &OutputFile) -> String {
     format!("{stem}.txt")
 }
 
+/// A literal `directory` stays inside the output folder and a literal `prefix` is part of a
+/// file name: a way out is refused, not quietly turned into a folder inside.
+fn where_problems(inputs: &Map<String, Value>) -> Vec<InputProblem> {
+    let mut problems = Vec::new();
+    if let Some(Value::String(directory)) = inputs.get("directory") {
+        let leaves = directory.starts_with(['/', '\\'])
+            || directory.split(['/', '\\']).any(|part| part == "..")
+            || directory.contains(':');
+        if leaves {
+            problems.push(InputProblem::new(
+                "directory",
+                "inside-output-folder",
+                format!("{directory:?} leads out of the output folder: name a folder inside it, such as \"clips\""),
+            ));
+        }
+    }
+    if let Some(Value::String(prefix)) = inputs.get("prefix") {
+        if prefix.contains(['/', '\\', ':']) || prefix.starts_with('.') {
+            problems.push(InputProblem::new(
+                "prefix",
+                "file-name-part",
+                format!("{prefix:?} is not part of a file name (no '/', '\\', ':' or leading '.'): put folders in `directory`"),
+            ));
+        }
+    }
+    problems
+}
+
 /// `name`, or `stem-2.ext`, `stem-3.ext`, ... when an earlier output of this call took it.
 fn distinct_name(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
     let (stem, ending) = match name.rsplit_once('.') {
@@ -157,6 +186,24 @@ crate::register_node!(OutputDownload);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_or_prefix_that_leads_out_is_refused_before_the_run() {
+        let check = |inputs: Value| {
+            let problems = where_problems(inputs.as_object().unwrap());
+            problems.iter().map(|p| p.rule.clone()).collect::<Vec<_>>()
+        };
+        for directory in ["../../evil", "/tmp/evil", "a/../../b", "C:\\evil"] {
+            let rules = check(serde_json::json!({"outputs": [], "directory": directory}));
+            assert_eq!(rules, ["inside-output-folder"], "{directory}");
+        }
+        for prefix in ["../../evil", "a/b-", ".hidden-"] {
+            let rules = check(serde_json::json!({"outputs": [], "prefix": prefix}));
+            assert_eq!(rules, ["file-name-part"], "{prefix}");
+        }
+        let fine = serde_json::json!({"outputs": [], "directory": "clips/2024", "prefix": "a-"});
+        assert!(check(fine).is_empty());
+    }
 
     #[test]
     fn outputs_with_one_name_get_distinct_files() {
