@@ -251,7 +251,10 @@ fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: 
         "kind": "run_finished",
         "run": run,
         "outcome": outcome,
-        "spent": sum_usd(report.rows.iter().map(|row| row.cost)),
+        // What this run spent, as the page showed it live; with what earlier runs of its
+        // resumed rows spent, as the CLI's "charged in all".
+        "spent": tally.charge([]),
+        "charged_in_all": sum_usd(report.rows.iter().map(|row| row.cost)),
         "stopped": tally.stopped(),
         "files": output_files(out_dir, &files),
     });

@@ -114,6 +114,9 @@ export function RowsPanel({
                 {done} of {views.size} done
               </span>{" "}
               · spent {money(run.spent)}
+              {ended && run.chargedInAll !== undefined && run.chargedInAll > run.spent && (
+                <span data-testid="charged-in-all"> ({money(run.chargedInAll)} in all, earlier runs of resumed rows included)</span>
+              )}
             </>
           )}
           {ended && run.results && (

@@ -44,6 +44,8 @@ export interface RunState {
   active: boolean;
   outcome?: string;
   spent: number;
+  /** A table's rows' charges, earlier runs of its resumed rows included, once it ended. */
+  chargedInAll?: number;
   nodes: Record<string, NodeRun>;
   /** The run's files: each node's as it finishes, then the whole list at the run's end. */
   files: RunFile[];
@@ -83,6 +85,7 @@ export function fold(state: RunState, event: RunEvent): RunState {
       active: false,
       outcome: String(event.outcome),
       spent: Number(event.spent),
+      chargedInAll: event.charged_in_all === undefined ? undefined : Number(event.charged_in_all),
       files: (event.files as RunFile[]) ?? [],
       stopped: (event.stopped as { taskid: string; how: string }[]) ?? [],
       rowResults: event.rows as RowResult[] | undefined,
