@@ -44,6 +44,33 @@
 //!   (feature `temporal`: the nodes as activities, one durable workflow per document).
 //! - `cli` (feature `cli`) — the `wiro-nodes` binary over graph, hosts and emulator.
 
+/// `eprintln!` for the whole crate (it shadows the standard one in every module below): a
+/// standard error that is closed or full (`2>&1 | head`, `2>/dev/full`) drops what cannot be
+/// written instead of panicking, which would end a run with a paid task in flight.
+macro_rules! eprintln {
+    () => {
+        $crate::write_stderr(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` for the whole crate: see `eprintln!`.
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        $crate::write_stderr(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard error, dropping what cannot be written (see `eprintln!`).
+#[doc(hidden)]
+pub fn write_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_fmt(text);
+}
+
 pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -46,28 +46,39 @@ async fn without_credentials_run_uses_the_embedded_emulator_and_prints_the_file(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_reader_goes_away_still_finishes_its_paid_work() {
-    // `wiro-nodes run … | head -1`, with `head` gone before the run prints anything.
-    let out = tempfile::tempdir().unwrap();
-    let mut child = common::binary()
-        .env("WIRO_EMULATOR_SPEED", "100")
-        .arg("run")
-        .arg(example("text-to-video.json"))
-        .arg("--out")
-        .arg(out.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("[download] finished"), "{stderr}");
-    assert_eq!(
-        common::mp4_size_and_seconds(&out.path().join("download-0.mp4")),
-        (960, 540, 5.0)
-    );
+    // `wiro-nodes run … | head -1`, with `head` gone before the run prints anything; then
+    // `2>&1 | head -1`, standard error gone too, with the task paid and in flight.
+    for both in [false, true] {
+        let out = tempfile::tempdir().unwrap();
+        let mut child = common::binary()
+            .env("WIRO_EMULATOR_SPEED", "100")
+            .arg("run")
+            .arg(example("text-to-video.json"))
+            .arg("--out")
+            .arg(out.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        if both {
+            drop(child.stderr.take());
+        }
+        let output = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{both}: {:?} {stderr}",
+            output.status
+        );
+        if !both {
+            assert!(stderr.contains("[download] finished"), "{stderr}");
+        }
+        assert_eq!(
+            common::mp4_size_and_seconds(&out.path().join("download-0.mp4")),
+            (960, 540, 5.0)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
