@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::rows::{first_few, results_file, row_name, TableFlow};
+use super::rows::{first_few, results_file, row_name, TableFlow, REPLACED};
 use super::JOURNAL_FILE;
 
 /// The output folder (`shown` as the user named it) must be a folder, or not exist yet (it
@@ -56,12 +56,15 @@ pub fn free_for(
     // What stands at `name`, when it is not what the run writes there (a folder, or not).
     let in_the_way = |name: &str, folder: bool| -> Option<String> {
         let path = out.join(name);
+        // A link may lead anywhere (a shared workspace's `row-0002 -> ~/.ssh`): the run
+        // neither writes through one nor moves files out of where one leads.
+        if std::fs::symlink_metadata(&path).is_ok_and(|found| found.is_symlink()) {
+            return Some(format!("{name} is a link"));
+        }
         let what = match std::fs::metadata(&path) {
             Ok(metadata) if metadata.is_dir() == folder => return None,
             Ok(metadata) if metadata.is_dir() => "is a folder",
             Ok(_) => "is a file",
-            // A link to nothing: the run could neither write through it nor replace it.
-            Err(_) if std::fs::symlink_metadata(&path).is_ok() => "is a link to nothing",
             Err(_) => return None,
         };
         Some(format!("{name} {what}"))
@@ -79,6 +82,7 @@ pub fn free_for(
         .collect();
     if let Some(rows) = rows {
         let folders = rows.table().rows.iter().map(|row| row_name(row.line));
+        let folders = folders.chain([REPLACED.to_owned()]);
         found.extend(folders.filter_map(|name| in_the_way(&name, true)));
     }
     match found.as_slice() {

@@ -841,7 +841,7 @@ async fn what_stands_where_the_run_writes_is_named_before_any_request() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, row-0005 is a link to nothing, where the run writes its own"
+            "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, row-0005 is a link, where the run writes its own"
         ) && stderr.contains("nothing was sent"),
         "{stderr}"
     );

@@ -35,8 +35,23 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
             RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled
         )
     };
+    let link = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink());
+    if link(&out.join(REPLACED)) {
+        warnings.push(format!(
+            "{} is a link: nothing was moved aside through it",
+            out.join(REPLACED).display()
+        ));
+        return SetAside {
+            note: None,
+            warnings,
+        };
+    }
     for result in results.iter().filter(ran) {
         let folder = out.join(row_name(result.row));
+        // A row folder that is a link leads anywhere: nothing is moved out of it.
+        if link(&folder) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
             continue;
         };
@@ -57,7 +72,11 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
                 }
                 target = aside.join(format!("{}.{n}", name.to_string_lossy()));
             }
-            let shown = format!("{}/{}", row_name(result.row), name.to_string_lossy());
+            let shown = format!(
+                "{}/{}",
+                row_name(result.row),
+                target.file_name().unwrap_or(&name).to_string_lossy()
+            );
             match std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, &target)) {
                 Ok(()) => moved.push(shown),
                 Err(error) => warnings.push(format!(
