@@ -55,13 +55,17 @@ impl TypedNode for ModelRun {
         }
         let model = inputs.get("model")?.as_str()?;
         match inputs.get("parameters") {
-            _ if linked.contains("parameters") => Some(PricedRun {
-                unknown: vec!["parameters".into()],
-                ..PricedRun::literal(model, &Map::new(), &BTreeSet::new())
-            }),
-            Some(Value::Object(parameters)) => {
-                Some(PricedRun::literal(model, parameters, &BTreeSet::new()))
+            // Each literal field is priced as written; a field wired from another node is
+            // unknown, and so is a price that depends on it.
+            Some(Value::Object(parameters)) if !parameters.contains_key("$from") => {
+                let wired: BTreeSet<String> = (parameters.iter())
+                    .filter(|(_, value)| holds_a_wire(value))
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                Some(PricedRun::literal(model, parameters, &wired))
             }
+            // The whole object comes from another node: no parameter is known.
+            _ if linked.contains("parameters") => None,
             _ => Some(PricedRun::literal(model, &Map::new(), &BTreeSet::new())),
         }
     }
@@ -118,6 +122,15 @@ fn at_parameter(problem: ParameterProblem) -> InputProblem {
     InputProblem::new(path, problem.rule, problem.message)
 }
 
+/// Whether `value` holds a `{"$from": ...}` anywhere (a value another node gives).
+fn holds_a_wire(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.contains_key("$from") || map.values().any(holds_a_wire),
+        Value::Array(items) => items.iter().any(holds_a_wire),
+        _ => false,
+    }
+}
+
 crate::register_node!(ModelRun);
 
 #[cfg(test)]
@@ -125,6 +138,24 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn parameters_with_a_wired_field_are_priced_from_their_literal_fields() {
+        let linked = BTreeSet::from(["parameters".to_owned()]);
+        let inputs = json!({"model": "pixverse/text-to-video-v4", "parameters":
+            {"prompt": {"$from": "wait.task.id"}, "quality": "1080p", "duration": 5}});
+        let run =
+            <ModelRun as TypedNode>::priced_run(inputs.as_object().unwrap(), &linked).unwrap();
+        assert_eq!(run.parameters["quality"], "1080p", "not the default 540p");
+        assert_eq!(run.unknown, ["prompt"]);
+        assert!(!run.parameters.contains_key("prompt"));
+        // The whole object from another node: nothing to price from.
+        let inputs = json!({"model": "pixverse/text-to-video-v4",
+            "parameters": {"$from": "maker.parameters"}});
+        assert!(
+            <ModelRun as TypedNode>::priced_run(inputs.as_object().unwrap(), &linked).is_none()
+        );
+    }
 
     #[test]
     fn a_built_in_slug_in_any_case_gets_its_models_rules() {
