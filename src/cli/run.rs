@@ -12,7 +12,7 @@ use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
 use crate::api::Estimate;
 use crate::graph::out_folder;
 use crate::graph::rows::{
-    counted, left_running_warning, set_aside_earlier_files, RowResult, Table, TableFlow,
+    counted, left_running_warnings, set_aside_earlier_files, RowResult, Table, TableFlow,
 };
 use crate::graph::{
     price_workflow, price_workflows, validate_for_run, Executor, NodeOutcome, OverCap, RunError,
@@ -426,7 +426,7 @@ async fn run_table(
             if let Some(note) = aside.note {
                 eprintln!("note: {note}");
             }
-            if let Some(warning) = left_running_warning(&report.left_running) {
+            for warning in left_running_warnings(&report.left_running) {
                 eprintln!("warning: {warning}");
             }
             let failed = rows::finish(&args.out, report.rows, refused, args.json);

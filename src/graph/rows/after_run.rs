@@ -102,8 +102,8 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
 /// Which paid tasks an earlier run started for cells the table no longer has (a row edited,
 /// or the flow, while its task ran) are still running: they are billed when they end, and no
 /// row waits for them; how to stop one. Then those that ended with a charge no run saw
-/// (their run stopped before their end), with what each cost. `None` when there are none.
-pub fn left_running_warning(left: &[LeftRunning]) -> Option<String> {
+/// (their run stopped before their end), with what each cost: a warning each.
+pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
     let (running, ended): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
         left.iter().partition(|left| left.charged.is_none());
     let mut said = Vec::new();
@@ -139,7 +139,7 @@ pub fn left_running_warning(left: &[LeftRunning]) -> Option<String> {
             ended[0].task.taskid
         ));
     }
-    (!said.is_empty()).then(|| said.join(" "))
+    said
 }
 
 /// Names the row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over

@@ -19,7 +19,7 @@ use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
 use crate::graph::out_folder;
 use crate::graph::rows::{
-    left_running_warning, set_aside_earlier_files, stale_row_folders, RowOutcome, RowsReport,
+    left_running_warnings, set_aside_earlier_files, stale_row_folders, RowOutcome, RowsReport,
     TableFlow,
 };
 use crate::graph::{
@@ -261,7 +261,7 @@ fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: 
     // As the CLI tells them: files moved out of the row folders, tasks left running.
     let aside = set_aside_earlier_files(out_dir, &report.rows);
     let notes: Vec<String> = (aside.warnings.iter())
-        .chain(&left_running_warning(&report.left_running))
+        .chain(&left_running_warnings(&report.left_running))
         .map(|warning| format!("warning: {warning}"))
         .chain(aside.note.map(|note| format!("note: {note}")))
         .chain(stale_row_folders(out_dir, &report.rows).map(|note| format!("note: {note}")))
