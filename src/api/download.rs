@@ -53,13 +53,17 @@ impl LocalFile {
     }
 
     /// Keeps a file already under this one's name that holds other bytes (an earlier run's,
-    /// paid for, under other inputs perhaps, or edited since) from being overwritten when
-    /// this one is renamed into place: it becomes `NAME.earlier.EXT` beside it (numbered when
+    /// paid for, under other inputs perhaps, or edited since), or a folder, from being
+    /// overwritten (or failing a paid download) when this one is renamed into place: it becomes `NAME.earlier.EXT` beside it (numbered when
     /// that is taken), for a table's run to move to `OUT/replaced/`. The same bytes, or no
     /// file, are left as they are. Blocking: it may hash the earlier file.
     pub(super) fn keep_earlier(&self) -> std::io::Result<()> {
-        let is_file = std::fs::symlink_metadata(&self.path).is_ok_and(|found| found.is_file());
-        if !is_file || self.changed().is_none() {
+        let Ok(found) = std::fs::symlink_metadata(&self.path) else {
+            return Ok(());
+        };
+        // A link is replaced by the rename, its target untouched; a folder (which the rename
+        // could not replace) is kept aside as a file of other bytes is.
+        if found.is_symlink() || (found.is_file() && self.changed().is_none()) {
             return Ok(());
         }
         let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
@@ -290,6 +294,13 @@ mod tests {
         assert_eq!(at("a.txt").as_deref(), Some("third"));
         assert_eq!(at("a.earlier.txt").as_deref(), Some("first"));
         assert_eq!(at("a.earlier-2.txt").as_deref(), Some("second"));
+        // A folder where the file goes is kept aside too, not a reason to fail.
+        std::fs::create_dir(dir.path().join("b.txt")).unwrap();
+        LocalFile::write_text(dir.path(), "b.txt", "text")
+            .await
+            .unwrap();
+        assert_eq!(at("b.txt").as_deref(), Some("text"));
+        assert!(dir.path().join("b.earlier.txt").is_dir());
     }
 
     #[test]
