@@ -208,8 +208,9 @@ impl Executor {
                 });
             }
         }
+        // A task whose end a node recorded neither runs nor went unseen: no need to ask.
+        tasks.retain(|left| !seen_ended.contains(&left.task.taskid));
         let client = &self.client;
-        let seen_ended = &seen_ended;
         let left = futures_util::stream::iter(tasks)
             .map(|mut left| async move {
                 let record = client
@@ -217,11 +218,7 @@ impl Executor {
                     .await
                     .ok()?;
                 if record.is_terminal() {
-                    let charged = record.total_cost().filter(|cost| *cost > 0.0)?;
-                    if seen_ended.contains(&left.task.taskid) {
-                        return None;
-                    }
-                    left.charged = Some(charged);
+                    left.charged = Some(record.total_cost().filter(|cost| *cost > 0.0)?);
                 }
                 Some(left)
             })
