@@ -111,7 +111,7 @@ pub enum Error {
     },
     /// A request that costs money or stores data was sent, but no answer came back: it may or
     /// may not have taken effect. It is **not** retried, so it is never done twice.
-    #[error("{operation}: the request was sent but no answer came ({message}); it may have been accepted — it was not retried so that it cannot run twice")]
+    #[error("{operation}: the request was sent but no answer came ({message}); it may have been accepted — it is not sent again unless the task list shows it created nothing, so that it cannot run twice")]
     OutcomeUnknown {
         /// The operation, e.g. `Run/PixVerse/text-to-video-v4`.
         operation: String,

@@ -159,7 +159,8 @@ async fn reconcile(
     mut sent_at: SystemTime,
     mut lost: ApiError,
 ) -> Result<TaskHandle, ApiError> {
-    for _ in 0..MAX_RESENDS {
+    // The task list is asked after each lost answer, the last resend's too.
+    for resent in 0..=MAX_RESENDS {
         ctx.progress
             .phase("the Run's answer was lost: looking for its task");
         let claimed = match ctx.tasks.claimed() {
@@ -176,6 +177,9 @@ async fn reconcile(
                     stderr: false,
                 });
                 return Ok(handle);
+            }
+            Ok(RunLookup::NotCreated { .. }) if resent == MAX_RESENDS => {
+                return Err(gave_up(lost, resent + 1));
             }
             Ok(RunLookup::NotCreated { .. }) => {
                 ctx.progress.emit(NodeEvent::Log {
@@ -197,7 +201,25 @@ async fn reconcile(
             Err(error) => return Err(cannot_tell(lost, model, &error.to_string())),
         }
     }
-    Err(lost)
+    Err(lost) // not reached: the last round returns
+}
+
+/// The Run's last answer lost after `sent` sendings, the task list showing none of them
+/// created a task: nothing was started, the connection failing each time (no longer an
+/// unknown outcome, which would say it may have been accepted). A rerun looks again.
+fn gave_up(lost: ApiError, sent: usize) -> ApiError {
+    match lost {
+        ApiError::OutcomeUnknown {
+            operation,
+            message,
+            source,
+        } => ApiError::Connection {
+            operation,
+            message: format!("{message}; sent {sent} times, the answer lost each time, and the task list shows none of them created a task: nothing was started; run again to send it once more"),
+            source,
+        },
+        other => other,
+    }
 }
 
 /// How many times a Run whose answer was lost, and which provably created nothing, is sent
@@ -206,20 +228,22 @@ const MAX_RESENDS: usize = 3;
 
 /// The lost answer, with why the task list could not settle it and how to check by hand.
 fn cannot_tell(lost: ApiError, model: &str, reason: &str) -> ApiError {
-    let ApiError::OutcomeUnknown {
-        operation,
-        message,
-        source,
-    } = lost
-    else {
-        return lost;
-    };
-    ApiError::OutcomeUnknown {
-        operation,
-        message: format!(
-            "{message}; the task list could not tell whether it created a task ({reason}). Check with: wiro-nodes node exec wiro/task.list --inputs '{{\"model\": \"{model}\", \"limit\": 50}}'"
-        ),
-        source,
+    told(lost, format!("the task list could not tell whether it created a task ({reason}). Check with: wiro-nodes node exec wiro/task.list --inputs '{{\"model\": \"{model}\", \"limit\": 50}}'"))
+}
+
+/// A lost answer's message with `more` after it.
+fn told(lost: ApiError, more: String) -> ApiError {
+    match lost {
+        ApiError::OutcomeUnknown {
+            operation,
+            message,
+            source,
+        } => ApiError::OutcomeUnknown {
+            operation,
+            message: format!("{message}; {more}"),
+            source,
+        },
+        other => other,
     }
 }
 

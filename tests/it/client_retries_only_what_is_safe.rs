@@ -48,7 +48,12 @@ async fn a_run_whose_connection_drops_is_not_retried() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error}");
-    assert!(error.to_string().contains("not retried"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("not sent again unless the task list shows it created nothing"),
+        "{error}"
+    );
     let stats = emulator.stats();
     assert_eq!(stats.requests(Operation::Run), 1, "sent once");
     assert_eq!(

@@ -79,6 +79,37 @@ async fn a_run_whose_answer_was_lost_before_any_task_was_created_is_sent_once_mo
 }
 
 #[tokio::test]
+async fn the_last_resend_s_lost_answer_is_looked_for_too_and_its_task_adopted() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    // Three sendings lost before any task was made, then one lost after its task was made.
+    emulator.inject(Operation::Run, Fault::DropBeforeEffect, 3);
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let report = run_example(&emulator, out.path(), None).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "one task, paid once");
+    assert_eq!(emulator.stats().requests(Operation::Run), 4);
+    assert!(report.total_cost() > 0.0, "its cost is reported");
+}
+
+#[tokio::test]
+async fn a_run_whose_every_sending_was_lost_before_any_task_says_nothing_was_started() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    emulator.inject(Operation::Run, Fault::DropBeforeEffect, 4);
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(
+        matches!(outcome(&first, "video"), NodeOutcome::Failed(m)
+            if m.contains("sent 4 times") && m.contains("nothing was started") && !m.contains("may have been accepted")),
+        "{first:#?}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 0);
+    let second = run_example(&emulator, out.path(), None).await;
+    assert!(second.succeeded(), "{second:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "paid once");
+}
+
+#[tokio::test]
 async fn a_lost_answer_the_first_run_could_not_settle_is_adopted_by_the_next_run() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();
@@ -113,7 +144,7 @@ async fn a_run_whose_answer_was_lost_is_not_sent_again_when_the_task_list_cannot
     emulator.inject(Operation::TaskList, Fault::ServerError, 100);
     let first = run_example(&emulator, out.path(), None).await;
     assert!(
-        matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("not retried")),
+        matches!(outcome(&first, "video"), NodeOutcome::Failed(m) if m.contains("not sent again unless the task list shows it created nothing")),
         "{first:#?}"
     );
     let second = run_example(&emulator, out.path(), None).await;
