@@ -118,8 +118,10 @@ async fn dropping_the_run_future_still_stops_the_task() {
 
 #[tokio::test]
 async fn a_task_that_ended_before_the_stop_came_is_counted_as_charged() {
-    // The Kill answers 3 s late; by then the running task has finished (and is billed).
-    let mut config = EmulatorConfig::with_speed(50.0);
+    // The Kill answers 3 s late; by then the running task has finished (and is billed). At
+    // speed 10 the task runs about 2 s: the cancel, sent when it starts, comes before its end
+    // even on a busy machine (at 50 it sometimes ended first).
+    let mut config = EmulatorConfig::with_speed(10.0);
     config.faults = vec!["kill=slow@3000".parse().unwrap()];
     let (report, emulator) = cancel_when(config, TaskStatus::Start).await;
     let stopped = report.stopped_tasks();
