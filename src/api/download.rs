@@ -57,7 +57,7 @@ impl LocalFile {
     /// overwritten (or failing a paid download) when this one is renamed into place: it becomes `NAME.earlier.EXT` beside it (numbered when
     /// that is taken), for a table's run to move to `OUT/replaced/`. The same bytes, or no
     /// file, are left as they are. Blocking: it may hash the earlier file.
-    pub(super) fn keep_earlier(&self) -> std::io::Result<()> {
+    pub fn keep_earlier(&self) -> std::io::Result<()> {
         let Ok(found) = std::fs::symlink_metadata(&self.path) else {
             return Ok(());
         };
@@ -66,22 +66,35 @@ impl LocalFile {
         if found.is_symlink() || (found.is_file() && self.changed().is_none()) {
             return Ok(());
         }
-        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
-        let extension = (self.path.extension())
-            .map(|extension| format!(".{}", extension.to_string_lossy()))
-            .unwrap_or_default();
-        let mut aside = self
-            .path
-            .with_file_name(format!("{stem}.earlier{extension}"));
-        for n in 2.. {
-            if std::fs::symlink_metadata(&aside).is_err() {
-                break;
-            }
-            aside = self
-                .path
-                .with_file_name(format!("{stem}.earlier-{n}{extension}"));
-        }
-        std::fs::rename(&self.path, aside)
+        std::fs::rename(&self.path, unused_name(&earlier_name(&self.path)))
+    }
+
+    /// The files a download kept beside `path` rather than overwrite them (`NAME.earlier.EXT`,
+    /// `NAME.earlier-2.EXT`, ...), by this run or an earlier one: what a run names so that no
+    /// one takes the file under the name for the only one.
+    pub fn kept_beside(path: &Path) -> Vec<PathBuf> {
+        let (stem, extension) = stem_and_extension(path);
+        let first = format!("{stem}.earlier");
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        let mut kept: Vec<PathBuf> = (entries.flatten())
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(number) =
+                    (name.strip_prefix(&first)).and_then(|rest| rest.strip_suffix(&extension))
+                else {
+                    return false;
+                };
+                number.is_empty()
+                    || (number.strip_prefix('-'))
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|entry| entry.path())
+            .collect();
+        kept.sort();
+        kept
     }
 
     /// Why the file on disk is not the one this record describes (gone, another size, other
@@ -141,6 +154,55 @@ pub fn safe_file_name(name: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// Where a file of other bytes at `path` is kept beside it: `NAME.earlier.EXT` (numbered by
+/// [`unused_name`] when that is taken), as downloads and a `--fresh` journal keep theirs.
+pub fn earlier_name(path: &Path) -> PathBuf {
+    let (stem, extension) = stem_and_extension(path);
+    path.with_file_name(format!("{stem}.earlier{extension}"))
+}
+
+/// A file name's stem and its extension with the dot (`.mp4`; empty when it has none).
+fn stem_and_extension(path: &Path) -> (String, String) {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let extension = (path.extension())
+        .map(|extension| format!(".{}", extension.to_string_lossy()))
+        .unwrap_or_default();
+    (stem.into_owned(), extension)
+}
+
+/// `path` when nothing stands there (not even a dangling link), else the first of
+/// `STEM-2.EXT`, `STEM-3.EXT`, ... beside it that is free: where a file is moved so that
+/// nothing is overwritten.
+pub fn unused_name(path: &Path) -> PathBuf {
+    let (stem, extension) = stem_and_extension(path);
+    let mut candidate = path.to_path_buf();
+    for n in 2.. {
+        if std::fs::symlink_metadata(&candidate).is_err() {
+            break;
+        }
+        candidate = path.with_file_name(format!("{stem}-{n}{extension}"));
+    }
+    candidate
+}
+
+/// Whether a folder path, as a workflow names it, leads out of the folder it is taken in:
+/// absolute, a drive (`C:`), or a `..` part. [`safe_relative`] would keep it inside; a
+/// check refuses it instead, so no one's files land where they did not say.
+pub fn leads_out(path: &str) -> bool {
+    path.starts_with(['/', '\\'])
+        || path.split(['/', '\\']).any(|part| part == "..")
+        || path.contains(':')
+}
+
+/// A relative folder path with no way out of the folder it is joined to: each part made
+/// safe with [`safe_file_name`], empty parts, `.` and `..` dropped.
+pub fn safe_relative(path: &str) -> PathBuf {
+    path.split(['/', '\\'])
+        .filter(|part| !part.is_empty() && *part != "." && *part != "..")
+        .map(safe_file_name)
+        .collect()
 }
 
 impl Client {
@@ -294,6 +356,14 @@ mod tests {
         assert_eq!(at("a.txt").as_deref(), Some("third"));
         assert_eq!(at("a.earlier.txt").as_deref(), Some("first"));
         assert_eq!(at("a.earlier-2.txt").as_deref(), Some("second"));
+        std::fs::write(dir.path().join("a.earlier-x.txt"), "not one of them").unwrap();
+        assert_eq!(
+            LocalFile::kept_beside(&dir.path().join("a.txt")),
+            [
+                dir.path().join("a.earlier-2.txt"),
+                dir.path().join("a.earlier.txt")
+            ]
+        );
         // A folder where the file goes is kept aside too, not a reason to fail.
         std::fs::create_dir(dir.path().join("b.txt")).unwrap();
         LocalFile::write_text(dir.path(), "b.txt", "text")

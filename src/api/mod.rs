@@ -38,7 +38,10 @@ pub use address::inside_network;
 pub use client::{clean_slug, Client};
 pub use config::{ClientConfig, RetryPolicy, DEFAULT_BASE_URL, DEFAULT_SOCKET_URL};
 pub use credentials::{Credentials, Secret};
-pub use download::{safe_file_name, DownloadProgress, LocalFile};
+pub use download::{
+    earlier_name, leads_out, safe_file_name, safe_relative, unused_name, DownloadProgress,
+    LocalFile,
+};
 pub use error::{Error, Result};
 pub use fetch_rules::{AllowedHost, FetchRules, SealKey};
 pub use operations::{

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::{safe_file_name, LocalFile, OutputFile};
+use crate::api::{leads_out, safe_file_name, safe_relative, LocalFile, OutputFile};
 use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, TypedNode, Walls};
 
 /// Downloads output files.
@@ -135,14 +135,11 @@ fn text_file_name(output: &OutputFile) -> String {
 fn where_problems(inputs: &Map<String, Value>) -> Vec<InputProblem> {
     let mut problems = Vec::new();
     if let Some(Value::String(directory)) = inputs.get("directory") {
-        let leaves = directory.starts_with(['/', '\\'])
-            || directory.split(['/', '\\']).any(|part| part == "..")
-            || directory.contains(':');
-        if leaves {
+        if leads_out(directory) {
             problems.push(InputProblem::new(
                 "directory",
                 "inside-output-folder",
-                format!("{directory:?} leads out of the output folder: name a folder inside it, such as \"clips\""),
+                format!("{directory:?} leads out of the folder files are written in (the output folder; a row's own in a table): name a folder inside it, such as \"clips\""),
             ));
         }
     }
@@ -171,14 +168,6 @@ fn distinct_name(name: &str, taken: &mut std::collections::HashSet<String>) -> S
         candidate = format!("{stem}-{number}{ending}");
     }
     candidate
-}
-
-/// A relative folder path with no way out of the output folder.
-fn safe_relative(path: &str) -> std::path::PathBuf {
-    path.split(['/', '\\'])
-        .filter(|part| !part.is_empty() && *part != "." && *part != "..")
-        .map(safe_file_name)
-        .collect()
 }
 
 crate::register_node!(OutputDownload);
