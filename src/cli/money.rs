@@ -16,6 +16,22 @@ pub(crate) fn cap(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{text:?} is no cap: give dollars from 0 to 1000000000000"))
 }
 
+/// What a total leaves out, when it leaves anything: the tasks whose end a run did not see
+/// (a Run no node waited for), billed if they succeed.
+pub(crate) fn not_counted(tasks: &[String]) -> Option<String> {
+    use crate::graph::rows::{counted, first_few};
+    let one = match tasks.len() {
+        0 => return None,
+        n => n == 1,
+    };
+    Some(format!(
+        "not counted: {} whose end this run did not see, billed if {} ({})",
+        counted(tasks.len(), "task"),
+        if one { "it succeeds" } else { "they succeed" },
+        first_few(tasks, "task")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::cap;

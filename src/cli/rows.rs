@@ -108,13 +108,7 @@ pub(crate) fn finish(
     results.extend(refused.iter().cloned());
     results.sort_by_key(|result| result.row);
     let results = results.as_slice();
-    let written = write_results(out, results, false).and_then(|csv| {
-        if json {
-            write_results(out, results, true)
-        } else {
-            Ok(csv)
-        }
-    });
+    let written = write_results(out, results, json);
     let path = match written {
         Ok(path) => path,
         Err(error) => {
@@ -138,11 +132,17 @@ pub(crate) fn finish(
         count => format!(", {count} refused"),
     };
     eprintln!(
-        "rows: {} done, {failed} not done{skipped}, {} charged in all (earlier runs of a resumed row included); results in {}",
+        "rows: {} done, {failed} not done{skipped}, {} charged for its rows (earlier runs of a resumed row included); results in {}",
         results.len() - failed - refused.len(),
         money(spent),
         path.display()
     );
+    let unseen: Vec<String> = (results.iter())
+        .flat_map(|row| row.not_counted.iter().cloned())
+        .collect();
+    if let Some(line) = super::money::not_counted(&unseen) {
+        eprintln!("  {line}");
+    }
     (failed > 0).then(|| {
         eprintln!(
             "error: {} did not finish: see {}",

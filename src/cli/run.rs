@@ -9,7 +9,7 @@ use super::money::money;
 use super::progress::Renderer;
 use super::rows::{self, RowsArgs};
 use super::{backend, signals, EXIT_CANCELLED, EXIT_FAILED, EXIT_INVALID};
-use crate::api::Estimate;
+use crate::api::{Estimate, LocalFile};
 use crate::graph::out_folder;
 use crate::graph::rows::{
     counted, left_running_warnings, set_aside_earlier_files, RowResult, Table, TableFlow,
@@ -120,7 +120,7 @@ pub(crate) struct RunArgs {
     /// Where downloads and the run journal go.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// Forget the journal and run every node again (submits new, paid tasks).
+    /// Start the journal afresh and run every node again (submits new, paid tasks); the earlier journal is kept beside it as wiro-journal.earlier.jsonl.
     #[arg(long)]
     fresh: bool,
     /// Run this node again whatever the journal says (e.g. a Run whose outcome is unknown,
@@ -272,9 +272,18 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
     if let Err(problem) = out_folder::free_for(
         &args.out,
         &format!("--out {}", args.out.display()),
+        &workflow,
+        &registry,
         rows.as_ref(),
         args.json,
-    ) {
+    )
+    .and_then(|()| match &rows {
+        Some(rows) if !args.fresh => {
+            let shown = format!("--out {}", args.out.display());
+            out_folder::journal_knows_results(&args.out, &shown, rows)
+        }
+        _ => Ok(()),
+    }) {
         eprintln!("error: {problem}; nothing was sent");
         return EXIT_INVALID;
     }
@@ -556,11 +565,26 @@ fn print_summary(report: &RunReport) {
         );
     }
     outln!("\ntotal cost: {}", money(report.total_cost()));
+    let unseen: Vec<String> = (report.tasks_not_seen_ending().into_iter())
+        .map(str::to_owned)
+        .collect();
+    if let Some(line) = super::money::not_counted(&unseen) {
+        outln!("  {line}");
+    }
     let files = report.files();
     if !files.is_empty() {
         outln!("output files:");
-        for file in files {
+        for file in &files {
             outln!("  {}", file.display());
+        }
+        let kept: Vec<PathBuf> = (files.iter())
+            .flat_map(|file| LocalFile::kept_beside(file))
+            .collect();
+        if !kept.is_empty() {
+            outln!("earlier files of other bytes under those names, kept beside them (never overwritten):");
+            for file in kept {
+                outln!("  {}", file.display());
+            }
         }
     }
     if let Some(journal) = &report.journal {

@@ -127,6 +127,9 @@ pub(super) struct ActiveRun<'a> {
     /// For a table's row, where its nodes' entries are kept in the journal: its line's name
     /// (`row-0007`), or the line its cells moved from (`Journal::place_rows`).
     pub(super) row_entries: Option<String>,
+    /// For a table's row that moved, the other lines it ran on (`row-0003`): the files it
+    /// wrote in their folders are moved into its own rather than fetched again.
+    pub(super) earlier_lines: Vec<String>,
 }
 
 impl Executor {
@@ -275,6 +278,7 @@ impl<'a> ActiveRun<'a> {
             cancel,
             emit,
             row_entries: None,
+            earlier_lines: Vec::new(),
         }
     }
 

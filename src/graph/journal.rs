@@ -40,6 +40,11 @@ const ROW_LINE: &str = "\"event\":\"row\"";
 const TASK_STARTED_LINE: &str = "\"event\":\"task_started\"";
 const FINISHED_LINE: &str = "\"event\":\"finished\"";
 
+/// Whether a journal's text holds a table row's line: the journal of a run over a table.
+pub(crate) fn holds_rows(text: &str) -> bool {
+    text.contains(ROW_LINE)
+}
+
 /// A table row's node as the journal names it: where its row keeps its entries (`row-0007`,
 /// `row-0007~1`) and the flow's node (`video`).
 pub(crate) fn split_entries(node: &str) -> Option<(&str, &str)> {
@@ -188,9 +193,21 @@ pub struct Journal {
     pub(super) syncs: u64,
 }
 
+/// Copies what the journal `file` at `path` holds beside it, under a name no file has,
+/// synced before the journal is emptied: the tasks an earlier run paid for stay on disk.
+fn keep_aside(path: &Path, file: &std::fs::File) -> std::io::Result<()> {
+    if file.metadata()?.len() == 0 {
+        return Ok(());
+    }
+    let aside = crate::api::unused_name(&crate::api::earlier_name(path));
+    std::fs::copy(path, &aside)?;
+    std::fs::File::open(&aside)?.sync_all()
+}
+
 impl Journal {
-    /// Opens (or creates) the journal at `path`; `fresh` forgets what it held.
-    /// A torn last line (a crash mid-write) is ignored.
+    /// Opens (or creates) the journal at `path`; `fresh` starts it empty, what it held kept
+    /// beside it as `wiro-journal.earlier.jsonl` (numbered when taken: no paid task's id is
+    /// lost). A torn last line (a crash mid-write) is ignored.
     pub fn open(path: &Path, fresh: bool) -> std::io::Result<Self> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -212,6 +229,7 @@ impl Journal {
         let mut latest: HashMap<(Box<str>, Box<str>), Box<str>> = HashMap::new();
         let mut tasks = HashSet::new();
         if fresh {
+            keep_aside(path, &file)?;
             file.set_len(0)?;
         } else {
             let mut valid_length = 0u64;
@@ -282,6 +300,19 @@ impl Journal {
     /// The last thing recorded for this node with these inputs.
     pub fn latest(&self, node: &str, key: &str) -> Option<JournalEvent> {
         self.latest_entry(node, key).map(|entry| entry.event)
+    }
+
+    /// The lines (`row-0003`) a row with these `cells` was recorded on, its entries kept at
+    /// `place`: where a row that moved wrote its files before.
+    pub(crate) fn lines_of(&self, cells: &str, place: &str) -> Vec<String> {
+        let kept_at = |row: &str| match self.latest(row, cells) {
+            Some(JournalEvent::Row { entries }) => entries.as_deref().unwrap_or(row) == place,
+            _ => false,
+        };
+        (self.by_key.get(cells).into_iter().flatten())
+            .filter(|row| kept_at(row))
+            .map(|row| row.to_string())
+            .collect()
     }
 
     /// Where each row of a table keeps its nodes' entries this run, given each row's name
@@ -988,6 +1019,23 @@ mod tests {
         drop(journal);
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);
+        // What it held is kept beside it, the paid task's id with it; a second fresh start
+        // keeps the first's journal too.
+        drop(fresh);
+        let aside = dir.path().join("wiro-journal.earlier.jsonl");
+        assert!(std::fs::read_to_string(&aside)
+            .unwrap()
+            .contains("\"taskid\":\"7\""));
+        let mut again = Journal::open(&path, false).unwrap();
+        again
+            .record("gen", "k", JournalEvent::Submitting { sent: None })
+            .unwrap();
+        drop(again);
+        drop(Journal::open(&path, true).unwrap());
+        assert!(dir.path().join("wiro-journal.earlier-2.jsonl").exists());
+        assert!(std::fs::read_to_string(aside)
+            .unwrap()
+            .contains("\"taskid\":\"7\""));
     }
 
     #[test]

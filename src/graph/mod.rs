@@ -10,6 +10,7 @@ mod file_kinds;
 mod finish;
 mod inputs;
 mod journal;
+mod kept_files;
 pub mod out_folder;
 mod price;
 mod reference;

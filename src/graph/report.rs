@@ -176,6 +176,23 @@ impl RunReport {
         sum_usd(charged.into_values())
     }
 
+    /// The remote tasks the run started or read whose end it did not see (a `wiro/model.run`
+    /// no node waited for, a wait that failed): no charge of theirs is in
+    /// [`RunReport::total_cost`], and each is billed if it succeeds. Sorted.
+    pub fn tasks_not_seen_ending(&self) -> Vec<&str> {
+        let seen: std::collections::BTreeSet<&str> = (self.nodes.iter())
+            .flat_map(|node| node.charged.keys().map(String::as_str))
+            .chain(self.stopped_tasks().into_iter().map(|s| s.taskid.as_str()))
+            .collect();
+        let mut unseen: Vec<&str> = (self.nodes.iter())
+            .flat_map(|node| node.tasks.iter().map(String::as_str))
+            .filter(|task| !seen.contains(task))
+            .collect();
+        unseen.sort_unstable();
+        unseen.dedup();
+        unseen
+    }
+
     /// The local files the run wrote.
     pub fn files(&self) -> Vec<PathBuf> {
         self.nodes

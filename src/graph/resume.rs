@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::journal::{Journal, JournalEvent, OwedSync, SentRun, Settling};
+use super::kept_files::take_back;
 use super::RunError;
-use crate::api::{Client, LocalFile, TaskHandle};
+use crate::api::{Client, TaskHandle};
 use crate::node::{ended_without_result, NodeSpec, PortKind, PortKinds};
 
 /// What to do with a node, given the journal.
@@ -45,16 +46,16 @@ impl Resume {
 
 /// What to do with a node given the journal, checked against the world: a paid task that
 /// ended without a result is submitted again (it was not billed), and a finished node whose
-/// files are gone or changed (another run wrote over them, say) runs again. `node` is the
-/// journal's name for the node, `shown` its id. `note` hears why
-/// a journaled result is not used.
+/// files are gone or changed (another run wrote over them, say) takes them back from where
+/// runs keep files in `out` (see `kept_files`), or runs again. `node` is the journal's name
+/// for the node, `shown` its id. `note` hears why a journaled result is not used, and what
+/// was taken back.
 pub(crate) async fn decide(
     journal: &SharedJournal,
-    node: &str,
-    shown: &str,
-    key: &str,
+    (node, shown, key): (&str, &str, &str),
     spec: &NodeSpec,
     client: &Client,
+    out: &Path,
     note: impl Fn(String),
 ) -> Option<Resume> {
     let resume = journal.resume(node, shown, key, spec.spends_money, moves_with_row(spec))?;
@@ -72,13 +73,28 @@ pub(crate) async fn decide(
     if let Resume::Finished(outputs) = &resume {
         let files = spec.kinds.local_files(outputs);
         if !files.is_empty() {
-            let changed =
-                tokio::task::spawn_blocking(move || files.iter().find_map(LocalFile::changed))
-                    .await
-                    .unwrap_or_else(|stopped| Some(format!("could not be checked ({stopped})")));
-            if let Some(why) = changed {
-                note(format!("{why}: running the node again"));
-                return None;
+            let out = out.to_owned();
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut taken = Vec::new();
+                for file in &files {
+                    let Some(why) = file.changed() else { continue };
+                    let from = take_back(&out, file).ok_or(why)?;
+                    taken.push(format!("{} (from {})", file.path.display(), from.display()));
+                }
+                Ok(taken)
+            });
+            let checked = (checked.await)
+                .unwrap_or_else(|stopped| Err(format!("could not be checked ({stopped})")));
+            match checked {
+                Err(why) => {
+                    note(format!("{why}: running the node again"));
+                    return None;
+                }
+                Ok(taken) if !taken.is_empty() => note(format!(
+                    "taken back where it was written, not downloaded again: {}",
+                    taken.join(", ")
+                )),
+                Ok(_) => {}
             }
         }
     }
@@ -246,6 +262,15 @@ impl SharedJournal {
         }
     }
 
+    /// The lines a row with these cells was on before, its entries at `place` (see
+    /// `Journal::lines_of`); none when there is no journal.
+    pub(crate) fn lines_of(&self, cells: &str, place: &str) -> Vec<String> {
+        match &self.0 {
+            Some(journal) => lock(journal).lines_of(cells, place),
+            None => Vec::new(),
+        }
+    }
+
     /// Writes down where a row about to run keeps its nodes' entries (see `Journal::record_row`);
     /// nothing when there is no journal.
     pub(crate) fn record_row(&self, row: &str, cells: &str, place: &str) -> Result<(), RunError> {
@@ -278,7 +303,12 @@ impl SharedJournal {
             JournalEvent::Submitting { sent } if spends_money => Some(Resume::OutcomeUnknown {
                 sent,
                 message: format!(
-                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {shown} to submit it anyway, or with --fresh to start the whole workflow afresh (journal {})",
+                    "an earlier run sent this Run but recorded no answer: it may have been accepted and paid for. It is not sent again; check your tasks on Wiro, then run again with --rerun {shown} to submit it anyway, {} (journal {})",
+                    match crate::graph::rows::split_row(shown) {
+                        // A table's --fresh pays for every row again.
+                        Some(_) => "the other rows resuming as they are",
+                        None => "or with --fresh to start the whole workflow afresh",
+                    },
                     journal.path().display()
                 ),
                 sent_at: std::time::UNIX_EPOCH

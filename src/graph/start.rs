@@ -83,11 +83,10 @@ impl ActiveRun<'_> {
             for (older, tried) in std::iter::once(&key).chain(&older_keys).enumerate() {
                 let decided = decide(
                     &self.journal,
-                    &journal_name,
-                    &node.id,
-                    tried,
+                    (&journal_name, &node.id, tried),
                     spec,
                     client,
+                    &self.executor.options.output_dir,
                     &note,
                 );
                 found = decided.await;
@@ -99,6 +98,10 @@ impl ActiveRun<'_> {
                     }
                     break;
                 }
+            }
+            if found.is_none() {
+                let named = (key.as_str(), journal_name.as_str());
+                found = (self.moved_here(position, target.as_ref(), &inputs, named, &note)).await?;
             }
             found
         };
@@ -194,7 +197,12 @@ impl ActiveRun<'_> {
     /// waited on at another. Then, when the node reads an upload, the keys earlier builds gave
     /// it, newest first: the upload's own key standing for the file, then the URL the upload
     /// got. An earlier run's entry under one of those counts too.
-    fn key(&self, position: usize, target: &dyn Node, inputs: &Value) -> (String, Vec<String>) {
+    pub(super) fn key(
+        &self,
+        position: usize,
+        target: &dyn Node,
+        inputs: &Value,
+    ) -> (String, Vec<String>) {
         let spec = target.spec();
         let facts = target.resume_facts(&self.executor.options.input_dir, inputs);
         let key_of = |keyed: &Value| {
@@ -298,7 +306,7 @@ impl ActiveRun<'_> {
 
     /// Writes what an earlier run left for a node (found under a key an earlier build gave
     /// it) under `key`, the node's key now.
-    fn note_under(
+    pub(super) fn note_under(
         &self,
         journal_name: &str,
         key: &str,

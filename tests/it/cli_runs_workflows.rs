@@ -45,6 +45,55 @@ async fn without_credentials_run_uses_the_embedded_emulator_and_prints_the_file(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_names_what_its_total_leaves_out_and_the_earlier_file_it_kept() {
+    let out = tempfile::tempdir().unwrap();
+    // Another file where the video goes, and a Run no node waits for.
+    std::fs::write(out.path().join("download-0.mp4"), "an earlier video").unwrap();
+    let flow = out.path().join("flow.json");
+    let mut document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example("text-to-video.json")).unwrap())
+            .unwrap();
+    document["nodes"].as_array_mut().unwrap().push(serde_json::json!(
+        {"id": "extra", "type": "wiro/model.run", "inputs": {"model": "pixverse/text-to-video-v4",
+         "parameters": {"prompt": "a fox", "quality": "360p", "duration": "5"}}}
+    ));
+    std::fs::write(&flow, document.to_string()).unwrap();
+    let output = common::binary()
+        .env("WIRO_EMULATOR_SPEED", "100")
+        .args([
+            "run".as_ref(),
+            flow.as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let extra = stdout
+        .lines()
+        .find(|line| line.starts_with("extra "))
+        .and_then(|line| line.split_whitespace().last())
+        .unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "not counted: 1 task whose end this run did not see, billed if it succeeds ({extra})"
+        )),
+        "{stdout}"
+    );
+    let kept = out.path().join("download-0.earlier.mp4");
+    assert!(
+        stdout.contains(&format!(
+            "kept beside them (never overwritten):\n  {}",
+            kept.display()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "an earlier video");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_reader_goes_away_still_finishes_its_paid_work() {
     // `wiro-nodes run … | head -1`, with `head` gone before the run prints anything; then
     // `2>&1 | head -1`, standard error gone too, with the task paid and in flight.

@@ -44,6 +44,25 @@ async fn run(
         .unwrap()
 }
 
+/// A fast emulator and a folder where the table "a boat, a mug" ran through [`FLOW`] to its end.
+async fn boat_and_mug_run() -> (wiro_nodes::emulator::EmulatorHandle, tempfile::TempDir) {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na boat\na mug\n",
+    )
+    .unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    (emulator, dir)
+}
+
 /// Starts `run flow.json --rows table.csv --out out` in `dir` and kills it (SIGKILL: no
 /// chance to tidy up) once the emulator has accepted `runs` Runs.
 async fn run_killed_after(emulator: &wiro_nodes::emulator::EmulatorHandle, dir: &Path, runs: u64) {
@@ -113,7 +132,7 @@ async fn twelve_rows_give_twelve_runs_files_and_results_and_resume_pays_for_noth
         progress.is_some_and(|line| line.ends_with("spent $0.00")),
         "{stderr}"
     );
-    assert!(stderr.contains("charged in all"), "{stderr}");
+    assert!(stderr.contains("charged for its rows"), "{stderr}");
     assert!(
         stderr.contains("the price counts every Run, also those an earlier run already paid for"),
         "the price of a resume is said to be the whole table's: {stderr}"
@@ -315,6 +334,186 @@ async fn a_row_edited_after_its_run_was_killed_names_the_task_that_ended_and_wha
     );
     // Said once the run that stopped could not: the mug's task, in its row's results, is not.
     assert!(!stderr.contains("row-0003-video"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_edited_after_its_task_was_paid_names_what_earlier_runs_paid_beside_the_table() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na new boat\na mug\n",
+    )
+    .unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 3, "{stderr}");
+    assert!(
+        stderr.contains("warning: earlier runs in this folder also paid $0.45 for 1 task of cells this table no longer has")
+            && stderr.contains("(row-0002-video, $0.45)")
+            && stderr.contains("$0.90 charged for its rows"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_whose_journal_was_lost_or_cut_pays_for_nothing_until_told_fresh() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    let journal = dir.path().join("out/wiro-journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    // Cut to its first lines (the boat's task only), then gone: each refused, nothing sent.
+    let cut: String = text
+        .lines()
+        .take(4)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for (what, kept) in [("cut", Some(cut)), ("deleted", None)] {
+        match &kept {
+            Some(lines) => std::fs::write(&journal, lines).unwrap(),
+            None => std::fs::remove_file(&journal).unwrap(),
+        }
+        let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("that the journal")
+                && stderr.contains("--fresh to pay for every row again; nothing was sent"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(emulator.stats().runs_accepted, 2, "{what}: {stderr}");
+    }
+    // Told to, it pays again; a run after a --fresh one interrupted would find the earlier
+    // tasks in the journal --fresh kept aside.
+    let fresh = run(&emulator, dir.path(), "table.csv", &["--fresh"]).await;
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_that_moved_take_their_files_along_when_the_server_no_longer_holds_them() {
+    use wiro_nodes::emulator::Operation;
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The server's copies are deleted once downloaded.
+    let flow = FLOW.replace(
+        "]}",
+        r#", {"id": "cleanup", "type": "wiro/task.files.delete", "inputs": {"task": {"$from": "video.task"}, "after": {"$from": "save.files"}}}]}"#,
+    );
+    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na boat\na mug\n",
+    )
+    .unwrap();
+    let first = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let boat = std::fs::read(dir.path().join("out/row-0002/row-0002-save-0.mp4")).unwrap();
+    let mug = std::fs::read(dir.path().join("out/row-0003/row-0003-save-0.mp4")).unwrap();
+    let downloads = emulator.stats().requests(Operation::Download);
+
+    // A line inserted above them, then the table sorted: each row keeps its paid video.
+    for table in [
+        "video.prompt\na fox\na boat\na mug\n",
+        "video.prompt\na boat\na fox\na mug\n",
+    ] {
+        std::fs::write(dir.path().join("table.csv"), table).unwrap();
+        let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{table}: {stderr}");
+        assert_eq!(emulator.stats().runs_accepted, 3, "{table}: {stderr}");
+    }
+    let at = |path: &str| std::fs::read(dir.path().join("out").join(path)).unwrap();
+    assert_eq!(at("row-0002/row-0002-save-0.mp4"), boat);
+    assert_eq!(at("row-0004/row-0004-save-0.mp4"), mug);
+    assert_eq!(
+        emulator.stats().requests(Operation::Download),
+        downloads + 1,
+        "the fox's video alone was downloaded"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    assert!(
+        results.contains("row-0004/row-0004-save-0.mp4") && !results.contains("failed"),
+        "{results}"
+    );
+
+    // An edit undone: the boat's video comes back from replaced/, paid and fetched once.
+    for (table, runs) in [
+        ("video.prompt\na ship\na fox\na mug\n", 4),
+        ("video.prompt\na boat\na fox\na mug\n", 4),
+    ] {
+        std::fs::write(dir.path().join("table.csv"), table).unwrap();
+        let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{table}: {stderr}");
+        assert_eq!(emulator.stats().runs_accepted, runs, "{table}: {stderr}");
+    }
+    assert_eq!(at("row-0002/row-0002-save-0.mp4"), boat);
+    assert_eq!(
+        emulator.stats().requests(Operation::Download),
+        downloads + 2,
+        "the fox's and the ship's videos alone were downloaded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_whose_runs_no_node_waits_for_names_what_its_total_leaves_out() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"{"version": 1, "nodes": [
+     {"id": "video", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "x", "quality": "360p", "duration": 5}}]}"#;
+    std::fs::write(dir.path().join("flow.json"), flow).unwrap();
+    std::fs::write(
+        dir.path().join("table.csv"),
+        "video.prompt\na boat\na mug\n",
+    )
+    .unwrap();
+    let ran = run(&emulator, dir.path(), "table.csv", &["--json"]).await;
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(ran.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("$0.00 charged for its rows")
+            && stderr.contains(
+                "not counted: 2 tasks whose end this run did not see, billed if they succeed"
+            ),
+        "{stderr}"
+    );
+    let lines = std::fs::read_to_string(dir.path().join("out/results.jsonl")).unwrap();
+    assert_eq!(lines.matches("\"not_counted\":[\"").count(), 2, "{lines}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_output_folder_written_another_way_is_the_same_folder() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    let absolute = dir.path().join("out").display().to_string();
+    for out in ["./out", absolute.as_str(), "out/"] {
+        let again = common::binary_for(&emulator)
+            .current_dir(dir.path())
+            .args(["run", "flow.json", "--rows", "table.csv", "--out", out])
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{out}: {stderr}");
+        assert!(!stderr.contains("moved to"), "{out}: {stderr}");
+        let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+        assert!(
+            results.contains(",row-0002/row-0002-save-0.mp4,"),
+            "{out}: {results}"
+        );
+        assert!(
+            dir.path().join("out/row-0002/row-0002-save-0.mp4").exists(),
+            "{out}"
+        );
+    }
+    assert_eq!(emulator.stats().runs_accepted, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -843,6 +1042,46 @@ async fn what_stands_where_the_run_writes_is_named_before_any_request() {
         stderr.contains(
             "wiro-journal.jsonl is a folder, results.csv is a folder, row-0003 is a file, row-0005 is a link, where the run writes its own"
         ) && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let stats = emulator.stats();
+    assert_eq!(stats.requests.values().sum::<u64>(), 0, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_folder_where_a_file_stands_is_named_before_any_request() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let flow = FLOW.replace(
+        r#""inputs": {"outputs""#,
+        r#""inputs": {"directory": "clips/hd", "outputs""#,
+    );
+    std::fs::write(dir.path().join("flow.json"), &flow).unwrap();
+    std::fs::write(dir.path().join("table.csv"), table(None)).unwrap();
+    // An earlier run left row 3's folder, and in it a file named as the folder this flow makes.
+    std::fs::create_dir_all(dir.path().join("out/row-0003")).unwrap();
+    std::fs::write(dir.path().join("out/row-0003/clips"), "an earlier file").unwrap();
+    let output = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"row-0003-save.directory "row-0003/clips/hd" makes a folder where row-0003/clips is a file: name another directory, or move the file; nothing was sent"#),
+        "{stderr}"
+    );
+    // A flow run once, its download folder naming the journal.
+    let journal = flow.replace("clips/hd", "wiro-journal.jsonl");
+    std::fs::write(dir.path().join("flow.json"), journal).unwrap();
+    std::fs::write(dir.path().join("out/wiro-journal.jsonl"), "").unwrap();
+    let output = common::binary_for(&emulator)
+        .current_dir(dir.path())
+        .args(["run", "flow.json", "--out", "out"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"save.directory "wiro-journal.jsonl" makes a folder where wiro-journal.jsonl is a file"#),
         "{stderr}"
     );
     let stats = emulator.stats();

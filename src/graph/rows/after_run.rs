@@ -3,9 +3,11 @@
 //! `OUT/replaced/`, row folders of no row of the table, and paid tasks an earlier run started
 //! for cells the table no longer has.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{counted, first_few, row_name, LeftRunning, RowOutcome, RowResult};
+use crate::api::unused_name;
+use crate::graph::out_folder::lexical;
 use crate::graph::{sum_usd, usd};
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.
@@ -52,32 +54,23 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
         if link(&folder) {
             continue;
         }
-        let Ok(entries) = std::fs::read_dir(&folder).map(|entries| entries.flatten()) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.path();
-            let name = entry.file_name();
-            let partial = name.to_string_lossy().starts_with('.');
-            // A result's files are named as the run wrote them, under `out`.
-            let kept = (result.files.iter()).any(|file| *file == path || out.join(file) == path);
-            if kept || partial || !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+        let aside = out.join(REPLACED).join(row_name(result.row));
+        // A result's files as the run wrote them (from the working folder), or within `out`.
+        let its_files: Vec<PathBuf> = (result.files.iter())
+            .flat_map(|file| [lexical(file), lexical(&out.join(file))])
+            .collect();
+        for (path, inside) in files_within(&folder) {
+            if its_files.contains(&lexical(&path)) {
                 continue;
             }
-            let aside = out.join(REPLACED).join(row_name(result.row));
-            let mut target = aside.join(&name);
-            for n in 1.. {
-                if !target.exists() {
-                    break;
-                }
-                target = aside.join(format!("{}.{n}", name.to_string_lossy()));
-            }
+            let target = unused_name(&aside.join(&inside));
             let shown = format!(
                 "{}/{}",
                 row_name(result.row),
-                target.file_name().unwrap_or(&name).to_string_lossy()
+                target.strip_prefix(&aside).unwrap_or(&inside).display()
             );
-            match std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, &target)) {
+            let parent = target.parent().unwrap_or(&aside);
+            match std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(&path, &target)) {
                 Ok(()) => moved.push(shown),
                 Err(error) => warnings.push(format!(
                     "{shown} is not row {}'s result now and could not be moved aside: {error}",
@@ -99,13 +92,42 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
     SetAside { note, warnings }
 }
 
+/// The files in `folder` and the folders inside it, each with its path within `folder`:
+/// not through links (which lead anywhere), and not the hidden ones (a download's partial
+/// file).
+fn files_within(folder: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut files = Vec::new();
+    let mut folders = vec![PathBuf::new()];
+    while let Some(inside) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(folder.join(&inside)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => folders.push(inside.join(&name)),
+                Ok(kind) if kind.is_file() => files.push((entry.path(), inside.join(&name))),
+                _ => {}
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Which paid tasks an earlier run started for cells the table no longer has (a row edited,
 /// or the flow, while its task ran) are still running: they are billed when they end, and no
 /// row waits for them; how to stop one. Then those that ended with a charge no run saw
-/// (their run stopped before their end), with what each cost: a warning each.
+/// (their run stopped before their end), with what each cost; then those an earlier run saw
+/// end with a charge, which this table's results do not list: a warning each.
 pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
+    let (seen, left): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
+        left.iter().partition(|left| left.seen);
     let (running, ended): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
-        left.iter().partition(|left| left.charged.is_none());
+        left.into_iter().partition(|left| left.charged.is_none());
     let mut said = Vec::new();
     if let Some(first) = running.first() {
         let named: Vec<String> = (running.iter())
@@ -123,13 +145,7 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
         ));
     }
     if !ended.is_empty() {
-        let named: Vec<String> = (ended.iter())
-            .map(|left| {
-                let cost = usd(left.charged.unwrap_or_default());
-                format!("task {} ({}, {cost})", left.task.taskid, left.node)
-            })
-            .collect();
-        let total = usd(sum_usd(ended.iter().filter_map(|left| left.charged)));
+        let (named, total) = with_charges(&ended);
         let one = ended.len() == 1;
         said.push(format!(
             "{} an earlier run started for cells this table no longer has (or for another flow) ended after that run stopped, charged {total} in all, which no row's results include: {}. {} outputs are on the server (wiro-nodes node exec wiro/task.detail --inputs '{{\"task\":{{\"taskid\":\"{}\"}}}}')",
@@ -139,7 +155,27 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
             ended[0].task.taskid
         ));
     }
+    if !seen.is_empty() {
+        let (named, total) = with_charges(&seen);
+        said.push(format!(
+            "earlier runs in this folder also paid {total} for {} of cells this table no longer has (or of another flow), which its results do not list: {}",
+            counted(seen.len(), "task"),
+            first_few(&named, "task"),
+        ));
+    }
     said
+}
+
+/// Each task named with its node and charge, and what they were charged in all.
+fn with_charges(left: &[&LeftRunning]) -> (Vec<String>, String) {
+    let named = (left.iter())
+        .map(|left| {
+            let cost = usd(left.charged.unwrap_or_default());
+            format!("task {} ({}, {cost})", left.task.taskid, left.node)
+        })
+        .collect();
+    let total = usd(sum_usd(left.iter().filter_map(|left| left.charged)));
+    (named, total)
 }
 
 /// Names the row folders in `out` (`row-0009/`) of no row in `results`: an earlier run's over
@@ -175,4 +211,41 @@ pub fn stale_row_folders(out: &Path, results: &[RowResult]) -> Option<String> {
             first_few(&stale, "row folder")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_deep_in_a_row_folder_that_are_not_its_result_are_moved_aside_never_over_another() {
+        let out = tempfile::tempdir().unwrap();
+        let clips = out.path().join("row-0007/clips");
+        std::fs::create_dir_all(&clips).unwrap();
+        for name in ["save-0.mp4", "earlier.mp4", ".save-1.mp4.part"] {
+            std::fs::write(clips.join(name), name).unwrap();
+        }
+        std::fs::create_dir_all(out.path().join("replaced/row-0007/clips")).unwrap();
+        std::fs::write(
+            out.path().join("replaced/row-0007/clips/earlier.mp4"),
+            "older",
+        )
+        .unwrap();
+        let mut done = RowResult::new(7, RowOutcome::Done);
+        done.files = vec![PathBuf::from("row-0007/clips/save-0.mp4")];
+        let set_aside = set_aside_earlier_files(out.path(), &[done]);
+        assert_eq!(set_aside.warnings, Vec::<String>::new());
+        assert!(
+            (set_aside.note.unwrap()).ends_with(": row-0007/clips/earlier-2.mp4"),
+            "moved beside the file an earlier table's end moved there"
+        );
+        let read = |path: &str| std::fs::read_to_string(out.path().join(path)).unwrap();
+        assert_eq!(read("replaced/row-0007/clips/earlier-2.mp4"), "earlier.mp4");
+        assert_eq!(read("replaced/row-0007/clips/earlier.mp4"), "older");
+        assert_eq!(read("row-0007/clips/save-0.mp4"), "save-0.mp4");
+        assert!(
+            clips.join(".save-1.mp4.part").exists(),
+            "a partial file stays"
+        );
+    }
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::table::{Cell, Table};
+use super::table::{counted, Cell, Table};
+use crate::api::leads_out;
 use crate::graph::{validate, validate_for_run, Workflow, WorkflowNode, WorkflowProblem};
 use crate::node::{Registry, Walls};
 
@@ -69,16 +70,7 @@ impl<'a> TableFlow<'a> {
         registry: &Registry,
     ) -> Result<Self, Vec<String>> {
         let columns = columns(flow, table, registry)?;
-        let downloads = flow
-            .nodes
-            .iter()
-            .map(|node| {
-                registry.get(&node.type_id).is_some_and(|target| {
-                    let spec = target.spec();
-                    spec.transfers_files && spec.input_ports().contains(&"directory")
-                })
-            })
-            .collect();
+        let downloads = downloads(flow, registry);
         Ok(Self {
             flow,
             table,
@@ -151,6 +143,8 @@ impl<'a> TableFlow<'a> {
             }
             if *downloads {
                 let folder = match node.inputs.get("directory").and_then(Value::as_str) {
+                    // Left as written, for the node's check to refuse in the user's words.
+                    Some(sub) if leads_out(sub) => sub.to_owned(),
                     Some(sub) if !sub.is_empty() => format!("{name}/{sub}"),
                     _ => name.clone(),
                 };
@@ -190,6 +184,19 @@ pub fn expand(
     })
 }
 
+/// For each node of `flow`, whether it downloads files into its `directory` (inside the
+/// output folder; a row's own folder in a table).
+pub(crate) fn downloads(flow: &Workflow, registry: &Registry) -> Vec<bool> {
+    (flow.nodes.iter())
+        .map(|node| {
+            registry.get(&node.type_id).is_some_and(|target| {
+                let spec = target.spec();
+                spec.transfers_files && spec.input_ports().contains(&"directory")
+            })
+        })
+        .collect()
+}
+
 fn columns(
     flow: &Workflow,
     table: &Table,
@@ -197,7 +204,18 @@ fn columns(
 ) -> Result<Vec<Column>, Vec<String>> {
     let mut found = Vec::new();
     let mut problems = Vec::new();
-    for name in &table.columns {
+    for (index, name) in table.columns.iter().enumerate() {
+        // A JSON Lines key is a column from the line it first appears on: a problem names
+        // that line (looked for only when there is a problem to name).
+        let shown = || {
+            let first_line = (table.rows.iter())
+                .find(|row| matches!(row.cells[index], Some(Cell::Json(_))))
+                .map(|row| row.line);
+            match first_line {
+                Some(line) => format!("{name:?} (line {line})"),
+                None => format!("{name:?}"),
+            }
+        };
         let Some((node_id, input)) = name.split_once('.') else {
             // The nodes with an input of that name, as the user likely meant.
             let meant: Vec<String> = (flow.nodes.iter())
@@ -207,10 +225,11 @@ fn columns(
                 })
                 .map(|node| format!("{}.{name}", node.id))
                 .collect();
+            let name_shown = shown();
             problems.push(match meant.is_empty() {
-                true => format!("column {name:?} is not NODE.INPUT"),
+                true => format!("column {name_shown} is not NODE.INPUT"),
                 false => format!(
-                    "column {name:?} is not NODE.INPUT: did you mean {}?",
+                    "column {name_shown} is not NODE.INPUT: did you mean {}?",
                     meant.join(" or ")
                 ),
             });
@@ -218,8 +237,9 @@ fn columns(
         };
         let Some(node) = flow.nodes.iter().position(|node| node.id == node_id) else {
             let ids: Vec<&str> = flow.nodes.iter().map(|node| node.id.as_str()).collect();
+            let name_shown = shown();
             problems.push(format!(
-                "column {name:?}: the workflow has no node {node_id:?}; its nodes are: {}",
+                "column {name_shown}: the workflow has no node {node_id:?}; its nodes are: {}",
                 ids.join(", ")
             ));
             continue;
@@ -230,15 +250,22 @@ fn columns(
         };
         let spec = target.spec();
         if !spec.input_ports().contains(&input) {
+            let name_shown = shown();
             problems.push(format!(
-                "column {name:?}: node {node_id:?} ({type_id}) has no input {input:?}; its inputs are: {}",
+                "column {name_shown}: node {node_id:?} ({type_id}) has no input {input:?}; its inputs are: {}",
                 spec.input_ports().join(", ")
             ));
             continue;
         }
         if let Some(wire) = flow.nodes[node].wire(input) {
+            // Empty cells keep the flow's value: a wire, here.
+            let Some(given) = table.rows.iter().find(|row| row.cells[index].is_some()) else {
+                continue;
+            };
+            let name_shown = shown();
             problems.push(format!(
-                "column {name:?}: the flow wires {name} to {wire}; a table's cells replace the flow's values, not what a node reads from another (the node it is wired to would still run, and a paid one be paid for)"
+                "column {name_shown}: the flow wires {name} to {wire}, and row {} gives it a value; a table's cells replace the flow's values, not what a node reads from another (the node it is wired to would still run, and a paid one be paid for)",
+                given.line
             ));
             continue;
         }
@@ -263,6 +290,13 @@ fn columns(
             boolean: takes("boolean") && !takes("string"),
             integer: takes("integer") && !takes("string"),
         });
+    }
+    // A table of thousands of stray columns is one mistake, not thousands of lines.
+    const LISTED: usize = 20;
+    if problems.len() > LISTED {
+        let more = problems.len() - LISTED;
+        problems.truncate(LISTED);
+        problems.push(format!("and {} like these", counted(more, "more column")));
     }
     if problems.is_empty() {
         Ok(found)
@@ -497,20 +531,77 @@ mod tests {
     #[test]
     fn a_column_may_not_replace_a_wire() {
         // A row that waited for another task would leave its own Run's task unread.
-        let table = Table {
+        let text = |text: &str| Some(Cell::Text(text.into()));
+        let mut table = Table {
             columns: vec!["video.prompt".into(), "wait.task".into()],
-            rows: Vec::new(),
+            rows: vec![
+                Row {
+                    line: 2,
+                    cells: vec![text("a fox"), None],
+                },
+                Row {
+                    line: 3,
+                    cells: vec![text("a cat"), text(r#"{"taskid": "7"}"#)],
+                },
+            ],
             blank: Vec::new(),
         };
         let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].contains(
-                r#"column "wait.task": the flow wires wait.task to {"$from":"video.task"}"#
+                r#"column "wait.task": the flow wires wait.task to {"$from":"video.task"}, and row 3 gives it a value"#
             ),
             "{}",
             problems[0]
         );
+        // A column left empty keeps the flow's value, the wire.
+        table.rows[1].cells[1] = None;
+        let rows = expand(&flow(), &table, &Registry::from_inventory()).unwrap();
+        assert_eq!(
+            inputs(&rows, "row-0003-wait")["task"],
+            json!({"$from": "row-0003-video.task"})
+        );
+    }
+
+    #[test]
+    fn a_download_folder_cell_that_leads_out_is_refused_as_written() {
+        let text = |text: &str| Some(Cell::Text(text.into()));
+        let table = Table {
+            columns: vec!["save.directory".into()],
+            rows: vec![
+                Row {
+                    line: 2,
+                    cells: vec![text("/tmp/elsewhere")],
+                },
+                Row {
+                    line: 3,
+                    cells: vec![text("..")],
+                },
+                Row {
+                    line: 4,
+                    cells: vec![text("clips")],
+                },
+            ],
+            blank: Vec::new(),
+        };
+        let walls = Walls {
+            input_dir: ".".into(),
+            access: crate::node::FileAccess::Anywhere,
+            fetch: crate::api::FetchRules::new(
+                Vec::new(),
+                &[],
+                crate::api::SealKey::from_bytes([0; 32]),
+            ),
+        };
+        let registry = Registry::from_inventory();
+        let (by_row, _) = check_rows(&flow(), &table, &registry, Some(&walls)).unwrap();
+        assert!(
+            by_row[&2][0].contains(r#""/tmp/elsewhere" leads out"#),
+            "{by_row:?}"
+        );
+        assert!(by_row[&3][0].contains(r#"".." leads out"#), "{by_row:?}");
+        assert!(!by_row.contains_key(&4), "{by_row:?}");
     }
 
     #[test]
@@ -538,6 +629,40 @@ mod tests {
             "{}",
             problems[1]
         );
+    }
+
+    #[test]
+    fn a_json_lines_key_naming_no_input_is_named_with_its_first_line() {
+        let row = |line, cells| Row { line, cells };
+        let table = Table {
+            columns: vec!["video.prompt".into(), "video.promt".into()],
+            rows: vec![
+                row(1, vec![Some(Cell::Json(json!("a"))), None]),
+                row(2, vec![Some(Cell::Json(json!("b"))), None]),
+                row(3, vec![None, Some(Cell::Json(json!("c")))]),
+            ],
+            blank: Vec::new(),
+        };
+        let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(r#"column "video.promt" (line 3): node "video""#),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn thousands_of_stray_columns_are_one_short_message() {
+        let table = Table {
+            columns: (0..5000).map(|n| format!("video.x{n}")).collect(),
+            rows: Vec::new(),
+            blank: Vec::new(),
+        };
+        let problems = expand(&flow(), &table, &Registry::from_inventory()).unwrap_err();
+        assert_eq!(problems.len(), 21, "{:?}", &problems[..3]);
+        assert!(problems[19].contains(r#""video.x19""#), "{}", problems[19]);
+        assert_eq!(problems[20], "and 4980 more columns like these");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod table;
 pub use after_run::{
     left_running_warnings, set_aside_earlier_files, stale_row_folders, SetAside, REPLACED,
 };
+pub(crate) use expand::downloads;
 pub use expand::{
     check_rows, expand, problems_by_row, row_name, row_node, split_row, RowProblems, TableFlow,
 };

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::expand::split_row;
-use crate::graph::{dollars, sum_usd, NodeOutcome, RunReport};
+use crate::graph::{dollars, sum_usd, NodeOutcome, NodeReport, RunReport};
+use crate::node::HowStopped;
 
 /// How a row ended, as the results table writes it (`done`, `failed`, ...). In the order of
 /// what says most: a row whose nodes ended differently takes its last node's outcome in this
@@ -62,6 +63,10 @@ pub struct RowResult {
     /// The first node that failed, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its tasks whose end the run did not see (a Run no node waited for, a wait that
+    /// failed): their charge is not in `cost`, and each is billed if it succeeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_counted: Vec<String>,
 }
 
 impl RowResult {
@@ -82,6 +87,7 @@ impl RowResult {
             cost: 0.0,
             files: Vec::new(),
             error: None,
+            not_counted: Vec::new(),
         }
     }
 }
@@ -105,11 +111,20 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
         for (task, cost) in &node.charged {
             charged.entry(line).or_default().insert(task, *cost);
         }
+        // A task that had ended before the stop came was billed, cancelled run or not.
+        for stopped in &node.stopped {
+            if let Some(cost) = stopped.charged {
+                charged
+                    .entry(line)
+                    .or_default()
+                    .insert(&stopped.taskid, cost);
+            }
+        }
         row.files.extend(node.files.iter().cloned());
         let (outcome, error) = match &node.outcome {
             NodeOutcome::Finished | NodeOutcome::Resumed => continue,
             NodeOutcome::Failed(why) => (RowOutcome::Failed, Some(format!("{id}: {why}"))),
-            NodeOutcome::Cancelled => (RowOutcome::Cancelled, None),
+            NodeOutcome::Cancelled => (RowOutcome::Cancelled, not_stopped(id, node)),
             NodeOutcome::Skipped(why) => (RowOutcome::Skipped, Some(format!("{id}: {why}"))),
         };
         if outcome > row.outcome {
@@ -117,12 +132,33 @@ pub fn row_results(report: &RunReport) -> Vec<RowResult> {
             row.error = error.or(row.error.take());
         }
     }
-    for (line, costs) in charged {
-        if let Some(row) = rows.get_mut(&line) {
+    let unseen = report.tasks_not_seen_ending();
+    for row in rows.values_mut() {
+        let not_counted = row
+            .tasks
+            .iter()
+            .filter(|task| unseen.binary_search(&task.as_str()).is_ok());
+        row.not_counted = not_counted.cloned().collect();
+        if let Some(costs) = charged.remove(&row.row) {
             row.cost = sum_usd(costs.into_values());
         }
     }
     rows.into_values().collect()
+}
+
+/// What a cancelled node could not stop, in words for its row's error: a task that may
+/// still run and be billed, which the row's cost does not hold.
+fn not_stopped(id: &str, node: &NodeReport) -> Option<String> {
+    let said: Vec<String> = (node.stopped.iter())
+        .filter_map(|stopped| match &stopped.how {
+            HowStopped::NotStopped { error } => Some(format!(
+                "{id}: task {} could not be stopped ({error}): it may still run, and is billed if it succeeds",
+                stopped.taskid
+            )),
+            _ => None,
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// The results table's file name in `--out`: `results.csv`, or `results.jsonl` (`json`).
@@ -134,11 +170,31 @@ pub fn results_file(json: bool) -> &'static str {
     }
 }
 
-/// Writes `results.csv` (or `results.jsonl` when `json`) into `out`; file paths are written
-/// relative to `out`, costs in dollars as billed (`0.45`), and a cell's list of tasks or
-/// files an item per line. Gives the file written.
+/// Writes `results.csv` into `out`, and `results.jsonl` too when `json` (without it, one an
+/// earlier run left is removed: it would tell of other rows than the CSV); file paths are
+/// written relative to `out`, costs in dollars as billed (`0.45`), and a CSV cell's list of
+/// tasks or files an item per line. Gives the last file written.
 pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::Result<PathBuf> {
-    let relative = |path: &Path| path.strip_prefix(out).unwrap_or(path).display().to_string();
+    std::fs::create_dir_all(out)?;
+    let csv = out.join(results_file(false));
+    std::fs::write(&csv, results_text(out, results, false))?;
+    let lines = out.join(results_file(true));
+    if json {
+        std::fs::write(&lines, results_text(out, results, true))?;
+        return Ok(lines);
+    }
+    if std::fs::symlink_metadata(&lines).is_ok_and(|found| found.is_file()) {
+        std::fs::remove_file(&lines)?;
+    }
+    Ok(csv)
+}
+
+/// The results table as CSV, or as JSON Lines when `json`.
+fn results_text(out: &Path, results: &[RowResult], json: bool) -> String {
+    let relative = |path: &Path| {
+        let inside = crate::graph::out_folder::within(out, path);
+        inside.as_deref().unwrap_or(path).display().to_string()
+    };
     let mut text = String::new();
     if json {
         for result in results {
@@ -165,10 +221,7 @@ pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::
             text.push('\n');
         }
     }
-    let path = out.join(results_file(json));
-    std::fs::create_dir_all(out)?;
-    std::fs::write(&path, text)?;
-    Ok(path)
+    text
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break. A field a spreadsheet
@@ -207,6 +260,54 @@ mod tests {
                 r#"2,failed,,0,,"'=HYPERLINK(""http://x"",""y""): failed, badly""#,
                 "3,failed,,0,,'@SUM(1)",
             ]
+        );
+    }
+
+    #[test]
+    fn a_run_without_json_leaves_no_earlier_json_lines_to_contradict_its_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let two = [
+            RowResult::new(2, RowOutcome::Done),
+            RowResult::new(3, RowOutcome::Done),
+        ];
+        let lines = write_results(dir.path(), &two, true).unwrap();
+        assert_eq!(std::fs::read_to_string(&lines).unwrap().lines().count(), 2);
+        let csv = write_results(dir.path(), &two[..1], false).unwrap();
+        assert_eq!(std::fs::read_to_string(csv).unwrap().lines().count(), 2);
+        assert!(!lines.exists());
+    }
+
+    #[test]
+    fn a_cancelled_row_names_the_task_it_could_not_stop_and_counts_one_that_had_ended() {
+        let mut wait = NodeReport::not_reached("row-0002-wait", "wiro/task.wait");
+        wait.outcome = NodeOutcome::Cancelled;
+        wait.tasks = vec!["7".into(), "8".into()];
+        wait.stopped = vec![
+            crate::node::StoppedTask {
+                taskid: "7".into(),
+                how: HowStopped::NotStopped {
+                    error: "server error (HTTP 500)".into(),
+                },
+                charged: None,
+            },
+            crate::node::StoppedTask {
+                taskid: "8".into(),
+                how: HowStopped::AlreadyEnded,
+                charged: Some(0.45),
+            },
+        ];
+        let report = RunReport {
+            nodes: vec![wait],
+            cancelled: true,
+            journal: None,
+            tasks: Default::default(),
+        };
+        let [row] = row_results(&report).try_into().unwrap();
+        assert_eq!(row.outcome, RowOutcome::Cancelled);
+        assert_eq!(row.cost, 0.45);
+        assert_eq!(
+            row.error.as_deref(),
+            Some("wait: task 7 could not be stopped (server error (HTTP 500)): it may still run, and is billed if it succeeds")
         );
     }
 }

@@ -7,7 +7,7 @@
 //! learned from code 96, else twice the tasks active now), the file slots, and a few rows
 //! waiting for a task slot, so a slot that frees is taken at once.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -50,6 +50,9 @@ pub struct LeftRunning {
     pub task: TaskHandle,
     /// What it was charged, in dollars, when it has ended; `None` while it runs.
     pub charged: Option<f64>,
+    /// Its end was recorded by the run that waited for it: its charge was in that run's
+    /// results, not in this table's.
+    pub seen: bool,
 }
 
 /// The end of a run over a table.
@@ -177,7 +180,8 @@ impl Executor {
     ) -> Vec<LeftRunning> {
         let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
         let mut tasks: Vec<LeftRunning> = Vec::new();
-        let mut seen_ended: HashSet<String> = HashSet::new();
+        // What each task whose end a node recorded was charged.
+        let mut seen_ended: HashMap<String, f64> = HashMap::new();
         for (node, event) in journal.left_behind(since, started_at) {
             let flow_node = split_entries(&node).and_then(|(_, name)| rows.flow().node(name));
             let Some(spec) = flow_node
@@ -188,7 +192,8 @@ impl Executor {
             };
             if let JournalEvent::Finished { outputs } = &event {
                 let records = spec.kinds.task_records(outputs).into_iter();
-                seen_ended.extend(records.filter(|r| r.is_terminal()).map(|r| r.id));
+                let ended = records.filter(|r| r.is_terminal());
+                seen_ended.extend(ended.map(|r| (r.id.clone(), r.total_cost().unwrap_or(0.0))));
             }
             if !spec.spends_money {
                 continue;
@@ -205,11 +210,22 @@ impl Executor {
                     node,
                     task,
                     charged: None,
+                    seen: false,
                 });
             }
         }
-        // A task whose end a node recorded neither runs nor went unseen: no need to ask.
-        tasks.retain(|left| !seen_ended.contains(&left.task.taskid));
+        // A task whose end a node recorded is not asked about: its charge is known (a
+        // rewritten results table no longer lists it).
+        let (seen, tasks): (Vec<LeftRunning>, Vec<LeftRunning>) =
+            (tasks.into_iter()).partition(|left| seen_ended.contains_key(&left.task.taskid));
+        let seen = seen.into_iter().filter_map(|left| {
+            let cost = seen_ended[&left.task.taskid];
+            (cost > 0.0).then_some(LeftRunning {
+                charged: Some(cost),
+                seen: true,
+                ..left
+            })
+        });
         let client = &self.client;
         let left = futures_util::stream::iter(tasks)
             .map(|mut left| async move {
@@ -225,6 +241,7 @@ impl Executor {
             .buffer_unordered(8)
             .filter_map(std::future::ready);
         let mut left: Vec<LeftRunning> = left.collect().await;
+        left.extend(seen);
         left.sort_by(|a, b| a.node.cmp(&b.node));
         left
     }
@@ -266,9 +283,12 @@ impl Executor {
         };
         // Written down before any Run: a run killed with this row's task out finds it next time
         // through the row's place, wherever the row's line goes.
+        let mut earlier_lines = shared.journal.lines_of(cells, place);
+        earlier_lines.retain(|line| line != row);
         shared.journal.record_row(row, cells, place)?;
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
         run.row_entries = Some(place.clone());
+        run.earlier_lines = earlier_lines;
         let driven = run.drive().await;
         let cancelled = run.cancel.is_cancelled();
         for completion in run.running.stop_all().await {

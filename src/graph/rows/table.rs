@@ -2,6 +2,7 @@
 //! TSV, or JSON Lines; each column named `NODE.INPUT`, each row remembered by its line in
 //! the file so every message can name it.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -168,13 +169,21 @@ fn delimited(text: &str, separator: char) -> Result<Table, String> {
     let Some((_, header)) = records.next() else {
         return Err("it is empty: the first line names the columns (NODE.INPUT)".into());
     };
+    // UTF-16 saved without its BOM reads as text with a NUL after each letter.
+    if header.iter().any(|name| name.contains('\0')) {
+        return Err("its first line holds NUL characters: it looks like UTF-16 saved without a byte order mark; save it as UTF-8 (\"CSV UTF-8\" in spreadsheets)".into());
+    }
     let columns: Vec<String> = header
         .into_iter()
         .map(|name| name.trim().to_owned())
         .collect();
-    for (second, name) in columns.iter().enumerate() {
-        let earlier = columns[..second].iter().position(|earlier| earlier == name);
-        if let Some(first) = earlier.filter(|_| !name.is_empty()) {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(columns.len());
+    for (second, name) in columns
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !name.is_empty())
+    {
+        if let Some(first) = seen.insert(name, second) {
             return Err(format!(
                 "column {name} appears twice (columns {} and {}): say each input once",
                 first + 1,
@@ -402,6 +411,7 @@ fn json_lines(text: &str) -> Result<Table, String> {
         false => text.into(),
     };
     let mut columns: Vec<String> = Vec::new();
+    let mut known: HashSet<String> = HashSet::new();
     let mut objects: Vec<(usize, Map<String, Value>)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -412,7 +422,7 @@ fn json_lines(text: &str) -> Result<Table, String> {
         }
         let object = json_object(line).map_err(|problem| format!("line {}{problem}", index + 1))?;
         for key in object.keys() {
-            if !columns.contains(key) {
+            if known.insert(key.clone()) {
                 columns.push(key.clone());
             }
         }
@@ -717,6 +727,22 @@ mod tests {
         assert!(
             not_object.starts_with("line 1, column 1: not a JSON object"),
             "{not_object}"
+        );
+    }
+
+    #[test]
+    fn utf16_without_its_byte_order_mark_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let utf16: Vec<u8> = "video.prompt\nfox\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        std::fs::write(&path, utf16).unwrap();
+        let error = Table::read(&path).unwrap_err();
+        assert!(
+            error.contains("looks like UTF-16 saved without a byte order mark"),
+            "{error}"
         );
     }
 

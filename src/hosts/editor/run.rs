@@ -84,7 +84,22 @@ pub async fn start(
     // that has paid, or lose its results.
     let shown = format!("the output folder {}", state.out_dir.display());
     let out_ok = out_folder::writable(&state.out_dir, &shown)
-        .and_then(|()| out_folder::free_for(&state.out_dir, &shown, rows_flow.as_ref(), false));
+        .and_then(|()| {
+            out_folder::free_for(
+                &state.out_dir,
+                &shown,
+                &workflow,
+                &state.registry,
+                rows_flow.as_ref(),
+                false,
+            )
+        })
+        .and_then(|()| match &rows_flow {
+            Some(rows) if !request.fresh => {
+                out_folder::journal_knows_results(&state.out_dir, &shown, rows)
+            }
+            _ => Ok(()),
+        });
     if let Err(problem) = out_ok {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -252,7 +267,7 @@ fn rows_finished_json(run: u64, report: &RowsReport, tally: &RunTally, out_dir: 
         "run": run,
         "outcome": outcome,
         // What this run spent, as the page showed it live; with what earlier runs of its
-        // resumed rows spent, as the CLI's "charged in all".
+        // resumed rows spent, as the CLI's "charged for its rows".
         "spent": tally.charge([]),
         "charged_in_all": sum_usd(report.rows.iter().map(|row| row.cost)),
         "stopped": tally.stopped(),

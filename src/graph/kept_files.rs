@@ -1,0 +1,272 @@
+//! Files a run wrote, found again where runs keep them: a table's row that moved to another
+//! line (a line inserted above it, the table sorted) takes the files it wrote under its
+//! earlier line into its own row folder, and a node whose file is gone from where it wrote it
+//! takes it back from beside it (`NAME.earlier.EXT`) or from `OUT/replaced/`, where a table
+//! moves a row's files when its cells change (an edit undone). Not fetched again: the server
+//! may no longer hold them (a `wiro/task.files.delete` after the download, or its time
+//! limit).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::executor::ActiveRun;
+use super::out_folder::within;
+use super::resume::{moves_with_row, Resume};
+use super::rows::{counted, row_name, split_row, REPLACED};
+use super::RunError;
+use crate::api::LocalFile;
+use crate::node::Node;
+
+impl ActiveRun<'_> {
+    /// For the node at `position` of a row that moved here from other lines with the same
+    /// cells: when it writes its files into the row's folder, and finished there under those
+    /// other lines with these same inputs (its `directory` aside), those files moved into
+    /// this row's folder, its outputs naming them, noted under its `key` and `journal_name`.
+    pub(super) async fn moved_here(
+        &self,
+        position: usize,
+        target: &dyn Node,
+        inputs: &Value,
+        (key, journal_name): (&str, &str),
+        note: &impl Fn(String),
+    ) -> Result<Option<Resume>, RunError> {
+        let spec = target.spec();
+        let id = &self.workflow.nodes[position].id;
+        let Some((line, node)) = split_row(id) else {
+            return Ok(None);
+        };
+        if moves_with_row(spec) || self.earlier_lines.is_empty() {
+            return Ok(None);
+        }
+        let here = row_name(line);
+        let inside = (inputs.get("directory").and_then(Value::as_str))
+            .and_then(|directory| directory.strip_prefix(here.as_str()))
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+        let Some(inside) = inside else {
+            return Ok(None);
+        };
+        for earlier in &self.earlier_lines {
+            let mut there = inputs.clone();
+            there["directory"] = Value::String(format!("{earlier}{inside}"));
+            let (there_key, _) = self.key(position, target, &there);
+            let name = format!("{earlier}-{node}");
+            let Some(Resume::Finished(outputs)) =
+                self.journal.resume(&name, id, &there_key, false, false)
+            else {
+                continue;
+            };
+            let files = spec.kinds.local_files(&outputs);
+            if files.is_empty() {
+                continue;
+            }
+            let out = self.executor.options.output_dir.clone();
+            let (from, to) = (earlier.clone(), here.clone());
+            let moved = tokio::task::spawn_blocking(move || move_files(&out, &files, &from, &to));
+            let Some(moved) = moved.await.ok().flatten() else {
+                continue;
+            };
+            note(format!(
+                "its row moved from {earlier}: {} it wrote there moved into {here}, not downloaded again",
+                counted(moved.len(), "file")
+            ));
+            let found = Resume::Finished(with_paths(outputs, &moved));
+            self.note_under(journal_name, key, Some(&found))?;
+            return Ok(Some(found));
+        }
+        Ok(None)
+    }
+}
+
+/// Moves `files`, written in the row folder `from` inside `out`, into the row folder `to`
+/// (a name the node gave them, `row-0003-save-0.mp4`, becomes `row-0004-save-0.mp4`), each
+/// from wherever its bytes are (see [`find_bytes`]; at its new name already, when a run was
+/// killed after moving it); a file of other bytes at a new name is kept aside as a download
+/// keeps one. `None`, and nothing moved, when a file is nowhere or outside `from`; `None` too
+/// when a move fails part way (the node downloads again). Each file's (old, new) path.
+fn move_files(
+    out: &Path,
+    files: &[LocalFile],
+    from: &str,
+    to: &str,
+) -> Option<Vec<(PathBuf, PathBuf)>> {
+    let mut moves = Vec::with_capacity(files.len());
+    for file in files {
+        let inside = within(out, &file.path)?;
+        let mut parts = inside.components();
+        if parts.next()?.as_os_str() != from {
+            return None;
+        }
+        let inside = parts.as_path();
+        let name = inside.file_name()?.to_string_lossy();
+        let renamed = match name.strip_prefix(&format!("{from}-")) {
+            Some(rest) => inside.with_file_name(format!("{to}-{rest}")),
+            None => inside.to_path_buf(),
+        };
+        let target = out.join(to).join(renamed);
+        // A run killed after a move and before its journal line finds the file moved.
+        let source = find_bytes(out, file, &[&target])?;
+        moves.push((file, source, target));
+    }
+    let mut moved = Vec::with_capacity(moves.len());
+    for (file, source, target) in moves {
+        put(file, &source, &target)?;
+        moved.push((file.path.clone(), target));
+    }
+    Some(moved)
+}
+
+/// Puts the bytes of `file`, found at `source`, at `target`: a file of other bytes there is
+/// kept aside as a download keeps one.
+fn put(file: &LocalFile, source: &Path, target: &Path) -> Option<()> {
+    if source == target {
+        return Some(());
+    }
+    let placed = LocalFile {
+        path: target.to_path_buf(),
+        ..file.clone()
+    };
+    std::fs::create_dir_all(target.parent()?).ok()?;
+    placed.keep_earlier().ok()?;
+    std::fs::rename(source, target).ok()
+}
+
+/// Puts a file a node wrote back where it wrote it, from where runs keep files (see
+/// [`find_bytes`]); where it was found, or `None` when it is nowhere.
+pub(super) fn take_back(out: &Path, file: &LocalFile) -> Option<PathBuf> {
+    let source = find_bytes(out, file, &[])?;
+    put(file, &source, &file.path)?;
+    Some(source)
+}
+
+/// Where the bytes `file` records are: where it was written, at one of `also`, beside it
+/// (`NAME.earlier.EXT`), or in `OUT/replaced/` in the folder of the same name (a file there
+/// of its size and SHA-256, whatever its name). Blocking: it hashes candidates of its size.
+fn find_bytes(out: &Path, file: &LocalFile, also: &[&Path]) -> Option<PathBuf> {
+    // A link may lead anywhere (a shared folder's `replaced -> ~/videos`): no file is taken
+    // through one, nor is one taken.
+    let link = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink());
+    let holds = |path: &Path| {
+        let candidate = LocalFile {
+            path: path.to_path_buf(),
+            ..file.clone()
+        };
+        !link(path) && candidate.changed().is_none()
+    };
+    let replaced = (within(out, &file.path).as_deref())
+        .and_then(Path::parent)
+        .map(|inside| out.join(REPLACED).join(inside))
+        .filter(|folder| {
+            let mut below_out = folder.ancestors().take_while(|at| *at != out);
+            !below_out.any(link)
+        });
+    let of_its_size = |folder: &PathBuf| {
+        let entries = std::fs::read_dir(folder).into_iter().flatten().flatten();
+        let sized = |entry: &std::fs::DirEntry| {
+            (entry.metadata()).is_ok_and(|found| found.is_file() && found.len() == file.size)
+        };
+        entries
+            .filter(sized)
+            .map(|entry| entry.path())
+            .collect::<Vec<_>>()
+    };
+    std::iter::once(file.path.clone())
+        .chain(also.iter().map(|path| path.to_path_buf()))
+        .chain(LocalFile::kept_beside(&file.path))
+        .chain(replaced.iter().flat_map(of_its_size))
+        .find(|path| holds(path))
+}
+
+/// `outputs` with every path in `moved` named by its new place.
+fn with_paths(mut outputs: Value, moved: &[(PathBuf, PathBuf)]) -> Value {
+    fn walk(value: &mut Value, moved: &[(String, String)]) {
+        match value {
+            Value::String(text) => {
+                if let Some((_, new)) = moved.iter().find(|(old, _)| old == text) {
+                    *text = new.clone();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, moved)),
+            Value::Object(fields) => fields.values_mut().for_each(|field| walk(field, moved)),
+            _ => {}
+        }
+    }
+    let moved: Vec<(String, String)> = (moved.iter())
+        .map(|(old, new)| (old.display().to_string(), new.display().to_string()))
+        .collect();
+    walk(&mut outputs, &moved);
+    outputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(out: &Path, path: &str, bytes: &str) -> LocalFile {
+        let path = out.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        LocalFile {
+            path,
+            size: bytes.len() as u64,
+            sha256: hex::encode(sha2::Sha256::digest(bytes.as_bytes())),
+            contenttype: "video/mp4".into(),
+        }
+    }
+
+    use sha2::Digest;
+
+    #[test]
+    fn a_file_gone_from_where_it_was_written_is_taken_back_from_replaced_by_its_bytes() {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path();
+        let file = written(out, "row-0002/row-0002-save-0.mp4", "the boat");
+        // A table's end moved it aside under another name; another file of its size is there.
+        std::fs::create_dir_all(out.join("replaced/row-0002")).unwrap();
+        std::fs::write(
+            out.join("replaced/row-0002/row-0002-save-0.mp4"),
+            "the ship",
+        )
+        .unwrap();
+        std::fs::rename(
+            &file.path,
+            out.join("replaced/row-0002/row-0002-save-0.earlier.mp4"),
+        )
+        .unwrap();
+        assert_eq!(
+            take_back(out, &file),
+            Some(out.join("replaced/row-0002/row-0002-save-0.earlier.mp4"))
+        );
+        assert_eq!(file.changed(), None);
+        std::fs::remove_file(&file.path).unwrap();
+        assert_eq!(take_back(out, &file), None, "nowhere now");
+        // Nothing is taken through a link out of the folder, nor is a link taken.
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("mine.mp4"), "the boat").unwrap();
+        std::fs::remove_dir_all(out.join("replaced/row-0002")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), out.join("replaced/row-0002")).unwrap();
+        assert_eq!(take_back(out, &file), None);
+        std::os::unix::fs::symlink(elsewhere.path().join("mine.mp4"), &file.path).unwrap();
+        assert_eq!(find_bytes(out, &file, &[]), None);
+        assert!(elsewhere.path().join("mine.mp4").exists());
+    }
+
+    #[test]
+    fn a_moved_row_s_files_found_at_their_new_names_are_not_moved_again() {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path();
+        let file = written(out, "row-0003/clips/row-0003-save-0.mp4", "the mug");
+        // A run killed after the move and before its journal line.
+        let moved = out.join("row-0004/clips/row-0004-save-0.mp4");
+        std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
+        std::fs::rename(&file.path, &moved).unwrap();
+        let found = move_files(out, std::slice::from_ref(&file), "row-0003", "row-0004");
+        assert_eq!(found, Some(vec![(file.path.clone(), moved.clone())]));
+        assert_eq!(std::fs::read_to_string(moved).unwrap(), "the mug");
+        assert_eq!(
+            move_files(out, &[file], "row-0002", "row-0004"),
+            None,
+            "not from row-0002"
+        );
+    }
+}
