@@ -204,6 +204,19 @@ fn keep_aside(path: &Path, file: &std::fs::File) -> std::io::Result<()> {
     std::fs::File::open(&aside)?.sync_all()
 }
 
+/// The task of each `task_started` line of a journal's text.
+fn started_tasks(text: &str) -> impl Iterator<Item = Box<str>> + '_ {
+    (text.lines())
+        .filter(|line| line.contains(TASK_STARTED_LINE))
+        .filter_map(|line| match serde_json::from_str::<JournalEntry>(line) {
+            Ok(JournalEntry {
+                event: JournalEvent::TaskStarted { task },
+                ..
+            }) => Some(task.taskid.as_str().into()),
+            _ => None,
+        })
+}
+
 impl Journal {
     /// Opens (or creates) the journal at `path`; `fresh` starts it empty, what it held kept
     /// beside it as `wiro-journal.earlier.jsonl` (numbered when taken: no paid task's id is
@@ -231,6 +244,11 @@ impl Journal {
         if fresh {
             keep_aside(path, &file)?;
             file.set_len(0)?;
+            // The tasks earlier runs started stay theirs: a lost Run's look-up in the task
+            // list must not take one of them for the task it just paid for.
+            for kept in crate::api::LocalFile::kept_beside(path) {
+                tasks.extend(started_tasks(&std::fs::read_to_string(kept)?));
+            }
         } else {
             let mut valid_length = 0u64;
             let mut reader = BufReader::new(&file);
@@ -531,7 +549,8 @@ impl Journal {
     }
 
     /// Every task id the journal holds as started, whether its node finished since or not:
-    /// tasks that belong to some node already.
+    /// tasks that belong to some node already; after a `--fresh` start, those of the
+    /// journals it kept aside too (an earlier run's, never this run's to adopt).
     pub fn task_ids(&self) -> HashSet<String> {
         self.tasks.iter().map(|task| task.to_string()).collect()
     }
@@ -1019,6 +1038,8 @@ mod tests {
         drop(journal);
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);
+        // Its tasks stay the earlier run's: a lost Run's look-up does not take one.
+        assert!(fresh.task_ids().contains("7"), "{:?}", fresh.task_ids());
         // What it held is kept beside it, the paid task's id with it; a second fresh start
         // keeps the first's journal too.
         drop(fresh);
@@ -1031,7 +1052,9 @@ mod tests {
             .record("gen", "k", JournalEvent::Submitting { sent: None })
             .unwrap();
         drop(again);
-        drop(Journal::open(&path, true).unwrap());
+        let second = Journal::open(&path, true).unwrap();
+        assert!(second.task_ids().contains("7"), "the first journal's too");
+        drop(second);
         assert!(dir.path().join("wiro-journal.earlier-2.jsonl").exists());
         assert!(std::fs::read_to_string(aside)
             .unwrap()

@@ -110,6 +110,40 @@ async fn a_run_whose_every_sending_was_lost_before_any_task_says_nothing_was_sta
 }
 
 #[tokio::test]
+async fn a_fresh_run_whose_answer_was_lost_adopts_its_own_task_not_the_earlier_run_s() {
+    let emulator = common::fast_emulator().await;
+    let out = tempfile::tempdir().unwrap();
+    let first = run_example(&emulator, out.path(), None).await;
+    assert!(first.succeeded(), "{first:#?}");
+    // Told to pay again at once, its answer lost after the task was made: the task list
+    // holds both tasks, and the earlier run's is not this run's.
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let mut options = common::run_options(out.path());
+    options.fresh = true;
+    let executor = wiro_nodes::graph::Executor::new(
+        wiro_nodes::node::Registry::from_inventory(),
+        common::client(&emulator),
+        options,
+    );
+    let cancel = CancellationToken::new();
+    let fresh = (executor.run(&common::example("text-to-video.json"), cancel, |_| {}))
+        .await
+        .unwrap();
+    assert!(fresh.succeeded(), "{fresh:#?}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "paid again, as told");
+    let task = |report: &RunReport| {
+        let video = report.nodes.iter().find(|n| n.id == "video").unwrap();
+        video.tasks.clone()
+    };
+    assert_eq!(task(&fresh).len(), 1);
+    assert_ne!(
+        task(&fresh),
+        task(&first),
+        "its own task, the one it paid for"
+    );
+}
+
+#[tokio::test]
 async fn a_lost_answer_the_first_run_could_not_settle_is_adopted_by_the_next_run() {
     let emulator = common::fast_emulator().await;
     let out = tempfile::tempdir().unwrap();
