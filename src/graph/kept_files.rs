@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::executor::ActiveRun;
-use super::out_folder::within;
+use super::out_folder::{through_a_link, within};
 use super::resume::{moves_with_row, Resume};
 use super::rows::{counted, row_name, split_row, REPLACED};
 use super::RunError;
@@ -90,6 +90,7 @@ fn move_files(
     from: &str,
     to: &str,
 ) -> Option<Vec<(PathBuf, PathBuf)>> {
+    let _one_at_a_time = lock_moves();
     let mut moves = Vec::with_capacity(files.len());
     for file in files {
         let inside = within(out, &file.path)?;
@@ -110,14 +111,28 @@ fn move_files(
     }
     let mut moved = Vec::with_capacity(moves.len());
     for (file, source, target) in moves {
-        put(file, &source, &target)?;
+        if put(file, &source, &target).is_none() {
+            // Another file took its place since it was found: found again, once.
+            put(file, &find_bytes(out, file, &[&target])?, &target)?;
+        }
         moved.push((file.path.clone(), target));
     }
     Some(moved)
 }
 
+/// Rows run at once, and two that swapped lines each take a file from the folder the other
+/// fills: one move at a time in the process, each finding its file after the last ended.
+fn lock_moves() -> std::sync::MutexGuard<'static, ()> {
+    static MOVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MOVING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Puts the bytes of `file`, found at `source`, at `target`: a file of other bytes there is
-/// kept aside as a download keeps one.
+/// kept aside as a download keeps one. The bytes are checked once in place: a download of
+/// the row now at `source`'s line may have put its own file there since it was found, and
+/// that file goes back (beside `source` when that is taken again), nothing moved.
 fn put(file: &LocalFile, source: &Path, target: &Path) -> Option<()> {
     if source == target {
         return Some(());
@@ -128,12 +143,22 @@ fn put(file: &LocalFile, source: &Path, target: &Path) -> Option<()> {
     };
     std::fs::create_dir_all(target.parent()?).ok()?;
     placed.keep_earlier().ok()?;
-    std::fs::rename(source, target).ok()
+    std::fs::rename(source, target).ok()?;
+    if placed.changed().is_none() {
+        return Some(());
+    }
+    let back = match std::fs::symlink_metadata(source) {
+        Ok(_) => crate::api::unused_name(&crate::api::earlier_name(source)),
+        Err(_) => source.to_path_buf(),
+    };
+    let _ = std::fs::rename(target, back);
+    None
 }
 
 /// Puts a file a node wrote back where it wrote it, from where runs keep files (see
 /// [`find_bytes`]); where it was found, or `None` when it is nowhere.
 pub(super) fn take_back(out: &Path, file: &LocalFile) -> Option<PathBuf> {
+    let _one_at_a_time = lock_moves();
     let source = find_bytes(out, file, &[])?;
     put(file, &source, &file.path)?;
     Some(source)
@@ -156,10 +181,7 @@ fn find_bytes(out: &Path, file: &LocalFile, also: &[&Path]) -> Option<PathBuf> {
     let replaced = (within(out, &file.path).as_deref())
         .and_then(Path::parent)
         .map(|inside| out.join(REPLACED).join(inside))
-        .filter(|folder| {
-            let mut below_out = folder.ancestors().take_while(|at| *at != out);
-            !below_out.any(link)
-        });
+        .filter(|folder| !through_a_link(out, folder));
     let of_its_size = |folder: &PathBuf| {
         let entries = std::fs::read_dir(folder).into_iter().flatten().flatten();
         let sized = |entry: &std::fs::DirEntry| {
@@ -249,6 +271,27 @@ mod tests {
         std::os::unix::fs::symlink(elsewhere.path().join("mine.mp4"), &file.path).unwrap();
         assert_eq!(find_bytes(out, &file, &[]), None);
         assert!(elsewhere.path().join("mine.mp4").exists());
+    }
+
+    #[test]
+    fn a_file_that_took_the_found_one_s_place_is_put_back_not_moved() {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path();
+        let file = written(out, "row-0003/row-0003-save-0.mp4", "the mug");
+        // Found there, then the row now on line 3 downloaded its own file over it (a
+        // download keeps the earlier file beside it).
+        let kept = out.join("row-0003/row-0003-save-0.earlier.mp4");
+        std::fs::rename(&file.path, &kept).unwrap();
+        std::fs::write(&file.path, "the cup").unwrap();
+        let target = out.join("row-0004/row-0004-save-0.mp4");
+        assert_eq!(put(&file, &file.path, &target), None);
+        assert_eq!(std::fs::read_to_string(&file.path).unwrap(), "the cup");
+        assert!(!target.exists(), "nothing moved");
+        // Found again, beside it.
+        let moved = move_files(out, std::slice::from_ref(&file), "row-0003", "row-0004");
+        assert_eq!(moved, Some(vec![(file.path.clone(), target.clone())]));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "the mug");
+        assert!(!kept.exists());
     }
 
     #[test]

@@ -72,6 +72,15 @@ pub(crate) fn within(out: &Path, path: &Path) -> Option<PathBuf> {
     path.strip_prefix(lexical(out)).ok().map(Path::to_path_buf)
 }
 
+/// Whether a link stands at `path` or at a folder between it and `out` (`path` lies inside
+/// `out`): a link may lead anywhere (`replaced/row-0002 -> ~/videos`), and no file a run
+/// keeps is moved or taken through one.
+pub(crate) fn through_a_link(out: &Path, path: &Path) -> bool {
+    let link = |at: &Path| std::fs::symlink_metadata(at).is_ok_and(|found| found.is_symlink());
+    let mut below_out = path.ancestors().take_while(|at| *at != out);
+    below_out.any(link)
+}
+
 /// What the run writes in the output folder must not find something else in its place: the journal
 /// (a file), for a table the results (files) and each row's folder, and the folders its
 /// downloads are written into (`flow`'s own, or each row's whose folder exists). Found after

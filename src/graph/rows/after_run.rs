@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{counted, first_few, row_name, LeftRunning, RowOutcome, RowResult};
 use crate::api::unused_name;
-use crate::graph::out_folder::lexical;
+use crate::graph::out_folder::{lexical, through_a_link};
 use crate::graph::{sum_usd, usd};
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.
@@ -70,6 +70,14 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
                 target.strip_prefix(&aside).unwrap_or(&inside).display()
             );
             let parent = target.parent().unwrap_or(&aside);
+            if through_a_link(out, parent) {
+                warnings.push(format!(
+                    "{shown} is not row {}'s result now and was not moved aside: a link stands in {}",
+                    result.row,
+                    parent.display()
+                ));
+                continue;
+            }
             match std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(&path, &target)) {
                 Ok(()) => moved.push(shown),
                 Err(error) => warnings.push(format!(
@@ -247,5 +255,24 @@ mod tests {
             clips.join(".save-1.mp4.part").exists(),
             "a partial file stays"
         );
+    }
+
+    #[test]
+    fn nothing_is_moved_aside_through_a_link_in_the_replaced_folder() {
+        let out = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(out.path().join("row-0002")).unwrap();
+        std::fs::write(out.path().join("row-0002/old.mp4"), "paid").unwrap();
+        std::fs::create_dir_all(out.path().join(REPLACED)).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), out.path().join("replaced/row-0002")).unwrap();
+        let failed = RowResult::new(2, RowOutcome::Failed);
+        let set_aside = set_aside_earlier_files(out.path(), &[failed]);
+        assert!(
+            set_aside.warnings[0].contains("was not moved aside: a link stands in"),
+            "{:?}",
+            set_aside.warnings
+        );
+        assert!(out.path().join("row-0002/old.mp4").exists());
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
     }
 }
