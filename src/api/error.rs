@@ -200,6 +200,26 @@ impl Error {
         )
     }
 
+    /// The task this error says ended without success (failed, or cancelled): only
+    /// successful tasks are billed, so it was charged nothing. `None` for a task that
+    /// succeeded and was refused afterwards (no output file), which is billed.
+    pub fn unbilled_task(&self) -> Option<&str> {
+        match self {
+            Error::TaskCancelled { taskid, .. } => Some(taskid),
+            Error::TaskFailed {
+                taskid,
+                status,
+                pexit,
+                ..
+            } => {
+                let succeeded =
+                    status == super::TaskStatus::PostprocessEnd.as_str() && pexit == "0";
+                (!succeeded).then_some(taskid.as_str())
+            }
+            _ => None,
+        }
+    }
+
     /// The request timed out (connecting, or waiting for the answer or the body), as the
     /// kept transport error says.
     pub fn is_timeout(&self) -> bool {

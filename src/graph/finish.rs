@@ -73,6 +73,12 @@ impl ActiveRun<'_> {
                     }
                     report.outcome = NodeOutcome::Cancelled;
                 } else {
+                    if let NodeError::Api(api) = &error {
+                        // Its end was seen: it failed, and a failed task is charged nothing.
+                        if let Some(task) = api.unbilled_task() {
+                            report.charged.insert(task.to_owned(), 0.0);
+                        }
+                    }
                     report.outcome = NodeOutcome::Failed(message.clone());
                 }
                 (self.emit)(RunEvent::Failed {

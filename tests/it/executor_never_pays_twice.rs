@@ -250,6 +250,9 @@ async fn a_failed_task_is_submitted_again_but_a_finished_one_is_not() {
         matches!(outcome(&first, "wait"), NodeOutcome::Failed(m) if m.contains("failed")),
         "{first:#?}"
     );
+    // Its end was seen (failed, charged nothing): not named as a task that may be billed.
+    assert_eq!(first.tasks_not_seen_ending(), Vec::<&str>::new());
+    assert_eq!(first.total_cost(), 0.0);
     let second = run_example(&emulator, out.path(), None).await;
     assert!(second.succeeded(), "{second:#?}");
     assert_eq!(emulator.stats().runs_accepted, 2);
