@@ -427,7 +427,8 @@ async fn run_table(
     renderer.finish();
     match result {
         Ok(report) => {
-            let aside = set_aside_earlier_files(&args.out, &report.rows);
+            let aside =
+                set_aside_earlier_files(&args.out, &[report.rows.as_slice(), refused].concat());
             aside
                 .warnings
                 .iter()

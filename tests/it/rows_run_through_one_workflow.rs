@@ -623,6 +623,22 @@ async fn skipped_invalid_rows_are_listed_in_the_results_and_nothing_else_is_refu
         "{results}"
     );
     assert!(lines[3].starts_with("4,done,"), "{results}");
+
+    // A video an earlier run made for the row's other cells is no result of the refused
+    // row: it goes to replaced/, so a pipeline gathering row folders does not take it.
+    let stale = dir.path().join("out/row-0003/row-0003-save-0.mp4");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, "an earlier 720p video").unwrap();
+    let again = run(&emulator, dir.path(), "table.csv", &["--skip-invalid-rows"]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "nothing paid again");
+    assert!(!stale.exists(), "{stderr}");
+    let aside = dir.path().join("out/replaced/row-0003/row-0003-save-0.mp4");
+    assert_eq!(
+        std::fs::read_to_string(aside).unwrap(),
+        "an earlier 720p video"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,15 +26,16 @@ pub struct SetAside {
 /// failed or was cancelled in this run, or finished with other files, where an earlier run
 /// left files under other cells (a row changed or moved, a flow's node renamed). They go to
 /// `out/replaced/row-0007/` (never deleted), so that `row-*/` holds each row's results only
-/// and a pipeline collecting it takes no other row's video. Rows not started (a cancelled
-/// run) and refused rows keep their folders as they are.
+/// and a pipeline collecting it takes no other row's video; a row `--skip-invalid-rows`
+/// refused has no result, so what its folder holds goes too. Rows not started (a cancelled
+/// run) keep their folders as they are.
 pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
     let mut moved = Vec::new();
     let mut warnings = Vec::new();
     let ran = |result: &&RowResult| {
         matches!(
             result.outcome,
-            RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled
+            RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled | RowOutcome::Refused
         )
     };
     let link = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink());
