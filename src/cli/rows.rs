@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::money::money;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::graph::rows::{
-    check_rows, counted, stale_row_folders, write_results, RowOutcome, RowResult, Table,
+    check_rows, counted, first_few, stale_row_folders, write_results, LeftRunning, RowOutcome,
+    RowResult, Table,
 };
-use crate::graph::{sum_usd, Workflow, WorkflowPrice};
+use crate::graph::{sum_usd, NodePrice, Workflow, WorkflowPrice};
 use crate::node::{Registry, Walls};
 
 /// The table options of `run` and `validate`.
@@ -169,4 +170,25 @@ pub(crate) fn price_line(price: &WorkflowPrice, rows: usize) -> String {
             price.unknown().next().map_or("", |node| node.node.as_str())
         ),
     }
+}
+
+/// The line saying what earlier runs here paid for cells no row of the table has now,
+/// which `--max-cost` counts at `prices` (see `WorkflowPrice::paid_before`); none when
+/// nothing was.
+pub(crate) fn paid_before_line(earlier: &[LeftRunning], prices: &[NodePrice]) -> Option<String> {
+    if earlier.is_empty() {
+        return None;
+    }
+    let tasks: Vec<String> = earlier
+        .iter()
+        .map(|left| left.task.taskid.clone())
+        .collect();
+    let known: Option<Vec<f64>> = prices.iter().map(|p| p.estimate.usd()).collect();
+    Some(format!(
+        "earlier runs here paid {} for cells no row of this table has now, {} ({}); --max-cost counts {}, as it caps the whole run",
+        known.map_or("an unknown sum".into(), |usd| money(sum_usd(usd))),
+        counted(tasks.len(), "task"),
+        first_few(&tasks, "task"),
+        if tasks.len() == 1 { "it" } else { "them" },
+    ))
 }

@@ -315,16 +315,6 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
             args.out.display()
         );
     }
-    if let Some(cap) = args.max_cost {
-        if let Err(refusal) = within_cap(&price, cap) {
-            let whole = match resumes {
-                true => " (--max-cost caps the whole run, what earlier runs paid included)",
-                false => "",
-            };
-            eprintln!("error: {refusal}{whole}; nothing was sent but the price look-ups");
-            return EXIT_INVALID;
-        }
-    }
     let options = RunOptions {
         concurrency: args.concurrency as usize,
         max_tasks: args.max_tasks.map(|n| n as usize),
@@ -335,6 +325,33 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         ..options
     };
     let executor = Executor::new(registry, backend.client.clone(), options);
+    if let Some(cap) = args.max_cost {
+        let mut capped = price.clone();
+        if let Some(rows) = &rows {
+            // Paid before for cells the table no longer has: the cap is the whole run's.
+            match executor.paid_for_other_cells(rows).await {
+                Ok(earlier) => {
+                    let prices = price.paid_before(&earlier);
+                    if let Some(line) = rows::paid_before_line(&earlier, &prices) {
+                        eprintln!("({line})");
+                    }
+                    capped.nodes.extend(prices);
+                }
+                Err(error) => {
+                    eprintln!("error: {error}; nothing was sent");
+                    return EXIT_INVALID;
+                }
+            }
+        }
+        if let Err(refusal) = within_cap(&capped, cap) {
+            let whole = match resumes {
+                true => " (--max-cost caps the whole run, what earlier runs paid included)",
+                false => "",
+            };
+            eprintln!("error: {refusal}{whole}; nothing was sent but the price look-ups");
+            return EXIT_INVALID;
+        }
+    }
     let cancel = CancellationToken::new();
     let (watcher, signal) = signals::watch(
         cancel.clone(),

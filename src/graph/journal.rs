@@ -543,6 +543,55 @@ impl Journal {
             .collect()
     }
 
+    /// The paid-task entries (a task started, a node finished) of table rows' nodes written
+    /// for other cells than the row that keeps its entries at that place now has: `places`
+    /// maps each place a row takes this run to that row's cells' digest. An entry belongs
+    /// to the cells of its place's row record latest before it (a row edited keeps its
+    /// place, its new cells' entries written after the new record); an entry of a place no
+    /// row takes is for other cells whatever its record.
+    pub(crate) fn for_other_cells(
+        &self,
+        places: &HashMap<String, String>,
+    ) -> Vec<(String, JournalEvent)> {
+        let mut records: HashMap<String, Vec<(u64, &str)>> = HashMap::new();
+        for ((row, cells), line) in &self.latest {
+            if !line.contains(ROW_LINE) {
+                continue;
+            }
+            if let Ok(JournalEntry {
+                at,
+                event: JournalEvent::Row { entries },
+                ..
+            }) = serde_json::from_str::<JournalEntry>(line)
+            {
+                let place = entries.unwrap_or_else(|| row.to_string());
+                records.entry(place).or_default().push((at, cells));
+            }
+        }
+        records.values_mut().for_each(|held| held.sort_unstable());
+        (self.latest.values())
+            .filter(|line| {
+                [TASK_STARTED_LINE, FINISHED_LINE]
+                    .iter()
+                    .any(|tag| line.contains(tag))
+            })
+            .filter_map(|line| serde_json::from_str::<JournalEntry>(line).ok())
+            .filter(|entry| {
+                let Some((place, _)) = split_entries(&entry.node) else {
+                    return false;
+                };
+                let Some(now) = places.get(place) else {
+                    return true;
+                };
+                let held = records.get(place).map(Vec::as_slice).unwrap_or_default();
+                let before = held.partition_point(|(at, _)| *at <= entry.at);
+                // No record before it (a journal older than row places): the place's own.
+                before > 0 && held[before - 1].1 != now.as_str()
+            })
+            .map(|entry| (entry.node, entry.event))
+            .collect()
+    }
+
     /// When the last thing for this node with these inputs was recorded (unix milliseconds).
     pub fn latest_at(&self, node: &str, key: &str) -> Option<u64> {
         self.latest_entry(node, key).map(|entry| entry.at)

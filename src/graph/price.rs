@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::rows::{split_row, LeftRunning};
 use super::Workflow;
 use crate::api::{Client, Estimate};
 use crate::node::{PriceBook, Registry};
@@ -38,6 +39,40 @@ impl WorkflowPrice {
         self.nodes
             .iter()
             .filter(|node| node.estimate.usd().is_none())
+    }
+
+    /// What the paid tasks `earlier` (of earlier runs, for cells no row of this table has
+    /// now: `Executor::paid_for_other_cells`) count against a spending cap, which caps the
+    /// whole run: a charge as the task's record says it, a task still running at the price
+    /// this table's rows pay for the same node (unknown when none is known).
+    pub fn paid_before(&self, earlier: &[LeftRunning]) -> Vec<NodePrice> {
+        let same_node = |node: Option<&str>| {
+            (self.nodes.iter())
+                .filter(|priced| {
+                    split_row(&priced.node).is_some_and(|(_, name)| Some(name) == node)
+                })
+                .filter_map(|priced| priced.estimate.usd())
+                .reduce(f64::max)
+        };
+        (earlier.iter())
+            .map(|left| NodePrice {
+                node: format!("{} (task {})", left.node, left.task.taskid),
+                model: None,
+                estimate: match (left.charged, same_node(left.flow_node())) {
+                    (Some(usd), _) => Estimate::Known {
+                        usd,
+                        basis: "charged".into(),
+                    },
+                    (None, Some(usd)) => Estimate::Known {
+                        usd,
+                        basis: "still running: billed if it succeeds".into(),
+                    },
+                    (None, None) => Estimate::Unknown {
+                        reason: "still running, and no row of this table prices its node".into(),
+                    },
+                },
+            })
+            .collect()
     }
 
     /// Why a run at this price may not start under a spending cap of `cap` dollars (`run

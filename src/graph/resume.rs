@@ -253,6 +253,17 @@ impl SharedJournal {
             .unwrap_or_default()
     }
 
+    /// The paid-task entries written for other cells than each place's row has now (see
+    /// `Journal::for_other_cells`); none when there is no journal.
+    pub(crate) fn for_other_cells(
+        &self,
+        places: &std::collections::HashMap<String, String>,
+    ) -> Vec<(String, JournalEvent)> {
+        (self.0.as_ref())
+            .map(|journal| lock(journal).for_other_cells(places))
+            .unwrap_or_default()
+    }
+
     /// Where each row of a table keeps its nodes' entries (see `Journal::place_rows`); each
     /// row's own line when there is no journal.
     pub(crate) fn place_rows(&self, rows: &[(String, String)]) -> Vec<String> {

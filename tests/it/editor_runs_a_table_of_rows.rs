@@ -290,6 +290,29 @@ async fn a_table_runs_each_row_to_its_files_and_results_and_runs_again_for_free(
         .count();
     assert_eq!(done, 3, "{again}");
     assert_eq!(emulator.stats().runs_accepted, 3, "nothing is paid twice");
+
+    // A row edited after its Run was paid: the max cost caps the whole run, the $0.45 paid
+    // for its earlier cells with it, so the table's $1.35 does not fit under $1.35.
+    editor.stop_run().await;
+    store(
+        dir.path(),
+        "table.csv",
+        &TABLE.replace("the sea", "the lake"),
+    );
+    let (status, capped) = post(
+        &editor,
+        "/api/run",
+        json!({ "workflow": flow(), "rows": "uploads/table.csv", "max_cost": 1.35 }),
+    )
+    .await;
+    assert_eq!(status, 422, "{capped}");
+    assert!(
+        capped["error"].as_str().unwrap().starts_with(
+            "the estimated price $1.80, counting 1 task that earlier runs here paid (or will be charged) for cells no row of the table has now, exceeds the max cost $1.35;"
+        ),
+        "{capped}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 3, "nothing was sent");
 }
 
 #[tokio::test]

@@ -283,7 +283,18 @@ async fn a_row_edited_while_its_task_ran_names_the_task_left_running() {
         "video.prompt\na new boat\na mug\n",
     )
     .unwrap();
-    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    // --max-cost caps the whole run: the table's two Runs ($0.90) and the $0.45 paid for
+    // the row's earlier cells do not fit under $0.90.
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.90"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("earlier runs here paid $0.45 for cells no row of this table has now")
+            && stderr.contains("the estimated price $1.35 exceeds --max-cost $0.90"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2, "nothing was sent");
+    let again = run(&emulator, dir.path(), "table.csv", &["--max-cost", "1.35"]).await;
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert_eq!(emulator.stats().runs_accepted, 3, "{stderr}");
@@ -344,6 +355,17 @@ async fn a_row_edited_after_its_task_was_paid_names_what_earlier_runs_paid_besid
         "video.prompt\na new boat\na mug\n",
     )
     .unwrap();
+    // The cap counts the $0.45 the boat's finished task was charged.
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.90"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "earlier runs here paid $0.45 for cells no row of this table has now, 1 task ("
+        ),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2, "nothing was sent");
     let again = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");

@@ -55,6 +55,13 @@ pub struct LeftRunning {
     pub seen: bool,
 }
 
+impl LeftRunning {
+    /// The flow's node that started it (`video` of `row-0007~1-video`).
+    pub fn flow_node(&self) -> Option<&str> {
+        split_entries(&self.node).map(|(_, name)| name)
+    }
+}
+
 /// The end of a run over a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowsReport {
@@ -156,7 +163,11 @@ impl Executor {
         let cancelled = cancel.is_cancelled();
         let left_running = match cancelled {
             true => Vec::new(), // rows not reached still own their entries
-            false => self.left_running(rows, &shared.journal, started_at).await,
+            false => {
+                let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
+                let entries = shared.journal.left_behind(since, started_at);
+                self.left_running(rows, entries).await
+            }
         };
         Ok(RowsReport {
             rows: results,
@@ -167,22 +178,47 @@ impl Executor {
         })
     }
 
-    /// The paid tasks an earlier run (within [`LEFT_RUNNING_WITHIN`] before `started_at`)
-    /// started that no row of this one took (their cells or the flow changed since): those
-    /// still running, and those that ended with a charge while no run waited for them (a
-    /// task whose end a node of that run recorded was in that run's results). Asked with
-    /// Task/Detail, 8 at a time.
+    /// What earlier runs in the output folder paid, or will be charged, for cells no row of
+    /// `rows` has now (a row edited after its Run was sent, or while its task ran): the
+    /// paid tasks of journal places no row of this table takes, however old, as
+    /// the end of a table run finds them. Asked before the first Run, so that
+    /// `--max-cost`, which caps the whole run, counts them; none with `--fresh` (which pays
+    /// again on purpose) or when no journal is there.
+    pub async fn paid_for_other_cells(
+        &self,
+        rows: &TableFlow<'_>,
+    ) -> Result<Vec<LeftRunning>, RunError> {
+        let path = self.options.output_dir.join(JOURNAL_FILE);
+        if self.options.fresh || !self.options.journal || !path.is_file() {
+            return Ok(Vec::new());
+        }
+        let journal = SharedJournal::open(&path, true, false)?;
+        let table = rows.table();
+        let placed: Vec<(String, String)> = (0..rows.len())
+            .map(|index| (row_name(table.rows[index].line), table.cells_key(index)))
+            .collect();
+        let places = journal.place_rows(&placed);
+        let taken: HashMap<String, String> = (places.into_iter())
+            .zip(placed.into_iter().map(|(_, cells)| cells))
+            .collect();
+        let entries = journal.for_other_cells(&taken);
+        drop(journal);
+        Ok(self.left_running(rows, entries).await)
+    }
+
+    /// The paid tasks among `entries` (an earlier run's journal entries no row of this one
+    /// took: their cells or the flow changed since): those still running, and those that
+    /// ended with a charge while no run waited for them (a task whose end a node of that
+    /// run recorded was in that run's results). Asked with Task/Detail, 8 at a time.
     async fn left_running(
         &self,
         rows: &TableFlow<'_>,
-        journal: &SharedJournal,
-        started_at: u64,
+        entries: Vec<(String, JournalEvent)>,
     ) -> Vec<LeftRunning> {
-        let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
         let mut tasks: Vec<LeftRunning> = Vec::new();
         // What each task whose end a node recorded was charged.
         let mut seen_ended: HashMap<String, f64> = HashMap::new();
-        for (node, event) in journal.left_behind(since, started_at) {
+        for (node, event) in entries {
             let flow_node = split_entries(&node).and_then(|(_, name)| rows.flow().node(name));
             let Some(spec) = flow_node
                 .and_then(|flow_node| self.registry.get(&flow_node.type_id))

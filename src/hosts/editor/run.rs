@@ -19,8 +19,8 @@ use super::events::{event_json, output_file, output_files};
 use super::{rows, AppState};
 use crate::graph::out_folder;
 use crate::graph::rows::{
-    left_running_warnings, set_aside_earlier_files, stale_row_folders, RowOutcome, RowsReport,
-    TableFlow,
+    counted, left_running_warnings, set_aside_earlier_files, stale_row_folders, RowOutcome,
+    RowsReport, TableFlow,
 };
 use crate::graph::{
     price_workflow, price_workflows, spending_cap, sum_usd, usd, validate_for_run, Executor,
@@ -116,11 +116,34 @@ pub async fn start(
         Some(cap) => cap,
         None => None,
     };
+    let options = state.run_options(request.fresh);
+    let executor = Executor::new(state.registry.clone(), state.client.clone(), options);
     if let Some(cap) = cap {
-        let price = match &rows_flow {
+        let mut price = match &rows_flow {
             Some(rows) => price_workflows(rows.rows(), &state.registry, &state.client).await,
             None => price_workflow(&workflow, &state.registry, &state.client).await,
         };
+        let mut counted_before = String::new();
+        if let Some(rows) = &rows_flow {
+            // The cap is the whole run's: what earlier runs paid for cells no row has now.
+            match executor.paid_for_other_cells(rows).await {
+                Ok(earlier) if !earlier.is_empty() => {
+                    let paid_before = price.paid_before(&earlier);
+                    counted_before = format!(
+                        ", counting {} that earlier runs here paid (or will be charged) for cells no row of the table has now,",
+                        counted(earlier.len(), "task")
+                    );
+                    price.nodes.extend(paid_before);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    return refuse(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("{error}; nothing was sent"),
+                    )
+                }
+            }
+        }
         if let Some(over) = price.over_cap(cap) {
             let why = match over {
                 OverCap::Unknown { node } => format!(
@@ -128,7 +151,7 @@ pub async fn start(
                     usd(cap)
                 ),
                 OverCap::Above { total } => format!(
-                    "the estimated price {} exceeds the max cost {}; raise the cap or make the run cheaper",
+                    "the estimated price {}{counted_before} exceeds the max cost {}; raise the cap or make the run cheaper",
                     usd(total),
                     usd(cap)
                 ),
@@ -164,8 +187,6 @@ pub async fn start(
             .collect();
     }
     state.hub.publish(&started);
-    let options = state.run_options(request.fresh);
-    let executor = Executor::new(state.registry.clone(), state.client.clone(), options);
     let task_state = Arc::clone(&state);
     tokio::spawn(async move {
         let state = task_state;
