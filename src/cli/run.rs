@@ -64,6 +64,7 @@ impl WorkflowArgs {
         let options = RunOptions {
             input_dir,
             allow_read,
+            state_dir: RunOptions::user_state_dir(),
             ..RunOptions::default()
         };
         Ok((workflow, options))

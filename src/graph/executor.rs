@@ -22,7 +22,7 @@ use super::{
     validate_for_run, NodeReport, Plan, RunError, RunEvent, RunReport, Workflow, WorkflowProblem,
 };
 use crate::api::{Client, FetchRules};
-use crate::node::{FileAccess, NodeSpec, Registry, TaskSlots, Walls};
+use crate::node::{AccountClaims, FileAccess, NodeSpec, Registry, TaskSlots, Walls};
 
 /// How to run a workflow.
 #[derive(Debug, Clone)]
@@ -48,6 +48,10 @@ pub struct RunOptions {
     /// Folders (or single files) nodes may read besides `input_dir`: a workflow reads only its
     /// own folder unless its user allows more.
     pub allow_read: Vec<PathBuf>,
+    /// Where runs on this machine write the tasks each holds on an account (see
+    /// [`AccountClaims`]), so that no run takes another's task for a lost Run's answer;
+    /// `None` writes nothing there (the CLI uses the user's state folder).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -61,11 +65,24 @@ impl Default for RunOptions {
             fresh: false,
             rerun: Vec::new(),
             allow_read: Vec::new(),
+            state_dir: None,
         }
     }
 }
 
 impl RunOptions {
+    /// The user's folder for what runs on this machine share ([`RunOptions::state_dir`]):
+    /// `WIRO_STATE_DIR` (set empty: none), else `$XDG_STATE_HOME/wiro-nodes`, else
+    /// `~/.local/state/wiro-nodes`; `None` when none is set.
+    pub fn user_state_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("WIRO_STATE_DIR") {
+            return (!dir.is_empty()).then(|| PathBuf::from(dir));
+        }
+        let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        (set("XDG_STATE_HOME").map(|dir| PathBuf::from(dir).join("wiro-nodes")))
+            .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(".local/state/wiro-nodes")))
+    }
+
     /// Which files the run's nodes may read: inside `input_dir` and `allow_read`.
     pub fn file_access(&self) -> FileAccess {
         FileAccess::inside(std::iter::once(&self.input_dir).chain(self.allow_read.iter()))
@@ -149,7 +166,19 @@ impl Executor {
     /// look-up never adopts a task an earlier run started (a row alike's, finished; this
     /// node's own, failed or cancelled since).
     pub(super) fn task_slots(&self, journal: &SharedJournal) -> TaskSlots {
-        let tasks = TaskSlots::new(self.options.max_tasks);
+        let mut tasks = TaskSlots::new(self.options.max_tasks);
+        if let Some(dir) = &self.options.state_dir {
+            let config = self.client.config();
+            // Whose claims: this output folder's (its journal holds its own tasks).
+            let owner = super::out_folder::lexical(&self.options.output_dir);
+            let account = AccountClaims::of_account(
+                dir,
+                &config.base_url,
+                config.credentials.api_key(),
+                &owner.to_string_lossy(),
+            );
+            tasks = tasks.with_account_claims(account);
+        }
         journal.task_ids().iter().for_each(|task| tasks.claim(task));
         tasks
     }

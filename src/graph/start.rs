@@ -142,7 +142,7 @@ impl ActiveRun<'_> {
                 let client = &self.executor.client;
                 let lookup = match tasks.sending().await {
                     Err(reason) => RunLookup::CannotTell { reason },
-                    Ok(_sending) => match tasks.claimed() {
+                    Ok(_sending) => match tasks.claimed(sent_at) {
                         Ok(claimed) => {
                             // What the journal says was sent; else what these inputs
                             // send (a journal of an earlier build).
@@ -157,7 +157,8 @@ impl ActiveRun<'_> {
                             )
                             .await;
                             if let RunLookup::Found { handle, .. } = &found {
-                                tasks.claim(&handle.taskid);
+                                // Also for other runs here; a claim not written loses no task.
+                                let _ = tasks.claim_shared(&handle.taskid);
                             }
                             found
                         }

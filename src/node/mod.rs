@@ -49,7 +49,7 @@ mod typed;
 pub mod vocabulary;
 mod walls;
 
-pub use claim_book::{ClaimBook, SendingLock};
+pub use claim_book::{AccountClaims, ClaimBook, SendingLock};
 pub use context::NodeContext;
 pub use error::{HowStopped, NodeError, StoppedTask};
 pub use fate::Fate;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::claim_book::{ClaimBook, SendingLock};
+use super::claim_book::{AccountClaims, ClaimBook, SendingLock};
 
 /// The first pause before a refused Run with no task of the run to wait for is sent again.
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
@@ -40,6 +40,8 @@ struct Inner {
     holds_refused: bool,
     /// The claims shared with other processes of the run, if any.
     book: Option<ClaimBook>,
+    /// The tasks every run on this machine holds on the account, when kept.
+    account: Option<AccountClaims>,
 }
 
 /// Held while a Run is out (and while its lost answer is looked for): no other Run of the run
@@ -165,8 +167,20 @@ impl TaskSlots {
                 first_backoff,
                 holds_refused,
                 book,
+                account: None,
             }),
         }
+    }
+
+    /// These slots, also writing every task a Run of theirs starts or adopts in `claims`,
+    /// and never taking one written there (by another run on this machine) for a lost
+    /// answer. A claim that cannot be written is said (the task is kept); claims that
+    /// cannot be read leave a lost answer unsettled, as a [`ClaimBook`]'s do.
+    pub fn with_account_claims(mut self, claims: AccountClaims) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.account = Some(claims);
+        }
+        self
     }
 
     /// Slots that do not hold a refused Run: its node fails with the refusal at once, for a
@@ -271,23 +285,37 @@ impl TaskSlots {
     /// could take it for a lost answer of its own.
     pub fn claim_shared(&self, taskid: &str) -> Result<(), String> {
         self.claim(taskid);
+        let account = (self.inner.account.as_ref()).map(|claims| {
+            (claims.claim(taskid))
+                .map_err(|error| format!("claims {}: {error}", claims.path().display()))
+        });
         match &self.inner.book {
             Some(book) => book
                 .claim(taskid)
                 .map_err(|error| format!("claim book {}: {error}", book.dir().display())),
             None => Ok(()),
         }
+        .and(account.unwrap_or(Ok(())))
     }
 
-    /// Every task this run started or adopted (in any process sharing its claim book), so a
-    /// lost Run's answer is never matched to a task that already belongs to another node.
-    /// `Err` when the shared claim book cannot be read.
-    pub fn claimed(&self) -> Result<HashSet<String>, String> {
+    /// Every task this run started or adopted (in any process sharing its claim book), and
+    /// every task another run on this machine claimed on the account since the window of a
+    /// Run sent at `sent_at` opened, so a lost Run's answer is never matched to a task that
+    /// already belongs to another node. `Err` when the claims cannot be read.
+    pub fn claimed(&self, sent_at: std::time::SystemTime) -> Result<HashSet<String>, String> {
         let mut claimed = self.state().claimed.clone();
         if let Some(book) = &self.inner.book {
             let shared = book
                 .claimed()
                 .map_err(|error| format!("claim book {}: {error}", book.dir().display()))?;
+            claimed.extend(shared);
+        }
+        if let Some(claims) = &self.inner.account {
+            let since = sent_at
+                .checked_sub(crate::api::FIND_RUN_CLOCK_MARGIN)
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let shared = (claims.claimed_since(since))
+                .map_err(|error| format!("claims {}: {error}", claims.path().display()))?;
             claimed.extend(shared);
         }
         Ok(claimed)

@@ -163,7 +163,7 @@ async fn reconcile(
     for resent in 0..=MAX_RESENDS {
         ctx.progress
             .phase("the Run's answer was lost: looking for its task");
-        let claimed = match ctx.tasks.claimed() {
+        let claimed = match ctx.tasks.claimed(sent_at) {
             Ok(claimed) => claimed,
             Err(reason) => return Err(cannot_tell(lost, model, &reason)),
         };

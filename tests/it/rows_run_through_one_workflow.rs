@@ -7,7 +7,7 @@ use crate::common;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use wiro_nodes::emulator::EmulatorConfig;
+use wiro_nodes::emulator::{EmulatorConfig, Fault, Operation};
 
 const FLOW: &str = r#"{"version": 1, "nodes": [
  {"id": "video", "type": "pixverse/text-to-video-v4", "inputs": {"prompt": "x", "quality": "360p", "duration": 5}},
@@ -1148,4 +1148,50 @@ async fn after_the_balance_refuses_a_run_no_other_row_sends_one() {
         .filter(|line| line.contains("not sent: an earlier Run of this run was refused"))
         .count();
     assert_eq!(not_sent, 11, "{results}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_never_takes_the_task_a_run_in_another_folder_holds() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    let state = tempfile::tempdir().unwrap();
+    let in_folder = |out: &'static str| {
+        let mut command = common::binary_for(&emulator);
+        command
+            .current_dir(dir.path())
+            .env("WIRO_STATE_DIR", state.path())
+            .args(["run", "flow.json", "--rows", "one.csv", "--out", out])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    std::fs::write(dir.path().join("one.csv"), "video.prompt\na kite\n").unwrap();
+    let first = in_folder("first").output().await.unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // The same row in another folder a moment later, its Run's answer lost after its task
+    // was made: the task list holds both tasks; the first folder's is not this one's.
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    let second = in_folder("second").output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 4, "{stderr}");
+    let task = |out: &str| {
+        let results = std::fs::read_to_string(dir.path().join(out).join("results.csv")).unwrap();
+        results
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(2)
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(
+        task("first"),
+        task("second"),
+        "each folder holds the task it paid for"
+    );
 }

@@ -64,6 +64,9 @@ pub struct EditorConfig {
     pub backend: String,
     /// The node types offered; every registered one by default.
     pub registry: Registry,
+    /// Where runs write the tasks they hold on the account (see `RunOptions::state_dir`);
+    /// the user's state folder by default.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl EditorConfig {
@@ -77,6 +80,7 @@ impl EditorConfig {
             out_dir: PathBuf::from("out"),
             backend,
             registry: Registry::from_inventory(),
+            state_dir: RunOptions::user_state_dir(),
         }
     }
 }
@@ -90,6 +94,7 @@ pub(crate) struct AppState {
     backend: String,
     catalog: Value,
     hub: RunHub,
+    state_dir: Option<PathBuf>,
 }
 
 /// At most this many nodes run at once, as the CLI's default.
@@ -109,6 +114,7 @@ impl AppState {
             fresh,
             rerun: Vec::new(),
             allow_read: Vec::new(),
+            state_dir: self.state_dir.clone(),
         }
     }
 
@@ -146,6 +152,7 @@ impl Editor {
             out_dir,
             backend: config.backend,
             hub: RunHub::default(),
+            state_dir: config.state_dir,
         });
         let app = router(Arc::clone(&state), guard::Guard::new(token.clone(), addr));
         let shutdown = CancellationToken::new();

@@ -311,6 +311,8 @@ pub fn run_options(out: &std::path::Path) -> wiro_nodes::graph::RunOptions {
 #[cfg(feature = "cli")]
 pub fn binary() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_wiro-nodes"));
+    // No claims in the user's state folder: an emulator of a later test may reuse a port.
+    command.env("WIRO_STATE_DIR", "");
     for name in [
         "WIRO_API_KEY",
         "WIRO_API_SECRET",
@@ -370,6 +372,7 @@ pub async fn editor(
     let mut config = wiro_nodes::hosts::editor::EditorConfig::new(client(emulator));
     config.workspace = dir.to_path_buf();
     config.out_dir = dir.join("out");
+    config.state_dir = None;
     wiro_nodes::hosts::editor::Editor::start(config)
         .await
         .expect("the editor starts on 127.0.0.1")
