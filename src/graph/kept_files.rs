@@ -62,8 +62,14 @@ impl ActiveRun<'_> {
             }
             let out = self.executor.options.output_dir.clone();
             let (from, to) = (earlier.clone(), here.clone());
-            let moved = tokio::task::spawn_blocking(move || move_files(&out, &files, &from, &to));
-            let Some(moved) = moved.await.ok().flatten() else {
+            let kinds = spec.kinds.clone();
+            let moved = tokio::task::spawn_blocking(move || {
+                // Written in another output folder, the files are looked for in this one.
+                let (outputs, _) = in_this_folder(&out, outputs, &files);
+                let files = kinds.local_files(&outputs);
+                Some((outputs, move_files(&out, &files, &from, &to)?))
+            });
+            let Some((outputs, moved)) = moved.await.ok().flatten() else {
                 continue;
             };
             note(format!(
@@ -197,6 +203,42 @@ fn find_bytes(out: &Path, file: &LocalFile, also: &[&Path]) -> Option<PathBuf> {
         .chain(LocalFile::kept_beside(&file.path))
         .chain(replaced.iter().flat_map(of_its_size))
         .find(|path| holds(path))
+}
+
+/// `outputs` with its files named inside `out` when they were written in another output
+/// folder (`out` copied or renamed since, or named from another working folder): a file
+/// recorded as `old-out/row-0002/a.mp4` that is not inside `out` is found at `out`'s
+/// `row-0002/a.mp4` (the longest such tail first) holding the bytes recorded. Each file's
+/// (recorded, now) path with it; none, and `outputs` as they were, when none moved.
+/// Blocking: it hashes the files it finds.
+pub(super) fn in_this_folder(
+    out: &Path,
+    outputs: Value,
+    files: &[LocalFile],
+) -> (Value, Vec<(PathBuf, PathBuf)>) {
+    let mut moved = Vec::new();
+    for file in files
+        .iter()
+        .filter(|file| within(out, &file.path).is_none())
+    {
+        let parts: Vec<_> = file.path.components().collect();
+        let found = (1..parts.len())
+            .map(|skip| out.join(parts[skip..].iter().collect::<PathBuf>()))
+            .find(|candidate| {
+                let here = LocalFile {
+                    path: candidate.clone(),
+                    ..file.clone()
+                };
+                !through_a_link(out, candidate) && here.changed().is_none()
+            });
+        if let Some(found) = found {
+            moved.push((file.path.clone(), found));
+        }
+    }
+    match moved.is_empty() {
+        true => (outputs, moved),
+        false => (with_paths(outputs, &moved), moved),
+    }
 }
 
 /// `outputs` with every path in `moved` named by its new place.

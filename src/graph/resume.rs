@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::journal::{Journal, JournalEvent, OwedSync, SentRun, Settling};
-use super::kept_files::take_back;
+use super::kept_files::{in_this_folder, take_back};
 use super::RunError;
 use crate::api::{Client, TaskHandle};
 use crate::node::{ended_without_result, NodeSpec, PortKind, PortKinds};
@@ -70,35 +70,57 @@ pub(crate) async fn decide(
             }
         }
     }
-    if let Resume::Finished(outputs) = &resume {
-        let files = spec.kinds.local_files(outputs);
-        if !files.is_empty() {
-            let out = out.to_owned();
-            let checked = tokio::task::spawn_blocking(move || {
-                let mut taken = Vec::new();
-                for file in &files {
-                    let Some(why) = file.changed() else { continue };
-                    let from = take_back(&out, file).ok_or(why)?;
-                    taken.push(format!("{} (from {})", file.path.display(), from.display()));
-                }
-                Ok(taken)
-            });
-            let checked = (checked.await)
-                .unwrap_or_else(|stopped| Err(format!("could not be checked ({stopped})")));
-            match checked {
-                Err(why) => {
-                    note(format!("{why}: running the node again"));
-                    return None;
-                }
-                Ok(taken) if !taken.is_empty() => note(format!(
-                    "taken back where it was written, not downloaded again: {}",
-                    taken.join(", ")
-                )),
-                Ok(_) => {}
-            }
+    let Resume::Finished(outputs) = resume else {
+        return Some(resume);
+    };
+    let files = spec.kinds.local_files(&outputs);
+    if files.is_empty() {
+        return Some(Resume::Finished(outputs));
+    }
+    let out = out.to_owned();
+    let kinds = spec.kinds.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        // Written in another output folder (this one copied or renamed since): read here.
+        let (outputs, moved) = in_this_folder(&out, outputs, &files);
+        let mut taken = Vec::new();
+        for file in &kinds.local_files(&outputs) {
+            let Some(why) = file.changed() else { continue };
+            let from = take_back(&out, file).ok_or(why)?;
+            taken.push(format!("{} (from {})", file.path.display(), from.display()));
+        }
+        Ok((outputs, moved, taken))
+    });
+    let checked =
+        (checked.await).unwrap_or_else(|stopped| Err(format!("could not be checked ({stopped})")));
+    let (outputs, moved, taken) = match checked {
+        Err(why) => {
+            note(format!("{why}: running the node again"));
+            return None;
+        }
+        Ok(checked) => checked,
+    };
+    if !taken.is_empty() {
+        note(format!(
+            "taken back where it was written, not downloaded again: {}",
+            taken.join(", ")
+        ));
+    }
+    if let Some((recorded, now)) = moved.first() {
+        note(format!(
+            "its files were written in another output folder ({}, ...) and are read where they are now ({}, ...)",
+            recorded.display(),
+            now.display()
+        ));
+        // Noted under the new names, so that the next run reads them at once; a line not
+        // written only makes it look again.
+        let event = JournalEvent::Finished {
+            outputs: outputs.clone(),
+        };
+        if let Err(error) = journal.record(node, key, event) {
+            note(format!("its files' new names could not be noted: {error}"));
         }
     }
-    Some(resume)
+    Some(Resume::Finished(outputs))
 }
 
 /// Whether a node's journal entries follow its table row when the row's line moves: a paid

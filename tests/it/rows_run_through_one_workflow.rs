@@ -1195,3 +1195,70 @@ async fn a_lost_answer_never_takes_the_task_a_run_in_another_folder_holds() {
         "each folder holds the task it paid for"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_folder_renamed_or_copied_resumes_from_its_own_files() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    // The server's copies are gone (deleted after the download, or expired): a download
+    // sent now would fail.
+    emulator.inject(Operation::Download, Fault::ServerError, 100);
+    std::fs::rename(dir.path().join("out"), dir.path().join("moved")).unwrap();
+    let again = common::binary_for(&emulator)
+        .current_dir(dir.path())
+        .args(["run", "flow.json", "--rows", "table.csv", "--out", "moved"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    assert_eq!(
+        emulator.stats().requests(Operation::Download),
+        2,
+        "{stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("moved/results.csv")).unwrap();
+    assert!(
+        results.contains("row-0002/row-0002-save-0.mp4") && !results.contains("out/"),
+        "{results}"
+    );
+    assert!(!dir.path().join("moved/replaced").exists(), "{stderr}");
+
+    // A copy resumes from the copy's files, not the folder it was copied from.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir_all(copy.join("row-0002")).unwrap();
+    std::fs::create_dir_all(copy.join("row-0003")).unwrap();
+    for name in [
+        "wiro-journal.jsonl",
+        "results.csv",
+        "row-0002/row-0002-save-0.mp4",
+        "row-0003/row-0003-save-0.mp4",
+    ] {
+        std::fs::copy(dir.path().join("moved").join(name), copy.join(name)).unwrap();
+    }
+    let copied = common::binary_for(&emulator)
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "flow.json",
+            "--rows",
+            "table.csv",
+            "--out",
+            "copy",
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&copied.stdout);
+    assert!(
+        copied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2);
+    assert!(
+        stdout.contains("\"row-0002/row-0002-save-0.mp4\"") && !stdout.contains("moved/"),
+        "{stdout}"
+    );
+}
