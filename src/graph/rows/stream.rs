@@ -166,7 +166,7 @@ impl Executor {
             false => {
                 let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
                 let entries = shared.journal.left_behind(since, started_at);
-                self.left_running(rows, entries).await
+                self.left_running(rows, entries, false).await
             }
         };
         Ok(RowsReport {
@@ -203,17 +203,21 @@ impl Executor {
             .collect();
         let entries = journal.for_other_cells(&taken);
         drop(journal);
-        Ok(self.left_running(rows, entries).await)
+        // Before Runs that a cap guards, a task that could not be asked counts as running.
+        Ok(self.left_running(rows, entries, true).await)
     }
 
     /// The paid tasks among `entries` (an earlier run's journal entries no row of this one
     /// took: their cells or the flow changed since): those still running, and those that
     /// ended with a charge while no run waited for them (a task whose end a node of that
     /// run recorded was in that run's results). Asked with Task/Detail, 8 at a time.
+    /// A task Task/Detail could not be asked about is kept as running when `keep_unasked`,
+    /// else left out (a warning names only what it knows).
     async fn left_running(
         &self,
         rows: &TableFlow<'_>,
         entries: Vec<(String, JournalEvent)>,
+        keep_unasked: bool,
     ) -> Vec<LeftRunning> {
         let mut tasks: Vec<LeftRunning> = Vec::new();
         // What each task whose end a node recorded was charged.
@@ -265,10 +269,10 @@ impl Executor {
         let client = &self.client;
         let left = futures_util::stream::iter(tasks)
             .map(|mut left| async move {
-                let record = client
-                    .task_detail(TaskLookup::from(&left.task))
-                    .await
-                    .ok()?;
+                let record = match client.task_detail(TaskLookup::from(&left.task)).await {
+                    Ok(record) => record,
+                    Err(_) => return keep_unasked.then_some(left),
+                };
                 if record.is_terminal() {
                     left.charged = Some(record.total_cost().filter(|cost| *cost > 0.0)?);
                 }
