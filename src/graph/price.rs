@@ -56,7 +56,7 @@ impl WorkflowPrice {
         };
         (earlier.iter())
             .map(|left| NodePrice {
-                node: format!("{} (task {})", left.node, left.task.taskid),
+                node: format!("{} (task {})", left.shown(), left.task.taskid),
                 model: None,
                 estimate: match (left.charged, same_node(left.flow_node())) {
                     (Some(usd), _) => Estimate::Known {

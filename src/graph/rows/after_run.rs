@@ -90,7 +90,7 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
     }
     let note = (!moved.is_empty()).then(|| {
         format!(
-            "{} in row folders {} not {} row's result now (an earlier run's, under other cells): moved to {}: {}",
+            "{} in row folders {} not {} row's result now (an earlier run's: other cells, another flow, or before --fresh): moved to {}: {}",
             counted(moved.len(), "file"),
             if moved.len() == 1 { "was" } else { "were" },
             if moved.len() == 1 { "its" } else { "their" },
@@ -140,7 +140,7 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
     let mut said = Vec::new();
     if let Some(first) = running.first() {
         let named: Vec<String> = (running.iter())
-            .map(|left| format!("task {} ({})", left.task.taskid, left.node))
+            .map(|left| format!("task {} ({})", left.task.taskid, left.shown()))
             .collect();
         let one = running.len() == 1;
         said.push(format!(
@@ -180,7 +180,7 @@ fn with_charges(left: &[&LeftRunning]) -> (Vec<String>, String) {
     let named = (left.iter())
         .map(|left| {
             let cost = usd(left.charged.unwrap_or_default());
-            format!("task {} ({}, {cost})", left.task.taskid, left.node)
+            format!("task {} ({}, {cost})", left.task.taskid, left.shown())
         })
         .collect();
     let total = usd(sum_usd(left.iter().filter_map(|left| left.charged)));

@@ -60,6 +60,18 @@ impl LeftRunning {
     pub fn flow_node(&self) -> Option<&str> {
         split_entries(&self.node).map(|(_, name)| name)
     }
+
+    /// The node as the run that started it showed it: `row-0007-video` (the journal's
+    /// `row-0007~1-video` is the second place of line 7's rows).
+    pub fn shown(&self) -> String {
+        match split_entries(&self.node) {
+            Some((place, name)) => {
+                let line = place.split('~').next().unwrap_or(place);
+                format!("{line}-{name}")
+            }
+            None => self.node.clone(),
+        }
+    }
 }
 
 /// The end of a run over a table.
