@@ -243,23 +243,29 @@ impl Journal {
         let mut tasks = HashSet::new();
         if fresh {
             keep_aside(path, &file)?;
+        }
+        // The tasks of the journals a --fresh kept aside stay the earlier runs': a lost Run's
+        // look-up in the task list, in this run or a later one, must not take one of them
+        // for the task it paid for. Read as they are (a torn line is no reason to stop).
+        for kept in crate::api::LocalFile::kept_beside(path) {
+            let text = std::fs::read(&kept)?;
+            tasks.extend(started_tasks(&String::from_utf8_lossy(&text)));
+        }
+        if fresh {
             file.set_len(0)?;
-            // The tasks earlier runs started stay theirs: a lost Run's look-up in the task
-            // list must not take one of them for the task it just paid for.
-            for kept in crate::api::LocalFile::kept_beside(path) {
-                tasks.extend(started_tasks(&std::fs::read_to_string(kept)?));
-            }
         } else {
             let mut valid_length = 0u64;
             let mut reader = BufReader::new(&file);
-            let mut line = String::new();
-            while reader.read_line(&mut line)? > 0 {
-                // A line without its newline is torn (a crash mid-write): it is cut off below,
-                // so the next entry does not glue onto it.
-                if !line.ends_with('\n') {
+            let mut bytes = Vec::new();
+            while reader.read_until(b'\n', &mut bytes)? > 0 {
+                // A line without its newline is torn (a crash mid-write, maybe within a
+                // letter of several bytes): it is cut off below, so the next entry does not
+                // glue onto it.
+                if !bytes.ends_with(b"\n") {
                     break;
                 }
-                valid_length += line.len() as u64;
+                valid_length += bytes.len() as u64;
+                let line = String::from_utf8_lossy(&bytes);
                 if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
                     if let JournalEvent::TaskStarted { task } = &entry.event {
                         tasks.insert(task.taskid.as_str().into());
@@ -267,7 +273,7 @@ impl Journal {
                     let text = line.trim_end_matches(['\n', '\r']);
                     latest.insert((entry.node.into(), entry.key.into()), text.into());
                 }
-                line.clear();
+                bytes.clear();
             }
             if file.metadata()?.len() != valid_length {
                 file.set_len(valid_length)?;
@@ -1076,8 +1082,9 @@ mod tests {
             .append(true)
             .open(&path)
             .unwrap()
-            .write_all(b"{\"node\":\"gen\",\"ke")
+            .write_all(b"{\"node\":\"gen\",\"key\":\"caf\xc3")
             .unwrap();
+        // Torn within a letter of two bytes: still read, the torn line cut off.
         let journal = Journal::open(&path, false).unwrap();
         assert_eq!(
             journal.latest("gen", "k"),
@@ -1085,6 +1092,15 @@ mod tests {
         );
         assert_eq!(journal.latest("gen", "other"), None);
         drop(journal);
+        let torn = || {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            file.write_all(b"{\"node\":\"gen\",\"key\":\"caf\xc3")
+                .unwrap();
+        };
+        torn(); // kept aside as it is by the --fresh below
         let fresh = Journal::open(&path, true).unwrap();
         assert_eq!(fresh.latest("gen", "k"), None);
         // Its tasks stay the earlier run's: a lost Run's look-up does not take one.
@@ -1093,10 +1109,12 @@ mod tests {
         // keeps the first's journal too.
         drop(fresh);
         let aside = dir.path().join("wiro-journal.earlier.jsonl");
-        assert!(std::fs::read_to_string(&aside)
-            .unwrap()
-            .contains("\"taskid\":\"7\""));
+        let kept = |path: &std::path::Path| {
+            String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+        };
+        assert!(kept(&aside).contains("\"taskid\":\"7\""));
         let mut again = Journal::open(&path, false).unwrap();
+        assert!(again.task_ids().contains("7"), "a later run's too");
         again
             .record("gen", "k", JournalEvent::Submitting { sent: None })
             .unwrap();
@@ -1105,9 +1123,7 @@ mod tests {
         assert!(second.task_ids().contains("7"), "the first journal's too");
         drop(second);
         assert!(dir.path().join("wiro-journal.earlier-2.jsonl").exists());
-        assert!(std::fs::read_to_string(aside)
-            .unwrap()
-            .contains("\"taskid\":\"7\""));
+        assert!(kept(&aside).contains("\"taskid\":\"7\""));
     }
 
     #[test]

@@ -183,14 +183,16 @@ fn download_folders_taken(out: &Path, flow: &Workflow, downloads: &[bool]) -> Ve
 /// the journal is a table's (a `--fresh` run of a table killed before its end goes on).
 /// Said before anything is sent; `--fresh` is the way to pay again.
 pub fn journal_knows_results(out: &Path, shown: &str, rows: &TableFlow) -> Result<(), String> {
-    let journal = std::fs::read_to_string(out.join(JOURNAL_FILE)).unwrap_or_default();
+    // Read as it is: a line torn within a letter is no reason to call the journal lost.
+    let read = |path: &Path| {
+        String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+    };
+    let journal = read(&out.join(JOURNAL_FILE));
     let a_table_s = holds_rows(&journal);
     let mut known: std::collections::HashSet<String> = task_ids_in(&journal).collect();
     if a_table_s {
         for kept in LocalFile::kept_beside(&out.join(JOURNAL_FILE)) {
-            known.extend(task_ids_in(
-                &std::fs::read_to_string(kept).unwrap_or_default(),
-            ));
+            known.extend(task_ids_in(&read(&kept)));
         }
     }
     let results = out.join(results_file(false));
