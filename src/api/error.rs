@@ -212,8 +212,10 @@ impl Error {
                 pexit,
                 ..
             } => {
-                let succeeded =
-                    status == super::TaskStatus::PostprocessEnd.as_str() && pexit == "0";
+                // As `Task::succeeded` reads it: the exit code as a number (`0`, `"0"`, `0.0`).
+                let exit = pexit.trim_matches(|c: char| c == '"' || c.is_whitespace());
+                let succeeded = status == super::TaskStatus::PostprocessEnd.as_str()
+                    && exit.parse::<f64>() == Ok(0.0);
                 (!succeeded).then_some(taskid.as_str())
             }
             _ => None,

@@ -221,8 +221,15 @@ pub(super) fn in_this_folder(
         .iter()
         .filter(|file| within(out, &file.path).is_none())
     {
+        // Only a tail of plain names: a `..` could lead out of `out`.
         let parts: Vec<_> = file.path.components().collect();
-        let found = (1..parts.len())
+        let plain = |part: &std::path::Component| matches!(part, std::path::Component::Normal(_));
+        let first_plain = (0..parts.len())
+            .rev()
+            .find(|at| !plain(&parts[*at]))
+            .map_or(1, |at| at + 1)
+            .max(1);
+        let found = (first_plain..parts.len())
             .map(|skip| out.join(parts[skip..].iter().collect::<PathBuf>()))
             .find(|candidate| {
                 let here = LocalFile {
@@ -278,6 +285,7 @@ mod tests {
         }
     }
 
+    use serde_json::json;
     use sha2::Digest;
 
     #[test]
@@ -334,6 +342,43 @@ mod tests {
         assert_eq!(moved, Some(vec![(file.path.clone(), target.clone())]));
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "the mug");
         assert!(!kept.exists());
+    }
+
+    #[test]
+    fn files_written_in_the_folder_this_one_was_copied_from_are_read_here_by_plain_names() {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path();
+        let here = written(out, "row-0002/row-0002-save-0.mp4", "the kite");
+        let recorded = |path: &str| LocalFile {
+            path: PathBuf::from(path),
+            ..here.clone()
+        };
+        let outputs = json!({"files": [{"path": "old/row-0002/row-0002-save-0.mp4"}]});
+        let (outputs, moved) = in_this_folder(
+            out,
+            outputs,
+            &[recorded("old/row-0002/row-0002-save-0.mp4")],
+        );
+        assert_eq!(
+            moved,
+            [(
+                PathBuf::from("old/row-0002/row-0002-save-0.mp4"),
+                here.path.clone()
+            )]
+        );
+        assert_eq!(
+            outputs["files"][0]["path"],
+            json!(here.path.display().to_string())
+        );
+        // No tail that leads out through `..`: `x/../elsewhere/...` is read as `elsewhere/...`.
+        std::fs::create_dir_all(out.join("elsewhere")).unwrap();
+        let (_, moved) = in_this_folder(
+            out,
+            json!({}),
+            &[recorded("x/../row-0002/row-0002-save-0.mp4")],
+        );
+        assert_eq!(moved[0].1, here.path, "the tail after the `..` only");
+        assert_eq!(within(out, &out.join("row-0002/../../etc")), None);
     }
 
     #[test]

@@ -66,10 +66,13 @@ pub(crate) fn lexical(path: &Path) -> PathBuf {
         .collect()
 }
 
-/// `path` within `out`, however either was written (see [`lexical`]); `None` outside it.
+/// `path` within `out`, however either was written (see [`lexical`]); `None` outside it,
+/// and when a `..` follows (`out/../elsewhere` is not inside `out`).
 pub(crate) fn within(out: &Path, path: &Path) -> Option<PathBuf> {
     let path = lexical(path);
-    path.strip_prefix(lexical(out)).ok().map(Path::to_path_buf)
+    let inside = path.strip_prefix(lexical(out)).ok()?;
+    let plain = |part: std::path::Component| matches!(part, std::path::Component::Normal(_));
+    inside.components().all(plain).then(|| inside.to_path_buf())
 }
 
 /// Whether a link stands at `path` or at a folder between it and `out` (`path` lies inside
