@@ -169,8 +169,11 @@ impl Executor {
         let mut tasks = TaskSlots::new(self.options.max_tasks);
         if let Some(dir) = &self.options.state_dir {
             let config = self.client.config();
-            // Whose claims: this output folder's (its journal holds its own tasks).
-            let owner = super::out_folder::lexical(&self.options.output_dir);
+            // Whose claims: this output folder's (its journal holds its own tasks), however
+            // it is named (`out`, `./out`, a link to it, `x/../out`).
+            let out = &self.options.output_dir;
+            let owner =
+                std::fs::canonicalize(out).unwrap_or_else(|_| super::out_folder::lexical(out));
             let account = AccountClaims::of_account(
                 dir,
                 &config.base_url,

@@ -1262,3 +1262,43 @@ async fn an_output_folder_renamed_or_copied_resumes_from_its_own_files() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_s_own_claimed_task_is_adopted_whatever_the_folder_is_called() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    std::fs::write(dir.path().join("one.csv"), "video.prompt\na kite\n").unwrap();
+    let run_in = |out: &'static str| {
+        let mut command = common::binary_for(&emulator);
+        command
+            .current_dir(dir.path())
+            .env("WIRO_STATE_DIR", state.path())
+            .args(["run", "flow.json", "--rows", "one.csv", "--out", out]);
+        command
+    };
+    let first = run_in("out").output().await.unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Killed after the task was claimed and before the journal's line of it reached the
+    // disk (a power cut): the journal ends at the Run's `submitting` line.
+    let journal = dir.path().join("out/wiro-journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let sent = text.find("\"submitting\"").expect("the Run's line");
+    let end = sent + text[sent..].find('\n').unwrap() + 1;
+    std::fs::write(&journal, &text[..end]).unwrap();
+    std::fs::remove_file(dir.path().join("out/results.csv")).unwrap(); // not written yet
+    std::os::unix::fs::symlink(dir.path().join("out"), dir.path().join("link")).unwrap();
+    let again = run_in("link").output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(
+        emulator.stats().runs_accepted,
+        1,
+        "its own task adopted: {stderr}"
+    );
+}
