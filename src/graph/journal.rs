@@ -22,7 +22,7 @@
 //! journal's lock, and a settle waits for a sync already running that covers its answer
 //! instead of starting another.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -118,6 +118,11 @@ pub enum JournalEvent {
         /// Where its nodes' entries are, when not under its own line's name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         entries: Option<String>,
+        /// For each paid node of the row, a digest of what it reads (its own and its
+        /// inputs' nodes' flow values and cells): which of the place's paid entries the row
+        /// still takes when only other cells changed. None in journals of earlier builds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        paid: Option<BTreeMap<String, String>>,
     },
     /// This paid node's entry went to another (`to`), whose row took it this run: it serves
     /// nothing here.
@@ -171,6 +176,8 @@ pub struct Journal {
     /// Where this run's rows keep their nodes' entries (`row-0007`, `row-0007~1`), one row's
     /// each.
     places_used: HashSet<Box<str>>,
+    /// The cells of the row recorded last at each place (`row-0007`, `row-0007~1`).
+    place_cells: HashMap<Box<str>, Box<str>>,
     /// Every task a `task_started` line names, the latest entry's or not: tasks that belong to
     /// some node (a finished one's too), which a lost Run's look-up never adopts.
     tasks: HashSet<Box<str>>,
@@ -241,6 +248,7 @@ impl Journal {
         })?;
         let mut latest: HashMap<(Box<str>, Box<str>), Box<str>> = HashMap::new();
         let mut tasks = HashSet::new();
+        let mut place_cells: HashMap<Box<str>, Box<str>> = HashMap::new();
         if fresh {
             keep_aside(path, &file)?;
         }
@@ -267,8 +275,15 @@ impl Journal {
                 valid_length += bytes.len() as u64;
                 let line = String::from_utf8_lossy(&bytes);
                 if let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) {
-                    if let JournalEvent::TaskStarted { task } = &entry.event {
-                        tasks.insert(task.taskid.as_str().into());
+                    match &entry.event {
+                        JournalEvent::TaskStarted { task } => {
+                            tasks.insert(task.taskid.as_str().into());
+                        }
+                        JournalEvent::Row { entries, .. } => {
+                            let place = entries.as_deref().unwrap_or(&entry.node);
+                            place_cells.insert(place.into(), entry.key.as_str().into());
+                        }
+                        _ => {}
                     }
                     let text = line.trim_end_matches(['\n', '\r']);
                     latest.insert((entry.node.into(), entry.key.into()), text.into());
@@ -298,6 +313,7 @@ impl Journal {
             by_key,
             claimed: HashMap::new(),
             places_used: HashSet::new(),
+            place_cells,
             tasks,
             written: held,
             answer_at: held,
@@ -330,7 +346,7 @@ impl Journal {
     /// `place`: where a row that moved wrote its files before.
     pub(crate) fn lines_of(&self, cells: &str, place: &str) -> Vec<String> {
         let kept_at = |row: &str| match self.latest(row, cells) {
-            Some(JournalEvent::Row { entries }) => entries.as_deref().unwrap_or(row) == place,
+            Some(JournalEvent::Row { entries, .. }) => entries.as_deref().unwrap_or(row) == place,
             _ => false,
         };
         (self.by_key.get(cells).into_iter().flatten())
@@ -350,7 +366,9 @@ impl Journal {
     /// place down with [`Journal::record_row`] before it runs.
     pub(crate) fn place_rows(&mut self, rows: &[(String, String)]) -> Vec<String> {
         let recorded = |journal: &Self, row: &str, cells: &str| match journal.latest(row, cells) {
-            Some(JournalEvent::Row { entries }) => Some(entries.unwrap_or_else(|| row.to_owned())),
+            Some(JournalEvent::Row { entries, .. }) => {
+                Some(entries.unwrap_or_else(|| row.to_owned()))
+            }
             _ => None,
         };
         // Every place an earlier run kept a row's entries under.
@@ -406,17 +424,32 @@ impl Journal {
     }
 
     /// Writes down, for the next run, that the row on `row` with these `cells` keeps its
-    /// nodes' entries under `place`.
+    /// nodes' entries under `place`, its paid nodes reading what `paid` digests. Written
+    /// again when the place held other cells since (a row edited, then edited back), so
+    /// that the entries written after it are known to be these cells'.
     pub(crate) fn record_row(
         &mut self,
         row: &str,
         cells: &str,
         place: &str,
+        paid: &BTreeMap<String, String>,
     ) -> std::io::Result<()> {
         let entries = (place != row).then(|| place.to_owned());
+        let paid = Some(paid.clone());
+        let latest_here = self
+            .place_cells
+            .get(place)
+            .is_some_and(|now| **now == *cells);
         match self.latest(row, cells) {
-            Some(JournalEvent::Row { entries: now }) if now == entries => Ok(()),
-            _ => self.record(row, cells, JournalEvent::Row { entries }),
+            Some(JournalEvent::Row {
+                entries: now,
+                paid: read,
+            }) if now == entries && read == paid && latest_here => Ok(()),
+            _ => {
+                self.record(row, cells, JournalEvent::Row { entries, paid })?;
+                self.place_cells.insert(place.into(), cells.into());
+                Ok(())
+            }
         }
     }
 
@@ -550,31 +583,36 @@ impl Journal {
     }
 
     /// The paid-task entries (a task started, a node finished) of table rows' nodes written
-    /// for other cells than the row that keeps its entries at that place now has: `places`
-    /// maps each place a row takes this run to that row's cells' digest. An entry belongs
-    /// to the cells of its place's row record latest before it (a row edited keeps its
-    /// place, its new cells' entries written after the new record); an entry of a place no
-    /// row takes is for other cells whatever its record.
+    /// for other inputs than the row that keeps its entries at that place now gives them:
+    /// `places` maps each place a row takes this run to that row's cells' digest and its
+    /// paid nodes' digests (see [`Journal::record_row`]). An entry belongs to its place's
+    /// row record latest before it (a row edited keeps its place, its new cells' entries
+    /// written after the new record); it is another's when that record's digest for its
+    /// node differs from the row's now (its cells' digest, for a record without them or a
+    /// node that is not paid). An entry of a place no row takes is for other cells.
     pub(crate) fn for_other_cells(
         &self,
-        places: &HashMap<String, String>,
+        places: &HashMap<String, (String, BTreeMap<String, String>)>,
     ) -> Vec<(String, JournalEvent)> {
-        let mut records: HashMap<String, Vec<(u64, &str)>> = HashMap::new();
+        type Record<'a> = (u64, &'a str, Option<BTreeMap<String, String>>);
+        let mut records: HashMap<String, Vec<Record>> = HashMap::new();
         for ((row, cells), line) in &self.latest {
             if !line.contains(ROW_LINE) {
                 continue;
             }
             if let Ok(JournalEntry {
                 at,
-                event: JournalEvent::Row { entries },
+                event: JournalEvent::Row { entries, paid },
                 ..
             }) = serde_json::from_str::<JournalEntry>(line)
             {
                 let place = entries.unwrap_or_else(|| row.to_string());
-                records.entry(place).or_default().push((at, cells));
+                records.entry(place).or_default().push((at, cells, paid));
             }
         }
-        records.values_mut().for_each(|held| held.sort_unstable());
+        records
+            .values_mut()
+            .for_each(|held| held.sort_unstable_by_key(|(at, _, _)| *at));
         (self.latest.values())
             .filter(|line| {
                 [TASK_STARTED_LINE, FINISHED_LINE]
@@ -583,16 +621,23 @@ impl Journal {
             })
             .filter_map(|line| serde_json::from_str::<JournalEntry>(line).ok())
             .filter(|entry| {
-                let Some((place, _)) = split_entries(&entry.node) else {
+                let Some((place, node)) = split_entries(&entry.node) else {
                     return false;
                 };
-                let Some(now) = places.get(place) else {
+                let Some((cells_now, paid_now)) = places.get(place) else {
                     return true;
                 };
                 let held = records.get(place).map(Vec::as_slice).unwrap_or_default();
-                let before = held.partition_point(|(at, _)| *at <= entry.at);
+                let before = held.partition_point(|(at, _, _)| *at <= entry.at);
                 // No record before it (a journal older than row places): the place's own.
-                before > 0 && held[before - 1].1 != now.as_str()
+                let Some((_, cells, paid)) = before.checked_sub(1).map(|at| &held[at]) else {
+                    return false;
+                };
+                let then = paid.as_ref().and_then(|paid| paid.get(node));
+                match (then, paid_now.get(node)) {
+                    (Some(then), Some(now)) => then != now,
+                    _ => cells != cells_now,
+                }
             })
             .map(|entry| (entry.node, entry.event))
             .collect()
@@ -1226,7 +1271,9 @@ mod tests {
         let places = journal.place_rows(&named);
         let mut paid = 0;
         for ((row, cells), place) in named.iter().zip(&places).take(processed) {
-            journal.record_row(row, cells, place).unwrap();
+            journal
+                .record_row(row, cells, place, &BTreeMap::new())
+                .unwrap();
             let node = format!("{place}-video");
             let key = paid_key(cells);
             if journal
@@ -1284,7 +1331,9 @@ mod tests {
         upload(&mut journal, "row-0002-image", "u2");
         upload(&mut journal, "row-0003-image", "u3");
         for ((row, cells), place) in first.iter().zip(&places) {
-            journal.record_row(row, cells, place).unwrap();
+            journal
+                .record_row(row, cells, place, &BTreeMap::new())
+                .unwrap();
         }
         drop(journal);
 
@@ -1311,7 +1360,9 @@ mod tests {
             "an upload of the same file serves the new row too: its Run is its own"
         );
         for ((row, cells), place) in second.iter().zip(&places) {
-            journal.record_row(row, cells, place).unwrap();
+            journal
+                .record_row(row, cells, place, &BTreeMap::new())
+                .unwrap();
         }
         drop(journal);
 

@@ -279,7 +279,10 @@ impl SharedJournal {
     /// `Journal::for_other_cells`); none when there is no journal.
     pub(crate) fn for_other_cells(
         &self,
-        places: &std::collections::HashMap<String, String>,
+        places: &std::collections::HashMap<
+            String,
+            (String, std::collections::BTreeMap<String, String>),
+        >,
     ) -> Vec<(String, JournalEvent)> {
         (self.0.as_ref())
             .map(|journal| lock(journal).for_other_cells(places))
@@ -306,12 +309,16 @@ impl SharedJournal {
 
     /// Writes down where a row about to run keeps its nodes' entries (see `Journal::record_row`);
     /// nothing when there is no journal.
-    pub(crate) fn record_row(&self, row: &str, cells: &str, place: &str) -> Result<(), RunError> {
+    pub(crate) fn record_row(
+        &self,
+        (row, cells, place): (&str, &str, &str),
+        paid: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), RunError> {
         let Some(journal) = &self.0 else {
             return Ok(());
         };
         let mut journal = lock(journal);
-        let recorded = journal.record_row(row, cells, place);
+        let recorded = journal.record_row(row, cells, place, paid);
         recorded.map_err(|source| failed(&journal, source))
     }
 

@@ -1302,3 +1302,55 @@ async fn a_run_s_own_claimed_task_is_adopted_whatever_the_folder_is_called() {
         "its own task adopted: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_counts_no_task_a_row_still_takes_after_other_cells_changed_or_came_back() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    let with = |cells: &str| {
+        std::fs::write(
+            dir.path().join("table.csv"),
+            format!("video.prompt,save.prefix\n{cells}\n"),
+        )
+        .unwrap()
+    };
+    // Cells A: the Run fails every time, nothing paid.
+    emulator.inject(Operation::Run, Fault::DropBeforeEffect, 4);
+    with("a boat,a");
+    let failed = run(&emulator, dir.path(), "table.csv", &[]).await;
+    assert_eq!(failed.status.code(), Some(1));
+    // Cells B: paid once. Then only the download's prefix changes: the video's task is
+    // still the row's, so the cap of one video holds.
+    with("a kite,a");
+    assert!(run(&emulator, dir.path(), "table.csv", &[])
+        .await
+        .status
+        .success());
+    with("a kite,b");
+    let prefix = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.45"]).await;
+    assert!(
+        prefix.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prefix.stderr)
+    );
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    // Back to A (paid now), then A again under a cap of both videos: the kite's task is
+    // another's, the boat's the row's own.
+    with("a boat,a");
+    assert!(run(&emulator, dir.path(), "table.csv", &[])
+        .await
+        .status
+        .success());
+    assert_eq!(emulator.stats().runs_accepted, 2);
+    let back = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.90"]).await;
+    let stderr = String::from_utf8_lossy(&back.stderr);
+    assert!(back.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "earlier runs here paid $0.45 for cells no row of this table has now, 1 task"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2);
+}

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::table::{counted, Cell, Table};
 use crate::api::leads_out;
@@ -33,6 +33,9 @@ pub fn split_row(id: &str) -> Option<(usize, &str)> {
 /// A column as the flow knows it.
 #[derive(Debug)]
 struct Column {
+    /// Its place among the table's columns (a column left out, an empty wired one, has no
+    /// `Column`: the others keep their cells).
+    index: usize,
     node: usize,
     input: String,
     /// The input takes text only: a cell is never read as JSON.
@@ -59,6 +62,9 @@ pub struct TableFlow<'a> {
     columns: Vec<Column>,
     /// For each node of the flow, whether it downloads files (into the row's folder).
     downloads: Vec<bool>,
+    /// Each paid node's id, the nodes it reads from (itself included, see [`reads_from`]),
+    /// and a digest of their values in the flow.
+    paid: Vec<(String, Vec<usize>, String)>,
 }
 
 impl<'a> TableFlow<'a> {
@@ -71,11 +77,25 @@ impl<'a> TableFlow<'a> {
     ) -> Result<Self, Vec<String>> {
         let columns = columns(flow, table, registry)?;
         let downloads = downloads(flow, registry);
+        let paid = (flow.nodes.iter().enumerate())
+            .filter(|(_, node)| {
+                (registry.get(&node.type_id)).is_some_and(|target| target.spec().spends_money)
+            })
+            .map(|(at, node)| {
+                let read = reads_from(flow, at);
+                let values: Vec<Value> = (read.iter().map(|&at| &flow.nodes[at]))
+                    .map(|node| json!([node.id, node.type_id, node.inputs]))
+                    .collect();
+                let digest = crate::graph::journal::input_key("paid-flow", 1, &json!(values));
+                (node.id.clone(), read, digest)
+            })
+            .collect();
         Ok(Self {
             flow,
             table,
             columns,
             downloads,
+            paid,
         })
     }
 
@@ -106,8 +126,10 @@ impl<'a> TableFlow<'a> {
         let row = &self.table.rows[index];
         let name = row_name(row.line);
         let mut copies: Vec<WorkflowNode> = self.flow.nodes.clone();
-        for (column, cell) in self.columns.iter().zip(&row.cells) {
-            let Some(cell) = cell else { continue };
+        for column in &self.columns {
+            let Some(cell) = &row.cells[column.index] else {
+                continue;
+            };
             let value = match cell {
                 Cell::Json(value) => value.clone(),
                 Cell::Text(text) if column.free_text => Value::String(text.clone()),
@@ -159,6 +181,34 @@ impl<'a> TableFlow<'a> {
         }
     }
 
+    /// For each paid node of the flow, a digest of what it reads in the row at `index`: the
+    /// flow's values of it and the nodes it reads from, and the row's cells for them. A
+    /// row whose other cells changed (a download's folder) still takes the paid node's
+    /// entries: the journal tells them apart by this (`Journal::for_other_cells`).
+    pub(crate) fn paid_digests(&self, index: usize) -> BTreeMap<String, String> {
+        let row = &self.table.rows[index];
+        (self.paid.iter())
+            .map(|(id, read, flow)| {
+                let cells: serde_json::Map<String, Value> = (self.columns.iter())
+                    .filter(|column| read.contains(&column.node))
+                    .filter_map(|column| {
+                        let value = match row.cells[column.index].as_ref()? {
+                            Cell::Text(text) => Value::String(text.clone()),
+                            Cell::Json(value) => value.clone(),
+                        };
+                        Some((self.table.columns[column.index].clone(), value))
+                    })
+                    .collect();
+                let digest = crate::graph::journal::input_key(
+                    "paid",
+                    1,
+                    &json!({ "flow": flow, "cells": cells }),
+                );
+                (id.clone(), digest)
+            })
+            .collect()
+    }
+
     /// Every row's copy of the flow, in table order, one at a time.
     pub fn rows(&self) -> impl Iterator<Item = Workflow> + '_ {
         (0..self.len()).map(|index| self.row(index))
@@ -182,6 +232,25 @@ pub fn expand(
         nodes,
         ..flow.clone()
     })
+}
+
+/// The node at `at` and every node it reads from, directly or through others (by their
+/// `{"$from": ...}`), in flow order.
+fn reads_from(flow: &Workflow, at: usize) -> Vec<usize> {
+    let mut read = vec![at];
+    let mut next = 0;
+    while next < read.len() {
+        for (_, reference) in flow.nodes[read[next]].references() {
+            let Ok(reference) = reference else { continue };
+            let from = flow.nodes.iter().position(|node| node.id == reference.node);
+            if let Some(from) = from.filter(|from| !read.contains(from)) {
+                read.push(from);
+            }
+        }
+        next += 1;
+    }
+    read.sort_unstable();
+    read
 }
 
 /// For each node of `flow`, whether it downloads files into its `directory` (inside the
@@ -278,6 +347,7 @@ fn columns(
                     .is_some_and(|kinds| kinds.iter().any(|k| k == name))
         };
         found.push(Column {
+            index,
             node,
             input: input.to_owned(),
             text_only: kind == "string",
@@ -555,13 +625,18 @@ mod tests {
             "{}",
             problems[0]
         );
-        // A column left empty keeps the flow's value, the wire.
+        // A column left empty keeps the flow's value, the wire; the columns after it keep
+        // their cells.
         table.rows[1].cells[1] = None;
+        table.columns.reverse();
+        table.rows.iter_mut().for_each(|row| row.cells.reverse());
         let rows = expand(&flow(), &table, &Registry::from_inventory()).unwrap();
         assert_eq!(
             inputs(&rows, "row-0003-wait")["task"],
             json!({"$from": "row-0003-video.task"})
         );
+        assert_eq!(inputs(&rows, "row-0003-video")["prompt"], "a cat");
+        assert_eq!(inputs(&rows, "row-0002-video")["prompt"], "a fox");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! learned from code 96, else twice the tasks active now), the file slots, and a few rows
 //! waiting for a task slot, so a slot that frees is taken at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -210,8 +210,10 @@ impl Executor {
             .map(|index| (row_name(table.rows[index].line), table.cells_key(index)))
             .collect();
         let places = journal.place_rows(&placed);
-        let taken: HashMap<String, String> = (places.into_iter())
+        let taken: HashMap<String, (String, BTreeMap<String, String>)> = (places.into_iter())
             .zip(placed.into_iter().map(|(_, cells)| cells))
+            .enumerate()
+            .map(|(index, (place, cells))| (place, (cells, rows.paid_digests(index))))
             .collect();
         let entries = journal.for_other_cells(&taken);
         drop(journal);
@@ -337,7 +339,9 @@ impl Executor {
         // through the row's place, wherever the row's line goes.
         let mut earlier_lines = shared.journal.lines_of(cells, place);
         earlier_lines.retain(|line| line != row);
-        shared.journal.record_row(row, cells, place)?;
+        shared
+            .journal
+            .record_row((row, cells, place), &rows.paid_digests(index))?;
         let mut run = ActiveRun::new(self, &workflow, &plan, shared.clone(), cancel.child_token());
         run.row_entries = Some(place.clone());
         run.earlier_lines = earlier_lines;
