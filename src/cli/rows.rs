@@ -185,7 +185,7 @@ pub(crate) fn paid_before_line(earlier: &[LeftRunning], prices: &[NodePrice]) ->
         .collect();
     let known: Option<Vec<f64>> = prices.iter().map(|p| p.estimate.usd()).collect();
     Some(format!(
-        "earlier runs here paid {} for cells no row of this table has now, {} ({}); --max-cost counts {}, as it caps the whole run",
+        "earlier runs here paid {} for cells no row of this table has now, {} ({}); --max-cost counts {}, as it caps the whole run (another --out, or --fresh, begins a new one)",
         known.map_or("an unknown sum".into(), |usd| money(sum_usd(usd))),
         counted(tasks.len(), "task"),
         first_few(&tasks, "task"),
