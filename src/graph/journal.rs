@@ -65,6 +65,10 @@ fn line_order(node: &str) -> (usize, &str) {
     )
 }
 
+/// A table row's record at its place: when (unix milliseconds), its cells' digest, and its
+/// paid nodes' digests (none in journals of earlier builds).
+type RowRecord = (u64, Box<str>, Option<BTreeMap<String, String>>);
+
 /// The journal's file name inside a run's output folder.
 pub const JOURNAL_FILE: &str = "wiro-journal.jsonl";
 
@@ -176,8 +180,9 @@ pub struct Journal {
     /// Where this run's rows keep their nodes' entries (`row-0007`, `row-0007~1`), one row's
     /// each.
     places_used: HashSet<Box<str>>,
-    /// The cells of the row recorded last at each place (`row-0007`, `row-0007~1`).
-    place_cells: HashMap<Box<str>, Box<str>>,
+    /// Every row record of each place (`row-0007`, `row-0007~1`), oldest first: when, the
+    /// row's cells' digest, and its paid nodes' digests (see [`Journal::record_row`]).
+    place_records: HashMap<Box<str>, Vec<RowRecord>>,
     /// Every task a `task_started` line names, the latest entry's or not: tasks that belong to
     /// some node (a finished one's too), which a lost Run's look-up never adopts.
     tasks: HashSet<Box<str>>,
@@ -248,7 +253,7 @@ impl Journal {
         })?;
         let mut latest: HashMap<(Box<str>, Box<str>), Box<str>> = HashMap::new();
         let mut tasks = HashSet::new();
-        let mut place_cells: HashMap<Box<str>, Box<str>> = HashMap::new();
+        let mut place_records: HashMap<Box<str>, Vec<RowRecord>> = HashMap::new();
         if fresh {
             keep_aside(path, &file)?;
         }
@@ -256,7 +261,8 @@ impl Journal {
         // look-up in the task list, in this run or a later one, must not take one of them
         // for the task it paid for. Read as they are (a torn line is no reason to stop).
         for kept in crate::api::LocalFile::kept_beside(path) {
-            let text = std::fs::read(&kept)?;
+            // One that cannot be read (its permissions changed) stops no run.
+            let text = std::fs::read(&kept).unwrap_or_default();
             tasks.extend(started_tasks(&String::from_utf8_lossy(&text)));
         }
         if fresh {
@@ -279,9 +285,10 @@ impl Journal {
                         JournalEvent::TaskStarted { task } => {
                             tasks.insert(task.taskid.as_str().into());
                         }
-                        JournalEvent::Row { entries, .. } => {
+                        JournalEvent::Row { entries, paid } => {
                             let place = entries.as_deref().unwrap_or(&entry.node);
-                            place_cells.insert(place.into(), entry.key.as_str().into());
+                            let record = (entry.at, entry.key.as_str().into(), paid.clone());
+                            place_records.entry(place.into()).or_default().push(record);
                         }
                         _ => {}
                     }
@@ -313,7 +320,7 @@ impl Journal {
             by_key,
             claimed: HashMap::new(),
             places_used: HashSet::new(),
-            place_cells,
+            place_records,
             tasks,
             written: held,
             answer_at: held,
@@ -436,18 +443,25 @@ impl Journal {
     ) -> std::io::Result<()> {
         let entries = (place != row).then(|| place.to_owned());
         let paid = Some(paid.clone());
-        let latest_here = self
-            .place_cells
-            .get(place)
-            .is_some_and(|now| **now == *cells);
+        let held = self.place_records.get(place).and_then(|held| held.last());
+        let latest_here = held.is_some_and(|(_, now, _)| **now == *cells);
         match self.latest(row, cells) {
             Some(JournalEvent::Row {
                 entries: now,
                 paid: read,
             }) if now == entries && read == paid && latest_here => Ok(()),
             _ => {
-                self.record(row, cells, JournalEvent::Row { entries, paid })?;
-                self.place_cells.insert(place.into(), cells.into());
+                let event = JournalEvent::Row {
+                    entries,
+                    paid: paid.clone(),
+                };
+                self.record(row, cells, event)?;
+                let at = self.latest_at(row, cells).unwrap_or_default();
+                let record = (at, cells.into(), paid);
+                self.place_records
+                    .entry(place.into())
+                    .or_default()
+                    .push(record);
                 Ok(())
             }
         }
@@ -594,25 +608,6 @@ impl Journal {
         &self,
         places: &HashMap<String, (String, BTreeMap<String, String>)>,
     ) -> Vec<(String, JournalEvent)> {
-        type Record<'a> = (u64, &'a str, Option<BTreeMap<String, String>>);
-        let mut records: HashMap<String, Vec<Record>> = HashMap::new();
-        for ((row, cells), line) in &self.latest {
-            if !line.contains(ROW_LINE) {
-                continue;
-            }
-            if let Ok(JournalEntry {
-                at,
-                event: JournalEvent::Row { entries, paid },
-                ..
-            }) = serde_json::from_str::<JournalEntry>(line)
-            {
-                let place = entries.unwrap_or_else(|| row.to_string());
-                records.entry(place).or_default().push((at, cells, paid));
-            }
-        }
-        records
-            .values_mut()
-            .for_each(|held| held.sort_unstable_by_key(|(at, _, _)| *at));
         (self.latest.values())
             .filter(|line| {
                 [TASK_STARTED_LINE, FINISHED_LINE]
@@ -627,7 +622,7 @@ impl Journal {
                 let Some((cells_now, paid_now)) = places.get(place) else {
                     return true;
                 };
-                let held = records.get(place).map(Vec::as_slice).unwrap_or_default();
+                let held = (self.place_records.get(place)).map_or(&[][..], Vec::as_slice);
                 let before = held.partition_point(|(at, _, _)| *at <= entry.at);
                 // No record before it (a journal older than row places): the place's own.
                 let Some((_, cells, paid)) = before.checked_sub(1).map(|at| &held[at]) else {
@@ -636,7 +631,7 @@ impl Journal {
                 let then = paid.as_ref().and_then(|paid| paid.get(node));
                 match (then, paid_now.get(node)) {
                     (Some(then), Some(now)) => then != now,
-                    _ => cells != cells_now,
+                    _ => **cells != **cells_now,
                 }
             })
             .map(|entry| (entry.node, entry.event))
@@ -1169,6 +1164,54 @@ mod tests {
         drop(second);
         assert!(dir.path().join("wiro-journal.earlier-2.jsonl").exists());
         assert!(kept(&aside).contains("\"taskid\":\"7\""));
+    }
+
+    #[test]
+    fn a_place_s_paid_entries_are_told_apart_by_every_row_record_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join(JOURNAL_FILE), false).unwrap();
+        let paid = |digest: &str| BTreeMap::from([("video".to_owned(), digest.to_owned())]);
+        let mut cells_then = |cells: &str, digest: &str, task: Option<&str>| {
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            journal
+                .record_row("row-0002", cells, "row-0002", &paid(digest))
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            if let Some(task) = task {
+                let task = TaskHandle {
+                    taskid: task.into(),
+                    socketaccesstoken: "t".into(),
+                };
+                let event = JournalEvent::TaskStarted { task };
+                journal.record("row-0002-video", digest, event).unwrap();
+            }
+        };
+        // A, B, C paid each; back to B (its task resumed); a column only the download reads
+        // changed in D (the video reads what it read in B).
+        cells_then("A", "a", Some("1"));
+        cells_then("B", "b", Some("2"));
+        cells_then("C", "c", Some("3"));
+        cells_then("B", "b", None);
+        cells_then("D", "b", None);
+        let others = |cells: &str, digest: &str| {
+            let places = HashMap::from([("row-0002".to_owned(), (cells.to_owned(), paid(digest)))]);
+            let mut tasks: Vec<String> = (journal.for_other_cells(&places).into_iter())
+                .filter_map(|(_, event)| match event {
+                    JournalEvent::TaskStarted { task } => Some(task.taskid),
+                    _ => None,
+                })
+                .collect();
+            tasks.sort();
+            tasks
+        };
+        assert_eq!(others("D", "b"), ["1", "3"], "B's task is still the row's");
+        assert_eq!(others("A", "a"), ["2", "3"]);
+        let none = HashMap::new();
+        assert_eq!(
+            journal.for_other_cells(&none).len(),
+            3,
+            "a place no row takes"
+        );
     }
 
     #[test]

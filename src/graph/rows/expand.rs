@@ -62,9 +62,9 @@ pub struct TableFlow<'a> {
     columns: Vec<Column>,
     /// For each node of the flow, whether it downloads files (into the row's folder).
     downloads: Vec<bool>,
-    /// Each paid node's id, the nodes it reads from (itself included, see [`reads_from`]),
-    /// and a digest of their values in the flow.
-    paid: Vec<(String, Vec<usize>, String)>,
+    /// Each paid node's id and the nodes it reads from (itself included, see
+    /// [`reads_from`]).
+    paid: Vec<(String, Vec<usize>)>,
 }
 
 impl<'a> TableFlow<'a> {
@@ -81,14 +81,7 @@ impl<'a> TableFlow<'a> {
             .filter(|(_, node)| {
                 (registry.get(&node.type_id)).is_some_and(|target| target.spec().spends_money)
             })
-            .map(|(at, node)| {
-                let read = reads_from(flow, at);
-                let values: Vec<Value> = (read.iter().map(|&at| &flow.nodes[at]))
-                    .map(|node| json!([node.id, node.type_id, node.inputs]))
-                    .collect();
-                let digest = crate::graph::journal::input_key("paid-flow", 1, &json!(values));
-                (node.id.clone(), read, digest)
-            })
+            .map(|(at, node)| (node.id.clone(), reads_from(flow, at)))
             .collect();
         Ok(Self {
             flow,
@@ -130,33 +123,9 @@ impl<'a> TableFlow<'a> {
             let Some(cell) = &row.cells[column.index] else {
                 continue;
             };
-            let value = match cell {
-                Cell::Json(value) => value.clone(),
-                Cell::Text(text) if column.free_text => Value::String(text.clone()),
-                Cell::Text(text) => {
-                    let text = text.trim();
-                    match text {
-                        _ if column.text_only => Value::String(text.to_owned()),
-                        _ if column.boolean && text.eq_ignore_ascii_case("true") => {
-                            Value::Bool(true)
-                        }
-                        _ if column.boolean && text.eq_ignore_ascii_case("false") => {
-                            Value::Bool(false)
-                        }
-                        _ => serde_json::from_str(text)
-                            .unwrap_or_else(|_| Value::String(text.to_owned())),
-                    }
-                }
-            };
-            // Pandas writes a whole-number column with a gap in it as 8.0.
-            let value = match value {
-                Value::Number(number) if column.integer => whole(&number)
-                    .map_or(Value::Number(number), |whole| Value::Number(whole.into())),
-                value => value,
-            };
             copies[column.node]
                 .inputs
-                .insert(column.input.clone(), value);
+                .insert(column.input.clone(), column.value(cell));
         }
         for (node, downloads) in copies.iter_mut().zip(&self.downloads) {
             node.id = row_node(row.line, &node.id);
@@ -182,28 +151,27 @@ impl<'a> TableFlow<'a> {
     }
 
     /// For each paid node of the flow, a digest of what it reads in the row at `index`: the
-    /// flow's values of it and the nodes it reads from, and the row's cells for them. A
-    /// row whose other cells changed (a download's folder) still takes the paid node's
-    /// entries: the journal tells them apart by this (`Journal::for_other_cells`).
+    /// inputs of it and of the nodes it reads from, the row's cells set as the inputs take
+    /// them (a flow's value a cell replaces, or a cell written `8.0` for 8, changes
+    /// nothing). A row whose other cells changed (a download's folder) still takes the paid
+    /// node's entries: the journal tells them apart by this (`Journal::for_other_cells`).
     pub(crate) fn paid_digests(&self, index: usize) -> BTreeMap<String, String> {
         let row = &self.table.rows[index];
         (self.paid.iter())
-            .map(|(id, read, flow)| {
-                let cells: serde_json::Map<String, Value> = (self.columns.iter())
-                    .filter(|column| read.contains(&column.node))
-                    .filter_map(|column| {
-                        let value = match row.cells[column.index].as_ref()? {
-                            Cell::Text(text) => Value::String(text.clone()),
-                            Cell::Json(value) => value.clone(),
-                        };
-                        Some((self.table.columns[column.index].clone(), value))
+            .map(|(id, read)| {
+                let values: Vec<Value> = (read.iter())
+                    .map(|&at| {
+                        let node = &self.flow.nodes[at];
+                        let mut inputs = node.inputs.clone();
+                        for column in self.columns.iter().filter(|column| column.node == at) {
+                            if let Some(cell) = &row.cells[column.index] {
+                                inputs.insert(column.input.clone(), column.value(cell));
+                            }
+                        }
+                        json!([node.id, node.type_id, inputs])
                     })
                     .collect();
-                let digest = crate::graph::journal::input_key(
-                    "paid",
-                    1,
-                    &json!({ "flow": flow, "cells": cells }),
-                );
+                let digest = crate::graph::journal::input_key("paid", 1, &Value::Array(values));
                 (id.clone(), digest)
             })
             .collect()
@@ -232,6 +200,33 @@ pub fn expand(
         nodes,
         ..flow.clone()
     })
+}
+
+impl Column {
+    /// The input's value a cell of this column gives, as the input takes it.
+    fn value(&self, cell: &Cell) -> Value {
+        let value = match cell {
+            Cell::Json(value) => value.clone(),
+            Cell::Text(text) if self.free_text => Value::String(text.clone()),
+            Cell::Text(text) => {
+                let text = text.trim();
+                match text {
+                    _ if self.text_only => Value::String(text.to_owned()),
+                    _ if self.boolean && text.eq_ignore_ascii_case("true") => Value::Bool(true),
+                    _ if self.boolean && text.eq_ignore_ascii_case("false") => Value::Bool(false),
+                    _ => serde_json::from_str(text)
+                        .unwrap_or_else(|_| Value::String(text.to_owned())),
+                }
+            }
+        };
+        // Pandas writes a whole-number column with a gap in it as 8.0.
+        match value {
+            Value::Number(number) if self.integer => {
+                whole(&number).map_or(Value::Number(number), |whole| Value::Number(whole.into()))
+            }
+            value => value,
+        }
+    }
 }
 
 /// The node at `at` and every node it reads from, directly or through others (by their
