@@ -120,7 +120,7 @@ impl<'a> TableFlow<'a> {
         let name = row_name(row.line);
         let mut copies: Vec<WorkflowNode> = self.flow.nodes.clone();
         for column in &self.columns {
-            let Some(cell) = &row.cells[column.index] else {
+            let Some(cell) = row.cells.get(column.index).and_then(Option::as_ref) else {
                 continue;
             };
             copies[column.node]
@@ -164,7 +164,8 @@ impl<'a> TableFlow<'a> {
                         let node = &self.flow.nodes[at];
                         let mut inputs = node.inputs.clone();
                         for column in self.columns.iter().filter(|column| column.node == at) {
-                            if let Some(cell) = &row.cells[column.index] {
+                            if let Some(cell) = row.cells.get(column.index).and_then(Option::as_ref)
+                            {
                                 inputs.insert(column.input.clone(), column.value(cell));
                             }
                         }
