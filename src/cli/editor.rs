@@ -45,6 +45,8 @@ pub(crate) async fn serve(args: EditorArgs) -> u8 {
     config.registry = registry;
     if backend.is_emulator() {
         config.backend = "embedded emulator".into();
+        // An emulator of this process only: no other run could hold its tasks.
+        config.state_dir = None;
     }
     let editor = match Editor::start(config).await {
         Ok(editor) => editor,

@@ -323,6 +323,8 @@ pub(crate) async fn run(args: RunArgs) -> u8 {
         journal: true,
         fresh: args.fresh,
         rerun: args.rerun.clone(),
+        // An emulator of this process only: no other run could hold its tasks.
+        state_dir: options.state_dir.filter(|_| !backend.is_emulator()),
         ..options
     };
     let executor = Executor::new(registry, backend.client.clone(), options);
