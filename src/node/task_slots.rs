@@ -175,7 +175,8 @@ impl TaskSlots {
     /// These slots, also writing every task a Run of theirs starts or adopts in `claims`,
     /// and never taking one written there (by another run on this machine) for a lost
     /// answer. A claim that cannot be written is said (the task is kept); claims that
-    /// cannot be read leave a lost answer unsettled, as a [`ClaimBook`]'s do.
+    /// cannot be read leave a lost answer unsettled, as a [`ClaimBook`]'s do. Call it on
+    /// new slots: on slots already cloned it changes nothing.
     pub fn with_account_claims(mut self, claims: AccountClaims) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.account = Some(claims);
