@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::executor::ActiveRun;
-use super::out_folder::{through_a_link, within};
+use super::out_folder::{is_link, through_a_link, within};
 use super::resume::{moves_with_row, Resume};
 use super::rows::{counted, row_name, split_row, REPLACED};
 use super::RunError;
@@ -176,14 +176,7 @@ pub(super) fn take_back(out: &Path, file: &LocalFile) -> Option<PathBuf> {
 fn find_bytes(out: &Path, file: &LocalFile, also: &[&Path]) -> Option<PathBuf> {
     // A link may lead anywhere (a shared folder's `replaced -> ~/videos`): no file is taken
     // through one, nor is one taken.
-    let link = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink());
-    let holds = |path: &Path| {
-        let candidate = LocalFile {
-            path: path.to_path_buf(),
-            ..file.clone()
-        };
-        !link(path) && candidate.changed().is_none()
-    };
+    let holds = |path: &Path| !is_link(path) && holds_bytes(file, path);
     let replaced = (within(out, &file.path).as_deref())
         .and_then(Path::parent)
         .map(|inside| out.join(REPLACED).join(inside))
@@ -231,13 +224,7 @@ pub(super) fn in_this_folder(
             .max(1);
         let found = (first_plain..parts.len())
             .map(|skip| out.join(parts[skip..].iter().collect::<PathBuf>()))
-            .find(|candidate| {
-                let here = LocalFile {
-                    path: candidate.clone(),
-                    ..file.clone()
-                };
-                !through_a_link(out, candidate) && here.changed().is_none()
-            });
+            .find(|candidate| !through_a_link(out, candidate) && holds_bytes(file, candidate));
         if let Some(found) = found {
             moved.push((file.path.clone(), found));
         }
@@ -246,6 +233,15 @@ pub(super) fn in_this_folder(
         true => (outputs, moved),
         false => (with_paths(outputs, &moved), moved),
     }
+}
+
+/// Whether the file at `path` holds the bytes `file` records (its size and SHA-256).
+fn holds_bytes(file: &LocalFile, path: &Path) -> bool {
+    let candidate = LocalFile {
+        path: path.to_path_buf(),
+        ..file.clone()
+    };
+    candidate.changed().is_none()
 }
 
 /// `outputs` with every path in `moved` named by its new place.

@@ -79,9 +79,13 @@ pub(crate) fn within(out: &Path, path: &Path) -> Option<PathBuf> {
 /// `out`): a link may lead anywhere (`replaced/row-0002 -> ~/videos`), and no file a run
 /// keeps is moved or taken through one.
 pub(crate) fn through_a_link(out: &Path, path: &Path) -> bool {
-    let link = |at: &Path| std::fs::symlink_metadata(at).is_ok_and(|found| found.is_symlink());
     let mut below_out = path.ancestors().take_while(|at| *at != out);
-    below_out.any(link)
+    below_out.any(is_link)
+}
+
+/// Whether a link (dangling or not) stands at `path`.
+pub(crate) fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink())
 }
 
 /// What the run writes in the output folder must not find something else in its place: the journal
@@ -101,7 +105,7 @@ pub fn free_for(
         let path = out.join(name);
         // A link may lead anywhere (a shared workspace's `row-0002 -> ~/.ssh`): the run
         // neither writes through one nor moves files out of where one leads.
-        if std::fs::symlink_metadata(&path).is_ok_and(|found| found.is_symlink()) {
+        if is_link(&path) {
             return Some(format!("{name} is a link"));
         }
         let what = match std::fs::metadata(&path) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{counted, first_few, row_name, LeftRunning, RowOutcome, RowResult};
 use crate::api::unused_name;
-use crate::graph::out_folder::{lexical, through_a_link};
+use crate::graph::out_folder::{is_link, lexical, through_a_link};
 use crate::graph::{sum_usd, usd};
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.
@@ -38,8 +38,7 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
             RowOutcome::Done | RowOutcome::Failed | RowOutcome::Cancelled | RowOutcome::Refused
         )
     };
-    let link = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink());
-    if link(&out.join(REPLACED)) {
+    if is_link(&out.join(REPLACED)) {
         warnings.push(format!(
             "{} is a link: nothing was moved aside through it",
             out.join(REPLACED).display()
@@ -52,7 +51,7 @@ pub fn set_aside_earlier_files(out: &Path, results: &[RowResult]) -> SetAside {
     for result in results.iter().filter(ran) {
         let folder = out.join(row_name(result.row));
         // A row folder that is a link leads anywhere: nothing is moved out of it.
-        if link(&folder) {
+        if is_link(&folder) {
             continue;
         }
         let aside = out.join(REPLACED).join(row_name(result.row));
