@@ -179,9 +179,14 @@ pub(crate) fn paid_before_line(earlier: &[LeftRunning], prices: &[NodePrice]) ->
     if earlier.is_empty() {
         return None;
     }
-    let tasks: Vec<String> = earlier
-        .iter()
-        .map(|left| left.task.taskid.clone())
+    let tasks: Vec<String> = (earlier.iter())
+        .map(|left| match &left.task {
+            Some(task) => task.taskid.clone(),
+            None => format!(
+                "a Run of {} whose answer was lost, which may have started one",
+                left.shown()
+            ),
+        })
         .collect();
     let known: Option<Vec<f64>> = prices.iter().map(|p| p.estimate.usd()).collect();
     Some(format!(

@@ -35,10 +35,16 @@ use sha2::{Digest, Sha256};
 
 use crate::api::TaskHandle;
 
-/// How a table row's line reads in the journal; a started task's; a finished node's.
+/// How a table row's line reads in the journal; a started task's; a finished node's; a Run
+/// about to be sent.
 const ROW_LINE: &str = "\"event\":\"row\"";
 const TASK_STARTED_LINE: &str = "\"event\":\"task_started\"";
 const FINISHED_LINE: &str = "\"event\":\"finished\"";
+const SUBMITTING_LINE: &str = "\"event\":\"submitting\"";
+
+/// The lines that may hold a paid task: one started, a node finished with it, and a Run
+/// whose answer never came (its outcome unknown: it may have started one).
+const PAID_LINES: [&str; 3] = [TASK_STARTED_LINE, FINISHED_LINE, SUBMITTING_LINE];
 
 /// Whether a journal's text holds a table row's line: the journal of a run over a table.
 pub(crate) fn holds_rows(text: &str) -> bool {
@@ -580,40 +586,33 @@ impl Journal {
     }
 
     /// The entries an earlier run wrote between `since` and `before` (unix milliseconds) that
-    /// may hold a task (`task_started`, `finished`) and that no node of this run took: what a
-    /// row whose cells (or whose flow) changed since left behind. Each as its node and event.
-    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<(String, JournalEvent)> {
+    /// may hold a task (`task_started`, `finished`, a `submitting` with no answer after it)
+    /// and that no node of this run took: what a row whose cells (or whose flow) changed
+    /// since left behind.
+    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<JournalEntry> {
         (self.latest.iter())
             .filter(|(place, _)| !self.claimed.contains_key(*place))
-            .filter(|(_, line)| {
-                [TASK_STARTED_LINE, FINISHED_LINE]
-                    .iter()
-                    .any(|tag| line.contains(tag))
-            })
+            .filter(|(_, line)| PAID_LINES.iter().any(|tag| line.contains(tag)))
             .filter_map(|(_, line)| serde_json::from_str::<JournalEntry>(line).ok())
             .filter(|entry| (since..before).contains(&entry.at))
-            .map(|entry| (entry.node, entry.event))
             .collect()
     }
 
-    /// The paid-task entries (a task started, a node finished) of table rows' nodes written
-    /// for other inputs than the row that keeps its entries at that place now gives them:
-    /// `places` maps each place a row takes this run to that row's cells' digest and its
-    /// paid nodes' digests (see [`Journal::record_row`]). An entry belongs to its place's
-    /// row record latest before it (a row edited keeps its place, its new cells' entries
-    /// written after the new record); it is another's when that record's digest for its
-    /// node differs from the row's now (its cells' digest, for a record without them or a
-    /// node that is not paid). An entry of a place no row takes is for other cells.
+    /// The paid-task entries (a task started, a node finished, a Run whose answer never came)
+    /// of table rows' nodes written for other inputs than the row that keeps its entries at
+    /// that place now gives them: `places` maps each place a row takes this run to that
+    /// row's cells' digest and its paid nodes' digests (see [`Journal::record_row`]). An
+    /// entry belongs to its place's row record latest before it (a row edited keeps its
+    /// place, its new cells' entries written after the new record); it is another's when
+    /// that record's digest for its node differs from the row's now (its cells' digest, for
+    /// a record without them or a node that is not paid). An entry of a place no row takes
+    /// is for other cells.
     pub(crate) fn for_other_cells(
         &self,
         places: &HashMap<String, (String, BTreeMap<String, String>)>,
-    ) -> Vec<(String, JournalEvent)> {
+    ) -> Vec<JournalEntry> {
         (self.latest.values())
-            .filter(|line| {
-                [TASK_STARTED_LINE, FINISHED_LINE]
-                    .iter()
-                    .any(|tag| line.contains(tag))
-            })
+            .filter(|line| PAID_LINES.iter().any(|tag| line.contains(tag)))
             .filter_map(|line| serde_json::from_str::<JournalEntry>(line).ok())
             .filter(|entry| {
                 let Some((place, node)) = split_entries(&entry.node) else {
@@ -634,7 +633,6 @@ impl Journal {
                     _ => **cells != **cells_now,
                 }
             })
-            .map(|entry| (entry.node, entry.event))
             .collect()
     }
 
@@ -1196,7 +1194,7 @@ mod tests {
         let others = |cells: &str, digest: &str| {
             let places = HashMap::from([("row-0002".to_owned(), (cells.to_owned(), paid(digest)))]);
             let mut tasks: Vec<String> = (journal.for_other_cells(&places).into_iter())
-                .filter_map(|(_, event)| match event {
+                .filter_map(|entry| match entry.event {
                     JournalEvent::TaskStarted { task } => Some(task.taskid),
                     _ => None,
                 })

@@ -56,12 +56,16 @@ impl WorkflowPrice {
         };
         (earlier.iter())
             .map(|left| NodePrice {
-                node: format!("{} (task {})", left.shown(), left.task.taskid),
+                node: format!("{} ({})", left.shown(), left.named()),
                 model: None,
                 estimate: match (left.charged, same_node(left.flow_node())) {
                     (Some(usd), _) => Estimate::Known {
                         usd,
                         basis: "charged".into(),
+                    },
+                    (None, Some(usd)) if left.task.is_none() => Estimate::Known {
+                        usd,
+                        basis: "may have started a task (Task/List could not tell): billed if it did and it succeeds".into(),
                     },
                     (None, Some(usd)) => Estimate::Known {
                         usd,

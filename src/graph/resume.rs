@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::journal::{Journal, JournalEvent, OwedSync, SentRun, Settling};
+use super::journal::{Journal, JournalEntry, JournalEvent, OwedSync, SentRun, Settling};
 use super::kept_files::{in_this_folder, take_back};
 use super::RunError;
 use crate::api::{Client, TaskHandle};
@@ -269,7 +269,7 @@ impl SharedJournal {
 
     /// What an earlier run, between `since` and `before`, left that no node of this run took
     /// (see `Journal::left_behind`); nothing when there is no journal.
-    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<(String, JournalEvent)> {
+    pub(crate) fn left_behind(&self, since: u64, before: u64) -> Vec<JournalEntry> {
         (self.0.as_ref())
             .map(|journal| lock(journal).left_behind(since, before))
             .unwrap_or_default()
@@ -283,7 +283,7 @@ impl SharedJournal {
             String,
             (String, std::collections::BTreeMap<String, String>),
         >,
-    ) -> Vec<(String, JournalEvent)> {
+    ) -> Vec<JournalEntry> {
         (self.0.as_ref())
             .map(|journal| lock(journal).for_other_cells(places))
             .unwrap_or_default()

@@ -1354,3 +1354,56 @@ async fn the_cap_counts_no_task_a_row_still_takes_after_other_cells_changed_or_c
     );
     assert_eq!(emulator.stats().runs_accepted, 2);
 }
+
+/// A Run whose answer was lost while the task list could not be read, so its run could not
+/// tell whether it made a task, then the row edited: the next run's cap finds and counts
+/// the task that Run made, and journals it, so a run after it asks nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_counts_the_task_of_a_lost_run_for_cells_since_edited() {
+    let emulator = common::fast_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
+    let with = |prompt: &str| {
+        let table = format!("video.prompt\n{prompt}\n");
+        std::fs::write(dir.path().join("table.csv"), table).unwrap()
+    };
+    with("a boat");
+    emulator.inject(Operation::Run, Fault::DropConnection, 1);
+    emulator.inject(Operation::TaskList, Fault::ServerError, 1000);
+    let lost = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&lost.stderr);
+    assert_eq!(lost.status.code(), Some(1), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 1, "{stderr}");
+
+    // While the task list still fails, the lost Run counts at the row's price.
+    with("a kite");
+    let unsure = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.45"]).await;
+    let stderr = String::from_utf8_lossy(&unsure.stderr);
+    assert_eq!(unsure.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("$0.45 for cells no row of this table has now, 1 task (a Run of row-0002-video whose answer was lost, which may have started one)"),
+        "{stderr}"
+    );
+    emulator.clear_faults();
+
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.45"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "earlier runs here paid $0.45 for cells no row of this table has now, 1 task (2221)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 1, "{stderr}");
+    let lists = emulator.stats().requests(Operation::TaskList);
+    let both = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.90"]).await;
+    let stderr = String::from_utf8_lossy(&both.stderr);
+    assert!(both.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    assert_eq!(
+        emulator.stats().requests(Operation::TaskList),
+        lists,
+        "the task found was journaled: {stderr}"
+    );
+}

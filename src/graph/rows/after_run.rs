@@ -132,14 +132,18 @@ fn files_within(folder: &Path) -> Vec<(PathBuf, PathBuf)> {
 /// (their run stopped before their end), with what each cost; then those an earlier run saw
 /// end with a charge, which this table's results do not list: a warning each.
 pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
-    let (seen, left): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
-        left.iter().partition(|left| left.seen);
-    let (running, ended): (Vec<&LeftRunning>, Vec<&LeftRunning>) =
-        left.into_iter().partition(|left| left.charged.is_none());
+    // Each with its task's id (a lost Run no task is known of has nothing to stop or read).
+    let known = left
+        .iter()
+        .filter_map(|left| Some((left, &*left.task.as_ref()?.taskid)));
+    let (seen, left): (Vec<Known>, Vec<Known>) = known.partition(|(left, _)| left.seen);
+    let (running, ended): (Vec<Known>, Vec<Known>) = left
+        .into_iter()
+        .partition(|(left, _)| left.charged.is_none());
     let mut said = Vec::new();
-    if let Some(first) = running.first() {
+    if let Some((_, first)) = running.first() {
         let named: Vec<String> = (running.iter())
-            .map(|left| format!("task {} ({})", left.task.taskid, left.shown()))
+            .map(|(left, taskid)| format!("task {taskid} ({})", left.shown()))
             .collect();
         let one = running.len() == 1;
         said.push(format!(
@@ -149,7 +153,7 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
             first_few(&named, "task"),
             if one { "it" } else { "them" },
             if one { "it" } else { "one" },
-            first.task.taskid
+            first
         ));
     }
     if !ended.is_empty() {
@@ -160,7 +164,7 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
             counted(ended.len(), "paid task"),
             first_few(&named, "task"),
             if one { "Its" } else { "Their" },
-            ended[0].task.taskid
+            ended[0].1
         ));
     }
     if !seen.is_empty() {
@@ -174,15 +178,18 @@ pub fn left_running_warnings(left: &[LeftRunning]) -> Vec<String> {
     said
 }
 
+/// A task left running, with its id.
+type Known<'a> = (&'a LeftRunning, &'a str);
+
 /// Each task named with its node and charge, and what they were charged in all.
-fn with_charges(left: &[&LeftRunning]) -> (Vec<String>, String) {
+fn with_charges(left: &[Known]) -> (Vec<String>, String) {
     let named = (left.iter())
-        .map(|left| {
+        .map(|(left, taskid)| {
             let cost = usd(left.charged.unwrap_or_default());
-            format!("task {} ({}, {cost})", left.task.taskid, left.shown())
+            format!("task {taskid} ({}, {cost})", left.shown())
         })
         .collect();
-    let total = usd(sum_usd(left.iter().filter_map(|left| left.charged)));
+    let total = usd(sum_usd(left.iter().filter_map(|(left, _)| left.charged)));
     (named, total)
 }
 

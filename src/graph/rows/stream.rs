@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
@@ -17,12 +18,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::expand::{row_name, split_row, TableFlow};
 use super::results::{row_results, RowOutcome, RowResult};
-use crate::api::{TaskHandle, TaskLookup};
+use crate::api::{RunLookup, TaskHandle, TaskLookup};
 use crate::graph::executor::{ActiveRun, Shared};
-use crate::graph::journal::{split_entries, JournalEvent, JOURNAL_FILE};
+use crate::graph::journal::{split_entries, JournalEntry, JournalEvent, JOURNAL_FILE};
 use crate::graph::resume::SharedJournal;
 use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
-use crate::node::{TaskSlots, TaskSlotsReport, Walls};
+use crate::node::{look_for_lost_run, TaskSlots, TaskSlotsReport, Walls};
 
 /// Rows waiting for a task slot besides those whose tasks are active: a slot that frees is
 /// taken by a row that is already there.
@@ -46,8 +47,9 @@ const LEFT_RUNNING_WITHIN: std::time::Duration = std::time::Duration::from_secs(
 pub struct LeftRunning {
     /// The node that started it, as the journal names it (`row-0003-video`).
     pub node: String,
-    /// The task.
-    pub task: TaskHandle,
+    /// The task; `None` for a Run whose answer was lost and whose task Task/List could
+    /// neither find nor rule out (it may have started one, counted as running).
+    pub task: Option<TaskHandle>,
     /// What it was charged, in dollars, when it has ended; `None` while it runs.
     pub charged: Option<f64>,
     /// Its end was recorded by the run that waited for it: its charge was in that run's
@@ -71,6 +73,19 @@ impl LeftRunning {
             }
             None => self.node.clone(),
         }
+    }
+
+    /// Its task in words: `task 2221`, or `a Run whose answer was lost`.
+    pub fn named(&self) -> String {
+        match &self.task {
+            Some(task) => format!("task {}", task.taskid),
+            None => "a Run whose answer was lost".into(),
+        }
+    }
+
+    /// Whether it is `taskid`.
+    fn is(&self, taskid: &str) -> bool {
+        self.task.as_ref().is_some_and(|task| task.taskid == taskid)
     }
 }
 
@@ -178,7 +193,8 @@ impl Executor {
             false => {
                 let since = started_at.saturating_sub(LEFT_RUNNING_WITHIN.as_millis() as u64);
                 let entries = shared.journal.left_behind(since, started_at);
-                self.left_running(rows, entries, false).await
+                let asked = (entries, &shared.journal, &shared.tasks);
+                self.left_running(rows, asked, false).await?
             }
         };
         Ok(RowsReport {
@@ -216,35 +232,39 @@ impl Executor {
             .map(|(index, (place, cells))| (place, (cells, rows.paid_digests(index))))
             .collect();
         let entries = journal.for_other_cells(&taken);
-        drop(journal);
+        let slots = self.task_slots(&journal);
         // Before Runs that a cap guards, a task that could not be asked counts as running.
-        Ok(self.left_running(rows, entries, true).await)
+        self.left_running(rows, (entries, &journal, &slots), true)
+            .await
     }
 
     /// The paid tasks among `entries` (an earlier run's journal entries no row of this one
     /// took: their cells or the flow changed since): those still running, and those that
     /// ended with a charge while no run waited for them (a task whose end a node of that
-    /// run recorded was in that run's results). Asked with Task/Detail, 8 at a time.
-    /// A task Task/Detail could not be asked about is kept as running when `keep_unasked`,
-    /// else left out (a warning names only what it knows).
+    /// run recorded was in that run's results). A Run whose answer never came is looked for
+    /// first (see [`Executor::lost_runs`]). Asked with Task/Detail, 8 at a time. A task
+    /// Task/Detail could not be asked about, and a lost Run Task/List could not tell about,
+    /// are kept as running when `keep_unasked`, else left out (a warning names only what it
+    /// knows).
     async fn left_running(
         &self,
         rows: &TableFlow<'_>,
-        entries: Vec<(String, JournalEvent)>,
+        (entries, journal, slots): (Vec<JournalEntry>, &SharedJournal, &TaskSlots),
         keep_unasked: bool,
-    ) -> Vec<LeftRunning> {
+    ) -> Result<Vec<LeftRunning>, RunError> {
         let mut tasks: Vec<LeftRunning> = Vec::new();
+        let mut lost = Vec::new();
         // What each task whose end a node recorded was charged.
         let mut seen_ended: HashMap<String, f64> = HashMap::new();
-        for (node, event) in entries {
-            let flow_node = split_entries(&node).and_then(|(_, name)| rows.flow().node(name));
-            let Some(spec) = flow_node
+        for entry in entries {
+            let name = split_entries(&entry.node).map(|(_, name)| name);
+            let Some(spec) = (name.and_then(|name| rows.flow().node(name)))
                 .and_then(|flow_node| self.registry.get(&flow_node.type_id))
                 .map(|target| target.spec())
             else {
                 continue;
             };
-            if let JournalEvent::Finished { outputs } = &event {
+            if let JournalEvent::Finished { outputs } = &entry.event {
                 let records = spec.kinds.task_records(outputs).into_iter();
                 let ended = records.filter(|r| r.is_terminal());
                 seen_ended.extend(ended.map(|r| (r.id.clone(), r.total_cost().unwrap_or(0.0))));
@@ -252,28 +272,46 @@ impl Executor {
             if !spec.spends_money {
                 continue;
             }
-            let task = match event {
+            let task = match entry.event {
                 JournalEvent::TaskStarted { task } => Some(task),
                 JournalEvent::Finished { outputs } => spec.kinds.started_task(&outputs),
+                JournalEvent::Submitting { .. } => {
+                    lost.push(entry);
+                    continue;
+                }
                 _ => None,
             };
-            if let Some(task) =
-                task.filter(|task| tasks.iter().all(|t| t.task.taskid != task.taskid))
-            {
+            if let Some(task) = task.filter(|task| tasks.iter().all(|t| !t.is(&task.taskid))) {
                 tasks.push(LeftRunning {
-                    node,
-                    task,
+                    node: entry.node,
+                    task: Some(task),
                     charged: None,
                     seen: false,
                 });
             }
         }
+        for (node, task) in self.lost_runs(lost, journal, slots).await? {
+            let task = task.filter(|task| tasks.iter().all(|t| !t.is(&task.taskid)));
+            if task.is_some() || keep_unasked {
+                let (charged, seen) = (None, false);
+                tasks.push(LeftRunning {
+                    node,
+                    task,
+                    charged,
+                    seen,
+                });
+            }
+        }
         // A task whose end a node recorded is not asked about: its charge is known (a
         // rewritten results table no longer lists it).
+        let ended_cost = |left: &LeftRunning| {
+            let task = left.task.as_ref()?;
+            seen_ended.get(&task.taskid).copied()
+        };
         let (seen, tasks): (Vec<LeftRunning>, Vec<LeftRunning>) =
-            (tasks.into_iter()).partition(|left| seen_ended.contains_key(&left.task.taskid));
+            (tasks.into_iter()).partition(|left| ended_cost(left).is_some());
         let seen = seen.into_iter().filter_map(|left| {
-            let cost = seen_ended[&left.task.taskid];
+            let cost = ended_cost(&left)?;
             (cost > 0.0).then_some(LeftRunning {
                 charged: Some(cost),
                 seen: true,
@@ -283,7 +321,10 @@ impl Executor {
         let client = &self.client;
         let left = futures_util::stream::iter(tasks)
             .map(|mut left| async move {
-                let record = match client.task_detail(TaskLookup::from(&left.task)).await {
+                let Some(task) = &left.task else {
+                    return Some(left); // kept only when `keep_unasked`
+                };
+                let record = match client.task_detail(TaskLookup::from(task)).await {
                     Ok(record) => record,
                     Err(_) => return keep_unasked.then_some(left),
                 };
@@ -297,7 +338,71 @@ impl Executor {
         let mut left: Vec<LeftRunning> = left.collect().await;
         left.extend(seen);
         left.sort_by(|a, b| a.node.cmp(&b.node));
-        left
+        Ok(left)
+    }
+
+    /// What became of each Run in `lost` (an earlier run's `submitting` lines for cells no
+    /// row has now, with no answer after them), asked of Task/List one at a time as a node's
+    /// own lost Run is, each task found claimed before the next looks, so two lost Runs
+    /// alike never take one task. A task found is journaled as started (no later run asks
+    /// again, and a row whose cells come back to these takes it); a Run that started
+    /// nothing is journaled as failed and left out. Each as its node and task: `None` when
+    /// Task/List could not tell.
+    async fn lost_runs(
+        &self,
+        lost: Vec<JournalEntry>,
+        journal: &SharedJournal,
+        tasks: &TaskSlots,
+    ) -> Result<Vec<(String, Option<TaskHandle>)>, RunError> {
+        let mut found = Vec::new();
+        for entry in lost {
+            let JournalEvent::Submitting { sent } = &entry.event else {
+                continue;
+            };
+            let sent_at = UNIX_EPOCH + Duration::from_millis(entry.at);
+            let lookup = match (sent, tasks.sending().await) {
+                (None, _) => RunLookup::CannotTell {
+                    reason: "the journal of an earlier build does not say what it sent".into(),
+                },
+                (_, Err(reason)) => RunLookup::CannotTell { reason },
+                (Some(sent), Ok(_sending)) => match tasks.claimed(sent_at) {
+                    Err(reason) => RunLookup::CannotTell { reason },
+                    Ok(claimed) => {
+                        let (model, parameters) = (&sent.model, &sent.parameters);
+                        let lookup =
+                            look_for_lost_run(&self.client, model, parameters, sent_at, &claimed)
+                                .await
+                                .unwrap_or_else(|error| RunLookup::CannotTell {
+                                    reason: error.to_string(),
+                                });
+                        if let RunLookup::Found { handle, .. } = &lookup {
+                            // Also for other runs here; a claim not written loses no task.
+                            let _ = tasks.claim_shared(&handle.taskid);
+                        }
+                        lookup
+                    }
+                },
+            };
+            match lookup {
+                RunLookup::Found { handle, .. } => {
+                    let event = JournalEvent::TaskStarted {
+                        task: handle.clone(),
+                    };
+                    journal.record(&entry.node, &entry.key, event)?;
+                    journal.settle().await?;
+                    found.push((entry.node, Some(handle)));
+                }
+                RunLookup::NotCreated { .. } => {
+                    let error = "its Run's answer was lost, and Task/List shows no task it started";
+                    let event = JournalEvent::Failed {
+                        error: error.into(),
+                    };
+                    journal.record(&entry.node, &entry.key, event)?;
+                }
+                RunLookup::CannotTell { .. } => found.push((entry.node, None)),
+            }
+        }
+        Ok(found)
     }
 
     /// How many rows may be in flight now.
