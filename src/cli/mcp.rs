@@ -92,6 +92,9 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
     config.wait = Duration::from_secs(args.wait_seconds.max(1));
     config.max_cost_usd = args.max_cost;
     config.repeat_window = Duration::from_secs(args.repeat_window_seconds);
+    // An emulator of this process only: no other run could hold its tasks.
+    config.state_dir =
+        (crate::graph::RunOptions::user_state_dir()).filter(|_| !backend.is_emulator());
     config.backend = if backend.is_emulator() {
         "embedded emulator".into()
     } else {

@@ -279,3 +279,36 @@ async fn a_run_whose_answer_was_lost_is_found_not_sent_again() {
         "found in Task/List, not sent again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_never_takes_the_task_another_server_here_holds() {
+    let emulator = common::fast().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let call = json!({"prompt": "the same call twice", "max_cost_usd": 5});
+    let mut task_of = Vec::new();
+    for (out, lose) in [("first", false), ("second", true)] {
+        let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
+        config.out_dir = dir.path().join(out);
+        config.state_dir = Some(dir.path().join("state"));
+        if lose {
+            // Made on the server, its answer lost: the task list holds both tasks now.
+            emulator.inject(
+                Operation::Run,
+                wiro_nodes::emulator::Fault::DropConnection,
+                1,
+            );
+        }
+        let server = serve_http(config, "127.0.0.1:0".parse().unwrap(), None)
+            .await
+            .expect("the server starts");
+        let answer = Session::open(&server).await.call(PAID, call.clone()).await;
+        task_of.push(answer["structuredContent"]["task_id"].clone());
+        server.stop().await;
+    }
+    assert_eq!(emulator.stats().runs_accepted, 2);
+    assert!(task_of[1].is_string(), "{task_of:?}");
+    assert_ne!(
+        task_of[0], task_of[1],
+        "each server holds the task it paid for"
+    );
+}

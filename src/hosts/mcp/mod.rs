@@ -61,6 +61,11 @@ pub struct McpConfig {
     pub repeat_window: Duration,
     /// What the backend is, in words (`api.wiro.ai`, `embedded emulator`).
     pub backend: String,
+    /// Where runs on this machine write the tasks they hold on the account (see
+    /// [`RunOptions::state_dir`](crate::graph::RunOptions::state_dir)): a call whose Run's
+    /// answer was lost never takes a task another run here holds, nor another run one of
+    /// this server's. `None`: this server's own tasks only.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl McpConfig {
@@ -75,6 +80,7 @@ impl McpConfig {
             max_cost_usd: None,
             repeat_window: Duration::from_secs(600),
             backend: "api.wiro.ai".into(),
+            state_dir: None,
         }
     }
 
@@ -130,6 +136,7 @@ impl Host {
             .get("wiro/output.download")
             .cloned()
             .ok_or_else(|| std::io::Error::other("the download node is not linked in"))?;
+        let slots = Self::slots(&config, &journal);
         Ok(Arc::new(Self {
             walls: config.walls(),
             config,
@@ -141,9 +148,29 @@ impl Host {
             download,
             tasks: rmcp::task_manager::TaskManager::new(),
             claims: Mutex::new(HashMap::new()),
-            slots: crate::node::TaskSlots::returning_refusals(),
+            slots,
             inflight: tokio_util::task::TaskTracker::new(),
         }))
+    }
+
+    /// The task slots every call shares, holding every task the journal names (an earlier
+    /// server run's too) and, with a state folder, the account's claims of runs on this
+    /// machine, this server's written for its output folder.
+    fn slots(config: &McpConfig, journal: &journal::Journal) -> crate::node::TaskSlots {
+        let mut slots = crate::node::TaskSlots::returning_refusals();
+        if let Some(dir) = &config.state_dir {
+            let settings = config.client.config();
+            let out = &config.out_dir;
+            let owner = std::fs::canonicalize(out).unwrap_or_else(|_| out.clone());
+            slots = slots.with_account_claims(crate::node::AccountClaims::of_account(
+                dir,
+                &settings.base_url,
+                settings.credentials.api_key(),
+                &owner.to_string_lossy(),
+            ));
+        }
+        journal.task_ids().iter().for_each(|task| slots.claim(task));
+        slots
     }
 
     /// Waits until no other call with `key` is being asked about or sent, and holds the key
