@@ -24,9 +24,37 @@ pub fn check(node: &dyn Node, walls: &Walls, inputs: &Value) -> Vec<InputProblem
             "the inputs must be a JSON object of port names to values",
         )];
     };
-    let mut problems = node.check_inputs(map, &BTreeSet::new());
+    let mut problems = Vec::new();
+    for (name, value) in map {
+        references(value, name, &mut problems);
+    }
+    problems.extend(node.check_inputs(map, &BTreeSet::new()));
     problems.extend(node.check_local(walls, map));
     problems
+}
+
+/// Each `{"$from": ...}` in `value` (at `path`): a workflow's wire, which a single node's
+/// call has no node to take from. Left in, it would be sent as it is, or priced as if the
+/// field were not there.
+fn references(value: &Value, path: &str, problems: &mut Vec<InputProblem>) {
+    match value {
+        Value::Object(map) if map.contains_key("$from") => problems.push(InputProblem::new(
+            path,
+            "reference",
+            "a {\"$from\": ...} reference takes another node's output inside a workflow; a single node's call takes values only",
+        )),
+        Value::Object(map) => {
+            for (name, inner) in map {
+                references(inner, &format!("{path}/{name}"), problems);
+            }
+        }
+        Value::Array(items) => {
+            for (index, inner) in items.iter().enumerate() {
+                references(inner, &format!("{path}/{index}"), problems);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Runs `node` on `inputs` in `ctx`: the walls of the context judged first (the node's own
@@ -108,5 +136,21 @@ mod tests {
             matches!(&refused, NodeError::InvalidInputs(problems) if problems[0].path == "word"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn a_single_call_refuses_a_workflows_reference_wherever_it_sits() {
+        let client = crate::api::Client::new(crate::api::ClientConfig::new(
+            crate::api::Credentials::key_only("key"),
+        ))
+        .expect("a client");
+        let walls = NodeContext::new("brittle", client, std::env::temp_dir()).walls();
+        let node = Typed::<Brittle>::new();
+        let inputs = serde_json::json!({ "word": [{"deep": {"$from": "x.y", "more": 1}}] });
+        let problems = check(&node, &walls, &inputs);
+        let found: Vec<(&str, &str)> = (problems.iter())
+            .map(|problem| (problem.path.as_str(), problem.rule.as_str()))
+            .collect();
+        assert_eq!(found[0], ("word/0/deep", "reference"), "{problems:?}");
     }
 }

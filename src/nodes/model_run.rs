@@ -42,8 +42,25 @@ impl TypedNode for ModelRun {
 
     fn check_partial(inputs: &Map<String, Value>) -> Vec<InputProblem> {
         match (inputs.get("model"), inputs.get("parameters")) {
-            (Some(Value::String(model)), Some(Value::Object(parameters))) => {
+            // The whole object wired from another node: judged when the node runs.
+            (_, Some(Value::Object(parameters))) if parameters.contains_key("$from") => Vec::new(),
+            (Some(Value::String(model)), Some(Value::Object(parameters)))
+                if !parameters.values().any(holds_a_wire) =>
+            {
                 known_model_problems(model, parameters)
+            }
+            // A field wired from another node is judged when the node runs.
+            (Some(Value::String(model)), Some(Value::Object(parameters))) => {
+                let literal = (parameters.iter())
+                    .filter(|(_, value)| !holds_a_wire(value))
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect();
+                let problems = known_model_problems(model, &literal);
+                // Only what the literal fields break: a wired field may still bring a
+                // value that is required.
+                (problems.into_iter())
+                    .filter(|problem| problem.rule != "required")
+                    .collect()
             }
             _ => Vec::new(), // judged when the node runs
         }
@@ -64,7 +81,9 @@ impl TypedNode for ModelRun {
                     .collect();
                 Some(PricedRun::literal(model, parameters, &wired))
             }
-            // The whole object comes from another node: no parameter is known.
+            // The whole object comes from another node, or holds a reference no wire
+            // explains: no parameter is known.
+            Some(Value::Object(_)) => None,
             _ if linked.contains("parameters") => None,
             _ => Some(PricedRun::literal(model, &Map::new(), &BTreeSet::new())),
         }
@@ -79,17 +98,7 @@ impl TypedNode for ModelRun {
     }
 
     fn check(input: &Self::Input) -> Vec<InputProblem> {
-        let mut problems = known_model_problems(&input.model, &input.parameters);
-        // Judged only when the Run is about to be sent, never when a workflow is validated:
-        // a workflow that ran (and paid) with such a spelling must still resume as it is.
-        if let Some(model) = builtin::model(&input.model) {
-            problems.extend(
-                misspelled_numbers(model.fields(), &input.parameters)
-                    .into_iter()
-                    .map(at_parameter),
-            );
-        }
-        problems
+        known_model_problems(&input.model, &input.parameters)
     }
 
     async fn run(&self, ctx: &NodeContext, input: Self::Input) -> Result<Self::Output, NodeError> {
@@ -97,19 +106,39 @@ impl TypedNode for ModelRun {
     }
 }
 
-/// The problems of a built-in model's parameters (its definitions and the rules between
-/// them), each at `parameters/FIELD`; none for any other model (the server judges those).
+/// The parameters every Run takes besides the model's own (API.md, "Run a model").
+const COMMON_PARAMETERS: [&str; 2] = ["callbackUrl", "projectid"];
+
+/// The problems of a built-in model's parameters, each at `parameters/FIELD`: its
+/// definitions and the rules between them, a whole number spelled otherwise (`"8.0"` would
+/// go out as written), and a name the model does not have (`Quality`: the server would run
+/// the default and charge for it). None for any other model (the server judges those).
 fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
     let Some(model) = builtin::model(model) else {
         return Vec::new();
     };
-    model
-        .check_wire(parameters)
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .map(at_parameter)
-        .collect()
+    let fields = model.fields();
+    let mut problems = model.check_wire(parameters).err().unwrap_or_default();
+    problems.extend(misspelled_numbers(fields, parameters));
+    let known = |name: &str| {
+        COMMON_PARAMETERS.contains(&name)
+            || (fields.iter()).any(|field| field.wire == name || field.id == name)
+    };
+    for name in parameters.keys().filter(|name| !known(name)) {
+        let alike = (fields.iter()).find(|field| field.wire.eq_ignore_ascii_case(name));
+        let hint = alike.map_or(String::new(), |field| {
+            format!(" (did you mean {}?)", field.wire)
+        });
+        problems.push(ParameterProblem::new(
+            name,
+            "unknown-parameter",
+            format!(
+                "is not a parameter of {}/{}{hint}: the server would leave it out and run, and charge for, the model's default",
+                model.slugowner, model.slugproject
+            ),
+        ));
+    }
+    problems.into_iter().map(at_parameter).collect()
 }
 
 /// A parameter's problem at `parameters/FIELD`.
@@ -177,10 +206,10 @@ mod tests {
             parameters: parameters.as_object().unwrap().clone(),
         };
         let parameters = json!({ "prompt": "a fox", "seed": "7.0", "duration": 8.0 });
-        // Validation lets it pass: a workflow that ran (and paid) with it resumes as it is ...
+        // Refused when the workflow is checked, before any node of it runs ...
         let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters": parameters });
-        assert!(ModelRun::check_partial(node.as_object().unwrap()).is_empty());
-        // ... and the Run is refused when it is about to be sent.
+        assert_eq!(ModelRun::check_partial(node.as_object().unwrap()).len(), 2);
+        // ... and again when the Run is about to be sent.
         let problems = ModelRun::check(&input(&parameters));
         let found: Vec<(&str, &str)> = problems
             .iter()
@@ -206,5 +235,32 @@ mod tests {
             let problems = ModelRun::check(&input(&fine));
             assert!(problems.is_empty(), "{fine}: {problems:?}");
         }
+    }
+
+    #[test]
+    fn a_name_the_model_does_not_have_is_refused_with_the_one_it_may_mean() {
+        let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters":
+            {"prompt": "a fox", "Quality": "720p", "duration": "8", "callbackUrl": "https://example.com/hook"}});
+        let problems = ModelRun::check_partial(node.as_object().unwrap());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].path.as_str(), problems[0].rule.as_str()),
+            ("parameters/Quality", "unknown-parameter")
+        );
+        assert!(problems[0].message.contains("did you mean quality?"));
+        // A field wired from another node: the literal ones are still judged.
+        let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters":
+            {"prompt": {"$from": "writer.text"}, "motionmode": "fast"}});
+        let problems = ModelRun::check_partial(node.as_object().unwrap());
+        let rules: Vec<&str> = problems.iter().map(|p| p.rule.as_str()).collect();
+        assert_eq!(rules, ["unknown-parameter"], "{problems:?}");
+    }
+
+    #[test]
+    fn a_reference_no_wire_explains_leaves_the_price_unknown() {
+        let inputs = json!({"model": "pixverse/text-to-video-v4",
+            "parameters": {"$from": "x", "prompt": "p", "quality": "1080p", "duration": "5"}});
+        let none = BTreeSet::new();
+        assert!(<ModelRun as TypedNode>::priced_run(inputs.as_object().unwrap(), &none).is_none());
     }
 }

@@ -312,3 +312,47 @@ async fn a_lost_answer_never_takes_the_task_another_server_here_holds() {
         "each server holds the task it paid for"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arguments_a_cap_could_not_price_are_refused_before_any_request() {
+    let emulator = common::fast().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
+    config.out_dir = dir.path().join("out");
+    let server = serve_http(config, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the server starts");
+    let mut session = Session::open(&server).await;
+    let model = "PixVerse/text-to-video-v4";
+    for (parameters, rule) in [
+        // A workflow's wire, which would have priced the model's defaults ($0.45) and sent
+        // 1080p ($1.20).
+        (
+            json!({"$from": "x", "prompt": "p", "quality": "1080p", "duration": "5"}),
+            "[reference]",
+        ),
+        // A name the model does not have: the default would run, and be charged.
+        (
+            json!({"prompt": "p", "Quality": "720p", "duration": "8"}),
+            "[unknown-parameter]",
+        ),
+        // Sent as written, the server would get "8.0".
+        (json!({"prompt": "p", "duration": "8.0"}), "[whole-number]"),
+    ] {
+        let arguments = json!({"model": model, "parameters": parameters, "max_cost_usd": 0.5});
+        let answer = session.call("wiro_model_run", arguments).await;
+        let text = text_of(&answer);
+        assert_eq!(answer["isError"], true, "{answer}");
+        assert!(
+            text.contains(rule) && text.contains("nothing was sent"),
+            "{text}"
+        );
+    }
+    server.stop().await;
+    assert_eq!(emulator.stats().runs_accepted, 0);
+    assert_eq!(
+        emulator.stats().requests(Operation::ToolDetail),
+        0,
+        "refused before the price was asked"
+    );
+}
