@@ -21,8 +21,9 @@ pub(crate) struct McpArgs {
     token: Option<String>,
     /// Offer only the node types matching one of these patterns (`*` for any characters,
     /// comma-separated: `pixverse/*,wiro/file.upload`). By default all of them but those
-    /// that act on any task of the account (task kill, cancel, files delete): name them here
-    /// to offer them; `wiro_stop_task` stops the server's own tasks.
+    /// that act on any task of the account (task kill, cancel, files delete): name each
+    /// here as it is (`wiro/task.kill`; no pattern offers them) to offer it;
+    /// `wiro_stop_task` stops the server's own tasks.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     tools: Vec<String>,
     /// The folder uploads may read files from; paths outside it are refused. Without it no
@@ -47,24 +48,30 @@ pub(crate) struct McpArgs {
     fetch: backend::FetchArgs,
 }
 
+/// Whether the node type `id` is offered as a tool under `--tools PATTERNS` (none: every
+/// type). A type that acts on any task of the account only when a pattern names it as it
+/// is: `*` and `wiro/task.*` offer no way to kill or delete another run's tasks.
+fn offered(patterns: &[String], id: &str) -> bool {
+    if crate::hosts::mcp::tools::ACCOUNT_WIDE.contains(&id) {
+        return patterns.iter().any(|pattern| pattern == id);
+    }
+    patterns.is_empty() || (patterns.iter()).any(|pattern| matches_pattern(pattern, id))
+}
+
 pub(crate) async fn serve(args: McpArgs) -> u8 {
     let registry = match super::registry::registry_or_exit() {
         Ok(registry) => registry,
         Err(code) => return code,
     };
-    let registry = if args.tools.is_empty() {
-        registry
-    } else {
-        registry.filtered(|id| {
-            args.tools
-                .iter()
-                .any(|pattern| matches_pattern(pattern, id))
-        })
-    };
+    let registry = registry.filtered(|id| offered(&args.tools, id));
     if let Some(files) = &args.files {
         let real = std::fs::canonicalize(files).unwrap_or_else(|_| files.clone());
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        if real.parent().is_none() || Some(&real) == home.as_ref() {
+        let home = std::env::var_os("HOME").map(|home| {
+            let home = PathBuf::from(home);
+            std::fs::canonicalize(&home).unwrap_or(home)
+        });
+        // `/`, your home, or a folder above it: every file of yours.
+        if real.parent().is_none() || home.is_some_and(|home| home.starts_with(&real)) {
             eprintln!(
                 "error: --files {}: an agent could upload any file under it; name a folder of its own",
                 files.display()
@@ -140,4 +147,22 @@ pub(crate) async fn serve(args: McpArgs) -> u8 {
     server.stop().await;
     drop(backend);
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offered;
+
+    #[test]
+    fn a_tool_that_acts_on_any_task_of_the_account_is_offered_only_by_its_name() {
+        let all: Vec<String> = Vec::new();
+        assert!(offered(&all, "pixverse/text-to-video-v4"));
+        assert!(!offered(&all, "wiro/task.kill"));
+        let wide = vec!["*".to_owned(), "wiro/task.*".to_owned()];
+        assert!(offered(&wide, "wiro/task.wait"));
+        assert!(!offered(&wide, "wiro/task.files.delete"));
+        let named = vec!["wiro/task.kill".to_owned()];
+        assert!(offered(&named, "wiro/task.kill"));
+        assert!(!offered(&named, "wiro/task.cancel"));
+    }
 }
