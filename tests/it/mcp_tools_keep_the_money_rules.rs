@@ -106,6 +106,22 @@ fn text_of(result: &Value) -> String {
         .join("\n")
 }
 
+/// An emulator, and a server over it with its outputs in a fresh folder's `out`.
+async fn served() -> (
+    wiro_nodes::emulator::EmulatorHandle,
+    tempfile::TempDir,
+    HttpServer,
+) {
+    let emulator = common::fast().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
+    config.out_dir = dir.path().join("out");
+    let server = serve_http(config, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the server starts");
+    (emulator, dir, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_pays_once_for_what_it_was_allowed_and_nothing_for_the_rest() {
     let emulator = common::fast().await;
@@ -315,13 +331,7 @@ async fn a_lost_answer_never_takes_the_task_another_server_here_holds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arguments_a_cap_could_not_price_are_refused_before_any_request() {
-    let emulator = common::fast().await;
-    let dir = tempfile::tempdir().expect("a folder");
-    let mut config = McpConfig::new(common::client(&emulator), Registry::from_inventory());
-    config.out_dir = dir.path().join("out");
-    let server = serve_http(config, "127.0.0.1:0".parse().unwrap(), None)
-        .await
-        .expect("the server starts");
+    let (emulator, _dir, server) = served().await;
     let mut session = Session::open(&server).await;
     let model = "PixVerse/text-to-video-v4";
     for (parameters, rule) in [
@@ -355,4 +365,26 @@ async fn arguments_a_cap_could_not_price_are_refused_before_any_request() {
         0,
         "refused before the price was asked"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_calls_at_once_each_get_the_one_tasks_files() {
+    let (emulator, _dir, server) = served().await;
+    let call = json!({"prompt": "five at once", "max_cost_usd": 5});
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        sessions.push(Session::open(&server).await);
+    }
+    let calls = sessions
+        .iter_mut()
+        .map(|session| session.call(PAID, call.clone()));
+    let answers = futures_util::future::join_all(calls).await;
+    assert_eq!(emulator.stats().runs_accepted, 1);
+    for answer in &answers {
+        let report = &answer["structuredContent"];
+        assert_eq!(report["state"], "completed", "{answer}");
+        let path = report["files"][0]["path"].as_str().expect("a file");
+        assert_eq!(&std::fs::read(path).expect("the video")[4..8], b"ftyp");
+    }
+    server.stop().await;
 }

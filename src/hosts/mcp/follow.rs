@@ -214,24 +214,34 @@ pub(crate) async fn watch(
             return RunReport::working(&record, Some("the client stopped waiting".into()));
         }
     };
+    // Calls that follow one task together download it one at a time, until its end is
+    // journaled: the first writes the files, the others report them.
+    let mut downloading = None;
     let report = match outcome {
         Err(_elapsed) => return RunReport::working(&record, None),
-        Ok(Ok(task)) => match download(host, &record.handle, &task).await {
-            Ok((files, text)) => completed(&record, &task, files, text),
-            Err(error) => {
-                // The task is done and paid: a failed download is tried again by the next
-                // follow, never by another Run.
-                let mut report = RunReport::working(&record, Some(task.status.to_string()));
-                report.error = Some(format!(
-                    "the task completed but its files could not be downloaded: {error}"
-                ));
-                report.next = Some(format!(
-                    "call {FOLLOW} with task_id {:?} to download them again (free)",
-                    record.handle.taskid
-                ));
-                return report;
+        Ok(Ok(task)) => {
+            let taskid = &record.handle.taskid;
+            downloading = Some(host.claim(&format!("download {taskid}")).await);
+            if let Some(ended) = (host.journal.task(taskid)).and_then(|record| record.ended) {
+                return ended;
             }
-        },
+            match download(host, &record.handle, &task).await {
+                Ok((files, text)) => completed(&record, &task, files, text),
+                Err(error) => {
+                    // The task is done and paid: a failed download is tried again by the
+                    // next follow, never by another Run.
+                    let status = Some(task.status.to_string());
+                    let mut report = RunReport::working(&record, status);
+                    report.error = Some(format!(
+                        "the task completed but its files could not be downloaded: {error}"
+                    ));
+                    report.next = Some(format!(
+                        "call {FOLLOW} with task_id {taskid:?} to download them again (free)"
+                    ));
+                    return report;
+                }
+            }
+        }
         Ok(Err(Error::TaskFailed {
             status,
             debugerror,
@@ -262,6 +272,7 @@ pub(crate) async fn watch(
         }
     };
     host.settle(&record, &report);
+    drop(downloading);
     report
 }
 

@@ -174,7 +174,8 @@ impl Host {
     }
 
     /// Waits until no other call with `key` is being asked about or sent, and holds the key
-    /// until the guard is dropped: two identical calls never both send a Run.
+    /// until the guard is dropped: two identical calls never both send a Run (nor, keyed
+    /// `download TASK`, both download one task's files).
     async fn claim(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut claims = self.claims.lock().unwrap_or_else(|e| e.into_inner());
