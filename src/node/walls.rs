@@ -48,7 +48,7 @@ impl FileAccess {
                     format!(" (really {})", real.display())
                 };
                 Err(format!(
-                    "{}{shown} is outside the folders this workflow may read ({}); a workflow reads only files in its own folder unless you allow more with --allow-read DIR",
+                    "{}{shown} is outside the folders this workflow may read ({}); only files in those are read (to allow another folder: --allow-read DIR for run and the editor, --files DIR for mcp)",
                     path.display(),
                     folders
                         .iter()
