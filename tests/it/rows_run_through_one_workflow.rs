@@ -509,6 +509,12 @@ async fn a_table_whose_runs_no_node_waits_for_names_what_its_total_leaves_out() 
     );
     let lines = std::fs::read_to_string(dir.path().join("out/results.jsonl")).unwrap();
     assert_eq!(lines.matches("\"not_counted\":[\"").count(), 2, "{lines}");
+    // Their cost is not known: not written as 0, which would read as free.
+    let csv = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    let costs: Vec<&str> = (csv.lines().skip(1))
+        .map(|line| line.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(costs, ["", ""], "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

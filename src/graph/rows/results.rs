@@ -172,8 +172,9 @@ pub fn results_file(json: bool) -> &'static str {
 
 /// Writes `results.csv` into `out`, and `results.jsonl` too when `json` (without it, one an
 /// earlier run left is removed: it would tell of other rows than the CSV); file paths are
-/// written relative to `out`, costs in dollars as billed (`0.45`), and a CSV cell's list of
-/// tasks or files an item per line. Gives the last file written.
+/// written relative to `out`, costs in dollars as billed (`0.45`; in the CSV, none for a row
+/// with a task whose end was not seen, which JSON Lines lists as `not_counted`), and a CSV
+/// cell's list of tasks or files an item per line. Gives the last file written.
 pub fn write_results(out: &Path, results: &[RowResult], json: bool) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
     let csv = out.join(results_file(false));
@@ -212,7 +213,11 @@ fn results_text(out: &Path, results: &[RowResult], json: bool) -> String {
                 result.row.to_string(),
                 result.outcome.to_string(),
                 result.tasks.join("\n"),
-                dollars(result.cost),
+                // Unknown while a task's end was not seen: `0` would read as free.
+                match result.not_counted.is_empty() {
+                    true => dollars(result.cost),
+                    false => String::new(),
+                },
                 files.join("\n"),
                 result.error.clone().unwrap_or_default(),
             ];
