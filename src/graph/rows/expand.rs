@@ -133,10 +133,14 @@ impl<'a> TableFlow<'a> {
                 inside_row(value, &name);
             }
             if *downloads {
-                let folder = match node.inputs.get("directory").and_then(Value::as_str) {
+                let folder = match node.inputs.get("directory") {
                     // Left as written, for the node's check to refuse in the user's words.
-                    Some(sub) if leads_out(sub) => sub.to_owned(),
-                    Some(sub) if !sub.is_empty() => format!("{name}/{sub}"),
+                    Some(Value::String(sub)) if leads_out(sub) => continue,
+                    Some(Value::String(sub)) if !sub.is_empty() => format!("{name}/{sub}"),
+                    // Not a folder's name (a number, a list): refused by the check, not
+                    // taken for none.
+                    Some(Value::Bool(_) | Value::Number(_) | Value::Array(_)) => continue,
+                    Some(Value::Object(map)) if !map.contains_key("$from") => continue,
                     _ => name.clone(),
                 };
                 node.inputs
@@ -653,6 +657,15 @@ mod tests {
                     line: 4,
                     cells: vec![text("clips")],
                 },
+                // Not a folder's name: refused, never taken for the row's own folder.
+                Row {
+                    line: 5,
+                    cells: vec![Some(Cell::Json(json!(["a"])))],
+                },
+                Row {
+                    line: 6,
+                    cells: vec![Some(Cell::Json(json!(5)))],
+                },
             ],
             blank: Vec::new(),
         };
@@ -673,6 +686,9 @@ mod tests {
         );
         assert!(by_row[&3][0].contains(r#"".." leads out"#), "{by_row:?}");
         assert!(!by_row.contains_key(&4), "{by_row:?}");
+        for line in [5, 6] {
+            assert!(by_row[&line][0].contains("directory"), "{by_row:?}");
+        }
     }
 
     #[test]
