@@ -604,9 +604,9 @@ impl Journal {
     /// row's cells' digest and its paid nodes' digests (see [`Journal::record_row`]). An
     /// entry belongs to its place's row record latest before it (a row edited keeps its
     /// place, its new cells' entries written after the new record); it is another's when
-    /// that record's digest for its node differs from the row's now (its cells' digest, for
-    /// a record without them or a node that is not paid). An entry of a place no row takes
-    /// is for other cells.
+    /// that record's digest for its node differs from the row's now, or the row's flow has
+    /// no such paid node now (its cells' digest, for a record without them or a node that
+    /// is not paid). An entry of a place no row takes is for other cells.
     pub(crate) fn for_other_cells(
         &self,
         places: &HashMap<String, (String, BTreeMap<String, String>)>,
@@ -630,6 +630,8 @@ impl Journal {
                 let then = paid.as_ref().and_then(|paid| paid.get(node));
                 match (then, paid_now.get(node)) {
                     (Some(then), Some(now)) => then != now,
+                    // A paid node the row's flow no longer has (renamed or removed).
+                    (Some(_), None) => true,
                     _ => **cells != **cells_now,
                 }
             })

@@ -1413,3 +1413,33 @@ async fn the_cap_counts_the_task_of_a_lost_run_for_cells_since_edited() {
         "the task found was journaled: {stderr}"
     );
 }
+
+/// The paid node renamed in the flow: a new intent (its Runs go again), but what the old
+/// name paid is counted by the cap and named, not forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_counts_what_a_paid_node_paid_under_a_name_the_flow_no_longer_has() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    let renamed = FLOW
+        .replace("\"id\": \"video\"", "\"id\": \"clip\"")
+        .replace("video.task", "clip.task");
+    std::fs::write(dir.path().join("flow.json"), renamed).unwrap();
+    std::fs::write(dir.path().join("table.csv"), "clip.prompt\na boat\na mug\n").unwrap();
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.90"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "earlier runs here paid $0.90 for cells no row of this table has now, 2 tasks"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    let both = run(&emulator, dir.path(), "table.csv", &["--max-cost", "1.80"]).await;
+    let stderr = String::from_utf8_lossy(&both.stderr);
+    assert!(both.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("earlier runs in this folder also paid $0.90 for 2 tasks"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 4, "{stderr}");
+}

@@ -256,25 +256,31 @@ impl Executor {
         let mut lost = Vec::new();
         // What each task whose end a node recorded was charged.
         let mut seen_ended: HashMap<String, f64> = HashMap::new();
+        // The tasks paid nodes started here: what a node the flow no longer has finished
+        // with is one of those, or no paid task.
+        let paid_here = journal.task_ids();
         for entry in entries {
             let name = split_entries(&entry.node).map(|(_, name)| name);
-            let Some(spec) = (name.and_then(|name| rows.flow().node(name)))
+            let spec = (name.and_then(|name| rows.flow().node(name)))
                 .and_then(|flow_node| self.registry.get(&flow_node.type_id))
-                .map(|target| target.spec())
-            else {
-                continue;
-            };
-            if let JournalEvent::Finished { outputs } = &entry.event {
+                .map(|target| target.spec());
+            if let (Some(spec), JournalEvent::Finished { outputs }) = (spec, &entry.event) {
                 let records = spec.kinds.task_records(outputs).into_iter();
                 let ended = records.filter(|r| r.is_terminal());
                 seen_ended.extend(ended.map(|r| (r.id.clone(), r.total_cost().unwrap_or(0.0))));
             }
-            if !spec.spends_money {
+            if spec.is_some_and(|spec| !spec.spends_money) {
                 continue;
             }
+            // A node renamed or removed since: only paid nodes write a Run's lines.
             let task = match entry.event {
                 JournalEvent::TaskStarted { task } => Some(task),
-                JournalEvent::Finished { outputs } => spec.kinds.started_task(&outputs),
+                JournalEvent::Finished { outputs } => match spec {
+                    Some(spec) => spec.kinds.started_task(&outputs),
+                    None => (outputs.get("task").cloned())
+                        .and_then(|task| serde_json::from_value::<TaskHandle>(task).ok())
+                        .filter(|task| paid_here.contains(&task.taskid)),
+                },
                 JournalEvent::Submitting { .. } => {
                     lost.push(entry);
                     continue;
