@@ -195,9 +195,10 @@ impl ActiveRun<'_> {
     /// The journal key of a node run: its type, version, resolved inputs (a value taken from
     /// an upload as the file it sent, see `key_inputs`), the facts outside them (a file's size
     /// and time), and the server — a task id from one server (say, an emulator) is never
-    /// waited on at another. Then, when the node reads an upload, the keys earlier builds gave
-    /// it, newest first: the upload's own key standing for the file, then the URL the upload
-    /// got. An earlier run's entry under one of those counts too.
+    /// waited on at another; inputs that change nothing in the result (a wait's timeout) are
+    /// left out. Then the keys earlier builds gave it, newest first: when the node reads an
+    /// upload, the upload's own key standing for the file, then the URL the upload got; with
+    /// those inputs in. An earlier run's entry under one of those counts too.
     pub(super) fn key(
         &self,
         position: usize,
@@ -214,11 +215,16 @@ impl ActiveRun<'_> {
             ];
             fields_key(&spec.type_id, spec.version, fields)
         };
+        // Without the inputs that change nothing in the result (a wait's timeout); with
+        // them, the key earlier builds gave it.
+        let result_inputs = spec.result_inputs(inputs);
+        let keyed = result_inputs.as_ref().unwrap_or(inputs);
         let mut keys: Vec<String> = [UploadMarker::SentFile, UploadMarker::UploadKey]
             .into_iter()
-            .filter_map(|marker| self.key_inputs(position, inputs, marker))
+            .filter_map(|marker| self.key_inputs(position, keyed, marker))
             .map(|keyed| key_of(&keyed))
-            .chain(std::iter::once(key_of(inputs)))
+            .chain(std::iter::once(key_of(keyed)))
+            .chain(result_inputs.is_some().then(|| key_of(inputs)))
             .collect();
         keys.dedup();
         let key = keys.remove(0);

@@ -61,7 +61,7 @@ pub use price_book::PriceBook;
 pub use problem::{cut, shown, InputProblem};
 pub use progress::{NodeEvent, ProgressSink, WAITING_FOR_TASK_SLOT};
 pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry, SourceNodes};
-pub use spec::{NodeSpec, PortDescription};
+pub use spec::{NodeSpec, PortDescription, CHANGES_NO_RESULT_KEY};
 pub use started::{
     ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,
 };

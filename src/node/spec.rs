@@ -36,6 +36,10 @@ pub struct NodeSpec {
     pub kinds: PortKinds,
 }
 
+/// The schema keyword of an input that changes how a node works, never what it gives (a
+/// wait's timeout): see [`NodeSpec::result_inputs`].
+pub const CHANGES_NO_RESULT_KEY: &str = "x-changes-no-result";
+
 impl NodeSpec {
     /// The names of the input ports, in schema order.
     pub fn input_ports(&self) -> Vec<&str> {
@@ -45,6 +49,25 @@ impl NodeSpec {
     /// The names of the output ports, in schema order.
     pub fn output_ports(&self) -> Vec<&str> {
         port_names(&self.outputs)
+    }
+
+    /// `inputs` without the ports whose schema says [`CHANGES_NO_RESULT_KEY`] (how long
+    /// to wait, how often to look): what a journal keys a node's result by, so a finished
+    /// result is taken again when only those changed. `None` when no such port is given.
+    pub fn result_inputs(&self, inputs: &Value) -> Option<Value> {
+        let ports = self.inputs.get("properties")?.as_object()?;
+        let no_result = |port: &str| {
+            (ports.get(port)).is_some_and(|schema| schema[CHANGES_NO_RESULT_KEY] == true)
+        };
+        let given = inputs.as_object()?;
+        if !given.keys().any(|port| no_result(port)) {
+            return None;
+        }
+        let kept = (given.iter()).filter(|(port, _)| !no_result(port));
+        Some(Value::Object(
+            kept.map(|(port, value)| (port.clone(), value.clone()))
+                .collect(),
+        ))
     }
 
     /// The input ports with their types and descriptions, for listings and forms.

@@ -12,7 +12,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::PORT_TYPE_KEY;
+use super::{CHANGES_NO_RESULT_KEY, PORT_TYPE_KEY};
 use crate::models::file_kind::{
     FILE_KIND_BY_NAME_KEY, FILE_KIND_KEY, FILE_KIND_MADE_KEY, FILE_KIND_OF_KEY,
     FILE_KIND_OF_TASK_KEY, RUNS_MODEL_KEY,
@@ -116,6 +116,13 @@ pub const KEYWORDS: &[Keyword] = &[
         description: "An object input whose keys are a model's parameters (wiro/model.run's \
                       parameters): a key that names a kind of file (inputImageUrl, firstFrame, \
                       videoUrl) takes that kind, as x-file-kind says for a typed input.",
+        shape: || json!({ "type": "boolean" }),
+    },
+    Keyword {
+        name: CHANGES_NO_RESULT_KEY,
+        description: "An input that changes how a node works, never what it gives (a wait's \
+                      timeout and polling interval): a run that finished it once takes its \
+                      result again when only such inputs changed.",
         shape: || json!({ "type": "boolean" }),
     },
     Keyword {

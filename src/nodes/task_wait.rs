@@ -26,10 +26,12 @@ pub struct TaskWaitInput {
     /// The task is not stopped by a timeout: wait again with the same handle.
     #[serde(default = "default_timeout")]
     #[schemars(range(min = 1, max = 86400))]
+    #[schemars(extend("x-changes-no-result" = true))]
     pub timeout_seconds: u64,
     /// Seconds between status checks when the live socket is not available.
     #[serde(default = "default_poll")]
     #[schemars(range(min = 0.05, max = 60.0))]
+    #[schemars(extend("x-changes-no-result" = true))]
     pub poll_seconds: f64,
     /// Fail when the task succeeds without any output file (a video model always makes one).
     #[serde(default = "yes")]

@@ -1443,3 +1443,31 @@ async fn the_cap_counts_what_a_paid_node_paid_under_a_name_the_flow_no_longer_ha
     );
     assert_eq!(emulator.stats().runs_accepted, 4, "{stderr}");
 }
+
+/// A wait's timeout or polling changed in the flow: the finished waits are taken again, not
+/// waited again (a task whose files a later node deleted would fail a second wait).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waits_patience_changed_takes_its_finished_result_again() {
+    let (emulator, dir) = boat_and_mug_run().await;
+    let patient = FLOW.replace(
+        "\"poll_seconds\": 0.05",
+        "\"poll_seconds\": 0.1, \"timeout_seconds\": 600",
+    );
+    assert_ne!(patient, FLOW);
+    std::fs::write(dir.path().join("flow.json"), patient).unwrap();
+    let sockets = emulator.stats().requests(Operation::Socket);
+    let again = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    assert_eq!(
+        emulator.stats().requests(Operation::Socket),
+        sockets,
+        "no task was waited for again: {stderr}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("out/results.csv")).unwrap();
+    assert!(
+        results.contains(",done,") && !results.contains("failed"),
+        "{results}"
+    );
+}
