@@ -34,9 +34,13 @@ impl LocalFile {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|error| Error::io(dir, error))?;
-        tokio::fs::write(&partial, text.as_bytes())
-            .await
-            .map_err(|error| Error::io(&partial, error))?;
+        let (at, bytes) = (partial.clone(), text.as_bytes().to_vec());
+        on_blocking_thread(&partial, move || {
+            open_partial(&at)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
+                .map_err(|error| Error::io(&at, error))
+        })
+        .await?;
         let written = Self {
             path,
             size: text.len() as u64,
@@ -185,6 +189,40 @@ pub fn unused_name(path: &Path) -> PathBuf {
         candidate = path.with_file_name(format!("{stem}-{n}{extension}"));
     }
     candidate
+}
+
+/// A new, empty partial file at `path`, never opened through a link: whatever else stands
+/// there (a link, which may lead anywhere, or a pipe left by someone) is removed first, not
+/// followed, and the open itself refuses a link made meanwhile. A folder is not removed: the
+/// error names it. Blocking.
+pub(super) fn open_partial(path: &Path) -> std::io::Result<std::fs::File> {
+    if std::fs::symlink_metadata(path).is_ok_and(|found| !found.is_file()) {
+        std::fs::remove_file(path)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    options.open(path)
+}
+
+/// Whether a link stands at `path` or at a folder between it and `out` (`path` lies inside
+/// `out`): a link may lead anywhere (`replaced/row-0002 -> ~/videos`, `clips -> /tmp`), and
+/// no file a run keeps is written, moved or taken through one.
+pub(crate) fn through_a_link(out: &Path, path: &Path) -> bool {
+    link_below(out, path).is_some()
+}
+
+/// The link nearest `out` among `path` and the folders between it and `out` (`path` lies
+/// inside `out`), if one stands there: what an error names when a path goes through one.
+pub(crate) fn link_below<'a>(out: &Path, path: &'a Path) -> Option<&'a Path> {
+    let below_out = path.ancestors().take_while(|at| *at != out);
+    below_out.filter(|at| is_link(at)).last()
+}
+
+/// Whether a link (dangling or not) stands at `path`.
+pub(crate) fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink())
 }
 
 /// Whether a folder path, as a workflow names it, leads out of the folder it is taken in:
@@ -371,6 +409,52 @@ mod tests {
             .unwrap();
         assert_eq!(at("b.txt").as_deref(), Some("text"));
         assert!(dir.path().join("b.earlier.txt").is_dir());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_partial_file_that_is_a_link_is_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("victim.txt");
+        std::fs::write(&victim, "not the run's").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".a.txt.part")).unwrap();
+        let dangling = elsewhere.path().join("made-by-nobody.txt");
+        std::os::unix::fs::symlink(&dangling, dir.path().join(".b.txt.part")).unwrap();
+        for name in ["a.txt", "b.txt"] {
+            let written = LocalFile::write_text(dir.path(), name, "the answer").await;
+            assert_eq!(written.unwrap().path, dir.path().join(name));
+            let kept = std::fs::symlink_metadata(dir.path().join(name)).unwrap();
+            assert!(kept.is_file(), "{name} is a file of its own");
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not the run's");
+        assert!(
+            !dangling.exists(),
+            "nothing is made where a dangling link led"
+        );
+        // A regular partial file left by an earlier try is simply started over.
+        std::fs::write(dir.path().join(".c.txt.part"), "an earlier try, longer").unwrap();
+        let mut file = open_partial(&dir.path().join(".c.txt.part")).unwrap();
+        std::io::Write::write_all(&mut file, b"new").unwrap();
+        let part = std::fs::read_to_string(dir.path().join(".c.txt.part")).unwrap();
+        assert_eq!(part, "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_below_the_output_folder_is_found_however_deep() {
+        let out = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(out.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), out.path().join("a/b")).unwrap();
+        let deep = out.path().join("a/b/c");
+        assert_eq!(
+            link_below(out.path(), &deep),
+            Some(&*out.path().join("a/b"))
+        );
+        assert!(through_a_link(out.path(), &deep));
+        assert!(!through_a_link(out.path(), &out.path().join("a/d")));
+        assert!(!through_a_link(out.path(), out.path()));
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub use download::{
     earlier_name, leads_out, safe_file_name, safe_relative, unused_name, DownloadProgress,
     LocalFile,
 };
+pub(crate) use download::{is_link, link_below, through_a_link};
 pub use error::{Error, Result};
 pub use fetch_rules::{AllowedHost, FetchRules, SealKey};
 pub use operations::{

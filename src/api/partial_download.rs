@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::answer::retry_after;
 use super::client::MAX_REDIRECTS;
-use super::download::on_blocking_thread;
+use super::download::{on_blocking_thread, open_partial};
 use super::file_sink::FileSink;
 use super::{Client, DownloadProgress, Error, LocalFile, Result};
 
@@ -241,7 +241,7 @@ fn write_down(
         Some(file) => file,
         None => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            Arc::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?)
+            Arc::new(open_partial(path).map_err(|e| Error::io(path, e))?)
         }
     };
     (&*file)

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::executor::ActiveRun;
-use super::out_folder::{is_link, through_a_link, within};
+use super::out_folder::within;
 use super::resume::{moves_with_row, Resume};
 use super::rows::{counted, row_name, split_row, REPLACED};
 use super::RunError;
-use crate::api::LocalFile;
+use crate::api::{is_link, through_a_link, LocalFile};
 use crate::node::Node;
 
 impl ActiveRun<'_> {

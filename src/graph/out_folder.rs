@@ -13,7 +13,7 @@ use super::rows::{
     counted, downloads, first_few, results_file, row_name, Cell, Table, TableFlow, REPLACED,
 };
 use super::{Workflow, JOURNAL_FILE};
-use crate::api::{safe_relative, LocalFile};
+use crate::api::{is_link, safe_relative, LocalFile};
 use crate::node::Registry;
 
 /// The output folder (`shown` as the user named it) must be a folder, or not exist yet (it
@@ -73,19 +73,6 @@ pub(crate) fn within(out: &Path, path: &Path) -> Option<PathBuf> {
     let inside = path.strip_prefix(lexical(out)).ok()?;
     let plain = |part: std::path::Component| matches!(part, std::path::Component::Normal(_));
     inside.components().all(plain).then(|| inside.to_path_buf())
-}
-
-/// Whether a link stands at `path` or at a folder between it and `out` (`path` lies inside
-/// `out`): a link may lead anywhere (`replaced/row-0002 -> ~/videos`), and no file a run
-/// keeps is moved or taken through one.
-pub(crate) fn through_a_link(out: &Path, path: &Path) -> bool {
-    let mut below_out = path.ancestors().take_while(|at| *at != out);
-    below_out.any(is_link)
-}
-
-/// Whether a link (dangling or not) stands at `path`.
-pub(crate) fn is_link(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|found| found.is_symlink())
 }
 
 /// What the run writes in the output folder must not find something else in its place: the journal
@@ -157,29 +144,38 @@ pub fn free_for(
 }
 
 /// Where a download of `flow` would make its folder and finds a file (`directory` naming the
-/// journal, or a clip of an earlier run): each place, with the node's input that names it.
+/// journal, or a clip of an earlier run) or a link (which may lead out of the output folder,
+/// where a run writes nothing): each place, with the node's input that names it.
 fn download_folders_taken(out: &Path, flow: &Workflow, downloads: &[bool]) -> Vec<String> {
     let mut found = Vec::new();
     for (node, _) in flow.nodes.iter().zip(downloads).filter(|(_, d)| **d) {
         let Some(directory) = node.inputs.get("directory").and_then(Value::as_str) else {
             continue; // the output folder itself, or wired: known only when it arrives
         };
-        let mut folder = PathBuf::new();
-        for part in safe_relative(directory).iter() {
-            folder.push(part);
-            match std::fs::metadata(out.join(&folder)) {
-                Ok(found) if found.is_dir() => continue,
-                Ok(_) => found.push(format!(
-                    "{}.directory {directory:?} makes a folder where {} is a file",
-                    node.id,
-                    folder.display(),
-                )),
-                Err(_) => {}
-            }
-            break;
-        }
+        let taken = first_in_the_way(out, &safe_relative(directory));
+        found.extend(taken.map(|why| format!("{}.directory {directory:?} {why}", node.id)));
     }
     found
+}
+
+/// Why the download folder `folder` (relative to `out`) cannot be made or written in, if it
+/// cannot: the first of its folders that is a link (which may lead anywhere) or a file.
+fn first_in_the_way(out: &Path, folder: &Path) -> Option<String> {
+    let mut made = PathBuf::new();
+    for part in folder.iter() {
+        made.push(part);
+        let at = out.join(&made);
+        if is_link(&at) {
+            let why = "it may lead out of the output folder, and a run writes only inside it";
+            return Some(format!("goes through {}, a link ({why})", made.display()));
+        }
+        match std::fs::metadata(&at) {
+            Ok(found) if found.is_dir() => continue,
+            Ok(_) => return Some(format!("makes a folder where {} is a file", made.display())),
+            Err(_) => return None, // made by the run from here on
+        }
+    }
+    None
 }
 
 /// A table's earlier results must be known to the journal beside them, or running would pay
@@ -278,6 +274,33 @@ fn task_ids_in(text: &str) -> impl Iterator<Item = String> + '_ {
 mod tests {
     use super::*;
     use crate::graph::rows::Row;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_download_folder_through_a_link_or_a_file_is_named() {
+        let out = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let link = |name: &str| {
+            std::os::unix::fs::symlink(elsewhere.path(), out.path().join(name)).unwrap()
+        };
+        std::fs::create_dir_all(out.path().join("a")).unwrap();
+        link("clips");
+        link("a/b");
+        std::fs::write(out.path().join("notes"), "a file").unwrap();
+        let why = |folder: &str| first_in_the_way(out.path(), Path::new(folder));
+        let through = |name: &str| {
+            let reason = "it may lead out of the output folder, and a run writes only inside it";
+            Some(format!("goes through {name}, a link ({reason})"))
+        };
+        assert_eq!(why("clips"), through("clips"));
+        assert_eq!(why("clips/hd"), through("clips"));
+        assert_eq!(why("a/b/c"), through("a/b"));
+        assert_eq!(
+            why("notes/x"),
+            Some("makes a folder where notes is a file".into())
+        );
+        assert_eq!(why("a/new/deeper"), None);
+    }
 
     #[test]
     fn results_or_row_folders_no_journal_accounts_for_stop_a_table() {

@@ -1,10 +1,12 @@
 //! `wiro/output.download`: a task's output files onto the local disk, streamed and checked.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::{leads_out, safe_file_name, safe_relative, LocalFile, OutputFile};
+use crate::api::{leads_out, link_below, safe_file_name, safe_relative, LocalFile, OutputFile};
 use crate::node::{InputProblem, NodeContext, NodeError, NodeEvent, TypedNode, Walls};
 
 /// Downloads output files.
@@ -81,6 +83,7 @@ impl TypedNode for OutputDownload {
             Some(sub) => ctx.output_dir.join(safe_relative(sub)),
             None => ctx.output_dir.clone(),
         };
+        no_link_on_the_way(ctx, input.directory.as_deref(), &directory)?;
         let prefix = input
             .prefix
             .unwrap_or_else(|| format!("{}-", safe_file_name(&ctx.node_id)));
@@ -153,6 +156,30 @@ fn where_problems(inputs: &Map<String, Value>) -> Vec<InputProblem> {
         }
     }
     problems
+}
+
+/// The folder files go in (`directory`, as the input `named` it) must not be reached through
+/// a link inside the output folder: a link may lead anywhere, and a run writes only inside
+/// its output folder. Checked before anything is downloaded (validation refuses the links it
+/// can see; this catches a wired `directory` and a link made since).
+fn no_link_on_the_way(
+    ctx: &NodeContext,
+    named: Option<&str>,
+    directory: &Path,
+) -> Result<(), NodeError> {
+    let Some(link) = link_below(&ctx.output_dir, directory) else {
+        return Ok(());
+    };
+    let link = link.strip_prefix(&ctx.output_dir).unwrap_or(link);
+    Err(NodeError::InvalidInputs(vec![InputProblem::new(
+        "directory",
+        "inside-output-folder",
+        format!(
+            "{:?} goes through {}, a link: it may lead out of the folder files are written in, and files are written only inside it; remove the link, or name another folder",
+            named.unwrap_or_default(),
+            link.display(),
+        ),
+    )]))
 }
 
 /// `name`, or `stem-2.ext`, `stem-3.ext`, ... when an earlier output of this call took it.

@@ -18,6 +18,7 @@ mod client_finds_the_task_of_a_lost_run;
 mod client_lists_tasks_and_deletes_their_files;
 mod client_reports_every_error_class;
 mod client_retries_only_what_is_safe;
+mod downloads_write_nothing_through_links;
 mod editor_runs_a_table_of_rows;
 mod editor_serves_a_guarded_api;
 mod emulator_curl_script;

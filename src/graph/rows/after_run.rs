@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{counted, first_few, row_name, LeftRunning, RowOutcome, RowResult};
-use crate::api::unused_name;
-use crate::graph::out_folder::{is_link, lexical, through_a_link};
+use crate::api::{is_link, through_a_link, unused_name};
+use crate::graph::out_folder::lexical;
 use crate::graph::{sum_usd, usd};
 
 /// Where files a row's folder held that are not its result now are moved, inside `--out`.
