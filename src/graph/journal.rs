@@ -669,14 +669,25 @@ impl Journal {
         key: &str,
         event: JournalEvent,
     ) -> std::io::Result<Option<OwedSync>> {
+        let now = (SystemTime::now().duration_since(UNIX_EPOCH)).map_or(0, |d| d.as_millis());
+        self.record_as_of(node, key, event, now as u64)
+    }
+
+    /// Appends an event as [`Journal::record_owing`] does, dated `at` (unix milliseconds):
+    /// what a later run learned of an earlier run's Run (its task, found in Task/List) is
+    /// dated when that Run was sent, so it belongs to the cells the row had then.
+    pub(crate) fn record_as_of(
+        &mut self,
+        node: &str,
+        key: &str,
+        event: JournalEvent,
+        at: u64,
+    ) -> std::io::Result<Option<OwedSync>> {
         let sync = matches!(event, JournalEvent::Submitting { .. });
         let entry = JournalEntry {
             node: node.to_owned(),
             key: key.to_owned(),
-            at: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
+            at,
             event,
         };
         let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;

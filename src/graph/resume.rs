@@ -225,6 +225,26 @@ impl SharedJournal {
         recorded.map_err(|source| failed(&journal, source))
     }
 
+    /// Appends an event about an earlier run's node, dated `at` (see
+    /// [`Journal::record_as_of`]), and syncs it; nothing when there is no journal.
+    pub(crate) async fn record_as_of(
+        &self,
+        node: &str,
+        key: &str,
+        event: JournalEvent,
+        at: u64,
+    ) -> Result<(), RunError> {
+        let Some(journal) = &self.0 else {
+            return Ok(());
+        };
+        {
+            let mut locked = lock(journal);
+            let recorded = locked.record_as_of(node, key, event, at);
+            recorded.map_err(|source| failed(&locked, source))?;
+        }
+        self.settle().await
+    }
+
     /// Appends an event; for a Run about to be sent, hands back its sync, already claimed and
     /// to be awaited before the Run leaves (see [`Journal::record_owing`]). Nothing when there
     /// is no journal.

@@ -1361,25 +1361,37 @@ async fn the_cap_counts_no_task_a_row_still_takes_after_other_cells_changed_or_c
     assert_eq!(emulator.stats().runs_accepted, 2);
 }
 
-/// A Run whose answer was lost while the task list could not be read, so its run could not
-/// tell whether it made a task, then the row edited: the next run's cap finds and counts
-/// the task that Run made, and journals it, so a run after it asks nothing again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cap_counts_the_task_of_a_lost_run_for_cells_since_edited() {
+/// The one-row table "a boat" run through [`FLOW`] with its Run's answer lost (its task was
+/// made: 2221) while the task list fails, so the run could not tell: it failed the row.
+/// The task list still fails.
+async fn a_lost_run_no_one_could_check() -> (wiro_nodes::emulator::EmulatorHandle, tempfile::TempDir)
+{
     let emulator = common::fast_emulator().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.json"), FLOW).unwrap();
-    let with = |prompt: &str| {
-        let table = format!("video.prompt\n{prompt}\n");
-        std::fs::write(dir.path().join("table.csv"), table).unwrap()
-    };
-    with("a boat");
+    with_prompt(dir.path(), "a boat");
     emulator.inject(Operation::Run, Fault::DropConnection, 1);
     emulator.inject(Operation::TaskList, Fault::ServerError, 1000);
     let lost = run(&emulator, dir.path(), "table.csv", &[]).await;
     let stderr = String::from_utf8_lossy(&lost.stderr);
     assert_eq!(lost.status.code(), Some(1), "{stderr}");
     assert_eq!(emulator.stats().runs_accepted, 1, "{stderr}");
+    (emulator, dir)
+}
+
+/// Writes `table.csv` in `dir`: one row, `prompt` in `video.prompt`.
+fn with_prompt(dir: &Path, prompt: &str) {
+    let table = format!("video.prompt\n{prompt}\n");
+    std::fs::write(dir.join("table.csv"), table).unwrap()
+}
+
+/// A Run whose answer was lost while the task list could not be read, so its run could not
+/// tell whether it made a task, then the row edited: the next run's cap finds and counts
+/// the task that Run made, and journals it, so a run after it asks nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_counts_the_task_of_a_lost_run_for_cells_since_edited() {
+    let (emulator, dir) = a_lost_run_no_one_could_check().await;
+    let with = |prompt: &str| with_prompt(dir.path(), prompt);
 
     // While the task list still fails, the lost Run counts at the row's price.
     with("a kite");
@@ -1412,6 +1424,27 @@ async fn the_cap_counts_the_task_of_a_lost_run_for_cells_since_edited() {
         lists,
         "the task found was journaled: {stderr}"
     );
+}
+
+/// The same lost Run, its task found by the end of a run without a cap (after the row's
+/// new cells were written down): the next run's cap still counts it as the old cells'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_runs_task_found_by_a_run_without_a_cap_still_counts_under_the_next_cap() {
+    let (emulator, dir) = a_lost_run_no_one_could_check().await;
+    emulator.clear_faults();
+    with_prompt(dir.path(), "a kite");
+    let uncapped = run(&emulator, dir.path(), "table.csv", &[]).await;
+    let stderr = String::from_utf8_lossy(&uncapped.stderr);
+    assert!(uncapped.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("2221"),
+        "the boat's task is named: {stderr}"
+    );
+    assert_eq!(emulator.stats().runs_accepted, 2, "{stderr}");
+    let capped = run(&emulator, dir.path(), "table.csv", &["--max-cost", "0.45"]).await;
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("1 task (2221)"), "{stderr}");
 }
 
 /// The paid node renamed in the flow: a new intent (its Runs go again), but what the old

@@ -211,7 +211,9 @@ impl Executor {
     /// paid tasks of journal places no row of this table takes, however old, as
     /// the end of a table run finds them. Asked before the first Run, so that
     /// `--max-cost`, which caps the whole run, counts them; none with `--fresh` (which pays
-    /// again on purpose) or when no journal is there.
+    /// again on purpose) or when no journal is there. It asks Task/Detail about their
+    /// tasks and Task/List about Runs whose answer was lost, and journals what it finds
+    /// (see [`Executor::lost_runs`]); it sends no Run.
     pub async fn paid_for_other_cells(
         &self,
         rows: &TableFlow<'_>,
@@ -366,12 +368,14 @@ impl Executor {
                 continue;
             };
             let sent_at = UNIX_EPOCH + Duration::from_millis(entry.at);
-            let lookup = match (sent, tasks.sending().await) {
-                (None, _) => RunLookup::CannotTell {
-                    reason: "the journal of an earlier build does not say what it sent".into(),
-                },
-                (_, Err(reason)) => RunLookup::CannotTell { reason },
-                (Some(sent), Ok(_sending)) => match tasks.claimed(sent_at) {
+            let Some(sent) = sent else {
+                // A journal of an earlier build: it does not say what it sent.
+                found.push((entry.node, None));
+                continue;
+            };
+            let lookup = match tasks.sending().await {
+                Err(reason) => RunLookup::CannotTell { reason },
+                Ok(_sending) => match tasks.claimed(sent_at) {
                     Err(reason) => RunLookup::CannotTell { reason },
                     Ok(claimed) => {
                         let (model, parameters) = (&sent.model, &sent.parameters);
@@ -390,12 +394,12 @@ impl Executor {
                 },
             };
             match lookup {
+                // Dated when the Run was sent: the cells the row had then are its cells.
                 RunLookup::Found { handle, .. } => {
                     let event = JournalEvent::TaskStarted {
                         task: handle.clone(),
                     };
-                    journal.record(&entry.node, &entry.key, event)?;
-                    journal.settle().await?;
+                    (journal.record_as_of(&entry.node, &entry.key, event, entry.at)).await?;
                     found.push((entry.node, Some(handle)));
                 }
                 RunLookup::NotCreated { .. } => {
@@ -403,7 +407,7 @@ impl Executor {
                     let event = JournalEvent::Failed {
                         error: error.into(),
                     };
-                    journal.record(&entry.node, &entry.key, event)?;
+                    (journal.record_as_of(&entry.node, &entry.key, event, entry.at)).await?;
                 }
                 RunLookup::CannotTell { .. } => found.push((entry.node, None)),
             }
