@@ -5,7 +5,7 @@
 //! The verdict is one of three, and only a complete listing can say "not created":
 //!
 //! - **Found**: a task of that model, created since the Run was sent (less
-//!   [`FIND_RUN_CLOCK_MARGIN`]), with the same parameters, and not already claimed by the
+//!   [`FIND_RUN_CLOCK_MARGIN`], and at most [`FIND_RUN_LATEST`] after), with the same parameters, and not already claimed by the
 //!   caller (`exclude`). When several match, the **oldest** unclaimed one is taken: tasks
 //!   with the same model and parameters are the same request, so which lost Run adopts which
 //!   of them does not matter, as long as no two adopt the same one (the caller adds each
@@ -32,6 +32,12 @@ use crate::api::{Client, Result};
 /// How far before the Run was sent a task's `createtime` may lie and still be its task: the
 /// server's clock may be behind ours, and `createtime` is in whole seconds.
 pub const FIND_RUN_CLOCK_MARGIN: Duration = Duration::from_secs(60);
+
+/// How long after the Run was sent its task may have been made: its request gave up long
+/// before (60 s), and the clocks differ by less than [`FIND_RUN_CLOCK_MARGIN`]. A task
+/// made later, with the same parameters, is another request's (a run looking, days on, for
+/// what a Run of last week made must not take today's task of another run).
+pub const FIND_RUN_LATEST: Duration = Duration::from_secs(600);
 
 /// Tasks per Task/List page while searching.
 const PAGE_SIZE: u64 = 50;
@@ -143,6 +149,8 @@ struct Search<'a> {
     sent: Map<String, Value>,
     /// Unix seconds: tasks created before this are not the Run's.
     window_start: f64,
+    /// Unix seconds: nor are tasks created after this ([`FIND_RUN_LATEST`]).
+    window_end: f64,
     exclude: &'a HashSet<String>,
     listed: usize,
     /// Ids came in descending order so far, so an older task ends the window.
@@ -172,6 +180,7 @@ impl<'a> Search<'a> {
                 .map(|(name, value)| (name.clone(), wire_value(value)))
                 .collect(),
             window_start: (sent_secs - FIND_RUN_CLOCK_MARGIN.as_secs_f64()).floor(),
+            window_end: (sent_secs + FIND_RUN_LATEST.as_secs_f64()).ceil(),
             exclude,
             listed: 0,
             descending: true,
@@ -196,6 +205,9 @@ impl<'a> Search<'a> {
             let created = task.createtime.as_ref().and_then(WireNumber::as_f64);
             if created.is_some_and(|created| created < self.window_start) {
                 older_seen = true;
+                continue;
+            }
+            if created.is_some_and(|created| created > self.window_end) {
                 continue;
             }
             if !self.same_parameters(task)
@@ -339,6 +351,23 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(SENT),
             exclude,
         )
+    }
+
+    #[test]
+    fn a_task_made_long_after_the_run_was_sent_is_another_requests() {
+        let none = HashSet::new();
+        let mut search = search(&none);
+        let later = SENT + FIND_RUN_LATEST.as_secs() + 1;
+        let complete = search.take(&page(
+            vec![
+                task(12, Some(later), "a kite"),
+                task(10, Some(SENT - 3600), "a kite"),
+            ],
+            0,
+            2,
+        ));
+        assert!(complete);
+        assert_eq!(search.verdict(None), RunLookup::NotCreated { listed: 2 });
     }
 
     #[test]
