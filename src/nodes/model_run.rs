@@ -111,8 +111,10 @@ const COMMON_PARAMETERS: [&str; 2] = ["callbackUrl", "projectid"];
 
 /// The problems of a built-in model's parameters, each at `parameters/FIELD`: its
 /// definitions and the rules between them, a whole number spelled otherwise (`"8.0"` would
-/// go out as written), and a name the model does not have (`Quality`: the server would run
-/// the default and charge for it). None for any other model (the server judges those).
+/// go out as written), and a name that is one of the model's in another letter case
+/// (`Quality` for `quality`: names are matched exactly, so the model's own would not be
+/// set). A name the model's published parameters do not hold at all is sent as written:
+/// models gain options over time. None for any other model (the server judges those).
 fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<InputProblem> {
     let Some(model) = builtin::model(model) else {
         return Vec::new();
@@ -120,21 +122,21 @@ fn known_model_problems(model: &str, parameters: &Map<String, Value>) -> Vec<Inp
     let fields = model.fields();
     let mut problems = model.check_wire(parameters).err().unwrap_or_default();
     problems.extend(misspelled_numbers(fields, parameters));
-    let known = |name: &str| {
+    let exact = |name: &str| {
         COMMON_PARAMETERS.contains(&name)
             || (fields.iter()).any(|field| field.wire == name || field.id == name)
     };
-    for name in parameters.keys().filter(|name| !known(name)) {
-        let alike = (fields.iter()).find(|field| field.wire.eq_ignore_ascii_case(name));
-        let hint = alike.map_or(String::new(), |field| {
-            format!(" (did you mean {}?)", field.wire)
-        });
+    for name in parameters.keys().filter(|name| !exact(name)) {
+        let Some(meant) = (fields.iter()).find(|field| field.wire.eq_ignore_ascii_case(name))
+        else {
+            continue;
+        };
         problems.push(ParameterProblem::new(
             name,
-            "unknown-parameter",
+            "parameter-name",
             format!(
-                "is not a parameter of {}/{}{hint}: the server would leave it out and run, and charge for, the model's default",
-                model.slugowner, model.slugproject
+                "{}/{} has {:?}, spelled so: names are matched exactly, and {name:?} would leave {:?} at its default",
+                model.slugowner, model.slugproject, meant.wire, meant.wire
             ),
         ));
     }
@@ -238,22 +240,23 @@ mod tests {
     }
 
     #[test]
-    fn a_name_the_model_does_not_have_is_refused_with_the_one_it_may_mean() {
+    fn a_name_of_the_model_in_another_letter_case_is_refused_a_new_one_is_sent() {
         let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters":
-            {"prompt": "a fox", "Quality": "720p", "duration": "8", "callbackUrl": "https://example.com/hook"}});
+            {"prompt": "a fox", "Quality": "720p", "duration": "8", "callbackUrl": "https://example.com/hook",
+             "anOptionAddedLater": "on"}});
         let problems = ModelRun::check_partial(node.as_object().unwrap());
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(
             (problems[0].path.as_str(), problems[0].rule.as_str()),
-            ("parameters/Quality", "unknown-parameter")
+            ("parameters/Quality", "parameter-name")
         );
-        assert!(problems[0].message.contains("did you mean quality?"));
+        assert!(problems[0].message.contains("has \"quality\""));
         // A field wired from another node: the literal ones are still judged.
         let node = json!({ "model": "PixVerse/text-to-video-v4", "parameters":
             {"prompt": {"$from": "writer.text"}, "motionmode": "fast"}});
         let problems = ModelRun::check_partial(node.as_object().unwrap());
         let rules: Vec<&str> = problems.iter().map(|p| p.rule.as_str()).collect();
-        assert_eq!(rules, ["unknown-parameter"], "{problems:?}");
+        assert_eq!(rules, ["parameter-name"], "{problems:?}");
     }
 
     #[test]

@@ -341,10 +341,10 @@ async fn arguments_a_cap_could_not_price_are_refused_before_any_request() {
             json!({"$from": "x", "prompt": "p", "quality": "1080p", "duration": "5"}),
             "[reference]",
         ),
-        // A name the model does not have: the default would run, and be charged.
+        // One of the model's names in another case: its default would run, and be charged.
         (
             json!({"prompt": "p", "Quality": "720p", "duration": "8"}),
-            "[unknown-parameter]",
+            "[parameter-name]",
         ),
         // Sent as written, the server would get "8.0".
         (json!({"prompt": "p", "duration": "8.0"}), "[whole-number]"),
