@@ -197,8 +197,9 @@ impl ActiveRun<'_> {
     /// and time), and the server — a task id from one server (say, an emulator) is never
     /// waited on at another; inputs that change nothing in the result (a wait's timeout) are
     /// left out. Then the keys earlier builds gave it, newest first: when the node reads an
-    /// upload, the upload's own key standing for the file, then the URL the upload got; with
-    /// those inputs in. An earlier run's entry under one of those counts too.
+    /// upload, the upload's own key standing for the file, then the URL the upload got
+    /// (both without those inputs); then the whole inputs, those in. An earlier run's entry
+    /// under one of those counts too.
     pub(super) fn key(
         &self,
         position: usize,

@@ -208,11 +208,13 @@ pub(crate) async fn watch(
             let _ = lines.send(line);
         });
     let limit = wait.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
+    let started = tokio::time::Instant::now();
+    tokio::pin!(until);
+    let stopped =
+        |record: &TaskRecord| RunReport::working(record, Some("the client stopped waiting".into()));
     let outcome = tokio::select! {
         outcome = tokio::time::timeout(limit, waiting) => outcome,
-        _ = until => {
-            return RunReport::working(&record, Some("the client stopped waiting".into()));
-        }
+        _ = &mut until => return stopped(&record),
     };
     // Calls that follow one task together download it one at a time, until its end is
     // journaled: the first writes the files, the others report them.
@@ -221,7 +223,23 @@ pub(crate) async fn watch(
         Err(_elapsed) => return RunReport::working(&record, None),
         Ok(Ok(task)) => {
             let taskid = &record.handle.taskid;
-            downloading = Some(host.claim(&format!("download {taskid}")).await);
+            // Within the call's wait: another call's download may take long.
+            let left = limit.saturating_sub(started.elapsed());
+            let lock = format!("download {taskid}");
+            let claimed = tokio::time::timeout(left, host.claim(&lock));
+            downloading = Some(tokio::select! {
+                claimed = claimed => match claimed {
+                    Ok(claimed) => claimed,
+                    Err(_elapsed) => {
+                        let mut report = RunReport::working(&record, Some(task.status.to_string()));
+                        report.next = Some(format!(
+                            "The task has ended and another call is downloading its files; call {FOLLOW} with task_id {taskid:?} to get them (free)."
+                        ));
+                        return report;
+                    }
+                },
+                _ = &mut until => return stopped(&record),
+            });
             if let Some(ended) = (host.journal.task(taskid)).and_then(|record| record.ended) {
                 return ended;
             }
