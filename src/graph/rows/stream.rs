@@ -212,8 +212,8 @@ impl Executor {
     /// the end of a table run finds them. Asked before the first Run, so that
     /// `--max-cost`, which caps the whole run, counts them; none with `--fresh` (which pays
     /// again on purpose) or when no journal is there. It asks Task/Detail about their
-    /// tasks and Task/List about Runs whose answer was lost, and journals what it finds
-    /// (see [`Executor::lost_runs`]); it sends no Run.
+    /// tasks and Task/List about Runs whose answer was lost, and journals the tasks it
+    /// finds; it sends no Run.
     pub async fn paid_for_other_cells(
         &self,
         rows: &TableFlow<'_>,
