@@ -135,36 +135,14 @@ impl ActiveRun<'_> {
                 sent,
             }) => {
                 // Every task that already belongs to a node: this run's, and the journal's
-                // (`Executor::task_slots`). One look-up at a time, as Runs are sent, its task
-                // claimed before the next looks: two rows alike whose answers were lost must
-                // not both adopt one task.
-                let tasks = self.tasks.clone();
+                // (`Executor::task_slots`); two rows alike whose answers were lost must not
+                // both adopt one task. What the journal says was sent; else what these
+                // inputs send (a journal of an earlier build).
+                let sent = sent.as_ref().map(|sent| (&*sent.model, &sent.parameters));
                 let client = &self.executor.client;
-                let lookup = match tasks.sending().await {
-                    Err(reason) => RunLookup::CannotTell { reason },
-                    Ok(_sending) => match tasks.claimed(sent_at) {
-                        Ok(claimed) => {
-                            // What the journal says was sent; else what these inputs
-                            // send (a journal of an earlier build).
-                            let sent = sent.as_ref().map(|sent| (&*sent.model, &sent.parameters));
-                            let found = find_started_task(
-                                client,
-                                target.as_ref(),
-                                &inputs,
-                                sent,
-                                sent_at,
-                                &claimed,
-                            )
-                            .await;
-                            if let RunLookup::Found { handle, .. } = &found {
-                                // Also for other runs here; a claim not written loses no task.
-                                let _ = tasks.claim_shared(&handle.taskid);
-                            }
-                            found
-                        }
-                        Err(reason) => RunLookup::CannotTell { reason },
-                    },
-                };
+                let lookup =
+                    find_started_task(client, &self.tasks, target.as_ref(), &inputs, sent, sent_at)
+                        .await;
                 match lookup {
                     RunLookup::Found { handle: task, .. } => {
                         self.journal.record(

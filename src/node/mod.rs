@@ -63,7 +63,8 @@ pub use progress::{NodeEvent, ProgressSink, WAITING_FOR_TASK_SLOT};
 pub use registry::{matches_pattern, NodeRegistration, NodeSource, Registry, SourceNodes};
 pub use spec::{NodeSpec, PortDescription, CHANGES_NO_RESULT_KEY};
 pub use started::{
-    ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult, NOT_LISTED_YET,
+    claim_lost_run, ended_without_result, find_started_task, look_for_lost_run, EndedWithoutResult,
+    NOT_LISTED_YET,
 };
 pub use task_slots::{AfterRefusal, Sending, Slot, SlotWait, TaskSlots, TaskSlotsReport};
 pub use typed::{schema_value, Node, PricedRun, SentFile, TypedNode};

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::Node;
+use super::{Node, TaskSlots};
 use crate::api::{Client, RunLookup, TaskHandle, TaskLookup, TaskStatus};
 
 /// Why a task an earlier run started will never deliver its outputs. Such a task was not
@@ -47,17 +47,16 @@ pub async fn ended_without_result(
     }
 }
 
-/// The task a Run of `node` created, when its answer was lost: Task/List is asked for a task
-/// of the model and the exact parameters `sent` (as a journal kept them: `(model,
-/// parameters)`), else those the node sends for `inputs`, created since `sent_at`, other than
-/// the `claimed` ones (tasks that already belong to a node).
+/// The task a Run of `node` created, when its answer was lost: the exact parameters `sent`
+/// (as a journal kept them: `(model, parameters)`), else those the node sends for `inputs`,
+/// looked for as [`claim_lost_run`] does.
 pub async fn find_started_task(
     client: &Client,
+    tasks: &TaskSlots,
     node: &dyn Node,
     inputs: &serde_json::Value,
     sent: Option<(&str, &serde_json::Map<String, serde_json::Value>)>,
     sent_at: std::time::SystemTime,
-    claimed: &std::collections::HashSet<String>,
 ) -> RunLookup {
     let from_inputs = sent.is_none().then(|| node.sent_run(inputs)).flatten();
     let from_inputs = from_inputs.as_ref();
@@ -67,11 +66,37 @@ pub async fn find_started_task(
             reason: "the node does not say what it sent".into(),
         };
     };
-    look_for_lost_run(client, model, parameters, sent_at, claimed)
-        .await
-        .unwrap_or_else(|error| RunLookup::CannotTell {
-            reason: error.to_string(),
-        })
+    claim_lost_run(client, tasks, model, parameters, sent_at).await
+}
+
+/// The task a Run of `model` with `parameters` sent at `sent_at` created, when its answer
+/// was lost and it is found again later (a journal's `submitting` line with no answer): one
+/// look-up at a time, as Runs are sent (`tasks`' sending lock), every task that already
+/// belongs to a node left out ([`TaskSlots::claimed`]), and a task found claimed, here and
+/// for other runs, before the next looks: two lost Runs alike never adopt one task.
+pub async fn claim_lost_run(
+    client: &Client,
+    tasks: &TaskSlots,
+    model: &str,
+    parameters: &serde_json::Map<String, serde_json::Value>,
+    sent_at: std::time::SystemTime,
+) -> RunLookup {
+    let cannot_tell = |reason: String| RunLookup::CannotTell { reason };
+    let _sending = match tasks.sending().await {
+        Ok(sending) => sending,
+        Err(reason) => return cannot_tell(reason),
+    };
+    let claimed = match tasks.claimed(sent_at) {
+        Ok(claimed) => claimed,
+        Err(reason) => return cannot_tell(reason),
+    };
+    let lookup = (look_for_lost_run(client, model, parameters, sent_at, &claimed).await)
+        .unwrap_or_else(|error| cannot_tell(error.to_string()));
+    if let RunLookup::Found { handle, .. } = &lookup {
+        // A claim not written loses no task: the caller journals it.
+        let _ = tasks.claim_shared(&handle.taskid);
+    }
+    lookup
 }
 
 /// Task/List's verdict on a Run of `model` with `parameters` sent at `sent_at` whose answer

@@ -23,7 +23,7 @@ use crate::graph::executor::{ActiveRun, Shared};
 use crate::graph::journal::{split_entries, JournalEntry, JournalEvent, JOURNAL_FILE};
 use crate::graph::resume::SharedJournal;
 use crate::graph::{validate_for_run, Executor, RunError, RunEvent, RunReport, WorkflowProblem};
-use crate::node::{look_for_lost_run, TaskSlots, TaskSlotsReport, Walls};
+use crate::node::{claim_lost_run, TaskSlots, TaskSlotsReport, Walls};
 
 /// Rows waiting for a task slot besides those whose tasks are active: a slot that frees is
 /// taken by a row that is already there.
@@ -350,9 +350,8 @@ impl Executor {
     }
 
     /// What became of each Run in `lost` (an earlier run's `submitting` lines for cells no
-    /// row has now, with no answer after them), asked of Task/List one at a time as a node's
-    /// own lost Run is, each task found claimed before the next looks, so two lost Runs
-    /// alike never take one task. A task found is journaled as started (no later run asks
+    /// row has now, with no answer after them), asked of Task/List as a node's own lost Run
+    /// is ([`claim_lost_run`](crate::node::claim_lost_run)). A task found is journaled as started (no later run asks
     /// again, and a row whose cells come back to these takes it); a Run that started
     /// nothing is journaled as failed and left out. Each as its node and task: `None` when
     /// Task/List could not tell.
@@ -373,26 +372,8 @@ impl Executor {
                 found.push((entry.node, None));
                 continue;
             };
-            let lookup = match tasks.sending().await {
-                Err(reason) => RunLookup::CannotTell { reason },
-                Ok(_sending) => match tasks.claimed(sent_at) {
-                    Err(reason) => RunLookup::CannotTell { reason },
-                    Ok(claimed) => {
-                        let (model, parameters) = (&sent.model, &sent.parameters);
-                        let lookup =
-                            look_for_lost_run(&self.client, model, parameters, sent_at, &claimed)
-                                .await
-                                .unwrap_or_else(|error| RunLookup::CannotTell {
-                                    reason: error.to_string(),
-                                });
-                        if let RunLookup::Found { handle, .. } = &lookup {
-                            // Also for other runs here; a claim not written loses no task.
-                            let _ = tasks.claim_shared(&handle.taskid);
-                        }
-                        lookup
-                    }
-                },
-            };
+            let (model, parameters) = (&sent.model, &sent.parameters);
+            let lookup = claim_lost_run(&self.client, tasks, model, parameters, sent_at).await;
             match lookup {
                 // Dated when the Run was sent: the cells the row had then are its cells.
                 RunLookup::Found { handle, .. } => {

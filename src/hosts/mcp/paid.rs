@@ -227,16 +227,12 @@ async fn reconcile(
     at_ms: u64,
 ) -> Result<Option<super::journal::TaskRecord>, String> {
     let sent_at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
-    // One look-up at a time, as Runs are sent: tasks this server already knows belong to
-    // other calls, and those other runs here hold to them.
-    let _sending = host.slots.sending().await?;
-    let mut claimed = host.slots.claimed(sent_at)?;
-    claimed.extend(host.journal.task_ids());
+    // Tasks this server already knows (its slots hold the journal's) belong to other
+    // calls, and those other runs here hold to them.
     let client = &host.config.client;
-    match crate::node::find_started_task(client, node, inputs, None, sent_at, &claimed).await {
+    let slots = &host.slots;
+    match crate::node::find_started_task(client, slots, node, inputs, None, sent_at).await {
         crate::api::RunLookup::Found { handle, .. } => {
-            // A claim not written loses no task: this server's journal holds it.
-            let _ = host.slots.claim_shared(&handle.taskid);
             let price = host.price(node, inputs).await.usd();
             match host.journal.started(key, tool, &handle, price) {
                 Ok(record) => Ok(Some(record)),
